@@ -1,0 +1,1 @@
+"""Campaign models arrive with assignment approval and campaign sends."""

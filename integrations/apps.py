@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    """Connections to marketing platforms: clients, syncs, segments, metering."""
+
+    name = "integrations"
+    verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        from integrations import signals
+
+        signals.connect_post_migrate(self)

@@ -1,0 +1,27 @@
+"""Create the demo audience and one sandbox integration per emulated platform."""
+
+from django.core.management.base import BaseCommand
+
+from audience.demo import create_demo_audience
+from integrations.models import SyncTrigger
+from integrations.services.demo import create_demo_integrations
+from integrations.services.queue import enqueue_sync
+
+
+class Command(BaseCommand):
+    help = "Create demo subscribers and sandbox integrations, and queue their first syncs."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--subscribers", type=int, default=500)
+        parser.add_argument("--base-url", help="The sandbox's URL (default: SANDBOX_BASE_URL).")
+        parser.add_argument("--no-sync", action="store_true", help="Do not queue syncs.")
+
+    def handle(self, *args, subscribers, base_url, no_sync, **options):
+        added = create_demo_audience(subscribers)
+        self.stdout.write(f"Demo audience: {added} subscribers added ({subscribers} in all).")
+        for integration in create_demo_integrations(base_url):
+            line = f"Sandbox integration: {integration.name}"
+            if not no_sync:
+                run, created = enqueue_sync(integration, SyncTrigger.COMMAND)
+                line += f" — sync run #{run.pk} {'queued' if created else 'already ' + run.status}"
+            self.stdout.write(line)

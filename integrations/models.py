@@ -1,0 +1,342 @@
+"""Connections to marketing platforms and everything recorded about them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from encrypted_fields.fields import EncryptedJSONField
+
+from integrations.platforms.registry import platform_choices
+
+
+class IntegrationStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    CONNECTED = "connected", "Connected"
+    ERROR = "error", "Error"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    DISABLED = "disabled", "Disabled"
+
+
+class SyncFrequency(models.TextChoices):
+    MANUAL = "manual", "Manual only"
+    EVERY_15_MIN = "15min", "Every 15 minutes"
+    EVERY_30_MIN = "30min", "Every 30 minutes"
+    HOURLY = "hourly", "Hourly"
+    DAILY = "daily", "Daily"
+
+    @property
+    def minutes(self) -> int | None:
+        return {"manual": None, "15min": 15, "30min": 30, "hourly": 60, "daily": 1440}[self.value]
+
+
+class Integration(models.Model):
+    """One connected account on one marketing platform."""
+
+    platform = models.CharField(max_length=32, choices=platform_choices, db_index=True)
+    name = models.CharField(max_length=120, unique=True)
+    api_base_url = models.CharField(
+        "API base URL override",
+        max_length=300,
+        blank=True,
+        help_text="Leave blank for the platform's own API. A region or instance host the "
+        "platform publishes (https), or the built-in sandbox.",
+    )
+    region = models.CharField(max_length=32, blank=True)
+    # Every credential lives here, encrypted leaf by leaf; never rendered back to a page.
+    credentials = EncryptedJSONField(null=True, blank=True, default=dict)
+    status = models.CharField(
+        max_length=20, choices=IntegrationStatus.choices, default=IntegrationStatus.DRAFT
+    )
+    last_error = models.TextField(blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    connection_report = models.JSONField(default=dict, blank=True)
+    sync_frequency = models.CharField(
+        max_length=10, choices=SyncFrequency.choices, default=SyncFrequency.MANUAL
+    )
+    update_existing = models.BooleanField(
+        default=True,
+        help_text="Update contacts that already exist on the platform. Off: existing "
+        "contacts are kept as they are and only new ones are added.",
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["enabled"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """Decrypted credentials (a copy; falsy leaves come back as None and are dropped)."""
+        return {k: v for k, v in (self.credentials or {}).items() if v not in (None, "")}
+
+    def client(self):
+        """The platform client for this integration."""
+        from integrations.platforms.registry import get_platform
+
+        return get_platform(self.platform)(self)
+
+
+class Transform(models.TextChoices):
+    NONE = "", "As is"
+    LOWER = "lower", "Lower case"
+    UPPER = "upper", "Upper case"
+    STRIP = "strip", "Trim spaces"
+    IS_UNSUBSCRIBED = "is_unsubscribed", "Unsubscribed? (true/false)"
+    IS_SUBSCRIBED = "is_subscribed", "Subscribed? (true/false)"
+
+
+class FieldMapping(models.Model):
+    """One SharpSend field (or custom attribute `attributes.<key>`) sent to one target field."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="field_mappings"
+    )
+    source = models.CharField(
+        max_length=150, help_text="A subscriber field, or attributes.<key> for a custom attribute."
+    )
+    target = models.CharField(max_length=150, help_text="The platform's field.")
+    transform = models.CharField(max_length=20, choices=Transform.choices, blank=True)
+    is_identifier = models.BooleanField(
+        default=False, help_text="This field identifies the contact on the platform."
+    )
+
+    class Meta:
+        ordering = ["integration", "-is_identifier", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "target"], name="mapping_target_unique"),
+            models.UniqueConstraint(
+                fields=["integration"], condition=Q(is_identifier=True), name="one_identifier"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"
+
+
+class SyncTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    MANUAL = "manual", "Manual (admin)"
+    WIZARD = "wizard", "Setup wizard"
+    COMMAND = "command", "Command"
+    RESUME = "resume", "Resumed after interruption"
+
+
+class SyncMode(models.TextChoices):
+    CHANGED = "changed", "Changed only"
+    FULL = "full", "Full"
+
+
+class SyncStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partial"
+    FAILED = "failed", "Failed"
+    INTERRUPTED = "interrupted", "Interrupted"
+
+
+ACTIVE_SYNC_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)
+
+
+class Outcome(models.TextChoices):
+    """What happened to one record; the same set for every platform."""
+
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    UNCHANGED = "unchanged", "Unchanged"
+    REJECTED_DATA = "rejected_data", "Rejected (data)"
+    REJECTED_COMPLIANCE = "rejected_compliance", "Rejected (compliance)"
+    REJECTED_AUTH = "rejected_auth", "Rejected (auth)"
+    THROTTLED = "throttled", "Throttled"
+    UNKNOWN = "unknown", "Unknown"
+
+    @property
+    def accepted(self) -> bool:
+        return self in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
+
+
+FAILED_OUTCOMES = [o for o in Outcome if not o.accepted]
+
+
+class SyncRun(models.Model):
+    """One sync of an integration: who started it, how far it got, what happened."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=10, choices=SyncTrigger.choices)
+    mode = models.CharField(max_length=10, choices=SyncMode.choices, default=SyncMode.CHANGED)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=12, choices=SyncStatus.choices, default=SyncStatus.QUEUED, db_index=True
+    )
+    resumed_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resumed_by"
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Subscribers in scope at the start.")
+    seen = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected_data = models.PositiveIntegerField(default=0)
+    rejected_compliance = models.PositiveIntegerField(default=0)
+    rejected_auth = models.PositiveIntegerField(default=0)
+    throttled = models.PositiveIntegerField(default=0)
+    unknown = models.PositiveIntegerField(default=0)
+    excluded = models.PositiveIntegerField(
+        default=0,
+        help_text="Unsubscribed, bounced or cleaned subscribers never sent to this platform: "
+        "they are not created there.",
+    )
+    api_calls = models.PositiveIntegerField(default=0)
+    cursor = models.BigIntegerField(
+        default=0, help_text="Subscribers up to this id are done (the per-batch checkpoint)."
+    )
+    error = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    preview = models.JSONField(default=list, blank=True, help_text="Dry run: mapped payloads.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            # At most one queued or running sync per integration, whatever the number of
+            # q cluster processes: the database refuses a second one.
+            models.UniqueConstraint(
+                fields=["integration"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_active_sync_per_integration",
+            )
+        ]
+        indexes = [models.Index(fields=["integration", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.integration} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def failed(self) -> int:
+        return sum(getattr(self, o.value) for o in FAILED_OUTCOMES)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status in (SyncStatus.SUCCEEDED, SyncStatus.PARTIAL) or not self.total:
+            return 100 if self.status in (SyncStatus.SUCCEEDED, SyncStatus.PARTIAL) else 0
+        return min(100, round(100 * self.seen / self.total))
+
+    @property
+    def duration(self):
+        if not self.started_at:
+            return None
+        return (self.finished_at or self.heartbeat_at or self.started_at) - self.started_at
+
+
+class SyncRecord(models.Model):
+    """The outcome of one record sent in one run (unchanged records are only counted)."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="records")
+    subscriber = models.ForeignKey(
+        "audience.Subscriber", null=True, on_delete=models.SET_NULL, related_name="sync_records"
+    )
+    email = models.CharField(max_length=254)
+    outcome = models.CharField(max_length=24, choices=Outcome.choices)
+    code = models.CharField(max_length=100, blank=True, help_text="The platform's own code.")
+    message = models.TextField(blank=True)
+    hint = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["run", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.get_outcome_display()}"
+
+
+class SyncStateStatus(models.TextChoices):
+    SYNCED = "synced", "Synced"
+    PENDING = "pending", "Pending (last attempt failed)"
+
+
+class SyncState(models.Model):
+    """What was last pushed of one subscriber to one integration (for changed-only syncs)."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="sync_states"
+    )
+    subscriber = models.ForeignKey(
+        "audience.Subscriber", on_delete=models.CASCADE, related_name="sync_states"
+    )
+    payload_hash = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=8, choices=SyncStateStatus.choices)
+    last_outcome = models.CharField(max_length=24, choices=Outcome.choices)
+    ever_synced = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "subscriber"], name="one_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id}@{self.integration_id}: {self.status}"
+
+
+class Segment(models.Model):
+    """A list, segment, audience or tag read from a platform."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="segments")
+    remote_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=40, blank=True)
+    member_count = models.PositiveIntegerField(null=True, blank=True)
+    count_updated_at = models.DateTimeField(null=True, blank=True)
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["integration", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "remote_id"], name="segment_remote_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiCall(models.Model):
+    """One HTTP call to a platform (metering: counts, errors, latency, bytes)."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="api_calls")
+    surface = models.CharField(max_length=40)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300, help_text="Without the query string.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    ok = models.BooleanField()
+    error_kind = models.CharField(max_length=20, blank=True)
+    latency_ms = models.FloatField()
+    bytes_sent = models.PositiveIntegerField(default=0)
+    bytes_received = models.PositiveIntegerField(default=0)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["integration", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} → {self.status_code}"
+
+
+class RateLimitState(models.Model):
+    """The shared state of one rate limit (GCRA: the theoretical arrival time)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    tat = models.FloatField(default=0.0, help_text="Unix time before which the bucket is full.")
+
+    def __str__(self) -> str:
+        return self.key

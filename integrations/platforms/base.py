@@ -1,0 +1,476 @@
+"""The base platform client: HTTP session, auth, shared rate limits, retries, metering, errors.
+
+Each platform module subclasses PlatformClient, declares what it can do (capabilities,
+credential fields, regions and hosts, limits) and implements only those capabilities. Anything
+not declared raises UnsupportedCapability from here.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import orjson
+import requests
+from django.conf import settings
+from tenacity import Retrying, retry_if_exception
+from tenacity.stop import stop_base
+
+from integrations import clock, metering, ratelimit
+from integrations.platforms.errors import (
+    AuthError,
+    ConfigurationError,
+    NotFound,
+    PermissionDenied,
+    PlatformError,
+    RateLimited,
+    TransientError,
+    UnsupportedCapability,
+    ValidationFailed,
+)
+from integrations.platforms.types import (
+    Capability,
+    Category,
+    ConnectionReport,
+    ContactRecord,
+    CredentialField,
+    Limits,
+    RecordResult,
+    RemoteSegment,
+    TargetField,
+    TimestampFormat,
+)
+
+logger = logging.getLogger(__name__)
+
+REDACTED = "[redacted]"
+
+
+def is_sandbox_url(url: str, slug: str) -> bool:
+    """True when `url` points at this console's emulator of `slug` and the sandbox is on."""
+    path = urlsplit(url).path.rstrip("/")
+    return bool(settings.SANDBOX_ENABLED) and path.endswith(f"/sandbox/{slug}")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - clock.now())
+
+
+class _StopPolicy(stop_base):
+    """Stop after the configured attempts, or at once when told to wait longer than we will."""
+
+    def __init__(self, max_attempts: int, max_retry_after: float):
+        self.max_attempts = max_attempts
+        self.max_retry_after = max_retry_after
+
+    def __call__(self, retry_state) -> bool:
+        exc = retry_state.outcome.exception()
+        if isinstance(exc, RateLimited) and (exc.retry_after or 0) > self.max_retry_after:
+            return True
+        return retry_state.attempt_number >= self.max_attempts
+
+
+class PlatformClient:
+    """Base of every platform client. Subclasses set the class attributes below."""
+
+    slug: ClassVar[str]
+    label: ClassVar[str]
+    category: ClassVar[Category]
+    summary: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # Why a capability the console knows is missing here (shown by the admin and the wizard).
+    unsupported_reasons: ClassVar[dict[Capability, str]] = {}
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
+    regions: ClassVar[dict[str, str]] = {}
+    # surface → region → base URL (scheme and host, maybe a path prefix)
+    hosts: ClassVar[dict[str, dict[str, str]]] = {}
+    limits: ClassVar[Limits]
+    # Target fields that can identify a contact, the first being the default.
+    identifier_fields: ClassVar[tuple[str, ...]] = ("email",)
+    # True when the platform creates an attribute on first write (any target name is valid).
+    accepts_new_fields: ClassVar[bool] = False
+    # True when the platform's bulk write can leave existing contacts untouched by itself.
+    keeps_existing_natively: ClassVar[bool] = False
+    # First mappings offered for a new integration: (source, target, transform, identifier).
+    suggested_mappings: ClassVar[tuple[tuple[str, str, str, bool], ...]] = (
+        ("email", "email", "", True),
+    )
+
+    def __init__(self, integration):
+        self.integration = integration
+        self.region = integration.region or self.default_region()
+        self.session = requests.Session()
+        self.calls = 0
+        self.warnings: list[str] = []  # things a run should tell the user, not failures
+        self._secrets = integration.secrets
+
+    # --- declarations ------------------------------------------------------------------------
+
+    @classmethod
+    def supports(cls, capability: Capability) -> bool:
+        return capability in cls.capabilities
+
+    @classmethod
+    def default_region(cls) -> str:
+        return next(iter(cls.regions), "")
+
+    @classmethod
+    def published_hosts(cls) -> set[str]:
+        return {urlsplit(url).netloc for by_region in cls.hosts.values() for url in by_region.values()}
+
+    @classmethod
+    def check_base_url(cls, url: str) -> None:
+        """Raise ConfigurationError unless `url` is the sandbox or a host the platform publishes."""
+        if not url or is_sandbox_url(url, cls.slug):
+            return
+        parts = urlsplit(url)
+        if parts.scheme != "https" or parts.netloc not in cls.published_hosts():
+            hosts = ", ".join(sorted(cls.published_hosts()))
+            raise ConfigurationError(
+                f"{cls.label}: the API base URL must be https on one of {cls.label}'s hosts "
+                f"({hosts}); got {parts.scheme}://{parts.netloc}."
+            )
+
+    # --- capabilities (override what the platform declares) ----------------------------------
+
+    def _unsupported(self, capability: Capability):
+        reason = self.unsupported_reasons.get(capability, "the platform's API does not offer it")
+        return UnsupportedCapability(f"{self.label} cannot {capability.label.lower()}: {reason}.")
+
+    def test_connection(self) -> ConnectionReport:
+        raise self._unsupported(Capability.TEST_CONNECTION)
+
+    def list_fields(self) -> list[TargetField]:
+        raise self._unsupported(Capability.LIST_FIELDS)
+
+    def upsert_contacts(
+        self, records: Sequence[ContactRecord], update_existing: bool
+    ) -> list[RecordResult]:
+        raise self._unsupported(Capability.UPSERT_CONTACTS)
+
+    def track_events(self, events: Sequence[dict]) -> list[RecordResult]:
+        raise self._unsupported(Capability.TRACK_EVENTS)
+
+    def list_segments(self) -> list[RemoteSegment]:
+        raise self._unsupported(Capability.LIST_SEGMENTS)
+
+    def segment_member_count(self, remote_id: str, max_wait: float | None = None) -> int | None:
+        raise self._unsupported(Capability.LIST_SEGMENTS)
+
+    def create_segment(self, name: str, description: str = "") -> RemoteSegment:
+        raise self._unsupported(Capability.CREATE_SEGMENT)
+
+    def add_to_segment(self, remote_id: str, identifiers: Sequence[str]) -> None:
+        raise self._unsupported(Capability.ADD_TO_SEGMENT)
+
+    def send_campaign(self, spec: dict) -> str:
+        raise self._unsupported(Capability.SEND_CAMPAIGN)
+
+    def trigger_journey(self, spec: dict) -> str:
+        raise self._unsupported(Capability.TRIGGER_JOURNEY)
+
+    def campaign_metrics(self, remote_id: str) -> dict:
+        raise self._unsupported(Capability.CAMPAIGN_METRICS)
+
+    def delete_contact(self, identifier: str) -> None:
+        raise self._unsupported(Capability.DELETE_CONTACT)
+
+    def export_contact(self, identifier: str) -> dict:
+        raise self._unsupported(Capability.EXPORT_CONTACT)
+
+    def verify_webhook(self, request) -> bool:
+        raise self._unsupported(Capability.WEBHOOKS)
+
+    def parse_webhook(self, request) -> list[dict]:
+        raise self._unsupported(Capability.WEBHOOKS)
+
+    # --- credentials, URLs and auth ----------------------------------------------------------
+
+    def credential(self, key: str) -> str:
+        value = self._secrets.get(key)
+        if not value:
+            field = next((f for f in self.credential_fields if f.key == key), None)
+            label = field.label if field else key
+            raise ConfigurationError(f"{self.label}: the {label} is missing.")
+        return str(value)
+
+    def auth_for(self, surface: str) -> requests.auth.AuthBase | None:
+        """The requests auth object for an API surface; subclasses decide."""
+        return None
+
+    def headers_for(self, surface: str) -> dict[str, str]:
+        return {}
+
+    def base_url(self, surface: str, region: str | None = None) -> str:
+        region = region or self.region
+        try:
+            default = self.hosts[surface][region]
+        except KeyError:
+            raise ConfigurationError(f"{self.label} has no region '{region}'.") from None
+        override = self.integration.api_base_url.strip()
+        if not override:
+            return default
+        if is_sandbox_url(override, self.slug):
+            # The sandbox serves every real host under its own path, so regions still differ.
+            return f"{override.rstrip('/')}/{urlsplit(default).netloc}"
+        self.check_base_url(override)
+        override_host = urlsplit(override).netloc
+        if any(urlsplit(u).netloc == override_host for u in self.hosts[surface].values()):
+            return override.rstrip("/")
+        return default
+
+    # --- the one way to call a platform -------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        surface: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        params: dict | None = None,
+        rate: str | None = None,
+        ok: Iterable[int] = (200,),
+        region: str | None = None,
+        max_wait: float | None = None,
+    ) -> requests.Response:
+        """Send one API call within the shared rate limit, retrying what is worth retrying.
+
+        Returns the response when its status is in `ok`; raises a typed PlatformError otherwise.
+        """
+        ok = tuple(ok)
+        rate_name = rate if rate in self.limits.rates else surface
+        limit = self.limits.rates[rate_name]
+        key = f"{self.slug}:{self.integration.pk}:{rate_name}"
+        body = content if content is not None else (orjson.dumps(json) if json is not None else None)
+        url = self.base_url(surface, region) + path
+
+        def wait(retry_state) -> float:
+            exc = retry_state.outcome.exception()
+            delay = self._backoff(retry_state.attempt_number)
+            if isinstance(exc, RateLimited):
+                # Everyone sharing this limit holds off, not only this process.
+                ratelimit.pause(key, exc.retry_after if exc.retry_after is not None else delay, limit)
+                return 0.0
+            return exc.retry_after if exc.retry_after is not None else delay
+
+        retrying = Retrying(
+            stop=_StopPolicy(settings.PLATFORM_MAX_ATTEMPTS, settings.PLATFORM_MAX_RETRY_AFTER),
+            wait=wait,
+            retry=retry_if_exception(lambda exc: isinstance(exc, PlatformError) and exc.retryable),
+            sleep=clock.sleep,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                ratelimit.acquire(key, limit, max_wait=max_wait)
+                return self._send_once(method, surface, url, path, body, params, ok)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter."""
+        ceiling = min(settings.PLATFORM_BACKOFF_MAX, settings.PLATFORM_BACKOFF_BASE * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)
+
+    def _send_once(self, method, surface, url, path, body, params, ok) -> requests.Response:
+        headers = {"Accept": "application/json", **self.headers_for(surface)}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        started = time.perf_counter()
+        self.calls += 1
+        try:
+            response = self.session.request(
+                method,
+                url,
+                data=body,
+                params=params,
+                headers=headers,
+                auth=self.auth_for(surface),
+                timeout=settings.PLATFORM_HTTP_TIMEOUT,
+            )
+        except requests.RequestException as exc:
+            self._meter(surface, method, path, None, False, "transient", started, body, b"")
+            reason = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+            raise TransientError(f"{self.label}: {method} {path} {reason}.") from None
+        success = response.status_code in ok
+        error = None if success else self._error_for(response, method, path)
+        self._meter(
+            surface,
+            method,
+            path,
+            response.status_code,
+            success,
+            error.kind if error else "",
+            started,
+            body,
+            response.content,
+        )
+        if error:
+            raise error
+        return response
+
+    def _meter(self, surface, method, path, status, success, kind, started, body, content) -> None:
+        metering.record_call(
+            self.integration,
+            surface=surface,
+            method=method,
+            path=path.split("?", 1)[0],
+            status_code=status,
+            ok=success,
+            error_kind=kind,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            bytes_sent=len(body or b""),
+            bytes_received=len(content or b""),
+        )
+
+    def _error_for(self, response: requests.Response, method: str, path: str) -> PlatformError:
+        status = response.status_code
+        code, detail = self.describe_error(response)
+        message = self.redact(
+            f"{self.label} answered {status} to {method} {path}" + (f": {detail}" if detail else ".")
+        )
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        kwargs = {"status": status, "code": code or str(status), "retry_after": retry_after}
+        if status == 401:
+            return AuthError(message, **kwargs)
+        if status == 403:
+            return PermissionDenied(message, **kwargs)
+        if status == 404:
+            return NotFound(message, **kwargs)
+        if status == 429:
+            return RateLimited(message, **kwargs)
+        if status == 408 or status >= 500:
+            return TransientError(message, **kwargs)
+        return ValidationFailed(message, **kwargs)
+
+    def describe_error(self, response: requests.Response) -> tuple[str, str]:
+        """(the platform's error code, a short message) from an error response."""
+        try:
+            data = response.json()
+        except ValueError:
+            return "", response.text[:200].strip()
+        if isinstance(data, dict):
+            code = str(data.get("code") or data.get("error_code") or "")
+            message = data.get("message") or data.get("msg") or data.get("error") or ""
+            if isinstance(message, dict):
+                message = message.get("message") or str(message)
+            return code, str(message)[:300]
+        return "", str(data)[:200]
+
+    def redact(self, text: str) -> str:
+        """Replace every credential value that appears in `text`."""
+        for value in self._secrets.values():
+            value = str(value)
+            if len(value) >= 4:
+                text = text.replace(value, REDACTED)
+        return text
+
+    # --- helpers for subclasses --------------------------------------------------------------
+
+    def format_value(self, value: Any) -> Any:
+        """Turn dates into the platform's timestamp format; leave other values alone."""
+        if isinstance(value, datetime):
+            value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            fmt = self.limits.timestamp_format
+            if fmt is TimestampFormat.UNIX_SECONDS:
+                return int(value.timestamp())
+            if fmt is TimestampFormat.UNIX_MILLISECONDS:
+                return int(value.timestamp() * 1000)
+            if fmt is TimestampFormat.SPACE_SEPARATED_UTC:
+                return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            return value.isoformat()
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    def format_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return {key: self.format_value(value) for key, value in fields.items()}
+
+    def send_groups(
+        self,
+        groups: Iterable[list[tuple[ContactRecord, bytes]]],
+        send: Callable[[list[tuple[ContactRecord, bytes]]], list[RecordResult]],
+    ) -> list[RecordResult]:
+        """Send each group with `send`; a group whose call fails gets that failure as outcome.
+
+        After an auth or permission failure the remaining groups are not sent: they would fail
+        the same way, and the run stops on it.
+        """
+        results: list[RecordResult] = []
+        stopped: PlatformError | None = None
+        for group in groups:
+            records = [record for record, _ in group]
+            if stopped is None:
+                try:
+                    results.extend(send(group))
+                    continue
+                except PlatformError as exc:
+                    if isinstance(exc, (AuthError, PermissionDenied, ConfigurationError)):
+                        stopped = exc
+                    results.extend(failed_results(records, exc))
+                    continue
+            results.extend(failed_results(records, stopped))
+        return results
+
+    def pack(
+        self, items: Iterable[tuple[Any, bytes]], envelope_bytes: int
+    ) -> Iterator[list[tuple[Any, bytes]]]:
+        """Group encoded items so that each group's body stays within the batch limits.
+
+        `envelope_bytes` is the size of the request body around the items; items are joined
+        by one comma each.
+        """
+        group: list[tuple[Any, bytes]] = []
+        size = envelope_bytes
+        for item, encoded in items:
+            added = len(encoded) + (1 if group else 0)
+            if group and (
+                size + added > self.limits.batch_max_bytes
+                or len(group) >= self.limits.batch_max_records
+            ):
+                yield group
+                group, size, added = [], envelope_bytes, len(encoded)
+            group.append((item, encoded))
+            size += added
+        if group:
+            yield group
+
+
+def failed_results(records: Sequence[ContactRecord], exc: PlatformError) -> list[RecordResult]:
+    """The outcome of records whose whole request failed with `exc`."""
+    from integrations.models import Outcome
+
+    if isinstance(exc, (AuthError, PermissionDenied)):
+        outcome, hint = Outcome.REJECTED_AUTH, "The platform refused the credentials: run Test connection."
+    elif isinstance(exc, RateLimited):
+        outcome, hint = Outcome.THROTTLED, "Rate limited by the platform; sent again on the next run."
+    elif isinstance(exc, TransientError):
+        outcome, hint = Outcome.UNKNOWN, "The platform did not answer properly; sent again on the next run."
+    elif isinstance(exc, ConfigurationError):
+        outcome, hint = Outcome.REJECTED_AUTH, "Fix the integration's settings."
+    elif isinstance(exc, ValidationFailed):
+        outcome, hint = Outcome.REJECTED_DATA, "The platform refused the batch; see the message."
+    else:
+        outcome, hint = Outcome.UNKNOWN, "Unexpected platform answer; sent again on the next run."
+    return [
+        RecordResult(r.key, outcome, code=exc.code or exc.kind, message=exc.message, hint=hint)
+        for r in records
+    ]

@@ -1,0 +1,130 @@
+"""Small value types exchanged between platform clients and the services."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrations.ratelimit import Rate
+
+
+class Capability(str, enum.Enum):
+    TEST_CONNECTION = "test_connection"
+    LIST_FIELDS = "list_fields"
+    UPSERT_CONTACTS = "upsert_contacts"
+    TRACK_EVENTS = "track_events"
+    LIST_SEGMENTS = "list_segments"
+    CREATE_SEGMENT = "create_segment"
+    ADD_TO_SEGMENT = "add_to_segment"
+    SEND_CAMPAIGN = "send_campaign"
+    TRIGGER_JOURNEY = "trigger_journey"
+    CAMPAIGN_METRICS = "campaign_metrics"
+    DELETE_CONTACT = "delete_contact"
+    EXPORT_CONTACT = "export_contact"
+    WEBHOOKS = "webhooks"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Category(str, enum.Enum):
+    EMAIL = "email"
+    CROSS_CHANNEL = "cross-channel"
+    CRM = "CRM"
+    CONVERSATIONS = "conversations"
+
+
+class TimestampFormat(str, enum.Enum):
+    UNIX_SECONDS = "unix_seconds"
+    UNIX_MILLISECONDS = "unix_milliseconds"
+    ISO8601 = "iso8601"
+    SPACE_SEPARATED_UTC = "yyyy-MM-dd HH:mm:ss"
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One credential the platform needs; the admin and the wizard build their forms from it."""
+
+    key: str
+    label: str
+    help_text: str
+    secret: bool = True
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one platform allows: batch sizes and rates per API surface or endpoint."""
+
+    batch_max_records: int
+    batch_max_bytes: int
+    record_max_bytes: int
+    rates: dict[str, Rate]
+    timestamp_format: TimestampFormat
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    """The answer of test_connection. `permissions` maps capability → allowed (None: unknown)."""
+
+    ok: bool
+    can_write: bool | None
+    account: str = ""
+    region: str = ""
+    detail: str = ""
+    permissions: dict[str, bool | None] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "can_write": self.can_write,
+            "account": self.account,
+            "region": self.region,
+            "detail": self.detail,
+            "permissions": dict(self.permissions),
+        }
+
+
+@dataclass(frozen=True)
+class TargetField:
+    key: str
+    label: str
+    type: str = "string"
+    required: bool = False
+
+
+@dataclass
+class ContactRecord:
+    """One subscriber, mapped: `key` is our subscriber id, `fields` are target → value."""
+
+    key: int
+    identifier_field: str
+    identifier: str
+    fields: dict[str, Any]
+
+
+class Written(str, enum.Enum):
+    """The platform accepted the record without saying whether it was new."""
+
+    WRITTEN = "written"
+
+
+@dataclass
+class RecordResult:
+    """What the platform did with one record. `outcome` is an Outcome or Written.WRITTEN."""
+
+    key: int
+    outcome: Any
+    code: str = ""
+    message: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteSegment:
+    remote_id: str
+    name: str
+    kind: str = ""
+    member_count: int | None = None

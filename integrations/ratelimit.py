@@ -1,0 +1,85 @@
+"""A rate limiter shared by every process that talks to a platform.
+
+Each limit is one row in the database the console already shares between the web server and
+every q cluster worker (SQLite with IMMEDIATE transactions, or PostgreSQL with row locks), so
+two workers syncing the same account together stay within the platform's limit. The row holds
+GCRA's "theoretical arrival time": one number that encodes both the steady rate and a pause
+such as a `Retry-After` that one worker was told, which every other worker then honours too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from integrations import clock
+from integrations.models import RateLimitState
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` requests per `per_seconds`, with bursts of up to `burst` back to back.
+
+    The default burst of 1 spaces requests evenly, so no window of `per_seconds` ever holds
+    more than `count` of them, whatever way the platform counts.
+    """
+
+    count: int
+    per_seconds: float = 1.0
+    burst: int = 1
+
+    @property
+    def interval(self) -> float:
+        return self.per_seconds / self.count
+
+    @property
+    def tolerance(self) -> float:
+        return self.interval * (self.burst - 1)
+
+
+class RateLimitWaitTooLong(Exception):
+    """The next slot is further away than the caller is willing to wait."""
+
+    def __init__(self, wait: float):
+        super().__init__(f"next request allowed in {wait:.1f}s")
+        self.wait = wait
+
+
+def _reserve(key: str, rate: Rate) -> float:
+    """Take a slot if one is free now; otherwise return how long to wait (nothing taken)."""
+    with transaction.atomic():
+        state, _ = RateLimitState.objects.select_for_update().get_or_create(key=key)
+        now = clock.now()
+        tat = max(state.tat, now)
+        allowed_at = tat - rate.tolerance
+        if now < allowed_at:
+            return allowed_at - now
+        state.tat = tat + rate.interval
+        state.save(update_fields=["tat"])
+        return 0.0
+
+
+def acquire(key: str, rate: Rate, max_wait: float | None = None) -> float:
+    """Block until a request may be sent under `rate`; return the seconds waited.
+
+    With `max_wait`, raise RateLimitWaitTooLong instead of waiting longer than that in all.
+    """
+    waited = 0.0
+    while True:
+        wait = _reserve(key, rate)
+        if wait <= 0:
+            return waited
+        if max_wait is not None and waited + wait > max_wait:
+            raise RateLimitWaitTooLong(wait)
+        clock.sleep(wait)
+        waited += wait
+
+
+def pause(key: str, seconds: float, rate: Rate) -> None:
+    """Hold every process off `key` for `seconds` (a 429's Retry-After, or a backoff)."""
+    with transaction.atomic():
+        state, _ = RateLimitState.objects.select_for_update().get_or_create(key=key)
+        resume_at = clock.now() + seconds
+        state.tat = max(state.tat, resume_at + rate.tolerance)
+        state.save(update_fields=["tat"])

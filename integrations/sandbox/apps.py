@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SandboxConfig(AppConfig):
+    """Emulators of the platforms' APIs, served under /sandbox/ when SANDBOX_ENABLED."""
+
+    name = "integrations.sandbox"
+    label = "sandbox"
+    verbose_name = "Sandbox platforms"

@@ -1,0 +1,109 @@
+"""What every emulator shares: JSON in and out, documented rate limits, injected faults."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+
+import orjson
+from django.http import HttpResponse
+
+from integrations.sandbox.models import SandboxFault, SandboxSegment
+
+_windows: dict[str, deque] = {}
+_lock = threading.Lock()
+
+
+def json_response(data, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    return HttpResponse(
+        orjson.dumps(data), status=status, content_type="application/json", headers=headers
+    )
+
+
+def parse_json(request):
+    """The request's JSON body, or None when it is not JSON."""
+    try:
+        return orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def over_limit(key: str, count: int, per_seconds: float) -> float | None:
+    """Count a request against a sliding window; seconds to wait when over the limit."""
+    now = time.monotonic()
+    with _lock:
+        window = _windows.setdefault(key, deque())
+        while window and window[0] <= now - per_seconds:
+            window.popleft()
+        if len(window) >= count:
+            return max(0.001, window[0] + per_seconds - now)
+        window.append(now)
+    return None
+
+
+def reset_limits() -> None:
+    with _lock:
+        _windows.clear()
+
+
+def rate_limited(key: str, count: int, per_seconds: float, body) -> HttpResponse | None:
+    """A 429 with Retry-After when `key` is over `count` per `per_seconds`."""
+    wait = over_limit(key, count, per_seconds)
+    if wait is None:
+        return None
+    return json_response(body, status=429, headers={"Retry-After": str(max(1, round(wait + 0.5)))})
+
+
+def injected_fault(platform: str, throttled_body) -> HttpResponse | None:
+    """Apply the platform's configured faults: latency, 429 bursts, random 503s."""
+    fault = SandboxFault.objects.filter(platform=platform).first()
+    if fault is None:
+        return None
+    if fault.latency_ms:
+        time.sleep(fault.latency_ms / 1000)
+    if fault.throttle_next:
+        updated = SandboxFault.objects.filter(pk=fault.pk, throttle_next__gt=0).update(
+            throttle_next=fault.throttle_next - 1
+        )
+        if updated:
+            return json_response(
+                throttled_body, status=429, headers={"Retry-After": str(fault.retry_after)}
+            )
+    if fault.error_rate and random.random() < fault.error_rate:
+        return HttpResponse("Service Unavailable", status=503, content_type="text/plain")
+    return None
+
+
+def set_faults(platform: str, **values) -> SandboxFault:
+    fault, _ = SandboxFault.objects.update_or_create(platform=platform, defaults=values)
+    return fault
+
+
+def segment_count(segment: SandboxSegment) -> int:
+    return segment.members().count()
+
+
+DEMO_SEGMENTS = (
+    # name, kind, attribute, value
+    ("Growth Investors", "growth", "interest", "growth"),
+    ("Dividend Income", "income", "interest", "dividends"),
+    ("All readers", "", "", ""),
+)
+
+
+def seed_segments(platform: str, account: str, kinds: tuple[str, str]) -> None:
+    """Give an emulated account the demo segments (`kinds`: names for rule / no rule)."""
+    for index, (name, _, attribute, value) in enumerate(DEMO_SEGMENTS, start=1):
+        SandboxSegment.objects.update_or_create(
+            platform=platform,
+            account=account,
+            remote_id=index,
+            defaults={
+                "name": name,
+                "kind": kinds[0] if attribute else kinds[1],
+                "rule_attribute": attribute,
+                "rule_value": value,
+            },
+        )

@@ -1,0 +1,89 @@
+"""What the sandbox platforms store: contacts, their lists or segments, and injected faults."""
+
+from django.db import models
+
+
+class SandboxContact(models.Model):
+    """A person/user/profile as one emulated platform account holds it."""
+
+    platform = models.CharField(max_length=32)
+    account = models.CharField(max_length=100)
+    identifier = models.CharField(max_length=254)
+    attributes = models.JSONField(default=dict)
+    # Suppressed (Customer.io) or forgotten (Iterable): the platform refuses their data.
+    suppressed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["platform", "account", "identifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account", "identifier"], name="sandbox_contact_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}/{self.account}: {self.identifier}"
+
+
+class SandboxSegment(models.Model):
+    platform = models.CharField(max_length=32)
+    account = models.CharField(max_length=100)
+    remote_id = models.IntegerField()
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40, blank=True)
+    # Members are the stored contacts whose attribute `rule_attribute` equals `rule_value`
+    # (every contact when blank), so counts follow what syncs have sent.
+    rule_attribute = models.CharField(max_length=100, blank=True)
+    rule_value = models.CharField(max_length=100, blank=True)
+
+    def members(self):
+        contacts = SandboxContact.objects.filter(platform=self.platform, account=self.account)
+        if self.rule_attribute:
+            contacts = contacts.filter(**{f"attributes__{self.rule_attribute}": self.rule_value})
+        return contacts
+
+    class Meta:
+        ordering = ["platform", "account", "remote_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account", "remote_id"], name="sandbox_segment_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SandboxFieldType(models.Model):
+    """A field's type, fixed by the first value written (as Iterable does)."""
+
+    platform = models.CharField(max_length=32)
+    account = models.CharField(max_length=100)
+    name = models.CharField(max_length=150)
+    type = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "account", "name"], name="sandbox_field_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.type}"
+
+
+class SandboxFault(models.Model):
+    """Faults injected into one emulated platform (tests, benchmarks, demos)."""
+
+    platform = models.CharField(max_length=32, unique=True)
+    error_rate = models.FloatField(default=0.0, help_text="Share of requests answered 503.")
+    latency_ms = models.PositiveIntegerField(default=0)
+    throttle_next = models.PositiveIntegerField(
+        default=0, help_text="The next N requests are answered 429."
+    )
+    retry_after = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"faults for {self.platform}"

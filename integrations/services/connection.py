@@ -1,0 +1,43 @@
+"""Testing an integration's connection and recording the result on it."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from integrations.models import Integration, IntegrationStatus
+from integrations.platforms.errors import PlatformError
+from integrations.platforms.types import ConnectionReport
+
+
+def test_connection(integration: Integration) -> ConnectionReport:
+    """Ask the platform whether these credentials work and may write; store the answer.
+
+    A key that cannot write (read-only), or that belongs to another region, is refused: the
+    integration goes to "error" with the platform's reason.
+    """
+    try:
+        report = integration.client().test_connection()
+    except PlatformError as exc:
+        report = ConnectionReport(ok=False, can_write=None, detail=exc.message)
+    if report.ok and report.can_write is False:
+        report = ConnectionReport(
+            ok=False,
+            can_write=False,
+            account=report.account,
+            region=report.region,
+            detail=report.detail or "This key is read-only: the console needs to write contacts.",
+            permissions=report.permissions,
+        )
+    integration.connection_report = report.as_dict()
+    integration.last_tested_at = timezone.now()
+    if report.ok:
+        if integration.status in (IntegrationStatus.DRAFT, IntegrationStatus.ERROR):
+            integration.status = IntegrationStatus.CONNECTED
+        integration.last_error = ""
+    else:
+        integration.status = IntegrationStatus.ERROR
+        integration.last_error = report.detail
+    integration.save(
+        update_fields=["connection_report", "last_tested_at", "status", "last_error", "updated_at"]
+    )
+    return report

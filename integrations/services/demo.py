@@ -1,0 +1,55 @@
+"""Demo integrations: one per platform the sandbox emulates, connected to its sandbox."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from integrations.models import FieldMapping, Integration, SyncFrequency
+from integrations.platforms.registry import all_platforms
+from integrations.sandbox import accounts
+from integrations.sandbox import registry as sandbox
+
+# Custom attributes of the demo audience, mapped wherever a platform accepts new fields.
+DEMO_ATTRIBUTES = (("attributes.interest", "interest"), ("attributes.plan", "plan"))
+
+
+@transaction.atomic
+def create_demo_integrations(base_url: str | None = None) -> list[Integration]:
+    """Create (or refresh) a sandbox integration for every emulated platform."""
+    base_url = (base_url or settings.SANDBOX_BASE_URL).rstrip("/")
+    created = []
+    for platform in all_platforms():
+        if not sandbox.emulated(platform.slug):
+            continue
+        sandbox.seed(platform.slug)
+        account = accounts.demo_account(platform.slug)
+        integration, _ = Integration.objects.update_or_create(
+            name=f"{platform.label} (sandbox)",
+            defaults={
+                "platform": platform.slug,
+                "api_base_url": f"{base_url}/{platform.slug}",
+                "region": account.region,
+                "credentials": dict(account.credentials),
+                "sync_frequency": SyncFrequency.HOURLY,
+            },
+        )
+        if not integration.field_mappings.exists():
+            rows = [
+                FieldMapping(
+                    integration=integration,
+                    source=source,
+                    target=target,
+                    transform=transform,
+                    is_identifier=identifier,
+                )
+                for source, target, transform, identifier in platform.suggested_mappings
+            ]
+            if platform.accepts_new_fields:
+                rows += [
+                    FieldMapping(integration=integration, source=source, target=target)
+                    for source, target in DEMO_ATTRIBUTES
+                ]
+            FieldMapping.objects.bulk_create(rows)
+        created.append(integration)
+    return created

@@ -1,0 +1,136 @@
+"""Field mappings: checking them against a platform, and turning subscribers into payloads."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from audience.models import STANDARD_FIELDS, SubscriberStatus
+from integrations.models import FieldMapping, Integration, Transform
+from integrations.platforms.types import TargetField
+
+ATTRIBUTE_PREFIX = "attributes."
+
+# The columns a sync reads from each subscriber, in this order.
+SUBSCRIBER_COLUMNS = ("id", "attributes", *STANDARD_FIELDS)
+
+
+class MappingError(Exception):
+    """The field mapping cannot be used; the message says what to fix."""
+
+
+_TRANSFORMS: dict[str, Callable[[Any], Any]] = {
+    Transform.NONE: lambda v: v,
+    Transform.LOWER: lambda v: v.lower() if isinstance(v, str) else v,
+    Transform.UPPER: lambda v: v.upper() if isinstance(v, str) else v,
+    Transform.STRIP: lambda v: v.strip() if isinstance(v, str) else v,
+    Transform.IS_UNSUBSCRIBED: lambda v: v != SubscriberStatus.SUBSCRIBED,
+    Transform.IS_SUBSCRIBED: lambda v: v == SubscriberStatus.SUBSCRIBED,
+}
+
+
+def source_label(source: str) -> str:
+    if source.startswith(ATTRIBUTE_PREFIX):
+        return f"custom attribute '{source[len(ATTRIBUTE_PREFIX):]}'"
+    return f"field '{source}'"
+
+
+def check_mappings(
+    mappings: Sequence[FieldMapping],
+    platform,
+    target_fields: Sequence[TargetField] | None,
+) -> list[str]:
+    """Every problem that stops these mappings from working with `platform` (empty: usable).
+
+    `target_fields` is what the platform listed; None when it cannot list its fields.
+    """
+    problems = []
+    if not mappings:
+        return ["No fields are mapped: map at least the identifier (email)."]
+    identifiers = [m for m in mappings if m.is_identifier]
+    if len(identifiers) != 1:
+        problems.append("Exactly one mapping must be marked as the identifier.")
+    elif identifiers[0].target not in platform.identifier_fields:
+        allowed = " or ".join(platform.identifier_fields)
+        problems.append(
+            f"{platform.label} identifies contacts by {allowed}; '{identifiers[0].target}' "
+            "cannot be the identifier."
+        )
+    known = {f.key for f in target_fields} if target_fields is not None else None
+    for mapping in mappings:
+        source = mapping.source
+        if source.startswith(ATTRIBUTE_PREFIX):
+            if not source[len(ATTRIBUTE_PREFIX):]:
+                problems.append("A custom attribute source needs a key: attributes.<key>.")
+        elif source not in STANDARD_FIELDS:
+            problems.append(f"'{source}' is not a subscriber field or attributes.<key>.")
+        if (
+            known is not None
+            and not platform.accepts_new_fields
+            and not mapping.is_identifier
+            and mapping.target not in known
+        ):
+            problems.append(
+                f"{platform.label} has no field '{mapping.target}' (mapped from "
+                f"{source_label(source)}). Create it in {platform.label} or pick another field."
+            )
+    if target_fields is not None:
+        mapped = {m.target for m in mappings}
+        for field in target_fields:
+            if field.required and field.key not in mapped:
+                problems.append(f"{platform.label} requires the field '{field.key}': map it.")
+    return problems
+
+
+@dataclass(frozen=True)
+class Mapper:
+    """Compiled mappings: turns one subscriber row (SUBSCRIBER_COLUMNS) into a payload."""
+
+    identifier_field: str
+    getters: tuple[tuple[str, Callable[[tuple], Any], Callable[[Any], Any], bool], ...]
+
+    def map(self, row: tuple) -> tuple[str | None, dict[str, Any]]:
+        identifier = None
+        fields: dict[str, Any] = {}
+        for target, get, transform, is_identifier in self.getters:
+            value = transform(get(row))
+            if is_identifier:
+                identifier = value
+            if value is None or value == "":
+                continue  # never clear a value on the platform by sending an empty one
+            fields[target] = value
+        return (str(identifier) if identifier not in (None, "") else None), fields
+
+
+def _getter(source: str) -> Callable[[tuple], Any]:
+    if source.startswith(ATTRIBUTE_PREFIX):
+        key = source[len(ATTRIBUTE_PREFIX):]
+        index = SUBSCRIBER_COLUMNS.index("attributes")
+        return lambda row: (row[index] or {}).get(key)
+    index = SUBSCRIBER_COLUMNS.index(source)
+    return lambda row: row[index]
+
+
+def compile_mapper(integration: Integration, target_fields=None) -> Mapper:
+    """Check the integration's mappings and compile them; raise MappingError if unusable."""
+    platform = type(integration.client())
+    mappings = list(integration.field_mappings.all())
+    problems = check_mappings(mappings, platform, target_fields)
+    if problems:
+        raise MappingError(" ".join(problems))
+    getters = tuple(
+        (m.target, _getter(m.source), _TRANSFORMS[m.transform or Transform.NONE], m.is_identifier)
+        for m in mappings
+    )
+    identifier = next(m.target for m in mappings if m.is_identifier)
+    return Mapper(identifier_field=identifier, getters=getters)
+
+
+def payload_hash(identifier: str | None, fields: dict[str, Any]) -> str:
+    """A stable fingerprint of what would be sent (changed-only syncs compare it)."""
+    encoded = orjson.dumps([identifier, fields], option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()

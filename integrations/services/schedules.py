@@ -1,0 +1,54 @@
+"""django-q2 schedules kept in step with each integration's sync frequency."""
+
+from __future__ import annotations
+
+from django_q.models import Schedule
+
+from integrations.models import Integration, SyncFrequency
+
+HOUSEKEEPING = (
+    # (name, function, minutes)
+    ("integrations: mark stale sync runs", "integrations.tasks.mark_stale_runs", 5),
+    ("integrations: prune API call records", "integrations.tasks.prune_api_calls", 1440),
+)
+
+
+def schedule_name(integration_id: int) -> str:
+    return f"sync integration {integration_id}"
+
+
+def sync_schedule(integration: Integration) -> Schedule | None:
+    """Create, change or remove the integration's sync schedule to match its settings."""
+    name = schedule_name(integration.pk)
+    minutes = SyncFrequency(integration.sync_frequency).minutes
+    if not minutes or not integration.enabled:
+        Schedule.objects.filter(name=name).delete()
+        return None
+    schedule, _ = Schedule.objects.update_or_create(
+        name=name,
+        defaults={
+            "func": "integrations.tasks.scheduled_sync",
+            "args": repr(integration.pk),
+            "schedule_type": Schedule.MINUTES,
+            "minutes": minutes,
+            "repeats": -1,
+        },
+    )
+    return schedule
+
+
+def remove_schedule(integration_id: int) -> None:
+    Schedule.objects.filter(name=schedule_name(integration_id)).delete()
+
+
+def ensure_housekeeping() -> None:
+    for name, func, minutes in HOUSEKEEPING:
+        Schedule.objects.get_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )

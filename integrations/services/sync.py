@@ -1,0 +1,357 @@
+"""Syncing subscribers to a platform.
+
+A sync reads subscribers in id order, a chunk at a time (memory does not grow with the
+audience), maps them with the integration's field mappings, skips those whose mapped payload is
+unchanged since the last accepted push, sends the rest through the platform's bulk endpoint and
+records every outcome. Each chunk ends in one transaction that stores the outcomes, the sync
+state and the run's checkpoint, so a run that dies resumes after the last finished chunk.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, FilteredRelation, OuterRef, Q
+from django.utils import timezone
+
+from audience.models import Subscriber, SubscriberStatus
+from integrations.models import (
+    ACTIVE_SYNC_STATUSES,
+    Integration,
+    IntegrationStatus,
+    Outcome,
+    SyncMode,
+    SyncRecord,
+    SyncRun,
+    SyncState,
+    SyncStateStatus,
+    SyncStatus,
+    SyncTrigger,
+)
+from integrations.platforms.errors import PlatformError
+from integrations.platforms.types import Capability, ContactRecord, RecordResult, Written
+from integrations.services.mapping import SUBSCRIBER_COLUMNS, MappingError, Mapper, compile_mapper, payload_hash
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_SIZE = 20
+_STATE_COLUMNS = ("state__payload_hash", "state__status", "state__ever_synced")
+_N = len(SUBSCRIBER_COLUMNS)
+_TRANSIENT = {Outcome.THROTTLED, Outcome.UNKNOWN}
+
+
+class StopRun(Exception):
+    """The run cannot go on (credentials refused, too many failed batches)."""
+
+
+# --- starting runs -----------------------------------------------------------------------------
+
+
+def start_sync(
+    integration: Integration,
+    trigger: str,
+    mode: str = SyncMode.CHANGED,
+    dry_run: bool = False,
+) -> tuple[SyncRun, bool]:
+    """Create a queued run; (the active run, False) when one is already queued or running.
+
+    A run interrupted earlier (its worker died) is resumed: the new run starts from its
+    checkpoint, in its mode.
+    """
+    mark_stale_runs(integration)
+    resume = None
+    if not dry_run:
+        resume = (
+            integration.sync_runs.filter(
+                status=SyncStatus.INTERRUPTED, dry_run=False, resumed_by__isnull=True
+            )
+            .order_by("-created_at")
+            .first()
+        )
+    try:
+        with transaction.atomic():
+            run = SyncRun.objects.create(
+                integration=integration,
+                trigger=SyncTrigger.RESUME if resume else trigger,
+                mode=resume.mode if resume else mode,
+                dry_run=dry_run,
+                cursor=resume.cursor if resume else 0,
+                resumed_from=resume,
+            )
+    except IntegrityError:
+        active = integration.sync_runs.filter(status__in=ACTIVE_SYNC_STATUSES).first()
+        if active is None:  # it finished between our insert and this read
+            return start_sync(integration, trigger, mode, dry_run)
+        return active, False
+    return run, True
+
+
+def mark_stale_runs(integration: Integration | None = None) -> int:
+    """Mark runs whose worker stopped (no heartbeat, or never picked up) as interrupted."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
+    runs = SyncRun.objects.filter(
+        Q(status=SyncStatus.RUNNING, heartbeat_at__lt=cutoff)
+        | Q(status=SyncStatus.QUEUED, created_at__lt=cutoff)
+    )
+    if integration is not None:
+        runs = runs.filter(integration=integration)
+    return runs.update(
+        status=SyncStatus.INTERRUPTED,
+        finished_at=timezone.now(),
+        error=f"No progress for {settings.SYNC_STALE_AFTER_SECONDS} s: the worker stopped. "
+        "The next sync resumes from this run's checkpoint.",
+    )
+
+
+# --- running them ------------------------------------------------------------------------------
+
+
+def execute_sync(run_id: int) -> SyncRun:
+    """Run a queued sync to its end (or take over a running one whose worker died)."""
+    now = timezone.now()
+    claimed = SyncRun.objects.filter(pk=run_id, status=SyncStatus.QUEUED).update(
+        status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now
+    )
+    run = SyncRun.objects.select_related("integration").get(pk=run_id)
+    if not claimed:
+        stale_before = now - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
+        if run.status != SyncStatus.RUNNING or (run.heartbeat_at and run.heartbeat_at > stale_before):
+            return run  # finished, or alive in another worker
+        taken = SyncRun.objects.filter(pk=run_id, heartbeat_at=run.heartbeat_at).update(
+            heartbeat_at=now
+        )
+        if not taken:
+            return run
+        run.heartbeat_at = now
+    try:
+        _Runner(run).execute()
+    except StopRun as exc:
+        _finish(run, SyncStatus.FAILED, str(exc))
+    except MappingError as exc:
+        _finish(run, SyncStatus.FAILED, f"Field mapping: {exc}")
+    except PlatformError as exc:
+        _finish(run, SyncStatus.FAILED, exc.message)
+    except Exception as exc:
+        logger.exception("sync run %s failed", run.pk)
+        _finish(run, SyncStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
+    return run
+
+
+def _finish(run: SyncRun, status: str, error: str = "") -> None:
+    run.status = status
+    run.error = error[:2000]
+    run.finished_at = timezone.now()
+    run.save()
+    if run.dry_run:
+        return
+    integration = run.integration
+    if status == SyncStatus.FAILED:
+        integration.status = IntegrationStatus.ERROR
+        integration.last_error = error[:2000]
+    else:
+        integration.status = IntegrationStatus.CONNECTED
+        integration.last_success_at = run.finished_at
+        integration.last_error = (
+            f"Last sync was partial: {run.failed} records were not accepted."
+            if status == SyncStatus.PARTIAL
+            else ""
+        )
+    integration.save(update_fields=["status", "last_error", "last_success_at", "updated_at"])
+    logger.info("sync run %s of %s: %s %s", run.pk, integration, status, error)
+
+
+@dataclass
+class _Chunk:
+    """What one chunk of subscribers came to before and after sending."""
+
+    to_send: list[ContactRecord] = field(default_factory=list)
+    hashes: dict[int, str] = field(default_factory=dict)
+    emails: dict[int, str] = field(default_factory=dict)
+    ever_synced: dict[int, bool] = field(default_factory=dict)
+    local_results: list[RecordResult] = field(default_factory=list)
+
+
+class _Runner:
+    def __init__(self, run: SyncRun):
+        self.run = run
+        self.integration = run.integration
+        self.client = self.integration.client()
+        self.consecutive_failed_batches = 0
+
+    def execute(self) -> None:
+        run = self.run
+        if not self.client.supports(Capability.UPSERT_CONTACTS):
+            raise StopRun(f"{self.client.label} contacts cannot be synced from the console.")
+        target_fields = None
+        if self.client.supports(Capability.LIST_FIELDS) and not self.client.accepts_new_fields:
+            target_fields = self.client.list_fields()
+        mapper = compile_mapper(self.integration, target_fields)
+        if run.total == 0:
+            run.total = self._scope().filter(id__gt=run.cursor).count()
+            run.save(update_fields=["total"])
+        chunk_size = self.client.limits.batch_max_records
+        while True:
+            rows = list(self._rows(run.cursor, chunk_size))
+            if not rows:
+                break
+            chunk = self._prepare(rows, mapper)
+            if run.dry_run:
+                self._preview(chunk, rows)
+                continue
+            results = chunk.local_results
+            if chunk.to_send:
+                results = results + self.client.upsert_contacts(
+                    chunk.to_send, self.integration.update_existing
+                )
+            self._record(chunk, results, last_id=rows[-1][0])
+            self._check_stop(results)
+        run.warnings = sorted(set(run.warnings + self.client.warnings))
+        _finish(run, SyncStatus.SUCCEEDED if run.failed == 0 else SyncStatus.PARTIAL)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _scope(self):
+        """Subscribers this integration may hold: subscribed ones, and any sent before."""
+        sent_before = SyncState.objects.filter(
+            integration=self.integration, subscriber=OuterRef("pk"), ever_synced=True
+        )
+        return Subscriber.objects.filter(Q(status=SubscriberStatus.SUBSCRIBED) | Exists(sent_before))
+
+    def _rows(self, after_id: int, limit: int):
+        """One keyset page of subscribers with their sync state for this integration."""
+        return (
+            Subscriber.objects.filter(id__gt=after_id)
+            .order_by("id")
+            .annotate(
+                state=FilteredRelation(
+                    "sync_states", condition=Q(sync_states__integration=self.integration)
+                )
+            )
+            .values_list(*SUBSCRIBER_COLUMNS, *_STATE_COLUMNS)[:limit]
+        )
+
+    def _prepare(self, rows, mapper: Mapper) -> _Chunk:
+        run, chunk = self.run, _Chunk()
+        status_index = SUBSCRIBER_COLUMNS.index("status")
+        email_index = SUBSCRIBER_COLUMNS.index("email")
+        keep_existing = not self.integration.update_existing
+        for row in rows:
+            subscriber_id = row[0]
+            old_hash, state_status, ever_synced = row[_N], row[_N + 1], bool(row[_N + 2])
+            if row[status_index] != SubscriberStatus.SUBSCRIBED and not ever_synced:
+                run.excluded += 1  # never create an unsubscribed reader on a platform
+                continue
+            run.seen += 1
+            identifier, fields = mapper.map(row)
+            digest = payload_hash(identifier, fields)
+            unchanged = state_status == SyncStateStatus.SYNCED and old_hash == digest
+            if (run.mode == SyncMode.CHANGED and unchanged) or (
+                keep_existing and ever_synced and not self.client.keeps_existing_natively
+                and state_status == SyncStateStatus.SYNCED
+            ):
+                run.unchanged += 1
+                continue
+            chunk.hashes[subscriber_id] = digest
+            chunk.emails[subscriber_id] = row[email_index]
+            chunk.ever_synced[subscriber_id] = ever_synced
+            if identifier is None:
+                chunk.local_results.append(
+                    RecordResult(
+                        subscriber_id,
+                        Outcome.REJECTED_DATA,
+                        code="missing_identifier",
+                        message=f"No value for the identifier '{mapper.identifier_field}'.",
+                        hint="Give the subscriber a value for the field mapped as identifier.",
+                    )
+                )
+                continue
+            chunk.to_send.append(
+                ContactRecord(subscriber_id, mapper.identifier_field, identifier, fields)
+            )
+        return chunk
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _preview(self, chunk: _Chunk, rows) -> None:
+        run = self.run
+        for result in chunk.local_results:
+            setattr(run, result.outcome.value, getattr(run, result.outcome.value) + 1)
+        room = PREVIEW_SIZE - len(run.preview)
+        for record in chunk.to_send[: max(room, 0)]:
+            run.preview.append(
+                {
+                    "subscriber": record.key,
+                    "identifier": {record.identifier_field: record.identifier},
+                    "fields": self.client.format_fields(record.fields),
+                }
+            )
+        run.cursor = rows[-1][0]
+        run.heartbeat_at = timezone.now()
+        run.save()
+
+    def _record(self, chunk: _Chunk, results: list[RecordResult], last_id: int) -> None:
+        run = self.run
+        records, states = [], []
+        for result in results:
+            key = result.key
+            was_synced = chunk.ever_synced[key]
+            outcome = result.outcome
+            if outcome is Written.WRITTEN:
+                outcome = Outcome.UPDATED if was_synced else Outcome.CREATED
+            setattr(run, outcome.value, getattr(run, outcome.value) + 1)
+            accepted = outcome.accepted
+            records.append(
+                SyncRecord(
+                    run=run,
+                    subscriber_id=key,
+                    email=chunk.emails[key],
+                    outcome=outcome,
+                    code=result.code[:100],
+                    message=result.message[:1000],
+                    hint=result.hint[:300],
+                )
+            )
+            states.append(
+                SyncState(
+                    integration=self.integration,
+                    subscriber_id=key,
+                    payload_hash=chunk.hashes[key],
+                    status=SyncStateStatus.SYNCED if accepted else SyncStateStatus.PENDING,
+                    last_outcome=outcome,
+                    ever_synced=was_synced or accepted,
+                    updated_at=timezone.now(),
+                )
+            )
+        run.cursor = last_id
+        run.api_calls = self.client.calls
+        run.heartbeat_at = timezone.now()
+        with transaction.atomic():
+            SyncRecord.objects.bulk_create(records, batch_size=1000)
+            SyncState.objects.bulk_create(
+                states,
+                batch_size=1000,
+                update_conflicts=True,
+                unique_fields=["integration", "subscriber"],
+                update_fields=["payload_hash", "status", "last_outcome", "ever_synced", "updated_at"],
+            )
+            run.save()
+
+    def _check_stop(self, results: list[RecordResult]) -> None:
+        sent = [r for r in results if r.code != "missing_identifier"]
+        auth = next((r for r in sent if r.outcome == Outcome.REJECTED_AUTH), None)
+        if auth is not None:
+            raise StopRun(f"{auth.message} {auth.hint}".strip())
+        if sent and all(r.outcome in _TRANSIENT for r in sent):
+            self.consecutive_failed_batches += 1
+        else:
+            self.consecutive_failed_batches = 0
+        if self.consecutive_failed_batches >= settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES:
+            raise StopRun(
+                f"Stopped after {self.consecutive_failed_batches} batches in a row were "
+                f"throttled or failed at {self.client.label} ({sent[-1].message}). Records "
+                "not accepted stay pending and are sent on the next run."
+            )

@@ -1,0 +1,75 @@
+"""django-q2 tasks: thin wrappers that load ids and call services."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from django_q.models import Schedule
+
+from integrations import metering
+from integrations.models import Integration, IntegrationStatus, SyncTrigger
+from integrations.services import connection, segments, sync
+
+logger = logging.getLogger(__name__)
+
+
+def run_sync(run_id: int) -> str:
+    run = sync.execute_sync(run_id)
+    return f"run {run.pk}: {run.status}"
+
+
+def scheduled_sync(integration_id: int) -> str:
+    integration = Integration.objects.filter(pk=integration_id).first()
+    if integration is None or not integration.enabled:
+        return "skipped: integration gone or disabled"
+    if integration.status in (IntegrationStatus.NEEDS_ATTENTION, IntegrationStatus.DISABLED):
+        return f"skipped: integration is {integration.get_status_display().lower()}"
+    run, created = sync.start_sync(integration, SyncTrigger.SCHEDULE)
+    if not created:
+        return f"skipped: run {run.pk} is {run.status}"
+    return run_sync(run.pk)
+
+
+def test_connection(integration_id: int) -> str:
+    report = connection.test_connection(Integration.objects.get(pk=integration_id))
+    return report.detail
+
+
+def import_segments(integration_id: int) -> str:
+    integration = Integration.objects.get(pk=integration_id)
+    result = segments.import_segments(integration)
+    _follow_up_counts(integration, result)
+    return f"{result.imported} segments, {result.counted} counted"
+
+
+def refresh_segment_counts(integration_id: int) -> str:
+    integration = Integration.objects.get(pk=integration_id)
+    result = segments.refresh_counts(integration)
+    _follow_up_counts(integration, result)
+    return f"{result.counted} counted, {len(result.counts_pending)} pending"
+
+
+def _follow_up_counts(integration: Integration, result: segments.SegmentImport) -> None:
+    """Counts the platform's rate limit did not allow now are fetched by a one-off schedule."""
+    if not result.counts_pending:
+        return
+    Schedule.objects.update_or_create(
+        name=f"segment counts {integration.pk}",
+        defaults={
+            "func": "integrations.tasks.refresh_segment_counts",
+            "args": repr(integration.pk),
+            "schedule_type": Schedule.ONCE,
+            "repeats": 1,
+            "next_run": timezone.now() + timedelta(seconds=result.retry_in + 1),
+        },
+    )
+
+
+def mark_stale_runs() -> int:
+    return sync.mark_stale_runs()
+
+
+def prune_api_calls() -> int:
+    return metering.prune()

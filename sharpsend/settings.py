@@ -1,0 +1,172 @@
+"""Settings for the SharpSend integration console.
+
+Everything that differs between machines comes from the environment (or an optional `.env`
+beside manage.py). With nothing set, the console runs on SQLite with django-q2's ORM broker;
+`DATABASE_URL` and `REDIS_URL` switch to PostgreSQL and Redis.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env(
+    DEBUG=(bool, False),
+    SANDBOX_ENABLED=(bool, True),
+    PORT=(int, 8000),
+)
+environ.Env.read_env(BASE_DIR / ".env")  # real environment variables win
+
+SECRET_KEY = env("SECRET_KEY")
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# django-fernet-encrypted-fields derives its key from SECRET_KEY and these salts; the first
+# salt encrypts, all of them decrypt.
+SALT_KEY = env.list("SALT_KEY")
+DEBUG = env("DEBUG")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_q",
+    "audience",
+    "integrations",
+    "integrations.sandbox",
+    "campaigns",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sharpsend.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "sharpsend.wsgi.application"
+ASGI_APPLICATION = "sharpsend.asgi.application"
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the q cluster write to one file: without IMMEDIATE transactions a
+    # read-then-write transaction fails at once with "database is locked" (STACK-NOTES §2).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
+        ),
+    }
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "sharpsend",
+        }
+    }
+else:
+    CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+Q_CLUSTER = {
+    "name": "sharpsend",
+    "workers": env.int("Q_WORKERS", default=2),
+    # A sync of a large audience runs for minutes; a run that dies is taken over by the
+    # next attempt through its heartbeat (integrations.services.sync_runs).
+    "timeout": 1800,
+    "retry": 1860,
+    "max_attempts": 3,
+    "queue_limit": 50,
+    "bulk": 10,
+    "catch_up": False,
+    "label": "Task queue",
+    "poll": 0.5,
+    "ack_failures": True,
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "integrations": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+        "audience": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    },
+}
+
+# --- the console's own settings -------------------------------------------------------------
+
+PORT = env("PORT")
+# The built-in emulators of every platform's API, served under /sandbox/ (never in production).
+SANDBOX_ENABLED = env("SANDBOX_ENABLED")
+SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", default=f"http://127.0.0.1:{PORT}/sandbox")
+
+# HTTP behaviour of every platform client.
+PLATFORM_HTTP_TIMEOUT = env.float("PLATFORM_HTTP_TIMEOUT", default=30.0)
+PLATFORM_MAX_ATTEMPTS = env.int("PLATFORM_MAX_ATTEMPTS", default=5)
+PLATFORM_BACKOFF_BASE = env.float("PLATFORM_BACKOFF_BASE", default=0.5)
+PLATFORM_BACKOFF_MAX = env.float("PLATFORM_BACKOFF_MAX", default=30.0)
+# A Retry-After longer than this is not waited out inside a run: the batch is marked throttled.
+PLATFORM_MAX_RETRY_AFTER = env.float("PLATFORM_MAX_RETRY_AFTER", default=120.0)
+
+# A running sync whose heartbeat is older than this is taken to have died.
+SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=600)
+# A run stops after this many consecutive batches that failed for transient reasons.
+SYNC_MAX_CONSECUTIVE_BATCH_FAILURES = env.int("SYNC_MAX_CONSECUTIVE_BATCH_FAILURES", default=3)

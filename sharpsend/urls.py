@@ -1,0 +1,18 @@
+"""URL configuration: the admin, and the platform emulators when the sandbox is enabled."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "SharpSend integration console"
+admin.site.site_title = "SharpSend console"
+admin.site.index_title = "Integrations, audience and campaigns"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))
