@@ -5,6 +5,7 @@ beside manage.py). With nothing set, the console runs on SQLite with django-q2's
 `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL and Redis.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -83,6 +84,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": (
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
         ),
+    }
+    # Tests use a file too (one per test process): shared-cache in-memory SQLite locks whole
+    # tables and ignores the busy timeout, unlike the file the console runs on.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(env("TMPDIR", default="/tmp")) / f"sharpsend-test-{os.getpid()}.sqlite3")
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -15,8 +15,10 @@ from integrations.platforms.types import TargetField
 
 ATTRIBUTE_PREFIX = "attributes."
 
-# The columns a sync reads from each subscriber, in this order.
+# Every column a mapping can read; a compiled Mapper reads only those it needs.
 SUBSCRIBER_COLUMNS = ("id", "attributes", *STANDARD_FIELDS)
+# Read whatever the mappings: the sync needs them to decide and to report.
+ALWAYS_READ = ("id", "email", "status")
 
 
 class MappingError(Exception):
@@ -88,9 +90,10 @@ def check_mappings(
 
 @dataclass(frozen=True)
 class Mapper:
-    """Compiled mappings: turns one subscriber row (SUBSCRIBER_COLUMNS) into a payload."""
+    """Compiled mappings: turns one subscriber row (of `columns`) into a payload."""
 
     identifier_field: str
+    columns: tuple[str, ...]
     getters: tuple[tuple[str, Callable[[tuple], Any], Callable[[Any], Any], bool], ...]
 
     def map(self, row: tuple) -> tuple[str | None, dict[str, Any]]:
@@ -106,12 +109,15 @@ class Mapper:
         return (str(identifier) if identifier not in (None, "") else None), fields
 
 
-def _getter(source: str) -> Callable[[tuple], Any]:
+def _column(source: str) -> str:
+    return "attributes" if source.startswith(ATTRIBUTE_PREFIX) else source
+
+
+def _getter(source: str, columns: tuple[str, ...]) -> Callable[[tuple], Any]:
+    index = columns.index(_column(source))
     if source.startswith(ATTRIBUTE_PREFIX):
         key = source[len(ATTRIBUTE_PREFIX):]
-        index = SUBSCRIBER_COLUMNS.index("attributes")
         return lambda row: (row[index] or {}).get(key)
-    index = SUBSCRIBER_COLUMNS.index(source)
     return lambda row: row[index]
 
 
@@ -122,12 +128,18 @@ def compile_mapper(integration: Integration, target_fields=None) -> Mapper:
     problems = check_mappings(mappings, platform, target_fields)
     if problems:
         raise MappingError(" ".join(problems))
+    columns = tuple(dict.fromkeys([*ALWAYS_READ, *(_column(m.source) for m in mappings)]))
     getters = tuple(
-        (m.target, _getter(m.source), _TRANSFORMS[m.transform or Transform.NONE], m.is_identifier)
+        (
+            m.target,
+            _getter(m.source, columns),
+            _TRANSFORMS[m.transform or Transform.NONE],
+            m.is_identifier,
+        )
         for m in mappings
     )
     identifier = next(m.target for m in mappings if m.is_identifier)
-    return Mapper(identifier_field=identifier, getters=getters)
+    return Mapper(identifier_field=identifier, columns=columns, getters=getters)
 
 
 def payload_hash(identifier: str | None, fields: dict[str, Any]) -> str:

@@ -28,8 +28,13 @@ class SegmentImport:
     retry_in: float = 0.0
 
 
-def import_segments(integration: Integration, budget: float = COUNT_BUDGET_SECONDS) -> SegmentImport:
-    """Store the platform's segments (dropping ones it no longer has), then count members."""
+def import_segments(integration: Integration, budget: float | None = None) -> SegmentImport:
+    """Store the platform's segments (dropping ones it no longer has), then count members.
+
+    Counting waits on the platform's rate limit for `budget` seconds at most; the counts left
+    over are listed in `counts_pending`.
+    """
+    budget = COUNT_BUDGET_SECONDS if budget is None else budget
     client = integration.client()
     remote = client.list_segments()
     now = timezone.now()
@@ -52,8 +57,9 @@ def import_segments(integration: Integration, budget: float = COUNT_BUDGET_SECON
     return result
 
 
-def refresh_counts(integration: Integration, budget: float = COUNT_BUDGET_SECONDS) -> SegmentImport:
+def refresh_counts(integration: Integration, budget: float | None = None) -> SegmentImport:
     """Count the members of the integration's stored segments, oldest counts first."""
+    budget = COUNT_BUDGET_SECONDS if budget is None else budget
     result = SegmentImport()
     _count(integration, integration.client(), {}, budget, result)
     return result

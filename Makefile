@@ -1,0 +1,46 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test install serve lint clean
+
+install: $(VENV)/.installed .env
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# Fresh random keys for this machine; never committed (.gitignore). The values are URL-safe,
+# so they hold no '$' that django-environ would interpolate.
+.env:
+	$(BIN)/python -c "import secrets; open('.env', 'w').write('SECRET_KEY=\"%s\"\nSALT_KEY=\"%s\"\nDEBUG=true\n' % (secrets.token_urlsafe(50), secrets.token_urlsafe(32)))"
+	@echo "Wrote .env with new SECRET_KEY and SALT_KEY."
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py ensure_admin
+	SANDBOX_BASE_URL=http://$(HOST):$(PORT)/sandbox $(BIN)/python manage.py seed_demo
+	@$(MAKE) --no-print-directory serve
+
+# The web server and a q cluster together; Ctrl-C stops both. The cluster starts once the
+# server answers, so the demo syncs it picks up find the sandbox listening.
+serve:
+	@echo "Console: http://$(HOST):$(PORT)/admin/  (Ctrl-C stops the server and the q cluster)"
+	@trap 'kill 0' INT TERM; \
+	SANDBOX_BASE_URL=http://$(HOST):$(PORT)/sandbox $(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload & \
+	$(BIN)/python manage.py wait_for_http http://$(HOST):$(PORT)/admin/login/ && \
+	SANDBOX_BASE_URL=http://$(HOST):$(PORT)/sandbox $(BIN)/python manage.py qcluster & \
+	wait
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

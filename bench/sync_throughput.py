@@ -1,0 +1,170 @@
+"""Sync throughput: a full sync of N subscribers to the sandbox Customer.io over real HTTP, then
+an unchanged re-sync. Prints records/s, API calls and the sync process's peak RSS for each.
+
+    .venv/bin/python bench/sync_throughput.py --subscribers 100000
+
+Each run uses its own SQLite file (under --workdir) and its own web server for the sandbox, so
+the console's database is untouched. Each sync runs in a child process, so its peak RSS is its
+own (os.wait4), not the seeding's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+INTEGRATION = "Customer.io (bench)"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def django_setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharpsend.settings")
+    import django
+
+    django.setup()
+
+
+def seed(count: int, base_url: str) -> None:
+    """Subscribers 1..count and the bench integration (demo mappings of the sandbox)."""
+    django_setup()
+    from audience.demo import create_demo_audience
+    from integrations.models import FieldMapping, Integration
+    from integrations.platforms.registry import get_platform
+    from integrations.sandbox.accounts import demo_account
+
+    create_demo_audience(count, batch_size=10_000)
+    account = demo_account("customerio")
+    integration, _ = Integration.objects.update_or_create(
+        name=INTEGRATION,
+        defaults={
+            "platform": "customerio",
+            "api_base_url": f"{base_url}/customerio",
+            "region": account.region,
+            "credentials": dict(account.credentials),
+        },
+    )
+    integration.field_mappings.all().delete()
+    FieldMapping.objects.bulk_create(
+        FieldMapping(integration=integration, source=s, target=t, transform=tr, is_identifier=i)
+        for s, t, tr, i in get_platform("customerio").suggested_mappings
+    )
+    FieldMapping.objects.create(integration=integration, source="attributes.interest", target="interest")
+    FieldMapping.objects.create(integration=integration, source="attributes.plan", target="plan")
+
+
+def child_sync(mode: str) -> None:
+    """Run one sync in this process and print its figures as JSON."""
+    django_setup()
+    from integrations.models import Integration, SyncTrigger
+    from integrations.services import sync
+
+    integration = Integration.objects.get(name=INTEGRATION)
+    started = time.perf_counter()
+    run, _ = sync.start_sync(integration, SyncTrigger.COMMAND, mode=mode)
+    sync.execute_sync(run.pk)
+    elapsed = time.perf_counter() - started
+    run.refresh_from_db()
+    print(
+        json.dumps(
+            {
+                "status": run.status,
+                "error": run.error,
+                "seen": run.seen,
+                "sent": run.created + run.updated,
+                "unchanged": run.unchanged,
+                "failed": run.failed,
+                "api_calls": run.api_calls,
+                "seconds": elapsed,
+            }
+        )
+    )
+
+
+def measure(env: dict, mode: str) -> dict:
+    proc = subprocess.Popen(
+        [PYTHON, __file__, "--child-sync", mode], env=env, stdout=subprocess.PIPE, text=True
+    )
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    figures = json.loads(out.strip().splitlines()[-1])
+    figures["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    figures["records_per_s"] = figures["seen"] / figures["seconds"] if figures["seconds"] else 0
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--workdir", default="/tmp/sharpsend-bench")
+    parser.add_argument("--child-sync", choices=["full", "changed"], help=argparse.SUPPRESS)
+    parser.add_argument("--seed-only", type=str, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_sync:
+        child_sync(args.child_sync)
+        return
+    if args.seed_only:
+        seed(args.subscribers, args.seed_only)
+        return
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = workdir / f"bench-{args.subscribers}.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}/sandbox"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "SANDBOX_BASE_URL": base_url,
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-not-a-secret-key-0123456789abcdef"),
+        "SALT_KEY": os.environ.get("SALT_KEY", "bench-salt"),
+    }
+    manage = [PYTHON, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+    t0 = time.perf_counter()
+    subprocess.run([PYTHON, __file__, "--subscribers", str(args.subscribers), "--seed-only", base_url], env=env, check=True)
+    seeding = time.perf_counter() - t0
+    server = subprocess.Popen(
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        subprocess.run([*manage, "wait_for_http", f"http://127.0.0.1:{port}/admin/login/"], env=env, check=True)
+        full = measure(env, "full")
+        unchanged = measure(env, "changed")
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"subscribers: {args.subscribers:,} (seeded in {seeding:.1f} s)")
+    for name, f in (("full sync", full), ("unchanged re-sync", unchanged)):
+        print(
+            f"{name:>18}: {f['status']}, {f['seen']:,} records in {f['seconds']:.2f} s = "
+            f"{f['records_per_s']:,.0f} records/s; sent {f['sent']:,}, unchanged "
+            f"{f['unchanged']:,}, failed {f['failed']:,}; {f['api_calls']} API calls; "
+            f"peak RSS {f['peak_rss_mb']:.0f} MB"
+        )
+        if f["error"]:
+            print(f"{'':>18}  error: {f['error']}")
+
+
+if __name__ == "__main__":
+    main()

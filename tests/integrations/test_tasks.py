@@ -1,0 +1,59 @@
+"""Tasks are thin: they load ids and call services."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_q.models import Schedule
+
+from audience.models import Subscriber
+from integrations import tasks
+from integrations.models import IntegrationStatus, SyncRun, SyncStatus, SyncTrigger
+from integrations.sandbox.registry import seed
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_scheduled_sync_runs_a_sync(make_integration, sandbox_url):
+    Subscriber.objects.create(email="a@example.com")
+    integration = make_integration("customerio", base_url=f"{sandbox_url}/customerio")
+    assert tasks.scheduled_sync(integration.pk).endswith("succeeded")
+    run = SyncRun.objects.get(integration=integration)
+    assert (run.trigger, run.created) == (SyncTrigger.SCHEDULE, 1)
+
+
+def test_scheduled_sync_skips_paused_integrations_and_active_runs(make_integration):
+    integration = make_integration("customerio", status=IntegrationStatus.NEEDS_ATTENTION)
+    assert tasks.scheduled_sync(integration.pk) == "skipped: integration is needs attention"
+    integration.status = IntegrationStatus.CONNECTED
+    integration.save()
+    active = SyncRun.objects.create(integration=integration, trigger=SyncTrigger.MANUAL)
+    assert tasks.scheduled_sync(integration.pk) == f"skipped: run {active.pk} is queued"
+    assert tasks.scheduled_sync(999999) == "skipped: integration gone or disabled"
+
+
+def test_stale_runs_are_marked_interrupted(make_integration):
+    integration = make_integration("customerio")
+    run = SyncRun.objects.create(
+        integration=integration, trigger=SyncTrigger.MANUAL, status=SyncStatus.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(hours=2),
+    )
+    assert tasks.mark_stale_runs() == 1
+    run.refresh_from_db()
+    assert run.status == SyncStatus.INTERRUPTED and "resumes" in run.error
+
+
+def test_segment_counts_over_the_rate_limit_are_left_to_a_one_off_schedule(
+    make_integration, sandbox_url, settings, monkeypatch
+):
+    seed("iterable")
+    integration = make_integration("iterable", base_url=f"{sandbox_url}/iterable")
+    from integrations.services import segments
+
+    monkeypatch.setattr(segments, "COUNT_BUDGET_SECONDS", 0.0)
+    message = tasks.import_segments(integration.pk)
+    assert message.startswith("3 segments")
+    follow_up = Schedule.objects.get(name=f"segment counts {integration.pk}")
+    assert follow_up.func == "integrations.tasks.refresh_segment_counts"
+    assert follow_up.schedule_type == Schedule.ONCE
+    assert follow_up.next_run > timezone.now()
