@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-
-from django.utils import timezone
-from django_q.models import Schedule
 
 from integrations import metering
 from integrations.models import Integration, IntegrationStatus, SyncTrigger
@@ -40,31 +36,15 @@ def test_connection(integration_id: int) -> str:
 def import_segments(integration_id: int) -> str:
     integration = Integration.objects.get(pk=integration_id)
     result = segments.import_segments(integration)
-    _follow_up_counts(integration, result)
+    segments.schedule_pending_counts(integration, result)
     return f"{result.imported} segments, {result.counted} counted"
 
 
 def refresh_segment_counts(integration_id: int) -> str:
     integration = Integration.objects.get(pk=integration_id)
     result = segments.refresh_counts(integration)
-    _follow_up_counts(integration, result)
+    segments.schedule_pending_counts(integration, result)
     return f"{result.counted} counted, {len(result.counts_pending)} pending"
-
-
-def _follow_up_counts(integration: Integration, result: segments.SegmentImport) -> None:
-    """Counts the platform's rate limit did not allow now are fetched by a one-off schedule."""
-    if not result.counts_pending:
-        return
-    Schedule.objects.update_or_create(
-        name=f"segment counts {integration.pk}",
-        defaults={
-            "func": "integrations.tasks.refresh_segment_counts",
-            "args": repr(integration.pk),
-            "schedule_type": Schedule.ONCE,
-            "repeats": 1,
-            "next_run": timezone.now() + timedelta(seconds=result.retry_in + 1),
-        },
-    )
 
 
 def mark_stale_runs() -> int:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
+from django_q.models import Schedule
 
 from integrations import clock
 from integrations.models import Integration, Segment
@@ -83,3 +86,20 @@ def _count(integration, client, known: dict, budget: float, result: SegmentImpor
         segment.count_updated_at = timezone.now()
         segment.save(update_fields=["member_count", "count_updated_at"])
         result.counted += 1
+
+
+def schedule_pending_counts(integration: Integration, result: SegmentImport) -> Schedule | None:
+    """Counts the platform's rate limit did not allow now are fetched by a one-off schedule."""
+    if not result.counts_pending:
+        return None
+    schedule, _ = Schedule.objects.update_or_create(
+        name=f"segment counts {integration.pk}",
+        defaults={
+            "func": "integrations.tasks.refresh_segment_counts",
+            "args": repr(integration.pk),
+            "schedule_type": Schedule.ONCE,
+            "repeats": 1,
+            "next_run": timezone.now() + timedelta(seconds=result.retry_in + 1),
+        },
+    )
+    return schedule

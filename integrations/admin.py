@@ -1,0 +1,637 @@
+"""Admin for integrations, their syncs, records, segments and API calls.
+
+Credentials are write-only here: the form has one field per credential the platform declares;
+secret ones are password inputs that never carry a value back to the page, and leaving one
+blank keeps what is stored. Actions only queue work (django-q2) and say so with a message.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
+
+from integrations import metering
+from integrations.models import (
+    ApiCall,
+    FieldMapping,
+    Integration,
+    IntegrationStatus,
+    Outcome,
+    Segment,
+    SyncRecord,
+    SyncRun,
+    SyncStatus,
+    SyncTrigger,
+)
+from integrations.platforms.errors import ConfigurationError
+from integrations.platforms.registry import all_platforms, get_platform
+from integrations.services import queue
+
+CREDENTIAL_PREFIX = "credential_"
+CLEAR_PREFIX = "clear_credential_"
+
+STATUS_COLOURS = {
+    IntegrationStatus.DRAFT: "#6c757d",
+    IntegrationStatus.CONNECTED: "#198754",
+    IntegrationStatus.ERROR: "#dc3545",
+    IntegrationStatus.NEEDS_ATTENTION: "#fd7e14",
+    IntegrationStatus.DISABLED: "#495057",
+}
+SYNC_COLOURS = {
+    SyncStatus.QUEUED: "#6c757d",
+    SyncStatus.RUNNING: "#0d6efd",
+    SyncStatus.SUCCEEDED: "#198754",
+    SyncStatus.PARTIAL: "#fd7e14",
+    SyncStatus.FAILED: "#dc3545",
+    SyncStatus.INTERRUPTED: "#6f42c1",
+}
+
+
+def badge(label: str, colour: str):
+    return format_html(
+        '<span style="display:inline-block;padding:1px 8px;border-radius:10px;'
+        'background:{};color:#fff;font-size:11px;white-space:nowrap">{}</span>',
+        colour,
+        label,
+    )
+
+
+def when(value) -> str:
+    return date_format(localtime(value), "DATETIME_FORMAT") if value else "—"
+
+
+# --- the integration form -------------------------------------------------------------------------
+
+
+def platform_from(request: HttpRequest, obj: Integration | None):
+    """The platform class the form is for: the integration's, or the one posted or asked for."""
+    slug = (
+        obj.platform
+        if obj is not None
+        else (request.POST.get("platform") or request.GET.get("platform") or "")
+    )
+    if not slug:
+        return None
+    try:
+        return get_platform(slug)
+    except LookupError:
+        return None
+
+
+class IntegrationAdminForm(forms.ModelForm):
+    """The integration's settings; `platform_cls` adds its credential and region fields."""
+
+    platform_cls = None  # set on the subclass built for one platform
+
+    class Meta:
+        model = Integration
+        exclude = ["credentials"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        platform = self.platform_cls
+        stored = self.instance.secrets if self.instance.pk else {}
+        if "platform" in self.fields:
+            links = format_html_join(
+                " · ",
+                '<a href="?{}">{}</a>',
+                ((urlencode({"platform": p.slug}), p.label) for p in all_platforms()),
+            )
+            self.fields["platform"].help_text = format_html(
+                "The credentials are entered once the platform is chosen: save, or open the "
+                "form for {}.",
+                links,
+            )
+        if platform is None:
+            return
+        if "region" in self.fields:
+            if platform.regions:
+                self.fields["region"] = forms.ChoiceField(
+                    label="Region",
+                    choices=list(platform.regions.items()),
+                    initial=self.instance.region or platform.default_region(),
+                    help_text=f"Where the {platform.label} account lives.",
+                )
+            else:
+                del self.fields["region"]
+        for credential in platform.credential_fields:
+            name = CREDENTIAL_PREFIX + credential.key
+            has_value = bool(stored.get(credential.key))
+            field = self.fields[name]
+            if credential.secret:
+                field.required = credential.required and not has_value
+                if has_value:
+                    field.help_text = format_html(
+                        "{} <strong>A value is stored; leave blank to keep it.</strong>",
+                        credential.help_text,
+                    )
+            else:
+                field.initial = stored.get(credential.key, "")
+
+    def clean_api_base_url(self):
+        url = (self.cleaned_data.get("api_base_url") or "").strip()
+        if url and self.platform_cls is not None:
+            try:
+                self.platform_cls.check_base_url(url)
+            except ConfigurationError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return url
+
+    def clean(self):
+        cleaned = super().clean()
+        platform = self.platform_cls
+        if platform is None:
+            return cleaned
+        credentials = dict(self.instance.secrets) if self.instance.pk else {}
+        for credential in platform.credential_fields:
+            value = (cleaned.get(CREDENTIAL_PREFIX + credential.key) or "").strip()
+            if value:
+                credentials[credential.key] = value
+            elif cleaned.get(CLEAR_PREFIX + credential.key) or not credential.secret:
+                credentials.pop(credential.key, None)
+        # Keys of another platform's credentials (none expected) are not kept.
+        known = {c.key for c in platform.credential_fields}
+        self._credentials = {k: v for k, v in credentials.items() if k in known}
+        return cleaned
+
+    def save(self, commit: bool = True):
+        instance = super().save(commit=False)
+        if self.platform_cls is not None and hasattr(self, "_credentials"):
+            instance.credentials = self._credentials
+        if commit:
+            instance.save()
+            self.save_m2m()
+        return instance
+
+
+def credential_form_fields(platform) -> dict[str, forms.Field]:
+    """One form field per declared credential (+ a clear box for optional secrets)."""
+    fields: dict[str, forms.Field] = {}
+    for credential in platform.credential_fields:
+        name = CREDENTIAL_PREFIX + credential.key
+        if credential.secret:
+            fields[name] = forms.CharField(
+                label=credential.label,
+                help_text=credential.help_text,
+                required=credential.required,
+                strip=True,
+                widget=forms.PasswordInput(
+                    render_value=False, attrs={"autocomplete": "new-password"}
+                ),
+            )
+            if not credential.required:
+                fields[CLEAR_PREFIX + credential.key] = forms.BooleanField(
+                    label=f"Clear the {credential.label}", required=False
+                )
+        else:
+            fields[name] = forms.CharField(
+                label=credential.label,
+                help_text=credential.help_text,
+                required=credential.required,
+                strip=True,
+            )
+    return fields
+
+
+# --- integrations ---------------------------------------------------------------------------------
+
+
+class FieldMappingInline(admin.TabularInline):
+    model = FieldMapping
+    extra = 0
+    fields = ("source", "target", "transform", "is_identifier")
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    form = IntegrationAdminForm
+    inlines = [FieldMappingInline]
+    list_display = (
+        "name",
+        "platform",
+        "status_badge",
+        "last_sync",
+        "last_success_at",
+        "last_error_short",
+        "enabled",
+    )
+    list_filter = ("platform", "status", "enabled")
+    search_fields = ("name",)
+    actions = ["sync_now", "test_connection", "import_segments"]
+    readonly_fields = (
+        "status",
+        "last_error",
+        "last_success_at",
+        "last_tested_at",
+        "connection_report_display",
+        "api_usage",
+        "sync_runs_link",
+        "created_at",
+        "updated_at",
+    )
+
+    # --- the list ------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        latest = SyncRun.objects.filter(integration=OuterRef("pk")).order_by("-created_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_sync_status=Subquery(latest.values("status")[:1]),
+                last_sync_at=Subquery(latest.values("created_at")[:1]),
+            )
+        )
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj: Integration):
+        return badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "#6c757d"))
+
+    @admin.display(description="Last sync", ordering="last_sync_at")
+    def last_sync(self, obj: Integration):
+        status = getattr(obj, "last_sync_status", None)
+        if not status:
+            return "—"
+        return format_html(
+            "{} {}",
+            badge(SyncStatus(status).label, SYNC_COLOURS.get(status, "#6c757d")),
+            when(obj.last_sync_at),
+        )
+
+    @admin.display(description="Last error")
+    def last_error_short(self, obj: Integration) -> str:
+        return Truncator(obj.last_error).chars(80) if obj.last_error else ""
+
+    # --- the form -------------------------------------------------------------------------------
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        platform = platform_from(request, obj)
+        attrs = {"platform_cls": platform}
+        if platform is not None:
+            attrs.update(credential_form_fields(platform))
+        kwargs["form"] = type("IntegrationAdminForm", (self.form,), attrs)
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.insert(0, "platform")  # credentials and mappings belong to the platform
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        platform = platform_from(request, obj)
+        basics = ["platform", "name", "enabled", "sync_frequency", "update_existing"]
+        if platform is None:
+            return [(None, {"fields": basics})]
+        connection = []
+        if platform.regions:
+            connection.append("region")
+        connection.append("api_base_url")
+        for credential in platform.credential_fields:
+            connection.append(CREDENTIAL_PREFIX + credential.key)
+            if credential.secret and not credential.required:
+                connection.append(CLEAR_PREFIX + credential.key)
+        fieldsets = [
+            (None, {"fields": basics}),
+            (
+                f"{platform.label} connection",
+                {
+                    "fields": connection,
+                    "description": "Secret keys are never shown again once saved; leave a "
+                    "secret blank to keep the stored one.",
+                },
+            ),
+        ]
+        if obj is not None:
+            fieldsets.append(
+                (
+                    "Health",
+                    {
+                        "fields": [
+                            "status",
+                            "last_error",
+                            "last_success_at",
+                            "last_tested_at",
+                            "connection_report_display",
+                            "api_usage",
+                            "sync_runs_link",
+                            "created_at",
+                            "updated_at",
+                        ]
+                    },
+                )
+            )
+        return fieldsets
+
+    @admin.display(description="Connection test")
+    def connection_report_display(self, obj: Integration):
+        report = obj.connection_report or {}
+        if not report:
+            return "Not tested yet: use the “Test connection” action."
+        rows = [
+            ("Result", "OK" if report.get("ok") else "Failed"),
+            (
+                "Can write",
+                {True: "yes", False: "no", None: "unknown"}.get(report.get("can_write"), "unknown"),
+            ),
+            ("Account", report.get("account") or "—"),
+            ("Region", report.get("region") or "—"),
+            ("Detail", report.get("detail") or "—"),
+            ("Tested", when(obj.last_tested_at)),
+        ]
+        permissions = report.get("permissions") or {}
+        if permissions:
+            rows.append(
+                (
+                    "Permissions",
+                    ", ".join(
+                        f"{name.replace('_', ' ')}: "
+                        + {True: "yes", False: "no", None: "?"}.get(allowed, "?")
+                        for name, allowed in permissions.items()
+                    ),
+                )
+            )
+        return format_html(
+            "<table>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="API usage (24 h)")
+    def api_usage(self, obj: Integration):
+        usage = metering.usage(obj)
+
+        def ms(value):
+            return f"{value:.0f} ms" if value is not None else "—"
+
+        rows = [
+            ("Calls", usage["calls"]),
+            ("Errors", f"{usage['errors']} ({usage['error_rate']:.1%})"),
+            ("Median latency", ms(usage["median_ms"])),
+            ("p95 latency", ms(usage["p95_ms"])),
+            ("Last call", when(usage["last_call_at"])),
+        ]
+        link = (
+            reverse("admin:integrations_apicall_changelist")
+            + "?"
+            + urlencode({"integration__id__exact": obj.pk})
+        )
+        return format_html(
+            '<table>{}</table><a href="{}">All API calls</a>',
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+            link,
+        )
+
+    @admin.display(description="Sync runs")
+    def sync_runs_link(self, obj: Integration):
+        link = (
+            reverse("admin:integrations_syncrun_changelist")
+            + "?"
+            + urlencode({"integration__id__exact": obj.pk})
+        )
+        return format_html('<a href="{}">Sync runs of {}</a>', link, obj.name)
+
+    # --- actions -------------------------------------------------------------------------------
+
+    @admin.action(description="Sync now")
+    def sync_now(self, request, queryset):
+        for integration in queryset:
+            if not integration.enabled:
+                self.message_user(
+                    request, f"{integration}: disabled, not synced.", messages.WARNING
+                )
+                continue
+            run, created = queue.enqueue_sync(integration, SyncTrigger.MANUAL)
+            if created:
+                self.message_user(
+                    request, f"{integration}: sync run #{run.pk} queued.", messages.SUCCESS
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"{integration}: a sync is already {run.get_status_display().lower()} "
+                    f"(run #{run.pk}); no new run queued.",
+                    messages.WARNING,
+                )
+
+    @admin.action(description="Test connection")
+    def test_connection(self, request, queryset):
+        names = []
+        for integration in queryset:
+            queue.enqueue_test_connection(integration)
+            names.append(integration.name)
+        self.message_user(
+            request,
+            f"Connection test queued for {', '.join(names)}; the result appears on each "
+            "integration's page.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Import segments")
+    def import_segments(self, request, queryset):
+        names = []
+        for integration in queryset:
+            queue.enqueue_import_segments(integration)
+            names.append(integration.name)
+        self.message_user(
+            request,
+            f"Segment import queued for {', '.join(names)}; member counts follow as the "
+            "platform's rate limits allow.",
+            messages.SUCCESS,
+        )
+
+
+# --- sync runs and their records ------------------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Logs: viewable, never added or edited by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "__str__",
+        "integration",
+        "trigger",
+        "mode",
+        "dry_run",
+        "status_badge",
+        "progress",
+        "counts",
+        "duration_display",
+        "api_calls",
+        "created_at",
+    )
+    list_display_links = ("__str__",)
+    list_filter = ("status", "trigger", "mode", "dry_run", "integration")
+    list_select_related = ("integration",)
+    fieldsets = (
+        (
+            None,
+            {"fields": ("integration", "trigger", "mode", "dry_run", "status_badge", "progress")},
+        ),
+        ("Outcomes", {"fields": ("outcome_table", "records_link", "excluded", "api_calls")}),
+        ("Problems", {"fields": ("error", "warnings_display")}),
+        ("Dry run", {"fields": ("preview_display",)}),
+        (
+            "Timing",
+            {
+                "fields": (
+                    "created_at",
+                    "started_at",
+                    "heartbeat_at",
+                    "finished_at",
+                    "duration_display",
+                    "cursor",
+                    "resumed_from",
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "status_badge",
+        "progress",
+        "outcome_table",
+        "records_link",
+        "warnings_display",
+        "preview_display",
+        "duration_display",
+    )
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, run: SyncRun):
+        return badge(run.get_status_display(), SYNC_COLOURS.get(run.status, "#6c757d"))
+
+    @admin.display(description="Progress")
+    def progress(self, run: SyncRun):
+        return format_html(
+            '<progress max="100" value="{}" title="{} of {}">{}%</progress> {}%',
+            run.progress_percent,
+            run.seen,
+            run.total,
+            run.progress_percent,
+            run.progress_percent,
+        )
+
+    @admin.display(description="Created / updated / unchanged / failed")
+    def counts(self, run: SyncRun) -> str:
+        return f"{run.created} / {run.updated} / {run.unchanged} / {run.failed}"
+
+    @admin.display(description="Duration")
+    def duration_display(self, run: SyncRun) -> str:
+        duration = run.duration
+        if duration is None:
+            return "—"
+        seconds = duration.total_seconds()
+        if seconds < 60:
+            return f"{seconds:.1f} s"
+        minutes, seconds = divmod(int(seconds), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+    @admin.display(description="Counts by outcome")
+    def outcome_table(self, run: SyncRun):
+        rows = [("Total in scope", run.total), ("Seen", run.seen)]
+        rows += [(outcome.label, getattr(run, outcome.value)) for outcome in Outcome]
+        rows.append(("Excluded (never sent)", run.excluded))
+        return format_html(
+            "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        )
+
+    @admin.display(description="Records")
+    def records_link(self, run: SyncRun):
+        link = (
+            reverse("admin:integrations_syncrecord_changelist")
+            + "?"
+            + urlencode({"run__id__exact": run.pk})
+        )
+        return format_html('<a href="{}">Records of this run</a>', link)
+
+    @admin.display(description="Warnings")
+    def warnings_display(self, run: SyncRun):
+        if not run.warnings:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((w,) for w in run.warnings))
+        )
+
+    @admin.display(description="Preview (mapped payloads)")
+    def preview_display(self, run: SyncRun):
+        if not run.preview:
+            return "—"
+        return format_html(
+            '<pre style="white-space:pre-wrap">{}</pre>',
+            json.dumps(run.preview, indent=2, ensure_ascii=False, default=str),
+        )
+
+
+@admin.register(SyncRecord)
+class SyncRecordAdmin(ReadOnlyAdmin):
+    list_display = ("run", "email", "outcome", "code", "message_short", "hint")
+    list_filter = ("outcome",)
+    search_fields = ("email", "code", "message")
+    list_select_related = ("run__integration",)
+    raw_id_fields = ("run", "subscriber")
+    show_full_result_count = False
+
+    @admin.display(description="Message")
+    def message_short(self, record: SyncRecord) -> str:
+        return Truncator(record.message).chars(120)
+
+
+# --- segments and API calls -----------------------------------------------------------------------
+
+
+@admin.register(Segment)
+class SegmentAdmin(ReadOnlyAdmin):
+    """Segments are read from the platforms (the "Import segments" action), not typed in."""
+
+    list_display = (
+        "name",
+        "integration",
+        "kind",
+        "member_count",
+        "imported_at",
+        "count_updated_at",
+    )
+    list_filter = ("integration", "kind")
+    search_fields = ("name", "remote_id")
+    list_select_related = ("integration",)
+
+
+@admin.register(ApiCall)
+class ApiCallAdmin(ReadOnlyAdmin):
+    list_display = (
+        "at",
+        "integration",
+        "surface",
+        "method",
+        "path",
+        "status_code",
+        "ok",
+        "error_kind",
+        "latency_ms",
+        "bytes_sent",
+        "bytes_received",
+    )
+    list_filter = ("ok", "surface", "error_kind", "integration")
+    search_fields = ("path",)
+    list_select_related = ("integration",)
+    date_hierarchy = "at"
+    show_full_result_count = False

@@ -1,0 +1,447 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from audience.models import Subscriber
+from integrations.models import (
+    ApiCall,
+    Integration,
+    IntegrationStatus,
+    Outcome,
+    Segment,
+    SyncRecord,
+    SyncRun,
+    SyncStatus,
+    SyncTrigger,
+)
+
+pytestmark = pytest.mark.django_db
+
+TRACK_KEY = "cio-track-secret-7f3a9b"
+APP_KEY = "cio-app-secret-c81d2e"
+SITE_ID = "site-4242"
+
+
+@pytest.fixture
+def customerio(make_integration):
+    return make_integration(
+        "customerio",
+        name="Customer.io main",
+        credentials={"site_id": SITE_ID, "track_api_key": TRACK_KEY, "app_api_key": APP_KEY},
+        mappings=[],
+        connection_report={
+            "ok": True,
+            "can_write": True,
+            "account": "Acme workspace",
+            "region": "us",
+            "detail": "Track and App keys accepted.",
+            "permissions": {"upsert_contacts": True, "list_segments": True},
+        },
+    )
+
+
+def change_data(integration, **overrides):
+    data = {
+        "name": integration.name,
+        "enabled": "on",
+        "sync_frequency": integration.sync_frequency,
+        "update_existing": "on",
+        "region": integration.region or "us",
+        "api_base_url": integration.api_base_url,
+        "credential_site_id": SITE_ID,
+        "credential_track_api_key": "",
+        "credential_app_api_key": "",
+        "field_mappings-TOTAL_FORMS": "0",
+        "field_mappings-INITIAL_FORMS": "0",
+        "field_mappings-MIN_NUM_FORMS": "0",
+        "field_mappings-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def queued_tasks():
+    return [(task.func(), task.args()) for task in OrmQ.objects.order_by("id")]
+
+
+def make_runs(integration, count=3):
+    runs = []
+    for index in range(count):
+        run = SyncRun.objects.create(
+            integration=integration,
+            trigger=SyncTrigger.MANUAL,
+            status=SyncStatus.PARTIAL if index % 2 else SyncStatus.SUCCEEDED,
+            total=10,
+            seen=10,
+            created=5,
+            updated=2,
+            unchanged=1,
+            rejected_data=2 if index % 2 else 0,
+            api_calls=3,
+            started_at=timezone.now() - timedelta(seconds=30),
+            finished_at=timezone.now(),
+            warnings=["Customer.io accepted the batch with notes"],
+            preview=[{"subscriber": 1, "identifier": {"email": "a@example.com"}, "fields": {}}],
+        )
+        runs.append(run)
+    return runs
+
+
+# --- the integration list -------------------------------------------------------------------------
+
+
+def test_integration_changelist_shows_badges_and_last_sync_without_n_plus_1(
+    admin_client, make_integration, django_assert_max_num_queries
+):
+    integrations = [
+        make_integration(
+            "customerio" if i % 2 else "iterable",
+            name=f"Integration {i}",
+            status=IntegrationStatus.ERROR if i == 3 else IntegrationStatus.CONNECTED,
+            last_error="Customer.io answered 401 " + "x" * 200 if i == 3 else "",
+        )
+        for i in range(8)
+    ]
+    for integration in integrations:
+        make_runs(integration, 2)
+    SyncRun.objects.create(
+        integration=integrations[0], trigger=SyncTrigger.MANUAL, status=SyncStatus.RUNNING
+    )
+    url = reverse("admin:integrations_integration_changelist")
+    with django_assert_max_num_queries(10):
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    content = response.content.decode()
+    for integration in integrations:
+        assert integration.name in content
+    assert "Error</span>" in content and "Connected</span>" in content
+    assert "Running</span>" in content  # the latest run of Integration 0
+    assert "x" * 200 not in content  # last error truncated
+    rows = {i.name: i for i in response.context["cl"].result_list}
+    assert rows["Integration 0"].last_sync_status == SyncStatus.RUNNING
+    assert rows["Integration 1"].last_sync_status == SyncStatus.PARTIAL
+    # sorting by the annotated last sync works
+    assert admin_client.get(url, {"o": "4"}).status_code == 200
+    assert (
+        admin_client.get(url, {"platform__exact": "iterable", "enabled__exact": "1"}).status_code
+        == 200
+    )
+
+
+# --- credentials are write-only -------------------------------------------------------------------
+
+
+def test_change_form_never_renders_stored_secrets(admin_client, customerio):
+    response = admin_client.get(
+        reverse("admin:integrations_integration_change", args=[customerio.pk])
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert TRACK_KEY not in content
+    assert APP_KEY not in content
+    assert TRACK_KEY[-4:] not in content and APP_KEY[-4:] not in content
+    assert 'name="credentials"' not in content
+    assert 'type="password" name="credential_track_api_key"' in content
+    assert "A value is stored; leave blank to keep it." in content
+    assert SITE_ID in content  # not a secret: shown so it can be edited
+    # the region is a choice of the platform's regions
+    form = response.context["adminform"].form
+    assert list(form.fields["region"].choices) == [
+        ("us", "United States"),
+        ("eu", "European Union"),
+    ]
+    assert not form.fields["credential_track_api_key"].required
+
+
+def test_change_page_shows_connection_report_and_api_usage(admin_client, customerio):
+    now = timezone.now()
+    for ok, latency in ((True, 100.0), (True, 300.0), (False, 50.0)):
+        ApiCall.objects.create(
+            integration=customerio,
+            surface="track",
+            method="POST",
+            path="/api/v2/batch",
+            status_code=200 if ok else 500,
+            ok=ok,
+            latency_ms=latency,
+            at=now,
+        )
+    ApiCall.objects.create(
+        integration=customerio,
+        surface="track",
+        method="POST",
+        path="/old",
+        status_code=200,
+        ok=True,
+        latency_ms=1.0,
+        at=now - timedelta(days=2),
+    )
+    content = admin_client.get(
+        reverse("admin:integrations_integration_change", args=[customerio.pk])
+    ).content.decode()
+    assert "Acme workspace" in content
+    assert "Track and App keys accepted." in content
+    assert "upsert contacts: yes" in content
+    assert "<tr><th>Calls</th><td>3</td></tr>" in content  # the 2-day-old call is not counted
+    assert "1 (33.3%)" in content
+
+
+def test_blank_secret_keeps_the_stored_value_and_new_one_replaces_it(admin_client, customerio):
+    url = reverse("admin:integrations_integration_change", args=[customerio.pk])
+    response = admin_client.post(url, change_data(customerio, name="Renamed"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customerio.refresh_from_db()
+    assert customerio.name == "Renamed"
+    assert customerio.credentials == {
+        "site_id": SITE_ID,
+        "track_api_key": TRACK_KEY,
+        "app_api_key": APP_KEY,
+    }
+
+    response = admin_client.post(
+        url,
+        change_data(
+            customerio,
+            credential_track_api_key="  brand-new-track-key  ",
+            credential_site_id="site-9",
+        ),
+    )
+    assert response.status_code == 302
+    customerio.refresh_from_db()
+    assert customerio.credentials == {
+        "site_id": "site-9",
+        "track_api_key": "brand-new-track-key",
+        "app_api_key": APP_KEY,
+    }
+    # the raw credentials field cannot be posted around the form
+    admin_client.post(url, change_data(customerio, credentials='{"track_api_key": "hijack"}'))
+    customerio.refresh_from_db()
+    assert customerio.credentials["track_api_key"] == "brand-new-track-key"
+
+
+def test_invalid_base_url_and_region_are_form_errors(admin_client, customerio):
+    url = reverse("admin:integrations_integration_change", args=[customerio.pk])
+    response = admin_client.post(
+        url, change_data(customerio, api_base_url="http://attacker.example.com", region="mars")
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "must be https on one of Customer.io's hosts" in errors["api_base_url"][0]
+    assert "region" in errors
+    response = admin_client.post(
+        url, change_data(customerio, api_base_url="https://track-eu.customer.io", region="eu")
+    )
+    assert response.status_code == 302
+    customerio.refresh_from_db()
+    assert (customerio.api_base_url, customerio.region) == ("https://track-eu.customer.io", "eu")
+
+
+def test_add_form_asks_for_the_platform_first(admin_client):
+    url = reverse("admin:integrations_integration_add")
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "credentials are entered once the platform is chosen" in content
+    assert "credential_" not in content
+    assert "?platform=customerio" in content
+
+    response = admin_client.get(url, {"platform": "iterable"})
+    content = response.content.decode()
+    assert 'name="credential_api_key"' in content
+    assert response.context["adminform"].form.fields["credential_api_key"].required
+
+
+def test_add_with_posted_platform_requires_then_stores_credentials(admin_client):
+    url = reverse("admin:integrations_integration_add")
+    data = {
+        "platform": "iterable",
+        "name": "Iterable EU",
+        "enabled": "on",
+        "sync_frequency": "manual",
+        "field_mappings-TOTAL_FORMS": "0",
+        "field_mappings-INITIAL_FORMS": "0",
+    }
+    # Without the platform's fields: the form comes back with them, required.
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "credential_api_key" in response.context["adminform"].form.errors
+    assert not Integration.objects.exists()
+
+    response = admin_client.post(
+        url, {**data, "region": "eu", "api_base_url": "", "credential_api_key": "iter-secret-123"}
+    )
+    assert response.status_code == 302
+    integration = Integration.objects.get()
+    assert (integration.platform, integration.region) == ("iterable", "eu")
+    assert integration.credentials == {"api_key": "iter-secret-123"}
+    # and it is never shown again
+    content = admin_client.get(
+        reverse("admin:integrations_integration_change", args=[integration.pk])
+    ).content.decode()
+    assert "iter-secret-123" not in content
+
+
+# --- actions --------------------------------------------------------------------------------------
+
+
+def post_action(admin_client, action, integrations):
+    return admin_client.post(
+        reverse("admin:integrations_integration_changelist"),
+        {"action": action, "_selected_action": [i.pk for i in integrations]},
+        follow=True,
+    )
+
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_sync_now_queues_a_run_once(admin_client, customerio, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(admin_client, "sync_now", [customerio])
+    run = SyncRun.objects.get()
+    assert (run.status, run.trigger, run.integration_id) == (
+        SyncStatus.QUEUED,
+        SyncTrigger.MANUAL,
+        customerio.pk,
+    )
+    assert queued_tasks() == [("integrations.tasks.run_sync", (run.pk,))]
+    assert f"Customer.io main: sync run #{run.pk} queued." in messages_of(response)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(admin_client, "sync_now", [customerio])
+    assert SyncRun.objects.count() == 1
+    assert len(queued_tasks()) == 1
+    assert (
+        f"Customer.io main: a sync is already queued (run #{run.pk}); no new run queued."
+        in messages_of(response)
+    )
+
+
+def test_sync_now_skips_disabled_integrations(
+    admin_client, customerio, django_capture_on_commit_callbacks
+):
+    Integration.objects.filter(pk=customerio.pk).update(enabled=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(admin_client, "sync_now", [customerio])
+    assert not SyncRun.objects.exists() and not OrmQ.objects.exists()
+    assert "Customer.io main: disabled, not synced." in messages_of(response)
+
+
+@pytest.mark.parametrize(
+    "action, func, message",
+    [
+        ("test_connection", "integrations.tasks.test_connection", "Connection test queued for"),
+        ("import_segments", "integrations.tasks.import_segments", "Segment import queued for"),
+    ],
+)
+def test_other_actions_queue_their_tasks(
+    admin_client, make_integration, django_capture_on_commit_callbacks, action, func, message
+):
+    first = make_integration("customerio", name="One")
+    second = make_integration("iterable", name="Two")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(admin_client, action, [first, second])
+    assert sorted(queued_tasks()) == sorted([(func, (first.pk,)), (func, (second.pk,))])
+    assert any(m.startswith(message) and "One" in m and "Two" in m for m in messages_of(response))
+
+
+# --- sync runs, records, segments, API calls ------------------------------------------------------
+
+
+@pytest.fixture
+def history(make_integration):
+    integrations = [make_integration("customerio", name=f"CIO {i}") for i in range(3)]
+    subscriber = Subscriber.objects.create(email="reader@example.com")
+    runs = []
+    for integration in integrations:
+        for run in make_runs(integration, 3):
+            runs.append(run)
+            for j in range(4):
+                SyncRecord.objects.create(
+                    run=run,
+                    subscriber=subscriber,
+                    email=f"r{j}@example.com",
+                    outcome=Outcome.REJECTED_DATA if j % 2 else Outcome.CREATED,
+                    code="invalid_email" if j % 2 else "",
+                    message=f"message {run.pk}-{j}",
+                    hint="Fix the address",
+                )
+        for j in range(4):
+            Segment.objects.create(
+                integration=integration,
+                remote_id=str(j),
+                name=f"Segment {j}",
+                kind="dynamic",
+                member_count=j * 10,
+                imported_at=timezone.now(),
+            )
+            ApiCall.objects.create(
+                integration=integration,
+                surface="track",
+                method="POST",
+                path="/api/v2/batch",
+                status_code=200,
+                ok=True,
+                latency_ms=12.5,
+                at=timezone.now(),
+            )
+    return runs
+
+
+@pytest.mark.parametrize(
+    "model, max_queries, expected",
+    [
+        ("syncrun", 12, ["<progress", "5 / 2 / 1 / 2", "CIO 2"]),
+        ("syncrecord", 10, ["r1@example.com", "invalid_email", "Fix the address"]),
+        ("segment", 10, ["Segment 3", "CIO 1", "30"]),
+        ("apicall", 12, ["/api/v2/batch", "CIO 0"]),
+    ],
+)
+def test_log_changelists_in_bounded_queries(
+    admin_client, history, django_assert_max_num_queries, model, max_queries, expected
+):
+    with django_assert_max_num_queries(max_queries):
+        response = admin_client.get(reverse(f"admin:integrations_{model}_changelist"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    for text in expected:
+        assert text in content
+
+
+def test_logs_cannot_be_added_or_edited(admin_client, history):
+    run = history[0]
+    assert admin_client.get(reverse("admin:integrations_syncrun_add")).status_code == 403
+    assert admin_client.get(reverse("admin:integrations_syncrecord_add")).status_code == 403
+    url = reverse("admin:integrations_syncrun_change", args=[run.pk])
+    response = admin_client.post(url, {"status": "failed"})
+    assert response.status_code == 403
+    run.refresh_from_db()
+    assert run.status == SyncStatus.SUCCEEDED
+
+
+def test_sync_run_detail_shows_outcomes_and_links_to_its_records(admin_client, history):
+    run = history[1]  # partial, 2 rejected (data)
+    response = admin_client.get(reverse("admin:integrations_syncrun_change", args=[run.pk]))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<tr><th>Rejected (data)</th><td>2</td></tr>" in content
+    assert "Customer.io accepted the batch with notes" in content
+    assert "a@example.com" in content  # the preview
+    link = reverse("admin:integrations_syncrecord_changelist") + f"?run__id__exact={run.pk}"
+    assert link in content
+    response = admin_client.get(link)
+    assert response.status_code == 200
+    records = list(response.context["cl"].result_list)
+    assert len(records) == 4 and {r.run_id for r in records} == {run.pk}
+
+
+def test_sync_record_search_and_filter(admin_client, history):
+    url = reverse("admin:integrations_syncrecord_changelist")
+    response = admin_client.get(url, {"outcome__exact": "rejected_data"})
+    assert {r.outcome for r in response.context["cl"].result_list} == {"rejected_data"}
+    response = admin_client.get(url, {"q": f"message {history[0].pk}-3"})
+    assert [r.email for r in response.context["cl"].result_list] == ["r3@example.com"]
