@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Q
@@ -59,7 +60,8 @@ def usage(integration: Integration, since: datetime | None = None) -> dict:
 def _percentile(sorted_values: list[float], pct: float) -> float | None:
     if not sorted_values:
         return None
-    index = min(len(sorted_values) - 1, max(0, round(pct / 100 * len(sorted_values) + 0.5) - 1))
+    # Nearest rank: the smallest value with at least pct % of the values at or below it.
+    index = min(len(sorted_values) - 1, max(0, math.ceil(pct * len(sorted_values) / 100) - 1))
     return sorted_values[index]
 
 

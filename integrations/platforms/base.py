@@ -82,7 +82,7 @@ class _StopPolicy(stop_base):
 
     def __call__(self, retry_state) -> bool:
         exc = retry_state.outcome.exception()
-        if isinstance(exc, RateLimited) and (exc.retry_after or 0) > self.max_retry_after:
+        if isinstance(exc, PlatformError) and (exc.retry_after or 0) > self.max_retry_after:
             return True
         return retry_state.attempt_number >= self.max_attempts
 
@@ -267,8 +267,11 @@ class PlatformClient:
             exc = retry_state.outcome.exception()
             delay = self._backoff(retry_state.attempt_number)
             if isinstance(exc, RateLimited):
-                # Everyone sharing this limit holds off, not only this process.
-                ratelimit.pause(key, exc.retry_after if exc.retry_after is not None else delay, limit)
+                # Everyone sharing this limit holds off, not only this process; but a pause
+                # longer than we retry within is not imposed (the stop policy gives up on it).
+                seconds = exc.retry_after if exc.retry_after is not None else delay
+                if seconds <= settings.PLATFORM_MAX_RETRY_AFTER:
+                    ratelimit.pause(key, seconds, limit)
                 return 0.0
             return exc.retry_after if exc.retry_after is not None else delay
 
@@ -309,7 +312,7 @@ class PlatformClient:
         except requests.RequestException as exc:
             self._meter(surface, method, path, None, False, "transient", started, body, b"")
             reason = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
-            raise TransientError(f"{self.label}: {method} {path} {reason}.") from None
+            raise TransientError(self.redact(f"{self.label}: {method} {path} {reason}.")) from None
         success = response.status_code in ok
         error = None if success else self._error_for(response, method, path)
         self._meter(
@@ -381,6 +384,11 @@ class PlatformClient:
             value = str(value)
             if len(value) >= 4:
                 text = text.replace(value, REDACTED)
+                # A platform message cut short may end in the first characters of a secret.
+                for end in range(len(value) - 1, 3, -1):
+                    if text.endswith(value[:end]):
+                        text = text[:-end] + REDACTED
+                        break
         return text
 
     # --- helpers for subclasses --------------------------------------------------------------

@@ -227,9 +227,12 @@ class IterableClient(PlatformClient):
         ).json()
         failures: dict[str, tuple] = {}
         failed_updates = response.get("failedUpdates") or {}
-        for name, outcome, code, hint in _FAILURES:
-            for identifier in list(failed_updates.get(name) or []) + list(response.get(name) or []):
-                failures.setdefault(str(identifier).lower(), (outcome, code, hint, name))
+        # failedUpdates says why; the deprecated top-level lists (every failed identifier,
+        # whatever the reason) only fill in what it does not mention.
+        for source in (failed_updates, response):
+            for name, outcome, code, hint in _FAILURES:
+                for identifier in source.get(name) or []:
+                    failures.setdefault(str(identifier).lower(), (outcome, code, hint, name))
         if response.get("filteredOutFields"):
             dropped = ", ".join(sorted(response["filteredOutFields"]))
             self.warnings.append(f"Iterable dropped fields it does not know: {dropped}.")

@@ -1,0 +1,193 @@
+"""Every registered platform keeps the client contract (DESIGN.md, "The platform client contract")."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+import responses
+
+from integrations.models import Integration
+from integrations.platforms.base import PlatformClient
+from integrations.platforms.errors import ConfigurationError, UnsupportedCapability
+from integrations.platforms.registry import all_platforms, get_platform, platform_choices
+from integrations.platforms.types import (
+    Capability,
+    Category,
+    ContactRecord,
+    CredentialField,
+    Limits,
+    TimestampFormat,
+)
+from integrations.ratelimit import Rate
+
+PLATFORMS = all_platforms()
+
+# How to call each capability's methods (a capability may own several).
+CALLS = {
+    Capability.TEST_CONNECTION: [("test_connection", ())],
+    Capability.LIST_FIELDS: [("list_fields", ())],
+    Capability.UPSERT_CONTACTS: [
+        ("upsert_contacts", ([ContactRecord(1, "email", "a@example.com", {})], True))
+    ],
+    Capability.TRACK_EVENTS: [("track_events", ([{"name": "opened"}],))],
+    Capability.LIST_SEGMENTS: [("list_segments", ()), ("segment_member_count", ("1",))],
+    Capability.CREATE_SEGMENT: [("create_segment", ("Readers",))],
+    Capability.ADD_TO_SEGMENT: [("add_to_segment", ("1", ["a@example.com"]))],
+    Capability.SEND_CAMPAIGN: [("send_campaign", ({"subject": "Hi"},))],
+    Capability.TRIGGER_JOURNEY: [("trigger_journey", ({"journey": "1"},))],
+    Capability.CAMPAIGN_METRICS: [("campaign_metrics", ("1",))],
+    Capability.DELETE_CONTACT: [("delete_contact", ("a@example.com",))],
+    Capability.EXPORT_CONTACT: [("export_contact", ("a@example.com",))],
+    Capability.WEBHOOKS: [("verify_webhook", (None,)), ("parse_webhook", (None,))],
+}
+
+platform = pytest.mark.parametrize("cls", PLATFORMS, ids=lambda cls: cls.slug)
+
+
+def test_the_registry_knows_the_platforms():
+    slugs = [cls.slug for cls in PLATFORMS]
+    assert {"customerio", "iterable"} <= set(slugs)
+    assert len(slugs) == len(set(slugs))
+    assert platform_choices() == [(cls.slug, cls.label) for cls in PLATFORMS]
+    for cls in PLATFORMS:
+        assert get_platform(cls.slug) is cls
+    with pytest.raises(LookupError):
+        get_platform("nope")
+
+
+def test_every_capability_has_a_call_table_entry():
+    assert set(CALLS) == set(Capability)
+
+
+@platform
+def test_declarations(cls):
+    assert issubclass(cls, PlatformClient)
+    assert cls.slug and cls.slug == cls.slug.lower() and cls.slug.isidentifier()
+    assert cls.label
+    assert isinstance(cls.category, Category)
+    assert cls.__module__ == f"integrations.platforms.{cls.slug}"
+
+
+@platform
+def test_credential_fields(cls):
+    fields = cls.credential_fields
+    assert fields
+    assert all(isinstance(f, CredentialField) and f.key and f.label and f.help_text for f in fields)
+    keys = [f.key for f in fields]
+    assert len(keys) == len(set(keys))
+    assert any(f.secret for f in fields), "at least one credential is secret"
+
+
+@platform
+def test_regions_and_hosts(cls):
+    assert cls.regions
+    assert cls.default_region() in cls.regions
+    assert cls.hosts
+    for surface, by_region in cls.hosts.items():
+        assert set(by_region) == set(cls.regions), surface
+        for url in by_region.values():
+            parts = urlsplit(url)
+            assert parts.scheme == "https" and parts.netloc, url
+    assert cls.published_hosts()
+
+
+@platform
+def test_limits(cls):
+    limits = cls.limits
+    assert isinstance(limits, Limits)
+    assert limits.batch_max_records >= 1
+    assert limits.batch_max_bytes > 0
+    assert 0 < limits.record_max_bytes <= limits.batch_max_bytes
+    assert isinstance(limits.timestamp_format, TimestampFormat)
+    for surface in cls.hosts:
+        assert isinstance(limits.rates.get(surface), Rate), f"no rate for surface {surface}"
+    for rate in limits.rates.values():
+        assert rate.count > 0 and rate.per_seconds > 0 and rate.burst >= 1
+
+
+@platform
+def test_identifiers_and_suggested_mappings(cls):
+    assert cls.identifier_fields
+    identifiers = [m for m in cls.suggested_mappings if m[3]]
+    assert len(identifiers) == 1
+    assert identifiers[0][1] in cls.identifier_fields
+    targets = [m[1] for m in cls.suggested_mappings]
+    assert len(targets) == len(set(targets))
+
+
+@platform
+def test_capabilities_are_declared_consistently(cls):
+    assert cls.capabilities
+    assert all(isinstance(c, Capability) for c in cls.capabilities)
+    assert Capability.TEST_CONNECTION in cls.capabilities
+    # A reason is given only for what is missing.
+    assert not set(cls.unsupported_reasons) & set(cls.capabilities)
+    for capability in Capability:
+        assert cls.supports(capability) is (capability in cls.capabilities)
+
+
+@platform
+def test_declared_capabilities_are_implemented(cls):
+    for capability in cls.capabilities:
+        for name, _ in CALLS[capability]:
+            assert getattr(cls, name) is not getattr(PlatformClient, name), (
+                f"{cls.slug} declares {capability.value} but does not implement {name}"
+            )
+
+
+@platform
+def test_undeclared_capabilities_raise_unsupported_from_the_base(cls, db, fake_clock):
+    integration = Integration.objects.create(
+        platform=cls.slug,
+        name=f"contract {cls.slug}",
+        region=cls.default_region(),
+        credentials={f.key: f"test-{f.key}-value" for f in cls.credential_fields},
+    )
+    client = cls(integration)
+    missing = [c for c in Capability if c not in cls.capabilities]
+    # No request may leave: anything that tried would hit an unregistered URL.
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        for capability in missing:
+            for name, args in CALLS[capability]:
+                with pytest.raises(UnsupportedCapability) as caught:
+                    getattr(client, name)(*args)
+                assert caught.value.kind == "unsupported"
+                assert cls.label in caught.value.message
+                reason = cls.unsupported_reasons.get(capability)
+                if reason:
+                    assert reason in caught.value.message
+        assert len(rsps.calls) == 0
+
+
+@platform
+def test_check_base_url(cls, settings):
+    settings.SANDBOX_ENABLED = True
+    cls.check_base_url("")
+    for host in cls.published_hosts():
+        cls.check_base_url(f"https://{host}")
+        cls.check_base_url(f"https://{host}/")
+    cls.check_base_url(f"http://127.0.0.1:8000/sandbox/{cls.slug}")
+    cls.check_base_url(f"http://localhost:8000/sandbox/{cls.slug}/")
+    for host in cls.published_hosts():
+        with pytest.raises(ConfigurationError):
+            cls.check_base_url(f"http://{host}")
+    for bad in (
+        "https://evil.example.com",
+        "https://api.example.com",
+        f"http://127.0.0.1:8000/sandbox/not-{cls.slug}",
+    ):
+        with pytest.raises(ConfigurationError):
+            cls.check_base_url(bad)
+    settings.SANDBOX_ENABLED = False
+    with pytest.raises(ConfigurationError):
+        cls.check_base_url(f"http://127.0.0.1:8000/sandbox/{cls.slug}")
+
+
+@platform
+def test_every_surface_and_region_resolves_a_base_url(cls, db):
+    for region in cls.regions:
+        integration = Integration(platform=cls.slug, name="x", region=region, credentials={})
+        client = cls(integration)
+        for surface, by_region in cls.hosts.items():
+            assert client.base_url(surface) == by_region[region]
