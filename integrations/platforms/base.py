@@ -394,7 +394,12 @@ class PlatformClient:
     # --- helpers for subclasses --------------------------------------------------------------
 
     def format_value(self, value: Any) -> Any:
-        """Turn dates into the platform's timestamp format; leave other values alone."""
+        """Turn dates into the platform's timestamp format; leave other values alone.
+
+        A plain date is midnight UTC of that day, so a field keeps one type on the platform.
+        """
+        if isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
         if isinstance(value, datetime):
             value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
             fmt = self.limits.timestamp_format
@@ -405,12 +410,35 @@ class PlatformClient:
             if fmt is TimestampFormat.SPACE_SEPARATED_UTC:
                 return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
             return value.isoformat()
-        if isinstance(value, date):
-            return value.isoformat()
         return value
 
     def format_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         return {key: self.format_value(value) for key, value in fields.items()}
+
+    def encode_records(
+        self, records: Sequence[ContactRecord], build: Callable[[ContactRecord], dict]
+    ) -> tuple[list[tuple[ContactRecord, bytes]], list[RecordResult]]:
+        """Encode each record's request entry; one over the platform's size limit is rejected
+        here, unsent, rather than failing its whole batch."""
+        from integrations.models import Outcome
+
+        encoded, rejected = [], []
+        limit = self.limits.record_max_bytes
+        for record in records:
+            raw = orjson.dumps(build(record))
+            if len(raw) > limit:
+                rejected.append(
+                    RecordResult(
+                        record.key,
+                        Outcome.REJECTED_DATA,
+                        code="entry_too_large",
+                        message=f"{len(raw):,} bytes; {self.label} takes at most {limit:,} a contact.",
+                        hint="Map fewer or shorter fields.",
+                    )
+                )
+            else:
+                encoded.append((record, raw))
+        return encoded, rejected
 
     def send_groups(
         self,

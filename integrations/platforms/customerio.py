@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import orjson
 from requests.auth import HTTPBasicAuth
 
 from integrations.models import Outcome
@@ -120,6 +119,15 @@ class CustomerIoClient(PlatformClient):
         try:
             region_info = self.request("GET", TRACK, "/api/v1/accounts/region").json()
         except AuthError:
+            other = self._region_of_refused_credentials()
+            if other:
+                return ConnectionReport(
+                    ok=False,
+                    can_write=None,
+                    region=other,
+                    detail=f"This workspace is in Customer.io's {other.upper()} region, but "
+                    f"the integration is set to {self.region.upper()}. Choose {other.upper()}.",
+                )
             return ConnectionReport(
                 ok=False,
                 can_write=None,
@@ -168,6 +176,18 @@ class CustomerIoClient(PlatformClient):
             permissions=permissions,
         )
 
+    def _region_of_refused_credentials(self) -> str:
+        """After a 401: the region whose Track host accepts these credentials, if another."""
+        for other in self.regions:
+            if other == self.region:
+                continue
+            try:
+                info = self.request("GET", TRACK, "/api/v1/accounts/region", region=other).json()
+            except (AuthError, PermissionDenied):
+                continue
+            return str(info.get("region") or other).lower()
+        return ""
+
     def list_fields(self) -> list[TargetField]:
         # Customer.io has no attribute catalogue: offer its reserved attributes; any other
         # name becomes an attribute on first write.
@@ -183,53 +203,57 @@ class CustomerIoClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
-        results: list[RecordResult] = []
-        encoded = []
-        for record in records:
-            attributes = self.format_fields(
-                {k: v for k, v in record.fields.items() if k != record.identifier_field}
-            )
-            entry = {
-                "type": "person",
-                "identifiers": {record.identifier_field: record.identifier},
-                "action": "identify",
-                "attributes": attributes,
-            }
-            raw = orjson.dumps(entry)
-            if len(raw) > self.limits.record_max_bytes:
-                results.append(
-                    RecordResult(
-                        record.key,
-                        Outcome.REJECTED_DATA,
-                        code="entry_too_large",
-                        message=f"{len(raw)} bytes; Customer.io takes at most 32 KB a person.",
-                        hint="Map fewer or shorter attributes.",
-                    )
-                )
-            else:
-                encoded.append((record, raw))
+        encoded, rejected = self.encode_records(records, self._entry)
         groups = self.pack(encoded, envelope_bytes=len(b'{"batch":[]}'))
-        return results + self.send_groups(groups, self._send_batch)
+        return rejected + self.send_groups(groups, self._send_batch)
+
+    def _entry(self, record: ContactRecord) -> dict:
+        return {
+            "type": "person",
+            "identifiers": {record.identifier_field: record.identifier},
+            "action": "identify",
+            "attributes": self.format_fields(
+                {k: v for k, v in record.fields.items() if k != record.identifier_field}
+            ),
+        }
 
     def _send_batch(self, group) -> list[RecordResult]:
         body = b'{"batch":[' + b",".join(raw for _, raw in group) + b"]}"
         response = self.request("POST", TRACK, "/api/v2/batch", content=body, ok=(200, 207))
         errors: dict[int, list[dict]] = {}
+        unplaced = []
         if response.status_code == 207:
             for error in response.json().get("errors", []):
-                errors.setdefault(int(error.get("batch_index", -1)), []).append(error)
+                index = error.get("batch_index")
+                if isinstance(index, int) and 0 <= index < len(group):
+                    errors.setdefault(index, []).append(error)
+                else:
+                    unplaced.append(error)
         results = []
         for index, (record, _) in enumerate(group):
             if index in errors:
                 results.append(self._rejection(record, errors[index]))
+            elif unplaced:
+                # An error we cannot tie to an entry: no record of the batch is known to be
+                # accepted, so none is reported as written; all are sent again next run.
+                results.append(
+                    RecordResult(
+                        record.key,
+                        Outcome.UNKNOWN,
+                        code=str(unplaced[0].get("reason", "unplaced_error")),
+                        message=self.redact(str(unplaced[0].get("message", ""))[:300]),
+                        hint="Customer.io reported an error for this batch without saying "
+                        "which entry; the batch is sent again on the next run.",
+                    )
+                )
             else:
                 results.append(RecordResult(record.key, Written.WRITTEN))
         return results
 
     def _rejection(self, record: ContactRecord, errors: list[dict]) -> RecordResult:
         reason = " ".join(str(e.get("reason", "")) for e in errors).strip()
-        message = "; ".join(
-            f"{e.get('field', '')}: {e.get('message', '')}".strip(": ") for e in errors
+        message = self.redact(
+            "; ".join(f"{e.get('field', '')}: {e.get('message', '')}".strip(": ") for e in errors)
         )
         if "suppress" in (reason + message).lower():
             return RecordResult(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import orjson
-
 from integrations.models import Outcome
 from integrations.platforms.auth import HeaderKeyAuth
 from integrations.platforms.base import PlatformClient
@@ -76,6 +74,8 @@ _FAILURES = (
     ("notFoundUserIds", Outcome.REJECTED_DATA, "NotFound", "No such user in the Iterable project."),
 )
 
+_ENVELOPE = b'{"users":[],"createNewFields":true}'
+
 _FIELD_TYPES = {"long": "number", "double": "number", "boolean": "boolean", "date": "date"}
 
 
@@ -112,7 +112,7 @@ class IterableClient(PlatformClient):
         # ours (the checkpoint granularity).
         batch_max_records=2000,
         batch_max_bytes=4_000_000,
-        record_max_bytes=4_000_000,
+        record_max_bytes=4_000_000 - len(_ENVELOPE),
         rates={
             API: Rate(100, 1.0),
             "users.bulkUpdate": Rate(5, 1.0),
@@ -208,17 +208,17 @@ class IterableClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
-        encoded = []
-        for record in records:
-            user = {
-                record.identifier_field: record.identifier,
-                "dataFields": self.format_fields(
-                    {k: v for k, v in record.fields.items() if k != record.identifier_field}
-                ),
-            }
-            encoded.append((record, orjson.dumps(user)))
-        groups = self.pack(encoded, envelope_bytes=len(b'{"users":[],"createNewFields":true}'))
-        return self.send_groups(groups, self._send_batch)
+        encoded, rejected = self.encode_records(records, self._user)
+        groups = self.pack(encoded, envelope_bytes=len(_ENVELOPE))
+        return rejected + self.send_groups(groups, self._send_batch)
+
+    def _user(self, record: ContactRecord) -> dict:
+        return {
+            record.identifier_field: record.identifier,
+            "dataFields": self.format_fields(
+                {k: v for k, v in record.fields.items() if k != record.identifier_field}
+            ),
+        }
 
     def _send_batch(self, group) -> list[RecordResult]:
         body = b'{"users":[' + b",".join(raw for _, raw in group) + b'],"createNewFields":true}'
@@ -232,13 +232,14 @@ class IterableClient(PlatformClient):
         for source in (failed_updates, response):
             for name, outcome, code, hint in _FAILURES:
                 for identifier in source.get(name) or []:
-                    failures.setdefault(str(identifier).lower(), (outcome, code, hint, name))
+                    kind = "email" if name.endswith("Emails") else "userId"
+                    failures.setdefault(_key(kind, identifier), (outcome, code, hint, name))
         if response.get("filteredOutFields"):
             dropped = ", ".join(sorted(response["filteredOutFields"]))
             self.warnings.append(f"Iterable dropped fields it does not know: {dropped}.")
         results = []
         for record, _ in group:
-            failure = failures.get(str(record.identifier).lower())
+            failure = failures.get(_key(record.identifier_field, record.identifier))
             if failure:
                 outcome, code, hint, name = failure
                 results.append(
@@ -260,3 +261,9 @@ class IterableClient(PlatformClient):
             "GET", API, f"/api/lists/{remote_id}/size", rate="lists.size", max_wait=max_wait
         )
         return int(response.text.strip().strip('"'))
+
+
+def _key(kind: str, identifier) -> tuple[str, str]:
+    """Emails compare case-insensitively; user ids exactly."""
+    value = str(identifier)
+    return (kind, value.lower() if kind == "email" else value)

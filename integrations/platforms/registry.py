@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import pkgutil
 from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from integrations.platforms.base import PlatformClient
 
-# Modules that register a platform; imported on first use (they import the models).
-PLATFORM_MODULES = (
-    "integrations.platforms.customerio",
-    "integrations.platforms.iterable",
-)
+# Every other module of this package is one platform that registers itself on import (on first
+# use: they import the models). Adding a platform is adding its module.
+_NOT_PLATFORMS = {"auth", "base", "errors", "registry", "types"}
 
 _registry: dict[str, type[PlatformClient]] = {}
 _loaded = False
@@ -27,8 +26,10 @@ def register(cls: type[PlatformClient]) -> type[PlatformClient]:
 def _load() -> None:
     global _loaded
     if not _loaded:
-        for module in PLATFORM_MODULES:
-            import_module(module)
+        package = import_module("integrations.platforms")
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name not in _NOT_PLATFORMS and not info.name.startswith("_"):
+                import_module(f"integrations.platforms.{info.name}")
         _loaded = True
 
 

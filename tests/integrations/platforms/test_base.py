@@ -684,7 +684,8 @@ def test_format_value_datetimes(client, fmt, expected):
 
 def test_format_value_naive_datetimes_are_utc_and_others_untouched(client):
     assert client.format_value(datetime(2024, 1, 1)) == 1704067200
-    assert client.format_value(date(2024, 1, 31)) == "2024-01-31"
+    # A plain date is midnight UTC, in the platform's timestamp format (one type per field).
+    assert client.format_value(date(2024, 1, 31)) == 1706659200
     assert client.format_value("text") == "text"
     assert client.format_value(5) == 5
     assert client.format_value(None) is None

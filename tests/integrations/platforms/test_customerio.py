@@ -139,11 +139,42 @@ def test_connection_wrong_region(client):
 def test_connection_bad_track_key(client):
     with strict() as rsps:
         rsps.get(f"{TRACK_US}/api/v1/accounts/region", status=401, body="")
+        rsps.get(f"{TRACK_EU}/api/v1/accounts/region", status=401, body="")
         report = client.test_connection()
-        assert len(rsps.calls) == 1  # 401 is not retried, App API not tried
+        assert len(rsps.calls) == 2  # 401 is not retried; the other region is asked once
     assert report.ok is False
     assert report.can_write is None
     assert "Site ID" in report.detail and "Track API key" in report.detail
+
+
+def test_connection_credentials_of_the_other_region_are_named(make_integration):
+    eu_client = make_integration("customerio", name="eu", region="eu").client()
+    with strict() as rsps:
+        rsps.get(f"{TRACK_EU}/api/v1/accounts/region", status=401, body="")
+        rsps.get(
+            f"{TRACK_US}/api/v1/accounts/region",
+            json={"url": TRACK_US, "region": "us", "environment_id": 42},
+        )
+        report = eu_client.test_connection()
+    assert report.ok is False
+    assert report.region == "us"
+    assert "US region" in report.detail and "set to EU" in report.detail
+
+
+def test_207_error_without_entry_index_marks_the_batch_unknown(client):
+    records = [
+        ContactRecord(1, "email", "a@example.com", {"email": "a@example.com"}),
+        ContactRecord(2, "email", "b@example.com", {"email": "b@example.com"}),
+    ]
+    with strict() as rsps:
+        rsps.post(
+            f"{TRACK_US}/api/v2/batch",
+            status=207,
+            json={"errors": [{"batch_index": None, "reason": "internal", "message": "oops"}]},
+        )
+        results = client.upsert_contacts(records, update_existing=True)
+    assert [r.outcome for r in results] == [Outcome.UNKNOWN, Outcome.UNKNOWN]
+    assert results[0].code == "internal"
 
 
 def test_connection_bad_app_key(client):
