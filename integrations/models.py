@@ -196,6 +196,10 @@ class SyncRun(models.Model):
     cursor = models.BigIntegerField(
         default=0, help_text="Subscribers up to this id are done (the per-batch checkpoint)."
     )
+    # A platform's asynchronous bulk job submitted for the current batch and not yet read
+    # back: a resumed run polls it instead of sending the batch again.
+    pending_job = models.JSONField(default=dict, blank=True)
+    job_state = models.CharField(max_length=200, blank=True, help_text="The bulk job's state.")
     error = models.TextField(blank=True)
     warnings = models.JSONField(default=list, blank=True)
     preview = models.JSONField(default=list, blank=True, help_text="Dry run: mapped payloads.")
@@ -302,7 +306,9 @@ class Segment(models.Model):
     class Meta:
         ordering = ["integration", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["integration", "remote_id"], name="segment_remote_unique")
+            models.UniqueConstraint(
+                fields=["integration", "remote_id"], name="segment_remote_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -133,7 +133,9 @@ class PlatformClient:
 
     @classmethod
     def published_hosts(cls) -> set[str]:
-        return {urlsplit(url).netloc for by_region in cls.hosts.values() for url in by_region.values()}
+        return {
+            urlsplit(url).netloc for by_region in cls.hosts.values() for url in by_region.values()
+        }
 
     @classmethod
     def check_base_url(cls, url: str) -> None:
@@ -260,19 +262,18 @@ class PlatformClient:
         rate_name = rate if rate in self.limits.rates else surface
         limit = self.limits.rates[rate_name]
         key = f"{self.slug}:{self.integration.pk}:{rate_name}"
-        body = content if content is not None else (orjson.dumps(json) if json is not None else None)
+        body = (
+            content if content is not None else (orjson.dumps(json) if json is not None else None)
+        )
         url = self.base_url(surface, region) + path
 
         def wait(retry_state) -> float:
             exc = retry_state.outcome.exception()
             delay = self._backoff(retry_state.attempt_number)
             if isinstance(exc, RateLimited):
-                # Everyone sharing this limit holds off, not only this process; but a pause
-                # longer than we retry within is not imposed (the stop policy gives up on it).
-                seconds = exc.retry_after if exc.retry_after is not None else delay
-                if seconds <= settings.PLATFORM_MAX_RETRY_AFTER:
-                    ratelimit.pause(key, seconds, limit)
-                return 0.0
+                if exc.retry_after is None:  # no Retry-After: everyone backs off
+                    ratelimit.pause(key, delay, limit)
+                return 0.0  # the shared limiter holds this attempt until the pause ends
             return exc.retry_after if exc.retry_after is not None else delay
 
         retrying = Retrying(
@@ -282,15 +283,39 @@ class PlatformClient:
             sleep=clock.sleep,
             reraise=True,
         )
+        patience = settings.PLATFORM_MAX_RETRY_AFTER if max_wait is None else max_wait
         for attempt in retrying:
             with attempt:
-                ratelimit.acquire(key, limit, max_wait=max_wait)
-                return self._send_once(method, surface, url, path, body, params, ok)
+                self._acquire(key, limit, patience)
+                try:
+                    return self._send_once(method, surface, url, path, body, params, ok)
+                except RateLimited as exc:
+                    if exc.retry_after is not None:
+                        # Every process sharing this limit holds off, however long the pause:
+                        # those that will not wait that long give up at once (_acquire).
+                        ratelimit.pause(key, exc.retry_after, limit)
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _acquire(self, key: str, limit, patience: float) -> None:
+        """A slot under the shared limit, or RateLimited (not retried) if it is too far off."""
+        try:
+            ratelimit.acquire(key, limit, max_wait=patience)
+        except ratelimit.RateLimitWaitTooLong as exc:
+            error = RateLimited(
+                f"{self.label} asked us to wait {exc.wait:.0f} s before the next request; "
+                f"not waiting that long (the limit is {patience:.0f} s).",
+                code="rate_limited",
+                retry_after=exc.wait,
+            )
+            error.retryable = False
+            raise error from None
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""
-        ceiling = min(settings.PLATFORM_BACKOFF_MAX, settings.PLATFORM_BACKOFF_BASE * 2 ** (attempt - 1))
+        ceiling = min(
+            settings.PLATFORM_BACKOFF_MAX, settings.PLATFORM_BACKOFF_BASE * 2 ** (attempt - 1)
+        )
         return random.uniform(0, ceiling)
 
     def _send_once(self, method, surface, url, path, body, params, ok) -> requests.Response:
@@ -348,7 +373,8 @@ class PlatformClient:
         status = response.status_code
         code, detail = self.describe_error(response)
         message = self.redact(
-            f"{self.label} answered {status} to {method} {path}" + (f": {detail}" if detail else ".")
+            f"{self.label} answered {status} to {method} {path}"
+            + (f": {detail}" if detail else ".")
         )
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         kwargs = {"status": status, "code": code or str(status), "retry_after": retry_after}
@@ -399,16 +425,16 @@ class PlatformClient:
         A plain date is midnight UTC of that day, so a field keeps one type on the platform.
         """
         if isinstance(value, date) and not isinstance(value, datetime):
-            value = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+            value = datetime(value.year, value.month, value.day, tzinfo=UTC)
         if isinstance(value, datetime):
-            value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            value = value if value.tzinfo else value.replace(tzinfo=UTC)
             fmt = self.limits.timestamp_format
             if fmt is TimestampFormat.UNIX_SECONDS:
                 return int(value.timestamp())
             if fmt is TimestampFormat.UNIX_MILLISECONDS:
                 return int(value.timestamp() * 1000)
             if fmt is TimestampFormat.SPACE_SEPARATED_UTC:
-                return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+                return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
             return value.isoformat()
         return value
 
@@ -439,6 +465,54 @@ class PlatformClient:
             else:
                 encoded.append((record, raw))
         return encoded, rejected
+
+    # --- asynchronous bulk jobs (SendGrid, Klaviyo, Mailchimp batches …) -------------------
+
+    # Set by the sync service: told when a job is submitted (to checkpoint it) and of its state.
+    job_listener: JobListener | None = None
+
+    def run_job(
+        self,
+        records: Sequence[ContactRecord],
+        submit: Callable[[Sequence[ContactRecord]], dict],
+    ) -> list[RecordResult]:
+        """Submit a bulk job for `records`, checkpoint it, then wait for its results.
+
+        `submit` returns the job as a JSON-able dict; the platform's `collect_job(job,
+        records)` polls it and maps its results to records.
+        """
+        job = submit(records)
+        if self.job_listener is not None:
+            self.job_listener.job_submitted(job)
+        return self.collect_job(job, records)
+
+    def collect_job(self, job: dict, records: Sequence[ContactRecord]) -> list[RecordResult]:
+        """Wait for a submitted job and map its results (platforms with bulk jobs override)."""
+        raise self._unsupported(Capability.UPSERT_CONTACTS)
+
+    def poll(
+        self,
+        check: Callable[[], tuple[bool, str]],
+        *,
+        first_wait: float = 1.0,
+        max_wait: float = 30.0,
+        timeout: float = 3600.0,
+    ) -> None:
+        """Call `check` (→ done?, state text) with growing waits until done or `timeout`."""
+        waited, wait = 0.0, first_wait
+        while True:
+            done, state = check()
+            if self.job_listener is not None:
+                self.job_listener.job_progress(state)
+            if done:
+                return
+            if waited >= timeout:
+                raise TransientError(
+                    f"{self.label}: the bulk job was still '{state}' after {timeout:.0f} s."
+                )
+            clock.sleep(wait)
+            waited += wait
+            wait = min(max_wait, wait * 2)
 
     def send_groups(
         self,
@@ -490,16 +564,35 @@ class PlatformClient:
             yield group
 
 
+class JobListener:
+    """What the sync service hears from a client running an asynchronous bulk job."""
+
+    def job_submitted(self, job: dict) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def job_progress(self, state: str) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
 def failed_results(records: Sequence[ContactRecord], exc: PlatformError) -> list[RecordResult]:
     """The outcome of records whose whole request failed with `exc`."""
     from integrations.models import Outcome
 
     if isinstance(exc, (AuthError, PermissionDenied)):
-        outcome, hint = Outcome.REJECTED_AUTH, "The platform refused the credentials: run Test connection."
+        outcome, hint = (
+            Outcome.REJECTED_AUTH,
+            "The platform refused the credentials: run Test connection.",
+        )
     elif isinstance(exc, RateLimited):
-        outcome, hint = Outcome.THROTTLED, "Rate limited by the platform; sent again on the next run."
+        outcome, hint = (
+            Outcome.THROTTLED,
+            "Rate limited by the platform; sent again on the next run.",
+        )
     elif isinstance(exc, TransientError):
-        outcome, hint = Outcome.UNKNOWN, "The platform did not answer properly; sent again on the next run."
+        outcome, hint = (
+            Outcome.UNKNOWN,
+            "The platform did not answer properly; sent again on the next run.",
+        )
     elif isinstance(exc, ConfigurationError):
         outcome, hint = Outcome.REJECTED_AUTH, "Fix the integration's settings."
     elif isinstance(exc, ValidationFailed):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-
 from datetime import timedelta
 
 from django.db import transaction
@@ -13,7 +12,7 @@ from django_q.models import Schedule
 
 from integrations import clock
 from integrations.models import Integration, Segment
-from integrations.ratelimit import RateLimitWaitTooLong
+from integrations.platforms.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +77,9 @@ def _count(integration, client, known: dict, budget: float, result: SegmentImpor
             remaining = budget - (clock.now() - started)
             try:
                 count = client.segment_member_count(segment.remote_id, max_wait=max(remaining, 0))
-            except RateLimitWaitTooLong as exc:
+            except RateLimited as exc:
                 result.counts_pending.append(segment.remote_id)
-                result.retry_in = max(result.retry_in, exc.wait)
+                result.retry_in = max(result.retry_in, exc.retry_after or 60.0)
                 continue
         segment.member_count = count
         segment.count_updated_at = timezone.now()

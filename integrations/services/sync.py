@@ -32,9 +32,10 @@ from integrations.models import (
     SyncStatus,
     SyncTrigger,
 )
+from integrations.platforms.base import JobListener
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.types import Capability, ContactRecord, RecordResult, Written
-from integrations.services.mapping import MappingError, Mapper, compile_mapper, payload_hash
+from integrations.services.mapping import Mapper, MappingError, compile_mapper, payload_hash
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def start_sync(
                 mode=resume.mode if resume else mode,
                 dry_run=dry_run,
                 cursor=resume.cursor if resume else 0,
+                pending_job=resume.pending_job if resume else {},
                 resumed_from=resume,
             )
     except IntegrityError:
@@ -118,7 +120,9 @@ def execute_sync(run_id: int) -> SyncRun:
     run = SyncRun.objects.select_related("integration").get(pk=run_id)
     if not claimed:
         stale_before = now - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
-        if run.status != SyncStatus.RUNNING or (run.heartbeat_at and run.heartbeat_at > stale_before):
+        if run.status != SyncStatus.RUNNING or (
+            run.heartbeat_at and run.heartbeat_at > stale_before
+        ):
             return run  # finished, or alive in another worker
         taken = SyncRun.objects.filter(pk=run_id, heartbeat_at=run.heartbeat_at).update(
             heartbeat_at=now
@@ -174,12 +178,15 @@ class _Chunk:
     local_results: list[RecordResult] = field(default_factory=list)
 
 
-class _Runner:
+class _Runner(JobListener):
     def __init__(self, run: SyncRun):
         self.run = run
         self.integration = run.integration
         self.client = self.integration.client()
+        self.client.job_listener = self
+        self.calls_before = run.api_calls  # a taken-over run keeps counting
         self.consecutive_failed_batches = 0
+        self.current: tuple[_Chunk, int] | None = None  # the chunk being sent, its last id
 
     def execute(self) -> None:
         run = self.run
@@ -192,6 +199,8 @@ class _Runner:
         if run.total == 0:
             run.total = self._scope().filter(id__gt=run.cursor).count()
             run.save(update_fields=["total"])
+        if run.pending_job:
+            self._resume_job()
         chunk_size = self.client.limits.batch_max_records
         while True:
             rows = list(self._rows(mapper.columns, run.cursor, chunk_size))
@@ -203,6 +212,7 @@ class _Runner:
                 continue
             results = chunk.local_results
             if chunk.to_send:
+                self.current = (chunk, rows[-1][0])
                 results = results + self.client.upsert_contacts(
                     chunk.to_send, self.integration.update_existing
                 )
@@ -211,6 +221,56 @@ class _Runner:
         run.warnings = sorted(set(run.warnings + self.client.warnings))
         _finish(run, SyncStatus.SUCCEEDED if run.failed == 0 else SyncStatus.PARTIAL)
 
+    # --- asynchronous bulk jobs ----------------------------------------------------------------
+
+    def job_submitted(self, job: dict) -> None:
+        """Checkpoint a submitted job before waiting for it, with what is needed to record it."""
+        chunk, last_id = self.current
+        self.run.pending_job = {
+            "job": job,
+            "last_id": last_id,
+            "records": [
+                [r.key, r.identifier_field, r.identifier, chunk.hashes[r.key],
+                 chunk.emails[r.key], chunk.ever_synced[r.key]]
+                for r in chunk.to_send
+            ],
+            "local": [
+                [r.key, r.outcome.value, r.code, r.message, r.hint, chunk.hashes[r.key],
+                 chunk.emails[r.key], chunk.ever_synced[r.key]]
+                for r in chunk.local_results
+            ],
+        }  # fmt: skip
+        self.run.job_state = "submitted"
+        self.run.heartbeat_at = timezone.now()
+        self.run.save(update_fields=["pending_job", "job_state", "heartbeat_at"])
+
+    def job_progress(self, state: str) -> None:
+        self.run.job_state = state[:200]
+        self.run.heartbeat_at = timezone.now()
+        self.run.save(update_fields=["job_state", "heartbeat_at"])
+
+    def _resume_job(self) -> None:
+        """A run interrupted while a bulk job was pending reads that job; nothing is resent."""
+        saved = self.run.pending_job
+        chunk = _Chunk()
+        for key, field_name, identifier, digest, email, ever in saved["records"]:
+            chunk.to_send.append(ContactRecord(key, field_name, identifier, {}))
+            chunk.hashes[key], chunk.emails[key], chunk.ever_synced[key] = digest, email, ever
+        for key, outcome, code, message, hint, digest, email, ever in saved["local"]:
+            chunk.local_results.append(RecordResult(key, Outcome(outcome), code, message, hint))
+            chunk.hashes[key], chunk.emails[key], chunk.ever_synced[key] = digest, email, ever
+        results = self.client.collect_job(saved["job"], chunk.to_send)
+        answered = {r.key for r in results}
+        results += [
+            RecordResult(
+                r.key, Outcome.UNKNOWN, code="not_confirmed",
+                hint="The platform's job did not report this record; it is sent again next run.",
+            )
+            for r in chunk.to_send
+            if r.key not in answered
+        ]  # fmt: skip
+        self._record(chunk, chunk.local_results + results, last_id=saved["last_id"])
+
     # --- reading -------------------------------------------------------------------------------
 
     def _scope(self):
@@ -218,7 +278,9 @@ class _Runner:
         sent_before = SyncState.objects.filter(
             integration=self.integration, subscriber=OuterRef("pk"), ever_synced=True
         )
-        return Subscriber.objects.filter(Q(status=SubscriberStatus.SUBSCRIBED) | Exists(sent_before))
+        return Subscriber.objects.filter(
+            Q(status=SubscriberStatus.SUBSCRIBED) | Exists(sent_before)
+        )
 
     def _rows(self, columns: tuple[str, ...], after_id: int, limit: int):
         """One keyset page of subscribers with their sync state for this integration."""
@@ -250,7 +312,9 @@ class _Runner:
             digest = payload_hash(identifier, fields)
             unchanged = state_status == SyncStateStatus.SYNCED and old_hash == digest
             if (run.mode == SyncMode.CHANGED and unchanged) or (
-                keep_existing and ever_synced and not self.client.keeps_existing_natively
+                keep_existing
+                and ever_synced
+                and not self.client.keeps_existing_natively
                 and state_status == SyncStateStatus.SYNCED
             ):
                 run.unchanged += 1
@@ -335,8 +399,9 @@ class _Runner:
                 )
             )
         run.cursor = last_id
-        run.api_calls = self.client.calls
+        run.api_calls = self.calls_before + self.client.calls
         run.heartbeat_at = now
+        run.pending_job, run.job_state = {}, ""
         with transaction.atomic():
             SyncRecord.objects.bulk_create(failures, batch_size=1000)
             upsert_states(states)

@@ -5,7 +5,7 @@ with `responses` standing in for the network and the fake clock for time (no rea
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
@@ -38,7 +38,7 @@ from integrations.platforms.types import (
     TimestampFormat,
     Written,
 )
-from integrations.ratelimit import Rate, RateLimitWaitTooLong
+from integrations.ratelimit import Rate
 
 SECRET = "demo-secret-key-0123456789abcdef"
 US = "https://api.demo.example"
@@ -199,9 +199,11 @@ def test_429_without_retry_after_backs_off_through_the_limiter(client, fake_cloc
 
 
 def test_retry_after_as_http_date(client, fake_clock):
-    when = datetime.fromtimestamp(fake_clock.time + 30, tz=timezone.utc)
+    when = datetime.fromtimestamp(fake_clock.time + 30, tz=UTC)
     with strict(registry=OrderedRegistry) as rsps:
-        rsps.get(f"{US}/things", status=429, headers={"Retry-After": format_datetime(when, usegmt=True)})
+        rsps.get(
+            f"{US}/things", status=429, headers={"Retry-After": format_datetime(when, usegmt=True)}
+        )
         rsps.get(f"{US}/things", json={})
         client.request("GET", "api", "/things")
     assert fake_clock.sleeps == [pytest.approx(30)]
@@ -217,11 +219,21 @@ def test_retry_after_longer_than_the_maximum_is_not_waited_out(client, fake_cloc
     assert caught.value.retry_after == 600
     assert fake_clock.sleeps == []
 
-    # Nor does the next call (the next batch of the same run) sit out the 600 s.
+    # The pause is shared: the next call (the next batch, another worker) neither sits out
+    # the 600 s nor reaches the platform; it is refused at once ...
+    with strict(assert_all_requests_are_fired=False) as rsps:
+        never = rsps.get(f"{US}/next", json={})
+        with pytest.raises(RateLimited) as refused:
+            client.request("GET", "api", "/next")
+    assert never.call_count == 0
+    assert refused.value.retry_after == pytest.approx(600, abs=1)
+    assert fake_clock.sleeps == []
+
+    # ... until the pause is over.
+    fake_clock.time += 601
     with strict() as rsps:
         rsps.get(f"{US}/next", json={})
         client.request("GET", "api", "/next")
-    assert sum(fake_clock.sleeps) < 1
 
 
 def test_5xx_retry_after_longer_than_the_maximum_is_not_waited_out(client, fake_clock):
@@ -259,9 +271,7 @@ def test_4xx_validation_errors_are_not_retried(client, integration, fake_clock, 
     assert "email is invalid" in caught.value.message
     assert f"answered {status} to POST /things" in caught.value.message
     assert fake_clock.sleeps == []
-    assert [(r.status_code, r.error_kind) for r in calls_of(integration)] == [
-        (status, error.kind)
-    ]
+    assert [(r.status_code, r.error_kind) for r in calls_of(integration)] == [(status, error.kind)]
 
 
 def test_401_raises_auth_error_at_once(client, fake_clock):
@@ -462,10 +472,11 @@ def test_max_wait_refuses_to_wait_for_a_slot(client, fake_clock):
     with strict() as rsps:
         endpoint = rsps.get(f"{US}/size", body="5")
         client.request("GET", "api", "/size", rate="slow")
-        with pytest.raises(RateLimitWaitTooLong) as caught:
+        with pytest.raises(RateLimited) as caught:
             client.request("GET", "api", "/size", rate="slow", max_wait=5)
     assert endpoint.call_count == 1
-    assert caught.value.wait == pytest.approx(60)
+    assert caught.value.retry_after == pytest.approx(60)
+    assert caught.value.retryable is False
     assert fake_clock.sleeps == []
 
 
@@ -499,10 +510,13 @@ def test_base_url_override(integration, settings):
     integration.api_base_url = f"{EU}/"
     assert DemoClient(integration).base_url("api") == EU
     integration.api_base_url = "http://testserver/sandbox/demo"
-    assert DemoClient(integration).base_url("api") == "http://testserver/sandbox/demo/api.demo.example"
+    assert (
+        DemoClient(integration).base_url("api") == "http://testserver/sandbox/demo/api.demo.example"
+    )
     integration.region = "eu"
     assert (
-        DemoClient(integration).base_url("api") == "http://testserver/sandbox/demo/eu.api.demo.example"
+        DemoClient(integration).base_url("api")
+        == "http://testserver/sandbox/demo/eu.api.demo.example"
     )
     integration.api_base_url = "https://proxy.evil.example"
     with pytest.raises(ConfigurationError):
@@ -533,9 +547,9 @@ def test_parse_retry_after(fake_clock):
     assert parse_retry_after("2.5") == 2.5
     assert parse_retry_after("-3") == 0.0
     assert parse_retry_after("soon") is None
-    when = datetime.fromtimestamp(fake_clock.time + 90, tz=timezone.utc)
+    when = datetime.fromtimestamp(fake_clock.time + 90, tz=UTC)
     assert parse_retry_after(format_datetime(when, usegmt=True)) == pytest.approx(90)
-    past = datetime.fromtimestamp(fake_clock.time - 90, tz=timezone.utc)
+    past = datetime.fromtimestamp(fake_clock.time - 90, tz=UTC)
     assert parse_retry_after(format_datetime(past, usegmt=True)) == 0.0
 
 
