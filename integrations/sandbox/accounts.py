@@ -16,46 +16,15 @@ class SandboxAccount:
     read_only: bool = False
 
 
-ACCOUNTS = (
-    SandboxAccount(
-        "customerio",
-        "sandbox-site-us",
-        "us",
-        {
-            "site_id": "sandbox-site-us",
-            "track_api_key": "sandbox-track-key-us",
-            "app_api_key": "sandbox-app-key-us",
-        },
-        "SharpSend demo workspace",
-    ),
-    SandboxAccount(
-        "customerio",
-        "sandbox-site-eu",
-        "eu",
-        {
-            "site_id": "sandbox-site-eu",
-            "track_api_key": "sandbox-track-key-eu",
-            "app_api_key": "sandbox-app-key-eu",
-        },
-        "SharpSend EU workspace",
-    ),
-    SandboxAccount(
-        "iterable", "sandbox-project-us", "us", {"api_key": "sandbox-iterable-server-key-us"},
-        "SharpSend demo project",
-    ),
-    SandboxAccount(
-        "iterable", "sandbox-project-eu", "eu", {"api_key": "sandbox-iterable-server-key-eu"},
-        "SharpSend EU project",
-    ),
-    SandboxAccount(
-        "iterable", "sandbox-project-us", "us", {"api_key": "sandbox-iterable-readonly-key-us"},
-        "SharpSend demo project", read_only=True,
-    ),
-)
+def all_accounts() -> list[SandboxAccount]:
+    """Every emulator's accounts (each emulator module lists its own in ACCOUNTS)."""
+    from integrations.sandbox.registry import emulators
+
+    return [account for module in emulators().values() for account in module.ACCOUNTS]
 
 
 def accounts_for(platform: str) -> list[SandboxAccount]:
-    return [a for a in ACCOUNTS if a.platform == platform]
+    return [a for a in all_accounts() if a.platform == platform]
 
 
 def demo_account(platform: str) -> SandboxAccount:

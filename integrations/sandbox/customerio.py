@@ -9,11 +9,18 @@ import base64
 
 import orjson
 from django.http import Http404, HttpResponse
+from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.sandbox import accounts, store
-from integrations.sandbox.emulation import injected_fault, json_response, parse_json, rate_limited
+from integrations.sandbox.emulation import (
+    injected_fault,
+    json_response,
+    parse_json,
+    rate_limited,
+    read_body,
+)
 from integrations.sandbox.models import SandboxContact, SandboxSegment
 
 PLATFORM = "customerio"
@@ -29,8 +36,12 @@ def _unauthorized() -> HttpResponse:
     return HttpResponse(status=401)
 
 
-def _account(request, host: str, hosts: dict, key_field: str):
-    """The account whose credentials the request carries on this host, or an error response."""
+def _account(request, host: str, hosts: dict, key_field: str, any_region: bool = False):
+    """The account whose credentials the request carries on this host, or an error response.
+
+    `any_region`: the endpoint answers a workspace of either region on either host (region
+    discovery does; everything else refuses a US workspace on the EU hosts).
+    """
     region = hosts.get(host)
     if region is None:
         raise Http404("not a Customer.io host")
@@ -48,7 +59,7 @@ def _account(request, host: str, hosts: dict, key_field: str):
             return None, _unauthorized()
         account = accounts.find(PLATFORM, app_api_key=header[7:])
     # A US workspace cannot be reached on the EU hosts (an EU one is redirected the other way).
-    if account is None or (account.region == "us" and region == "eu"):
+    if account is None or (account.region == "us" and region == "eu" and not any_region):
         return None, _unauthorized()
     fault = injected_fault(PLATFORM, _LIMIT_BODY)
     if fault is not None:
@@ -65,7 +76,8 @@ def _environment_id(account) -> int:
 
 @require_GET
 def region(request, host):
-    account, error = _account(request, host, TRACK_HOSTS, "track_api_key")
+    # Region discovery works on either track host: that is how a client finds its region.
+    account, error = _account(request, host, TRACK_HOSTS, "track_api_key", any_region=True)
     if error:
         return error
     suffix = "-eu" if account.region == "eu" else ""
@@ -88,7 +100,7 @@ def batch(request, host):
     account, error = _account(request, host, TRACK_HOSTS, "track_api_key")
     if error:
         return error
-    if len(request.body) >= MAX_BODY:
+    if len(read_body(request)) >= MAX_BODY:
         return json_response(
             {"errors": [{"reason": "too_large", "field": "", "message": "body must be < 500KB"}]},
             status=400,
@@ -137,8 +149,10 @@ def _check_entry(entry) -> tuple[str, str, str] | None:
     if entry.get("action") != "identify":
         return ("invalid", "action", "only identify is emulated")
     identifiers = entry.get("identifiers")
-    if not isinstance(identifiers, dict) or len(identifiers) != 1 or not set(identifiers) <= set(
-        IDENTIFIERS
+    if (
+        not isinstance(identifiers, dict)
+        or len(identifiers) != 1
+        or not set(identifiers) <= set(IDENTIFIERS)
     ):
         return ("invalid", "identifiers", "exactly one of id, email, cio_id is required")
     kind, value = next(iter(identifiers.items()))
@@ -220,3 +234,37 @@ def seed_account(account) -> None:
     from integrations.sandbox.emulation import seed_segments
 
     seed_segments(PLATFORM, account.account, kinds=("dynamic", "manual"))
+
+
+ACCOUNTS = (
+    accounts.SandboxAccount(
+        PLATFORM,
+        "sandbox-site-us",
+        "us",
+        {
+            "site_id": "sandbox-site-us",
+            "track_api_key": "sandbox-track-key-us",
+            "app_api_key": "sandbox-app-key-us",
+        },
+        "SharpSend demo workspace",
+    ),
+    accounts.SandboxAccount(
+        PLATFORM,
+        "sandbox-site-eu",
+        "eu",
+        {
+            "site_id": "sandbox-site-eu",
+            "track_api_key": "sandbox-track-key-eu",
+            "app_api_key": "sandbox-app-key-eu",
+        },
+        "SharpSend EU workspace",
+    ),
+)
+
+urlpatterns = [
+    path("<str:host>/api/v1/accounts/region", region),
+    path("<str:host>/api/v2/batch", batch),
+    path("<str:host>/v1/workspaces", workspaces),
+    path("<str:host>/v1/segments", segments),
+    path("<str:host>/v1/segments/<int:segment_id>/customer_count", segment_customer_count),
+]

@@ -6,8 +6,10 @@ import random
 import threading
 import time
 from collections import deque
+from io import BytesIO
 
 import orjson
+from django.db.models import F
 from django.http import HttpResponse
 
 from integrations.sandbox.models import SandboxFault, SandboxSegment
@@ -22,10 +24,23 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> HttpR
     )
 
 
+def read_body(request) -> bytes:
+    """The raw request body, whatever its size.
+
+    `request.body` refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default) with
+    Django's own 400 page, but the platforms take bigger ones (Iterable: 4 MB) and answer
+    their own errors past their limits, so the emulators read the stream themselves.
+    """
+    if not hasattr(request, "_body"):
+        request._body = request.read()
+        request._stream = BytesIO(request._body)
+    return request._body
+
+
 def parse_json(request):
     """The request's JSON body, or None when it is not JSON."""
     try:
-        return orjson.loads(request.body)
+        return orjson.loads(read_body(request))
     except orjson.JSONDecodeError:
         return None
 
@@ -64,8 +79,9 @@ def injected_fault(platform: str, throttled_body) -> HttpResponse | None:
     if fault.latency_ms:
         time.sleep(fault.latency_ms / 1000)
     if fault.throttle_next:
+        # Counted down in the database, so concurrent requests each use up one.
         updated = SandboxFault.objects.filter(pk=fault.pk, throttle_next__gt=0).update(
-            throttle_next=fault.throttle_next - 1
+            throttle_next=F("throttle_next") - 1
         )
         if updated:
             return json_response(

@@ -8,11 +8,18 @@ from __future__ import annotations
 import re
 
 from django.http import Http404, HttpResponse
+from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.sandbox import accounts, store
-from integrations.sandbox.emulation import injected_fault, json_response, parse_json, rate_limited
+from integrations.sandbox.emulation import (
+    injected_fault,
+    json_response,
+    parse_json,
+    rate_limited,
+    read_body,
+)
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
 
 PLATFORM = "iterable"
@@ -51,7 +58,9 @@ def _account(request, host: str, endpoint: str, write: bool = False):
     if fault is not None:
         return None, fault
     count, per = RATES[endpoint]
-    return account, rate_limited(f"{PLATFORM}:{account.account}:{endpoint}", count, per, _LIMIT_BODY)
+    return account, rate_limited(
+        f"{PLATFORM}:{account.account}:{endpoint}", count, per, _LIMIT_BODY
+    )
 
 
 def field_type(value) -> str | None:
@@ -121,7 +130,7 @@ def bulk_update(request, host):
     account, error = _account(request, host, "users.bulkUpdate", write=True)
     if error:
         return error
-    if len(request.body) > MAX_BODY:
+    if len(read_body(request)) > MAX_BODY:
         return _error("BatchTooLarge", "Request body is larger than 4MB", 400)
     data = parse_json(request)
     if not isinstance(data, dict):
@@ -207,3 +216,36 @@ def seed_account(account) -> None:
     from integrations.sandbox.emulation import seed_segments
 
     seed_segments(PLATFORM, account.account, kinds=("Dynamic", "Standard"))
+
+
+ACCOUNTS = (
+    accounts.SandboxAccount(
+        PLATFORM,
+        "sandbox-project-us",
+        "us",
+        {"api_key": "sandbox-iterable-server-key-us"},
+        "SharpSend demo project",
+    ),
+    accounts.SandboxAccount(
+        PLATFORM,
+        "sandbox-project-eu",
+        "eu",
+        {"api_key": "sandbox-iterable-server-key-eu"},
+        "SharpSend EU project",
+    ),
+    accounts.SandboxAccount(
+        PLATFORM,
+        "sandbox-project-us",
+        "us",
+        {"api_key": "sandbox-iterable-readonly-key-us"},
+        "SharpSend demo project",
+        read_only=True,
+    ),
+)
+
+urlpatterns = [
+    path("<str:host>/api/lists", lists),
+    path("<str:host>/api/lists/<int:list_id>/size", list_size),
+    path("<str:host>/api/users/getFields", get_fields),
+    path("<str:host>/api/users/bulkUpdate", bulk_update),
+]

@@ -38,12 +38,6 @@ class SandboxSegment(models.Model):
     rule_attribute = models.CharField(max_length=100, blank=True)
     rule_value = models.CharField(max_length=100, blank=True)
 
-    def members(self):
-        contacts = SandboxContact.objects.filter(platform=self.platform, account=self.account)
-        if self.rule_attribute:
-            contacts = contacts.filter(**{f"attributes__{self.rule_attribute}": self.rule_value})
-        return contacts
-
     class Meta:
         ordering = ["platform", "account", "remote_id"]
         constraints = [
@@ -54,6 +48,12 @@ class SandboxSegment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def members(self):
+        contacts = SandboxContact.objects.filter(platform=self.platform, account=self.account)
+        if self.rule_attribute:
+            contacts = contacts.filter(**{f"attributes__{self.rule_attribute}": self.rule_value})
+        return contacts
 
 
 class SandboxFieldType(models.Model):
@@ -67,7 +67,9 @@ class SandboxFieldType(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["platform", "account", "name"], name="sandbox_field_unique")
+            models.UniqueConstraint(
+                fields=["platform", "account", "name"], name="sandbox_field_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,22 +1,39 @@
-"""Which platforms the sandbox emulates, and how to give their accounts demo data."""
+"""Which platforms the sandbox emulates: every module here that names a PLATFORM.
 
+An emulator module defines PLATFORM (the slug), ACCOUNTS (its sandbox accounts),
+`urlpatterns` (served under /sandbox/<slug>/) and `seed_account(account)` (demo data).
+"""
+
+from __future__ import annotations
+
+import pkgutil
+from functools import cache
 from importlib import import_module
+from types import ModuleType
 
-from integrations.sandbox import accounts
 
-EMULATORS = {
-    "customerio": "integrations.sandbox.customerio",
-    "iterable": "integrations.sandbox.iterable",
-}
+@cache
+def emulators() -> dict[str, ModuleType]:
+    package = import_module("integrations.sandbox")
+    found = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.ispkg or info.name.startswith("_"):
+            continue
+        module = import_module(f"integrations.sandbox.{info.name}")
+        if hasattr(module, "PLATFORM") and hasattr(module, "urlpatterns"):
+            found[module.PLATFORM] = module
+    return found
 
 
 def emulated(slug: str) -> bool:
-    return slug in EMULATORS
+    return slug in emulators()
 
 
 def seed(slug: str) -> None:
-    """Create the demo segments of every sandbox account of `slug`."""
-    module = import_module(EMULATORS[slug])
+    """Create the demo data of every writable sandbox account of `slug`."""
+    from integrations.sandbox import accounts
+
+    module = emulators()[slug]
     for account in accounts.accounts_for(slug):
         if not account.read_only:
             module.seed_account(account)

@@ -19,7 +19,9 @@ def existing(platform: str, account: str, identifiers) -> dict[str, StoredContac
     rows = SandboxContact.objects.filter(
         platform=platform, account=account, identifier__in=list(identifiers)
     ).values_list("identifier", "attributes", "suppressed")
-    return {identifier: StoredContact(attrs or {}, suppressed) for identifier, attrs, suppressed in rows}
+    return {
+        identifier: StoredContact(attrs or {}, suppressed) for identifier, attrs, suppressed in rows
+    }
 
 
 _UPSERT = """

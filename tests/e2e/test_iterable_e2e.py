@@ -1,0 +1,411 @@
+"""Iterable end to end: the console's services against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+
+from audience.models import SubscriberStatus
+from integrations.models import (
+    ApiCall,
+    IntegrationStatus,
+    Outcome,
+    Segment,
+    SyncStateStatus,
+    SyncStatus,
+)
+from integrations.platforms.registry import get_platform
+from integrations.sandbox import emulation, registry
+from integrations.sandbox.models import (
+    SandboxContact,
+    SandboxFault,
+    SandboxFieldType,
+    SandboxSegment,
+)
+from integrations.services import connection, segments
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SLUG = "iterable"
+ACCOUNT = "sandbox-project-us"
+US_KEY = "sandbox-iterable-server-key-us"
+READ_ONLY_KEY = "sandbox-iterable-readonly-key-us"
+MAPPINGS = (*get_platform(SLUG).suggested_mappings, ("attributes.interest", "interest", "", False))
+SUBSCRIBED = 28  # make_subscribers(): 30, of whom 2 unsubscribed
+
+
+@pytest.fixture
+def base_url(live_server):
+    return f"{live_server.url}/sandbox/{SLUG}"
+
+
+@pytest.fixture
+def integration(make_integration, base_url, e2e_clock):
+    return make_integration(SLUG, base_url=base_url, mappings=MAPPINGS)
+
+
+def stored() -> dict[str, dict]:
+    rows = SandboxContact.objects.filter(platform=SLUG, account=ACCOUNT)
+    return {row.identifier: row.attributes for row in rows}
+
+
+def states(integration) -> dict[int, str]:
+    return dict(integration.sync_states.values_list("subscriber_id", "status"))
+
+
+def bulk_updates(integration, **filters) -> int:
+    return ApiCall.objects.filter(
+        integration=integration, path="/api/users/bulkUpdate", **filters
+    ).count()
+
+
+def test_connection_ok(integration):
+    report = connection.test_connection(integration)
+    assert report.ok, report.detail
+    assert report.can_write is True
+    assert report.region == "us"
+    assert report.account == "Iterable project (US, 0 lists)"  # nothing seeded yet
+    assert report.permissions["upsert_contacts"] is True
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.CONNECTED
+    # The write check is an empty bulk update: it stores nothing.
+    assert not SandboxContact.objects.exists()
+
+
+def test_eu_project(make_integration, base_url, e2e_clock):
+    integration = make_integration(
+        SLUG,
+        base_url=base_url,
+        region="eu",
+        credentials={"api_key": "sandbox-iterable-server-key-eu"},
+    )
+    report = connection.test_connection(integration)
+    assert report.ok, report.detail
+    assert report.region == "eu"
+
+
+def test_sync_then_nothing_then_only_the_change(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers()
+
+    first = run_sync(integration)
+    assert first.status == SyncStatus.SUCCEEDED, first.error
+    assert first.created == SUBSCRIBED
+    assert (first.updated, first.unchanged, first.failed) == (0, 0, 0)
+    assert first.excluded == 2
+    assert first.api_calls == 1
+    users = stored()
+    assert len(users) == SUBSCRIBED
+    for subscriber in subscribers:
+        if subscriber.status != SubscriberStatus.SUBSCRIBED:
+            assert subscriber.email not in users
+            continue
+        fields = users[subscriber.email]
+        assert fields["email"] == subscriber.email
+        assert fields["firstName"] == subscriber.first_name
+        assert fields["lastName"] == subscriber.last_name
+        assert fields["sharpsendStatus"] == "subscribed"
+        # Iterable dates are "yyyy-MM-dd HH:mm:ss" in UTC.
+        assert fields["signupDate"] == subscriber.created_at.astimezone(UTC).strftime(
+            "%Y-%m-%d %H:%M:%S"
+        )
+        assert fields.get("interest") == (subscriber.attributes.get("interest") or None)
+    types = dict(
+        SandboxFieldType.objects.filter(platform=SLUG, account=ACCOUNT).values_list("name", "type")
+    )
+    assert types == {
+        "firstName": "string",
+        "lastName": "string",
+        "sharpsendStatus": "string",
+        "signupDate": "date",
+        "interest": "string",
+    }
+    assert set(states(integration).values()) == {SyncStateStatus.SYNCED}
+
+    calls_before = ApiCall.objects.count()
+    second = run_sync(integration)
+    assert second.status == SyncStatus.SUCCEEDED
+    assert second.unchanged == SUBSCRIBED
+    assert (second.created, second.updated, second.failed) == (0, 0, 0)
+    assert second.api_calls == 0
+    assert ApiCall.objects.count() == calls_before
+
+    changed = subscribers[10]
+    changed.last_name = "Changed"
+    changed.save()
+    third = run_sync(integration)
+    assert third.status == SyncStatus.SUCCEEDED
+    assert (third.created, third.updated, third.unchanged) == (0, 1, SUBSCRIBED - 1)
+    assert third.api_calls == 1
+    assert list(
+        integration.sync_states.filter(last_outcome=Outcome.UPDATED).values_list(
+            "subscriber_id", flat=True
+        )
+    ) == [changed.pk]
+    assert stored()[changed.email]["lastName"] == "Changed"
+    assert stored()[changed.email]["firstName"] == changed.first_name
+
+
+def test_wrong_key(make_integration, base_url, e2e_clock):
+    credentials = {"api_key": "wrong-key-123"}
+    integration = make_integration(SLUG, base_url=base_url, credentials=credentials)
+    report = connection.test_connection(integration)
+    assert report.ok is False
+    assert "refused the API key" in report.detail
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+    assert integration.last_error == report.detail
+    assert "wrong-key-123" not in str(integration.connection_report)
+
+
+def test_read_only_key_is_refused(
+    make_integration, base_url, e2e_clock, make_subscribers, run_sync
+):
+    integration = make_integration(SLUG, base_url=base_url, credentials={"api_key": READ_ONLY_KEY})
+    report = connection.test_connection(integration)
+    assert report.ok is False
+    assert report.can_write is False
+    assert "read-only" in report.detail
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+
+    make_subscribers(5, unsubscribed=())
+    run = run_sync(integration)
+    assert run.status == SyncStatus.FAILED
+    assert run.rejected_auth == 5
+    assert set(run.records.values_list("outcome", flat=True)) == {Outcome.REJECTED_AUTH}
+    assert READ_ONLY_KEY not in run.error
+    assert not SandboxContact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("region", "key", "right", "name"),
+    [
+        ("eu", US_KEY, "us", "United States"),
+        ("us", "sandbox-iterable-server-key-eu", "eu", "European Union"),
+    ],
+    ids=["us-key-set-to-eu", "eu-key-set-to-us"],
+)
+def test_wrong_data_center_names_the_right_one(
+    make_integration, base_url, e2e_clock, region, key, right, name
+):
+    integration = make_integration(
+        SLUG, base_url=base_url, region=region, credentials={"api_key": key}
+    )
+    report = connection.test_connection(integration)
+    assert report.ok is False
+    assert report.region == right
+    assert name in report.detail
+    assert f"Choose {right.upper()}" in report.detail
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+
+
+def test_forgotten_user_stays_pending(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers()
+    gone = subscribers[5]
+    SandboxContact.objects.create(
+        platform=SLUG, account=ACCOUNT, identifier=gone.email, attributes={}, suppressed=True
+    )
+
+    first = run_sync(integration)
+    assert first.status == SyncStatus.PARTIAL
+    assert first.created == SUBSCRIBED - 1
+    assert first.rejected_compliance == 1
+    [record] = first.records.all()
+    assert (record.subscriber_id, record.outcome, record.code) == (
+        gone.pk,
+        Outcome.REJECTED_COMPLIANCE,
+        "Forgotten",
+    )
+    assert "forgotten" in record.hint.lower()
+    assert states(integration)[gone.pk] == SyncStateStatus.PENDING
+    assert stored()[gone.email] == {}
+
+    second = run_sync(integration)
+    assert second.status == SyncStatus.PARTIAL
+    assert second.unchanged == SUBSCRIBED - 1
+    assert list(second.records.values_list("subscriber_id", "outcome")) == [
+        (gone.pk, Outcome.REJECTED_COMPLIANCE)
+    ]
+
+    SandboxContact.objects.filter(identifier=gone.email).update(suppressed=False)
+    third = run_sync(integration)
+    assert third.status == SyncStatus.SUCCEEDED
+    assert third.created == 1
+    assert states(integration)[gone.pk] == SyncStateStatus.SYNCED
+
+
+def test_field_type_fixed_on_the_platform(integration, make_subscribers, run_sync):
+    # The project already holds `interest` as a number: Iterable refuses those users' data.
+    SandboxFieldType.objects.create(platform=SLUG, account=ACCOUNT, name="interest", type="long")
+    subscribers = make_subscribers()
+    with_interest = {
+        s.pk for s in subscribers if s.status == SubscriberStatus.SUBSCRIBED and s.attributes
+    }
+    run = run_sync(integration)
+    assert run.status == SyncStatus.PARTIAL
+    assert run.rejected_data == len(with_interest) == 18
+    assert run.created == SUBSCRIBED - 18
+    records = run.records.all()
+    assert {r.subscriber_id for r in records} == with_interest
+    assert {(r.outcome, r.code) for r in records} == {(Outcome.REJECTED_DATA, "InvalidData")}
+    assert all("fixed on first write" in r.hint for r in records)
+    assert len(stored()) == SUBSCRIBED - 18
+
+
+def test_client_keeps_to_the_bulk_update_rate(
+    integration, make_subscribers, run_sync, small_batches, e2e_clock
+):
+    make_subscribers()
+    small_batches(SLUG, 2)  # 15 batches, 14 with someone to send, at 5 a second
+    started = e2e_clock.now()
+    run = run_sync(integration)
+    assert run.status == SyncStatus.SUCCEEDED
+    assert run.created == SUBSCRIBED
+    sent = bulk_updates(integration)
+    assert sent == run.api_calls >= 14
+    assert bulk_updates(integration, status_code=429) == 0
+    # The client spaced its calls (on the shared fake clock) instead of being throttled.
+    assert e2e_clock.now() - started >= (sent - 1) * 0.2 - 1e-6
+
+
+def test_429_storm_loses_nothing(integration, make_subscribers, run_sync, settings, e2e_clock):
+    make_subscribers()
+    emulation.set_faults(SLUG, throttle_next=1000, retry_after=1)
+
+    stormy = run_sync(integration)
+    assert stormy.status in (SyncStatus.FAILED, SyncStatus.PARTIAL)
+    assert stormy.throttled == SUBSCRIBED
+    assert stormy.created == 0
+    assert set(stormy.records.values_list("outcome", flat=True)) == {Outcome.THROTTLED}
+    throttled = bulk_updates(integration, status_code=429)
+    assert throttled == settings.PLATFORM_MAX_ATTEMPTS
+    assert SandboxFault.objects.get(platform=SLUG).throttle_next == 1000 - throttled
+    assert not stored()
+    assert set(states(integration).values()) == {SyncStateStatus.PENDING}
+
+    emulation.set_faults(SLUG, throttle_next=0)
+    after = run_sync(integration)
+    assert after.status == SyncStatus.SUCCEEDED
+    assert after.created == SUBSCRIBED
+    assert len(stored()) == SUBSCRIBED
+    assert set(states(integration).values()) == {SyncStateStatus.SYNCED}
+
+
+def test_503s_stop_the_run(integration, make_subscribers, run_sync, settings, small_batches):
+    settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES = 2
+    subscribers = make_subscribers(unsubscribed=(12, 25))
+    emulation.set_faults(SLUG, error_rate=1.0)
+    small_batches(SLUG, 5)
+
+    run = run_sync(integration)
+    assert run.status == SyncStatus.FAILED
+    assert "Stopped after 2 batches" in run.error
+    assert run.unknown == 10
+    assert set(run.records.values_list("outcome", flat=True)) == {Outcome.UNKNOWN}
+    assert run.cursor == subscribers[9].pk
+    assert bulk_updates(integration, status_code=503) == 2 * settings.PLATFORM_MAX_ATTEMPTS
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+    assert not stored()
+
+    emulation.set_faults(SLUG, error_rate=0.0)
+    after = run_sync(integration)
+    assert after.status == SyncStatus.SUCCEEDED
+    assert after.created == SUBSCRIBED
+    assert len(stored()) == SUBSCRIBED
+
+
+def test_key_revoked_mid_sync(
+    integration, make_subscribers, run_sync, small_batches, revoke_after_first_write
+):
+    subscribers = make_subscribers(unsubscribed=(12, 25))
+    small_batches(SLUG, 5)
+    restore = revoke_after_first_write(SLUG, api_key=US_KEY)
+
+    run = run_sync(integration)
+    assert run.status == SyncStatus.FAILED
+    assert (run.created, run.rejected_auth) == (5, 5)
+    assert US_KEY not in run.error
+    rejected = run.records.filter(outcome=Outcome.REJECTED_AUTH)
+    assert [r.subscriber_id for r in rejected] == [s.pk for s in subscribers[5:10]]
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+    assert integration.last_error == run.error
+    assert len(stored()) == 5
+    assert len(states(integration)) == 10
+
+    restore()
+    after = run_sync(integration)
+    assert after.status == SyncStatus.SUCCEEDED
+    assert (after.created, after.unchanged) == (SUBSCRIBED - 5, 5)
+    assert len(stored()) == SUBSCRIBED
+
+
+def test_segment_import_counts_follow_the_sandbox(integration, make_subscribers, run_sync):
+    registry.seed(SLUG)
+    make_subscribers()
+    run_sync(integration)
+
+    # List sizes are 5 a minute: give the import time to count all three (on the fake clock).
+    result = segments.import_segments(integration, budget=60)
+    assert (result.imported, result.counted, result.counts_pending) == (3, 3, [])
+    rows = {s.name: s for s in Segment.objects.filter(integration=integration)}
+    assert {name: s.member_count for name, s in rows.items()} == {
+        "Growth Investors": 10,
+        "Dividend Income": 8,
+        "All readers": SUBSCRIBED,
+    }
+    for remote in SandboxSegment.objects.filter(platform=SLUG, account=ACCOUNT):
+        segment = rows[remote.name]
+        assert segment.remote_id == str(remote.remote_id)
+        assert segment.kind == remote.kind
+        assert segment.member_count == remote.members().count()
+    sizes = ApiCall.objects.filter(integration=integration, path__endswith="/size")
+    assert sizes.count() == 3
+    assert not sizes.filter(status_code=429).exists()
+
+
+def test_segment_import_leaves_counts_past_its_budget(integration, make_subscribers, run_sync):
+    registry.seed(SLUG)
+    make_subscribers()
+    run_sync(integration)
+
+    # Default budget (20 s): at 5 counts a minute, the third count would wait past it.
+    result = segments.import_segments(integration)
+    assert result.imported == 3
+    assert result.counted == 2
+    assert len(result.counts_pending) == 1
+    assert result.retry_in > 0
+    pending = Segment.objects.get(integration=integration, remote_id=result.counts_pending[0])
+    assert pending.member_count is None
+    counted = Segment.objects.filter(integration=integration, member_count__isnull=False)
+    for segment in counted:
+        remote = SandboxSegment.objects.get(
+            platform=SLUG, account=ACCOUNT, remote_id=int(segment.remote_id)
+        )
+        assert segment.member_count == remote.members().count()
+
+
+def test_a_retry_after_too_long_to_wait_is_still_honoured(
+    integration, make_subscribers, run_sync, settings, e2e_clock
+):
+    settings.PLATFORM_MAX_RETRY_AFTER = 5
+    make_subscribers()
+    emulation.set_faults(SLUG, throttle_next=1, retry_after=30)
+    told_at = e2e_clock.now()
+    run = run_sync(integration)
+    assert run.throttled == SUBSCRIBED
+    assert bulk_updates(integration) == 1  # not waited out inside the run: marked throttled
+
+    # Iterable said "wait 30 s": a run started meanwhile sends nothing and waits for nothing.
+    meanwhile = run_sync(integration)
+    assert meanwhile.throttled == SUBSCRIBED
+    assert bulk_updates(integration) == 1
+    assert e2e_clock.now() - told_at < 5
+
+    e2e_clock.sleep(30)
+    after = run_sync(integration)
+    assert after.created == SUBSCRIBED
+    assert bulk_updates(integration) == 2

@@ -1,0 +1,257 @@
+"""What every emulator shares: rate windows, injected faults, stored contacts, demo segments."""
+
+from __future__ import annotations
+
+import types
+
+import orjson
+import pytest
+from django.db.models import F
+from django.test import RequestFactory
+
+from integrations.sandbox import accounts, emulation, registry, store
+from integrations.sandbox.models import SandboxContact, SandboxFault, SandboxSegment
+
+
+@pytest.fixture
+def sandbox_time(monkeypatch):
+    """Freeze the emulators' clock (rate windows) and record their latency sleeps."""
+    state = types.SimpleNamespace(now=500.0, sleeps=[])
+    fake = types.SimpleNamespace(
+        monotonic=lambda: state.now, sleep=lambda seconds: state.sleeps.append(seconds)
+    )
+    monkeypatch.setattr(emulation, "time", fake)
+    return state
+
+
+class TestRateWindows:
+    def test_sliding_window(self, sandbox_time):
+        assert [emulation.over_limit("k", 3, 1.0) for _ in range(3)] == [None, None, None]
+        assert emulation.over_limit("k", 3, 1.0) == pytest.approx(1.0)
+        sandbox_time.now += 0.4
+        assert emulation.over_limit("k", 3, 1.0) == pytest.approx(0.6)
+        sandbox_time.now += 0.6  # the first three leave the window together
+        assert emulation.over_limit("k", 3, 1.0) is None
+        assert emulation.over_limit("k", 3, 1.0) is None
+        assert emulation.over_limit("k", 3, 1.0) is None
+        assert emulation.over_limit("k", 3, 1.0) is not None
+
+    def test_refused_requests_do_not_count(self, sandbox_time):
+        emulation.over_limit("k", 1, 10.0)
+        for _ in range(5):
+            sandbox_time.now += 1.0
+            assert emulation.over_limit("k", 1, 10.0) is not None
+        sandbox_time.now += 5.0  # 10 s after the one accepted request
+        assert emulation.over_limit("k", 1, 10.0) is None
+
+    def test_keys_are_independent(self, sandbox_time):
+        assert emulation.over_limit("a", 1, 1.0) is None
+        assert emulation.over_limit("b", 1, 1.0) is None
+        assert emulation.over_limit("a", 1, 1.0) is not None
+
+    def test_reset(self, sandbox_time):
+        emulation.over_limit("k", 1, 60.0)
+        assert emulation.over_limit("k", 1, 60.0) is not None
+        emulation.reset_limits()
+        assert emulation.over_limit("k", 1, 60.0) is None
+
+    @pytest.mark.parametrize(("elapsed", "minimum"), [(0.0, 60), (59.5, 1), (30.0, 30)])
+    def test_429_with_retry_after_covering_the_wait(self, sandbox_time, elapsed, minimum):
+        assert emulation.rate_limited("k", 1, 60.0, {"error": "slow"}) is None
+        sandbox_time.now += elapsed
+        response = emulation.rate_limited("k", 1, 60.0, {"error": "slow"})
+        assert response.status_code == 429
+        assert response["Content-Type"] == "application/json"
+        assert orjson.loads(response.content) == {"error": "slow"}
+        retry_after = int(response["Retry-After"])
+        # Waiting as told is always enough, and never a second longer than needed.
+        assert minimum <= retry_after <= minimum + 1
+        sandbox_time.now += retry_after
+        assert emulation.rate_limited("k", 1, 60.0, {}) is None
+
+
+@pytest.mark.django_db
+class TestInjectedFaults:
+    def test_no_fault_configured(self):
+        assert emulation.injected_fault("iterable", {}) is None
+
+    def test_throttle_next(self):
+        emulation.set_faults("iterable", throttle_next=2, retry_after=9)
+        first = emulation.injected_fault("iterable", {"code": "RateLimitExceeded"})
+        assert first.status_code == 429
+        assert first["Retry-After"] == "9"
+        assert orjson.loads(first.content) == {"code": "RateLimitExceeded"}
+        assert emulation.injected_fault("iterable", {}).status_code == 429
+        assert emulation.injected_fault("iterable", {}) is None
+        assert SandboxFault.objects.get(platform="iterable").throttle_next == 0
+
+    def test_throttle_next_counts_down_in_the_database(self, monkeypatch):
+        # Two requests read the fault row at the same moment: each uses up one 429.
+        emulation.set_faults("iterable", throttle_next=2)
+
+        def read_while_another_request_answers(queryset):
+            row = queryset.first()
+            SandboxFault.objects.filter(pk=row.pk).update(throttle_next=F("throttle_next") - 1)
+            return row
+
+        class RacingManager:
+            def filter(self, **lookups):
+                queryset = SandboxFault.objects.filter(**lookups)
+                if "platform" in lookups:
+                    return types.SimpleNamespace(
+                        first=lambda: read_while_another_request_answers(queryset)
+                    )
+                return queryset
+
+        with monkeypatch.context() as patch:
+            patch.setattr(emulation, "SandboxFault", types.SimpleNamespace(objects=RacingManager()))
+            assert emulation.injected_fault("iterable", {}).status_code == 429
+        assert SandboxFault.objects.get(platform="iterable").throttle_next == 0
+
+    def test_error_rate(self, monkeypatch):
+        emulation.set_faults("customerio", error_rate=1.0)
+        response = emulation.injected_fault("customerio", {})
+        assert response.status_code == 503
+        emulation.set_faults("customerio", error_rate=0.5)
+        monkeypatch.setattr(emulation.random, "random", lambda: 0.49)
+        assert emulation.injected_fault("customerio", {}).status_code == 503
+        monkeypatch.setattr(emulation.random, "random", lambda: 0.5)
+        assert emulation.injected_fault("customerio", {}) is None
+        emulation.set_faults("customerio", error_rate=0.0)
+        monkeypatch.setattr(emulation.random, "random", lambda: 0.0)
+        assert emulation.injected_fault("customerio", {}) is None
+
+    def test_throttling_comes_before_errors(self):
+        emulation.set_faults("customerio", throttle_next=1, error_rate=1.0)
+        assert emulation.injected_fault("customerio", {}).status_code == 429
+        assert emulation.injected_fault("customerio", {}).status_code == 503
+
+    def test_latency(self, sandbox_time):
+        emulation.set_faults("iterable", latency_ms=40)
+        assert emulation.injected_fault("iterable", {}) is None
+        assert sandbox_time.sleeps == [0.04]
+
+    def test_set_faults_updates_one_row(self):
+        emulation.set_faults("iterable", error_rate=0.3)
+        fault = emulation.set_faults("iterable", throttle_next=4)
+        assert SandboxFault.objects.filter(platform="iterable").count() == 1
+        assert (fault.error_rate, fault.throttle_next) == (0.3, 4)
+        assert str(fault) == "faults for iterable"
+
+
+@pytest.mark.django_db
+class TestStore:
+    def test_upsert_creates_and_merges(self):
+        store.upsert("iterable", "acc", {"a@example.com": {"x": 1, "y": 2}}, {})
+        known = store.existing("iterable", "acc", ["a@example.com", "b@example.com"])
+        assert list(known) == ["a@example.com"]
+        store.upsert(
+            "iterable", "acc", {"a@example.com": {"y": 3}, "b@example.com": {"z": 0}}, known
+        )
+        rows = {c.identifier: c.attributes for c in SandboxContact.objects.all()}
+        assert rows == {"a@example.com": {"x": 1, "y": 3}, "b@example.com": {"z": 0}}
+
+    def test_accounts_and_platforms_are_apart(self):
+        store.upsert("iterable", "one", {"a@example.com": {"x": 1}}, {})
+        store.upsert("iterable", "two", {"a@example.com": {"x": 2}}, {})
+        store.upsert("customerio", "one", {"a@example.com": {"x": 3}}, {})
+        assert SandboxContact.objects.count() == 3
+        assert store.existing("iterable", "two", ["a@example.com"])["a@example.com"].attributes == {
+            "x": 2
+        }
+
+    def test_upsert_keeps_suppression(self):
+        SandboxContact.objects.create(
+            platform="iterable", account="acc", identifier="a@example.com", suppressed=True
+        )
+        known = store.existing("iterable", "acc", ["a@example.com"])
+        store.upsert("iterable", "acc", {"a@example.com": {"x": 1}}, known)
+        assert SandboxContact.objects.get().suppressed
+
+    @pytest.mark.parametrize(
+        ("value", "ok"),
+        [
+            ("a@example.com", True),
+            ("a.b+c@sub.example.co", True),
+            ("a@localhost", False),
+            ("@example.com", False),
+            ("a@@example.com", False),
+            ("a b@example.com", False),
+            ("", False),
+            (None, False),
+            (42, False),
+        ],
+    )
+    def test_looks_like_email(self, value, ok):
+        assert store.looks_like_email(value) is ok
+
+
+class TestReadBody:
+    def test_bodies_over_django_upload_limit_are_read(self, settings):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+        body = orjson.dumps({"users": ["x" * 5000]})
+        request = RequestFactory().post("/x", data=body, content_type="application/json")
+        assert emulation.read_body(request) == body
+        assert emulation.parse_json(request) == {"users": ["x" * 5000]}
+
+    def test_not_json(self):
+        request = RequestFactory().post("/x", data=b"{nope", content_type="application/json")
+        assert emulation.parse_json(request) is None
+
+
+@pytest.mark.django_db
+class TestSegments:
+    def test_seed_every_writable_account(self):
+        registry.seed("iterable")
+        registry.seed("customerio")
+        for platform in ("iterable", "customerio"):
+            writable = {a.account for a in accounts.accounts_for(platform) if not a.read_only}
+            seeded = set(
+                SandboxSegment.objects.filter(platform=platform).values_list("account", flat=True)
+            )
+            assert seeded == writable
+        assert SandboxSegment.objects.count() == 12
+        registry.seed("iterable")
+        assert SandboxSegment.objects.count() == 12
+
+    def test_seeded_kinds(self):
+        registry.seed("iterable")
+        kinds = dict(
+            SandboxSegment.objects.filter(
+                platform="iterable", account="sandbox-project-us"
+            ).values_list("name", "kind")
+        )
+        assert kinds == {
+            "Growth Investors": "Dynamic",
+            "Dividend Income": "Dynamic",
+            "All readers": "Standard",
+        }
+
+    def test_members_follow_contacts(self):
+        emulation.seed_segments("iterable", "acc", kinds=("Dynamic", "Standard"))
+        growth, income, everyone = SandboxSegment.objects.filter(account="acc")
+        store.upsert(
+            "iterable",
+            "acc",
+            {
+                "a@example.com": {"interest": "growth"},
+                "b@example.com": {"interest": "dividends"},
+                "c@example.com": {},
+            },
+            {},
+        )
+        store.upsert("iterable", "other", {"d@example.com": {"interest": "growth"}}, {})
+        assert [emulation.segment_count(s) for s in (growth, income, everyone)] == [1, 1, 3]
+        assert list(growth.members().values_list("identifier", flat=True)) == ["a@example.com"]
+
+    def test_registry(self):
+        assert registry.emulated("iterable") and registry.emulated("customerio")
+        assert not registry.emulated("mailchimp")
+
+    def test_demo_accounts_are_writable(self):
+        for platform in ("iterable", "customerio"):
+            account = accounts.demo_account(platform)
+            assert not account.read_only
+            assert account.region == "us"
+        assert accounts.find("iterable", api_key="sandbox-iterable-readonly-key-us").read_only
+        assert accounts.find("iterable", api_key="nope") is None
