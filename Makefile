@@ -42,5 +42,9 @@ serve:
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -62,7 +62,9 @@ def seed(count: int, base_url: str) -> None:
         FieldMapping(integration=integration, source=s, target=t, transform=tr, is_identifier=i)
         for s, t, tr, i in get_platform("customerio").suggested_mappings
     )
-    FieldMapping.objects.create(integration=integration, source="attributes.interest", target="interest")
+    FieldMapping.objects.create(
+        integration=integration, source="attributes.interest", target="interest"
+    )
     FieldMapping.objects.create(integration=integration, source="attributes.plan", target="plan")
 
 
@@ -107,7 +109,9 @@ def measure(env: dict, mode: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--workdir", default="/tmp/sharpsend-bench")
     parser.add_argument("--child-sync", choices=["full", "changed"], help=argparse.SUPPRESS)
@@ -139,7 +143,11 @@ def main() -> None:
     manage = [PYTHON, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
     t0 = time.perf_counter()
-    subprocess.run([PYTHON, __file__, "--subscribers", str(args.subscribers), "--seed-only", base_url], env=env, check=True)
+    subprocess.run(
+        [PYTHON, __file__, "--subscribers", str(args.subscribers), "--seed-only", base_url],
+        env=env,
+        check=True,
+    )
     seeding = time.perf_counter() - t0
     server = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
@@ -148,7 +156,9 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        subprocess.run([*manage, "wait_for_http", f"http://127.0.0.1:{port}/admin/login/"], env=env, check=True)
+        subprocess.run(
+            [*manage, "wait_for_http", f"http://127.0.0.1:{port}/admin/login/"], env=env, check=True
+        )
         full = measure(env, "full")
         unchanged = measure(env, "changed")
     finally:

@@ -95,7 +95,7 @@ class IntegrationAdminForm(forms.ModelForm):
 
     class Meta:
         model = Integration
-        exclude = ["credentials"]
+        exclude = ["credentials"]  # noqa: DJ006 - the credential fields replace the blob
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

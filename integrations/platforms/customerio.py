@@ -110,7 +110,9 @@ class CustomerIoClient(PlatformClient):
             return "", str(data["meta"].get("error", ""))
         if isinstance(data, dict) and data.get("errors"):
             first = data["errors"][0]
-            return str(first.get("reason", "")), str(first.get("message") or first.get("detail", ""))
+            return str(first.get("reason", "")), str(
+                first.get("message") or first.get("detail", "")
+            )
         return super().describe_error(response)
 
     # --- capabilities ------------------------------------------------------------------------
@@ -164,7 +166,9 @@ class CustomerIoClient(PlatformClient):
             permissions[Capability.LIST_SEGMENTS.value] = True
         except (AuthError, PermissionDenied):
             permissions[Capability.LIST_SEGMENTS.value] = False
-        detail = f"Connected to workspace {account or env_id} ({actual.upper() or self.region.upper()})."
+        detail = (
+            f"Connected to workspace {account or env_id} ({actual.upper() or self.region.upper()})."
+        )
         if not permissions[Capability.LIST_SEGMENTS.value]:
             detail += " The App API key may not read segments: segment import is unavailable."
         return ConnectionReport(

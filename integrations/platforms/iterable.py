@@ -144,7 +144,11 @@ class IterableClient(PlatformClient):
         try:
             # An empty bulk update writes nothing; a key that may not write is refused here.
             self.request(
-                "POST", API, "/api/users/bulkUpdate", json={"users": []}, rate="users.bulkUpdate",
+                "POST",
+                API,
+                "/api/users/bulkUpdate",
+                json={"users": []},
+                rate="users.bulkUpdate",
                 ok=(200, 400),
             )
         except (AuthError, PermissionDenied):

@@ -9,7 +9,7 @@ from typing import Any
 from integrations.ratelimit import Rate
 
 
-class Capability(str, enum.Enum):
+class Capability(enum.StrEnum):
     TEST_CONNECTION = "test_connection"
     LIST_FIELDS = "list_fields"
     UPSERT_CONTACTS = "upsert_contacts"
@@ -29,14 +29,14 @@ class Capability(str, enum.Enum):
         return self.value.replace("_", " ").capitalize()
 
 
-class Category(str, enum.Enum):
+class Category(enum.StrEnum):
     EMAIL = "email"
     CROSS_CHANNEL = "cross-channel"
     CRM = "CRM"
     CONVERSATIONS = "conversations"
 
 
-class TimestampFormat(str, enum.Enum):
+class TimestampFormat(enum.StrEnum):
     UNIX_SECONDS = "unix_seconds"
     UNIX_MILLISECONDS = "unix_milliseconds"
     ISO8601 = "iso8601"
@@ -105,7 +105,7 @@ class ContactRecord:
     fields: dict[str, Any]
 
 
-class Written(str, enum.Enum):
+class Written(enum.StrEnum):
     """The platform accepted the record without saying whether it was new."""
 
     WRITTEN = "written"

@@ -37,7 +37,7 @@ _TRANSFORMS: dict[str, Callable[[Any], Any]] = {
 
 def source_label(source: str) -> str:
     if source.startswith(ATTRIBUTE_PREFIX):
-        return f"custom attribute '{source[len(ATTRIBUTE_PREFIX):]}'"
+        return f"custom attribute '{source[len(ATTRIBUTE_PREFIX) :]}'"
     return f"field '{source}'"
 
 
@@ -66,7 +66,7 @@ def check_mappings(
     for mapping in mappings:
         source = mapping.source
         if source.startswith(ATTRIBUTE_PREFIX):
-            if not source[len(ATTRIBUTE_PREFIX):]:
+            if not source[len(ATTRIBUTE_PREFIX) :]:
                 problems.append("A custom attribute source needs a key: attributes.<key>.")
         elif source not in STANDARD_FIELDS:
             problems.append(f"'{source}' is not a subscriber field or attributes.<key>.")
@@ -116,7 +116,7 @@ def _column(source: str) -> str:
 def _getter(source: str, columns: tuple[str, ...]) -> Callable[[tuple], Any]:
     index = columns.index(_column(source))
     if source.startswith(ATTRIBUTE_PREFIX):
-        key = source[len(ATTRIBUTE_PREFIX):]
+        key = source[len(ATTRIBUTE_PREFIX) :]
         return lambda row: (row[index] or {}).get(key)
     return lambda row: row[index]
 

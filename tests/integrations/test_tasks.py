@@ -35,7 +35,9 @@ def test_scheduled_sync_skips_paused_integrations_and_active_runs(make_integrati
 def test_stale_runs_are_marked_interrupted(make_integration):
     integration = make_integration("customerio")
     run = SyncRun.objects.create(
-        integration=integration, trigger=SyncTrigger.MANUAL, status=SyncStatus.RUNNING,
+        integration=integration,
+        trigger=SyncTrigger.MANUAL,
+        status=SyncStatus.RUNNING,
         heartbeat_at=timezone.now() - timedelta(hours=2),
     )
     assert tasks.mark_stale_runs() == 1

@@ -20,7 +20,11 @@ class Command(BaseCommand):
             return
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, email="", password=password)
-        shown = "from DJANGO_SUPERUSER_PASSWORD" if "DJANGO_SUPERUSER_PASSWORD" in os.environ else password
+        shown = (
+            "from DJANGO_SUPERUSER_PASSWORD"
+            if "DJANGO_SUPERUSER_PASSWORD" in os.environ
+            else password
+        )
         self.stdout.write(self.style.SUCCESS(f"Created admin user '{username}', password: {shown}"))
         if shown == password:
             self.stdout.write("This is the only time the password is shown; note it now.")

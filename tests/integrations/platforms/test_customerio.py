@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import responses
@@ -218,7 +218,7 @@ def test_upsert_body_shape_auth_and_unix_seconds(client):
             1,
             "ann@example.com",
             first_name="Ann",
-            created_at=datetime(2024, 1, 1, tzinfo=timezone.utc),
+            created_at=datetime(2024, 1, 1, tzinfo=UTC),
             unsubscribed=False,
         ),
         rec(
@@ -235,7 +235,11 @@ def test_upsert_body_shape_auth_and_unix_seconds(client):
                 "type": "person",
                 "identifiers": {"email": "ann@example.com"},
                 "action": "identify",
-                "attributes": {"first_name": "Ann", "created_at": 1704067200, "unsubscribed": False},
+                "attributes": {
+                    "first_name": "Ann",
+                    "created_at": 1704067200,
+                    "unsubscribed": False,
+                },
             },
             {
                 "type": "person",
@@ -350,7 +354,9 @@ def test_upsert_207_maps_batch_index_to_records(client):
 
 def test_upsert_207_indexes_are_per_request(client, monkeypatch):
     monkeypatch.setattr(
-        CustomerIoClient, "limits", dataclasses.replace(CustomerIoClient.limits, batch_max_records=2)
+        CustomerIoClient,
+        "limits",
+        dataclasses.replace(CustomerIoClient.limits, batch_max_records=2),
     )
     records = [rec(i, f"p{i}@example.com") for i in range(4)]
     with strict(registry=OrderedRegistry) as rsps:
@@ -405,7 +411,9 @@ def test_only_oversized_entries_means_no_call(client):
 
 def test_a_401_rejects_every_record_and_stops_sending(client, monkeypatch):
     monkeypatch.setattr(
-        CustomerIoClient, "limits", dataclasses.replace(CustomerIoClient.limits, batch_max_records=2)
+        CustomerIoClient,
+        "limits",
+        dataclasses.replace(CustomerIoClient.limits, batch_max_records=2),
     )
     records = [rec(i, f"p{i}@example.com") for i in range(6)]
     with strict() as rsps:
@@ -418,7 +426,9 @@ def test_a_401_rejects_every_record_and_stops_sending(client, monkeypatch):
 
 def test_a_400_rejects_the_batch_as_data_and_carries_on(client, monkeypatch):
     monkeypatch.setattr(
-        CustomerIoClient, "limits", dataclasses.replace(CustomerIoClient.limits, batch_max_records=2)
+        CustomerIoClient,
+        "limits",
+        dataclasses.replace(CustomerIoClient.limits, batch_max_records=2),
     )
     records = [rec(i, f"p{i}@example.com") for i in range(4)]
     with strict(registry=OrderedRegistry) as rsps:

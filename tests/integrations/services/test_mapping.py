@@ -1,6 +1,6 @@
 """Checking field mappings against a platform, and mapping subscribers to payloads."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -40,12 +40,18 @@ def test_exactly_one_identifier_is_required():
 
 def test_the_identifier_must_be_one_the_platform_identifies_by():
     problems = check_mappings([mapping("email", "mail", identifier=True)], IterableClient, None)
-    assert problems == ["Iterable identifies contacts by email or userId; 'mail' cannot be the identifier."]
+    assert problems == [
+        "Iterable identifies contacts by email or userId; 'mail' cannot be the identifier."
+    ]
 
 
 def test_unknown_sources_are_named():
     problems = check_mappings(
-        [mapping("email", "email", identifier=True), mapping("shoe_size", "x"), mapping("attributes.", "y")],
+        [
+            mapping("email", "email", identifier=True),
+            mapping("shoe_size", "x"),
+            mapping("attributes.", "y"),
+        ],
         CustomerIoClient,
         None,
     )
@@ -89,11 +95,21 @@ def test_compiled_mapper_applies_transforms_and_omits_empty_values(make_integrat
         ],
     )
     subscriber = Subscriber.objects.create(
-        email="Ann@Example.com", first_name="ann", status=SubscriberStatus.UNSUBSCRIBED,
+        email="Ann@Example.com",
+        first_name="ann",
+        status=SubscriberStatus.UNSUBSCRIBED,
         attributes={"plan": "premium"},
     )
     mapper = compile_mapper(integration)
-    assert mapper.columns == ("id", "email", "status", "first_name", "last_name", "attributes", "created_at")
+    assert mapper.columns == (
+        "id",
+        "email",
+        "status",
+        "first_name",
+        "last_name",
+        "attributes",
+        "created_at",
+    )
     row = Subscriber.objects.filter(pk=subscriber.pk).values_list(*mapper.columns).get()
     identifier, fields = mapper.map(row)
     assert identifier == "ann@example.com"
@@ -113,7 +129,7 @@ def test_compile_mapper_raises_with_every_problem(make_integration):
 
 
 def test_payload_hash_is_stable_and_sensitive():
-    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     a = payload_hash("a@example.com", {"x": 1, "y": when})
     assert a == payload_hash("a@example.com", {"y": when, "x": 1})
     assert a != payload_hash("a@example.com", {"x": 2, "y": when})

@@ -13,7 +13,9 @@ def test_schedule_is_created_changed_and_removed_with_the_integration(make_integ
     integration = make_integration("iterable", sync_frequency=SyncFrequency.HOURLY)
     schedule = Schedule.objects.get(name=schedule_name(integration.pk))
     assert (schedule.func, schedule.minutes, schedule.repeats) == (
-        "integrations.tasks.scheduled_sync", 60, -1
+        "integrations.tasks.scheduled_sync",
+        60,
+        -1,
     )
     assert schedule.args == repr(integration.pk)
 

@@ -35,7 +35,9 @@ class WorkerDied(BaseException):
 @pytest.fixture
 def audience():
     rows = [
-        Subscriber(email=f"reader{i:03}@example.com", first_name=f"R{i}", attributes={"plan": "free"})
+        Subscriber(
+            email=f"reader{i:03}@example.com", first_name=f"R{i}", attributes={"plan": "free"}
+        )
         for i in range(30)
     ]
     rows.append(
@@ -65,7 +67,9 @@ def run_sync(integration, **kwargs) -> SyncRun:
 
 
 def stored_emails():
-    return set(SandboxContact.objects.filter(platform="customerio").values_list("identifier", flat=True))
+    return set(
+        SandboxContact.objects.filter(platform="customerio").values_list("identifier", flat=True)
+    )
 
 
 def test_first_sync_creates_every_subscribed_reader_and_excludes_the_unsubscribed(cio, audience):
@@ -103,7 +107,9 @@ def test_full_mode_sends_everyone_again(cio, audience):
 
 def test_a_rejected_record_stays_pending_and_is_retried_though_unchanged(cio, audience):
     SandboxContact.objects.create(
-        platform="customerio", account="sandbox-site-us", identifier="reader003@example.com",
+        platform="customerio",
+        account="sandbox-site-us",
+        identifier="reader003@example.com",
         suppressed=True,
     )
     first = run_sync(cio)
@@ -154,7 +160,9 @@ def test_a_crash_between_batches_resumes_from_the_checkpoint_without_loss(
     assert crashed.status == SyncStatus.INTERRUPTED
     assert resumed.resumed_from_id == crashed.pk
     assert (resumed.trigger, resumed.mode, resumed.cursor) == (
-        SyncTrigger.RESUME, SyncMode.FULL, checkpoint
+        SyncTrigger.RESUME,
+        SyncMode.FULL,
+        checkpoint,
     )
     sync.execute_sync(resumed.pk)
     resumed.refresh_from_db()
@@ -166,7 +174,9 @@ def test_a_crash_between_batches_resumes_from_the_checkpoint_without_loss(
     assert not SyncRecord.objects.exists()  # nothing was rejected
 
 
-def test_a_redelivered_task_takes_over_a_run_whose_worker_died(cio, audience, small_batches, monkeypatch):
+def test_a_redelivered_task_takes_over_a_run_whose_worker_died(
+    cio, audience, small_batches, monkeypatch
+):
     real_upsert = CustomerIoClient.upsert_contacts
     calls = {"n": 0}
 
@@ -242,7 +252,10 @@ def test_keep_existing_leaves_contacts_already_sent_alone(cio, audience):
     Subscriber.objects.create(email="new@example.com", first_name="New")
     run = run_sync(cio)
     assert (run.created, run.updated, run.unchanged) == (1, 0, 30)
-    assert SandboxContact.objects.get(identifier="reader001@example.com").attributes["first_name"] == "R1"
+    assert (
+        SandboxContact.objects.get(identifier="reader001@example.com").attributes["first_name"]
+        == "R1"
+    )
 
 
 def test_a_mapping_without_identifier_fails_the_run_before_sending(cio, audience):
@@ -255,7 +268,9 @@ def test_a_mapping_without_identifier_fails_the_run_before_sending(cio, audience
     assert cio.status == "error" and "identifier" in cio.last_error
 
 
-def test_a_subscriber_without_identifier_value_is_rejected_not_skipped(make_integration, sandbox_url):
+def test_a_subscriber_without_identifier_value_is_rejected_not_skipped(
+    make_integration, sandbox_url
+):
     integration = make_integration(
         "customerio",
         base_url=f"{sandbox_url}/customerio",
