@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install serve lint clean
+.PHONY: run test install serve lint clean browser
 
 install: $(VENV)/.installed .env
 
@@ -39,8 +39,18 @@ serve:
 	SANDBOX_BASE_URL=http://$(HOST):$(PORT)/sandbox $(BIN)/python manage.py qcluster & \
 	wait
 
-test: install
+test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's chromium (never a browser Playwright downloads). Installed
+# here when missing and possible; without it they are skipped, except under CI where they fail.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "Could not install chromium: the browser tests will be skipped (and fail under CI)."; \
+	else echo "chromium is missing and cannot be installed here: the browser tests will be skipped."; fi
 
 lint: install
 	$(BIN)/ruff check .

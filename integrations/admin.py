@@ -21,6 +21,15 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
 from integrations import metering
+from integrations.forms import (
+    CLEAR_PREFIX,
+    CREDENTIAL_PREFIX,
+    checked_base_url,
+    credential_form_fields,
+    mark_stored_secrets,
+    merged_credentials,
+    region_field,
+)
 from integrations.models import (
     ApiCall,
     FieldMapping,
@@ -33,12 +42,8 @@ from integrations.models import (
     SyncStatus,
     SyncTrigger,
 )
-from integrations.platforms.errors import ConfigurationError
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.services import queue
-
-CREDENTIAL_PREFIX = "credential_"
-CLEAR_PREFIX = "clear_credential_"
 
 STATUS_COLOURS = {
     IntegrationStatus.DRAFT: "#6c757d",
@@ -115,53 +120,24 @@ class IntegrationAdminForm(forms.ModelForm):
         if platform is None:
             return
         if "region" in self.fields:
-            if platform.regions:
-                self.fields["region"] = forms.ChoiceField(
-                    label="Region",
-                    choices=list(platform.regions.items()),
-                    initial=self.instance.region or platform.default_region(),
-                    help_text=f"Where the {platform.label} account lives.",
-                )
-            else:
+            field = region_field(platform, self.instance.region)
+            if field is None:
                 del self.fields["region"]
-        for credential in platform.credential_fields:
-            name = CREDENTIAL_PREFIX + credential.key
-            has_value = bool(stored.get(credential.key))
-            field = self.fields[name]
-            if credential.secret:
-                field.required = credential.required and not has_value
-                if has_value:
-                    field.help_text = format_html(
-                        "{} <strong>A value is stored; leave blank to keep it.</strong>",
-                        credential.help_text,
-                    )
             else:
-                field.initial = stored.get(credential.key, "")
+                self.fields["region"] = field
+        mark_stored_secrets(self, platform, stored)
 
     def clean_api_base_url(self):
-        url = (self.cleaned_data.get("api_base_url") or "").strip()
-        if url and self.platform_cls is not None:
-            try:
-                self.platform_cls.check_base_url(url)
-            except ConfigurationError as exc:
-                raise forms.ValidationError(exc.message) from None
-        return url
+        url = self.cleaned_data.get("api_base_url") or ""
+        return checked_base_url(self.platform_cls, url) if self.platform_cls else url.strip()
 
     def clean(self):
         cleaned = super().clean()
         platform = self.platform_cls
         if platform is None:
             return cleaned
-        credentials = dict(self.instance.secrets) if self.instance.pk else {}
-        for credential in platform.credential_fields:
-            value = (cleaned.get(CREDENTIAL_PREFIX + credential.key) or "").strip()
-            if value:
-                credentials[credential.key] = value
-            elif cleaned.get(CLEAR_PREFIX + credential.key) or not credential.secret:
-                credentials.pop(credential.key, None)
-        # Keys of another platform's credentials (none expected) are not kept.
-        known = {c.key for c in platform.credential_fields}
-        self._credentials = {k: v for k, v in credentials.items() if k in known}
+        stored = self.instance.secrets if self.instance.pk else {}
+        self._credentials = merged_credentials(platform, cleaned, stored)
         return cleaned
 
     def save(self, commit: bool = True):
@@ -172,35 +148,6 @@ class IntegrationAdminForm(forms.ModelForm):
             instance.save()
             self.save_m2m()
         return instance
-
-
-def credential_form_fields(platform) -> dict[str, forms.Field]:
-    """One form field per declared credential (+ a clear box for optional secrets)."""
-    fields: dict[str, forms.Field] = {}
-    for credential in platform.credential_fields:
-        name = CREDENTIAL_PREFIX + credential.key
-        if credential.secret:
-            fields[name] = forms.CharField(
-                label=credential.label,
-                help_text=credential.help_text,
-                required=credential.required,
-                strip=True,
-                widget=forms.PasswordInput(
-                    render_value=False, attrs={"autocomplete": "new-password"}
-                ),
-            )
-            if not credential.required:
-                fields[CLEAR_PREFIX + credential.key] = forms.BooleanField(
-                    label=f"Clear the {credential.label}", required=False
-                )
-        else:
-            fields[name] = forms.CharField(
-                label=credential.label,
-                help_text=credential.help_text,
-                required=credential.required,
-                strip=True,
-            )
-    return fields
 
 
 # --- integrations ---------------------------------------------------------------------------------
@@ -263,7 +210,8 @@ class IntegrationAdmin(admin.ModelAdmin):
         if not status:
             return "—"
         return format_html(
-            "{} {}",
+            '<a href="{}">{} {}</a>',
+            reverse("integrations:integration", args=[obj.pk]),
             badge(SyncStatus(status).label, SYNC_COLOURS.get(status, "#6c757d")),
             when(obj.last_sync_at),
         )
@@ -398,7 +346,13 @@ class IntegrationAdmin(admin.ModelAdmin):
             + "?"
             + urlencode({"integration__id__exact": obj.pk})
         )
-        return format_html('<a href="{}">Sync runs of {}</a>', link, obj.name)
+        return format_html(
+            '<a href="{}">Sync logs</a> · <a href="{}">Edit with the setup wizard</a> · '
+            '<a href="{}">Sync runs (admin list)</a>',
+            reverse("integrations:integration", args=[obj.pk]),
+            reverse("integrations:edit", args=[obj.pk]),
+            link,
+        )
 
     # --- actions -------------------------------------------------------------------------------
 

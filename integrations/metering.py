@@ -24,7 +24,12 @@ def record_call(
     bytes_sent: int,
     bytes_received: int,
 ) -> None:
-    """Store one call. The path never carries a query string (keys travel in some)."""
+    """Store one call. The path never carries a query string (keys travel in some).
+
+    Calls for an integration not saved yet (the setup wizard's connection test) are not kept.
+    """
+    if integration.pk is None:
+        return
     ApiCall.objects.create(
         integration=integration,
         surface=surface,

@@ -66,6 +66,7 @@ class Integration(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["status"]), models.Index(fields=["enabled"])]
+        permissions = [("run_sync", "Can run syncs and retry failed records")]
 
     def __str__(self) -> str:
         return self.name
@@ -130,6 +131,7 @@ class SyncTrigger(models.TextChoices):
 class SyncMode(models.TextChoices):
     CHANGED = "changed", "Changed only"
     FULL = "full", "Full"
+    RETRY = "retry", "Retry failed records"
 
 
 class SyncStatus(models.TextChoices):
@@ -240,6 +242,20 @@ class SyncRun(models.Model):
         if not self.started_at:
             return None
         return (self.finished_at or self.heartbeat_at or self.started_at) - self.started_at
+
+    @property
+    def duration_text(self) -> str:
+        """ "0.4 s", "2 min 05 s", "1 h 03 min" (blank before it starts)."""
+        if self.duration is None:
+            return ""
+        seconds = self.duration.total_seconds()
+        if seconds < 60:
+            return f"{seconds:.1f} s"
+        minutes, seconds = divmod(int(seconds), 60)
+        if minutes < 60:
+            return f"{minutes} min {seconds:02d} s"
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours} h {minutes:02d} min"
 
 
 class SyncRecord(models.Model):

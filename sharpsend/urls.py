@@ -12,6 +12,7 @@ admin.site.index_title = "Integrations, audience and campaigns"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("console/", include("integrations.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

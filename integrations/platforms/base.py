@@ -90,6 +90,9 @@ class _StopPolicy(stop_base):
 class PlatformClient:
     """Base of every platform client. Subclasses set the class attributes below."""
 
+    # Templates show platform classes (label, capabilities); they must not call them.
+    do_not_call_in_templates = True
+
     slug: ClassVar[str]
     label: ClassVar[str]
     category: ClassVar[Category]
@@ -440,6 +443,12 @@ class PlatformClient:
 
     def format_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         return {key: self.format_value(value) for key, value in fields.items()}
+
+    def entry_for(self, record: ContactRecord) -> dict:
+        """The request entry this record becomes (platforms override with their shape);
+        the wizard's preview shows exactly this."""
+        fields = {k: v for k, v in record.fields.items() if k != record.identifier_field}
+        return {record.identifier_field: record.identifier, **self.format_fields(fields)}
 
     def encode_records(
         self, records: Sequence[ContactRecord], build: Callable[[ContactRecord], dict]

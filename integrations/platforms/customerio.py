@@ -207,11 +207,11 @@ class CustomerIoClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
-        encoded, rejected = self.encode_records(records, self._entry)
+        encoded, rejected = self.encode_records(records, self.entry_for)
         groups = self.pack(encoded, envelope_bytes=len(b'{"batch":[]}'))
         return rejected + self.send_groups(groups, self._send_batch)
 
-    def _entry(self, record: ContactRecord) -> dict:
+    def entry_for(self, record: ContactRecord) -> dict:
         return {
             "type": "person",
             "identifiers": {record.identifier_field: record.identifier},

@@ -212,11 +212,11 @@ class IterableClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
-        encoded, rejected = self.encode_records(records, self._user)
+        encoded, rejected = self.encode_records(records, self.entry_for)
         groups = self.pack(encoded, envelope_bytes=len(_ENVELOPE))
         return rejected + self.send_groups(groups, self._send_batch)
 
-    def _user(self, record: ContactRecord) -> dict:
+    def entry_for(self, record: ContactRecord) -> dict:
         return {
             record.identifier_field: record.identifier,
             "dataFields": self.format_fields(

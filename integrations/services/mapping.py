@@ -121,10 +121,14 @@ def _getter(source: str, columns: tuple[str, ...]) -> Callable[[tuple], Any]:
     return lambda row: row[index]
 
 
-def compile_mapper(integration: Integration, target_fields=None) -> Mapper:
-    """Check the integration's mappings and compile them; raise MappingError if unusable."""
+def compile_mapper(integration: Integration, target_fields=None, mappings=None) -> Mapper:
+    """Check the integration's mappings (or `mappings`) and compile them.
+
+    Raises MappingError when they cannot be used.
+    """
     platform = type(integration.client())
-    mappings = list(integration.field_mappings.all())
+    if mappings is None:
+        mappings = list(integration.field_mappings.all())
     problems = check_mappings(mappings, platform, target_fields)
     if problems:
         raise MappingError(" ".join(problems))

@@ -278,13 +278,19 @@ class _Runner(JobListener):
         sent_before = SyncState.objects.filter(
             integration=self.integration, subscriber=OuterRef("pk"), ever_synced=True
         )
-        return Subscriber.objects.filter(
-            Q(status=SubscriberStatus.SUBSCRIBED) | Exists(sent_before)
-        )
+        scope = Subscriber.objects.filter(Q(status=SubscriberStatus.SUBSCRIBED) | Exists(sent_before))
+        if self.run.mode == SyncMode.RETRY:
+            pending = SyncState.objects.filter(
+                integration=self.integration,
+                subscriber=OuterRef("pk"),
+                status=SyncStateStatus.PENDING,
+            )
+            scope = scope.filter(Exists(pending))
+        return scope
 
     def _rows(self, columns: tuple[str, ...], after_id: int, limit: int):
         """One keyset page of subscribers with their sync state for this integration."""
-        return (
+        rows = (
             Subscriber.objects.filter(id__gt=after_id)
             .order_by("id")
             .annotate(
@@ -292,8 +298,10 @@ class _Runner(JobListener):
                     "sync_states", condition=Q(sync_states__integration=self.integration)
                 )
             )
-            .values_list(*columns, *_STATE_COLUMNS)[:limit]
         )
+        if self.run.mode == SyncMode.RETRY:  # only the records still pending
+            rows = rows.filter(state__status=SyncStateStatus.PENDING)
+        return rows.values_list(*columns, *_STATE_COLUMNS)[:limit]
 
     def _prepare(self, rows, mapper: Mapper) -> _Chunk:
         run, chunk = self.run, _Chunk()

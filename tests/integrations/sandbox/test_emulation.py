@@ -246,7 +246,7 @@ class TestSegments:
 
     def test_registry(self):
         assert registry.emulated("iterable") and registry.emulated("customerio")
-        assert not registry.emulated("mailchimp")
+        assert not registry.emulated("no-such-platform")
 
     def test_demo_accounts_are_writable(self):
         for platform in ("iterable", "customerio"):

@@ -284,3 +284,18 @@ def test_a_subscriber_without_identifier_value_is_rejected_not_skipped(
     record = SyncRecord.objects.get(run=run, outcome=Outcome.REJECTED_DATA)
     assert (record.email, record.code) == ("lacks@example.com", "missing_identifier")
     assert SandboxContact.objects.filter(identifier="id:m-1").exists()
+
+
+def test_a_retry_run_sends_only_the_records_still_pending(cio, audience):
+    SandboxContact.objects.create(
+        platform="customerio", account="sandbox-site-us", identifier="reader005@example.com",
+        suppressed=True,
+    )  # fmt: skip
+    assert run_sync(cio).rejected_compliance == 1
+    SandboxContact.objects.filter(identifier="reader005@example.com").update(suppressed=False)
+    Subscriber.objects.filter(email="reader006@example.com").update(first_name="Changed")
+    retry = run_sync(cio, mode=SyncMode.RETRY)
+    assert retry.status == SyncStatus.SUCCEEDED
+    assert (retry.total, retry.seen, retry.created, retry.updated) == (1, 1, 1, 0)
+    # The changed reader was not part of the retry; the next ordinary run sends it.
+    assert run_sync(cio).updated == 1

@@ -1,0 +1,91 @@
+"""Forms built from what a platform declares: credentials (write-only secrets), region, URL."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.html import format_html
+
+from integrations.platforms.errors import ConfigurationError
+
+CREDENTIAL_PREFIX = "credential_"
+CLEAR_PREFIX = "clear_credential_"
+
+
+def credential_form_fields(platform) -> dict[str, forms.Field]:
+    """One form field per declared credential (+ a clear box for optional secrets)."""
+    fields: dict[str, forms.Field] = {}
+    for credential in platform.credential_fields:
+        name = CREDENTIAL_PREFIX + credential.key
+        if credential.secret:
+            fields[name] = forms.CharField(
+                label=credential.label,
+                help_text=credential.help_text,
+                required=credential.required,
+                strip=True,
+                widget=forms.PasswordInput(
+                    render_value=False, attrs={"autocomplete": "new-password"}
+                ),
+            )
+            if not credential.required:
+                fields[CLEAR_PREFIX + credential.key] = forms.BooleanField(
+                    label=f"Clear the {credential.label}", required=False
+                )
+        else:
+            fields[name] = forms.CharField(
+                label=credential.label,
+                help_text=credential.help_text,
+                required=credential.required,
+                strip=True,
+            )
+    return fields
+
+
+def region_field(platform, current: str = "") -> forms.ChoiceField | None:
+    if not platform.regions:
+        return None
+    return forms.ChoiceField(
+        label="Region",
+        choices=list(platform.regions.items()),
+        initial=current or platform.default_region(),
+        help_text=f"Where the {platform.label} account lives.",
+    )
+
+
+def mark_stored_secrets(form: forms.Form, platform, stored: dict) -> None:
+    """A secret that is stored need not be typed again: blank keeps it (and says so)."""
+    for credential in platform.credential_fields:
+        field = form.fields[CREDENTIAL_PREFIX + credential.key]
+        if credential.secret:
+            has_value = bool(stored.get(credential.key))
+            field.required = credential.required and not has_value
+            if has_value:
+                field.help_text = format_html(
+                    "{} <strong>A value is stored; leave blank to keep it.</strong>",
+                    credential.help_text,
+                )
+        else:
+            field.initial = stored.get(credential.key, "")
+
+
+def merged_credentials(platform, cleaned: dict, stored: dict) -> dict[str, str]:
+    """The credentials to store: typed values over stored ones; blank secrets are kept."""
+    credentials = dict(stored)
+    for credential in platform.credential_fields:
+        value = (cleaned.get(CREDENTIAL_PREFIX + credential.key) or "").strip()
+        if value:
+            credentials[credential.key] = value
+        elif cleaned.get(CLEAR_PREFIX + credential.key) or not credential.secret:
+            credentials.pop(credential.key, None)
+    known = {c.key for c in platform.credential_fields}
+    return {k: v for k, v in credentials.items() if k in known}
+
+
+def checked_base_url(platform, url: str) -> str:
+    """The API base URL override, or a ValidationError saying which hosts are allowed."""
+    url = (url or "").strip()
+    if url:
+        try:
+            platform.check_base_url(url)
+        except ConfigurationError as exc:
+            raise forms.ValidationError(exc.message) from None
+    return url

@@ -1,0 +1,219 @@
+"""What the mapping step shows: fields on both sides, suggestions, a preview and a forecast."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection
+
+from audience.models import STANDARD_FIELDS, Subscriber, SubscriberStatus
+from integrations.models import FieldMapping, Integration
+from integrations.platforms.types import Capability, ContactRecord, TargetField
+from integrations.services.mapping import ATTRIBUTE_PREFIX, Mapper, compile_mapper
+
+FIELDS_CACHE_SECONDS = 300
+PREVIEW_SIZE = 5
+
+
+@dataclass(frozen=True)
+class SourceField:
+    key: str
+    label: str
+    type: str
+    sample: Any = None
+
+
+def target_fields(
+    integration: Integration, fingerprint: str, refresh: bool = False
+) -> list[TargetField] | None:
+    """The platform's fields for the mapping dropdowns, cached briefly (None: it lists none)."""
+    client = integration.client()
+    if not client.supports(Capability.LIST_FIELDS):
+        return None
+    key = f"target-fields:{fingerprint}"
+    fields = None if refresh else cache.get(key)
+    if fields is None:
+        fields = client.list_fields()
+        cache.set(key, fields, FIELDS_CACHE_SECONDS)
+    return fields
+
+
+def source_fields() -> list[SourceField]:
+    """SharpSend's standard fields and every custom attribute key present, with a sample."""
+    fields = []
+    first = Subscriber.objects.order_by("id").values(*STANDARD_FIELDS).first() or {}
+    for key, kind in STANDARD_FIELDS.items():
+        fields.append(SourceField(key, key.replace("_", " ").capitalize(), kind, first.get(key)))
+    for key in attribute_keys():
+        sample = (
+            Subscriber.objects.filter(attributes__has_key=key)
+            .order_by("id")
+            .values_list("attributes", flat=True)
+            .first()
+            or {}
+        ).get(key)
+        fields.append(
+            SourceField(ATTRIBUTE_PREFIX + key, f"Custom: {key}", value_type(sample), sample)
+        )
+    return fields
+
+
+def attribute_keys() -> list[str]:
+    """Every key used in subscribers' custom attributes (one scan, done by the database)."""
+    table = Subscriber._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = f"SELECT DISTINCT jsonb_object_keys(attributes) FROM {table}"
+    else:
+        sql = f"SELECT DISTINCT j.key FROM {table}, json_each({table}.attributes) AS j"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def value_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, datetime | date):
+        return "date"
+    if isinstance(value, dict | list):
+        return "object"
+    return "string"
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def suggest_mappings(platform, sources: list[SourceField], targets: list[TargetField] | None):
+    """First mappings: the platform's suggestions, then custom attributes matched by name."""
+    known = {t.key for t in targets} if targets is not None else None
+    rows = []
+    for source, target, transform, identifier in platform.suggested_mappings:
+        if identifier or known is None or target in known or platform.accepts_new_fields:
+            rows.append(
+                {
+                    "source": source,
+                    "target": target,
+                    "transform": transform,
+                    "is_identifier": identifier,
+                }
+            )
+    used_targets = {r["target"] for r in rows}
+    by_name = {_norm(t.key): t.key for t in targets or []}
+    for source in sources:
+        if not source.key.startswith(ATTRIBUTE_PREFIX):
+            continue
+        name = source.key[len(ATTRIBUTE_PREFIX) :]
+        target = by_name.get(_norm(name)) or (name if platform.accepts_new_fields else None)
+        if target and target not in used_targets:
+            rows.append(
+                {"source": source.key, "target": target, "transform": "", "is_identifier": False}
+            )
+            used_targets.add(target)
+    return rows
+
+
+def _type_fits(target_type: str, value: Any) -> bool:
+    if target_type in ("number",):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if target_type == "boolean":
+        return isinstance(value, bool)
+    if target_type == "date":
+        return isinstance(value, datetime | date)
+    return True
+
+
+@dataclass
+class Forecast:
+    """What a first full sync would do, computed without sending anything."""
+
+    total: int = 0
+    would_send: int = 0
+    excluded: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    payloads: list[dict] = field(default_factory=list)
+    type_mismatches: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> int:
+        return sum(self.reasons.values())
+
+    @property
+    def reason_counts(self) -> list[tuple[str, int]]:
+        """Reasons, most common first (templates cannot read a Counter's items)."""
+        return self.reasons.most_common()
+
+
+def forecast(
+    integration: Integration,
+    mappings: list[FieldMapping],
+    targets: list[TargetField] | None,
+    chunk: int = 5000,
+) -> Forecast:
+    """Map the whole audience as a first sync would, counting what would be rejected and why.
+
+    Raises MappingError when the mappings are unusable.
+    """
+    mapper: Mapper = compile_mapper(integration, targets, mappings=mappings)
+    client = integration.client()
+    types = {t.key: t.type for t in targets or []}
+    required = [t.key for t in targets or [] if t.required]
+    identifier_is_email = mapper.identifier_field == "email"
+    status_index = mapper.columns.index("status")
+    result = Forecast()
+    last_id = 0
+    while True:
+        rows = list(
+            Subscriber.objects.filter(id__gt=last_id)
+            .order_by("id")
+            .values_list(*mapper.columns)[:chunk]
+        )
+        if not rows:
+            break
+        last_id = rows[-1][0]
+        for row in rows:
+            result.total += 1
+            if row[status_index] != SubscriberStatus.SUBSCRIBED:
+                result.excluded += 1
+                continue
+            identifier, fields = mapper.map(row)
+            reason = _rejection(identifier, identifier_is_email, fields, required)
+            for target, value in fields.items():
+                if target in types and not _type_fits(types[target], value):
+                    result.type_mismatches.setdefault(
+                        target, f"{type(value).__name__} value for a {types[target]} field"
+                    )
+                    reason = reason or f"type mismatch: {target}"
+            if reason:
+                result.reasons[reason] += 1
+                continue
+            result.would_send += 1
+            if len(result.payloads) < PREVIEW_SIZE:
+                record = ContactRecord(row[0], mapper.identifier_field, identifier, fields)
+                entry = client.entry_for(record)
+                result.payloads.append(orjson.dumps(entry, option=orjson.OPT_INDENT_2).decode())
+    return result
+
+
+def _rejection(identifier, identifier_is_email: bool, fields: dict, required: list[str]) -> str:
+    if identifier is None:
+        return "missing identifier"
+    if identifier_is_email:
+        try:
+            validate_email(identifier)
+        except ValidationError:
+            return "invalid email"
+    missing = [key for key in required if key not in fields]
+    if missing:
+        return f"missing required value: {', '.join(missing)}"
+    return ""

@@ -1,0 +1,166 @@
+"""Sync logs: an integration's runs, a run's records, live progress, failures as CSV."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from integrations import metering
+from integrations.models import (
+    FAILED_OUTCOMES,
+    Integration,
+    Outcome,
+    SyncMode,
+    SyncRun,
+    SyncStatus,
+    SyncTrigger,
+)
+from integrations.services import queue
+
+RUNS_PER_PAGE = 20
+RECORDS_PER_PAGE = 50
+FINISHED = {SyncStatus.SUCCEEDED, SyncStatus.PARTIAL, SyncStatus.FAILED, SyncStatus.INTERRUPTED}
+
+viewer = permission_required("integrations.view_integration", raise_exception=True)
+runner = permission_required("integrations.run_sync", raise_exception=True)
+
+
+def _context(request, **extra) -> dict:
+    return {**admin.site.each_context(request), **extra}
+
+
+@staff_member_required
+@viewer
+def integration_detail(request, pk: int):
+    integration = get_object_or_404(Integration, pk=pk)
+    runs = Paginator(integration.sync_runs.all(), RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "integrations/integration_detail.html",
+        _context(
+            request,
+            title=integration.name,
+            integration=integration,
+            platform=type(integration.client()),
+            runs=runs,
+            usage=metering.usage(integration),
+            mappings=integration.field_mappings.all(),
+        ),
+    )
+
+
+def _records(run: SyncRun, outcome: str, query: str):
+    records = run.records.all()
+    if outcome:
+        records = records.filter(outcome=outcome)
+    if query:
+        records = records.filter(
+            Q(email__icontains=query) | Q(code__icontains=query) | Q(message__icontains=query)
+        )
+    return records
+
+
+@staff_member_required
+@viewer
+def run_detail(request, pk: int):
+    run = get_object_or_404(SyncRun.objects.select_related("integration"), pk=pk)
+    outcome = request.GET.get("outcome", "")
+    query = request.GET.get("q", "").strip()
+    records = Paginator(_records(run, outcome, query), RECORDS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "integrations/run_detail.html",
+        _context(
+            request,
+            title=f"Sync #{run.pk} of {run.integration.name}",
+            run=run,
+            integration=run.integration,
+            records=records,
+            outcome=outcome,
+            query=query,
+            outcomes=[(o.value, o.label, getattr(run, o.value)) for o in Outcome],
+            failed_outcomes=[(o.value, o.label) for o in FAILED_OUTCOMES],
+            finished=run.status in FINISHED,
+        ),
+    )
+
+
+@staff_member_required
+@viewer
+def run_status(request, pk: int):
+    """The run's progress, polled by its page while it runs."""
+    run = get_object_or_404(SyncRun, pk=pk)
+    return JsonResponse(
+        {
+            "status": run.status,
+            "status_label": run.get_status_display(),
+            "finished": run.status in FINISHED,
+            "progress": run.progress_percent,
+            "seen": run.seen,
+            "total": run.total,
+            "job_state": run.job_state,
+            "counts": {o.value: getattr(run, o.value) for o in Outcome},
+            "api_calls": run.api_calls,
+            "error": run.error,
+        }
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@staff_member_required
+@viewer
+def run_failures_csv(request, pk: int):
+    run = get_object_or_404(SyncRun, pk=pk)
+    writer = csv.writer(_Echo())
+    header = [["email", "outcome", "code", "message", "hint"]]
+    rows = (
+        [r.email, r.get_outcome_display(), r.code, r.message, r.hint]
+        for r in run.records.order_by("id").iterator(chunk_size=2000)
+    )
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for source in (header, rows) for row in source),
+        content_type="text/csv",
+    )
+    response["Content-Disposition"] = f'attachment; filename="sync-{run.pk}-failures.csv"'
+    return response
+
+
+def _start(request, integration: Integration, mode: str, trigger: str) -> HttpResponse:
+    run, created = queue.enqueue_sync(integration, trigger, mode)
+    if created:
+        messages.success(request, f"Sync #{run.pk} of {integration.name} queued.")
+    else:
+        messages.warning(request, f"Sync #{run.pk} of {integration.name} is already {run.status}.")
+    return redirect(reverse("integrations:run", args=[run.pk]))
+
+
+@require_POST
+@staff_member_required
+@runner
+def sync_now(request, pk: int):
+    integration = get_object_or_404(Integration, pk=pk)
+    mode = SyncMode.FULL if request.POST.get("mode") == SyncMode.FULL else SyncMode.CHANGED
+    return _start(request, integration, mode, SyncTrigger.MANUAL)
+
+
+@require_POST
+@staff_member_required
+@runner
+def retry_failed(request, pk: int):
+    run = get_object_or_404(SyncRun.objects.select_related("integration"), pk=pk)
+    return _start(request, run.integration, SyncMode.RETRY, SyncTrigger.MANUAL)

@@ -1,0 +1,94 @@
+"""The mapping step's preview and forecast, computed without sending anything."""
+
+import json
+
+import pytest
+
+from audience.models import Subscriber, SubscriberStatus
+from integrations.models import FieldMapping
+from integrations.platforms.types import TargetField
+from integrations.services import preview
+from integrations.services.mapping import MappingError
+
+pytestmark = pytest.mark.django_db
+
+
+def m(source, target, identifier=False, transform=""):
+    return FieldMapping(source=source, target=target, is_identifier=identifier, transform=transform)
+
+
+@pytest.fixture
+def audience():
+    Subscriber.objects.create(
+        email="ok@example.com", first_name="Ok", attributes={"zip": "10001", "age": 40}
+    )
+    Subscriber.objects.create(
+        email="nozip@example.com", first_name="No", attributes={"age": "forty"}
+    )
+    Subscriber.objects.create(
+        email="bad@@example", first_name="Bad", attributes={"zip": "1", "age": 3}
+    )
+    Subscriber.objects.create(email="left@example.com", status=SubscriberStatus.UNSUBSCRIBED)
+
+
+def test_forecast_counts_what_would_be_sent_and_why_the_rest_would_not(make_integration, audience):
+    integration = make_integration("iterable")
+    targets = [
+        TargetField("email", "Email"),
+        TargetField("zip", "ZIP", "string", required=True),
+        TargetField("age", "Age", "number"),
+    ]
+    rows = [m("email", "email", True), m("attributes.zip", "zip"), m("attributes.age", "age")]
+    result = preview.forecast(integration, rows, targets)
+    assert (result.total, result.would_send, result.excluded) == (4, 1, 1)
+    assert dict(result.reasons) == {"missing required value: zip": 1, "invalid email": 1}
+    assert result.type_mismatches == {"age": "str value for a number field"}
+    sent = json.loads(result.payloads[0])
+    assert sent == {"email": "ok@example.com", "dataFields": {"zip": "10001", "age": 40}}
+
+
+def test_forecast_refuses_unusable_mappings(make_integration, audience):
+    with pytest.raises(MappingError):
+        preview.forecast(make_integration("iterable"), [m("email", "email")], None)
+
+
+def test_source_fields_list_standard_fields_and_every_custom_attribute_with_a_sample(audience):
+    fields = {f.key: f for f in preview.source_fields()}
+    assert fields["email"].sample == "ok@example.com"
+    assert fields["attributes.zip"].sample == "10001"
+    assert fields["attributes.age"].type == "number"
+    assert preview.attribute_keys() == ["age", "zip"]
+
+
+def test_suggestions_match_attributes_to_platform_fields_by_name(audience):
+    from integrations.platforms.iterable import IterableClient
+
+    class FixedFields(IterableClient):
+        accepts_new_fields = False
+
+    targets = [
+        TargetField("email", "Email"),
+        TargetField("ZIP", "ZIP"),
+        TargetField("firstName", "First"),
+    ]
+    rows = preview.suggest_mappings(FixedFields, preview.source_fields(), targets)
+    pairs = {(r["source"], r["target"]) for r in rows}
+    assert ("email", "email") in pairs and ("first_name", "firstName") in pairs
+    assert ("attributes.zip", "ZIP") in pairs
+    assert not any(r["source"] == "attributes.age" for r in rows)  # no such field, none made
+
+
+def test_target_fields_are_cached_until_refreshed(make_integration, monkeypatch):
+    integration = make_integration("iterable")
+    calls = []
+
+    def listed(self):
+        calls.append(1)
+        return [TargetField("email", "Email")]
+
+    monkeypatch.setattr(type(integration.client()), "list_fields", listed)
+    assert preview.target_fields(integration, "fp")[0].key == "email"
+    preview.target_fields(integration, "fp")
+    assert len(calls) == 1
+    preview.target_fields(integration, "fp", refresh=True)
+    assert len(calls) == 2

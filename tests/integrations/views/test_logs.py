@@ -1,0 +1,100 @@
+"""Sync logs pages: runs, records with filters, progress JSON, CSV, retry and sync buttons."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+
+from audience.models import Subscriber
+from integrations.models import Outcome, SyncMode, SyncRecord, SyncRun, SyncStatus, SyncTrigger
+from integrations.services import queue
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def run(make_integration):
+    integration = make_integration("customerio")
+    run = SyncRun.objects.create(
+        integration=integration, trigger=SyncTrigger.MANUAL, status=SyncStatus.PARTIAL,
+        total=3, seen=3, created=1, rejected_data=1, rejected_compliance=1,
+    )  # fmt: skip
+    ann = Subscriber.objects.create(email="ann@example.com")
+    bob = Subscriber.objects.create(email="bob@example.com")
+    SyncRecord.objects.create(run=run, subscriber=ann, email=ann.email, outcome=Outcome.REJECTED_DATA,
+                              code="invalid", message="email is invalid", hint="Fix it")  # fmt: skip
+    SyncRecord.objects.create(run=run, subscriber=bob, email=bob.email,
+                              outcome=Outcome.REJECTED_COMPLIANCE, code="suppressed")  # fmt: skip
+    return run
+
+
+def test_integration_page_lists_runs_and_usage(admin_client, run):
+    page = admin_client.get(reverse("integrations:integration", args=[run.integration.pk]))
+    assert page.status_code == 200
+    assert b"Partial" in page.content and b"API calls (24 h)" in page.content
+
+
+def test_run_page_filters_records_by_outcome_and_search(admin_client, run):
+    url = reverse("integrations:run", args=[run.pk])
+    everything = admin_client.get(url).content
+    assert b"ann@example.com" in everything and b"bob@example.com" in everything
+    only_data = admin_client.get(url, {"outcome": Outcome.REJECTED_DATA}).content
+    assert b"ann@example.com" in only_data and b"bob@example.com" not in only_data
+    searched = admin_client.get(url, {"q": "suppressed"}).content
+    assert b"bob@example.com" in searched and b"ann@example.com" not in searched
+
+
+def test_status_json_reports_progress(admin_client, run):
+    data = admin_client.get(reverse("integrations:run-status", args=[run.pk])).json()
+    assert data["finished"] is True and data["progress"] == 100
+    assert data["counts"]["rejected_data"] == 1
+
+
+def test_failures_download_as_csv(admin_client, run):
+    response = admin_client.get(reverse("integrations:run-failures", args=[run.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["email", "outcome", "code", "message", "hint"]
+    assert rows[1] == [
+        "ann@example.com",
+        "Rejected (data)",
+        "invalid",
+        "email is invalid",
+        "Fix it",
+    ]
+    assert len(rows) == 3
+
+
+def test_retry_failed_queues_a_run_of_pending_records(
+    admin_client, run, django_capture_on_commit_callbacks, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(queue, "async_task", lambda func, *args, **kw: queued.append((func, args)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("integrations:run-retry", args=[run.pk]))
+    retry = SyncRun.objects.exclude(pk=run.pk).get()
+    assert retry.mode == SyncMode.RETRY and retry.status == SyncStatus.QUEUED
+    assert response["Location"] == reverse("integrations:run", args=[retry.pk])
+    assert queued == [("integrations.tasks.run_sync", (retry.pk,))]
+
+
+def test_pages_need_the_view_permission(client, run):
+    someone = User.objects.create_user("staff", password="pw-123456", is_staff=True)
+    client.force_login(someone)
+    assert client.get(reverse("integrations:run", args=[run.pk])).status_code == 403
+    someone.user_permissions.add(Permission.objects.get(codename="view_integration"))
+    someone = User.objects.get(pk=someone.pk)
+    client.force_login(someone)
+    assert client.get(reverse("integrations:run", args=[run.pk])).status_code == 200
+    assert client.post(reverse("integrations:run-retry", args=[run.pk])).status_code == 403
+
+
+def test_sync_now_needs_post_and_csrf(client, run, admin_user):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(admin_user)
+    url = reverse("integrations:sync", args=[run.integration.pk])
+    assert strict.get(url).status_code == 405
+    assert strict.post(url).status_code == 403  # no CSRF token
