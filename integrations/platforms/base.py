@@ -23,6 +23,7 @@ from tenacity import Retrying, retry_if_exception
 from tenacity.stop import stop_base
 
 from integrations import clock, metering, ratelimit
+from integrations.platforms.auth import BearerAuth
 from integrations.platforms.errors import (
     AuthError,
     ConfigurationError,
@@ -35,12 +36,14 @@ from integrations.platforms.errors import (
     ValidationFailed,
 )
 from integrations.platforms.types import (
+    AuthMethod,
     Capability,
     Category,
     ConnectionReport,
     ContactRecord,
     CredentialField,
     Limits,
+    OAuthSpec,
     RecordResult,
     RemoteSegment,
     TargetField,
@@ -111,6 +114,9 @@ class PlatformClient:
     accepts_new_fields: ClassVar[bool] = False
     # True when the platform's bulk write can leave existing contacts untouched by itself.
     keeps_existing_natively: ClassVar[bool] = False
+    # How the platform authenticates: API keys (credential_fields), OAuth (oauth), or both.
+    auth_methods: ClassVar[tuple[AuthMethod, ...]] = (AuthMethod.API_KEY,)
+    oauth: ClassVar[OAuthSpec | None] = None
     # First mappings offered for a new integration: (source, target, transform, identifier).
     suggested_mappings: ClassVar[tuple[tuple[str, str, str, bool], ...]] = (
         ("email", "email", "", True),
@@ -220,6 +226,28 @@ class PlatformClient:
         """The requests auth object for an API surface; subclasses decide."""
         return None
 
+    # --- OAuth 2.0 ---------------------------------------------------------------------------
+
+    def uses_oauth(self) -> bool:
+        """True when this integration is connected with OAuth (not an API key)."""
+        if self.oauth is None:
+            return False
+        pending = getattr(self.integration, "pending_oauth", None)
+        if pending is not None:
+            return True
+        if self.integration.pk is None:
+            return False
+        from integrations.models import OAuthConnection
+
+        return OAuthConnection.objects.filter(integration_id=self.integration.pk).exists()
+
+    def oauth_auth(self) -> requests.auth.AuthBase:
+        """Bearer auth with an access token that is fresh (refreshed ahead of expiry)."""
+        from integrations.services import oauth
+
+        self._oauth_token = oauth.fresh_access_token(self.integration)
+        return BearerAuth(self._oauth_token)
+
     def headers_for(self, surface: str) -> dict[str, str]:
         return {}
 
@@ -291,7 +319,7 @@ class PlatformClient:
             with attempt:
                 self._acquire(key, limit, patience)
                 try:
-                    return self._send_once(method, surface, url, path, body, params, ok)
+                    return self._send_with_fresh_token(method, surface, url, path, body, params, ok)
                 except RateLimited as exc:
                     if exc.retry_after is not None:
                         # Every process sharing this limit holds off, however long the pause:
@@ -299,6 +327,18 @@ class PlatformClient:
                         ratelimit.pause(key, exc.retry_after, limit)
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_with_fresh_token(self, method, surface, url, path, body, params, ok):
+        """Send; an OAuth integration whose token was refused refreshes it once and resends."""
+        try:
+            return self._send_once(method, surface, url, path, body, params, ok)
+        except AuthError:
+            if not self.uses_oauth():
+                raise
+            from integrations.services import oauth
+
+            oauth.refresh(self.integration, stale_token=getattr(self, "_oauth_token", None))
+            return self._send_once(method, surface, url, path, body, params, ok)
 
     def _acquire(self, key: str, limit, patience: float) -> None:
         """A slot under the shared limit, or RateLimited (not retried) if it is too far off."""
@@ -322,9 +362,10 @@ class PlatformClient:
         return random.uniform(0, ceiling)
 
     def _send_once(self, method, surface, url, path, body, params, ok) -> requests.Response:
-        headers = {"Accept": "application/json", **self.headers_for(surface)}
+        headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        headers.update(self.headers_for(surface))  # a platform's own media type wins
         started = time.perf_counter()
         self.calls += 1
         try:
@@ -379,19 +420,31 @@ class PlatformClient:
             f"{self.label} answered {status} to {method} {path}"
             + (f": {detail}" if detail else ".")
         )
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        kwargs = {"status": status, "code": code or str(status), "retry_after": retry_after}
+        kwargs = {
+            "status": status,
+            "code": code or str(status),
+            "retry_after": self.retry_after_for(response),
+        }
+        return self.error_class_for(status, code)(message, **kwargs)
+
+    def retry_after_for(self, response: requests.Response) -> float | None:
+        """Seconds the platform asks us to wait (Retry-After; platforms with other headers
+        override)."""
+        return parse_retry_after(response.headers.get("Retry-After"))
+
+    def error_class_for(self, status: int, code: str) -> type[PlatformError]:
+        """Which typed error a failed response is (platforms with quirks override)."""
         if status == 401:
-            return AuthError(message, **kwargs)
+            return AuthError
         if status == 403:
-            return PermissionDenied(message, **kwargs)
+            return PermissionDenied
         if status == 404:
-            return NotFound(message, **kwargs)
+            return NotFound
         if status == 429:
-            return RateLimited(message, **kwargs)
+            return RateLimited
         if status == 408 or status >= 500:
-            return TransientError(message, **kwargs)
-        return ValidationFailed(message, **kwargs)
+            return TransientError
+        return ValidationFailed
 
     def describe_error(self, response: requests.Response) -> tuple[str, str]:
         """(the platform's error code, a short message) from an error response."""
@@ -408,8 +461,13 @@ class PlatformClient:
         return "", str(data)[:200]
 
     def redact(self, text: str) -> str:
-        """Replace every credential value that appears in `text`."""
-        for value in self._secrets.values():
+        """Replace every credential value (and the OAuth token in use) that appears in `text`."""
+        secret_keys = {f.key for f in self.credential_fields if f.secret}
+        values = [
+            *(v for k, v in self._secrets.items() if k in secret_keys),
+            getattr(self, "_oauth_token", None) or "",
+        ]
+        for value in values:
             value = str(value)
             if len(value) >= 4:
                 text = text.replace(value, REDACTED)

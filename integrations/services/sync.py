@@ -35,7 +35,13 @@ from integrations.models import (
 from integrations.platforms.base import JobListener
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.types import Capability, ContactRecord, RecordResult, Written
-from integrations.services.mapping import Mapper, MappingError, compile_mapper, payload_hash
+from integrations.services.mapping import (
+    Mapper,
+    MappingError,
+    check_mappings,
+    compile_mapper,
+    payload_hash,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -186,16 +192,14 @@ class _Runner(JobListener):
         self.client.job_listener = self
         self.calls_before = run.api_calls  # a taken-over run keeps counting
         self.consecutive_failed_batches = 0
+        self.targets_checked = False
         self.current: tuple[_Chunk, int] | None = None  # the chunk being sent, its last id
 
     def execute(self) -> None:
         run = self.run
         if not self.client.supports(Capability.UPSERT_CONTACTS):
             raise StopRun(f"{self.client.label} contacts cannot be synced from the console.")
-        target_fields = None
-        if self.client.supports(Capability.LIST_FIELDS) and not self.client.accepts_new_fields:
-            target_fields = self.client.list_fields()
-        mapper = compile_mapper(self.integration, target_fields)
+        mapper = compile_mapper(self.integration)  # targets are checked before the first send
         if run.total == 0:
             run.total = self._scope().filter(id__gt=run.cursor).count()
             run.save(update_fields=["total"])
@@ -212,6 +216,7 @@ class _Runner(JobListener):
                 continue
             results = chunk.local_results
             if chunk.to_send:
+                self._check_targets()
                 self.current = (chunk, rows[-1][0])
                 results = results + self.client.upsert_contacts(
                     chunk.to_send, self.integration.update_existing
@@ -220,6 +225,21 @@ class _Runner(JobListener):
             self._check_stop(results)
         run.warnings = sorted(set(run.warnings + self.client.warnings))
         _finish(run, SyncStatus.SUCCEEDED if run.failed == 0 else SyncStatus.PARTIAL)
+
+    def _check_targets(self) -> None:
+        """Once per run, before anything is sent: every mapped field exists on the platform.
+
+        Only for platforms whose fields must exist; a run with nothing to send asks nothing.
+        """
+        if self.targets_checked:
+            return
+        self.targets_checked = True
+        if self.client.accepts_new_fields or not self.client.supports(Capability.LIST_FIELDS):
+            return
+        mappings = list(self.integration.field_mappings.all())
+        problems = check_mappings(mappings, type(self.client), self.client.list_fields())
+        if problems:
+            raise MappingError(" ".join(problems))
 
     # --- asynchronous bulk jobs ----------------------------------------------------------------
 
