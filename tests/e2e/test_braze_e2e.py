@@ -1,0 +1,312 @@
+"""Braze end to end: the console's services against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from audience.models import SubscriberStatus
+from integrations.models import (
+    ApiCall,
+    IntegrationStatus,
+    Outcome,
+    Segment,
+    SyncStateStatus,
+    SyncStatus,
+)
+from integrations.platforms.registry import get_platform
+from integrations.sandbox import emulation, registry
+from integrations.sandbox.braze import segment_id
+from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
+from integrations.services import connection, segments
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SLUG = "braze"
+ACCOUNT = "sandbox-braze-workspace-us"
+US_KEY = "sandbox-braze-rest-key-us01"
+RESTRICTED_KEY = "sandbox-braze-restricted-key-us01"
+MAPPINGS = (*get_platform(SLUG).suggested_mappings, ("attributes.interest", "interest", "", False))
+SUBSCRIBED = 28  # make_subscribers(): 30, of whom 2 unsubscribed
+
+
+@pytest.fixture
+def base_url(live_server):
+    return f"{live_server.url}/sandbox/{SLUG}"
+
+
+@pytest.fixture
+def integration(make_integration, base_url, e2e_clock):
+    return make_integration(SLUG, base_url=base_url, mappings=MAPPINGS)
+
+
+def stored(account: str = ACCOUNT) -> dict[str, dict]:
+    rows = SandboxContact.objects.filter(platform=SLUG, account=account)
+    return {row.identifier: row.attributes for row in rows}
+
+
+def states(integration) -> dict[int, str]:
+    return dict(integration.sync_states.values_list("subscriber_id", "status"))
+
+
+def tracks(integration, **filters) -> int:
+    return ApiCall.objects.filter(integration=integration, path="/users/track", **filters).count()
+
+
+def test_connection_ok(integration):
+    report = connection.test_connection(integration)
+    assert report.ok, report.detail
+    assert report.can_write is True
+    assert report.region == "us-01"
+    assert report.account == "Braze workspace on US-01 (0 segments)"
+    assert report.permissions == {
+        "upsert_contacts": True,
+        "list_segments": True,
+        "list_fields": True,
+        "export_contact": True,
+        "delete_contact": None,
+    }
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.CONNECTED
+    # The write probe is an empty /users/track: it stores nothing.
+    assert not SandboxContact.objects.exists()
+
+
+def test_restricted_key_is_refused(
+    make_integration, base_url, e2e_clock, make_subscribers, run_sync
+):
+    integration = make_integration(SLUG, base_url=base_url, credentials={"api_key": RESTRICTED_KEY})
+    report = connection.test_connection(integration)
+    assert report.ok is False
+    assert report.can_write is False
+    assert "users.track" in report.detail
+    assert "users.export.ids" in report.detail
+    assert report.permissions["list_segments"] is True
+    assert report.permissions["upsert_contacts"] is False
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+
+    make_subscribers(5, unsubscribed=())
+    run = run_sync(integration)
+    assert run.status == SyncStatus.FAILED
+    assert run.rejected_auth == 5
+    assert RESTRICTED_KEY not in run.error
+    assert not SandboxContact.objects.exists()
+
+
+def test_wrong_key(make_integration, base_url, e2e_clock):
+    integration = make_integration(
+        SLUG, base_url=base_url, credentials={"api_key": "wrong-key-123"}
+    )
+    report = connection.test_connection(integration)
+    assert report.ok is False
+    assert "refused the REST API key on every instance" in report.detail
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+    assert "wrong-key-123" not in str(integration.connection_report)
+    # Every published instance was asked once.
+    assert ApiCall.objects.filter(integration=integration).count() == 12
+
+
+def test_wrong_instance_names_the_right_one(make_integration, base_url, e2e_clock):
+    integration = make_integration(
+        SLUG,
+        base_url=base_url,
+        region="us-01",
+        credentials={"api_key": "sandbox-braze-rest-key-eu01"},
+    )
+    report = connection.test_connection(integration)
+    assert report.ok is False
+    assert report.region == "eu-01"
+    assert "Choose EU-01" in report.detail
+    assert "dashboard-01.braze.eu" in report.detail
+
+
+def test_sync_then_nothing_then_only_the_change(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers()
+
+    first = run_sync(integration)
+    assert first.status == SyncStatus.SUCCEEDED, first.error
+    assert first.created == SUBSCRIBED
+    assert (first.updated, first.unchanged, first.failed, first.excluded) == (0, 0, 0, 2)
+    assert first.api_calls == 1  # 28 users, one /users/track call (≤ 75)
+    users = stored()
+    assert len(users) == SUBSCRIBED
+    for subscriber in subscribers:
+        key = subscriber.email.lower()
+        if subscriber.status != SubscriberStatus.SUBSCRIBED:
+            assert key not in users
+            continue
+        fields = users[key]
+        assert fields["email"] == subscriber.email
+        assert fields["first_name"] == subscriber.first_name
+        assert fields["last_name"] == subscriber.last_name
+        assert fields["email_subscribe"] == "subscribed"
+        assert fields["sharpsend_signup_date"] == subscriber.created_at.isoformat()
+        assert fields.get("interest") == (subscriber.attributes.get("interest") or None)
+        assert "_update_existing_only" not in fields
+    types = dict(
+        SandboxFieldType.objects.filter(platform=SLUG, account=ACCOUNT).values_list("name", "type")
+    )
+    assert types["sharpsend_signup_date"] == "Date"
+    assert types["interest"] == "String"
+    assert set(states(integration).values()) == {SyncStateStatus.SYNCED}
+
+    calls_before = ApiCall.objects.count()
+    second = run_sync(integration)
+    assert second.status == SyncStatus.SUCCEEDED
+    assert second.unchanged == SUBSCRIBED
+    assert (second.created, second.updated, second.failed) == (0, 0, 0)
+    assert second.api_calls == 0
+    assert ApiCall.objects.count() == calls_before
+
+    changed = subscribers[10]
+    changed.last_name = "Changed"
+    changed.save()
+    third = run_sync(integration)
+    assert third.status == SyncStatus.SUCCEEDED
+    assert (third.created, third.updated, third.unchanged) == (0, 1, SUBSCRIBED - 1)
+    assert third.api_calls == 1
+    assert stored()[changed.email.lower()]["last_name"] == "Changed"
+
+    # Unsubscribing a reader who was synced is sent as Braze's state name.
+    gone = subscribers[3]
+    gone.status = SubscriberStatus.UNSUBSCRIBED
+    gone.save()
+    fourth = run_sync(integration)
+    assert fourth.updated == 1
+    assert stored()[gone.email.lower()]["email_subscribe"] == "unsubscribed"
+
+
+def test_list_fields_reads_what_was_written(integration, make_subscribers, run_sync):
+    make_subscribers(6, unsubscribed=())
+    run_sync(integration)
+    fields = {f.key: f.type for f in integration.client().list_fields()}
+    assert fields["email_subscribe"] == "string"
+    assert fields["interest"] == "string"
+    assert fields["sharpsend_signup_date"] == "date"
+
+
+def test_mau_contract_sends_fifty_a_call(
+    make_integration, base_url, e2e_clock, make_subscribers, run_sync
+):
+    integration = make_integration(
+        SLUG,
+        base_url=base_url,
+        region="us-03",
+        credentials={"api_key": "sandbox-braze-rest-key-mau", "objects_per_request": "50"},
+        mappings=MAPPINGS,
+    )
+    make_subscribers(80, unsubscribed=())
+    run = run_sync(integration)
+    assert run.status == SyncStatus.SUCCEEDED, run.error
+    assert run.created == 80
+    # Chunks of 75 (the sync's batch), each sent as calls of at most 50 objects.
+    assert tracks(integration) == 3
+    assert tracks(integration, status_code=400) == 0
+    assert len(stored("sandbox-braze-mau-workspace")) == 80
+
+
+def test_mau_contract_without_the_setting_is_refused_per_batch(
+    make_integration, base_url, e2e_clock, make_subscribers, run_sync
+):
+    integration = make_integration(
+        SLUG,
+        base_url=base_url,
+        region="us-03",
+        credentials={"api_key": "sandbox-braze-rest-key-mau"},
+        mappings=MAPPINGS,
+    )
+    make_subscribers(60, unsubscribed=())
+    run = run_sync(integration)
+    assert run.status == SyncStatus.PARTIAL
+    assert run.rejected_data == 60
+    assert set(run.records.values_list("code", flat=True)) == {"400"}
+    assert "Max Input Length Exceeded" in run.records.first().message
+
+
+def test_blocklisted_user_stays_pending_and_is_retried(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers()
+    blocked = subscribers[5]
+    SandboxContact.objects.create(
+        platform=SLUG, account=ACCOUNT, identifier=blocked.email.lower(), attributes={},
+        suppressed=True,
+    )  # fmt: skip
+
+    first = run_sync(integration)
+    assert first.status == SyncStatus.PARTIAL
+    assert first.created == SUBSCRIBED - 1
+    assert first.rejected_compliance == 1
+    [record] = first.records.all()
+    assert (record.subscriber_id, record.outcome, record.code) == (
+        blocked.pk,
+        Outcome.REJECTED_COMPLIANCE,
+        "blocklisted",
+    )
+    assert "blacklisted" in record.message
+    assert states(integration)[blocked.pk] == SyncStateStatus.PENDING
+    assert stored()[blocked.email.lower()] == {}
+
+    second = run_sync(integration)
+    assert second.unchanged == SUBSCRIBED - 1
+    assert list(second.records.values_list("subscriber_id", "outcome")) == [
+        (blocked.pk, Outcome.REJECTED_COMPLIANCE)
+    ]
+    assert second.api_calls == 1
+
+    SandboxContact.objects.filter(identifier=blocked.email.lower()).update(suppressed=False)
+    third = run_sync(integration)
+    assert third.status == SyncStatus.SUCCEEDED
+    assert third.created == 1
+    assert states(integration)[blocked.pk] == SyncStateStatus.SYNCED
+    assert stored()[blocked.email.lower()]["first_name"] == blocked.first_name
+
+
+def test_429_storm_loses_nothing(integration, make_subscribers, run_sync, settings):
+    make_subscribers()
+    emulation.set_faults(SLUG, throttle_next=1000, retry_after=1)
+    stormy = run_sync(integration)
+    assert stormy.throttled == SUBSCRIBED
+    assert tracks(integration, status_code=429) == settings.PLATFORM_MAX_ATTEMPTS
+    assert not stored()
+
+    emulation.set_faults(SLUG, throttle_next=0)
+    after = run_sync(integration)
+    assert after.status == SyncStatus.SUCCEEDED
+    assert after.created == SUBSCRIBED
+
+
+def test_segment_import_counts_follow_the_sandbox(integration, make_subscribers, run_sync):
+    registry.seed(SLUG)
+    make_subscribers()
+    run_sync(integration)
+
+    result = segments.import_segments(integration)
+    assert (result.imported, result.counted, result.counts_pending) == (3, 3, [])
+    rows = {s.name: s for s in Segment.objects.filter(integration=integration)}
+    assert {name: s.member_count for name, s in rows.items()} == {
+        "Growth Investors": 10,
+        "Dividend Income": 8,
+        "All readers": SUBSCRIBED,
+    }
+    for remote in SandboxSegment.objects.filter(platform=SLUG, account=ACCOUNT):
+        segment = rows[remote.name]
+        assert segment.remote_id == segment_id(remote.remote_id)
+        assert segment.member_count == remote.members().count()
+
+
+def test_export_then_delete(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers(3, unsubscribed=())
+    run_sync(integration)
+    client = integration.client()
+    email = subscribers[0].email
+
+    exported = client.export_contact(email)
+    [user] = exported["users"]
+    assert user["email"] == email
+    assert user["first_name"] == subscribers[0].first_name
+    assert user["custom_attributes"]["interest"] == "growth"
+
+    client.delete_contact(email)
+    assert email.lower() not in stored()
+    assert len(stored()) == 2
+    assert client.export_contact(email)["users"] == []

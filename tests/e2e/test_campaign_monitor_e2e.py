@@ -1,0 +1,253 @@
+"""Campaign Monitor end to end: the console's services against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.models import (
+    ApiCall,
+    IntegrationStatus,
+    Outcome,
+    Segment,
+    SyncStateStatus,
+    SyncStatus,
+)
+from integrations.platforms.registry import get_platform
+from integrations.sandbox import emulation, registry
+from integrations.sandbox.campaign_monitor import (
+    CLIENT_ID,
+    DEMO_LIST_ID,
+    OTHER_CLIENT_ID,
+    list_id,
+    segment_id,
+)
+from integrations.sandbox.models import SandboxContact, SandboxSegment
+from integrations.services import connection, segments
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SLUG = "campaign_monitor"
+ACCOUNT = "sandbox-cm-account"
+MAPPINGS = (*get_platform(SLUG).suggested_mappings, ("attributes.interest", "interest", "", False))
+SUBSCRIBED = 28
+IMPORT = f"/api/v3.3/subscribers/{DEMO_LIST_ID}/import.json"
+
+
+@pytest.fixture
+def base_url(live_server):
+    return f"{live_server.url}/sandbox/{SLUG}"
+
+
+@pytest.fixture
+def integration(make_integration, base_url, e2e_clock):
+    registry.seed(SLUG)
+    return make_integration(SLUG, base_url=base_url, mappings=MAPPINGS)
+
+
+def stored() -> dict[str, dict]:
+    rows = SandboxContact.objects.filter(platform=SLUG, account=ACCOUNT)
+    return {row.identifier: row.attributes for row in rows}
+
+
+def imports(integration, **filters) -> int:
+    return ApiCall.objects.filter(integration=integration, path=IMPORT, **filters).count()
+
+
+def test_connection_ok(integration):
+    report = connection.test_connection(integration)
+    assert report.ok, report.detail
+    assert report.account == f"SharpSend readers (client {CLIENT_ID})"
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.CONNECTED
+
+
+def test_connection_with_a_client_key(make_integration, base_url, e2e_clock):
+    registry.seed(SLUG)
+    credentials = {
+        "api_key": "sandbox-cm-client-key",
+        "client_id": CLIENT_ID,
+        "list_id": DEMO_LIST_ID,
+    }
+    integration = make_integration(SLUG, base_url=base_url, credentials=credentials)
+    report = connection.test_connection(integration)
+    assert report.ok, report.detail
+    assert "client API key" in report.detail
+
+
+@pytest.mark.parametrize(
+    ("credentials", "words"),
+    [
+        ({"api_key": "wrong-key-123"}, "refused the API key"),
+        ({"api_key": "sandbox-cm-other-client-key"}, "client API key of another client"),
+        ({"client_id": "f" * 32}, "no client with the ID"),
+        ({"list_id": "e" * 32}, "no list with the ID"),
+        ({"client_id": OTHER_CLIENT_ID}, "no list with the ID"),
+    ],
+    ids=["wrong-key", "other-client-key", "unknown-client", "unknown-list", "list-of-other-client"],
+)
+def test_connection_refused(make_integration, base_url, e2e_clock, credentials, words):
+    registry.seed(SLUG)
+    full = {
+        "api_key": "sandbox-cm-account-key",
+        "client_id": CLIENT_ID,
+        "list_id": DEMO_LIST_ID,
+        **credentials,
+    }
+    integration = make_integration(SLUG, base_url=base_url, credentials=full)
+    report = connection.test_connection(integration)
+    assert report.ok is False
+    assert words in report.detail
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+    assert "wrong-key-123" not in str(integration.connection_report)
+
+
+def test_sync_then_unchanged_then_one_change(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers()
+    first = run_sync(integration)
+    assert first.status == SyncStatus.SUCCEEDED, first.error
+    assert first.created == SUBSCRIBED
+    assert imports(integration) == 1
+    contacts = stored()
+    assert len(contacts) == SUBSCRIBED
+    for subscriber in subscribers:
+        key = subscriber.email.lower()
+        if subscriber.status != "subscribed":
+            assert key not in contacts
+            continue
+        attrs = contacts[key]
+        assert attrs["EmailAddress"] == subscriber.email
+        assert attrs["Name"] == f"{subscriber.first_name} {subscriber.last_name}"
+        assert attrs["State"] == "Active"
+        assert attrs["ConsentToTrack"] == "Unchanged"
+        assert attrs.get("interest") == (subscriber.attributes.get("interest") or None)
+
+    second = run_sync(integration)
+    assert second.status == SyncStatus.SUCCEEDED
+    assert second.unchanged == SUBSCRIBED
+    assert second.api_calls == 0  # nothing to send: not even the field check
+    assert imports(integration) == 1
+
+    changed = subscribers[10]
+    changed.last_name = "Changed"
+    changed.save()
+    third = run_sync(integration)
+    assert third.status == SyncStatus.SUCCEEDED
+    assert (third.created, third.updated, third.unchanged) == (0, 1, SUBSCRIBED - 1)
+    assert imports(integration) == 2
+    assert stored()[changed.email.lower()]["Name"] == f"{changed.first_name} Changed"
+
+
+def test_suppressed_address_stays_pending_and_is_retried(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers()
+    gone = subscribers[5]
+    SandboxContact.objects.create(
+        platform=SLUG,
+        account=ACCOUNT,
+        identifier=gone.email.lower(),
+        attributes={"State": "Active"},
+        suppressed=True,
+    )
+    first = run_sync(integration)
+    assert first.status == SyncStatus.PARTIAL
+    assert (first.created, first.rejected_compliance) == (SUBSCRIBED - 1, 1)
+    [record] = first.records.all()
+    assert (record.subscriber_id, record.outcome, record.code) == (
+        gone.pk,
+        Outcome.REJECTED_COMPLIANCE,
+        "204",
+    )
+    assert "suppression list" in record.hint
+    assert integration.sync_states.get(subscriber=gone).status == SyncStateStatus.PENDING
+    assert imports(integration, status_code=400) == 1  # the partial success: 400 / Code 210
+
+    second = run_sync(integration)
+    assert second.status == SyncStatus.PARTIAL
+    assert second.unchanged == SUBSCRIBED - 1
+    assert list(second.records.values_list("subscriber_id", "outcome")) == [
+        (gone.pk, Outcome.REJECTED_COMPLIANCE)
+    ]
+
+    SandboxContact.objects.filter(identifier=gone.email.lower()).update(suppressed=False)
+    third = run_sync(integration)
+    assert third.status == SyncStatus.SUCCEEDED
+    assert third.created == 1
+    assert integration.sync_states.get(subscriber=gone).status == SyncStateStatus.SYNCED
+
+
+def test_invalid_email_is_rejected_alone(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers(5, unsubscribed=())
+    bad = subscribers[2]
+    bad.email = "not-an-email"
+    bad.save()
+    run = run_sync(integration)
+    assert (run.status, run.created, run.rejected_data) == (SyncStatus.PARTIAL, 4, 1)
+    [record] = run.records.all()
+    assert (record.subscriber_id, record.code, record.message) == (
+        bad.pk,
+        "1",
+        "Invalid Email Address",
+    )
+
+
+def test_batches_and_the_import_rate(
+    integration, make_subscribers, run_sync, small_batches, e2e_clock
+):
+    make_subscribers()
+    small_batches(SLUG, 4)
+    started = e2e_clock.now()
+    run = run_sync(integration)
+    assert run.status == SyncStatus.SUCCEEDED and run.created == SUBSCRIBED
+    sent = imports(integration)
+    assert sent >= 7
+    assert imports(integration, status_code=429) == 0
+    assert e2e_clock.now() - started >= (sent - 1) * 0.5 - 1e-6  # 2 imports a second
+
+
+def test_429_storm_loses_nothing(integration, make_subscribers, run_sync, settings):
+    make_subscribers()
+    emulation.set_faults(SLUG, throttle_next=1000, retry_after=1)
+    stormy = run_sync(integration)
+    # The sync's custom-field check is throttled first: the run stops before writing.
+    assert stormy.status == SyncStatus.FAILED
+    assert "429" in stormy.error and "customfields" in stormy.error
+    assert stormy.created == 0
+    assert not stored()
+    emulation.set_faults(SLUG, throttle_next=0)
+    after = run_sync(integration)
+    assert after.status == SyncStatus.SUCCEEDED and after.created == SUBSCRIBED
+
+
+def test_segment_import_counts_follow_the_sandbox(integration, make_subscribers, run_sync):
+    make_subscribers()
+    run_sync(integration)
+    result = segments.import_segments(integration)
+    assert (result.imported, result.counted, result.counts_pending) == (3, 3, [])
+    rows = {s.name: s for s in Segment.objects.filter(integration=integration)}
+    assert {name: s.member_count for name, s in rows.items()} == {
+        "SharpSend readers": SUBSCRIBED,
+        "Growth Investors": 10,
+        "Dividend Income": 8,
+    }
+    for remote in SandboxSegment.objects.filter(platform=SLUG, account=ACCOUNT):
+        ref = list_id(remote.remote_id) if remote.kind == "list" else segment_id(remote.remote_id)
+        assert rows[remote.name].remote_id == f"{remote.kind}:{ref}"
+
+
+def test_export_then_soft_delete(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers(3, unsubscribed=())
+    run_sync(integration)
+    client = integration.client()
+    email = subscribers[0].email
+    exported = client.export_contact(email)
+    assert exported["found"] is True
+    assert exported["subscriber"]["EmailAddress"] == email
+    assert exported["subscriber"]["State"] == "Active"
+    assert exported["lists"][0]["ListID"] == DEMO_LIST_ID
+    assert exported["history"] == []
+    client.delete_contact(email)
+    # A soft delete: the subscriber stays, in the Deleted state, and leaves the active count.
+    assert stored()[email.lower()]["State"] == "Deleted"
+    assert client.segment_member_count(f"list:{DEMO_LIST_ID}") == 2
+    assert client.export_contact(email)["subscriber"]["State"] == "Deleted"
+    assert client.export_contact("nobody@example.com")["found"] is False
