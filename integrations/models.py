@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from encrypted_fields.fields import EncryptedJSONField
+from encrypted_fields.fields import EncryptedJSONField, EncryptedTextField
 
 from integrations.platforms.registry import platform_choices
 
@@ -81,6 +81,33 @@ class Integration(models.Model):
         from integrations.platforms.registry import get_platform
 
         return get_platform(self.platform)(self)
+
+
+class OAuthConnection(models.Model):
+    """An integration's OAuth 2.0 tokens (encrypted) and their health."""
+
+    integration = models.OneToOneField(
+        Integration, on_delete=models.CASCADE, related_name="oauth_connection"
+    )
+    access_token = EncryptedTextField(null=True, blank=True)
+    refresh_token = EncryptedTextField(null=True, blank=True)
+    token_type = models.CharField(max_length=40, default="Bearer")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Blank: never expires.")
+    scope = models.CharField(max_length=500, blank=True)
+    account_key = models.CharField(
+        max_length=200, blank=True, help_text="The platform's id of the connected account."
+    )
+    connected_at = models.DateTimeField(auto_now_add=True)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    refresh_failures = models.PositiveIntegerField(default=0)
+    last_refresh_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["integration"]
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"OAuth connection of {self.integration_id}"
 
 
 class Transform(models.TextChoices):

@@ -6,7 +6,7 @@ import logging
 
 from integrations import metering
 from integrations.models import Integration, IntegrationStatus, SyncTrigger
-from integrations.services import connection, segments, sync
+from integrations.services import connection, oauth, segments, sync
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +53,8 @@ def mark_stale_runs() -> int:
 
 def prune_api_calls() -> int:
     return metering.prune()
+
+
+def refresh_oauth_tokens() -> dict:
+    """Refresh OAuth tokens that expire within the hour, ahead of any sync that needs them."""
+    return oauth.refresh_due()

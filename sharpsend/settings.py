@@ -177,3 +177,16 @@ PLATFORM_MAX_RETRY_AFTER = env.float("PLATFORM_MAX_RETRY_AFTER", default=120.0)
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=600)
 # A run stops after this many consecutive batches that failed for transient reasons.
 SYNC_MAX_CONSECUTIVE_BATCH_FAILURES = env.int("SYNC_MAX_CONSECUTIVE_BATCH_FAILURES", default=3)
+
+# The sandbox's OAuth server hands out access tokens this short-lived (seconds).
+SANDBOX_OAUTH_ACCESS_TTL = env.int("SANDBOX_OAUTH_ACCESS_TTL", default=900)
+
+# The console's OAuth apps, one per platform: OAUTH_<SLUG>_CLIENT_ID / OAUTH_<SLUG>_CLIENT_SECRET.
+OAUTH_CLIENTS: dict[str, dict[str, str]] = {}
+for _name, _value in os.environ.items():
+    if _name.startswith("OAUTH_") and _name.endswith("_CLIENT_ID"):
+        _slug = _name[len("OAUTH_") : -len("_CLIENT_ID")].lower()
+        OAUTH_CLIENTS[_slug] = {
+            "client_id": _value,
+            "client_secret": os.environ.get(f"OAUTH_{_slug.upper()}_CLIENT_SECRET", ""),
+        }

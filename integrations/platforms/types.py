@@ -54,6 +54,29 @@ class CredentialField:
     required: bool = True
 
 
+class AuthMethod(enum.StrEnum):
+    API_KEY = "api_key"
+    OAUTH = "oauth"
+
+
+@dataclass(frozen=True)
+class OAuthSpec:
+    """How a platform runs OAuth 2.0 (authorization-code grant) for third-party apps.
+
+    `client_auth` is where the app's id and secret go at the token endpoint for the code
+    exchange ("body" or "basic"); `refresh_client_auth` for refreshes when it differs.
+    """
+
+    authorize_url: str
+    token_url: str
+    client_auth: str = "body"
+    refresh_client_auth: str | None = None
+    pkce: bool = False
+    scope: str = ""
+    rotates_refresh_token: bool = True
+    extra_authorize_params: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one platform allows: batch sizes and rates per API surface or endpoint."""

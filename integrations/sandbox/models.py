@@ -89,3 +89,40 @@ class SandboxFault(models.Model):
 
     def __str__(self) -> str:
         return f"faults for {self.platform}"
+
+
+class SandboxOAuthCode(models.Model):
+    """An authorization code the sandbox's OAuth server handed out (single use)."""
+
+    platform = models.CharField(max_length=32)
+    account = models.CharField(max_length=100)
+    code = models.CharField(max_length=100, unique=True)
+    client_id = models.CharField(max_length=100)
+    redirect_uri = models.CharField(max_length=500)
+    code_challenge = models.CharField(max_length=200, blank=True)
+    used = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"code for {self.platform}/{self.account}"
+
+
+class SandboxOAuthToken(models.Model):
+    """An access/refresh token pair; a rotated refresh token is revoked."""
+
+    platform = models.CharField(max_length=32)
+    account = models.CharField(max_length=100)
+    access_token = models.CharField(max_length=100, unique=True)
+    refresh_token = models.CharField(max_length=100, unique=True)
+    access_expires_at = models.DateTimeField()
+    refresh_revoked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"tokens for {self.platform}/{self.account}"

@@ -10,6 +10,7 @@ HOUSEKEEPING = (
     # (name, function, minutes)
     ("integrations: mark stale sync runs", "integrations.tasks.mark_stale_runs", 5),
     ("integrations: prune API call records", "integrations.tasks.prune_api_calls", 1440),
+    ("integrations: refresh OAuth tokens", "integrations.tasks.refresh_oauth_tokens", 15),
 )
 
 
