@@ -15,9 +15,11 @@ from django.contrib import admin, messages
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
 from integrations import metering
@@ -35,6 +37,7 @@ from integrations.models import (
     FieldMapping,
     Integration,
     IntegrationStatus,
+    OAuthConnection,
     Outcome,
     Segment,
     SyncRecord,
@@ -182,6 +185,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         "last_tested_at",
         "connection_report_display",
         "api_usage",
+        "token_health",
         "sync_runs_link",
         "created_at",
         "updated_at",
@@ -272,6 +276,7 @@ class IntegrationAdmin(admin.ModelAdmin):
                             "last_tested_at",
                             "connection_report_display",
                             "api_usage",
+                            "token_health",
                             "sync_runs_link",
                             "created_at",
                             "updated_at",
@@ -280,6 +285,27 @@ class IntegrationAdmin(admin.ModelAdmin):
                 )
             )
         return fieldsets
+
+    @admin.display(description="OAuth token")
+    def token_health(self, obj: Integration) -> str:
+        connection = OAuthConnection.objects.filter(integration=obj).first()
+        if connection is None:
+            return "—"
+        if connection.expires_at is None:
+            expires = "does not expire"
+        else:
+            left = connection.expires_at - timezone.now()
+            expires = (
+                f"expires in {timesince(timezone.now(), connection.expires_at)}"
+                if left.total_seconds() > 0
+                else "expired"
+            )
+        refreshed = when(connection.last_refreshed_at) if connection.last_refreshed_at else "never"
+        text = f"Access token {expires}; last refreshed {refreshed}; "
+        text += f"{connection.refresh_failures} refresh failure(s)"
+        if connection.last_refresh_error:
+            text += f": {connection.last_refresh_error}"
+        return text
 
     @admin.display(description="Connection test")
     def connection_report_display(self, obj: Integration):

@@ -101,6 +101,9 @@ class OAuthConnection(models.Model):
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
     refresh_failures = models.PositiveIntegerField(default=0)
     last_refresh_error = models.CharField(max_length=300, blank=True)
+    # The refresh lease: one worker at a time renews the tokens (services.oauth.refresh).
+    refresh_lease_until = models.DateTimeField(null=True, blank=True)
+    refresh_lease_owner = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["integration"]

@@ -56,5 +56,5 @@ def prune_api_calls() -> int:
 
 
 def refresh_oauth_tokens() -> dict:
-    """Refresh OAuth tokens that expire within the hour, ahead of any sync that needs them."""
+    """Refresh OAuth tokens that would expire before the next run, ahead of any sync."""
     return oauth.refresh_due()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations.views import logs
+from integrations.views import logs, oauth
 from integrations.views.wizard import IntegrationWizard
 
 app_name = "integrations"
@@ -16,4 +16,6 @@ urlpatterns = [
     path("runs/<int:pk>/status.json", logs.run_status, name="run-status"),
     path("runs/<int:pk>/failures.csv", logs.run_failures_csv, name="run-failures"),
     path("runs/<int:pk>/retry/", logs.retry_failed, name="run-retry"),
+    path("integrations/<int:pk>/reconnect/", oauth.reconnect, name="reconnect"),
+    path("oauth/callback/", oauth.callback, name="oauth-callback"),
 ]

@@ -84,3 +84,28 @@ def make_integration(db):
 def sandbox_url(live_server):
     """The live server's sandbox root: f"{sandbox_url}/<slug>" is an integration's base URL."""
     return f"{live_server.url}/sandbox"
+
+
+@pytest.fixture
+def oauth_integration(db):
+    """oauth_integration("keap", base_url=f"{sandbox_url}/keap") → an integration connected
+    through the sandbox's OAuth server over real HTTP (consent "Allow", code exchange)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+
+    from integrations.services import oauth
+
+    def connect(platform: str, base_url: str, **fields):
+        mappings = fields.pop("mappings", None)
+        integration = _integration(platform, base_url, credentials={}, mappings=mappings, **fields)
+        redirect_uri = "http://localhost/console/oauth/callback/"
+        authorization = oauth.authorization(integration, redirect_uri)
+        consent = requests.post(authorization.url, data={"decision": "allow"}, allow_redirects=False)
+        assert consent.status_code == 302, consent.text
+        code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+        token = oauth.exchange_code(integration, code, redirect_uri, authorization.code_verifier)
+        oauth.save_connection(integration, token)
+        return integration
+
+    return connect

@@ -1,9 +1,13 @@
 """OAuth 2.0 connections: authorization, code exchange, and refresh under a database lock.
 
-Refresh tokens that rotate (Keap, Kit, …) make a lost refresh fatal: the old token stops
-working once the platform issued a new one. So every refresh happens inside a transaction that
-holds the connection's row, and the new access and refresh tokens are saved in that same
-transaction; a second worker waiting on the row then finds the fresh token and does not refresh.
+Refresh tokens that rotate (Keap, Kit, …) make a concurrent refresh fatal: the platform
+revokes the refresh token the first refresh used, so a second one fails. So a worker first
+claims a lease on the connection's row (one atomic UPDATE: the database decides who wins),
+refreshes, then stores the new access and refresh tokens together in one statement and
+releases the lease; a worker that did not win waits for the lease and then uses the fresh
+token. No database transaction is held across the call to the platform: SQLite has one
+write lock for the whole database, and holding it for an HTTP round trip would stall every
+other writer (and deadlock with the sandbox's own token endpoint).
 """
 
 from __future__ import annotations
@@ -12,24 +16,27 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749.clients.base import Client as OAuthClient
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
+from integrations import clock
 from integrations.models import Integration, IntegrationStatus, OAuthConnection
 from integrations.platforms.base import is_sandbox_url
-from integrations.platforms.errors import AuthError, ConfigurationError
+from integrations.platforms.errors import AuthError, ConfigurationError, TransientError
 
 logger = logging.getLogger(__name__)
 
 # Refresh an access token this long before it expires.
 REFRESH_MARGIN = timedelta(minutes=5)
+# How long one worker may hold the right to refresh (longer than a token call can take).
+REFRESH_LEASE = timedelta(seconds=45)
 TOKEN_TIMEOUT = 20
 
 
@@ -131,7 +138,7 @@ def token_fields(token: dict) -> dict:
     """OAuthConnection fields from a token response (expiry made absolute at receipt)."""
     expires_at = None
     if token.get("expires_at"):
-        expires_at = datetime.fromtimestamp(float(token["expires_at"]), tz=timezone.utc)
+        expires_at = datetime.fromtimestamp(float(token["expires_at"]), tz=UTC)
     elif token.get("expires_in"):
         expires_at = timezone.now() + timedelta(seconds=float(token["expires_in"]))
     scope = token.get("scope", "")
@@ -192,36 +199,70 @@ def fresh_access_token(integration: Integration) -> str:
 def refresh(
     integration: Integration, stale_token: str | None = None, margin: timedelta = REFRESH_MARGIN
 ) -> OAuthConnection:
-    """Refresh the integration's tokens unless another process just did.
+    """Refresh the integration's tokens unless another worker just did (or is doing it).
 
     `stale_token` is the access token a platform refused: if the stored one differs, another
     worker has refreshed meanwhile and that token is used instead. A refresh the platform
     refuses for good (invalid_grant) puts the integration in "needs attention".
     """
     pending = getattr(integration, "pending_oauth", None)
-    if pending is not None:  # not saved yet: nothing to lock
+    if pending is not None:  # not saved yet: no other worker can see it
         _refresh_tokens(integration, pending)
         return pending
-    with transaction.atomic():
-        connection = OAuthConnection.objects.select_for_update().get(integration_id=integration.pk)
-        fresh = not _expiring(connection, margin)
-        if fresh and (stale_token is None or connection.access_token != stale_token):
+    owner = secrets.token_hex(16)
+    waited = 0.0
+    while True:
+        connection = OAuthConnection.objects.get(integration_id=integration.pk)
+        if _usable(connection, stale_token, margin):
             return connection
-        try:
-            _refresh_tokens(integration, connection)
-        except AuthError as exc:
-            connection.refresh_failures += 1
-            connection.last_refresh_error = exc.message[:300]
-            connection.save(update_fields=["refresh_failures", "last_refresh_error"])
-            failure = exc
-        else:
-            connection.refresh_failures = 0
-            connection.last_refresh_error = ""
-            connection.last_refreshed_at = timezone.now()
-            connection.save()  # the new access and refresh tokens, together
-            return connection
-    needs_attention(integration, failure.message)
-    raise failure
+        now = timezone.now()
+        claimed = (
+            OAuthConnection.objects.filter(pk=connection.pk)
+            .filter(Q(refresh_lease_until__isnull=True) | Q(refresh_lease_until__lt=now))
+            .update(refresh_lease_until=now + REFRESH_LEASE, refresh_lease_owner=owner)
+        )
+        if claimed:
+            break
+        if waited >= REFRESH_LEASE.total_seconds():
+            raise TransientError(f"{integration.name}: another worker is renewing the connection.")
+        clock.sleep(0.2)
+        waited += 0.2
+    connection = OAuthConnection.objects.get(pk=connection.pk)  # as the last holder left it
+    if _usable(connection, stale_token, margin):
+        _release(connection)
+        return connection
+    try:
+        _refresh_tokens(integration, connection)
+    except AuthError as exc:
+        connection.refresh_failures += 1
+        connection.last_refresh_error = exc.message[:300]
+        connection.refresh_lease_until, connection.refresh_lease_owner = None, ""
+        connection.save(
+            update_fields=[
+                "refresh_failures", "last_refresh_error", "refresh_lease_until",
+                "refresh_lease_owner",
+            ]
+        )  # fmt: skip
+        needs_attention(integration, exc.message)
+        raise
+    connection.refresh_failures = 0
+    connection.last_refresh_error = ""
+    connection.last_refreshed_at = timezone.now()
+    connection.refresh_lease_until, connection.refresh_lease_owner = None, ""
+    connection.save()  # the new access and refresh tokens in one statement, lease released
+    return connection
+
+
+def _usable(connection: OAuthConnection, stale_token: str | None, margin: timedelta) -> bool:
+    return not _expiring(connection, margin) and (
+        stale_token is None or connection.access_token != stale_token
+    )
+
+
+def _release(connection: OAuthConnection) -> None:
+    OAuthConnection.objects.filter(pk=connection.pk).update(
+        refresh_lease_until=None, refresh_lease_owner=""
+    )
 
 
 def _refresh_tokens(integration: Integration, connection: OAuthConnection) -> None:
@@ -269,8 +310,9 @@ def needs_attention(integration: Integration, message: str) -> None:
     logger.warning("OAuth connection of %s needs attention: %s", integration, message)
 
 
-def refresh_due(within: timedelta = timedelta(hours=1)) -> dict[str, int]:
-    """Refresh every connection that expires within `within` (the scheduled task)."""
+def refresh_due(within: timedelta = timedelta(minutes=20)) -> dict[str, int]:
+    """Refresh every connection that would expire before the next run of the scheduled task
+    (every 15 minutes) and a margin."""
     due = OAuthConnection.objects.filter(
         expires_at__lt=timezone.now() + within, integration__enabled=True
     ).exclude(integration__status=IntegrationStatus.NEEDS_ATTENTION)

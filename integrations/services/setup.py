@@ -10,6 +10,7 @@ from django.db import transaction
 
 from integrations.models import FieldMapping, Integration, IntegrationStatus
 from integrations.platforms.registry import get_platform
+from integrations.services import oauth
 from integrations.services.mapping import MappingError, check_mappings
 
 
@@ -25,6 +26,7 @@ class Draft:
     mappings: list[dict] = field(default_factory=list)  # source, target, transform, is_identifier
     sync_frequency: str = "manual"
     update_existing: bool = True
+    oauth_token: dict | None = None  # from the platform's consent screen, saved with it
 
     def integration(self, instance: Integration | None = None) -> Integration:
         """An unsaved Integration with these settings (for testing and listing fields)."""
@@ -36,6 +38,8 @@ class Draft:
         integration.credentials = dict(self.credentials)
         integration.sync_frequency = self.sync_frequency
         integration.update_existing = self.update_existing
+        if self.oauth_token:
+            integration.pending_oauth = oauth.pending_connection(self.oauth_token)
         return integration
 
     def mapping_objects(self) -> list[FieldMapping]:
@@ -52,7 +56,8 @@ class Draft:
 
 def connection_fingerprint(draft: Draft) -> str:
     """Identifies one set of connection settings (to reuse a test or a field list for it)."""
-    data = [draft.platform, draft.region, draft.api_base_url, sorted(draft.credentials.items())]
+    access = (draft.oauth_token or {}).get("access_token", "")
+    data = [draft.platform, draft.region, draft.api_base_url, sorted(draft.credentials.items()), access]
     return hashlib.blake2b(orjson.dumps(data), digest_size=16).hexdigest()
 
 
@@ -82,4 +87,6 @@ def save_integration(draft: Draft, instance: Integration | None = None) -> Integ
     for mapping in mappings:
         mapping.integration = integration
     FieldMapping.objects.bulk_create(mappings)
+    if draft.oauth_token:
+        oauth.save_connection(integration, draft.oauth_token)
     return integration

@@ -18,6 +18,7 @@ from integrations import metering
 from integrations.models import (
     FAILED_OUTCOMES,
     Integration,
+    OAuthConnection,
     Outcome,
     SyncMode,
     SyncRun,
@@ -54,6 +55,7 @@ def integration_detail(request, pk: int):
             runs=runs,
             usage=metering.usage(integration),
             mappings=integration.field_mappings.all(),
+            oauth_connection=OAuthConnection.objects.filter(integration=integration).first(),
         ),
     )
 

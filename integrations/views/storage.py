@@ -37,3 +37,12 @@ class EncryptedSessionStorage(SessionStorage):
         except (InvalidToken, AttributeError, orjson.JSONDecodeError):
             return None  # a session from before a key change: the step is asked again
         return MultiValueDict(values)
+
+
+def encrypt(text: str) -> str:
+    """A secret kept in the session (PKCE verifier, a token in transit), encrypted."""
+    return _fernet().encrypt(text.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    return _fernet().decrypt(token.encode()).decode()

@@ -16,12 +16,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from formtools.wizard.views import SessionWizardView
 
-from integrations.models import Integration, SyncMode, SyncTrigger
+from integrations.models import Integration, OAuthConnection, SyncMode, SyncTrigger
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.registry import all_platforms, get_platform
-from integrations.platforms.types import Capability, ConnectionReport
+from integrations.platforms.types import AuthMethod, Capability, ConnectionReport
 from integrations.services import preview, queue, setup
 from integrations.services.mapping import MappingError
+from integrations.views import oauth as oauth_views
 from integrations.views.wizard_forms import (
     ConnectionCheckForm,
     CredentialsForm,
@@ -79,14 +80,34 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         credentials = self.get_cleaned_data_for_step("credentials") if platform else None
         if not credentials:
             return None
-        draft = setup.Draft(
+        return setup.Draft(
             platform=platform.slug,
             name=credentials["name"],
             region=credentials.get("region", ""),
             api_base_url=credentials.get("api_base_url", ""),
             credentials=credentials["credentials"],
+            oauth_token=oauth_views.wizard_token(self.request, self.prefix),
         )
-        return draft
+
+    def oauth_connected(self) -> bool:
+        if oauth_views.wizard_token(self.request, self.prefix):
+            return True
+        return self.instance is not None and OAuthConnection.objects.filter(
+            integration=self.instance
+        ).exists()
+
+    def _keep_token(self, integration) -> None:
+        """A token refreshed while the wizard used it replaces the one it holds (rotation)."""
+        pending = getattr(integration, "pending_oauth", None)
+        held = oauth_views.wizard_token(self.request, self.prefix)
+        if pending is not None and held and pending.access_token != held.get("access_token"):
+            held.update(
+                access_token=pending.access_token,
+                refresh_token=pending.refresh_token,
+                expires_at=pending.expires_at.timestamp() if pending.expires_at else None,
+            )
+            held.pop("expires_in", None)
+            oauth_views.store_wizard_token(self.request, self.prefix, held)
 
     def connection_report(self, draft: setup.Draft) -> ConnectionReport:
         """The test of these settings: run once, reused while fresh (never shows secrets)."""
@@ -95,10 +116,12 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         if cached and cached["fingerprint"] == fingerprint:
             if time.time() - cached["at"] < REPORT_MAX_AGE:
                 return ConnectionReport(**cached["report"])
+        integration = draft.integration(self.instance)
         try:
-            report = draft.integration(self.instance).client().test_connection()
+            report = integration.client().test_connection()
         except PlatformError as exc:
             report = ConnectionReport(ok=False, can_write=None, detail=exc.message)
+        self._keep_token(integration)
         if report.ok and report.can_write is False:
             report = ConnectionReport(**{**report.as_dict(), "ok": False})
         extra = self.storage.extra_data
@@ -111,15 +134,21 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         return report
 
     def targets(self, draft: setup.Draft, refresh: bool = False):
-        return preview.target_fields(
-            draft.integration(self.instance), setup.connection_fingerprint(draft), refresh
-        )
+        integration = draft.integration(self.instance)
+        fields = preview.target_fields(integration, setup.connection_fingerprint(draft), refresh)
+        self._keep_token(integration)
+        return fields
 
     # --- forms ------------------------------------------------------------------------------
 
     def get_form_kwargs(self, step=None):
         if step == "credentials":
-            return {"platform": self.platform(), "instance": self.instance}
+            return {
+                "platform": self.platform(),
+                "instance": self.instance,
+                "oauth_connected": self.oauth_connected(),
+                "connecting": getattr(self, "connecting", False),
+            }
         if step == "test":
             return {"report_for": lambda: self._report_if_possible()}
         if step == "mapping":
@@ -207,6 +236,9 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
             context.update(self._mapping_context(form))
         if step == "settings":
             context["keeps_existing_natively"] = platform.keeps_existing_natively
+        if step == "credentials":
+            context["oauth_offered"] = AuthMethod.OAUTH in platform.auth_methods
+            context["oauth_connected"] = self.oauth_connected()
         return context
 
     def _mapping_context(self, formset) -> dict:
@@ -225,7 +257,16 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
             context["forecast_error"] = str(exc)
         return context
 
+    def get(self, request, *args, **kwargs):
+        # Back from the platform's consent screen: carry on where the wizard was (a plain GET
+        # starts formtools' wizard afresh).
+        if request.GET.get("resume") and self.storage.current_step:
+            return self.render(self.get_form(data=self.storage.current_step_data))
+        return super().get(request, *args, **kwargs)
+
     def post(self, *args, **kwargs):
+        if self.steps.current == "credentials" and "oauth_connect" in self.request.POST:
+            return self._connect_with_oauth()
         if self.steps.current == "test" and self.request.POST.get("wizard_goto_step") == "test":
             extra = self.storage.extra_data
             extra.pop("report", None)  # "Test again": ask the platform anew
@@ -241,6 +282,26 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
             return self.render(form)
         return super().post(*args, **kwargs)
 
+    def _connect_with_oauth(self):
+        """Keep what the credentials step says so far, then go to the platform's consent."""
+        self.connecting = True  # the settings around OAuth are checked, not the connection
+        form = self.get_form(data=self.request.POST)
+        if not form.is_valid():
+            return self.render(form)
+        self.storage.set_step_data(self.steps.current, self.process_step(form))
+        oauth_views.forget_wizard_token(self.request, self.prefix)
+        draft = self.draft()
+        try:
+            return oauth_views.begin(
+                self.request,
+                draft.integration(self.instance),
+                return_to=f"{self.request.path}?resume=1",
+                wizard_prefix=self.prefix,
+            )
+        except PlatformError as exc:
+            form.add_error(None, exc.message)
+            return self.render(form)
+
     def done(self, form_list, form_dict, **kwargs):
         draft = self.draft()
         mapping_form = form_dict["mapping"]
@@ -252,6 +313,7 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
             messages.error(self.request, "The connection test no longer passes: test again.")
             return self.render_goto_step("test")
         integration = setup.save_integration(draft, self.instance)
+        oauth_views.forget_wizard_token(self.request, self.prefix)
         verb = "saved" if self.instance else "connected"
         if self.request.POST.get("action") == "save_sync":
             if not self.request.user.has_perm("integrations.run_sync"):
@@ -270,7 +332,8 @@ def _platform_card(platform) -> dict:
         "category": platform.category.value,
         "summary": platform.summary,
         "supports": [c.label for c in Capability if platform.supports(c)],
-        "oauth": getattr(platform, "oauth", False),
+        "oauth": AuthMethod.OAUTH in platform.auth_methods,
+        "api_key": AuthMethod.API_KEY in platform.auth_methods,
     }
 
 

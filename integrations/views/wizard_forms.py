@@ -14,6 +14,7 @@ from integrations.forms import (
 )
 from integrations.models import FieldMapping, Integration, SyncFrequency, Transform
 from integrations.platforms.registry import all_platforms
+from integrations.platforms.types import AuthMethod
 from integrations.services.mapping import check_mappings
 
 
@@ -37,10 +38,22 @@ class CredentialsForm(forms.Form):
         "platform publishes (https), or the built-in sandbox.",
     )
 
-    def __init__(self, *args, platform, instance: Integration | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        platform,
+        instance: Integration | None = None,
+        oauth_connected: bool = False,
+        connecting: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.platform = platform
         self.instance = instance
+        # OAuth: connected already (a token from the consent screen, or a stored connection),
+        # or asking to connect now (then only the settings around it are checked).
+        self.oauth_connected = oauth_connected
+        self.connecting = connecting
         self.stored = instance.secrets if instance else {}
         region = region_field(platform, instance.region if instance else "")
         if region is not None:
@@ -65,13 +78,25 @@ class CredentialsForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         cleaned["credentials"] = merged_credentials(self.platform, cleaned, self.stored)
+        if self.connecting or self.errors:
+            return cleaned
         missing = [
             c.label
             for c in self.platform.credential_fields
             if c.required and not cleaned["credentials"].get(c.key)
         ]
-        if missing and not self.errors:
+        if missing:
             raise forms.ValidationError(f"Missing: {', '.join(missing)}.")
+        methods = self.platform.auth_methods
+        if AuthMethod.OAUTH in methods and not self.oauth_connected:
+            secrets_given = any(
+                cleaned["credentials"].get(c.key) for c in self.platform.credential_fields if c.secret
+            )
+            if AuthMethod.API_KEY not in methods or not secrets_given:
+                how = "" if AuthMethod.API_KEY not in methods else "Enter the API key, or "
+                raise forms.ValidationError(
+                    f"{how}{'c' if how else 'C'}onnect with {self.platform.label} first."
+                )
         return cleaned
 
 

@@ -12,6 +12,7 @@ from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import ConfigurationError, UnsupportedCapability
 from integrations.platforms.registry import all_platforms, get_platform, platform_choices
 from integrations.platforms.types import (
+    AuthMethod,
     Capability,
     Category,
     ContactRecord,
@@ -71,12 +72,21 @@ def test_declarations(cls):
 
 @platform
 def test_credential_fields(cls):
+    """Every platform has a way in: a secret credential (API key), OAuth, or both."""
     fields = cls.credential_fields
-    assert fields
     assert all(isinstance(f, CredentialField) and f.key and f.label and f.help_text for f in fields)
     keys = [f.key for f in fields]
     assert len(keys) == len(set(keys))
-    assert any(f.secret for f in fields), "at least one credential is secret"
+    assert cls.auth_methods
+    if AuthMethod.API_KEY in cls.auth_methods:
+        assert any(f.secret for f in fields), "an API-key platform declares a secret credential"
+    if AuthMethod.OAUTH in cls.auth_methods:
+        spec = cls.oauth
+        assert spec is not None and spec.authorize_url.startswith("https://")
+        assert spec.token_url.startswith("https://")
+        assert spec.client_auth in ("body", "basic")
+    else:
+        assert cls.oauth is None
 
 
 @platform
