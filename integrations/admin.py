@@ -382,7 +382,10 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     # --- actions -------------------------------------------------------------------------------
 
-    @admin.action(description="Sync now")
+    def has_run_sync_permission(self, request) -> bool:
+        return request.user.has_perm("integrations.run_sync")
+
+    @admin.action(description="Sync now", permissions=["run_sync"])
     def sync_now(self, request, queryset):
         for integration in queryset:
             if not integration.enabled:

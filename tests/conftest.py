@@ -35,6 +35,15 @@ def fake_clock(monkeypatch) -> FakeClock:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # With REDIS_URL the cache outlives a test (the cached field lists, for one).
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_sandbox_limits():
     reset_limits()
     yield

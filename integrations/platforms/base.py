@@ -223,8 +223,9 @@ class PlatformClient:
         return str(value)
 
     def auth_for(self, surface: str) -> requests.auth.AuthBase | None:
-        """The requests auth object for an API surface; subclasses decide."""
-        return None
+        """The requests auth object for an API surface: the OAuth token when connected that
+        way; platforms with API keys override (and call oauth_auth() when uses_oauth())."""
+        return self.oauth_auth() if self.uses_oauth() else None
 
     # --- OAuth 2.0 ---------------------------------------------------------------------------
 
@@ -292,7 +293,7 @@ class PlatformClient:
         ok = tuple(ok)
         rate_name = rate if rate in self.limits.rates else surface
         limit = self.limits.rates[rate_name]
-        key = f"{self.slug}:{self.integration.pk}:{rate_name}"
+        key = f"{self.slug}:{self.rate_scope()}:{rate_name}"
         body = (
             content if content is not None else (orjson.dumps(json) if json is not None else None)
         )
@@ -353,6 +354,11 @@ class PlatformClient:
             )
             error.retryable = False
             raise error from None
+
+    def rate_scope(self) -> str:
+        """Whose limit a call counts against: the integration by default; a platform whose
+        limit is per company or per app key overrides (so integrations sharing it share it)."""
+        return str(self.integration.pk)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""

@@ -138,7 +138,9 @@ def token_fields(token: dict) -> dict:
     """OAuthConnection fields from a token response (expiry made absolute at receipt)."""
     expires_at = None
     if token.get("expires_at"):
-        expires_at = datetime.fromtimestamp(float(token["expires_at"]), tz=UTC)
+        stamp = float(token["expires_at"])
+        stamp = stamp / 1000 if stamp > 1e11 else stamp  # some platforms send milliseconds
+        expires_at = datetime.fromtimestamp(stamp, tz=UTC)
     elif token.get("expires_in"):
         expires_at = timezone.now() + timedelta(seconds=float(token["expires_in"]))
     scope = token.get("scope", "")

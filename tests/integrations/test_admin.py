@@ -3,7 +3,6 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from django_q.models import OrmQ
 
 from audience.models import Subscriber
 from integrations.models import (
@@ -17,6 +16,7 @@ from integrations.models import (
     SyncStatus,
     SyncTrigger,
 )
+from integrations.services import queue
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +63,20 @@ def change_data(integration, **overrides):
     return {k: v for k, v in data.items() if v is not None}
 
 
+_queued: list = []
+
+
+@pytest.fixture(autouse=True)
+def capture_queue(monkeypatch):
+    """What the admin actions put on the queue, whichever broker is configured."""
+    _queued.clear()
+    monkeypatch.setattr(
+        queue, "async_task", lambda func, *args, **kwargs: _queued.append((func, args))
+    )
+
+
 def queued_tasks():
-    return [(task.func(), task.args()) for task in OrmQ.objects.order_by("id")]
+    return list(_queued)
 
 
 def make_runs(integration, count=3):
@@ -327,7 +339,7 @@ def test_sync_now_skips_disabled_integrations(
     Integration.objects.filter(pk=customerio.pk).update(enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_action(admin_client, "sync_now", [customerio])
-    assert not SyncRun.objects.exists() and not OrmQ.objects.exists()
+    assert not SyncRun.objects.exists() and not queued_tasks()
     assert "Customer.io main: disabled, not synced." in messages_of(response)
 
 
@@ -445,3 +457,19 @@ def test_sync_record_search_and_filter(admin_client, history):
     assert {r.outcome for r in response.context["cl"].result_list} == {"rejected_data"}
     response = admin_client.get(url, {"q": f"message {history[0].pk}-3"})
     assert [r.email for r in response.context["cl"].result_list] == ["r3@example.com"]
+
+
+def test_only_users_who_may_run_syncs_get_the_sync_action(client, customerio):
+    from django.contrib.auth.models import Permission, User
+
+    editor = User.objects.create_user("editor", password="editor-pw-123", is_staff=True)
+    editor.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_integration", "change_integration"])
+    )
+    client.force_login(editor)
+    page = client.get(reverse("admin:integrations_integration_changelist"))
+    assert b'value="sync_now"' not in page.content and b'value="test_connection"' in page.content
+    editor.user_permissions.add(Permission.objects.get(codename="run_sync"))
+    client.force_login(User.objects.get(pk=editor.pk))
+    page = client.get(reverse("admin:integrations_integration_changelist"))
+    assert b'value="sync_now"' in page.content

@@ -118,3 +118,26 @@ def test_a_real_platform_needs_its_client_configured(oauth_platform, make_integr
     settings.OAUTH_CLIENTS = {SLUG: {"client_id": "app-id-not-real", "client_secret": "app-secret-not-real"}}
     ends = oauth.endpoints(integration)
     assert (ends.token_url, ends.client_id) == ("https://auth.example.test/token", "app-id-not-real")
+
+
+def test_an_access_token_is_kept_out_of_errors_and_logs(oauth_connected, caplog):
+    import logging
+
+    import responses
+
+    from integrations.platforms.errors import ValidationFailed
+
+    token = OAuthConnection.objects.get(integration=oauth_connected).access_token
+    caplog.set_level(logging.DEBUG)
+    client = oauth_connected.client()
+    with responses.RequestsMock() as rsps:
+        rsps.add_passthru(oauth_connected.api_base_url.split("/sandbox")[0])
+        rsps.get(
+            f"{client.base_url('api')}/echo",
+            status=400,
+            json={"message": f"bad request for token {token}"},
+        )
+        with pytest.raises(ValidationFailed) as failed:
+            client.request("GET", "api", "/echo")
+    assert token not in failed.value.message and "[redacted]" in failed.value.message
+    assert token not in caplog.text
