@@ -48,6 +48,7 @@ from integrations.platforms.types import (
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    Written,
 )
 
 logger = logging.getLogger(__name__)
@@ -586,6 +587,51 @@ class PlatformClient:
             clock.sleep(wait)
             waited += wait
             wait = min(max_wait, wait * 2)
+
+    def results_by_index(
+        self,
+        group: list[tuple[ContactRecord, bytes]],
+        errors: Iterable[dict],
+        index_of: Callable[[dict], int | None],
+        reject: Callable[[ContactRecord, list[dict]], RecordResult],
+        describe: Callable[[dict], tuple[str, str]],
+    ) -> list[RecordResult]:
+        """Outcomes of a batch whose answer lists errors by entry position.
+
+        `index_of(error)` is the entry an error names (None when it names none); `reject`
+        turns an entry's errors into its outcome. An error that names no entry leaves every
+        other record of the batch unconfirmed: they are reported unknown (sent again next run)
+        rather than written. `describe(error)` gives that error's (code, message).
+        """
+        from integrations.models import Outcome
+
+        placed: dict[int, list[dict]] = {}
+        unplaced: list[dict] = []
+        for error in errors:
+            index = index_of(error) if isinstance(error, dict) else None
+            if isinstance(index, int) and 0 <= index < len(group):
+                placed.setdefault(index, []).append(error)
+            else:
+                unplaced.append(error)
+        results = []
+        for index, (record, _) in enumerate(group):
+            if index in placed:
+                results.append(reject(record, placed[index]))
+            elif unplaced:
+                code, message = describe(unplaced[0]) if isinstance(unplaced[0], dict) else ("", "")
+                results.append(
+                    RecordResult(
+                        record.key,
+                        Outcome.UNKNOWN,
+                        code=code or "unplaced_error",
+                        message=self.redact(message)[:300],
+                        hint=f"{self.label} reported an error for this batch without saying "
+                        "which entry; the batch is sent again on the next run.",
+                    )
+                )
+            else:
+                results.append(RecordResult(record.key, Written.WRITTEN))
+        return results
 
     def send_groups(
         self,

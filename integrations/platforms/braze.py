@@ -34,7 +34,6 @@ from integrations.platforms.types import (
     RemoteSegment,
     TargetField,
     TimestampFormat,
-    Written,
 )
 from integrations.ratelimit import Rate
 
@@ -348,38 +347,17 @@ class BrazeClient(PlatformClient):
         response = self.request(
             "POST", REST, "/users/track", content=body, rate="users.track", ok=(200, 201)
         )
-        errors: dict[int, list[dict]] = {}
-        unplaced: list[dict] = []
-        for error in response.json().get("errors") or []:
-            index = error.get("index") if isinstance(error, dict) else None
-            if (
-                isinstance(index, int)
-                and error.get("input_array", "attributes") == "attributes"
-                and 0 <= index < len(group)
-            ):
-                errors.setdefault(index, []).append(error)
-            else:
-                unplaced.append(error)
-        results = []
-        for index, (record, _) in enumerate(group):
-            if index in errors:
-                results.append(self._rejection(record, errors[index]))
-            elif unplaced:
-                # Braze processed the rest of the batch, but an error names no entry: no
-                # record can be called accepted for sure, so all are sent again next run.
-                results.append(
-                    RecordResult(
-                        record.key,
-                        Outcome.UNKNOWN,
-                        code="unplaced_error",
-                        message=self.redact(_error_text(unplaced[0]))[:300],
-                        hint="Braze reported an error for this batch without saying which "
-                        "user; the batch is sent again on the next run.",
-                    )
-                )
-            else:
-                results.append(RecordResult(record.key, Written.WRITTEN))
-        return results
+        return self.results_by_index(
+            group,
+            response.json().get("errors") or [],
+            index_of=lambda error: (
+                error.get("index")
+                if error.get("input_array", "attributes") == "attributes"
+                else None
+            ),
+            reject=self._rejection,
+            describe=lambda error: ("unplaced_error", _error_text(error)),
+        )
 
     def _rejection(self, record: ContactRecord, errors: list[dict]) -> RecordResult:
         message = self.redact("; ".join(_error_text(e) for e in errors))[:1000]

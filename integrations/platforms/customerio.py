@@ -26,7 +26,6 @@ from integrations.platforms.types import (
     RemoteSegment,
     TargetField,
     TimestampFormat,
-    Written,
 )
 from integrations.ratelimit import Rate
 
@@ -224,35 +223,14 @@ class CustomerIoClient(PlatformClient):
     def _send_batch(self, group) -> list[RecordResult]:
         body = b'{"batch":[' + b",".join(raw for _, raw in group) + b"]}"
         response = self.request("POST", TRACK, "/api/v2/batch", content=body, ok=(200, 207))
-        errors: dict[int, list[dict]] = {}
-        unplaced = []
-        if response.status_code == 207:
-            for error in response.json().get("errors", []):
-                index = error.get("batch_index")
-                if isinstance(index, int) and 0 <= index < len(group):
-                    errors.setdefault(index, []).append(error)
-                else:
-                    unplaced.append(error)
-        results = []
-        for index, (record, _) in enumerate(group):
-            if index in errors:
-                results.append(self._rejection(record, errors[index]))
-            elif unplaced:
-                # An error we cannot tie to an entry: no record of the batch is known to be
-                # accepted, so none is reported as written; all are sent again next run.
-                results.append(
-                    RecordResult(
-                        record.key,
-                        Outcome.UNKNOWN,
-                        code=str(unplaced[0].get("reason", "unplaced_error")),
-                        message=self.redact(str(unplaced[0].get("message", ""))[:300]),
-                        hint="Customer.io reported an error for this batch without saying "
-                        "which entry; the batch is sent again on the next run.",
-                    )
-                )
-            else:
-                results.append(RecordResult(record.key, Written.WRITTEN))
-        return results
+        errors = response.json().get("errors", []) if response.status_code == 207 else []
+        return self.results_by_index(
+            group,
+            errors,
+            index_of=lambda error: error.get("batch_index"),
+            reject=self._rejection,
+            describe=lambda error: (str(error.get("reason", "")), str(error.get("message", ""))),
+        )
 
     def _rejection(self, record: ContactRecord, errors: list[dict]) -> RecordResult:
         reason = " ".join(str(e.get("reason", "")) for e in errors).strip()
