@@ -230,6 +230,11 @@ class PlatformClient:
 
     # --- OAuth 2.0 ---------------------------------------------------------------------------
 
+    @classmethod
+    def account_key_from_token(cls, token: dict) -> str:
+        """The connected account's id in a token reply (platforms name it differently)."""
+        return str(token.get("account_key") or "")
+
     def uses_oauth(self) -> bool:
         """True when this integration is connected with OAuth (not an API key)."""
         if self.oauth is None:

@@ -1,7 +1,8 @@
 """The sandbox's OAuth 2.0 authorization server, for every emulated platform that has OAUTH.
 
 An emulator module opts in with OAUTH = {"exchange_auth": "body"|"basic",
-"refresh_auth": "body"|"basic", "pkce": bool, "rotates": bool}, as the platform documents.
+"refresh_auth": "body"|"basic", "pkce": bool, "rotates": bool, "scope": str, "extra": dict},
+as the platform documents (scope and extra fields are echoed in token replies).
 Access tokens are short-lived (SANDBOX_OAUTH_ACCESS_TTL); refresh tokens rotate.
 """
 
@@ -108,6 +109,8 @@ def _client_from(request, slug: str, mode: str) -> bool:
 
 
 def _issue(slug: str, account: str) -> dict:
+    """A new token pair for `account`, answered as the platform's token endpoint does."""
+    config = _config(slug)
     ttl = int(settings.SANDBOX_OAUTH_ACCESS_TTL)
     token = SandboxOAuthToken.objects.create(
         platform=slug,
@@ -121,7 +124,8 @@ def _issue(slug: str, account: str) -> dict:
         "refresh_token": token.refresh_token,
         "token_type": "bearer",
         "expires_in": ttl,
-        "scope": "full",
+        "scope": config.get("scope", "full"),
+        **config.get("extra", {}),
     }
 
 
@@ -177,3 +181,9 @@ def bearer_account(request, slug: str):
     if row is None or row.access_expires_at <= timezone.now():
         return None
     return next((a for a in accounts.accounts_for(slug) if a.account == row.account), None)
+
+
+def issue_demo_token(slug: str) -> dict:
+    """A token for the demo account, as if a user had pressed Allow (for seed_demo)."""
+    account = next(a for a in accounts.accounts_for(slug) if not a.read_only)
+    return _issue(slug, account.account)

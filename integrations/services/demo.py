@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from integrations.models import FieldMapping, Integration, SyncFrequency
+from integrations.models import FieldMapping, Integration, OAuthConnection, SyncFrequency
 from integrations.platforms.registry import all_platforms
+from integrations.platforms.types import AuthMethod
 from integrations.sandbox import accounts
+from integrations.sandbox import oauth as sandbox_oauth
 from integrations.sandbox import registry as sandbox
+from integrations.services import oauth
 
 # Custom attributes of the demo audience, mapped wherever a platform accepts new fields.
 DEMO_ATTRIBUTES = (("attributes.interest", "interest"), ("attributes.plan", "plan"))
@@ -34,6 +37,10 @@ def create_demo_integrations(base_url: str | None = None) -> list[Integration]:
                 "sync_frequency": SyncFrequency.HOURLY,
             },
         )
+        if AuthMethod.OAUTH in platform.auth_methods and not platform.credential_fields:
+            if not OAuthConnection.objects.filter(integration=integration).exists():
+                # As if the demo user had pressed Allow on the sandbox's consent page.
+                oauth.save_connection(integration, sandbox_oauth.issue_demo_token(platform.slug))
         if not integration.field_mappings.exists():
             rows = [
                 FieldMapping(

@@ -134,7 +134,7 @@ def exchange_code(
         raise AuthError(f"The platform refused the authorization: {exc.description or exc.error}.") from None
 
 
-def token_fields(token: dict) -> dict:
+def token_fields(token: dict, platform=None) -> dict:
     """OAuthConnection fields from a token response (expiry made absolute at receipt)."""
     expires_at = None
     if token.get("expires_at"):
@@ -152,7 +152,9 @@ def token_fields(token: dict) -> dict:
         "token_type": token.get("token_type", "Bearer") or "Bearer",
         "expires_at": expires_at,
         "scope": str(scope)[:500],
-        "account_key": str(token.get("account_key") or "")[:200],
+        "account_key": (
+            platform.account_key_from_token(token) if platform else str(token.get("account_key") or "")
+        )[:200],
     }
 
 
@@ -165,7 +167,7 @@ def save_connection(integration: Integration, token: dict) -> OAuthConnection:
     connection, _ = OAuthConnection.objects.update_or_create(
         integration=integration,
         defaults={
-            **token_fields(token),
+            **token_fields(token, type(integration.client())),
             "refresh_failures": 0,
             "last_refresh_error": "",
             "last_refreshed_at": timezone.now(),
