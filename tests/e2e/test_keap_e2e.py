@@ -1,0 +1,259 @@
+"""Keap end to end: connected through the sandbox's OAuth server, synced over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations.models import (
+    ApiCall,
+    IntegrationStatus,
+    OAuthConnection,
+    Outcome,
+    Segment,
+    SyncStateStatus,
+    SyncStatus,
+)
+from integrations.platforms.keap import NO_BULK_WARNING
+from integrations.platforms.registry import get_platform
+from integrations.sandbox import keap as emulator
+from integrations.sandbox import registry
+from integrations.sandbox.models import SandboxContact, SandboxOAuthToken, SandboxSegment
+from integrations.services import connection, segments
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SLUG = "keap"
+ACCOUNT = "sandbox-keap-app"
+MAPPINGS = (*get_platform(SLUG).suggested_mappings, ("attributes.interest", "interest", "", False))
+SUBSCRIBED = 28  # make_subscribers(): 30, of whom 2 unsubscribed
+
+
+@pytest.fixture
+def base_url(live_server):
+    return f"{live_server.url}/sandbox/{SLUG}"
+
+
+@pytest.fixture
+def integration(oauth_integration, base_url, e2e_clock):
+    registry.seed(SLUG)  # the custom fields (interest …) and tags
+    return oauth_integration(SLUG, base_url=base_url, mappings=MAPPINGS)
+
+
+def stored() -> dict[str, dict]:
+    rows = SandboxContact.objects.filter(platform=SLUG, account=ACCOUNT)
+    return {row.attributes.get("email", "").lower(): row.attributes for row in rows}
+
+
+def states(integration) -> dict[int, str]:
+    return dict(integration.sync_states.values_list("subscriber_id", "status"))
+
+
+def contact_posts(integration, **filters) -> int:
+    return ApiCall.objects.filter(
+        integration=integration, method="POST", path="/crm/rest/v2/contacts", **filters
+    ).count()
+
+
+def test_connection_ok(integration):
+    report = connection.test_connection(integration)
+    assert report.ok, report.detail
+    assert report.can_write is True
+    assert report.account.startswith(f"Keap account {ACCOUNT}")
+    assert report.permissions == {
+        "upsert_contacts": True,
+        "list_fields": True,
+        "list_segments": True,
+    }
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.CONNECTED
+
+
+def test_connection_refused_without_a_connection(make_integration, base_url, e2e_clock):
+    integration = make_integration(SLUG, base_url=base_url, credentials={})
+    report = connection.test_connection(integration)
+    assert report.ok is False
+    assert "Connect with Keap" in report.detail
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+
+
+def test_connection_refused_when_the_app_was_disconnected(integration):
+    SandboxOAuthToken.objects.filter(platform=SLUG).delete()  # access and refresh revoked
+    report = connection.test_connection(integration)
+    assert report.ok is False
+    assert "reconnect" in report.detail.lower()
+    token = OAuthConnection.objects.get(integration=integration)
+    assert token.access_token not in report.detail
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+    assert token.refresh_failures == 1
+
+
+def test_sync_then_nothing_then_only_the_change(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers()
+
+    first = run_sync(integration)
+    assert first.status == SyncStatus.SUCCEEDED, first.error
+    assert first.created == SUBSCRIBED
+    assert (first.updated, first.unchanged, first.failed, first.excluded) == (0, 0, 0, 2)
+    # One call a contact (no bulk endpoint), plus the contact model for the mapping check.
+    assert first.api_calls == SUBSCRIBED + 1
+    assert NO_BULK_WARNING in first.warnings
+    people = stored()
+    assert len(people) == SUBSCRIBED
+    for subscriber in subscribers:
+        if subscriber.status != "subscribed":
+            assert subscriber.email.lower() not in people
+            continue
+        attributes = people[subscriber.email.lower()]
+        assert attributes["email"] == subscriber.email
+        assert attributes["given_name"] == subscriber.first_name
+        assert attributes["family_name"] == subscriber.last_name
+        assert attributes["email_status"] == "SINGLE_OPT_IN"  # created with an opt-in reason
+        assert attributes.get("interest") == (subscriber.attributes.get("interest") or None)
+    assert set(states(integration).values()) == {SyncStateStatus.SYNCED}
+
+    calls_before = ApiCall.objects.count()
+    second = run_sync(integration)
+    assert second.status == SyncStatus.SUCCEEDED
+    assert second.unchanged == SUBSCRIBED
+    assert (second.created, second.updated, second.failed) == (0, 0, 0)
+    assert second.api_calls == 0
+    assert ApiCall.objects.count() == calls_before
+
+    changed = subscribers[10]
+    changed.last_name = "Changed"
+    changed.save()
+    third = run_sync(integration)
+    assert third.status == SyncStatus.SUCCEEDED
+    assert (third.created, third.updated, third.unchanged) == (0, 1, SUBSCRIBED - 1)
+    assert contact_posts(integration) == SUBSCRIBED + 1
+    assert stored()[changed.email.lower()]["family_name"] == "Changed"
+    assert SandboxContact.objects.filter(platform=SLUG).count() == SUBSCRIBED  # no duplicate
+
+
+def test_an_unsubscribed_address_stays_pending_until_the_reader_opts_in(
+    integration, make_subscribers, run_sync
+):
+    subscribers = make_subscribers()
+    gone = subscribers[5]
+    SandboxContact.objects.create(
+        platform=SLUG,
+        account=ACCOUNT,
+        identifier="5000",
+        attributes={"email": gone.email.lower(), "email_status": "LIST_UNSUBSCRIBE"},
+    )
+
+    first = run_sync(integration)
+    assert first.status == SyncStatus.PARTIAL
+    assert (first.created, first.updated, first.rejected_compliance) == (SUBSCRIBED - 1, 0, 1)
+    [record] = first.records.all()
+    assert (record.subscriber_id, record.outcome, record.code) == (
+        gone.pk,
+        Outcome.REJECTED_COMPLIANCE,
+        "LIST_UNSUBSCRIBE",
+    )
+    assert "Keap form" in record.hint
+    assert states(integration)[gone.pk] == SyncStateStatus.PENDING
+    # The contact was matched by email (not duplicated) and its data written.
+    row = SandboxContact.objects.get(platform=SLUG, identifier="5000")
+    assert row.attributes["given_name"] == gone.first_name
+    assert row.attributes["email_status"] == "LIST_UNSUBSCRIBE"
+
+    second = run_sync(integration)
+    assert second.status == SyncStatus.PARTIAL
+    assert second.unchanged == SUBSCRIBED - 1
+    assert list(second.records.values_list("subscriber_id", "outcome")) == [
+        (gone.pk, Outcome.REJECTED_COMPLIANCE)
+    ]
+
+    emulator.set_email_status(ACCOUNT, gone.email, "DOUBLE_OPT_IN")  # opted in on a Keap form
+    third = run_sync(integration)
+    assert third.status == SyncStatus.SUCCEEDED
+    assert third.updated == 1
+    assert states(integration)[gone.pk] == SyncStateStatus.SYNCED
+
+
+def test_an_unsubscribe_opts_the_address_out_and_back_in(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers(5, unsubscribed=())
+    run_sync(integration)
+    reader = subscribers[2]
+    reader.status = "unsubscribed"
+    reader.save()
+    out = run_sync(integration)
+    assert (out.status, out.updated) == (SyncStatus.SUCCEEDED, 1)
+    assert stored()[reader.email.lower()]["email_status"] == "MANUAL"  # "Opt-Out: Manual"
+
+    reader.status = "subscribed"
+    reader.save()
+    back = run_sync(integration)
+    assert (back.status, back.updated) == (SyncStatus.SUCCEEDED, 1)
+    assert stored()[reader.email.lower()]["email_status"] == "SINGLE_OPT_IN"
+
+
+def test_an_expired_token_is_refreshed_with_basic_auth_during_a_sync(
+    integration, make_subscribers, run_sync
+):
+    make_subscribers(5, unsubscribed=())
+    before = OAuthConnection.objects.get(integration=integration)
+    OAuthConnection.objects.filter(pk=before.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    run = run_sync(integration)
+    assert run.status == SyncStatus.SUCCEEDED, run.error
+    assert run.created == 5
+    after = OAuthConnection.objects.get(integration=integration)
+    assert after.access_token != before.access_token
+    assert after.refresh_token != before.refresh_token  # Keap rotates refresh tokens
+    assert SandboxOAuthToken.objects.get(refresh_token=before.refresh_token).refresh_revoked
+
+
+def test_quota_headers_pace_the_sync_without_429s(
+    integration, make_subscribers, run_sync, monkeypatch, e2e_clock
+):
+    monkeypatch.setattr(emulator, "THROTTLE", (10, 60.0))  # a tiny minute allowance
+    make_subscribers()
+    started = e2e_clock.now()
+    run = run_sync(integration)
+    assert run.status == SyncStatus.SUCCEEDED, run.error
+    assert run.created == SUBSCRIBED
+    assert ApiCall.objects.filter(integration=integration, status_code=429).count() == 0
+    # 29 calls at 10 a minute: the client held off (on the fake clock) when the headers said
+    # the minute was spent.
+    assert e2e_clock.now() - started >= 2 * 60
+
+
+def test_segment_import_counts_follow_the_sandbox(integration, make_subscribers, run_sync):
+    make_subscribers()
+    run_sync(integration)
+    result = segments.import_segments(integration)
+    assert (result.imported, result.counted, result.counts_pending) == (3, 3, [])
+    rows = {s.name: s for s in Segment.objects.filter(integration=integration)}
+    assert {name: s.member_count for name, s in rows.items()} == {
+        "Growth Investors": 10,
+        "Dividend Income": 8,
+        "All readers": SUBSCRIBED,
+    }
+    for remote in SandboxSegment.objects.filter(platform=SLUG, account=ACCOUNT):
+        assert rows[remote.name].remote_id == str(remote.remote_id)
+        assert rows[remote.name].member_count == remote.members().count()
+
+
+def test_export_and_delete_a_reader(integration, make_subscribers, run_sync):
+    subscribers = make_subscribers(3, unsubscribed=())
+    run_sync(integration)
+    client = integration.client()
+    email = subscribers[0].email
+    exported = client.export_contact(email)
+    [one] = exported["contacts"]
+    assert one["given_name"] == subscribers[0].first_name
+    assert {t["tag"]["name"] for t in one["tags"]} == {"Growth Investors", "All readers"}
+    assert exported["email_status"]["status"] == "SINGLE_OPT_IN"
+
+    client.delete_contact(email)
+    assert email.lower() not in stored()
+    assert len(stored()) == 2
+    client.delete_contact(email)  # already gone: nothing to do
