@@ -169,3 +169,35 @@ def test_a_viewer_sees_the_logs_but_cannot_run_a_sync(
     shot("viewer-integration")
     assert not SyncRun.objects.exists()
     assert SyncStatus.QUEUED not in SyncRun.objects.values_list("status", flat=True)
+
+
+def test_a_new_user_connects_keap_through_the_oauth_screens(
+    page, live_server, log_in, shot, audience, q_cluster
+):
+    log_in()
+    choose_platform(page, live_server, "keap")
+    page.fill("#id_credentials-name", "Keap CRM")
+    page.fill("#id_credentials-api_base_url", f"{live_server.url}/sandbox/keap")
+    expect(page.locator("#oauth-status")).to_contain_text("Not connected")
+    shot("keap-1-credentials")
+    page.get_by_role("button", name="Connect with Keap").click()
+    expect(page.locator("h1")).to_contain_text("Sandbox keap")  # the platform's consent page
+    shot("keap-2-consent")
+    page.click("#allow")
+    expect(page.locator("#oauth-status")).to_contain_text("granted access")
+    shot("keap-3-connected")
+    assert "sbx-at-" not in page.content() and "sbx-rt-" not in page.content()
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.locator("#connection-report")).to_contain_text("Connected")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("h2").first).to_have_text("Field mapping")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Save & Sync Now").click()
+    expect(page.locator("#run-status")).to_have_text("Succeeded", timeout=60_000)
+    shot("keap-4-run")
+    integration = Integration.objects.get(name="Keap CRM")
+    assert integration.oauth_connection.access_token.startswith("sbx-at-")
+    page.goto(f"{live_server.url}/console/integrations/{integration.pk}/")
+    expect(page.locator("#token-health")).to_contain_text("access token expires")
+    expect(page.get_by_role("button", name="Reconnect with Keap")).to_be_visible()
+    shot("keap-5-integration")
