@@ -119,3 +119,18 @@ def revoke_after_first_write(monkeypatch):
         return restore
 
     return arm
+
+
+@pytest.fixture
+def base_url(live_server, request):
+    """The sandbox URL of the platform the test module is about (its SLUG)."""
+    return f"{live_server.url}/sandbox/{request.module.SLUG}"
+
+
+@pytest.fixture
+def integration(make_integration, base_url, e2e_clock, request):
+    """The module's platform connected to its sandbox, with the module's MAPPINGS."""
+    module = request.module
+    return make_integration(
+        module.SLUG, base_url=base_url, mappings=getattr(module, "MAPPINGS", None)
+    )

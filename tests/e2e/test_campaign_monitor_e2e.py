@@ -23,6 +23,7 @@ from integrations.sandbox.campaign_monitor import (
 )
 from integrations.sandbox.models import SandboxContact, SandboxSegment
 from integrations.services import connection, segments
+from tests.e2e.support import stored_contacts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -34,19 +35,13 @@ IMPORT = f"/api/v3.3/subscribers/{DEMO_LIST_ID}/import.json"
 
 
 @pytest.fixture
-def base_url(live_server):
-    return f"{live_server.url}/sandbox/{SLUG}"
-
-
-@pytest.fixture
 def integration(make_integration, base_url, e2e_clock):
     registry.seed(SLUG)
     return make_integration(SLUG, base_url=base_url, mappings=MAPPINGS)
 
 
 def stored() -> dict[str, dict]:
-    rows = SandboxContact.objects.filter(platform=SLUG, account=ACCOUNT)
-    return {row.identifier: row.attributes for row in rows}
+    return stored_contacts(SLUG, ACCOUNT)
 
 
 def imports(integration, **filters) -> int:

@@ -17,6 +17,8 @@ from integrations.platforms.registry import get_platform
 from integrations.sandbox import emulation
 from integrations.sandbox.models import SandboxContact
 from integrations.services import connection, segments
+from tests.e2e.support import stored_contacts
+from tests.e2e.support import sync_states as states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,26 +34,12 @@ MAPPINGS = (
     ("attributes.interest", "interest", "", False),
     ("attributes.interest", "segments", "", False),
 )
+
 SUBSCRIBED = 28
 
 
-@pytest.fixture
-def base_url(live_server):
-    return f"{live_server.url}/sandbox/{SLUG}"
-
-
-@pytest.fixture
-def integration(make_integration, base_url, e2e_clock):
-    return make_integration(SLUG, base_url=base_url, mappings=MAPPINGS)
-
-
 def stored() -> dict[str, dict]:
-    rows = SandboxContact.objects.filter(platform=SLUG, account=ACCOUNT)
-    return {row.identifier: row.attributes for row in rows}
-
-
-def states(integration) -> dict[int, str]:
-    return dict(integration.sync_states.values_list("subscriber_id", "status"))
+    return stored_contacts(SLUG, ACCOUNT)
 
 
 def test_connection_ok_shows_the_quota(integration):

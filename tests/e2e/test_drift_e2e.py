@@ -12,17 +12,13 @@ from integrations.platforms.errors import UnsupportedCapability
 from integrations.sandbox import registry, store
 from integrations.sandbox.models import SandboxContact, SandboxOAuthToken
 from integrations.services import connection, oauth
+from tests.e2e.support import sync_states as states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SLUG = "drift"
 ACCOUNT = "sandbox-drift-org"
 SUBSCRIBED = 28  # make_subscribers(): 30, of whom 2 unsubscribed
-
-
-@pytest.fixture
-def base_url(live_server):
-    return f"{live_server.url}/sandbox/{SLUG}"
 
 
 @pytest.fixture
@@ -34,10 +30,6 @@ def integration(oauth_integration, base_url, e2e_clock):
 def stored() -> dict[str, dict]:
     rows = SandboxContact.objects.filter(platform=SLUG, account=ACCOUNT)
     return {row.attributes["email"].lower(): row.attributes for row in rows}
-
-
-def states(integration) -> dict[int, str]:
-    return dict(integration.sync_states.values_list("subscriber_id", "status"))
 
 
 def connected_as(make_integration, base_url, account, name):

@@ -24,6 +24,8 @@ from integrations.sandbox.models import (
     SandboxSegment,
 )
 from integrations.services import connection, segments
+from tests.e2e.support import stored_contacts
+from tests.e2e.support import sync_states as states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -35,23 +37,8 @@ MAPPINGS = (*get_platform(SLUG).suggested_mappings, ("attributes.interest", "int
 SUBSCRIBED = 28  # make_subscribers(): 30, of whom 2 unsubscribed
 
 
-@pytest.fixture
-def base_url(live_server):
-    return f"{live_server.url}/sandbox/{SLUG}"
-
-
-@pytest.fixture
-def integration(make_integration, base_url, e2e_clock):
-    return make_integration(SLUG, base_url=base_url, mappings=MAPPINGS)
-
-
 def stored() -> dict[str, dict]:
-    rows = SandboxContact.objects.filter(platform=SLUG, account=ACCOUNT)
-    return {row.identifier: row.attributes for row in rows}
-
-
-def states(integration) -> dict[int, str]:
-    return dict(integration.sync_states.values_list("subscriber_id", "status"))
+    return stored_contacts(SLUG, ACCOUNT)
 
 
 def bulk_updates(integration, **filters) -> int:

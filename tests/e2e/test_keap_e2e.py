@@ -22,6 +22,7 @@ from integrations.sandbox import keap as emulator
 from integrations.sandbox import registry
 from integrations.sandbox.models import SandboxContact, SandboxOAuthToken, SandboxSegment
 from integrations.services import connection, segments
+from tests.e2e.support import sync_states as states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,11 +30,6 @@ SLUG = "keap"
 ACCOUNT = "sandbox-keap-app"
 MAPPINGS = (*get_platform(SLUG).suggested_mappings, ("attributes.interest", "interest", "", False))
 SUBSCRIBED = 28  # make_subscribers(): 30, of whom 2 unsubscribed
-
-
-@pytest.fixture
-def base_url(live_server):
-    return f"{live_server.url}/sandbox/{SLUG}"
 
 
 @pytest.fixture
@@ -45,10 +41,6 @@ def integration(oauth_integration, base_url, e2e_clock):
 def stored() -> dict[str, dict]:
     rows = SandboxContact.objects.filter(platform=SLUG, account=ACCOUNT)
     return {row.attributes.get("email", "").lower(): row.attributes for row in rows}
-
-
-def states(integration) -> dict[int, str]:
-    return dict(integration.sync_states.values_list("subscriber_id", "status"))
 
 
 def contact_posts(integration, **filters) -> int:

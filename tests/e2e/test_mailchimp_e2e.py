@@ -19,6 +19,8 @@ from integrations.platforms.registry import get_platform
 from integrations.sandbox import registry
 from integrations.sandbox.models import SandboxContact, SandboxSegment
 from integrations.services import connection, segments
+from tests.e2e.support import stored_contacts
+from tests.e2e.support import sync_states as states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,13 +34,9 @@ MAPPINGS = (
     ("attributes.interest", "INTEREST", "", False),
     ("created_at", "timestamp_signup", "", False),
 )
+
 SUBSCRIBED = 28
 BATCH_PATH = "/3.0/lists/sandbox6a"
-
-
-@pytest.fixture
-def base_url(live_server):
-    return f"{live_server.url}/sandbox/{SLUG}"
 
 
 @pytest.fixture
@@ -48,12 +46,7 @@ def integration(make_integration, base_url, e2e_clock):
 
 
 def stored() -> dict[str, dict]:
-    rows = SandboxContact.objects.filter(platform=SLUG, account=ACCOUNT)
-    return {row.identifier: row.attributes for row in rows}
-
-
-def states(integration) -> dict[int, str]:
-    return dict(integration.sync_states.values_list("subscriber_id", "status"))
+    return stored_contacts(SLUG, ACCOUNT)
 
 
 def batch_calls(integration) -> int:

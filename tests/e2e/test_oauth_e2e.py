@@ -88,7 +88,12 @@ def test_two_processes_refreshing_at_once_make_one_refresh_and_end_with_a_workin
     ]
     outputs = [p.communicate(timeout=90) for p in processes]
     assert all(p.returncode == 0 for p in processes), [err[-2000:] for _, err in outputs]
-    tokens = {line.split()[1] for out, _ in outputs for line in out.splitlines() if line.startswith("TOKEN")}
+    tokens = {
+        line.split()[1]
+        for out, _ in outputs
+        for line in out.splitlines()
+        if line.startswith("TOKEN")
+    }
     assert len(tokens) == 1
     (token,) = tokens
     assert SandboxOAuthToken.objects.filter(platform=SLUG).count() == 2  # connect + one refresh

@@ -19,6 +19,8 @@ from integrations.sandbox import registry
 from integrations.sandbox.models import SandboxContact, SandboxSegment
 from integrations.sandbox.sendgrid import ALL_READERS, list_uuid
 from integrations.services import connection, segments, sync
+from tests.e2e.support import stored_contacts
+from tests.e2e.support import sync_states as states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -31,23 +33,13 @@ CONTACTS = "/v3/marketing/contacts"
 
 
 @pytest.fixture
-def base_url(live_server):
-    return f"{live_server.url}/sandbox/{SLUG}"
-
-
-@pytest.fixture
 def integration(make_integration, base_url, e2e_clock):
     registry.seed(SLUG)
     return make_integration(SLUG, base_url=base_url, mappings=MAPPINGS)
 
 
 def stored() -> dict[str, dict]:
-    rows = SandboxContact.objects.filter(platform=SLUG, account=ACCOUNT)
-    return {row.identifier: row.attributes for row in rows}
-
-
-def states(integration) -> dict[int, str]:
-    return dict(integration.sync_states.values_list("subscriber_id", "status"))
+    return stored_contacts(SLUG, ACCOUNT)
 
 
 def calls(integration, method="PUT", **filters) -> int:
