@@ -593,6 +593,37 @@ class PlatformClient:
             waited += wait
             wait = min(max_wait, wait * 2)
 
+    def send_each(
+        self,
+        records: Sequence[ContactRecord],
+        send_one: Callable[[ContactRecord], RecordResult],
+        reject_data: Callable[[ContactRecord, ValidationFailed], RecordResult],
+    ) -> list[RecordResult]:
+        """One call a record, for platforms without a bulk endpoint.
+
+        A record the platform refuses (validation) gets its own outcome; a failure that would
+        hit every following record too (auth, throttling, outage) stops here: those records
+        are not sent now and stay pending for the next run.
+        """
+        results: list[RecordResult] = []
+        for index, record in enumerate(records):
+            try:
+                results.append(send_one(record))
+            except ValidationFailed as exc:
+                results.append(reject_data(record, exc))
+            except PlatformError as exc:
+                results.extend(failed_results(records[index:], exc))
+                break
+        return results
+
+    def permits(self, method: str, surface: str, path: str, **kwargs) -> bool:
+        """Whether this key may make a call (a cheap probe); False on a 403 for it."""
+        try:
+            self.request(method, surface, path, **kwargs)
+        except PermissionDenied:
+            return False
+        return True
+
     def results_by_index(
         self,
         group: list[tuple[ContactRecord, bytes]],

@@ -219,14 +219,20 @@ class BrazeClient(PlatformClient):
             return self._refused_key_report()
         except PermissionDenied:
             permissions["segments.list"] = False
-        permissions["users.track"] = self._allowed(
-            "POST", "/users/track", json={"attributes": []}, rate="users.track", ok=(200, 201, 400)
-        )
-        permissions["custom_attributes.get"] = self._allowed(
-            "GET", "/custom_attributes", rate="custom_attributes"
-        )
-        permissions["users.export.ids"] = self._allowed(
+        permissions["users.track"] = self.permits(
             "POST",
+            REST,
+            "/users/track",
+            json={"attributes": []},
+            rate="users.track",
+            ok=(200, 201, 400),
+        )
+        permissions["custom_attributes.get"] = self.permits(
+            "GET", REST, "/custom_attributes", rate="custom_attributes"
+        )
+        permissions["users.export.ids"] = self.permits(
+            "POST",
+            REST,
             "/users/export/ids",
             json={"external_ids": [], "fields_to_export": ["external_id"]},
             rate="users.export.ids",
@@ -265,13 +271,6 @@ class BrazeClient(PlatformClient):
             detail=detail,
             permissions=report,
         )
-
-    def _allowed(self, method: str, path: str, **kwargs) -> bool:
-        try:
-            self.request(method, REST, path, **kwargs)
-        except PermissionDenied:
-            return False
-        return True
 
     def _refused_key_report(self) -> ConnectionReport:
         """A 401: Braze answers the same to a wrong key and to a key of another instance."""

@@ -13,15 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from integrations.models import Outcome
-from integrations.platforms.base import PlatformClient, failed_results
+from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
     AuthError,
     ConfigurationError,
     PermissionDenied,
     PlatformError,
-    RateLimited,
-    TransientError,
-    ValidationFailed,
 )
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
@@ -121,7 +118,6 @@ class DriftClient(PlatformClient):
         ("last_name", "last_name", "", False),
         ("status", "sharpsend_status", "", False),
     )
-
 
     @classmethod
     def account_key_from_token(cls, token: dict) -> str:
@@ -238,24 +234,10 @@ class DriftClient(PlatformClient):
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
         encoded, rejected = self.encode_records(records, self.entry_for)
-        results = list(rejected)
         pending = [record for record, _ in encoded]
-        for index, record in enumerate(pending):
-            try:
-                results.append(self._upsert_one(record, update_existing))
-            except (
-                AuthError,
-                PermissionDenied,
-                ConfigurationError,
-                RateLimited,
-                TransientError,
-            ) as exc:
-                # The rest would fail the same way: not sent now, all stay pending.
-                results.extend(failed_results(pending[index:], exc))
-                break
-            except ValidationFailed as exc:
-                results.append(self._data_rejection(record, exc))
-        return results
+        return rejected + self.send_each(
+            pending, lambda record: self._upsert_one(record, update_existing), self._data_rejection
+        )
 
     def entry_for(self, record: ContactRecord) -> dict:
         fields = {k: v for k, v in record.fields.items() if k != record.identifier_field}

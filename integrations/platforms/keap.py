@@ -24,16 +24,13 @@ from urllib.parse import quote, urlsplit
 
 from integrations import clock, ratelimit
 from integrations.models import Outcome
-from integrations.platforms.base import PlatformClient, failed_results, parse_retry_after
+from integrations.platforms.base import PlatformClient, parse_retry_after
 from integrations.platforms.errors import (
     AuthError,
     ConfigurationError,
     NotFound,
     PermissionDenied,
     PlatformError,
-    RateLimited,
-    TransientError,
-    ValidationFailed,
 )
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
@@ -358,29 +355,16 @@ class KeapClient(PlatformClient):
         if NO_BULK_WARNING not in self.warnings:
             self.warnings.append(NO_BULK_WARNING)
         encoded, rejected = self.encode_records(records, self.entry_for)
-        results = list(rejected)
-        pending = [record for record, _ in encoded]
-        for index, record in enumerate(pending):
+        results, pending = list(rejected), []
+        for record, _ in encoded:
             local = self._local_problem(record)
             if local is not None:
                 results.append(local)
-                continue
-            try:
-                results.append(self._upsert_one(record, update_existing))
-            except (
-                AuthError,
-                PermissionDenied,
-                ConfigurationError,
-                RateLimited,
-                TransientError,
-            ) as exc:
-                # The rest would fail the same way (or add to the throttling): not sent now,
-                # all stay pending for the next run.
-                results.extend(failed_results(pending[index:], exc))
-                break
-            except ValidationFailed as exc:
-                results.append(self._data_rejection(record, exc))
-        return results
+            else:
+                pending.append(record)
+        return results + self.send_each(
+            pending, lambda record: self._upsert_one(record, update_existing), self._data_rejection
+        )
 
     def entry_for(self, record: ContactRecord) -> dict:
         """The `CreateUpdateContactRequest` body for one record."""

@@ -191,8 +191,9 @@ class KlaviyoClient(PlatformClient):
             )
         except PermissionDenied:
             pass  # a Custom key without Accounts: Read; the other probes still tell
-        can_write = self._allowed(
+        can_write = self.permits(
             "POST",
+            API,
             JOBS,
             json={
                 "data": {
@@ -203,11 +204,11 @@ class KlaviyoClient(PlatformClient):
             rate="bulk_import",
             ok=(202, 400),
         )
-        can_poll = self._allowed(
-            "GET", JOBS, params={"page[size]": 1}, rate="bulk_import.read", ok=(200,)
+        can_poll = self.permits(
+            "GET", API, JOBS, params={"page[size]": 1}, rate="bulk_import.read", ok=(200,)
         )
-        lists = self._allowed("GET", "/api/lists", params={"page[size]": 1})
-        segments = self._allowed("GET", "/api/segments", params={"page[size]": 1})
+        lists = self.permits("GET", API, "/api/lists", params={"page[size]": 1})
+        segments = self.permits("GET", API, "/api/segments", params={"page[size]": 1})
         permissions = {
             Capability.UPSERT_CONTACTS.value: can_write and can_poll,
             Capability.LIST_SEGMENTS.value: lists and segments,
@@ -249,13 +250,6 @@ class KlaviyoClient(PlatformClient):
             detail=detail,
             permissions=permissions,
         )
-
-    def _allowed(self, method: str, path: str, **kwargs) -> bool:
-        try:
-            self.request(method, API, path, **kwargs)
-        except PermissionDenied:
-            return False
-        return True
 
     def list_fields(self) -> list[TargetField]:
         """Klaviyo's profile attributes, then the custom properties seen on recent profiles
