@@ -55,13 +55,17 @@ def test_a_new_user_connects_customerio_and_iterable_and_watches_the_runs_finish
     page, live_server, log_in, shot, audience, q_cluster
 ):
     log_in()
-    for slug, name, values in (
-        ("customerio", "Customer.io newsletter", CIO),
-        (
-            "iterable",
-            "Iterable newsletter",
-            {"credential_api_key": "sandbox-iterable-server-key-us"},
-        ),
+    # One reader is suppressed in Customer.io: its run shows that outcome and how to fix it.
+    SandboxContact.objects.create(
+        platform="customerio",
+        account="sandbox-site-us",
+        identifier="reader4@example.com",
+        suppressed=True,
+    )
+    iterable_key = {"credential_api_key": "sandbox-iterable-server-key-us"}
+    for slug, name, values, created in (
+        ("customerio", "Customer.io newsletter", CIO, "10"),
+        ("iterable", "Iterable newsletter", iterable_key, "11"),
     ):
         choose_platform(page, live_server, slug, shot=lambda n, s=slug: shot(f"{s}-{n}"))
         fill_credentials(page, live_server, slug, name, values)
@@ -80,12 +84,21 @@ def test_a_new_user_connects_customerio_and_iterable_and_watches_the_runs_finish
         page.check("input[name=settings-sync_frequency][value=hourly]")
         shot(f"{slug}-5-settings")
         page.get_by_role("button", name="Save & Sync Now").click()
-        expect(page.locator("#run-status")).to_have_text("Succeeded", timeout=60_000)
-        expect(page.locator('[data-outcome="created"]')).to_have_text("11")
+        finished = "Partial" if slug == "customerio" else "Succeeded"
+        expect(page.locator("#run-status")).to_have_text(finished, timeout=60_000)
+        expect(page.locator('[data-outcome="created"]')).to_have_text(created)
         shot(f"{slug}-6-run")
         integration = Integration.objects.get(name=name)
         assert integration.field_mappings.filter(is_identifier=True, source="email").exists()
         assert SandboxContact.objects.filter(platform=slug).count() == 11
+
+    customerio = Integration.objects.get(name="Customer.io newsletter")
+    page.goto(f"{live_server.url}/console/integrations/{customerio.pk}/")
+    page.click("#runs a")
+    expect(page.locator("#records")).to_contain_text("reader4@example.com")
+    expect(page.locator("#records")).to_contain_text("Rejected (compliance)")
+    expect(page.locator("#retry-failed")).to_be_visible()
+    shot("customerio-7-run-with-a-rejection")
 
     page.goto(f"{live_server.url}/admin/integrations/integration/")
     expect(page.locator("#result_list")).to_contain_text("Succeeded")

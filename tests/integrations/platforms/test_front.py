@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -18,10 +17,11 @@ from integrations.platforms.errors import RateLimited
 from integrations.platforms.front import FrontClient
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField
 from integrations.services import oauth
+from tests.specs import SPECS
 
 API = "https://api2.frontapp.com"
 TOKEN = "test-front-token-not-real"
-SPEC = Path("/work/shared/specs/front/core-api.json")
+SPEC = SPECS / "front/core-api.json"
 AUTH = matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"})
 ANN = f"{API}/contacts/alt:email:ann%40example.com"
 

@@ -7,7 +7,6 @@ import copy
 import dataclasses
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -18,11 +17,12 @@ from responses.registries import OrderedRegistry
 from integrations.models import Outcome
 from integrations.platforms.iterable import IterableClient
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
+from tests.specs import SPECS
 
 US = "https://api.iterable.com"
 EU = "https://api.eu.iterable.com"
 KEY = "sandbox-iterable-server-key-us"
-SPEC = Path("/work/shared/specs/iterable/api-docs.json")
+SPEC = SPECS / "iterable/api-docs.json"
 
 AUTH = matchers.header_matcher({"Api-Key": KEY})
 JSON_BODY = matchers.header_matcher({"Content-Type": "application/json"})

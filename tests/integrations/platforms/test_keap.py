@@ -7,7 +7,6 @@ import base64
 import copy
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import jsonschema
@@ -21,12 +20,13 @@ from integrations.models import IntegrationStatus, OAuthConnection, Outcome
 from integrations.platforms.keap import NO_BULK_WARNING, OPT_IN_REASON, OPT_OUT_REASON, KeapClient
 from integrations.platforms.types import AuthMethod, ContactRecord, RemoteSegment, TargetField
 from integrations.services import oauth
+from tests.specs import SPECS
 
 BASE = "https://api.keap.com/crm/rest/v2"
 TOKEN_URL = "https://api.infusionsoft.com/token"
 ACCESS = "test-access-not-real"
 REFRESH = "test-refresh-not-real"
-SPEC = Path("/work/shared/specs/keap/swagger.yml")
+SPEC = SPECS / "keap/swagger.yml"
 AUTH = matchers.header_matcher({"Authorization": f"Bearer {ACCESS}"})
 JSON_BODY = matchers.header_matcher({"Content-Type": "application/json"})
 UPSERT = matchers.query_param_matcher({"duplicate_option": "Email"})

@@ -7,7 +7,6 @@ import copy
 import dataclasses
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -20,11 +19,12 @@ from integrations.platforms.base import JobListener
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.klaviyo import REVISION, KlaviyoClient
 from integrations.platforms.types import ContactRecord, RemoteSegment, Written
+from tests.specs import SPECS
 
 BASE = "https://a.klaviyo.com"
 JOBS = f"{BASE}/api/profile-bulk-import-jobs"
 KEY = "pk_sandbox-klaviyo-private-key"
-SPEC = Path("/work/shared/specs/klaviyo/stable.json")
+SPEC = SPECS / "klaviyo/stable.json"
 HEADERS = matchers.header_matcher(
     {
         "Authorization": f"Klaviyo-API-Key {KEY}",

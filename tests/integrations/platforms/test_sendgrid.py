@@ -8,7 +8,6 @@ import dataclasses
 import json
 import re
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -21,12 +20,13 @@ from integrations.platforms.base import JobListener
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.sendgrid import SendGridClient, parse_errors_file
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
+from tests.specs import SPECS as SPEC_ROOT
 
 API = "https://api.sendgrid.com"
 EU = "https://api.eu.sendgrid.com"
 KEY = "SG.test-key-0123456789"
 LIST = "00000000-0000-4000-8000-000000000001"
-SPECS = Path("/work/shared/specs/sendgrid")
+SPECS = SPEC_ROOT / "sendgrid"
 ERRORS_URL = "https://storage.example-sendgrid-exports.com/errors/job-1.csv?sig=abc"
 
 AUTH = matchers.header_matcher({"Authorization": f"Bearer {KEY}"})
