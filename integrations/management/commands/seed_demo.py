@@ -12,7 +12,9 @@ class Command(BaseCommand):
     help = "Create demo subscribers and sandbox integrations, and queue their first syncs."
 
     def add_arguments(self, parser):
-        parser.add_argument("--subscribers", type=int, default=500)
+        # Small enough that the platforms with tight limits (Front 50 and Kit 120 requests a
+        # minute, Crisp's daily quota) finish their first demo sync within minutes.
+        parser.add_argument("--subscribers", type=int, default=120)
         parser.add_argument("--base-url", help="The sandbox's URL (default: SANDBOX_BASE_URL).")
         parser.add_argument("--no-sync", action="store_true", help="Do not queue syncs.")
 
