@@ -125,7 +125,7 @@ class FrontClient(PlatformClient):
     limits = Limits(
         # No bulk endpoint: one contact a request. The record cap is ours (the checkpoint
         # granularity); the byte cap is a guard for one contact's JSON body.
-        batch_max_records=50,
+        batch_max_records=10,  # one call a contact: a checkpoint (and progress) every ~25 s
         batch_max_bytes=1_000_000,
         record_max_bytes=1_000_000,
         rates={

@@ -83,7 +83,7 @@ class KitClient(PlatformClient):
     limits = Limits(
         # With an API key every subscriber is its own request, so the record cap is the sync's
         # checkpoint granularity; Kit documents no body limit for one subscriber.
-        batch_max_records=100,
+        batch_max_records=50,  # one call a subscriber: a checkpoint every ~25 s
         batch_max_bytes=1_000_000,
         record_max_bytes=1_000_000,
         rates={API: Rate(120, 60.0)},  # per API key
