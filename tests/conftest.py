@@ -110,7 +110,9 @@ def oauth_integration(db):
         integration = _integration(platform, base_url, credentials={}, mappings=mappings, **fields)
         redirect_uri = "http://localhost/console/oauth/callback/"
         authorization = oauth.authorization(integration, redirect_uri)
-        consent = requests.post(authorization.url, data={"decision": "allow"}, allow_redirects=False)
+        consent = requests.post(
+            authorization.url, data={"decision": "allow"}, allow_redirects=False
+        )
         assert consent.status_code == 302, consent.text
         code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
         token = oauth.exchange_code(integration, code, redirect_uri, authorization.code_verifier)

@@ -25,7 +25,13 @@ from integrations.sandbox.models import SandboxContact, SandboxFieldType, Sandbo
 
 PLATFORM = "drift"
 HOST = "driftapi.com"
-OAUTH = {"exchange_auth": "body", "refresh_auth": "body", "pkce": False, "rotates": True, "extra": {"orgId": 2100001}}
+OAUTH = {
+    "exchange_auth": "body",
+    "refresh_auth": "body",
+    "pkce": False,
+    "rotates": True,
+    "extra": {"orgId": 2100001},
+}
 RATE = (12, 1.0)
 THROTTLED_BODY = {"errors": [{"type": "rate_limit_exceeded", "message": "Too Many Requests"}]}
 ORG_IDS = {"sandbox-drift-org": 4242, "sandbox-drift-basic": 4243, "sandbox-drift-readonly": 4244}

@@ -29,7 +29,13 @@ from integrations.sandbox.models import SandboxContact, SandboxFieldType, Sandbo
 
 PLATFORM = "keap"
 HOSTS = {"api.keap.com", "api.infusionsoft.com"}
-OAUTH = {"exchange_auth": "body", "refresh_auth": "basic", "pkce": False, "rotates": True, "scope": "full|sandbox123.infusionsoft.com"}
+OAUTH = {
+    "exchange_auth": "body",
+    "refresh_auth": "basic",
+    "pkce": False,
+    "rotates": True,
+    "scope": "full|sandbox123.infusionsoft.com",
+}
 
 THROTTLE = (1500, 60.0)  # per OAuth app, a minute
 DAILY = (150_000, 86_400.0)

@@ -74,7 +74,9 @@ def authorize(request, slug: str):
             redirect_uri=redirect_uri,
             code_challenge=challenge,
         )
-        return HttpResponseRedirect(f"{redirect_uri}?{urlencode({'code': code.code, 'state': state})}")
+        return HttpResponseRedirect(
+            f"{redirect_uri}?{urlencode({'code': code.code, 'state': state})}"
+        )
     hidden = format_html_join("", '<input type="hidden" name="{}" value="{}">', params.items())
     return HttpResponse(
         format_html(
@@ -102,10 +104,9 @@ def _client_from(request, slug: str, mode: str) -> bool:
         except ValueError:
             return False
         return given == f"{client_id(slug)}:{client_secret(slug)}"
-    return (
-        request.POST.get("client_id") == client_id(slug)
-        and request.POST.get("client_secret") == client_secret(slug)
-    )
+    return request.POST.get("client_id") == client_id(slug) and request.POST.get(
+        "client_secret"
+    ) == client_secret(slug)
 
 
 def _issue(slug: str, account: str) -> dict:
@@ -158,7 +159,9 @@ def token(request, slug: str):
         if not _client_from(request, slug, config.get("refresh_auth", config["exchange_auth"])):
             return _error("invalid_client", "client authentication failed", 401)
         current = SandboxOAuthToken.objects.filter(
-            platform=slug, refresh_token=request.POST.get("refresh_token", ""), refresh_revoked=False
+            platform=slug,
+            refresh_token=request.POST.get("refresh_token", ""),
+            refresh_revoked=False,
         ).first()
         if current is None:
             return _error("invalid_grant", "refresh token invalid, revoked or rotated")

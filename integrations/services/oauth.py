@@ -75,7 +75,9 @@ def endpoints(integration: Integration) -> Endpoints:
             f"{platform.label} OAuth is not configured: set OAUTH_{name}_CLIENT_ID and "
             f"OAUTH_{name}_CLIENT_SECRET (the console's app registered with {platform.label})."
         )
-    return Endpoints(spec.authorize_url, spec.token_url, client["client_id"], client["client_secret"])
+    return Endpoints(
+        spec.authorize_url, spec.token_url, client["client_id"], client["client_secret"]
+    )
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,9 @@ def exchange_code(
             )
         )
     except OAuth2Error as exc:
-        raise AuthError(f"The platform refused the authorization: {exc.description or exc.error}.") from None
+        raise AuthError(
+            f"The platform refused the authorization: {exc.description or exc.error}."
+        ) from None
 
 
 def token_fields(token: dict, platform=None) -> dict:
@@ -153,7 +157,9 @@ def token_fields(token: dict, platform=None) -> dict:
         "expires_at": expires_at,
         "scope": str(scope)[:500],
         "account_key": (
-            platform.account_key_from_token(token) if platform else str(token.get("account_key") or "")
+            platform.account_key_from_token(token)
+            if platform
+            else str(token.get("account_key") or "")
         )[:200],
     }
 
@@ -183,9 +189,7 @@ def _connection(integration: Integration) -> OAuthConnection:
     try:
         return OAuthConnection.objects.get(integration_id=integration.pk)
     except OAuthConnection.DoesNotExist:
-        raise AuthError(
-            f"{integration.name} has no OAuth connection: connect it again."
-        ) from None
+        raise AuthError(f"{integration.name} has no OAuth connection: connect it again.") from None
 
 
 def _expiring(connection: OAuthConnection, margin: timedelta = REFRESH_MARGIN) -> bool:

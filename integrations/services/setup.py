@@ -57,7 +57,13 @@ class Draft:
 def connection_fingerprint(draft: Draft) -> str:
     """Identifies one set of connection settings (to reuse a test or a field list for it)."""
     access = (draft.oauth_token or {}).get("access_token", "")
-    data = [draft.platform, draft.region, draft.api_base_url, sorted(draft.credentials.items()), access]
+    data = [
+        draft.platform,
+        draft.region,
+        draft.api_base_url,
+        sorted(draft.credentials.items()),
+        access,
+    ]
     return hashlib.blake2b(orjson.dumps(data), digest_size=16).hexdigest()
 
 

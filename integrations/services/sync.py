@@ -301,7 +301,9 @@ class _Runner(JobListener):
         sent_before = SyncState.objects.filter(
             integration=self.integration, subscriber=OuterRef("pk"), ever_synced=True
         )
-        scope = Subscriber.objects.filter(Q(status=SubscriberStatus.SUBSCRIBED) | Exists(sent_before))
+        scope = Subscriber.objects.filter(
+            Q(status=SubscriberStatus.SUBSCRIBED) | Exists(sent_before)
+        )
         if self.run.mode == SyncMode.RETRY:
             pending = SyncState.objects.filter(
                 integration=self.integration,

@@ -27,7 +27,9 @@ PENDING = "oauth_pending"
 STATE_MAX_AGE = 600
 
 
-def begin(request, integration: Integration, return_to: str, wizard_prefix: str = "") -> HttpResponse:
+def begin(
+    request, integration: Integration, return_to: str, wizard_prefix: str = ""
+) -> HttpResponse:
     """Remember what this authorization is for, then send the user to the platform."""
     redirect_uri = request.build_absolute_uri(reverse("integrations:oauth-callback"))
     authorization = oauth.authorization(integration, redirect_uri)

@@ -92,9 +92,10 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
     def oauth_connected(self) -> bool:
         if oauth_views.wizard_token(self.request, self.prefix):
             return True
-        return self.instance is not None and OAuthConnection.objects.filter(
-            integration=self.instance
-        ).exists()
+        return (
+            self.instance is not None
+            and OAuthConnection.objects.filter(integration=self.instance).exists()
+        )
 
     def _keep_token(self, integration) -> None:
         """A token refreshed while the wizard used it replaces the one it holds (rotation)."""

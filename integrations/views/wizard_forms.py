@@ -90,7 +90,9 @@ class CredentialsForm(forms.Form):
         methods = self.platform.auth_methods
         if AuthMethod.OAUTH in methods and not self.oauth_connected:
             secrets_given = any(
-                cleaned["credentials"].get(c.key) for c in self.platform.credential_fields if c.secret
+                cleaned["credentials"].get(c.key)
+                for c in self.platform.credential_fields
+                if c.secret
             )
             if AuthMethod.API_KEY not in methods or not secrets_given:
                 how = "" if AuthMethod.API_KEY not in methods else "Enter the API key, or "

@@ -20,8 +20,12 @@ from tests.integrations.oauth_fixtures import SLUG
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_authorization_url_carries_state_and_pkce(oauth_platform, make_integration, sandbox_url):
-    integration = make_integration(SLUG, base_url=f"{sandbox_url}/{SLUG}", credentials={}, mappings=[])
+def test_the_authorization_url_carries_state_and_pkce(
+    oauth_platform, make_integration, sandbox_url
+):
+    integration = make_integration(
+        SLUG, base_url=f"{sandbox_url}/{SLUG}", credentials={}, mappings=[]
+    )
     authorization = oauth.authorization(integration, "http://localhost/cb")
     query = parse_qs(urlsplit(authorization.url).query)
     assert authorization.url.startswith(f"{sandbox_url}/oauth/{SLUG}/authorize?")
@@ -46,7 +50,9 @@ def test_a_connection_stores_tokens_encrypted_with_an_absolute_expiry(oauth_conn
 
 def test_a_token_about_to_expire_is_refreshed_and_the_rotated_refresh_token_kept(oauth_connected):
     before = OAuthConnection.objects.get(integration=oauth_connected)
-    OAuthConnection.objects.filter(pk=before.pk).update(expires_at=timezone.now() + timedelta(minutes=1))
+    OAuthConnection.objects.filter(pk=before.pk).update(
+        expires_at=timezone.now() + timedelta(minutes=1)
+    )
     token = oauth.fresh_access_token(oauth_connected)
     after = OAuthConnection.objects.get(pk=before.pk)
     assert token == after.access_token != before.access_token
@@ -80,7 +86,10 @@ def test_two_workers_refreshing_at_once_make_one_refresh_and_share_its_token(oau
     assert SandboxOAuthToken.objects.filter(platform=SLUG).count() == 2  # connect + one refresh
     live = SandboxOAuthToken.objects.filter(platform=SLUG, refresh_revoked=False)
     assert live.count() == 1
-    assert live.get().access_token == OAuthConnection.objects.get(integration=oauth_connected).access_token
+    assert (
+        live.get().access_token
+        == OAuthConnection.objects.get(integration=oauth_connected).access_token
+    )
 
 
 def test_a_revoked_refresh_token_needs_attention_and_pauses_scheduled_syncs(oauth_connected):
@@ -97,15 +106,17 @@ def test_a_revoked_refresh_token_needs_attention_and_pauses_scheduled_syncs(oaut
     assert tasks.scheduled_sync(oauth_connected.pk) == "skipped: integration is needs attention"
 
 
-def test_the_scheduled_task_refreshes_tokens_expiring_before_its_next_run(oauth_connected, settings):
+def test_the_scheduled_task_refreshes_tokens_expiring_before_its_next_run(
+    oauth_connected, settings
+):
     settings.SANDBOX_OAUTH_ACCESS_TTL = 3600
     OAuthConnection.objects.filter(integration=oauth_connected).update(
         expires_at=timezone.now() + timedelta(minutes=12)
     )
     assert tasks.refresh_oauth_tokens() == {"refreshed": 1, "failed": 0}
-    assert OAuthConnection.objects.get(integration=oauth_connected).expires_at > timezone.now() + timedelta(
-        minutes=10
-    )
+    assert OAuthConnection.objects.get(
+        integration=oauth_connected
+    ).expires_at > timezone.now() + timedelta(minutes=10)
     assert tasks.refresh_oauth_tokens() == {"refreshed": 0, "failed": 0}
 
 
@@ -115,9 +126,14 @@ def test_a_real_platform_needs_its_client_configured(oauth_platform, make_integr
     with pytest.raises(Exception) as missing:
         oauth.endpoints(integration)
     assert "OAUTH_OAUTHTEST_CLIENT_ID" in str(missing.value)
-    settings.OAUTH_CLIENTS = {SLUG: {"client_id": "app-id-not-real", "client_secret": "app-secret-not-real"}}
+    settings.OAUTH_CLIENTS = {
+        SLUG: {"client_id": "app-id-not-real", "client_secret": "app-secret-not-real"}
+    }
     ends = oauth.endpoints(integration)
-    assert (ends.token_url, ends.client_id) == ("https://auth.example.test/token", "app-id-not-real")
+    assert (ends.token_url, ends.client_id) == (
+        "https://auth.example.test/token",
+        "app-id-not-real",
+    )
 
 
 def test_an_access_token_is_kept_out_of_errors_and_logs(oauth_connected, caplog):

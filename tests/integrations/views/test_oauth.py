@@ -74,7 +74,9 @@ def test_the_wizard_connects_through_the_consent_screen_and_keeps_the_token_unti
 
 
 def test_a_forged_state_is_refused(oauth_platform, admin_client):
-    response = admin_client.get(reverse("integrations:oauth-callback"), {"state": "made-up", "code": "x"})
+    response = admin_client.get(
+        reverse("integrations:oauth-callback"), {"state": "made-up", "code": "x"}
+    )
     assert response.status_code == 400
     assert not OAuthConnection.objects.exists()
 
@@ -92,9 +94,7 @@ def test_another_users_state_is_refused(oauth_platform, admin_client, client, sa
     assert client.get(callback).status_code == 400
 
 
-def test_reconnect_renews_a_connection_that_needs_attention(
-    oauth_connected, admin_client
-):
+def test_reconnect_renews_a_connection_that_needs_attention(oauth_connected, admin_client):
     Integration.objects.filter(pk=oauth_connected.pk).update(
         status=IntegrationStatus.NEEDS_ATTENTION, last_error="renew"
     )
@@ -105,7 +105,9 @@ def test_reconnect_renews_a_connection_that_needs_attention(
     landed = admin_client.get(callback)
     assert landed["Location"] == reverse("integrations:integration", args=[oauth_connected.pk])
     oauth_connected.refresh_from_db()
-    assert oauth_connected.status == IntegrationStatus.CONNECTED and oauth_connected.last_error == ""
+    assert (
+        oauth_connected.status == IntegrationStatus.CONNECTED and oauth_connected.last_error == ""
+    )
     assert OAuthConnection.objects.get(integration=oauth_connected).access_token != old
 
 
