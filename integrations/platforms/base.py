@@ -616,6 +616,25 @@ class PlatformClient:
                 break
         return results
 
+    def region_accepting_key(
+        self, method: str, surface: str, path: str, *, forbidden_means_known=False, **kwargs
+    ) -> str:
+        """After a 401: another region (data centre, instance) whose host accepts these
+        credentials, or "". A platform that answers a known key without the permission
+        with 403 passes forbidden_means_known."""
+        for other in self.regions:
+            if other == self.region:
+                continue
+            try:
+                self.request(method, surface, path, region=other, **kwargs)
+            except PermissionDenied:
+                if not forbidden_means_known:
+                    continue
+            except (AuthError, ConfigurationError, ValidationFailed):
+                continue
+            return other
+        return ""
+
     def permits(self, method: str, surface: str, path: str, **kwargs) -> bool:
         """Whether this key may make a call (a cheap probe); False on a 403 for it."""
         try:

@@ -20,7 +20,6 @@ from integrations.platforms.errors import (
     AuthError,
     ConfigurationError,
     PermissionDenied,
-    ValidationFailed,
 )
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
@@ -274,15 +273,10 @@ class BrazeClient(PlatformClient):
 
     def _refused_key_report(self) -> ConnectionReport:
         """A 401: Braze answers the same to a wrong key and to a key of another instance."""
-        for other in self.regions:
-            if other == self.region:
-                continue
-            try:
-                self.request("GET", REST, "/segments/list", params={"page": 0}, region=other)
-            except PermissionDenied:
-                pass  # the key is known there; it just may not list segments
-            except (AuthError, ConfigurationError, ValidationFailed):
-                continue
+        other = self.region_accepting_key(
+            "GET", REST, "/segments/list", params={"page": 0}, forbidden_means_known=True
+        )  # a 403 there: the key is known; it just may not list segments
+        if other:
             return ConnectionReport(
                 ok=False,
                 can_write=None,

@@ -120,7 +120,7 @@ class CustomerIoClient(PlatformClient):
         try:
             region_info = self.request("GET", TRACK, "/api/v1/accounts/region").json()
         except AuthError:
-            other = self._region_of_refused_credentials()
+            other = self.region_accepting_key("GET", TRACK, "/api/v1/accounts/region")
             if other:
                 return ConnectionReport(
                     ok=False,
@@ -178,18 +178,6 @@ class CustomerIoClient(PlatformClient):
             detail=detail,
             permissions=permissions,
         )
-
-    def _region_of_refused_credentials(self) -> str:
-        """After a 401: the region whose Track host accepts these credentials, if another."""
-        for other in self.regions:
-            if other == self.region:
-                continue
-            try:
-                info = self.request("GET", TRACK, "/api/v1/accounts/region", region=other).json()
-            except (AuthError, PermissionDenied):
-                continue
-            return str(info.get("region") or other).lower()
-        return ""
 
     def list_fields(self) -> list[TargetField]:
         # Customer.io has no attribute catalogue: offer its reserved attributes; any other

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from integrations.models import Outcome
 from integrations.platforms.auth import HeaderKeyAuth
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.errors import AuthError, ConfigurationError, PermissionDenied
+from integrations.platforms.errors import AuthError, PermissionDenied
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -180,13 +180,8 @@ class IterableClient(PlatformClient):
 
     def _refused_key_report(self) -> ConnectionReport:
         """A 401: tell a key of the other data center from a wrong key."""
-        for other in self.regions:
-            if other == self.region:
-                continue
-            try:
-                self.request("GET", API, "/api/lists", region=other)
-            except (AuthError, PermissionDenied, ConfigurationError):
-                continue
+        other = self.region_accepting_key("GET", API, "/api/lists")
+        if other:
             return ConnectionReport(
                 ok=False,
                 can_write=None,

@@ -26,7 +26,6 @@ from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient, is_sandbox_url
 from integrations.platforms.errors import (
     AuthError,
-    ConfigurationError,
     NotFound,
     PermissionDenied,
     PlatformError,
@@ -262,13 +261,8 @@ class SendGridClient(PlatformClient):
 
     def _refused_key_report(self) -> ConnectionReport:
         """A 401: tell a key of the other host (EU subusers) from a wrong key."""
-        for other in self.regions:
-            if other == self.region:
-                continue
-            try:
-                self.request("GET", API, "/v3/scopes", region=other)
-            except (AuthError, PermissionDenied, ConfigurationError):
-                continue
+        other = self.region_accepting_key("GET", API, "/v3/scopes")
+        if other:
             return ConnectionReport(
                 ok=False,
                 can_write=None,
