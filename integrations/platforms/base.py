@@ -115,6 +115,9 @@ class PlatformClient:
     accepts_new_fields: ClassVar[bool] = False
     # True when the platform's bulk write can leave existing contacts untouched by itself.
     keeps_existing_natively: ClassVar[bool] = False
+    # What a 429's X-RateLimit-Reset holds when there is no Retry-After: "epoch" (the Unix
+    # time the window reopens), "seconds" (until it does), or None (not sent).
+    rate_limit_reset: ClassVar[str | None] = None
     # How the platform authenticates: API keys (credential_fields), OAuth (oauth), or both.
     auth_methods: ClassVar[tuple[AuthMethod, ...]] = (AuthMethod.API_KEY,)
     oauth: ClassVar[OAuthSpec | None] = None
@@ -440,9 +443,21 @@ class PlatformClient:
         return self.error_class_for(status, code)(message, **kwargs)
 
     def retry_after_for(self, response: requests.Response) -> float | None:
-        """Seconds the platform asks us to wait (Retry-After; platforms with other headers
-        override)."""
-        return parse_retry_after(response.headers.get("Retry-After"))
+        """Seconds the platform asks us to wait: Retry-After, or on a 429 the platform's
+        X-RateLimit-Reset as it declares it (rate_limit_reset)."""
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        reset = response.headers.get("X-RateLimit-Reset")
+        if retry_after is not None or response.status_code != 429 or not reset:
+            return retry_after
+        try:
+            value = float(reset)
+        except ValueError:
+            return None
+        if self.rate_limit_reset == "epoch":
+            return max(1.0, value - clock.now())
+        if self.rate_limit_reset == "seconds":
+            return max(1.0, value)
+        return None
 
     def error_class_for(self, status: int, code: str) -> type[PlatformError]:
         """Which typed error a failed response is (platforms with quirks override)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
-from integrations import clock
 from integrations.models import Outcome
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient
@@ -101,6 +100,7 @@ class BrazeClient(PlatformClient):
     slug = "braze"
     label = "Braze"
     category = Category.CROSS_CHANNEL
+    rate_limit_reset = "epoch"  # X-RateLimit-Reset: the Unix time the window reopens
     summary = (
         "Users and custom attributes through /users/track; segments with their size estimates; "
         "user delete and export."
@@ -194,17 +194,6 @@ class BrazeClient(PlatformClient):
                 message += " (" + "; ".join(_error_text(e) for e in errors[:3]) + ")"
             return "", message[:300]
         return super().describe_error(response)
-
-    def _error_for(self, response, method, path):
-        # Braze sends no Retry-After on a 429 but X-RateLimit-Reset (epoch seconds).
-        error = super()._error_for(response, method, path)
-        if response.status_code == 429 and error.retry_after is None:
-            reset = response.headers.get("X-RateLimit-Reset")
-            try:
-                error.retry_after = max(0.0, float(reset) - clock.now())
-            except (TypeError, ValueError):
-                pass
-        return error
 
     # --- capabilities ------------------------------------------------------------------------
 

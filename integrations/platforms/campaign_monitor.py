@@ -21,8 +21,6 @@ from integrations.platforms.errors import (
     AuthError,
     NotFound,
     PermissionDenied,
-    PlatformError,
-    RateLimited,
     ValidationFailed,
 )
 from integrations.platforms.registry import register
@@ -76,6 +74,7 @@ class CampaignMonitorClient(PlatformClient):
     slug = "campaign_monitor"
     label = "Campaign Monitor"
     category = Category.EMAIL
+    rate_limit_reset = "seconds"  # X-RateLimit-Reset: seconds until the window reopens
     summary = (
         "Subscribers of one list through the synchronous import (per-address failures "
         "included); custom fields of the list; the client's lists and segments with counts."
@@ -167,16 +166,6 @@ class CampaignMonitorClient(PlatformClient):
         if isinstance(data, dict) and "Code" in data:
             return str(data.get("Code", "")), str(data.get("Message", ""))[:300]
         return super().describe_error(response)
-
-    def _error_for(self, response, method: str, path: str) -> PlatformError:
-        error = super()._error_for(response, method, path)
-        if isinstance(error, RateLimited) and error.retry_after is None:
-            # Campaign Monitor's X-RateLimit-Reset is the seconds until the window reopens.
-            try:
-                error.retry_after = max(1.0, float(response.headers.get("X-RateLimit-Reset", "")))
-            except ValueError:
-                pass
-        return error
 
     def format_value(self, value: Any) -> Any:
         """Dates go as yyyy/mm/dd (the documented unambiguous form), the UTC date of a moment."""

@@ -22,6 +22,7 @@ from integrations.platforms.errors import (
     AuthError,
     NotFound,
     PermissionDenied,
+    PlatformError,
     ValidationFailed,
 )
 from integrations.platforms.registry import register
@@ -166,12 +167,11 @@ class KlaviyoClient(PlatformClient):
             return str(first.get("code", "")), text[:300]
         return super().describe_error(response)
 
-    def _error_for(self, response, method, path):
+    def error_class_for(self, status: int, code: str) -> type[PlatformError]:
         # Klaviyo documents a refused key as 400 in places and 401 in others.
-        error = super()._error_for(response, method, path)
-        if isinstance(error, ValidationFailed) and error.code in _AUTH_CODES:
-            return AuthError(error.message, status=error.status, code=error.code)
-        return error
+        if status == 400 and code in _AUTH_CODES:
+            return AuthError
+        return super().error_class_for(status, code)
 
     # --- capabilities ------------------------------------------------------------------------
 

@@ -78,6 +78,7 @@ class SendGridClient(PlatformClient):
     slug = "sendgrid"
     label = "SendGrid"
     category = Category.EMAIL
+    rate_limit_reset = "epoch"  # X-RateLimit-Reset: the Unix time the window reopens
     summary = (
         "Marketing contacts through the asynchronous upsert job (polled to the end, errors per "
         "contact); custom fields by id; lists and segments with counts; contact deletion."
@@ -170,18 +171,6 @@ class SendGridClient(PlatformClient):
             error = data["errors"]
             return str(error.get("error_id", "")), str(error.get("message", ""))[:300]
         return super().describe_error(response)
-
-    def _error_for(self, response, method: str, path: str) -> PlatformError:
-        error = super()._error_for(response, method, path)
-        if isinstance(error, RateLimited) and error.retry_after is None:
-            # X-RateLimit-Reset is the Unix time the window reopens.
-            try:
-                reset = float(response.headers.get("X-RateLimit-Reset", ""))
-            except ValueError:
-                reset = None
-            if reset is not None:
-                error.retry_after = max(1.0, reset - clock.now())
-        return error
 
     # --- connection ----------------------------------------------------------------------------
 
