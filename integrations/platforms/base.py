@@ -240,22 +240,28 @@ class PlatformClient:
 
     def uses_oauth(self) -> bool:
         """True when this integration is connected with OAuth (not an API key)."""
-        if self.oauth is None:
-            return False
-        pending = getattr(self.integration, "pending_oauth", None)
-        if pending is not None:
-            return True
-        if self.integration.pk is None:
-            return False
-        from integrations.models import OAuthConnection
+        return self.oauth is not None and self._oauth_connection() is not None
 
-        return OAuthConnection.objects.filter(integration_id=self.integration.pk).exists()
+    def _oauth_connection(self):
+        """The integration's OAuth connection, read once per client (None: not connected)."""
+        if not hasattr(self, "_oauth_cache"):
+            pending = getattr(self.integration, "pending_oauth", None)
+            if pending is not None or self.oauth is None or self.integration.pk is None:
+                self._oauth_cache = pending
+            else:
+                from integrations.models import OAuthConnection
+
+                self._oauth_cache = OAuthConnection.objects.filter(
+                    integration_id=self.integration.pk
+                ).first()
+        return self._oauth_cache
 
     def oauth_auth(self) -> requests.auth.AuthBase:
         """Bearer auth with an access token that is fresh (refreshed ahead of expiry)."""
         from integrations.services import oauth
 
-        self._oauth_token = oauth.fresh_access_token(self.integration)
+        self._oauth_cache = oauth.fresh_connection(self.integration, self._oauth_connection())
+        self._oauth_token = self._oauth_cache.access_token
         return BearerAuth(self._oauth_token)
 
     def headers_for(self, surface: str) -> dict[str, str]:
@@ -347,7 +353,9 @@ class PlatformClient:
                 raise
             from integrations.services import oauth
 
-            oauth.refresh(self.integration, stale_token=getattr(self, "_oauth_token", None))
+            self._oauth_cache = oauth.refresh(
+                self.integration, stale_token=getattr(self, "_oauth_token", None)
+            )
             return self._send_once(method, surface, url, path, body, params, ok)
 
     def _acquire(self, key: str, limit, patience: float) -> None:

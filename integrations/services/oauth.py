@@ -196,12 +196,18 @@ def _expiring(connection: OAuthConnection, margin: timedelta = REFRESH_MARGIN) -
     return connection.expires_at is not None and connection.expires_at - timezone.now() < margin
 
 
+def fresh_connection(
+    integration: Integration, connection: OAuthConnection | None = None
+) -> OAuthConnection:
+    """The connection to use now (`connection` if the caller holds one), refreshed first when
+    its access token is about to expire."""
+    connection = connection or _connection(integration)
+    return refresh(integration) if _expiring(connection) else connection
+
+
 def fresh_access_token(integration: Integration) -> str:
     """The access token to use now, refreshed first when it is about to expire."""
-    connection = _connection(integration)
-    if _expiring(connection):
-        connection = refresh(integration)
-    return connection.access_token
+    return fresh_connection(integration).access_token
 
 
 def refresh(

@@ -157,3 +157,20 @@ def test_an_access_token_is_kept_out_of_errors_and_logs(oauth_connected, caplog)
             client.request("GET", "api", "/echo")
     assert token not in failed.value.message and "[redacted]" in failed.value.message
     assert token not in caplog.text
+
+
+def test_a_client_reads_its_oauth_connection_once_not_per_call(oauth_connected):
+    import responses
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    client = oauth_connected.client()
+    with responses.RequestsMock() as rsps, CaptureQueriesContext(db) as queries:
+        rsps.get(f"{client.base_url('api')}/things", json={})
+        for _ in range(3):
+            client.request("GET", "api", "/things")
+        sent = [call.request.headers["Authorization"] for call in rsps.calls]
+    reads = [q for q in queries.captured_queries if "oauthconnection" in q["sql"].lower()]
+    assert len(reads) == 1
+    token = OAuthConnection.objects.get(integration=oauth_connected).access_token
+    assert sent == [f"Bearer {token}"] * 3
