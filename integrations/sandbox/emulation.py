@@ -97,10 +97,6 @@ def set_faults(platform: str, **values) -> SandboxFault:
     return fault
 
 
-def segment_count(segment: SandboxSegment) -> int:
-    return segment.members().count()
-
-
 DEMO_SEGMENTS = (
     # name, kind, attribute, value
     ("Growth Investors", "growth", "interest", "growth"),

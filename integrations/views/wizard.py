@@ -8,6 +8,7 @@ integration (it starts at the credentials; stored secrets are never shown back).
 from __future__ import annotations
 
 import time
+from functools import cached_property
 
 from django.contrib import admin, messages
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
@@ -68,6 +69,11 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         return f"integration_wizard_{suffix}"
 
     # --- what the steps so far say ----------------------------------------------------------
+
+    @cached_property
+    def sources(self):
+        """SharpSend's fields and custom attribute keys (one scan of the audience a request)."""
+        return preview.source_fields()
 
     def platform(self):
         if self.instance is not None:
@@ -160,7 +166,7 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
                 "platform": platform,
                 "targets": targets,
                 "form_kwargs": {
-                    "sources": preview.source_fields(),
+                    "sources": self.sources,
                     "targets": targets,
                     "strict_targets": not platform.accepts_new_fields,
                 },
@@ -197,7 +203,7 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
                 )
             draft = self.draft()
             return preview.suggest_mappings(
-                self.platform(), preview.source_fields(), self._targets_if_possible(draft)
+                self.platform(), self.sources, self._targets_if_possible(draft)
             )
         if step == "settings" and instance is not None:
             return {
