@@ -300,10 +300,13 @@ class PlatformClient:
         ok: Iterable[int] = (200,),
         region: str | None = None,
         max_wait: float | None = None,
+        url: str | None = None,
     ) -> requests.Response:
         """Send one API call within the shared rate limit, retrying what is worth retrying.
 
         Returns the response when its status is in `ok`; raises a typed PlatformError otherwise.
+        `url` is an absolute URL the platform handed back (a job's result file) to call instead
+        of the surface's host + `path`; `path` is then only what metering and messages show.
         """
         ok = tuple(ok)
         rate_name = rate if rate in self.limits.rates else surface
@@ -312,7 +315,7 @@ class PlatformClient:
         body = (
             content if content is not None else (orjson.dumps(json) if json is not None else None)
         )
-        url = self.base_url(surface, region) + path
+        url = url or self.base_url(surface, region) + path
 
         def wait(retry_state) -> float:
             exc = retry_state.outcome.exception()

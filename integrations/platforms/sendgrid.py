@@ -20,7 +20,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from integrations import clock
 from integrations.models import Outcome
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient, is_sandbox_url
@@ -29,7 +28,6 @@ from integrations.platforms.errors import (
     NotFound,
     PermissionDenied,
     PlatformError,
-    RateLimited,
     TransientError,
     ValidationFailed,
 )
@@ -131,6 +129,7 @@ class SendGridClient(PlatformClient):
             API: Rate(10, 1.0),
             "contacts.upsert": Rate(3, 1.0),
             "contacts.imports": Rate(5, 1.0),
+            DOWNLOAD: Rate(10, 1.0),  # the errors file's host, not the API: our own pacing
         },
         timestamp_format=TimestampFormat.ISO8601,
     )
@@ -489,15 +488,9 @@ class SendGridClient(PlatformClient):
         in_sandbox = bool(override) and is_sandbox_url(override, self.slug)
         if parts.scheme != "https" and not (in_sandbox and url.startswith(override.rstrip("/"))):
             return None
-        for attempt in range(3):
-            try:
-                response = self._send_once("GET", DOWNLOAD, url, parts.path, None, None, (200,))
-                break
-            except (TransientError, RateLimited):
-                clock.sleep(self._backoff(attempt + 1))
-            except PlatformError:  # expired link, forbidden: not the key's fault
-                return None
-        else:
+        try:
+            response = self.request("GET", DOWNLOAD, parts.path, url=url)
+        except PlatformError:  # expired link, forbidden, or still failing after the retries
             return None
         return parse_errors_file(response.content)
 
