@@ -29,15 +29,9 @@ run: install
 	SANDBOX_BASE_URL=http://$(HOST):$(PORT)/sandbox $(BIN)/python manage.py seed_demo
 	@$(MAKE) --no-print-directory serve
 
-# The web server and a q cluster together; Ctrl-C stops both. The cluster starts once the
-# server answers, so the demo syncs it picks up find the sandbox listening.
+# The web server and a q cluster together (manage.py runconsole): Ctrl-C or SIGTERM stops both.
 serve:
-	@echo "Console: http://$(HOST):$(PORT)/admin/  (Ctrl-C stops the server and the q cluster)"
-	@trap 'kill 0' INT TERM; \
-	SANDBOX_BASE_URL=http://$(HOST):$(PORT)/sandbox $(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload & \
-	$(BIN)/python manage.py wait_for_http http://$(HOST):$(PORT)/admin/login/ && \
-	SANDBOX_BASE_URL=http://$(HOST):$(PORT)/sandbox $(BIN)/python manage.py qcluster & \
-	wait
+	$(BIN)/python manage.py runconsole --host $(HOST) --port $(PORT)
 
 test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,10 +1,8 @@
-"""Wait until a URL answers (used by `make run` before starting the q cluster)."""
-
-import time
-import urllib.error
-import urllib.request
+"""Wait until a URL answers."""
 
 from django.core.management.base import BaseCommand, CommandError
+
+from sharpsend.supervisor import wait_for_http
 
 
 class Command(BaseCommand):
@@ -15,13 +13,5 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=60.0)
 
     def handle(self, *args, url, timeout, **options):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                return
-            except urllib.error.HTTPError:
-                return  # it answered
-            except OSError:
-                time.sleep(0.3)
-        raise CommandError(f"{url} did not answer within {timeout:.0f} s.")
+        if not wait_for_http(url, timeout):
+            raise CommandError(f"{url} did not answer within {timeout:.0f} s.")
