@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
@@ -45,6 +46,7 @@ from integrations.models import (
     SyncStatus,
     SyncTrigger,
 )
+from integrations.platforms.errors import UnsupportedCapability
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.services import queue
 
@@ -385,6 +387,14 @@ class IntegrationAdmin(admin.ModelAdmin):
     def has_run_sync_permission(self, request) -> bool:
         return request.user.has_perm("integrations.run_sync")
 
+    def changelist_view(self, request, extra_context=None):
+        # Django hides an action the user may not run and ignores a forged POST of it (the
+        # list is shown again); say plainly that it is refused.
+        action = request.POST.get("action", "") if request.method == "POST" else ""
+        if action in self.actions and action not in self.get_actions(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
     @admin.action(description="Sync now", permissions=["run_sync"])
     def sync_now(self, request, queryset):
         for integration in queryset:
@@ -406,7 +416,7 @@ class IntegrationAdmin(admin.ModelAdmin):
                     messages.WARNING,
                 )
 
-    @admin.action(description="Test connection")
+    @admin.action(description="Test connection", permissions=["run_sync"])
     def test_connection(self, request, queryset):
         names = []
         for integration in queryset:
@@ -419,12 +429,18 @@ class IntegrationAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Import segments")
+    @admin.action(description="Import segments", permissions=["run_sync"])
     def import_segments(self, request, queryset):
         names = []
         for integration in queryset:
-            queue.enqueue_import_segments(integration)
+            try:
+                queue.enqueue_import_segments(integration)
+            except UnsupportedCapability as exc:
+                self.message_user(request, f"{integration}: {exc}", messages.WARNING)
+                continue
             names.append(integration.name)
+        if not names:
+            return
         self.message_user(
             request,
             f"Segment import queued for {', '.join(names)}; member counts follow as the "

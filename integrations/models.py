@@ -76,11 +76,16 @@ class Integration(models.Model):
         """Decrypted credentials (a copy; falsy leaves come back as None and are dropped)."""
         return {k: v for k, v in (self.credentials or {}).items() if v not in (None, "")}
 
-    def client(self):
-        """The platform client for this integration."""
+    @property
+    def platform_class(self):
+        """The platform's client class (its declarations), without building a client."""
         from integrations.platforms.registry import get_platform
 
-        return get_platform(self.platform)(self)
+        return get_platform(self.platform)
+
+    def client(self):
+        """The platform client for this integration."""
+        return self.platform_class(self)
 
 
 class OAuthConnection(models.Model):

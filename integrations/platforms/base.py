@@ -165,56 +165,58 @@ class PlatformClient:
 
     # --- capabilities (override what the platform declares) ----------------------------------
 
-    def _unsupported(self, capability: Capability):
-        reason = self.unsupported_reasons.get(capability, "the platform's API does not offer it")
-        return UnsupportedCapability(f"{self.label} cannot {capability.label.lower()}: {reason}.")
+    @classmethod
+    def unsupported(cls, capability: Capability) -> UnsupportedCapability:
+        """The error that says this platform cannot do `capability`, with the reason."""
+        reason = cls.unsupported_reasons.get(capability, "the platform's API does not offer it")
+        return UnsupportedCapability(f"{cls.label} cannot {capability.label.lower()}: {reason}.")
 
     def test_connection(self) -> ConnectionReport:
-        raise self._unsupported(Capability.TEST_CONNECTION)
+        raise self.unsupported(Capability.TEST_CONNECTION)
 
     def list_fields(self) -> list[TargetField]:
-        raise self._unsupported(Capability.LIST_FIELDS)
+        raise self.unsupported(Capability.LIST_FIELDS)
 
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
-        raise self._unsupported(Capability.UPSERT_CONTACTS)
+        raise self.unsupported(Capability.UPSERT_CONTACTS)
 
     def track_events(self, events: Sequence[dict]) -> list[RecordResult]:
-        raise self._unsupported(Capability.TRACK_EVENTS)
+        raise self.unsupported(Capability.TRACK_EVENTS)
 
     def list_segments(self) -> list[RemoteSegment]:
-        raise self._unsupported(Capability.LIST_SEGMENTS)
+        raise self.unsupported(Capability.LIST_SEGMENTS)
 
     def segment_member_count(self, remote_id: str, max_wait: float | None = None) -> int | None:
-        raise self._unsupported(Capability.LIST_SEGMENTS)
+        raise self.unsupported(Capability.LIST_SEGMENTS)
 
     def create_segment(self, name: str, description: str = "") -> RemoteSegment:
-        raise self._unsupported(Capability.CREATE_SEGMENT)
+        raise self.unsupported(Capability.CREATE_SEGMENT)
 
     def add_to_segment(self, remote_id: str, identifiers: Sequence[str]) -> None:
-        raise self._unsupported(Capability.ADD_TO_SEGMENT)
+        raise self.unsupported(Capability.ADD_TO_SEGMENT)
 
     def send_campaign(self, spec: dict) -> str:
-        raise self._unsupported(Capability.SEND_CAMPAIGN)
+        raise self.unsupported(Capability.SEND_CAMPAIGN)
 
     def trigger_journey(self, spec: dict) -> str:
-        raise self._unsupported(Capability.TRIGGER_JOURNEY)
+        raise self.unsupported(Capability.TRIGGER_JOURNEY)
 
     def campaign_metrics(self, remote_id: str) -> dict:
-        raise self._unsupported(Capability.CAMPAIGN_METRICS)
+        raise self.unsupported(Capability.CAMPAIGN_METRICS)
 
     def delete_contact(self, identifier: str) -> None:
-        raise self._unsupported(Capability.DELETE_CONTACT)
+        raise self.unsupported(Capability.DELETE_CONTACT)
 
     def export_contact(self, identifier: str) -> dict:
-        raise self._unsupported(Capability.EXPORT_CONTACT)
+        raise self.unsupported(Capability.EXPORT_CONTACT)
 
     def verify_webhook(self, request) -> bool:
-        raise self._unsupported(Capability.WEBHOOKS)
+        raise self.unsupported(Capability.WEBHOOKS)
 
     def parse_webhook(self, request) -> list[dict]:
-        raise self._unsupported(Capability.WEBHOOKS)
+        raise self.unsupported(Capability.WEBHOOKS)
 
     # --- credentials, URLs and auth ----------------------------------------------------------
 
@@ -593,7 +595,7 @@ class PlatformClient:
 
     def collect_job(self, job: dict, records: Sequence[ContactRecord]) -> list[RecordResult]:
         """Wait for a submitted job and map its results (platforms with bulk jobs override)."""
-        raise self._unsupported(Capability.UPSERT_CONTACTS)
+        raise self.unsupported(Capability.UPSERT_CONTACTS)
 
     def poll(
         self,

@@ -126,7 +126,7 @@ def compile_mapper(integration: Integration, target_fields=None, mappings=None) 
 
     Raises MappingError when they cannot be used.
     """
-    platform = type(integration.client())
+    platform = integration.platform_class
     if mappings is None:
         mappings = list(integration.field_mappings.all())
     problems = check_mappings(mappings, platform, target_fields)

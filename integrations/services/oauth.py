@@ -54,7 +54,7 @@ def endpoints(integration: Integration) -> Endpoints:
     A sandbox integration talks to the sandbox's authorization server, with its fixed
     (obviously fake) client; a real one needs OAUTH_<SLUG>_CLIENT_ID and _CLIENT_SECRET.
     """
-    platform = type(integration.client())
+    platform = integration.platform_class
     spec = platform.oauth
     if spec is None:
         raise ConfigurationError(f"{platform.label} does not connect with OAuth.")
@@ -89,7 +89,7 @@ class Authorization:
 
 def authorization(integration: Integration, redirect_uri: str) -> Authorization:
     """Where to send the user to allow access: the URL, its state and the PKCE verifier."""
-    spec = type(integration.client()).oauth
+    spec = integration.platform_class.oauth
     ends = endpoints(integration)
     state = secrets.token_urlsafe(32)
     params = dict(spec.extra_authorize_params)
@@ -118,7 +118,7 @@ def exchange_code(
     integration: Integration, code: str, redirect_uri: str, code_verifier: str = ""
 ) -> dict:
     """Trade the authorization code for tokens; AuthError with the platform's reason if refused."""
-    spec = type(integration.client()).oauth
+    spec = integration.platform_class.oauth
     ends = endpoints(integration)
     session = OAuth2Session(ends.client_id, redirect_uri=redirect_uri)
     extra = {"code_verifier": code_verifier} if code_verifier else {}
@@ -173,7 +173,7 @@ def save_connection(integration: Integration, token: dict) -> OAuthConnection:
     connection, _ = OAuthConnection.objects.update_or_create(
         integration=integration,
         defaults={
-            **token_fields(token, type(integration.client())),
+            **token_fields(token, integration.platform_class),
             "refresh_failures": 0,
             "last_refresh_error": "",
             "last_refreshed_at": timezone.now(),
@@ -280,7 +280,7 @@ def _release(connection: OAuthConnection) -> None:
 
 
 def _refresh_tokens(integration: Integration, connection: OAuthConnection) -> None:
-    spec = type(integration.client()).oauth
+    spec = integration.platform_class.oauth
     if not connection.refresh_token:
         raise AuthError(
             f"The {integration.name} access token has expired and there is no refresh token: "
@@ -297,7 +297,7 @@ def _refresh_tokens(integration: Integration, connection: OAuthConnection) -> No
         )
     except OAuth2Error as exc:
         raise AuthError(
-            f"{type(integration.client()).label} refused to renew the connection "
+            f"{integration.platform_class.label} refused to renew the connection "
             f"({exc.error}): reconnect {integration.name}."
         ) from None
     fields = token_fields(dict(token))

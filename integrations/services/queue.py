@@ -6,6 +6,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from integrations.models import Integration, SyncMode, SyncRun
+from integrations.platforms.types import Capability
 from integrations.services.sync import start_sync
 
 
@@ -29,4 +30,8 @@ def enqueue_test_connection(integration: Integration) -> None:
 
 
 def enqueue_import_segments(integration: Integration) -> None:
+    """Queue a segment import; UnsupportedCapability (with the reason) where there is none."""
+    platform = integration.platform_class
+    if not platform.supports(Capability.LIST_SEGMENTS):
+        raise platform.unsupported(Capability.LIST_SEGMENTS)
     enqueue("integrations.tasks.import_segments", integration.pk)

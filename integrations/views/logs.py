@@ -51,7 +51,7 @@ def integration_detail(request, pk: int):
             request,
             title=integration.name,
             integration=integration,
-            platform=type(integration.client()),
+            platform=integration.platform_class,
             runs=runs,
             usage=metering.usage(integration),
             mappings=integration.field_mappings.all(),

@@ -459,7 +459,10 @@ def test_sync_record_search_and_filter(admin_client, history):
     assert [r.email for r in response.context["cl"].result_list] == ["r3@example.com"]
 
 
-def test_only_users_who_may_run_syncs_get_the_sync_action(client, customerio):
+ACTIONS = (b'value="sync_now"', b'value="test_connection"', b'value="import_segments"')
+
+
+def test_only_users_who_may_run_syncs_get_the_actions(client, customerio):
     from django.contrib.auth.models import Permission, User
 
     editor = User.objects.create_user("editor", password="editor-pw-123", is_staff=True)
@@ -468,8 +471,43 @@ def test_only_users_who_may_run_syncs_get_the_sync_action(client, customerio):
     )
     client.force_login(editor)
     page = client.get(reverse("admin:integrations_integration_changelist"))
-    assert b'value="sync_now"' not in page.content and b'value="test_connection"' in page.content
+    assert page.status_code == 200
+    assert not any(action in page.content for action in ACTIONS)
     editor.user_permissions.add(Permission.objects.get(codename="run_sync"))
     client.force_login(User.objects.get(pk=editor.pk))
     page = client.get(reverse("admin:integrations_integration_changelist"))
-    assert b'value="sync_now"' in page.content
+    assert all(action in page.content for action in ACTIONS)
+
+
+@pytest.mark.parametrize("action", ["sync_now", "test_connection", "import_segments"])
+def test_a_view_only_user_posting_an_action_gets_403_and_nothing_is_queued(
+    client, customerio, django_capture_on_commit_callbacks, action
+):
+    from django.contrib.auth.models import Permission, User
+
+    viewer = User.objects.create_user("viewer", password="viewer-pw-123", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_integration"))
+    client.force_login(viewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:integrations_integration_changelist"),
+            {"action": action, "_selected_action": [customerio.pk]},
+        )
+    assert response.status_code == 403
+    assert queued_tasks() == [] and not SyncRun.objects.exists()
+
+
+def test_import_segments_is_refused_with_the_reason_where_the_platform_has_none(
+    admin_client, make_integration, django_capture_on_commit_callbacks
+):
+    from integrations.platforms.registry import all_platforms
+    from integrations.platforms.types import Capability
+
+    without = next(p for p in all_platforms() if not p.supports(Capability.LIST_SEGMENTS))
+    with_segments = make_integration("customerio", name="Has segments")
+    lacking = make_integration(without.slug, name="No segments")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(admin_client, "import_segments", [with_segments, lacking])
+    assert queued_tasks() == [("integrations.tasks.import_segments", (with_segments.pk,))]
+    reason = without.unsupported_reasons[Capability.LIST_SEGMENTS]
+    assert any(m.startswith("No segments:") and reason in m for m in messages_of(response))

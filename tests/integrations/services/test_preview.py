@@ -86,7 +86,7 @@ def test_target_fields_are_cached_until_refreshed(make_integration, monkeypatch)
         calls.append(1)
         return [TargetField("email", "Email")]
 
-    monkeypatch.setattr(type(integration.client()), "list_fields", listed)
+    monkeypatch.setattr(integration.platform_class, "list_fields", listed)
     assert preview.target_fields(integration, "fp")[0].key == "email"
     preview.target_fields(integration, "fp")
     assert len(calls) == 1
