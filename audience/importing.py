@@ -3,9 +3,11 @@
 The file has a header row. `email` is required; `first_name`, `last_name` and `status` are the
 standard columns; every other column becomes a custom attribute. Rows are read one at a time
 and written in chunks, so memory does not grow with the file (only the set of emails seen, to
-report duplicates, does). Each bad row is reported with its line number and the reason; the
-good rows are imported: created, or updated when a subscriber with that email (compared
-case-insensitively) exists.
+report duplicates, does). Each bad row is reported with its line number and the reason (a byte
+that is not UTF-8, bad quoting or a quote that never closes, a control character such as NUL,
+an oversized cell, a bad email …) and every valid row is imported: created, or updated when a
+subscriber with that email (compared case-insensitively) exists. A bad row never takes a valid
+one with it, so imported + reported = the rows of the file.
 
 An empty cell means "no value": a new subscriber gets the default, an existing one keeps what
 it has.
@@ -13,9 +15,8 @@ it has.
 
 from __future__ import annotations
 
-import codecs
-import csv
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -25,9 +26,13 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from audience.csv_records import read_records
 from audience.models import Subscriber, SubscriberStatus, normalise_email
 
 CHUNK_SIZE = 1000
+MAX_CELL_CHARS = 10_000
+# NUL and the other C0/C1 controls; tab and line breaks (inside quoted cells) are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 STANDARD_COLUMNS = ("email", "first_name", "last_name", "status")
 _MAX_LENGTHS = {
     "email": Subscriber._meta.get_field("email").max_length,
@@ -38,16 +43,11 @@ _STATUSES = {s.value for s in SubscriberStatus}
 
 
 class ImportFileError(Exception):
-    """The file cannot be imported (unreadable, not CSV/UTF-8, no email column).
+    """The file cannot be imported at all: it is empty, or its header row is unusable."""
 
-    `report` holds what was imported before the problem was found (rows are committed a
-    chunk at a time).
-    """
-
-    def __init__(self, message: str, report: ImportReport | None = None):
+    def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-        self.report = report
 
 
 @dataclass(frozen=True)
@@ -90,64 +90,35 @@ def import_subscribers(
 ) -> ImportReport:
     """Import subscribers from a CSV file object (binary UTF-8, or text); see the module doc."""
     report = ImportReport()
-    reader = csv.reader(_text_lines(fileobj))
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise ImportFileError("The file is empty: expected a header row with an email column.")
-        columns = _parse_header(header)
-        report.attribute_columns = [name for name in columns if name not in STANDARD_COLUMNS]
-        seen: dict[str, int] = {}
-        chunk: list[_Row] = []
-        last_line = reader.line_num
-        for cells in reader:
-            line, last_line = last_line + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue  # a blank line
-            row = _parse_row(line, cells, columns, seen, report)
-            if row is None:
-                continue
-            chunk.append(row)
-            if len(chunk) >= chunk_size:
-                _write(chunk, report)
-                chunk = []
-        if chunk:
+    records = read_records(fileobj)
+    header = next(records, None)
+    if header is None:
+        raise ImportFileError("The file is empty: expected a header row with an email column.")
+    if header.cells is None:
+        raise ImportFileError(f"The header row cannot be read: {header.error}.")
+    columns = _parse_header(header.cells)
+    report.attribute_columns = [name for name in columns if name not in STANDARD_COLUMNS]
+    seen: dict[str, int] = {}
+    chunk: list[_Row] = []
+    for record in records:
+        if record.cells is None:
+            report.errors.append(RowError(record.line, record.error))
+            continue
+        if not any(cell.strip() for cell in record.cells):
+            continue  # a blank line
+        row = _parse_row(record.line, record.cells, columns, seen, report)
+        if row is None:
+            continue
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
             _write(chunk, report)
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            f"Line {reader.line_num + 1} is not valid UTF-8 ({exc.reason}); save the file as "
-            f"UTF-8 CSV. {report.imported} rows before it were imported.",
-            report,
-        ) from None
-    except csv.Error as exc:
-        raise ImportFileError(
-            f"Line {reader.line_num}: not readable as CSV ({exc}). {report.imported} rows "
-            "before it were imported.",
-            report,
-        ) from None
+            chunk = []
+    if chunk:
+        _write(chunk, report)
     return report
 
 
 # --- reading --------------------------------------------------------------------------------
-
-
-def _text_lines(fileobj) -> Iterator[str]:
-    """Lines of text from a binary or text file object, without a leading UTF-8 BOM."""
-    decoder = None
-    first = True
-    for line in fileobj:
-        if isinstance(line, bytes):
-            if decoder is None:
-                decoder = codecs.getincrementaldecoder("utf-8-sig")()
-            line = decoder.decode(line)
-        elif first:
-            line = line.removeprefix("\ufeff")
-        first = False
-        yield line
-    if decoder is not None:
-        tail = decoder.decode(b"", final=True)
-        if tail:
-            yield tail
 
 
 def _parse_header(header: list[str]) -> list[str]:
@@ -175,6 +146,14 @@ def _parse_row(line, cells, columns, seen: dict[str, int], report: ImportReport)
     if len(cells) != len(columns):
         bad(f"expected {len(columns)} columns, got {len(cells)}")
         return None
+    for name, cell in zip(columns, cells, strict=True):
+        if len(cell) > MAX_CELL_CHARS:
+            bad(f"the {name} cell is longer than {MAX_CELL_CHARS:,} characters")
+            return None
+        control = _CONTROL.search(cell)
+        if control:
+            bad(f"the {name} cell holds a control character (U+{ord(control.group()):04X})")
+            return None
     data = {name: cell.strip() for name, cell in zip(columns, cells, strict=True)}
     email = normalise_email(data["email"])
     if not email:

@@ -139,11 +139,100 @@ def test_unusable_header_is_a_file_error(text, message):
     assert not Subscriber.objects.exists()
 
 
-def test_invalid_utf8_is_a_file_error_with_the_line():
-    data = io.BytesIO(b"email\na@example.com\n\xff\xfe@example.com\n")
-    with pytest.raises(ImportFileError, match="Line 3 is not valid UTF-8") as excinfo:
-        import_subscribers(data, chunk_size=1)
-    assert excinfo.value.report.created == 1
+def test_a_bad_byte_mid_chunk_is_reported_alone_and_every_valid_row_is_imported():
+    rows = [f"r{i}@example.com".encode() for i in range(10)]
+    rows[4] = b"\xff\xfe@example.com"
+    data = io.BytesIO(b"email\n" + b"\n".join(rows) + b"\n")
+    report = import_subscribers(data, chunk_size=1000)
+    assert report.errors == [
+        RowError(6, "not valid UTF-8 (byte 0xff on line 6); save the file as UTF-8")
+    ]
+    assert report.created == 9 and report.rows == 10
+    assert Subscriber.objects.count() == 9
+
+
+def test_an_unterminated_quote_is_reported_and_swallows_no_rows():
+    report = import_subscribers(
+        csv_bytes(
+            "email,first_name\n"  # 1
+            "a@example.com,A\n"  # 2
+            'b@example.com,"Bee\n'  # 3: the quote never closes
+            "c@example.com,C\n"  # 4
+            'd@example.com,"Dee\n'  # 5: ... nor this one, up to the end of the file
+            "e@example.com,E\n"  # 6
+        )
+    )
+    unterminated = "unterminated quote: a quoted field opens on this line and does not close"
+    assert report.errors == [RowError(3, unterminated), RowError(5, unterminated)]
+    assert set(Subscriber.objects.values_list("email", flat=True)) == {
+        "a@example.com",
+        "c@example.com",
+        "e@example.com",
+    }
+    assert report.rows == 5
+
+
+def test_a_quote_closed_lines_later_by_another_field_reports_the_line_that_opened_it():
+    report = import_subscribers(
+        csv_bytes(
+            "email,first_name\n"
+            'a@example.com,"Ann\n'  # 2: opens a quote
+            "b@example.com,B\n"  # 3
+            'c@example.com,"Cee",x\n'  # 4: its quote "closes" line 2's, then garbage
+        )
+    )
+    assert [e.line for e in report.errors] == [2, 4]
+    assert "unterminated quote" in report.errors[0].reason
+    assert "expected 2 columns, got 3" == report.errors[1].reason
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["b@example.com"]
+
+
+@pytest.mark.parametrize(
+    "cell, reason",
+    [
+        ("Nul\x00l", "the first_name cell holds a control character (U+0000)"),
+        ("Bell\x07", "the first_name cell holds a control character (U+0007)"),
+        ("x" * 10_001, "the first_name cell is longer than 10,000 characters"),
+    ],
+)
+def test_control_characters_and_oversized_cells_are_refused_with_the_row(cell, reason):
+    report = import_subscribers(
+        csv_bytes(f"email,first_name\nbad@example.com,{cell}\ngood@example.com,G\n")
+    )
+    assert report.errors == [RowError(2, reason)]
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["good@example.com"]
+
+
+def test_tabs_and_line_breaks_inside_quotes_are_kept():
+    import_subscribers(csv_bytes('email,first_name\nt@example.com,"Tab\there\nand"\n'))
+    assert Subscriber.objects.get().first_name == "Tab\there\nand"
+
+
+def test_ten_thousand_rows_with_800_bad_ones_import_every_valid_row():
+    lines, bad_lines = ["email,first_name,plan\n"], set()
+    for i in range(10_000):
+        line = i + 2
+        kind = i % 50
+        if kind == 0:
+            lines.append(f'broken{i}@example.com,"Open,x\n')  # unterminated quote
+        elif kind == 1:
+            lines.append(f"nul{i}@example.com,N\x00,x\n")
+        elif kind == 2:
+            lines.append(f"not-an-email-{i},X,x\n")
+        elif kind == 3:
+            lines.append(f"short{i}@example.com\n")
+        else:
+            lines.append(f"ok{i}@example.com,R{i},gold\n")
+            continue
+        bad_lines.add(line)
+    data = io.BytesIO("".join(lines).encode())
+    data = io.BytesIO(data.getvalue().replace(b"nul51@", b"\xff\xfe51@"))  # and a bad byte
+    report = import_subscribers(data, chunk_size=999)
+    assert len(bad_lines) == 800
+    assert {e.line for e in report.errors} == bad_lines
+    assert report.created == 10_000 - 800
+    assert report.rows == 10_000 == report.created + len(report.errors)
+    assert Subscriber.objects.count() == 9_200
 
 
 def test_streams_in_chunks_with_a_bounded_number_of_queries(monkeypatch):

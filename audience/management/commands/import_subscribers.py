@@ -12,7 +12,8 @@ class Command(BaseCommand):
         "Import subscribers from a CSV file with a header row: email (required), first_name, "
         "last_name, status (subscribed/unsubscribed/bounced/cleaned); any other column becomes "
         "a custom attribute. Existing subscribers (same email, any case) are updated. Bad rows "
-        "are listed and skipped; the exit code is 0 unless the file cannot be read."
+        "(bad bytes, bad quoting, control characters, bad values) are listed with their line and "
+        "skipped, every valid row is imported; the exit code is 0 unless the file cannot be read."
     )
 
     def add_arguments(self, parser):
@@ -25,8 +26,6 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}.") from None
         except ImportFileError as exc:
-            if exc.report is not None:
-                self._print(exc.report)
             raise CommandError(f"{file}: {exc.message}") from None
         self._print(report)
 
