@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -26,6 +24,7 @@ from integrations.models import (
     SyncTrigger,
 )
 from integrations.services import queue
+from sharpsend.csv_export import csv_response
 
 RUNS_PER_PAGE = 20
 RECORDS_PER_PAGE = 50
@@ -119,27 +118,17 @@ def run_status(request, pk: int):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @staff_member_required
 @viewer
 def run_failures_csv(request, pk: int):
     run = get_object_or_404(SyncRun, pk=pk)
-    writer = csv.writer(_Echo())
-    header = [["email", "outcome", "code", "message", "hint"]]
     rows = (
         [r.email, r.get_outcome_display(), r.code, r.message, r.hint]
         for r in run.records.order_by("id").iterator(chunk_size=2000)
     )
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for source in (header, rows) for row in source),
-        content_type="text/csv",
+    return csv_response(
+        f"sync-{run.pk}-failures.csv", ["email", "outcome", "code", "message", "hint"], rows
     )
-    response["Content-Disposition"] = f'attachment; filename="sync-{run.pk}-failures.csv"'
-    return response
 
 
 def _start(request, integration: Integration, mode: str, trigger: str) -> HttpResponse:

@@ -66,6 +66,23 @@ def test_failures_download_as_csv(admin_client, run):
     assert len(rows) == 3
 
 
+def test_failures_csv_cells_never_open_as_formulas(admin_client, run):
+    hostile = Subscriber.objects.create(email="=1+2-8@example.org")
+    SyncRecord.objects.create(run=run, subscriber=hostile, email=hostile.email,
+                              outcome=Outcome.REJECTED_DATA, code="+cmd",
+                              message="=cmd|' /C calc'!A0", hint="@SUM(A1)")  # fmt: skip
+    response = admin_client.get(reverse("integrations:run-failures", args=[run.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[-1] == [
+        "'=1+2-8@example.org",
+        "Rejected (data)",
+        "'+cmd",
+        "'=cmd|' /C calc'!A0",
+        "'@SUM(A1)",
+    ]
+    assert rows[1][0] == "ann@example.com"  # ordinary cells are left alone
+
+
 def test_retry_failed_queues_a_run_of_pending_records(
     admin_client, run, django_capture_on_commit_callbacks, monkeypatch
 ):
