@@ -7,6 +7,7 @@ not declared raises UnsupportedCapability from here.
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import time
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import orjson
 import requests
@@ -133,6 +134,7 @@ class PlatformClient:
         self.calls = 0
         self.warnings: list[str] = []  # things a run should tell the user, not failures
         self._secrets = integration.secrets
+        self._sent_authorizations: set[str] = set()
 
     # --- declarations ------------------------------------------------------------------------
 
@@ -410,6 +412,7 @@ class PlatformClient:
             self._meter(surface, method, path, None, False, "transient", started, body, b"")
             reason = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
             raise TransientError(self.redact(f"{self.label}: {method} {path} {reason}.")) from None
+        self._remember_authorization(response.request)
         success = response.status_code in ok
         error = None if success else self._error_for(response, method, path)
         self._meter(
@@ -501,22 +504,45 @@ class PlatformClient:
         return "", str(data)[:200]
 
     def redact(self, text: str) -> str:
-        """Replace every credential value (and the OAuth token in use) that appears in `text`."""
+        """Replace every secret that appears in `text`, in any form it travels in.
+
+        The forms: the credential values and the OAuth token as they are, URL-encoded and in
+        base64, and the exact Authorization values this client has sent (a Basic header is
+        base64 of `user:key`, which no single credential matches).
+        """
+        for value in self._secret_forms():
+            if value in text:
+                text = text.replace(value, REDACTED)
+            # A platform message cut short may end in the first characters of a secret.
+            for end in range(len(value) - 1, 3, -1):
+                if text.endswith(value[:end]):
+                    text = text[:-end] + REDACTED
+                    break
+        return text
+
+    def _secret_forms(self) -> list[str]:
         secret_keys = {f.key for f in self.credential_fields if f.secret}
         values = [
-            *(v for k, v in self._secrets.items() if k in secret_keys),
-            getattr(self, "_oauth_token", None) or "",
+            *(str(v) for k, v in self._secrets.items() if k in secret_keys),
+            str(getattr(self, "_oauth_token", None) or ""),
         ]
+        forms = set(self._sent_authorizations)
         for value in values:
-            value = str(value)
             if len(value) >= 4:
-                text = text.replace(value, REDACTED)
-                # A platform message cut short may end in the first characters of a secret.
-                for end in range(len(value) - 1, 3, -1):
-                    if text.endswith(value[:end]):
-                        text = text[:-end] + REDACTED
-                        break
-        return text
+                forms |= {
+                    value,
+                    quote(value, safe=""),
+                    quote_plus(value),
+                    base64.b64encode(value.encode()).decode(),
+                }
+        # The longest first, so that a form containing another is replaced whole.
+        return sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+
+    def _remember_authorization(self, request: requests.PreparedRequest | None) -> None:
+        header = (request.headers.get("Authorization", "") if request is not None else "") or ""
+        credentials = header.split(" ", 1)[-1].strip()
+        if credentials:
+            self._sent_authorizations.add(credentials)
 
     # --- helpers for subclasses --------------------------------------------------------------
 

@@ -427,7 +427,7 @@ class _Runner(JobListener):
                         email=chunk.emails[key],
                         outcome=outcome,
                         code=result.code[:100],
-                        message=result.message[:1000],
+                        message=self.client.redact(result.message)[:1000],
                         hint=result.hint[:300],
                     )
                 )

@@ -4,9 +4,11 @@ with `responses` standing in for the network and the fake clock for time (no rea
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import format_datetime
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
@@ -423,6 +425,45 @@ def test_a_secret_in_the_path_is_redacted_from_status_errors(client):
         with pytest.raises(ValidationFailed) as caught:
             client.request("GET", "api", f"/things?key={SECRET}")
     assert_no_secret(str(caught.value))
+
+
+class BasicDemoClient(DemoClient):
+    """The demo platform with HTTP Basic auth (`account:key`), as Customer.io's Track API."""
+
+    credential_fields = (
+        CredentialField("account", "Account", "The account.", secret=False),
+        CredentialField("api_key", "API key", "The key."),
+    )
+
+    def auth_for(self, surface):
+        return requests.auth.HTTPBasicAuth(self.credential("account"), self.credential("api_key"))
+
+
+SPECIAL = "fake/key+with=signs-0123456789"
+
+
+def test_every_encoding_of_a_secret_echoed_back_is_redacted(db, fake_clock):
+    integration = Integration.objects.create(
+        platform="demo", name="b", region="us",
+        credentials={"account": "acct-42", "api_key": SPECIAL},
+    )  # fmt: skip
+    client = BasicDemoClient(integration)
+    forms = [
+        base64.b64encode(f"acct-42:{SPECIAL}".encode()).decode(),  # the Basic header sent
+        quote(SPECIAL, safe=""),
+        quote_plus(SPECIAL),
+        base64.b64encode(SPECIAL.encode()).decode(),
+        SPECIAL,
+    ]
+    echoed = "; ".join(f"echo {form}" for form in forms)
+    with strict() as rsps:
+        rsps.get(f"{US}/things", status=400, json={"msg": echoed})
+        with pytest.raises(ValidationFailed) as caught:
+            client.request("GET", "api", "/things")
+    message = caught.value.message
+    for form in forms:
+        assert form not in message and form[:10] not in message, form
+    assert message.count("[redacted]") == len(forms), message
 
 
 def test_redact_replaces_every_credential_but_not_tiny_ones(db):
