@@ -51,6 +51,16 @@ def _fresh_sandbox_limits():
 
 
 @pytest.fixture(autouse=True)
+def _sandbox_at_the_live_server(request, settings):
+    # The URL policy lets clients call only the sandbox at SANDBOX_BASE_URL: where a test
+    # serves the sandbox with live_server, that is where it is.
+    if "live_server" in request.fixturenames:
+        live_server = request.getfixturevalue("live_server")
+        settings.SANDBOX_BASE_URL = f"{live_server.url}/sandbox"
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # live_server serves /static/ through the finders, which know no hashed names.
     settings.STORAGES = {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
+from django.conf import settings
 from django.db import connection
 
 
@@ -22,3 +24,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment for a console process that works with this test: its database, and
+    the sandbox where this test serves it (the URL policy admits only that origin)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "SANDBOX_BASE_URL": settings.SANDBOX_BASE_URL,
+        **extra,
+    }

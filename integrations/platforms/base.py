@@ -24,6 +24,7 @@ from tenacity import Retrying, retry_if_exception
 from tenacity.stop import stop_base
 
 from integrations import clock, metering, ratelimit
+from integrations.platforms import urlpolicy
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.errors import (
     AuthError,
@@ -54,13 +55,9 @@ from integrations.platforms.types import (
 
 logger = logging.getLogger(__name__)
 
+is_sandbox_url = urlpolicy.is_sandbox_url  # the policy's own test, for the clients' base URLs
+
 REDACTED = "[redacted]"
-
-
-def is_sandbox_url(url: str, slug: str) -> bool:
-    """True when `url` points at this console's emulator of `slug` and the sandbox is on."""
-    path = urlsplit(url).path.rstrip("/")
-    return bool(settings.SANDBOX_ENABLED) and path.endswith(f"/sandbox/{slug}")
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -130,7 +127,7 @@ class PlatformClient:
     def __init__(self, integration):
         self.integration = integration
         self.region = integration.region or self.default_region()
-        self.session = requests.Session()
+        self.session = urlpolicy.guarded_session(requests.Session())
         self.calls = 0
         self.warnings: list[str] = []  # things a run should tell the user, not failures
         self._secrets = integration.secrets
@@ -153,17 +150,19 @@ class PlatformClient:
         }
 
     @classmethod
+    def accepts_host(cls, netloc: str) -> bool:
+        """Whether `netloc` (host[:port], lower case) is one of the platform's own hosts."""
+        return netloc in cls.published_hosts()
+
+    @classmethod
+    def describe_hosts(cls) -> str:
+        """The platform's hosts, as an error message names them."""
+        return ", ".join(sorted(cls.published_hosts()))
+
+    @classmethod
     def check_base_url(cls, url: str) -> None:
-        """Raise ConfigurationError unless `url` is the sandbox or a host the platform publishes."""
-        if not url or is_sandbox_url(url, cls.slug):
-            return
-        parts = urlsplit(url)
-        if parts.scheme != "https" or parts.netloc not in cls.published_hosts():
-            hosts = ", ".join(sorted(cls.published_hosts()))
-            raise ConfigurationError(
-                f"{cls.label}: the API base URL must be https on one of {cls.label}'s hosts "
-                f"({hosts}); got {parts.scheme}://{parts.netloc}."
-            )
+        """Raise ConfigurationError unless `url` is allowed by the one URL policy."""
+        urlpolicy.check_base_url(cls, url)
 
     # --- capabilities (override what the platform declares) ----------------------------------
 

@@ -21,7 +21,6 @@ from integrations.models import Outcome
 from integrations.platforms.base import PlatformClient, is_sandbox_url
 from integrations.platforms.errors import (
     AuthError,
-    ConfigurationError,
     NotFound,
     PermissionDenied,
     PlatformError,
@@ -186,16 +185,12 @@ class MailchimpClient(PlatformClient):
         return override.rstrip("/")
 
     @classmethod
-    def check_base_url(cls, url: str) -> None:
-        """The sandbox, or https on api.mailchimp.com or any <dc>.api.mailchimp.com."""
-        if not url or is_sandbox_url(url, cls.slug):
-            return
-        parts = urlsplit(url)
-        if parts.scheme != "https" or not _HOST.match(parts.netloc):
-            raise ConfigurationError(
-                f"{cls.label}: the API base URL must be https on api.mailchimp.com or a data "
-                f"centre host such as us6.api.mailchimp.com; got {parts.scheme}://{parts.netloc}."
-            )
+    def accepts_host(cls, netloc: str) -> bool:
+        return bool(_HOST.match(netloc))
+
+    @classmethod
+    def describe_hosts(cls) -> str:
+        return "api.mailchimp.com or a data centre host such as us6.api.mailchimp.com"
 
     def auth_for(self, surface: str):
         # Basic auth: any user name, the key as password.

@@ -28,8 +28,8 @@ from requests_oauthlib import OAuth2Session
 
 from integrations import clock
 from integrations.models import Integration, IntegrationStatus, OAuthConnection
-from integrations.platforms.base import is_sandbox_url
 from integrations.platforms.errors import AuthError, ConfigurationError, TransientError
+from integrations.platforms.urlpolicy import guarded_session, is_sandbox_url
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def exchange_code(
     """Trade the authorization code for tokens; AuthError with the platform's reason if refused."""
     spec = integration.platform_class.oauth
     ends = endpoints(integration)
-    session = OAuth2Session(ends.client_id, redirect_uri=redirect_uri)
+    session = guarded_session(OAuth2Session(ends.client_id, redirect_uri=redirect_uri))
     extra = {"code_verifier": code_verifier} if code_verifier else {}
     try:
         return dict(
@@ -287,7 +287,9 @@ def _refresh_tokens(integration: Integration, connection: OAuthConnection) -> No
             "reconnect."
         )
     ends = endpoints(integration)
-    session = OAuth2Session(ends.client_id, token={"access_token": connection.access_token})
+    session = guarded_session(
+        OAuth2Session(ends.client_id, token={"access_token": connection.access_token})
+    )
     try:
         token = session.refresh_token(
             ends.token_url,

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from tests.processes import process_env
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in test bodies are
 # still plain synchronous calls (STACK-NOTES, gotcha 7).
@@ -91,21 +92,10 @@ def log_in(page, live_server):
     return as_user
 
 
-def _database_url() -> str:
-    """The test database as a URL, for a separate process to use."""
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    return (
-        f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-
-
 @pytest.fixture
 def q_cluster(live_server, transactional_db):
     """A real `manage.py qcluster` working on the test database (and the test's broker)."""
-    env = {**os.environ, "DATABASE_URL": _database_url(), "Q_WORKERS": "1"}
+    env = process_env(Q_WORKERS="1")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "qcluster"],
         env=env,

@@ -3,19 +3,18 @@ separate processes refreshing the same connection at once."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.db import connection as db_connection
 from django.utils import timezone
 
 from integrations.models import OAuthConnection, SyncStatus
 from integrations.sandbox import store
 from integrations.sandbox.models import SandboxContact, SandboxOAuthToken
+from tests.processes import process_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,20 +60,10 @@ print("TOKEN", oauth.refresh(integration, stale_token=stale).access_token)
 """
 
 
-def _database_url() -> str:
-    settings = db_connection.settings_dict
-    if db_connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    return (
-        f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-
-
 def test_two_processes_refreshing_at_once_make_one_refresh_and_end_with_a_working_token(keap):
     start = time.time() + 4  # time enough for both processes to boot Django
     code = REFRESH_IN_A_PROCESS.format(pk=keap.pk, start=start)
-    env = {**os.environ, "DATABASE_URL": _database_url()}
+    env = process_env()
     processes = [
         subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],

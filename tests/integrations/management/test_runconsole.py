@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sharpsend.supervisor import wait_for_http
-from tests.processes import database_url, free_port
+from tests.processes import free_port, process_env
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,7 +40,7 @@ def _children_sessions(pid: int) -> set[int]:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_one_signal_to_the_group_stops_server_and_cluster(transactional_db, signum):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(), "Q_WORKERS": "1"}
+    env = process_env(Q_WORKERS="1")
     console = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "runconsole", "--port", str(port)],
         env=env,

@@ -548,6 +548,7 @@ def test_empty_region_uses_the_first_declared(db):
 
 def test_base_url_override(integration, settings):
     settings.SANDBOX_ENABLED = True
+    settings.SANDBOX_BASE_URL = "http://testserver/sandbox"
     integration.api_base_url = f"{EU}/"
     assert DemoClient(integration).base_url("api") == EU
     integration.api_base_url = "http://testserver/sandbox/demo"
@@ -566,6 +567,7 @@ def test_base_url_override(integration, settings):
 
 def test_check_base_url(settings):
     settings.SANDBOX_ENABLED = True
+    settings.SANDBOX_BASE_URL = "http://127.0.0.1:8000/sandbox"
     DemoClient.check_base_url("")
     DemoClient.check_base_url(US)
     DemoClient.check_base_url(f"{EU}/v2")

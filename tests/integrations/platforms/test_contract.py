@@ -173,19 +173,37 @@ def test_undeclared_capabilities_raise_unsupported_from_the_base(cls, db, fake_c
 @platform
 def test_check_base_url(cls, settings):
     settings.SANDBOX_ENABLED = True
+    settings.SANDBOX_BASE_URL = "http://127.0.0.1:8000/sandbox"
     cls.check_base_url("")
     for host in cls.published_hosts():
         cls.check_base_url(f"https://{host}")
         cls.check_base_url(f"https://{host}/")
     cls.check_base_url(f"http://127.0.0.1:8000/sandbox/{cls.slug}")
-    cls.check_base_url(f"http://localhost:8000/sandbox/{cls.slug}/")
+    cls.check_base_url(f"http://127.0.0.1:8000/sandbox/{cls.slug}/")
     for host in cls.published_hosts():
         with pytest.raises(ConfigurationError):
             cls.check_base_url(f"http://{host}")
+        with pytest.raises(ConfigurationError):
+            cls.check_base_url(f"https://user:pass@{host}")
     for bad in (
         "https://evil.example.com",
         "https://api.example.com",
         f"http://127.0.0.1:8000/sandbox/not-{cls.slug}",
+        # Only the configured sandbox origin: the probe's redirections of a stored key.
+        f"http://localhost:8000/sandbox/{cls.slug}",
+        f"http://127.0.0.1:9999/sandbox/{cls.slug}",
+        f"https://127.0.0.1:8000/sandbox/{cls.slug}",
+        f"http://169.254.169.254/sandbox/{cls.slug}",
+        f"http://10.0.0.8/sandbox/{cls.slug}",
+        f"http://listener.example/sandbox/{cls.slug}",
+        f"gopher://127.0.0.1:8000/sandbox/{cls.slug}",
+        f"file:///etc/sandbox/{cls.slug}",
+        f"javascript:alert(1)//sandbox/{cls.slug}",
+        f"http://u:p@127.0.0.1:8000/sandbox/{cls.slug}",
+        f"http://127.0.0.1:8000/sandbox/{cls.slug}?next=http://evil.example",
+        "https://[::1",
+        "http://[zz::1]/",
+        "https://api.example.com:notaport",
     ):
         with pytest.raises(ConfigurationError):
             cls.check_base_url(bad)
