@@ -14,7 +14,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env(
     DEBUG=(bool, False),
-    SANDBOX_ENABLED=(bool, True),
     PORT=(int, 8000),
 )
 environ.Env.read_env(BASE_DIR / ".env")  # real environment variables win
@@ -51,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "integrations.sandbox.guard.SandboxAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -161,8 +161,9 @@ LOGGING = {
 # --- the console's own settings -------------------------------------------------------------
 
 PORT = env("PORT")
-# The built-in emulators of every platform's API, served under /sandbox/ (never in production).
-SANDBOX_ENABLED = env("SANDBOX_ENABLED")
+# The built-in emulators of every platform's API, served under /sandbox/ to this machine and
+# staff (never in production): on with DEBUG unless turned off, off without it unless asked.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", default=f"http://127.0.0.1:{PORT}/sandbox")
 
 # HTTP behaviour of every platform client.

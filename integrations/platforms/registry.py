@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-import pkgutil
 from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from integrations.platforms.base import PlatformClient
 
-# Every other module of this package is one platform that registers itself on import (on first
-# use: they import the models). Adding a platform is adding its module.
-_NOT_PLATFORMS = {"auth", "base", "errors", "registry", "types"}
+# The platforms, by module: each registers its client class on import (done on first use).
+# Adding a platform is adding its module and naming it here.
+PLATFORM_MODULES = (
+    "braze",
+    "campaign_monitor",
+    "crisp",
+    "customerio",
+    "drift",
+    "front",
+    "iterable",
+    "keap",
+    "kit",
+    "klaviyo",
+    "mailchimp",
+    "sendgrid",
+)
 
 _registry: dict[str, type[PlatformClient]] = {}
 _loaded = False
@@ -26,10 +38,8 @@ def register(cls: type[PlatformClient]) -> type[PlatformClient]:
 def _load() -> None:
     global _loaded
     if not _loaded:
-        package = import_module("integrations.platforms")
-        for info in pkgutil.iter_modules(package.__path__):
-            if info.name not in _NOT_PLATFORMS and not info.name.startswith("_"):
-                import_module(f"integrations.platforms.{info.name}")
+        for name in PLATFORM_MODULES:
+            import_module(f"integrations.platforms.{name}")
         _loaded = True
 
 

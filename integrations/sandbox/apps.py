@@ -7,3 +7,6 @@ class SandboxConfig(AppConfig):
     name = "integrations.sandbox"
     label = "sandbox"
     verbose_name = "Sandbox platforms"
+
+    def ready(self) -> None:
+        from integrations.sandbox import guard  # noqa: F401 - registers the system checks
