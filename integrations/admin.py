@@ -29,8 +29,8 @@ from integrations.forms import (
     CREDENTIAL_PREFIX,
     checked_base_url,
     credential_form_fields,
+    credentials_for,
     mark_stored_secrets,
-    merged_credentials,
     region_field,
 )
 from integrations.models import (
@@ -141,8 +141,7 @@ class IntegrationAdminForm(forms.ModelForm):
         platform = self.platform_cls
         if platform is None:
             return cleaned
-        stored = self.instance.secrets if self.instance.pk else {}
-        self._credentials = merged_credentials(platform, cleaned, stored)
+        self._credentials = credentials_for(self, platform, cleaned, self.instance)
         return cleaned
 
     def save(self, commit: bool = True):

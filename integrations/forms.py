@@ -80,6 +80,36 @@ def merged_credentials(platform, cleaned: dict, stored: dict) -> dict[str, str]:
     return {k: v for k, v in credentials.items() if k in known}
 
 
+def _endpoint(base_url: str, region: str) -> tuple[str, str]:
+    return (base_url or "").strip().rstrip("/").lower(), region or ""
+
+
+def credentials_for(form: forms.Form, platform, cleaned: dict, instance) -> dict[str, str]:
+    """The credentials a form stores, under the rule that a stored secret never moves host.
+
+    When the form changes a saved integration's API base URL or region, the secrets stored
+    for the old endpoint are dropped: each required one must be typed again (a field error
+    says so), so nobody can point a stored key at another host by editing the URL alone.
+    """
+    stored = instance.secrets if instance is not None and instance.pk else {}
+    moved = bool(stored) and _endpoint(
+        cleaned.get("api_base_url", instance.api_base_url), cleaned.get("region", instance.region)
+    ) != _endpoint(instance.api_base_url, instance.region)
+    if moved:
+        secret_keys = {c.key for c in platform.credential_fields if c.secret}
+        stored = {k: v for k, v in stored.items() if k not in secret_keys}
+    credentials = merged_credentials(platform, cleaned, stored)
+    if moved:
+        for credential in platform.credential_fields:
+            if credential.secret and credential.required and not credentials.get(credential.key):
+                form.add_error(
+                    CREDENTIAL_PREFIX + credential.key,
+                    f"The API base URL or region changed: type the {credential.label} again. "
+                    "A stored secret is never sent to another host.",
+                )
+    return credentials
+
+
 def checked_base_url(platform, url: str) -> str:
     """The API base URL override, or a ValidationError saying which hosts are allowed."""
     url = (url or "").strip()

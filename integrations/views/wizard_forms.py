@@ -8,8 +8,8 @@ from django.forms import BaseFormSet, formset_factory
 from integrations.forms import (
     checked_base_url,
     credential_form_fields,
+    credentials_for,
     mark_stored_secrets,
-    merged_credentials,
     region_field,
 )
 from integrations.models import FieldMapping, Integration, SyncFrequency, Transform
@@ -77,7 +77,7 @@ class CredentialsForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        cleaned["credentials"] = merged_credentials(self.platform, cleaned, self.stored)
+        cleaned["credentials"] = credentials_for(self, self.platform, cleaned, self.instance)
         if self.connecting or self.errors:
             return cleaned
         missing = [

@@ -234,6 +234,47 @@ def test_blank_secret_keeps_the_stored_value_and_new_one_replaces_it(admin_clien
     assert customerio.credentials["track_api_key"] == "brand-new-track-key"
 
 
+def test_moving_an_integration_to_another_endpoint_requires_its_secrets_again(
+    admin_client, customerio, settings
+):
+    settings.SANDBOX_BASE_URL = "http://127.0.0.1:8000/sandbox"
+    url = reverse("admin:integrations_integration_change", args=[customerio.pk])
+    for moved in (
+        {"region": "eu"},
+        {"api_base_url": "http://127.0.0.1:8000/sandbox/customerio"},
+    ):
+        response = admin_client.post(url, change_data(customerio, **moved))
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert "type the Track API key again" in errors["credential_track_api_key"][0]
+        customerio.refresh_from_db()
+        assert (customerio.region, customerio.api_base_url) == ("us", "")
+        assert customerio.credentials["track_api_key"] == TRACK_KEY
+
+    response = admin_client.post(
+        url, change_data(customerio, region="eu", credential_track_api_key="eu-track-key")
+    )
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["credential_app_api_key"]  # each secret, not only the one typed
+    response = admin_client.post(
+        url,
+        change_data(
+            customerio,
+            region="eu",
+            credential_track_api_key="eu-track-key",
+            credential_app_api_key="eu-app-key",
+        ),
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customerio.refresh_from_db()
+    assert customerio.region == "eu"
+    assert customerio.credentials == {
+        "site_id": SITE_ID,
+        "track_api_key": "eu-track-key",
+        "app_api_key": "eu-app-key",
+    }
+
+
 def test_invalid_base_url_and_region_are_form_errors(admin_client, customerio):
     url = reverse("admin:integrations_integration_change", args=[customerio.pk])
     response = admin_client.post(
@@ -244,7 +285,14 @@ def test_invalid_base_url_and_region_are_form_errors(admin_client, customerio):
     assert "must be https on one of Customer.io's hosts" in errors["api_base_url"][0]
     assert "region" in errors
     response = admin_client.post(
-        url, change_data(customerio, api_base_url="https://track-eu.customer.io", region="eu")
+        url,
+        change_data(
+            customerio,
+            api_base_url="https://track-eu.customer.io",
+            region="eu",
+            credential_track_api_key="eu-track-key",  # a new endpoint takes its keys anew
+            credential_app_api_key="eu-app-key",
+        ),
     )
     assert response.status_code == 302
     customerio.refresh_from_db()
