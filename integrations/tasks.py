@@ -6,7 +6,7 @@ import logging
 
 from integrations import metering
 from integrations.models import Integration, IntegrationStatus, SyncTrigger
-from integrations.services import connection, oauth, segments, sync
+from integrations.services import connection, oauth, queue, segments, sync
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,11 @@ def refresh_segment_counts(integration_id: int) -> str:
 
 def mark_stale_runs() -> int:
     return sync.mark_stale_runs()
+
+
+def look_after_sync_runs() -> str:
+    done = queue.look_after_sync_runs()
+    return f"{done.interrupted} interrupted, {done.resumed} resumed, {done.requeued} requeued"
 
 
 def prune_api_calls() -> int:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
-from integrations.models import Integration, SyncMode, SyncRun
+from integrations.models import (
+    Integration,
+    IntegrationStatus,
+    SyncMode,
+    SyncRun,
+    SyncStatus,
+    SyncTrigger,
+)
 from integrations.platforms.types import Capability
-from integrations.services.sync import start_sync
+from integrations.services.sync import mark_stale_runs, start_sync
 
 
 def enqueue(func: str, *args, **kwargs) -> None:
@@ -21,8 +33,57 @@ def enqueue_sync(
     """Create a queued run and queue its task; (the active run, False) if one is under way."""
     run, created = start_sync(integration, trigger, mode=mode, dry_run=dry_run)
     if created:
-        enqueue("integrations.tasks.run_sync", run.pk, group=f"sync-{integration.pk}")
+        _enqueue_run(run)
     return run, created
+
+
+def _enqueue_run(run: SyncRun) -> None:
+    enqueue("integrations.tasks.run_sync", run.pk, group=f"sync-{run.integration_id}")
+
+
+@dataclass(frozen=True)
+class Housekeeping:
+    interrupted: int
+    resumed: int
+    requeued: int
+
+
+def look_after_sync_runs() -> Housekeeping:
+    """What the one-minute housekeeping schedule does for sync runs.
+
+    - A running run without a heartbeat for SYNC_STALE_AFTER_SECONDS is marked interrupted.
+    - An interrupted run is resumed from its checkpoint (a new run), unless the integration is
+      disabled or waits for a person (needs attention).
+    - A run queued for longer than that gets its task queued again, once per such period, in
+      case the broker lost it; running it twice is harmless, as only one worker can claim a
+      queued run. Its `heartbeat_at` records when it was last queued.
+    """
+    interrupted = mark_stale_runs()
+    resumed = 0
+    waiting = (
+        Integration.objects.filter(
+            enabled=True,
+            sync_runs__status=SyncStatus.INTERRUPTED,
+            sync_runs__dry_run=False,
+            sync_runs__resumed_by__isnull=True,
+        )
+        .exclude(status__in=(IntegrationStatus.NEEDS_ATTENTION, IntegrationStatus.DISABLED))
+        .distinct()
+    )
+    for integration in waiting:
+        _, created = enqueue_sync(integration, SyncTrigger.RESUME)
+        resumed += created
+    cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
+    requeued = 0
+    for run in SyncRun.objects.filter(status=SyncStatus.QUEUED, created_at__lt=cutoff).exclude(
+        heartbeat_at__gte=cutoff
+    ):
+        if SyncRun.objects.filter(pk=run.pk, status=SyncStatus.QUEUED).update(
+            heartbeat_at=timezone.now()
+        ):
+            _enqueue_run(run)
+            requeued += 1
+    return Housekeeping(interrupted, resumed, requeued)
 
 
 def enqueue_test_connection(integration: Integration) -> None:

@@ -8,7 +8,7 @@ from integrations.models import Integration, SyncFrequency
 
 HOUSEKEEPING = (
     # (name, function, minutes)
-    ("integrations: mark stale sync runs", "integrations.tasks.mark_stale_runs", 5),
+    ("integrations: look after sync runs", "integrations.tasks.look_after_sync_runs", 1),
     ("integrations: prune API call records", "integrations.tasks.prune_api_calls", 1440),
     ("integrations: refresh OAuth tokens", "integrations.tasks.refresh_oauth_tokens", 15),
 )
@@ -42,9 +42,14 @@ def remove_schedule(integration_id: int) -> None:
     Schedule.objects.filter(name=schedule_name(integration_id)).delete()
 
 
+# Housekeeping schedules of earlier versions, removed when the new ones are made.
+RETIRED = ("integrations: mark stale sync runs",)
+
+
 def ensure_housekeeping() -> None:
+    Schedule.objects.filter(name__in=RETIRED).delete()
     for name, func, minutes in HOUSEKEEPING:
-        Schedule.objects.get_or_create(
+        Schedule.objects.update_or_create(
             name=name,
             defaults={
                 "func": func,

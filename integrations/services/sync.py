@@ -101,19 +101,20 @@ def start_sync(
 
 
 def mark_stale_runs(integration: Integration | None = None) -> int:
-    """Mark runs whose worker stopped (no heartbeat, or never picked up) as interrupted."""
+    """Mark running runs whose worker stopped (no heartbeat for a while) as interrupted.
+
+    A queued run is never taken for dead: it may be waiting behind long syncs in a busy
+    queue (see services.queue.look_after_sync_runs for one whose task was lost).
+    """
     cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
-    runs = SyncRun.objects.filter(
-        Q(status=SyncStatus.RUNNING, heartbeat_at__lt=cutoff)
-        | Q(status=SyncStatus.QUEUED, created_at__lt=cutoff)
-    )
+    runs = SyncRun.objects.filter(status=SyncStatus.RUNNING, heartbeat_at__lt=cutoff)
     if integration is not None:
         runs = runs.filter(integration=integration)
     return runs.update(
         status=SyncStatus.INTERRUPTED,
         finished_at=timezone.now(),
         error=f"No progress for {settings.SYNC_STALE_AFTER_SECONDS} s: the worker stopped. "
-        "The next sync resumes from this run's checkpoint.",
+        "The console resumes it from this run's checkpoint within a minute.",
     )
 
 
