@@ -827,6 +827,13 @@ def failed_results(records: Sequence[ContactRecord], exc: PlatformError) -> list
     else:
         outcome, hint = Outcome.UNKNOWN, "Unexpected platform answer; sent again on the next run."
     return [
-        RecordResult(r.key, outcome, code=exc.code or exc.kind, message=exc.message, hint=hint)
+        RecordResult(
+            r.key,
+            outcome,
+            code=exc.code or exc.kind,
+            message=exc.message,
+            hint=hint,
+            whole_request=True,
+        )
         for r in records
     ]

@@ -143,6 +143,7 @@ class RecordResult:
     code: str = ""
     message: str = ""
     hint: str = ""
+    whole_request: bool = False  # the request failed as a whole, not this record alone
 
 
 @dataclass(frozen=True)

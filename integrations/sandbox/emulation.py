@@ -72,7 +72,7 @@ def rate_limited(key: str, count: int, per_seconds: float, body) -> HttpResponse
 
 
 def injected_fault(platform: str, throttled_body) -> HttpResponse | None:
-    """Apply the platform's configured faults: latency, 429 bursts, random 503s."""
+    """Apply the platform's configured faults: latency, 429 bursts, random error answers."""
     fault = SandboxFault.objects.filter(platform=platform).first()
     if fault is None:
         return None
@@ -88,7 +88,9 @@ def injected_fault(platform: str, throttled_body) -> HttpResponse | None:
                 throttled_body, status=429, headers={"Retry-After": str(fault.retry_after)}
             )
     if fault.error_rate and random.random() < fault.error_rate:
-        return HttpResponse("Service Unavailable", status=503, content_type="text/plain")
+        status = fault.error_status
+        reason = "Service Unavailable" if status == 503 else f"Injected error {status}"
+        return HttpResponse(reason, status=status, content_type="text/plain")
     return None
 
 

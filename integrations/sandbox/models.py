@@ -80,7 +80,12 @@ class SandboxFault(models.Model):
     """Faults injected into one emulated platform (tests, benchmarks, demos)."""
 
     platform = models.CharField(max_length=32, unique=True)
-    error_rate = models.FloatField(default=0.0, help_text="Share of requests answered 503.")
+    error_rate = models.FloatField(
+        default=0.0, help_text="Share of requests answered with error_status."
+    )
+    error_status = models.PositiveSmallIntegerField(
+        default=503, help_text="The status of those answers: 503 an outage, 404 a wrong endpoint."
+    )
     latency_ms = models.PositiveIntegerField(default=0)
     throttle_next = models.PositiveIntegerField(
         default=0, help_text="The next N requests are answered 429."

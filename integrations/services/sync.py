@@ -196,6 +196,7 @@ class _Runner(JobListener):
         self.client.job_listener = self
         self.calls_before = run.api_calls  # a taken-over run keeps counting
         self.consecutive_failed_batches = 0
+        self.consecutive_refused_batches = 0
         self.targets_checked = False
         self.current: tuple[_Chunk, int] | None = None  # the chunk being sent, its last id
 
@@ -457,15 +458,25 @@ class _Runner(JobListener):
         auth = next((r for r in sent if r.outcome == Outcome.REJECTED_AUTH), None)
         if auth is not None:
             raise StopRun(f"{auth.message} {auth.hint}".strip())
-        if sent and all(r.outcome in _TRANSIENT for r in sent):
-            self.consecutive_failed_batches += 1
-        else:
-            self.consecutive_failed_batches = 0
-        if self.consecutive_failed_batches >= settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES:
+        transient = bool(sent) and all(r.outcome in _TRANSIENT for r in sent)
+        # Every record of the batch refused by one answer to the whole request (a 404, a 400
+        # about the request): a wrong setting, not bad data; sending more batches cannot help.
+        refused = bool(sent) and not transient and all(r.whole_request for r in sent)
+        self.consecutive_failed_batches = self.consecutive_failed_batches + 1 if transient else 0
+        self.consecutive_refused_batches = self.consecutive_refused_batches + 1 if refused else 0
+        limit = settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES
+        if self.consecutive_failed_batches >= limit:
             raise StopRun(
                 f"Stopped after {self.consecutive_failed_batches} batches in a row were "
                 f"throttled or failed at {self.client.label} ({sent[-1].message}). Records "
                 "not accepted stay pending and are sent on the next run."
+            )
+        if self.consecutive_refused_batches >= limit:
+            raise StopRun(
+                f"Stopped after {self.consecutive_refused_batches} batches in a row were refused "
+                f"whole by {self.client.label}: {sent[-1].message} This points at the "
+                "integration's settings (endpoint, list or account), not at the records: fix "
+                "them and run Test connection. Records not accepted stay pending."
             )
 
 
