@@ -8,6 +8,7 @@ not declared raises UnsupportedCapability from here.
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import random
 import time
@@ -102,6 +103,8 @@ class PlatformClient:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     # Why a capability the console knows is missing here (shown by the admin and the wizard).
     unsupported_reasons: ClassVar[dict[Capability, str]] = {}
+    # The credentials whose values the platform's rate limit is counted by (see rate_scope).
+    rate_limited_by: ClassVar[tuple[str, ...]] = ()
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     regions: ClassVar[dict[str, str]] = {}
     # surface → region → base URL (scheme and host, maybe a path prefix)
@@ -314,7 +317,7 @@ class PlatformClient:
         ok = tuple(ok)
         rate_name = rate if rate in self.limits.rates else surface
         limit = self.limits.rates[rate_name]
-        key = f"{self.slug}:{self.rate_scope()}:{rate_name}"
+        key = self.rate_key(rate_name)
         body = (
             content if content is not None else (orjson.dumps(json) if json is not None else None)
         )
@@ -379,9 +382,22 @@ class PlatformClient:
             raise error from None
 
     def rate_scope(self) -> str:
-        """Whose limit a call counts against: the integration by default; a platform whose
-        limit is per company or per app key overrides (so integrations sharing it share it)."""
-        return str(self.integration.pk)
+        """Whose budget a call counts against, as the platform counts it.
+
+        A platform that counts per credential (an API key, a plugin token) names those
+        credentials in `rate_limited_by`: integrations holding the same values then share one
+        budget (a digest of the values names it; the values are never stored). Otherwise
+        each integration has its own.
+        """
+        values = [self._secrets.get(key, "") for key in self.rate_limited_by]
+        if not any(values):
+            return str(self.integration.pk)
+        digest = hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:20]
+        return f"credential-{digest}"
+
+    def rate_key(self, rate_name: str) -> str:
+        """The shared limiter's row for one of this client's rates."""
+        return f"{self.slug}:{self.rate_scope()}:{rate_name}"
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""

@@ -81,6 +81,7 @@ class CrispClient(PlatformClient):
             Capability.EXPORT_CONTACT,
         }
     )
+    rate_limited_by = ("identifier",)  # Crisp counts its quota per plugin token
     unsupported_reasons = {
         Capability.CREATE_SEGMENT: "Crisp segments are free-text tags on profiles; there is no "
         "segment object to create",

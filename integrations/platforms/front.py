@@ -88,6 +88,7 @@ class FrontClient(PlatformClient):
             Capability.EXPORT_CONTACT,
         }
     )
+    rate_limited_by = ("api_token",)  # Front counts per company: one token, one company
     unsupported_reasons = {
         Capability.TRACK_EVENTS: "Front has no events on contacts",
         Capability.SEND_CAMPAIGN: "Front sends conversation messages one by one, not campaigns",

@@ -243,7 +243,7 @@ class KeapClient(PlatformClient):
 
     def _watch_quota(self, response) -> None:
         headers = response.headers
-        key = f"{self.slug}:{self.rate_scope()}:{API}"
+        key = self.rate_key(API)
         for prefix in ("x-keap-product-throttle", "x-keap-tenant-throttle"):
             bucket = _bucket(headers, prefix)
             if bucket and bucket["available"] is not None and bucket["available"] <= 0:

@@ -58,6 +58,7 @@ class KitClient(PlatformClient):
             Capability.EXPORT_CONTACT,
         }
     )
+    rate_limited_by = ("api_key",)  # Kit counts 120 requests a minute per API key
     unsupported_reasons = {
         Capability.DELETE_CONTACT: "Kit's API has no way to delete a subscriber; delete them "
         "in the Kit app (the API can only unsubscribe)",

@@ -292,7 +292,7 @@ def test_a_spent_quota_holds_everyone_off(client, settings, fake_clock, status):
     assert any("daily quota" in w for w in client.warnings)
     # The shared limiter is paused: nobody may call Crisp for the next hour or so.
     with pytest.raises(ratelimit.RateLimitWaitTooLong):
-        ratelimit.acquire(f"crisp:{client.integration.pk}:api", client.limits.rates["api"], 60)
+        ratelimit.acquire(client.rate_key("api"), client.limits.rates["api"], 60)
 
 
 def test_bursts_are_free_and_the_day_is_spread(client, fake_clock):
