@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import orjson
 import requests
@@ -56,9 +56,23 @@ logger = logging.getLogger(__name__)
 REDACTED = "[redacted]"
 
 
+def parse_base_url(url: str) -> SplitResult:
+    """`url` split into its parts, or ConfigurationError when it is not a URL at all
+    (an unclosed or invalid IPv6 bracket, a port that is not a number)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it is the check: it raises on a malformed port
+    except ValueError as exc:
+        raise ConfigurationError(f"The API base URL {url!r} is not a valid URL: {exc}.") from None
+    return parts
+
+
 def is_sandbox_url(url: str, slug: str) -> bool:
-    """True when `url` points at this console's emulator of `slug` and the sandbox is on."""
-    path = urlsplit(url).path.rstrip("/")
+    """True when `url` points at this console's emulator of `slug` and the sandbox is on.
+
+    Raises ConfigurationError when `url` is malformed (see parse_base_url).
+    """
+    path = parse_base_url(url).path.rstrip("/")
     return bool(settings.SANDBOX_ENABLED) and path.endswith(f"/sandbox/{slug}")
 
 
@@ -155,7 +169,7 @@ class PlatformClient:
         """Raise ConfigurationError unless `url` is the sandbox or a host the platform publishes."""
         if not url or is_sandbox_url(url, cls.slug):
             return
-        parts = urlsplit(url)
+        parts = parse_base_url(url)
         if parts.scheme != "https" or parts.netloc not in cls.published_hosts():
             hosts = ", ".join(sorted(cls.published_hosts()))
             raise ConfigurationError(

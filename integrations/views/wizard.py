@@ -33,6 +33,13 @@ from integrations.views.wizard_forms import (
 )
 
 REPORT_MAX_AGE = 600  # a connection test older than this is run again before saving
+_STEP_TITLES = {
+    "platform": "Platform",
+    "credentials": "Credentials",
+    "test": "Test connection",
+    "mapping": "Field mapping",
+    "settings": "Sync settings",
+}
 
 
 def _not_editing(wizard) -> bool:
@@ -224,13 +231,7 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         context["platform"] = platform
         context["step_titles"] = [
             (name, title, name == step)
-            for name, title in (
-                ("platform", "Platform"),
-                ("credentials", "Credentials"),
-                ("test", "Test connection"),
-                ("mapping", "Field mapping"),
-                ("settings", "Sync settings"),
-            )
+            for name, title in _STEP_TITLES.items()
             if name in self.get_form_list()
         ]
         if step == "platform":
@@ -264,14 +265,51 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
             context["forecast_error"] = str(exc)
         return context
 
+    # --- steps asked for out of order ------------------------------------------------------
+
+    def first_step_not_done(self, wanted: str) -> str | None:
+        """The earliest step before `wanted` whose data is missing or no longer valid."""
+        steps = list(self.get_form_list())
+        for step in steps[: steps.index(wanted)]:
+            if self.get_cleaned_data_for_step(step) is None:
+                return step
+        return None
+
+    def _astray(self):
+        """A redirect to the right step when this POST names an unknown step, or a step whose
+        earlier steps are not done (formtools would build that form without them: a 500)."""
+        steps = list(self.get_form_list())
+        goto = self.request.POST.get("wizard_goto_step")
+        if goto in steps:
+            wanted = goto
+        elif self.storage.current_step is None:
+            return None  # formtools starts afresh at the first step whatever was posted
+        else:
+            wanted = self.request.POST.get(f"{self.prefix}-current_step", self.steps.current)
+        if wanted not in steps:
+            messages.error(self.request, "That wizard step does not exist; carry on from here.")
+            return redirect(f"{self.request.path}?resume=1")
+        missing = self.first_step_not_done(wanted)
+        if missing is None:
+            return None
+        self.storage.current_step = missing
+        messages.error(self.request, f"Complete the {_STEP_TITLES[missing]} step first.")
+        return redirect(f"{self.request.path}?resume=1")
+
     def get(self, request, *args, **kwargs):
-        # Back from the platform's consent screen: carry on where the wizard was (a plain GET
-        # starts formtools' wizard afresh).
-        if request.GET.get("resume") and self.storage.current_step:
+        # Back from the platform's consent screen, or sent to the right step: carry on where the
+        # wizard was (a plain GET starts formtools' wizard afresh).
+        if request.GET.get("resume") and self.storage.current_step in self.get_form_list():
+            missing = self.first_step_not_done(self.storage.current_step)
+            if missing is not None:
+                self.storage.current_step = missing
             return self.render(self.get_form(data=self.storage.current_step_data))
         return super().get(request, *args, **kwargs)
 
     def post(self, *args, **kwargs):
+        astray = self._astray()
+        if astray is not None:
+            return astray
         if self.steps.current == "credentials" and "oauth_connect" in self.request.POST:
             return self._connect_with_oauth()
         if self.steps.current == "test" and self.request.POST.get("wizard_goto_step") == "test":
