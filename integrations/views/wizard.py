@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import PermissionDenied
@@ -21,6 +22,8 @@ from integrations.models import Integration, OAuthConnection, SyncMode, SyncTrig
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.platforms.types import AuthMethod, Capability, ConnectionReport
+from integrations.sandbox import catalog as sandbox_catalog
+from integrations.sandbox import registry as sandbox_registry
 from integrations.services import preview, queue, setup
 from integrations.services.mapping import MappingError
 from integrations.views import oauth as oauth_views
@@ -247,6 +250,9 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         if step == "credentials":
             context["oauth_offered"] = AuthMethod.OAUTH in platform.auth_methods
             context["oauth_connected"] = self.oauth_connected()
+            if settings.SANDBOX_ENABLED and sandbox_registry.emulated(platform.slug):
+                context["sandbox_fill"] = form.named_values(sandbox_catalog.wizard_values(platform))
+                context["sandbox_index_url"] = reverse("sandbox-index")
         return context
 
     def _mapping_context(self, formset) -> dict:
