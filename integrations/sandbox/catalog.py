@@ -71,6 +71,8 @@ def _kind(account, demo, platform) -> str:
         return WORKING
     if account.read_only:
         return READ_ONLY
+    if account.purpose:
+        return OTHER  # an account with its own story (its purpose says it)
     if len(platform.regions) > 1 and account.region != demo.region:
         return OTHER_REGION
     return OTHER
@@ -82,17 +84,16 @@ def _purpose(kind: str, account, demo, platform) -> str:
     region = platform.regions.get(account.region, account.region)
     demo_region = platform.regions.get(demo.region, demo.region)
     if kind == WORKING:
-        where = f" with Region {region}" if len(platform.regions) > 1 else ""
         return (
-            f"Full access: connects{where} and syncs. The demo integration "
-            f"“{platform.label} (sandbox)” uses it."
+            f"Full access: connects and syncs. The demo integration “{platform.label} "
+            "(sandbox)” uses it."
         )
     if kind == READ_ONLY:
         return "A valid key that cannot write: the connection test refuses it and says why."
     if kind == OTHER_REGION:
         return (
-            f"The key of {account.name} in {region}: with Region {demo_region} the connection "
-            f"test refuses it and names the right region; with Region {region} it connects."
+            f"A key of another region: with Region {demo_region} the connection test refuses "
+            f"it and names the right region; with Region {region} it connects."
         )
     return account.name
 

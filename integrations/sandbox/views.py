@@ -18,6 +18,7 @@ def index(request):
         raise PermissionDenied("You may not see the sandbox's test credentials.")
     context = {
         **admin.site.each_context(request),
+        "is_nav_sidebar_enabled": False,  # the tables need the width
         "title": "Sandbox",
         "root_url": catalog.root_url(),
         "platforms": catalog.sandbox_platforms(),
