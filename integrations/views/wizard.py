@@ -18,11 +18,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from formtools.wizard.views import SessionWizardView
 
+from integrations.forms import CREDENTIAL_PREFIX
 from integrations.models import Integration, OAuthConnection, SyncMode, SyncTrigger
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.platforms.types import AuthMethod, Capability, ConnectionReport
-from integrations.sandbox import catalog as sandbox_catalog
 from integrations.sandbox import registry as sandbox_registry
 from integrations.services import preview, queue, setup
 from integrations.services.mapping import MappingError
@@ -251,8 +251,11 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
             context["oauth_offered"] = AuthMethod.OAUTH in platform.auth_methods
             context["oauth_connected"] = self.oauth_connected()
             if settings.SANDBOX_ENABLED and sandbox_registry.emulated(platform.slug):
-                context["sandbox_fill"] = form.named_values(sandbox_catalog.wizard_values(platform))
-                context["sandbox_index_url"] = reverse("sandbox-index")
+                context["sandbox"] = {
+                    "values_url": reverse("sandbox-wizard-values", args=[platform.slug]),
+                    "index_url": reverse("sandbox-index"),
+                    "credential_prefix": CREDENTIAL_PREFIX,
+                }
         return context
 
     def _mapping_context(self, formset) -> dict:

@@ -6,7 +6,6 @@ from django import forms
 from django.forms import BaseFormSet, formset_factory
 
 from integrations.forms import (
-    CREDENTIAL_PREFIX,
     checked_base_url,
     credential_form_fields,
     mark_stored_secrets,
@@ -64,18 +63,6 @@ class CredentialsForm(forms.Form):
         mark_stored_secrets(self, platform, self.stored)
         # Stored secrets are never sent back to the page, not even as a placeholder.
         self.order_fields(["name", "region"])
-
-    def named_values(self, values: dict) -> dict[str, str]:
-        """Values for this form (api_base_url, region, credentials: {key: value}) keyed by its
-        fields' HTML names: what "Use the sandbox" puts in the page."""
-        fields = {"api_base_url": values.get("api_base_url", ""), "region": values.get("region")}
-        for key, value in values.get("credentials", {}).items():
-            fields[CREDENTIAL_PREFIX + key] = value
-        return {
-            self.add_prefix(name): value
-            for name, value in fields.items()
-            if name in self.fields and value
-        }
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -98,7 +98,8 @@ def test_a_new_user_connects_iterable_with_use_the_sandbox_and_sees_a_read_only_
     assert read_only == "sandbox-iterable-readonly-key-us"
     start_iterable(page, live_server, "Iterable read-only")
     page.get_by_role("button", name="Use the sandbox").click()
-    page.fill("#id_credentials-credential_api_key", read_only)
+    expect(page.locator("#id_credentials-api_base_url")).to_have_value(f"{sandbox_root}/iterable")
+    page.fill("#id_credentials-credential_api_key", read_only)  # once the fetched values are in
     page.get_by_role("button", name="Test connection").click()
     expect(page.locator("#connection-report")).to_contain_text("Refused")
     expect(page.locator("#connection-report")).to_contain_text("read-only Iterable key")

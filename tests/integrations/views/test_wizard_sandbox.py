@@ -1,11 +1,9 @@
-"""The credentials step offers "Use the sandbox" (base URL and working key) when it is on."""
+"""The credentials step offers "Use the sandbox" when it is on; the values come when pressed."""
 
 from __future__ import annotations
 
-import json
-import re
-
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -20,42 +18,46 @@ def credentials_page(client, slug: str):
     )
 
 
-def fill(response) -> dict:
-    found = re.search(
-        r'<script id="sandbox-fill" type="application/json">(.*?)</script>',
-        response.content.decode(),
-    )
-    assert found, "no sandbox values on the page"
-    return json.loads(found.group(1))
+def test_the_offer_names_the_values_url_and_the_fields_but_holds_no_key(admin_client):
+    html = credentials_page(admin_client, "iterable").content.decode()
+    assert 'id="use-sandbox"' in html
+    assert 'data-url="/sandbox/connect/iterable.json"' in html
+    assert 'data-prefix="credentials-"' in html and 'data-credential-prefix="credential_"' in html
+    assert 'href="/sandbox/#sandbox-iterable"' in html
+    assert "sandbox-iterable-server-key-us" not in html  # fetched only when pressed
 
 
-def test_use_the_sandbox_fills_the_base_url_region_and_working_key(admin_client, settings):
+def test_the_values_are_the_working_account_and_the_workers_base_url(admin_client, settings):
     settings.SANDBOX_BASE_URL = "http://workers.example.test:9000/sandbox"
-    response = credentials_page(admin_client, "iterable")
-    assert b'id="use-sandbox"' in response.content
-    assert b'href="/sandbox/#sandbox-iterable"' in response.content
-    assert fill(response) == {
-        "credentials-api_base_url": "http://workers.example.test:9000/sandbox/iterable",
-        "credentials-region": "us",
-        "credentials-credential_api_key": "sandbox-iterable-server-key-us",
+    response = admin_client.get(reverse("sandbox-wizard-values", args=["customerio"]))
+    assert response.status_code == 200
+    assert response.json() == {
+        "api_base_url": "http://workers.example.test:9000/sandbox/customerio",
+        "region": "us",
+        "credentials": {
+            "site_id": "sandbox-site-us",
+            "track_api_key": "sandbox-track-key-us",
+            "app_api_key": "sandbox-app-key-us",
+        },
     }
+    assert admin_client.get("/sandbox/connect/nowhere.json").status_code == 404
 
 
-def test_every_credential_of_the_working_account_is_filled(admin_client):
-    values = fill(credentials_page(admin_client, "customerio"))
-    assert values["credentials-credential_site_id"] == "sandbox-site-us"
-    assert values["credentials-credential_track_api_key"] == "sandbox-track-key-us"
-    assert values["credentials-credential_app_api_key"] == "sandbox-app-key-us"
+@pytest.mark.parametrize("who", ["anonymous", "not staff"])
+def test_others_get_no_values(client, who):
+    if who == "not staff":
+        client.force_login(User.objects.create_user("reader", password="reader-pw-123"))
+    response = client.get(reverse("sandbox-wizard-values", args=["iterable"]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
 
 
-def test_an_oauth_only_platform_gets_the_base_url_and_the_consent_hint(admin_client, settings):
-    settings.SANDBOX_BASE_URL = "http://127.0.0.1:8000/sandbox"
+def test_an_oauth_only_platform_gets_the_consent_hint(admin_client):
     response = credentials_page(admin_client, "keap")
-    assert fill(response) == {
-        "credentials-api_base_url": "http://127.0.0.1:8000/sandbox/keap",
-        "credentials-region": "global",
-    }
     assert b"then connect with Keap on the sandbox" in response.content
+    values = admin_client.get(reverse("sandbox-wizard-values", args=["keap"])).json()
+    assert values["credentials"] == {}
+    assert values["api_base_url"].endswith("/sandbox/keap")
 
 
 def test_no_offer_when_the_sandbox_is_off(admin_client, settings):
@@ -63,4 +65,3 @@ def test_no_offer_when_the_sandbox_is_off(admin_client, settings):
     response = credentials_page(admin_client, "iterable")
     assert b"Credentials for Iterable" in response.content
     assert b"use-sandbox" not in response.content
-    assert b"sandbox-iterable-server-key-us" not in response.content
