@@ -29,7 +29,6 @@ def index(request):
         "title": "Sandbox",
         "root_url": catalog.root_url(),
         "platforms": catalog.sandbox_platforms(),
-        "kinds": catalog.KIND_TITLES,
     }
     return render(request, "integrations/sandbox_index.html", context)
 
