@@ -14,6 +14,9 @@ class SandboxAccount:
     credentials: dict
     name: str
     read_only: bool = False
+    # What the account is for, shown on the sandbox index (/sandbox/) when the account's kind
+    # (working, read-only, other region) does not say it; see integrations.sandbox.catalog.
+    purpose: str = ""
 
 
 def all_accounts() -> list[SandboxAccount]:

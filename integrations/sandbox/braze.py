@@ -425,6 +425,9 @@ ACCOUNTS = (
         "us-03",
         {"api_key": "sandbox-braze-rest-key-mau", "objects_per_request": "50"},
         "SharpSend workspace on a MAU contract",
+        purpose="A workspace on a Monthly Active Users contract (instance US-03): it takes at "
+        "most 50 objects a request, so enter Objects per request 50; without it every batch "
+        "is refused with “Max Input Length Exceeded”.",
     ),
     accounts.SandboxAccount(
         PLATFORM,

@@ -483,6 +483,8 @@ ACCOUNTS = (
             "key_client": CLIENT_ID,
         },
         "SharpSend Demo (client key)",
+        purpose="A client API key of the demo client (instead of the account key): connects "
+        "and syncs the same list.",
     ),
     accounts.SandboxAccount(
         PLATFORM,
@@ -490,6 +492,8 @@ ACCOUNTS = (
         "global",
         {"api_key": "sandbox-cm-other-client-key", "key_client": OTHER_CLIENT_ID},
         "Other Brand (client key)",
+        purpose="A client API key of another client: with the demo Client ID and List ID the "
+        "connection test refuses it as the client API key of another client.",
     ),
 )
 

@@ -612,6 +612,8 @@ ACCOUNTS = (
         {"api_key": "SG.sandbox-sendgrid-mail-only-key"},
         "SharpSend demo SendGrid account",
         read_only=True,
+        purpose="A key with the Mail Send scope only: the connection test refuses it, it has "
+        "no Marketing access.",
     ),
 )
 SCOPES = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import PermissionDenied
@@ -17,10 +18,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from formtools.wizard.views import SessionWizardView
 
+from integrations.forms import CREDENTIAL_PREFIX
 from integrations.models import Integration, OAuthConnection, SyncMode, SyncTrigger
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.platforms.types import AuthMethod, Capability, ConnectionReport
+from integrations.sandbox import registry as sandbox_registry
 from integrations.services import preview, queue, setup
 from integrations.services.mapping import MappingError
 from integrations.views import oauth as oauth_views
@@ -33,6 +36,13 @@ from integrations.views.wizard_forms import (
 )
 
 REPORT_MAX_AGE = 600  # a connection test older than this is run again before saving
+_STEP_TITLES = {
+    "platform": "Platform",
+    "credentials": "Credentials",
+    "test": "Test connection",
+    "mapping": "Field mapping",
+    "settings": "Sync settings",
+}
 
 
 def _not_editing(wizard) -> bool:
@@ -224,13 +234,7 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         context["platform"] = platform
         context["step_titles"] = [
             (name, title, name == step)
-            for name, title in (
-                ("platform", "Platform"),
-                ("credentials", "Credentials"),
-                ("test", "Test connection"),
-                ("mapping", "Field mapping"),
-                ("settings", "Sync settings"),
-            )
+            for name, title in _STEP_TITLES.items()
             if name in self.get_form_list()
         ]
         if step == "platform":
@@ -246,6 +250,12 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         if step == "credentials":
             context["oauth_offered"] = AuthMethod.OAUTH in platform.auth_methods
             context["oauth_connected"] = self.oauth_connected()
+            if settings.SANDBOX_ENABLED and sandbox_registry.emulated(platform.slug):
+                context["sandbox"] = {
+                    "values_url": reverse("sandbox-wizard-values", args=[platform.slug]),
+                    "index_url": reverse("sandbox-index"),
+                    "credential_prefix": CREDENTIAL_PREFIX,
+                }
         return context
 
     def _mapping_context(self, formset) -> dict:
@@ -264,14 +274,51 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
             context["forecast_error"] = str(exc)
         return context
 
+    # --- steps asked for out of order ------------------------------------------------------
+
+    def first_step_not_done(self, wanted: str) -> str | None:
+        """The earliest step before `wanted` whose data is missing or no longer valid."""
+        steps = list(self.get_form_list())
+        for step in steps[: steps.index(wanted)]:
+            if self.get_cleaned_data_for_step(step) is None:
+                return step
+        return None
+
+    def _astray(self):
+        """A redirect to the right step when this POST names an unknown step, or a step whose
+        earlier steps are not done (formtools would build that form without them: a 500)."""
+        steps = list(self.get_form_list())
+        goto = self.request.POST.get("wizard_goto_step")
+        if goto in steps:
+            wanted = goto
+        elif self.storage.current_step is None:
+            return None  # formtools starts afresh at the first step whatever was posted
+        else:
+            wanted = self.request.POST.get(f"{self.prefix}-current_step", self.steps.current)
+        if wanted not in steps:
+            messages.error(self.request, "That wizard step does not exist; carry on from here.")
+            return redirect(f"{self.request.path}?resume=1")
+        missing = self.first_step_not_done(wanted)
+        if missing is None:
+            return None
+        self.storage.current_step = missing
+        messages.error(self.request, f"Complete the {_STEP_TITLES[missing]} step first.")
+        return redirect(f"{self.request.path}?resume=1")
+
     def get(self, request, *args, **kwargs):
-        # Back from the platform's consent screen: carry on where the wizard was (a plain GET
-        # starts formtools' wizard afresh).
-        if request.GET.get("resume") and self.storage.current_step:
+        # Back from the platform's consent screen, or sent to the right step: carry on where the
+        # wizard was (a plain GET starts formtools' wizard afresh).
+        if request.GET.get("resume") and self.storage.current_step in self.get_form_list():
+            missing = self.first_step_not_done(self.storage.current_step)
+            if missing is not None:
+                self.storage.current_step = missing
             return self.render(self.get_form(data=self.storage.current_step_data))
         return super().get(request, *args, **kwargs)
 
     def post(self, *args, **kwargs):
+        astray = self._astray()
+        if astray is not None:
+            return astray
         if self.steps.current == "credentials" and "oauth_connect" in self.request.POST:
             return self._connect_with_oauth()
         if self.steps.current == "test" and self.request.POST.get("wizard_goto_step") == "test":

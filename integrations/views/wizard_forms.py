@@ -34,6 +34,7 @@ class CredentialsForm(forms.Form):
         label="API base URL override",
         required=False,
         max_length=300,
+        widget=forms.TextInput(attrs={"size": 60}),
         help_text="Leave blank for the platform's own API. A region or instance host the "
         "platform publishes (https), or the built-in sandbox.",
     )

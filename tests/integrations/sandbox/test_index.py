@@ -1,0 +1,133 @@
+"""The sandbox index (/sandbox/): every emulator's base URL and test keys, for staff only."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+
+from integrations.platforms.registry import get_platform
+from integrations.sandbox import accounts, catalog
+from integrations.sandbox.registry import emulators
+
+pytestmark = pytest.mark.django_db
+INDEX = "/sandbox/"
+ROOT = "http://sandbox.example.test:8123/sandbox"
+
+
+@pytest.fixture(autouse=True)
+def _workers_sandbox_url(settings):
+    settings.SANDBOX_BASE_URL = ROOT + "/"
+
+
+def secret_values() -> set[str]:
+    """Every secret credential the emulators accept (what must never reach a non-staff page)."""
+    values = set()
+    for account in accounts.all_accounts():
+        platform = get_platform(account.platform)
+        for field in platform.credential_fields:
+            if field.secret and account.credentials.get(field.key):
+                values.add(account.credentials[field.key])
+    return values
+
+
+def test_staff_see_every_emulator_with_its_base_url_and_keys(admin_client):
+    response = admin_client.get(INDEX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert len(emulators()) == 12
+    for slug in emulators():
+        platform = get_platform(slug)
+        assert f'data-platform="{slug}"' in html
+        assert f"<h2>{platform.label}</h2>" in html
+        assert f"{ROOT}/{slug}</code>" in html  # SANDBOX_BASE_URL, the workers' one
+    for value in secret_values():
+        assert value in html
+    # What each key is for, by kind.
+    assert "Wrong-region key" in html and "Read-only key" in html and "Working key" in html
+
+
+def test_the_index_is_linked_by_name():
+    assert reverse("sandbox-index") == INDEX
+
+
+@pytest.mark.parametrize("who", ["anonymous", "not staff"])
+def test_others_are_sent_to_the_login_page_and_see_no_key(client, who):
+    if who == "not staff":
+        client.force_login(User.objects.create_user("reader", password="reader-pw-123"))
+    response = client.get(INDEX)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+    followed = client.get(INDEX, follow=True).content.decode()
+    assert not any(value in followed for value in secret_values())
+
+
+def test_staff_without_the_view_permission_are_refused(client):
+    client.force_login(User.objects.create_user("intern", password="intern-pw-123", is_staff=True))
+    response = client.get(INDEX)
+    assert response.status_code == 403
+    assert "sandbox-iterable-server-key-us" not in response.content.decode()
+
+
+def test_a_viewer_may_see_the_index(client):
+    viewer = User.objects.create_user("viewer", password="viewer-pw-123", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_integration"))
+    client.force_login(viewer)
+    assert client.get(INDEX).status_code == 200
+
+
+def keys_of(slug: str) -> dict[str, list[dict[str, str]]]:
+    """kind → [{credential key: value}] of the platform's index entry."""
+    kinds: dict[str, list[dict[str, str]]] = {}
+    for key in catalog.describe(get_platform(slug)).credentials:
+        kinds.setdefault(key.kind, []).append({f.key: f.value for f in key.fields})
+    return kinds
+
+
+def test_iterable_lists_its_working_read_only_and_wrong_region_keys():
+    assert keys_of("iterable") == {
+        catalog.WORKING: [{"api_key": "sandbox-iterable-server-key-us"}],
+        catalog.OTHER_REGION: [{"api_key": "sandbox-iterable-server-key-eu"}],
+        catalog.READ_ONLY: [{"api_key": "sandbox-iterable-readonly-key-us"}],
+    }
+
+
+def test_every_platform_with_regions_lists_a_wrong_region_key_where_the_sandbox_has_one():
+    for slug in emulators():
+        platform = get_platform(slug)
+        regions = {a.region for a in accounts.accounts_for(slug) if _has_key(a, platform)}
+        kinds = keys_of(slug)
+        if len(regions) > 1:
+            assert catalog.OTHER_REGION in kinds, slug
+        if any(a.read_only and _has_key(a, platform) for a in accounts.accounts_for(slug)):
+            assert catalog.READ_ONLY in kinds, slug
+        if platform.credential_fields:
+            assert len(kinds[catalog.WORKING]) == 1, slug
+
+
+def _has_key(account, platform) -> bool:
+    return any(account.credentials.get(f.key) for f in platform.credential_fields)
+
+
+def test_oauth_only_platforms_say_how_to_connect(admin_client):
+    for slug in ("keap", "drift"):
+        entry = catalog.describe(get_platform(slug))
+        assert entry.credentials == ()
+        assert entry.oauth_authorize_url == f"{ROOT}/oauth/{slug}/authorize"
+        assert entry.oauth_account == accounts.demo_account(slug).name
+    html = admin_client.get(INDEX).content.decode()
+    assert f"{ROOT}/oauth/keap/authorize" in html
+    assert "Connect with Keap" in html
+
+
+def test_wizard_values_are_the_working_account_and_the_workers_base_url():
+    assert catalog.wizard_values(get_platform("iterable")) == {
+        "api_base_url": f"{ROOT}/iterable",
+        "region": "us",
+        "credentials": {"api_key": "sandbox-iterable-server-key-us"},
+    }
+    assert catalog.wizard_values(get_platform("keap")) == {
+        "api_base_url": f"{ROOT}/keap",
+        "region": "global",
+        "credentials": {},
+    }
