@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import OuterRef, Subquery
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -47,6 +48,7 @@ from integrations.models import (
 )
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.services import queue
+from integrations.services.mapping import check_mappings
 
 STATUS_COLOURS = {
     IntegrationStatus.DRAFT: "#6c757d",
@@ -156,8 +158,37 @@ class IntegrationAdminForm(forms.ModelForm):
 # --- integrations ---------------------------------------------------------------------------------
 
 
+class FieldMappingFormSet(BaseInlineFormSet):
+    """The mapping rows, checked together by the rule the wizard uses (one identifier …).
+
+    Without this, two rows marked as identifier reach the database's constraint and fail as
+    an IntegrityError (a 500) instead of a message on the form.
+    """
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form.instance
+            for form in self.forms
+            if form.has_changed() or form.instance.pk
+            if not (self.can_delete and self._should_delete_form(form))
+        ]
+        if not kept:
+            return  # mappings can be added later (the wizard or this form)
+        try:
+            platform = get_platform(self.instance.platform)
+        except LookupError:
+            return  # the integration form itself reports the platform
+        problems = check_mappings(kept, platform, None)
+        if problems:
+            raise forms.ValidationError(problems)
+
+
 class FieldMappingInline(admin.TabularInline):
     model = FieldMapping
+    formset = FieldMappingFormSet
     extra = 0
     fields = ("source", "target", "transform", "is_identifier")
 

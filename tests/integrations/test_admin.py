@@ -234,6 +234,38 @@ def test_blank_secret_keeps_the_stored_value_and_new_one_replaces_it(admin_clien
     assert customerio.credentials["track_api_key"] == "brand-new-track-key"
 
 
+def mapping_rows(*rows):
+    """The inline's POST data for new mapping rows (source, target, is_identifier)."""
+    data = {"field_mappings-TOTAL_FORMS": str(len(rows))}
+    for index, (source, target, identifier) in enumerate(rows):
+        prefix = f"field_mappings-{index}-"
+        data.update(
+            {prefix + "source": source, prefix + "target": target, prefix + "transform": ""}
+        )
+        if identifier:
+            data[prefix + "is_identifier"] = "on"
+    return data
+
+
+def test_two_identifier_mappings_are_an_inline_error_not_a_500(admin_client, customerio):
+    url = reverse("admin:integrations_integration_change", args=[customerio.pk])
+    rows = mapping_rows(("email", "email", True), ("first_name", "id", True))
+    response = admin_client.post(url, change_data(customerio, **rows))
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.non_form_errors()
+    assert errors == ["Exactly one mapping must be marked as the identifier."]
+    assert "Exactly one mapping must be marked as the identifier." in response.content.decode()
+    assert not customerio.field_mappings.exists()
+
+    rows = mapping_rows(("email", "email", True), ("first_name", "first_name", False))
+    response = admin_client.post(url, change_data(customerio, **rows))
+    assert response.status_code == 302
+    assert list(customerio.field_mappings.values_list("target", "is_identifier")) == [
+        ("email", True),
+        ("first_name", False),
+    ]
+
+
 def test_invalid_base_url_and_region_are_form_errors(admin_client, customerio):
     url = reverse("admin:integrations_integration_change", args=[customerio.pk])
     response = admin_client.post(
