@@ -8,7 +8,16 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from integrations.models import ApiCall, Outcome, SyncRecord, SyncRun, SyncStatus, SyncTrigger
+from integrations.models import (
+    ApiCall,
+    IntegrationStatus,
+    OAuthConnection,
+    Outcome,
+    SyncRecord,
+    SyncRun,
+    SyncStatus,
+    SyncTrigger,
+)
 from tests.browser.conftest import SHOTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,6 +64,25 @@ def history(make_integration):
                 message=LONG_MESSAGE,
                 hint=LONG_HINT,
             )
+    keap = make_integration(
+        "keap",
+        name="Keap (sandbox)",
+        credentials={},
+        status=IntegrationStatus.NEEDS_ATTENTION,
+        last_error="Keap refused to refresh the access token (invalid_grant): reconnect.",
+        last_success_at=now,
+    )
+    OAuthConnection.objects.create(
+        integration=keap,
+        access_token="fake-access",
+        refresh_token="fake-refresh",
+        expires_at=now + timedelta(minutes=14),
+        refresh_failures=3,
+        last_refresh_error="invalid_grant",
+    )
+    SyncRun.objects.create(
+        integration=keap, trigger=SyncTrigger.MANUAL, status=SyncStatus.FAILED, total=1
+    )
     # One call: 1 API call, no error, 27.584… ms.
     ApiCall.objects.create(
         integration=integration,
@@ -92,7 +120,7 @@ def test_the_integration_page_writes_its_figures_for_people(
     expect(page.locator("#run-api-calls")).to_have_text("12 API calls")
 
 
-@pytest.mark.parametrize("model", ["syncrun", "syncrecord", "apicall"])
+@pytest.mark.parametrize("model", ["integration", "syncrun", "syncrecord", "apicall"])
 def test_admin_log_lists_fit_a_1280_pixel_screen(
     page, live_server, log_in, shot, admin_user, history, model
 ):
@@ -119,6 +147,10 @@ def test_admin_log_lists_fit_a_1280_pixel_screen(
     )
     assert box["overflow"] <= 0, box
     assert box["edges"] and max(box["edges"]) <= box["right"] <= 1280, box
+    if model == "integration":
+        expect(table).to_contain_text("OAuth token")
+        expect(table).to_contain_text("expires in 13 minutes")
+        expect(table).to_contain_text("3 refresh failures")
     if model == "apicall":
         expect(table).to_contain_text("28 ms")
         expect(table).not_to_contain_text("27.58")
