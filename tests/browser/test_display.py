@@ -154,3 +154,27 @@ def test_admin_log_lists_fit_a_1280_pixel_screen(
     if model == "apicall":
         expect(table).to_contain_text("28 ms")
         expect(table).not_to_contain_text("27.58")
+
+
+def test_after_the_wizard_tested_the_connection_the_admin_shows_that_test(
+    page, live_server, log_in, shot, admin_user
+):
+    log_in()
+    page.goto(f"{live_server.url}/console/connect/")
+    page.click("label.card[data-platform=iterable]")
+    page.get_by_role("button", name="Next").click()
+    page.fill("#id_credentials-name", "Iterable newsletter")
+    page.fill("#id_credentials-api_base_url", f"{live_server.url}/sandbox/iterable")
+    page.fill("#id_credentials-credential_api_key", "sandbox-iterable-server-key-us")
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.locator("#connection-report")).to_contain_text("Connected")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Next").click()
+    page.click("button[value=save]")  # Save, no sync: the status must not wait for one
+    expect(page.locator("#integration-status")).to_have_text("Connected")
+    page.click("text=Admin page")
+    health = page.locator("fieldset", has_text="Connection test")
+    expect(health).not_to_contain_text("Not tested yet")
+    expect(health).to_contain_text("Result")
+    expect(health.locator("td", has_text="OK").first).to_be_visible()
+    shot("admin-after-wizard")
