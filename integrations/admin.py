@@ -14,7 +14,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -23,7 +25,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
-from integrations import metering
+from integrations import formatting, metering
 from integrations.forms import (
     CLEAR_PREFIX,
     CREDENTIAL_PREFIX,
@@ -34,6 +36,7 @@ from integrations.forms import (
     region_field,
 )
 from integrations.models import (
+    ACTIVE_SYNC_STATUSES,
     ApiCall,
     FieldMapping,
     Integration,
@@ -49,6 +52,7 @@ from integrations.models import (
 from integrations.platforms.errors import UnsupportedCapability
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.services import queue
+from integrations.services.mapping import check_mappings
 
 STATUS_COLOURS = {
     IntegrationStatus.DRAFT: "#6c757d",
@@ -78,6 +82,23 @@ def badge(label: str, colour: str):
 
 def when(value) -> str:
     return date_format(localtime(value), "DATETIME_FORMAT") if value else "—"
+
+
+def short_when(value) -> str:
+    """A changelist's timestamp: "2026-12-02 12:46" (a full date format widens the list)."""
+    return date_format(localtime(value), "Y-m-d H:i") if value else "—"
+
+
+def shortened(text: str, length: int = 80):
+    """A long cell cut to `length` characters; the whole text is its tooltip."""
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(length))
+
+
+def breakable(text: str):
+    """An e-mail, code or path that may wrap anywhere rather than widen the list."""
+    return format_html('<span style="word-break:break-all">{}</span>', text)
 
 
 # --- the integration form -------------------------------------------------------------------------
@@ -157,8 +178,53 @@ class IntegrationAdminForm(forms.ModelForm):
 # --- integrations ---------------------------------------------------------------------------------
 
 
+def _oauth_connection(integration: Integration) -> OAuthConnection | None:
+    try:
+        return integration.oauth_connection  # select_related by the list's queryset
+    except OAuthConnection.DoesNotExist:
+        return None
+
+
+def _expiry(connection: OAuthConnection) -> str:
+    """ "expires in 14 minutes", "expired", "does not expire"."""
+    if connection.expires_at is None:
+        return "does not expire"
+    if connection.expires_at <= timezone.now():
+        return "expired"
+    return f"expires in {timesince(timezone.now(), connection.expires_at)}"
+
+
+class FieldMappingFormSet(BaseInlineFormSet):
+    """The mapping rows, checked together by the rule the wizard uses (one identifier …).
+
+    Without this, two rows marked as identifier reach the database's constraint and fail as
+    an IntegrityError (a 500) instead of a message on the form.
+    """
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form.instance
+            for form in self.forms
+            if form.has_changed() or form.instance.pk
+            if not (self.can_delete and self._should_delete_form(form))
+        ]
+        if not kept:
+            return  # mappings can be added later (the wizard or this form)
+        try:
+            platform = get_platform(self.instance.platform)
+        except LookupError:
+            return  # the integration form itself reports the platform
+        problems = check_mappings(kept, platform, None)
+        if problems:
+            raise forms.ValidationError(problems)
+
+
 class FieldMappingInline(admin.TabularInline):
     model = FieldMapping
+    formset = FieldMappingFormSet
     extra = 0
     fields = ("source", "target", "transform", "is_identifier")
 
@@ -167,15 +233,16 @@ class FieldMappingInline(admin.TabularInline):
 class IntegrationAdmin(admin.ModelAdmin):
     form = IntegrationAdminForm
     inlines = [FieldMappingInline]
+    # Short cells, so that the list fits beside the sidebar and the filters at 1280 px (the
+    # last successful sync and the enabled flag are on the integration's page and filters).
     list_display = (
-        "name",
-        "platform",
+        "name_and_platform",
         "status_badge",
         "last_sync",
-        "last_success_at",
         "last_error_short",
-        "enabled",
+        "token_column",
     )
+    list_display_links = ("name_and_platform",)
     list_filter = ("platform", "status", "enabled")
     search_fields = ("name",)
     actions = ["sync_now", "test_connection", "import_segments"]
@@ -199,15 +266,23 @@ class IntegrationAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
+            .select_related("oauth_connection")  # the token column, in the same query
             .annotate(
                 last_sync_status=Subquery(latest.values("status")[:1]),
                 last_sync_at=Subquery(latest.values("created_at")[:1]),
             )
         )
 
+    @admin.display(description="Name", ordering="name")
+    def name_and_platform(self, obj: Integration):
+        return format_html("{}<br><small>{}</small>", obj.name, obj.get_platform_display())
+
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Integration):
-        return badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "#6c757d"))
+        label = badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "#6c757d"))
+        if obj.enabled:
+            return label
+        return format_html("{}<br><small>not enabled</small>", label)
 
     @admin.display(description="Last sync", ordering="last_sync_at")
     def last_sync(self, obj: Integration):
@@ -215,15 +290,16 @@ class IntegrationAdmin(admin.ModelAdmin):
         if not status:
             return "—"
         return format_html(
-            '<a href="{}">{} {}</a>',
+            '<a href="{}">{}<br>{}</a>',
             reverse("integrations:integration", args=[obj.pk]),
             badge(SyncStatus(status).label, SYNC_COLOURS.get(status, "#6c757d")),
-            when(obj.last_sync_at),
+            short_when(obj.last_sync_at),
         )
 
     @admin.display(description="Last error")
-    def last_error_short(self, obj: Integration) -> str:
-        return Truncator(obj.last_error).chars(80) if obj.last_error else ""
+    def last_error_short(self, obj: Integration):
+        # Cut without a tooltip: the integration's page has the whole error.
+        return Truncator(obj.last_error).chars(60) if obj.last_error else "—"
 
     # --- the form -------------------------------------------------------------------------------
 
@@ -288,19 +364,28 @@ class IntegrationAdmin(admin.ModelAdmin):
         return fieldsets
 
     @admin.display(description="OAuth token")
-    def token_health(self, obj: Integration) -> str:
-        connection = OAuthConnection.objects.filter(integration=obj).first()
+    def token_column(self, obj: Integration):
+        """The list's token health: when the access token expires, and failing refreshes."""
+        connection = _oauth_connection(obj)
         if connection is None:
             return "—"
-        if connection.expires_at is None:
-            expires = "does not expire"
-        else:
-            left = connection.expires_at - timezone.now()
-            expires = (
-                f"expires in {timesince(timezone.now(), connection.expires_at)}"
-                if left.total_seconds() > 0
-                else "expired"
+        text = _expiry(connection)
+        if connection.refresh_failures:
+            failures = formatting.counted(connection.refresh_failures, "refresh failure")
+            return format_html(
+                '{}<br><small style="color:#dc3545" title="{}">{}</small>',
+                text,
+                connection.last_refresh_error,
+                failures,
             )
+        return text
+
+    @admin.display(description="OAuth token")
+    def token_health(self, obj: Integration) -> str:
+        connection = _oauth_connection(obj)
+        if connection is None:
+            return "—"
+        expires = _expiry(connection)
         refreshed = when(connection.last_refreshed_at) if connection.last_refreshed_at else "never"
         text = f"Access token {expires}; last refreshed {refreshed}; "
         text += f"{connection.refresh_failures} refresh failure(s)"
@@ -344,15 +429,11 @@ class IntegrationAdmin(admin.ModelAdmin):
     @admin.display(description="API usage (24 h)")
     def api_usage(self, obj: Integration):
         usage = metering.usage(obj)
-
-        def ms(value):
-            return f"{value:.0f} ms" if value is not None else "—"
-
         rows = [
             ("Calls", usage["calls"]),
-            ("Errors", f"{usage['errors']} ({usage['error_rate']:.1%})"),
-            ("Median latency", ms(usage["median_ms"])),
-            ("p95 latency", ms(usage["p95_ms"])),
+            ("Errors", f"{usage['errors']} ({formatting.percent(usage['error_rate'])})"),
+            ("Median latency", formatting.milliseconds(usage["median_ms"])),
+            ("p95 latency", formatting.milliseconds(usage["p95_ms"])),
             ("Last call", when(usage["last_call_at"])),
         ]
         link = (
@@ -463,20 +544,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
+    # Short cells only, so that the list fits beside the admin's sidebar and filters at
+    # 1280 px: the run's page has its progress, error and every count.
     list_display = (
-        "__str__",
-        "integration",
-        "trigger",
-        "mode",
-        "dry_run",
+        "run_number",
+        "started_by",
         "status_badge",
-        "progress",
         "counts",
-        "duration_display",
-        "api_calls",
-        "created_at",
+        "took",
+        "queued_at",
     )
-    list_display_links = ("__str__",)
+    list_display_links = ("run_number",)
     list_filter = ("status", "trigger", "mode", "dry_run", "integration")
     list_select_related = ("integration",)
     fieldsets = (
@@ -512,9 +590,33 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "duration_display",
     )
 
+    @admin.display(description="Run", ordering="id")
+    def run_number(self, run: SyncRun):
+        return format_html("#{}<br><small>{}</small>", run.pk, run.integration.name)
+
+    @admin.display(description="Duration")
+    def took(self, run: SyncRun):
+        return format_html(
+            "{}<br><small>{}</small>",
+            self.duration_display(run),
+            formatting.counted(run.api_calls, "API call"),
+        )
+
+    @admin.display(description="Trigger · mode", ordering="trigger")
+    def started_by(self, run: SyncRun):
+        mode = run.get_mode_display().lower() + (" · dry run" if run.dry_run else "")
+        return format_html("{}<br><small>{}</small>", run.get_trigger_display(), mode)
+
+    @admin.display(description="Queued", ordering="created_at")
+    def queued_at(self, run: SyncRun) -> str:
+        return short_when(run.created_at)
+
     @admin.display(description="Status", ordering="status")
     def status_badge(self, run: SyncRun):
-        return badge(run.get_status_display(), SYNC_COLOURS.get(run.status, "#6c757d"))
+        label = badge(run.get_status_display(), SYNC_COLOURS.get(run.status, "#6c757d"))
+        if run.status not in ACTIVE_SYNC_STATUSES:
+            return label
+        return format_html("{} {} %", label, run.progress_percent)
 
     @admin.display(description="Progress")
     def progress(self, run: SyncRun):
@@ -527,9 +629,19 @@ class SyncRunAdmin(ReadOnlyAdmin):
             run.progress_percent,
         )
 
-    @admin.display(description="Created / updated / unchanged / failed")
+    @admin.display(description="Outcomes")
     def counts(self, run: SyncRun) -> str:
-        return f"{run.created} / {run.updated} / {run.unchanged} / {run.failed}"
+        parts = [
+            f"{count} {label}"
+            for count, label in (
+                (run.created, "created"),
+                (run.updated, "updated"),
+                (run.unchanged, "unchanged"),
+                (run.failed, "failed"),
+            )
+            if count
+        ]
+        return " · ".join(parts) or "—"
 
     @admin.display(description="Duration")
     def duration_display(self, run: SyncRun) -> str:
@@ -581,16 +693,45 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
 @admin.register(SyncRecord)
 class SyncRecordAdmin(ReadOnlyAdmin):
-    list_display = ("run", "email", "outcome", "code", "message_short", "hint")
+    list_display = (
+        "subscriber_email",
+        "run_link",
+        "outcome",
+        "code_cell",
+        "message_short",
+        "hint_short",
+    )
+    list_display_links = ("subscriber_email",)
     list_filter = ("outcome",)
     search_fields = ("email", "code", "message")
     list_select_related = ("run__integration",)
     raw_id_fields = ("run", "subscriber")
     show_full_result_count = False
 
+    @admin.display(description="Subscriber", ordering="email")
+    def subscriber_email(self, record: SyncRecord):
+        return breakable(record.email)
+
+    @admin.display(description="Run", ordering="run")
+    def run_link(self, record: SyncRecord):
+        return format_html(
+            '<a href="{}" title="{}">#{}</a>',
+            reverse("integrations:run", args=[record.run_id]),
+            record.run.integration.name,
+            record.run_id,
+        )
+
+    @admin.display(description="Code", ordering="code")
+    def code_cell(self, record: SyncRecord):
+        return breakable(record.code)
+
     @admin.display(description="Message")
-    def message_short(self, record: SyncRecord) -> str:
-        return Truncator(record.message).chars(120)
+    def message_short(self, record: SyncRecord):
+        return shortened(record.message, 70)
+
+    @admin.display(description="How to fix")
+    def hint_short(self, record: SyncRecord):
+        return shortened(record.hint, 60)
 
 
 # --- segments and API calls -----------------------------------------------------------------------
@@ -615,21 +756,35 @@ class SegmentAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiCall)
 class ApiCallAdmin(ReadOnlyAdmin):
-    list_display = (
-        "at",
-        "integration",
-        "surface",
-        "method",
-        "path",
-        "status_code",
-        "ok",
-        "error_kind",
-        "latency_ms",
-        "bytes_sent",
-        "bytes_received",
-    )
+    list_display = ("call_at", "integration", "request", "result", "latency", "size")
+    list_display_links = ("call_at",)
     list_filter = ("ok", "surface", "error_kind", "integration")
     search_fields = ("path",)
     list_select_related = ("integration",)
     date_hierarchy = "at"
     show_full_result_count = False
+
+    @admin.display(description="At", ordering="at")
+    def call_at(self, call: ApiCall) -> str:
+        return date_format(localtime(call.at), "Y-m-d H:i:s")
+
+    @admin.display(description="Request", ordering="path")
+    def request(self, call: ApiCall):
+        return format_html("{} {}", call.method, breakable(call.path))
+
+    @admin.display(description="Result", ordering="status_code")
+    def result(self, call: ApiCall) -> str:
+        status = str(call.status_code) if call.status_code is not None else "no answer"
+        return f"{status} {call.error_kind}".strip() if not call.ok else status
+
+    @admin.display(description="Latency", ordering="latency_ms")
+    def latency(self, call: ApiCall) -> str:
+        return formatting.milliseconds(call.latency_ms)
+
+    @admin.display(description="Size")
+    def size(self, call: ApiCall):
+        return format_html(
+            '<span title="sent">{}\u00a0↑</span><br><span title="received">{}\u00a0↓</span>',
+            filesizeformat(call.bytes_sent),
+            filesizeformat(call.bytes_received),
+        )

@@ -94,6 +94,13 @@ PERMISSIONS = {
     "users.export.ids": Capability.EXPORT_CONTACT,
 }
 
+# The permission probes (braze.md §2: a key lacking a permission answers 403 on that endpoint).
+# A made-up external id no profile carries: `_update_existing_only` means the track call
+# creates nobody, and the export finds nobody (it lists the id under invalid_user_ids).
+PROBE_EXTERNAL_ID = "sharpsend-permission-probe"
+PROBE_TRACK = {"attributes": [{"external_id": PROBE_EXTERNAL_ID, "_update_existing_only": True}]}
+PROBE_EXPORT = {"external_ids": [PROBE_EXTERNAL_ID], "fields_to_export": ["external_id"]}
+
 
 @register
 class BrazeClient(PlatformClient):
@@ -207,13 +214,10 @@ class BrazeClient(PlatformClient):
             return self._refused_key_report()
         except PermissionDenied:
             permissions["segments.list"] = False
+        # Each probe is a valid request that changes nothing, so only a missing permission
+        # can refuse it (an empty array would be refused on shape, whatever the key may do).
         permissions["users.track"] = self.permits(
-            "POST",
-            REST,
-            "/users/track",
-            json={"attributes": []},
-            rate="users.track",
-            ok=(200, 201, 400),
+            "POST", REST, "/users/track", json=PROBE_TRACK, rate="users.track", ok=(200, 201)
         )
         permissions["custom_attributes.get"] = self.permits(
             "GET", REST, "/custom_attributes", rate="custom_attributes"
@@ -222,9 +226,9 @@ class BrazeClient(PlatformClient):
             "POST",
             REST,
             "/users/export/ids",
-            json={"external_ids": [], "fields_to_export": ["external_id"]},
+            json=PROBE_EXPORT,
             rate="users.export.ids",
-            ok=(200, 201, 400),
+            ok=(200, 201),
         )
         report = {cap.value: permissions[name] for name, cap in PERMISSIONS.items()}
         report[Capability.DELETE_CONTACT.value] = None  # never probed: a delete is a delete

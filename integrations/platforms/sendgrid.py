@@ -54,6 +54,18 @@ CONTACTS = "/v3/marketing/contacts"
 IMPORTS = "/v3/marketing/contacts/imports"
 FIELDS = "/v3/marketing/field_definitions"
 
+
+def may_write_marketing(scopes: Sequence[str]) -> bool:
+    """Whether a key's scopes (`GET /v3/scopes`) let it write Marketing contacts.
+
+    sendgrid.md §2: Marketing read access shows up as read scopes only (`marketing.read`,
+    `marketing.automation.read`); write access adds create/update scopes. Deciding from the
+    scopes needs no write: an upsert with no contact would be refused on shape (400) before
+    SendGrid looked at the key's permission, so it proves nothing.
+    """
+    return any(s.startswith("marketing") and not s.endswith(".read") for s in scopes)
+
+
 # Reserved fields the contacts upsert takes at the top level: those of the spec's
 # ContactRequest. Others SendGrid lists as reserved (phone_number, whatsapp, unique_name …)
 # are not accepted there, and read-only ones are computed.
@@ -190,13 +202,7 @@ class SendGridClient(PlatformClient):
             permissions[Capability.LIST_SEGMENTS.value] = True
         except PermissionDenied:
             permissions[Capability.LIST_SEGMENTS.value] = False
-        # No contact in the body: SendGrid refuses it as invalid (400) when the key may write,
-        # and as forbidden (403) when it may not. Nothing is written either way.
-        try:
-            self.request("PUT", API, CONTACTS, json={"contacts": []}, ok=(202, 400))
-            permissions[Capability.UPSERT_CONTACTS.value] = True
-        except PermissionDenied:
-            permissions[Capability.UPSERT_CONTACTS.value] = False
+        permissions[Capability.UPSERT_CONTACTS.value] = may_write_marketing(scopes)
         can_write = permissions[Capability.UPSERT_CONTACTS.value]
         account = f"SendGrid ({self.regions[self.region]})"
         if not can_write:

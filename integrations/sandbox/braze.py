@@ -319,8 +319,9 @@ def _requested_users(data: dict) -> tuple[list[str], str] | tuple[None, str]:
     """Stored identifiers named by a delete/export body, or (None, error message)."""
     if "external_ids" in data:
         ids = data["external_ids"]
-        if not isinstance(ids, list) or len(ids) > MAX_IDS:
-            return None, f"external_ids must be an array of at most {MAX_IDS}"
+        # Braze refuses an empty list on shape (400), whatever the key's permissions.
+        if not isinstance(ids, list) or not ids or len(ids) > MAX_IDS:
+            return None, f"external_ids must be an array of 1 to {MAX_IDS} ids"
         return [f"external_id:{i}" for i in ids], ""
     if "email_addresses" in data:  # delete
         entries = data["email_addresses"]

@@ -28,16 +28,31 @@ def test_connection(integration: Integration) -> ConnectionReport:
             detail=report.detail or "This key is read-only: the console needs to write contacts.",
             permissions=report.permissions,
         )
+    record_report(integration, report)
+    integration.save(
+        update_fields=["connection_report", "last_tested_at", "status", "last_error", "updated_at"]
+    )
+    return report
+
+
+def record_report(
+    integration: Integration, report: ConnectionReport, *, new_settings: bool = False
+) -> None:
+    """Put a connection test's answer on the integration (the caller saves it).
+
+    The status follows the answer: a passing test connects a draft or an integration in
+    error; with `new_settings` (credentials just entered and tested) it also ends "needs
+    attention", whose cause was the previous credentials. A failing test is an error.
+    """
     integration.connection_report = report.as_dict()
     integration.last_tested_at = timezone.now()
     if report.ok:
-        if integration.status in (IntegrationStatus.DRAFT, IntegrationStatus.ERROR):
+        if new_settings or integration.status in (
+            IntegrationStatus.DRAFT,
+            IntegrationStatus.ERROR,
+        ):
             integration.status = IntegrationStatus.CONNECTED
         integration.last_error = ""
     else:
         integration.status = IntegrationStatus.ERROR
         integration.last_error = report.detail
-    integration.save(
-        update_fields=["connection_report", "last_tested_at", "status", "last_error", "updated_at"]
-    )
-    return report

@@ -11,7 +11,7 @@ from integrations.platforms.types import AuthMethod
 from integrations.sandbox import accounts
 from integrations.sandbox import oauth as sandbox_oauth
 from integrations.sandbox import registry as sandbox
-from integrations.services import oauth
+from integrations.services import oauth, queue
 
 # Custom attributes of the demo audience, mapped wherever a platform accepts new fields.
 DEMO_ATTRIBUTES = (("attributes.interest", "interest"), ("attributes.plan", "plan"))
@@ -19,7 +19,10 @@ DEMO_ATTRIBUTES = (("attributes.interest", "interest"), ("attributes.plan", "pla
 
 @transaction.atomic
 def create_demo_integrations(base_url: str | None = None) -> list[Integration]:
-    """Create (or refresh) a sandbox integration for every emulated platform."""
+    """Create (or refresh) a sandbox integration for every emulated platform.
+
+    Each one's connection test is queued: its status comes from that test's answer.
+    """
     base_url = (base_url or settings.SANDBOX_BASE_URL).rstrip("/")
     created = []
     for platform in all_platforms():
@@ -58,5 +61,8 @@ def create_demo_integrations(base_url: str | None = None) -> list[Integration]:
                     for source, target in DEMO_ATTRIBUTES
                 ]
             FieldMapping.objects.bulk_create(rows)
+        # Draft until a real test of the connection passes: queued (it runs once the q
+        # cluster starts, when the sandbox is served), ahead of the first syncs.
+        queue.enqueue_test_connection(integration)
         created.append(integration)
     return created

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django_q.models import Schedule
 
 from integrations.models import Integration, SyncFrequency
@@ -19,22 +22,34 @@ def schedule_name(integration_id: int) -> str:
 
 
 def sync_schedule(integration: Integration) -> Schedule | None:
-    """Create, change or remove the integration's sync schedule to match its settings."""
+    """Create, change or remove the integration's sync schedule to match its settings.
+
+    The first scheduled run is one interval from now (django-q2 would otherwise run a new
+    schedule at once, seconds after the first sync the user asked for); a changed interval
+    starts counting again from now. Saving the integration with the same settings leaves the
+    next run where it is.
+    """
     name = schedule_name(integration.pk)
     minutes = SyncFrequency(integration.sync_frequency).minutes
     if not minutes or not integration.enabled:
         Schedule.objects.filter(name=name).delete()
         return None
-    schedule, _ = Schedule.objects.update_or_create(
-        name=name,
-        defaults={
-            "func": "integrations.tasks.scheduled_sync",
-            "args": repr(integration.pk),
-            "schedule_type": Schedule.MINUTES,
-            "minutes": minutes,
-            "repeats": -1,
-        },
-    )
+    wanted = {
+        "func": "integrations.tasks.scheduled_sync",
+        "args": repr(integration.pk),
+        "schedule_type": Schedule.MINUTES,
+        "minutes": minutes,
+        "repeats": -1,
+    }
+    schedule = Schedule.objects.filter(name=name).first()
+    if schedule is not None and all(getattr(schedule, k) == v for k, v in wanted.items()):
+        return schedule
+    if schedule is None:
+        schedule = Schedule(name=name)
+    for key, value in wanted.items():
+        setattr(schedule, key, value)
+    schedule.next_run = timezone.now() + timedelta(minutes=minutes)
+    schedule.save()
     return schedule
 
 

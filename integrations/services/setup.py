@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 import orjson
 from django.db import transaction
 
-from integrations.models import FieldMapping, Integration, IntegrationStatus
+from integrations.models import FieldMapping, Integration
 from integrations.platforms.registry import get_platform
-from integrations.services import oauth
+from integrations.platforms.types import ConnectionReport
+from integrations.services import connection, oauth
 from integrations.services.mapping import MappingError, check_mappings
 
 
@@ -68,13 +69,19 @@ def connection_fingerprint(draft: Draft) -> str:
 
 
 @transaction.atomic
-def save_integration(draft: Draft, instance: Integration | None = None) -> Integration:
+def save_integration(
+    draft: Draft, instance: Integration | None = None, *, report: ConnectionReport
+) -> Integration:
     """Store the integration and its mappings together (its schedule follows on save).
 
-    The wizard has tested the connection; the mappings are checked once more here so that no
-    path can store an unusable set.
+    `report` is the wizard's connection test of these very settings: it is recorded on the
+    integration (the admin shows it) and sets its status, so a passing test makes it
+    connected and nothing else does. The mappings are checked once more here so that no path
+    can store an unusable set.
     """
     platform = get_platform(draft.platform)
+    if not report.ok:
+        raise ValueError("An integration is saved only after its connection test passed.")
     problems = check_mappings(draft.mapping_objects(), platform, None)
     if problems:
         raise MappingError(" ".join(problems))
@@ -85,8 +92,7 @@ def save_integration(draft: Draft, instance: Integration | None = None) -> Integ
     integration.credentials = dict(draft.credentials)
     integration.sync_frequency = draft.sync_frequency
     integration.update_existing = draft.update_existing
-    integration.status = IntegrationStatus.CONNECTED
-    integration.last_error = ""
+    connection.record_report(integration, report, new_settings=True)
     integration.save()
     integration.field_mappings.all().delete()
     mappings = draft.mapping_objects()

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from integrations import metering
+from integrations import formatting, metering
 from integrations.models import (
     FAILED_OUTCOMES,
     Integration,
@@ -113,6 +113,7 @@ def run_status(request, pk: int):
             "job_state": run.job_state,
             "counts": {o.value: getattr(run, o.value) for o in Outcome},
             "api_calls": run.api_calls,
+            "api_calls_text": formatting.counted(run.api_calls, "API call"),
             "error": run.error,
         }
     )

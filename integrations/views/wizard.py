@@ -363,10 +363,11 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         draft.mappings = mapping_form.mappings()
         draft.sync_frequency = settings_data["sync_frequency"]
         draft.update_existing = settings_data["existing_contacts"] == "update"
-        if not self.connection_report(draft).ok:  # e.g. a key revoked since the test
+        report = self.connection_report(draft)
+        if not report.ok:  # e.g. a key revoked since the test
             messages.error(self.request, "The connection test no longer passes: test again.")
             return self.render_goto_step("test")
-        integration = setup.save_integration(draft, self.instance)
+        integration = setup.save_integration(draft, self.instance, report=report)
         oauth_views.forget_wizard_token(self.request, self.prefix)
         verb = "saved" if self.instance else "connected"
         if self.request.POST.get("action") == "save_sync":

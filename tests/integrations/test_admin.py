@@ -9,6 +9,7 @@ from integrations.models import (
     ApiCall,
     Integration,
     IntegrationStatus,
+    OAuthConnection,
     Outcome,
     Segment,
     SyncRecord,
@@ -143,6 +144,31 @@ def test_integration_changelist_shows_badges_and_last_sync_without_n_plus_1(
     )
 
 
+def test_integration_changelist_shows_oauth_token_health_without_n_plus_1(
+    admin_client, make_integration, django_assert_max_num_queries
+):
+    now = timezone.now()
+    for i in range(6):
+        integration = make_integration("keap", name=f"Keap {i}", credentials={})
+        OAuthConnection.objects.create(
+            integration=integration,
+            access_token=f"fake-access-{i}",
+            refresh_token=f"fake-refresh-{i}",
+            expires_at=now + timedelta(minutes=30) if i else now - timedelta(minutes=1),
+            refresh_failures=2 if i == 3 else 0,
+            last_refresh_error="invalid_grant" if i == 3 else "",
+        )
+    make_integration("iterable", name="Iterable by key")
+    with django_assert_max_num_queries(10):
+        response = admin_client.get(reverse("admin:integrations_integration_changelist"))
+    content = response.content.decode()
+    assert "OAuth token" in content
+    assert content.count("expires in 2") == 5  # "expires in 29 minutes"
+    assert "expired" in content
+    assert "2 refresh failures" in content and 'title="invalid_grant"' in content
+    assert "fake-access" not in content and "fake-refresh" not in content
+
+
 # --- credentials are write-only -------------------------------------------------------------------
 
 
@@ -198,7 +224,8 @@ def test_change_page_shows_connection_report_and_api_usage(admin_client, custome
     assert "Track and App keys accepted." in content
     assert "upsert contacts: yes" in content
     assert "<tr><th>Calls</th><td>3</td></tr>" in content  # the 2-day-old call is not counted
-    assert "1 (33.3%)" in content
+    assert "1 (33.3 %)" in content
+    assert "<tr><th>Median latency</th><td>100 ms</td></tr>" in content
 
 
 def test_blank_secret_keeps_the_stored_value_and_new_one_replaces_it(admin_client, customerio):
@@ -273,6 +300,38 @@ def test_moving_an_integration_to_another_endpoint_requires_its_secrets_again(
         "track_api_key": "eu-track-key",
         "app_api_key": "eu-app-key",
     }
+
+
+def mapping_rows(*rows):
+    """The inline's POST data for new mapping rows (source, target, is_identifier)."""
+    data = {"field_mappings-TOTAL_FORMS": str(len(rows))}
+    for index, (source, target, identifier) in enumerate(rows):
+        prefix = f"field_mappings-{index}-"
+        data.update(
+            {prefix + "source": source, prefix + "target": target, prefix + "transform": ""}
+        )
+        if identifier:
+            data[prefix + "is_identifier"] = "on"
+    return data
+
+
+def test_two_identifier_mappings_are_an_inline_error_not_a_500(admin_client, customerio):
+    url = reverse("admin:integrations_integration_change", args=[customerio.pk])
+    rows = mapping_rows(("email", "email", True), ("first_name", "id", True))
+    response = admin_client.post(url, change_data(customerio, **rows))
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.non_form_errors()
+    assert errors == ["Exactly one mapping must be marked as the identifier."]
+    assert "Exactly one mapping must be marked as the identifier." in response.content.decode()
+    assert not customerio.field_mappings.exists()
+
+    rows = mapping_rows(("email", "email", True), ("first_name", "first_name", False))
+    response = admin_client.post(url, change_data(customerio, **rows))
+    assert response.status_code == 302
+    assert list(customerio.field_mappings.values_list("target", "is_identifier")) == [
+        ("email", True),
+        ("first_name", False),
+    ]
 
 
 def test_invalid_base_url_and_region_are_form_errors(admin_client, customerio):
@@ -455,10 +514,10 @@ def history(make_integration):
 @pytest.mark.parametrize(
     "model, max_queries, expected",
     [
-        ("syncrun", 12, ["<progress", "5 / 2 / 1 / 2", "CIO 2"]),
+        ("syncrun", 12, ["5 created · 2 updated · 1 unchanged · 2 failed", "3 API calls", "CIO 2"]),
         ("syncrecord", 10, ["r1@example.com", "invalid_email", "Fix the address"]),
         ("segment", 10, ["Segment 3", "CIO 1", "30"]),
-        ("apicall", 12, ["/api/v2/batch", "CIO 0"]),
+        ("apicall", 12, ["/api/v2/batch", "CIO 0", "12 ms", "200"]),
     ],
 )
 def test_log_changelists_in_bounded_queries(

@@ -14,7 +14,7 @@ from responses.registries import OrderedRegistry
 
 from integrations.models import Outcome
 from integrations.platforms.braze import BrazeClient
-from integrations.platforms.errors import ConfigurationError, RateLimited
+from integrations.platforms.errors import ConfigurationError, RateLimited, ValidationFailed
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
 
 US = "https://rest.iad-01.braze.com"
@@ -86,12 +86,19 @@ def test_base_url_override_to_another_instance(make_integration):
 # --- test_connection -------------------------------------------------------------------------
 
 
+# The probes are valid requests that write nothing: one made-up external id, update-only.
+PROBE_TRACK = {
+    "attributes": [{"external_id": "sharpsend-permission-probe", "_update_existing_only": True}]
+}
+PROBE_EXPORT = {"external_ids": ["sharpsend-permission-probe"], "fields_to_export": ["external_id"]}
+
+
 def _probes(rsps, track=201, attributes=200, export=201):
     rsps.post(
         f"{US}/users/track",
-        match=[AUTH, JSON_BODY, matchers.json_params_matcher({"attributes": []})],
+        match=[AUTH, JSON_BODY, matchers.json_params_matcher(PROBE_TRACK)],
         status=track,
-        json=DENIED if track == 403 else {"message": "Valid data must be provided"},
+        json=DENIED if track == 403 else {"message": "success", "attributes_processed": 0},
     )
     rsps.get(
         f"{US}/custom_attributes",
@@ -103,10 +110,16 @@ def _probes(rsps, track=201, attributes=200, export=201):
         f"{US}/users/export/ids",
         match=[
             AUTH,
-            matchers.json_params_matcher({"external_ids": [], "fields_to_export": ["external_id"]}),
+            matchers.json_params_matcher(PROBE_EXPORT),
         ],
         status=export,
-        json=DENIED if export == 403 else {"message": "success", "users": []},
+        json=DENIED
+        if export == 403
+        else {
+            "message": "success",
+            "users": [],
+            "invalid_user_ids": ["sharpsend-permission-probe"],
+        },
     )
 
 
@@ -117,7 +130,7 @@ def test_connection_ok(client):
             match=[AUTH, matchers.query_param_matcher({"page": "0", "sort_direction": "desc"})],
             json={"message": "success", "segments": [{"id": "s1", "name": "A"}]},
         )
-        _probes(rsps, track=400)
+        _probes(rsps)
         report = client.test_connection()
     assert report.ok is True and report.can_write is True
     assert report.region == "us-01"
@@ -156,6 +169,20 @@ def test_connection_write_key_missing_optional_permissions(client):
     assert report.permissions["list_fields"] is False
     assert "segments.list, custom_attributes.get" in report.detail
     assert "segment import is unavailable" in report.detail
+
+
+def test_connection_a_probe_refused_on_shape_is_not_taken_for_a_permission(client):
+    # A 400 says the request was wrong, not that the key may call the endpoint.
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.get(f"{US}/segments/list", json={"message": "success", "segments": []})
+        rsps.post(
+            f"{US}/users/track",
+            match=[matchers.json_params_matcher(PROBE_TRACK)],
+            status=400,
+            json={"message": "Valid data must be provided"},
+        )
+        with pytest.raises(ValidationFailed):
+            client.test_connection()
 
 
 def test_connection_key_of_another_instance(client):

@@ -18,7 +18,7 @@ from responses.registries import OrderedRegistry
 from integrations.models import Outcome
 from integrations.platforms.base import JobListener
 from integrations.platforms.errors import ValidationFailed
-from integrations.platforms.sendgrid import SendGridClient, parse_errors_file
+from integrations.platforms.sendgrid import SendGridClient, may_write_marketing, parse_errors_file
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
 from tests.specs import SPECS as SPEC_ROOT
 
@@ -97,25 +97,42 @@ def add_fields(rsps):
 
 # --- test_connection -----------------------------------------------------------------------------
 
+# A key with Marketing write access: read scopes plus create/update ones (sendgrid.md §2).
+WRITE_SCOPES = [
+    "mail.send",
+    "marketing.read",
+    "marketing.contacts.create",
+    "marketing.contacts.update",
+]
+
+
+@pytest.mark.parametrize(
+    "scopes, may_write",
+    [
+        (WRITE_SCOPES, True),
+        (["marketing_campaigns.read", "marketing_campaigns.update"], True),
+        (["marketing.read", "marketing.automation.read"], False),
+        (["mail.send", "user.account.read"], False),
+        ([], False),
+    ],
+)
+def test_write_access_is_read_from_the_key_scopes(scopes, may_write):
+    assert may_write_marketing(scopes) is may_write
+
 
 def test_connection_ok(client):
     with strict(registry=OrderedRegistry) as rsps:
-        rsps.get(f"{API}/v3/scopes", match=[AUTH], json={"scopes": ["mail.send", "marketing.read"]})
+        scopes = rsps.get(f"{API}/v3/scopes", match=[AUTH], json={"scopes": WRITE_SCOPES})
         add_fields(rsps)
         rsps.get(
             f"{API}/v3/marketing/lists",
             match=[AUTH, matchers.query_param_matcher({"page_size": "1"})],
             json={"result": [], "_metadata": {}},
         )
-        probe = rsps.put(
-            f"{API}/v3/marketing/contacts",
-            match=[AUTH, JSON_BODY, matchers.json_params_matcher({"contacts": []})],
-            status=400,
-            json={"errors": [{"field": "contacts", "message": "at least one contact"}]},
-        )
+        # No contacts upsert: the strict mock would refuse any call not listed here.
         rsps.get(f"{API}/v3/marketing/lists/{LIST}", match=[AUTH], json={"id": LIST, "name": "All"})
         report = client.test_connection()
-    assert probe.call_count == 1
+    assert scopes.call_count == 1
     assert report.ok is True and report.can_write is True
     assert report.region == "global"
     assert "list 'All'" in report.detail
@@ -128,14 +145,11 @@ def test_connection_ok(client):
 
 def test_connection_read_only_marketing_key(client):
     with strict() as rsps:
-        rsps.get(f"{API}/v3/scopes", json={"scopes": ["marketing.read"]})
+        rsps.get(
+            f"{API}/v3/scopes", json={"scopes": ["marketing.read", "marketing.automation.read"]}
+        )
         add_fields(rsps)
         rsps.get(f"{API}/v3/marketing/lists", json={"result": []})
-        rsps.put(
-            f"{API}/v3/marketing/contacts",
-            status=403,
-            json={"errors": [{"field": None, "message": "access forbidden"}]},
-        )
         report = client.test_connection()
     assert report.ok is False and report.can_write is False
     assert "may not write contacts" in report.detail
@@ -150,7 +164,6 @@ def test_connection_key_without_marketing(client):
         rsps.get(f"{API}/v3/scopes", json={"scopes": ["mail.send"]})
         rsps.get(f"{API}/v3/marketing/field_definitions", status=403, json=forbidden)
         rsps.get(f"{API}/v3/marketing/lists", status=403, json=forbidden)
-        rsps.put(f"{API}/v3/marketing/contacts", status=403, json=forbidden)
         report = client.test_connection()
     assert report.ok is False and report.can_write is False
     assert "no Marketing access" in report.detail
@@ -160,10 +173,9 @@ def test_connection_key_without_marketing(client):
 
 def test_connection_unknown_list(client):
     with strict() as rsps:
-        rsps.get(f"{API}/v3/scopes", json={"scopes": ["marketing.read"]})
+        rsps.get(f"{API}/v3/scopes", json={"scopes": WRITE_SCOPES})
         add_fields(rsps)
         rsps.get(f"{API}/v3/marketing/lists", json={"result": []})
-        rsps.put(f"{API}/v3/marketing/contacts", status=400, json={"errors": []})
         rsps.get(
             f"{API}/v3/marketing/lists/{LIST}",
             status=404,

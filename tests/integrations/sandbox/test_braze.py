@@ -73,7 +73,7 @@ class TestAuth:
         for response in (
             track(client, [{"email": "a@example.com"}], headers=RESTRICTED),
             post(client, "/users/delete", {"external_ids": ["1"]}, headers=RESTRICTED),
-            post(client, "/users/export/ids", {"external_ids": [], "fields_to_export": ["email"]},
+            post(client, "/users/export/ids", {"external_ids": ["7"], "fields_to_export": ["email"]},
                  headers=RESTRICTED),
         ):  # fmt: skip
             assert response.status_code == 403
@@ -235,6 +235,11 @@ class TestPrivacy:
         )
         assert missing.json()["invalid_user_ids"] == ["7"]
         assert post(client, "/users/export/ids", {"external_ids": ["42"]}).status_code == 400
+        # An empty id list is refused on shape, as Braze does.
+        empty = post(
+            client, "/users/export/ids", {"external_ids": [], "fields_to_export": ["email"]}
+        )
+        assert empty.status_code == 400
 
         no_priority = post(
             client, "/users/delete", {"email_addresses": [{"email": "a@example.com"}]}

@@ -1,6 +1,9 @@
 """Each integration's django-q2 schedule follows its sync frequency."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django_q.models import Schedule
 
 from integrations.models import SyncFrequency
@@ -45,3 +48,23 @@ def test_deleting_an_integration_removes_its_schedule(make_integration):
 def test_housekeeping_schedules_exist_after_migrate():
     names = set(Schedule.objects.values_list("name", flat=True))
     assert {name for name, _, _ in HOUSEKEEPING} <= names
+
+
+def test_the_first_scheduled_run_is_one_interval_away_not_at_once(make_integration):
+    before = timezone.now()
+    integration = make_integration("iterable", sync_frequency=SyncFrequency.HOURLY)
+    after = timezone.now()
+    schedule = Schedule.objects.get(name=schedule_name(integration.pk))
+    assert before + timedelta(minutes=60) <= schedule.next_run <= after + timedelta(minutes=60)
+
+    # Saving with the same settings (a sync ending, a rename) keeps the next run where it is.
+    integration.name = "Renamed"
+    integration.save()
+    assert Schedule.objects.get(name=schedule_name(integration.pk)).next_run == schedule.next_run
+
+    # A new interval counts from now.
+    before = timezone.now()
+    integration.sync_frequency = SyncFrequency.EVERY_15_MIN
+    integration.save()
+    next_run = Schedule.objects.get(name=schedule_name(integration.pk)).next_run
+    assert before + timedelta(minutes=15) <= next_run <= timezone.now() + timedelta(minutes=15)

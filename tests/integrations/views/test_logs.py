@@ -50,6 +50,7 @@ def test_status_json_reports_progress(admin_client, run):
     data = admin_client.get(reverse("integrations:run-status", args=[run.pk])).json()
     assert data["finished"] is True and data["progress"] == 100
     assert data["counts"]["rejected_data"] == 1
+    assert data["api_calls_text"] == "0 API calls"
 
 
 def test_failures_download_as_csv(admin_client, run):
