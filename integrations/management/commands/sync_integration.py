@@ -7,6 +7,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.formatting import counted
 from integrations.models import Outcome, SyncMode, SyncRun, SyncStatus, SyncTrigger
 from integrations.services import sync
 
@@ -22,8 +23,8 @@ def summary(run: SyncRun) -> str:
     return (
         f"Run #{run.pk} {run.get_status_display().lower()}"
         f"{' (dry run)' if run.dry_run else ''}: {run.seen} of {run.total} seen; {counts}; "
-        f"excluded {run.excluded}; {run.api_calls} API calls; {took}; "
-        f"{len(run.warnings)} warnings."
+        f"excluded {run.excluded}; {counted(run.api_calls, 'API call')}; {took}; "
+        f"{counted(len(run.warnings), 'warning')}."
     )
 
 
