@@ -9,11 +9,11 @@ from integrations.platforms.errors import PlatformError
 from integrations.platforms.types import ConnectionReport
 
 
-def test_connection(integration: Integration) -> ConnectionReport:
-    """Ask the platform whether these credentials work and may write; store the answer.
+def judge_connection(integration: Integration) -> ConnectionReport:
+    """Ask the platform whether these credentials work and may write (nothing is stored).
 
-    A key that cannot write (read-only), or that belongs to another region, is refused: the
-    integration goes to "error" with the platform's reason.
+    The one place of the rule: a key that cannot write (read-only) is refused, and so is one
+    of another region (the platform's test says which).
     """
     try:
         report = integration.client().test_connection()
@@ -28,6 +28,13 @@ def test_connection(integration: Integration) -> ConnectionReport:
             detail=report.detail or "This key is read-only: the console needs to write contacts.",
             permissions=report.permissions,
         )
+    return report
+
+
+def test_connection(integration: Integration) -> ConnectionReport:
+    """Judge the connection and store the answer: a refused one puts the integration in
+    "error" with the platform's reason."""
+    report = judge_connection(integration)
     record_report(integration, report)
     integration.save(
         update_fields=["connection_report", "last_tested_at", "status", "last_error", "updated_at"]

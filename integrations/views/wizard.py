@@ -24,7 +24,7 @@ from integrations.platforms.errors import PlatformError
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.platforms.types import AuthMethod, Capability, ConnectionReport
 from integrations.sandbox import registry as sandbox_registry
-from integrations.services import preview, queue, setup
+from integrations.services import connection, preview, queue, setup
 from integrations.services.mapping import MappingError
 from integrations.views import oauth as oauth_views
 from integrations.views.wizard_forms import (
@@ -134,13 +134,8 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
             if time.time() - cached["at"] < REPORT_MAX_AGE:
                 return ConnectionReport(**cached["report"])
         integration = draft.integration(self.instance)
-        try:
-            report = integration.client().test_connection()
-        except PlatformError as exc:
-            report = ConnectionReport(ok=False, can_write=None, detail=exc.message)
+        report = connection.judge_connection(integration)
         self._keep_token(integration)
-        if report.ok and report.can_write is False:
-            report = ConnectionReport(**{**report.as_dict(), "ok": False})
         extra = self.storage.extra_data
         extra["report"] = {
             "fingerprint": fingerprint,
