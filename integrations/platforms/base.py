@@ -557,8 +557,8 @@ class PlatformClient:
         return {key: self.format_value(value) for key, value in fields.items()}
 
     def entry_for(self, record: ContactRecord) -> dict:
-        """The request entry this record becomes (platforms override with their shape);
-        the wizard's preview shows exactly this."""
+        """The entry this record becomes in a batch request (platforms override with their
+        shape); previews show whole requests (build_upsert_requests), not entries."""
         fields = {k: v for k, v in record.fields.items() if k != record.identifier_field}
         return {record.identifier_field: record.identifier, **self.format_fields(fields)}
 
