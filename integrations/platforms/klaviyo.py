@@ -321,12 +321,11 @@ class KlaviyoClient(PlatformClient):
             jobs.append({"id": data["data"]["id"], "keys": [r.key for r in planned.records]})
             return []
 
-        rejected = plan.rejected
         refused = self.send_groups(plan.requests, start)
         return {
             "jobs": jobs,
             "results": [
-                [r.key, r.outcome.value, r.code, r.message, r.hint] for r in rejected + refused
+                [r.key, r.outcome.value, r.code, r.message, r.hint] for r in plan.rejected + refused
             ],
         }
 
