@@ -12,6 +12,7 @@ urlpatterns = [
     path("integrations/<int:pk>/", logs.integration_detail, name="integration"),
     path("integrations/<int:pk>/edit/", IntegrationWizard.as_view(), name="edit"),
     path("integrations/<int:pk>/sync/", logs.sync_now, name="sync"),
+    path("integrations/<int:pk>/dry-run/", logs.dry_run, name="dry-run"),
     path("runs/<int:pk>/", logs.run_detail, name="run"),
     path("runs/<int:pk>/status.json", logs.run_status, name="run-status"),
     path("runs/<int:pk>/failures.csv", logs.run_failures_csv, name="run-failures"),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import orjson
 import requests
@@ -47,10 +47,12 @@ from integrations.platforms.types import (
     CredentialField,
     Limits,
     OAuthSpec,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
     Written,
 )
 
@@ -185,6 +187,20 @@ class PlatformClient:
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
         raise self.unsupported(Capability.UPSERT_CONTACTS)
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
+        """The requests upsert_contacts sends for `records` (and those refused unsent).
+
+        Platforms with UPSERT_CONTACTS build their requests here and nowhere else, so a
+        preview or a dry run shows what the real write sends.
+        """
+        raise self._unsupported(Capability.UPSERT_CONTACTS)
+
+    def build_upsert_requests(
+        self, records: Sequence[ContactRecord], update_existing: bool
+    ) -> list[PlannedRequest]:
+        """The exact HTTP requests a batch of records becomes; nothing is written."""
+        return self.plan_upsert(records, update_existing).requests
 
     def track_events(self, events: Sequence[dict]) -> list[RecordResult]:
         raise self.unsupported(Capability.TRACK_EVENTS)
@@ -584,8 +600,8 @@ class PlatformClient:
         return {key: self.format_value(value) for key, value in fields.items()}
 
     def entry_for(self, record: ContactRecord) -> dict:
-        """The request entry this record becomes (platforms override with their shape);
-        the wizard's preview shows exactly this."""
+        """The entry this record becomes in a batch request (platforms override with their
+        shape); previews show whole requests (build_upsert_requests), not entries."""
         fields = {k: v for k, v in record.fields.items() if k != record.identifier_field}
         return {record.identifier_field: record.identifier, **self.format_fields(fields)}
 
@@ -664,24 +680,26 @@ class PlatformClient:
 
     def send_each(
         self,
-        records: Sequence[ContactRecord],
-        send_one: Callable[[ContactRecord], RecordResult],
+        planned: Sequence[PlannedRequest],
+        send_one: Callable[[PlannedRequest], RecordResult],
         reject_data: Callable[[ContactRecord, ValidationFailed], RecordResult],
     ) -> list[RecordResult]:
-        """One call a record, for platforms without a bulk endpoint.
+        """One record at a time (each planned request carries one), for platforms without a
+        bulk endpoint.
 
         A record the platform refuses (validation) gets its own outcome; a failure that would
         hit every following record too (auth, throttling, outage) stops here: those records
         are not sent now and stay pending for the next run.
         """
         results: list[RecordResult] = []
-        for index, record in enumerate(records):
+        for index, request in enumerate(planned):
             try:
-                results.append(send_one(record))
+                results.append(send_one(request))
             except ValidationFailed as exc:
-                results.append(reject_data(record, exc))
+                results.extend(reject_data(record, exc) for record in request.records)
             except PlatformError as exc:
-                results.extend(failed_results(records[index:], exc))
+                rest = [record for later in planned[index:] for record in later.records]
+                results.extend(failed_results(rest, exc))
                 break
         return results
 
@@ -759,21 +777,22 @@ class PlatformClient:
 
     def send_groups(
         self,
-        groups: Iterable[list[tuple[ContactRecord, bytes]]],
-        send: Callable[[list[tuple[ContactRecord, bytes]]], list[RecordResult]],
+        planned: Iterable[PlannedRequest],
+        send: Callable[[PlannedRequest], list[RecordResult]],
     ) -> list[RecordResult]:
-        """Send each group with `send`; a group whose call fails gets that failure as outcome.
+        """Send each planned request with `send`; one whose call fails gets that failure as
+        its records' outcome.
 
         After an auth or permission failure the remaining groups are not sent: they would fail
         the same way, and the run stops on it.
         """
         results: list[RecordResult] = []
         stopped: PlatformError | None = None
-        for group in groups:
-            records = [record for record, _ in group]
+        for request in planned:
+            records = request.records
             if stopped is None:
                 try:
-                    results.extend(send(group))
+                    results.extend(send(request))
                     continue
                 except PlatformError as exc:
                     if isinstance(exc, (AuthError, PermissionDenied, ConfigurationError)):
@@ -782,6 +801,71 @@ class PlatformClient:
                     continue
             results.extend(failed_results(records, stopped))
         return results
+
+    def send_planned(
+        self, planned: PlannedRequest, ok: Iterable[int] = (200,)
+    ) -> requests.Response:
+        """Send a planned request as it was planned (body byte for byte)."""
+        return self.request(
+            planned.method,
+            planned.surface,
+            planned.path,
+            content=planned.content,
+            params=dict(planned.params) or None,
+            rate=planned.rate,
+            ok=ok,
+        )
+
+    def batch_requests(
+        self,
+        groups: Iterable[list[tuple[ContactRecord, bytes]]],
+        envelope: bytes,
+        method: str,
+        surface: str,
+        path: str,
+        rate: str | None = None,
+    ) -> list[PlannedRequest]:
+        """One request a group: `envelope` with the group's entries in its (last) `[]`."""
+        return [
+            PlannedRequest(
+                method,
+                surface,
+                path,
+                join_entries(envelope, [raw for _, raw in group]),
+                tuple(group),
+                rate=rate,
+            )
+            for group in groups
+        ]
+
+    def request_each(
+        self,
+        encoded: Iterable[tuple[ContactRecord, bytes]],
+        method: str,
+        surface: str,
+        path: str,
+        note: str = "",
+        **options: Any,
+    ) -> list[PlannedRequest]:
+        """One request a record, its entry being the whole body."""
+        return [
+            PlannedRequest(method, surface, path, raw, ((record, raw),), note=note, **options)
+            for record, raw in encoded
+        ]
+
+    def show_request(self, planned: PlannedRequest) -> dict:
+        """A planned request for people to read: method, URL, body, whom it carries, and a
+        note. No headers: they would carry credentials."""
+        url = self.base_url(planned.surface) + planned.path
+        if planned.params:
+            url += "?" + urlencode(planned.params)
+        return {
+            "method": planned.method,
+            "url": self.redact(url),
+            "subscribers": [record.key for record in planned.records],
+            "body": planned.body,
+            "note": planned.note,
+        }
 
     def pack(
         self, items: Iterable[tuple[Any, bytes]], envelope_bytes: int
@@ -815,6 +899,12 @@ class JobListener:
 
     def job_progress(self, state: str) -> None:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+def join_entries(envelope: bytes, entries: Sequence[bytes]) -> bytes:
+    """A batch body: `envelope` with the encoded entries put into its last `[]`."""
+    head, tail = envelope.rsplit(b"[]", 1)
+    return head + b"[" + b",".join(entries) + b"]" + tail
 
 
 def failed_results(records: Sequence[ContactRecord], exc: PlatformError) -> list[RecordResult]:

@@ -28,10 +28,12 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
 )
 from integrations.ratelimit import Rate
 
@@ -307,12 +309,19 @@ class BrazeClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
+        plan = self.plan_upsert(records, update_existing)
+        return plan.rejected + self.send_groups(plan.requests, self._send_batch)
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
         # Braze has no create-only write (`_update_existing_only` is the opposite: never
         # create), so "keep existing" is left to the sync service.
         per_request = self.objects_per_request
         encoded, rejected = self.encode_records(records, self._attributes)
         groups = _chunks(list(self.pack(encoded, envelope_bytes=len(_ENVELOPE))), per_request)
-        return rejected + self.send_groups(groups, self._send_batch)
+        requests = self.batch_requests(
+            groups, _ENVELOPE, "POST", REST, "/users/track", rate="users.track"
+        )
+        return UpsertPlan(requests, rejected)
 
     def _attributes(self, record: ContactRecord) -> dict:
         fields = {k: v for k, v in record.fields.items() if k != record.identifier_field}
@@ -328,13 +337,10 @@ class BrazeClient(PlatformClient):
             "_update_existing_only": False,
         }
 
-    def _send_batch(self, group) -> list[RecordResult]:
-        body = b'{"attributes":[' + b",".join(raw for _, raw in group) + b"]}"
-        response = self.request(
-            "POST", REST, "/users/track", content=body, rate="users.track", ok=(200, 201)
-        )
+    def _send_batch(self, planned: PlannedRequest) -> list[RecordResult]:
+        response = self.send_planned(planned, ok=(200, 201))
         return self.results_by_index(
-            group,
+            list(planned.group),
             response.json().get("errors") or [],
             index_of=lambda error: (
                 error.get("index")

@@ -31,10 +31,12 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
     Written,
 )
 from integrations.ratelimit import Rate
@@ -263,6 +265,10 @@ class CampaignMonitorClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
+        plan = self.plan_upsert(records, update_existing)
+        return plan.rejected + self.send_groups(plan.requests, self._send_batch)
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
         custom = self._custom_fields()
         checked, rejected = [], []
         for record in records:
@@ -281,7 +287,11 @@ class CampaignMonitorClient(PlatformClient):
                 checked.append(record)
         encoded, too_large = self.encode_records(checked, lambda r: self._subscriber(r, custom))
         groups = self.pack(encoded, envelope_bytes=len(_ENVELOPE))
-        return rejected + too_large + self.send_groups(groups, self._send_batch)
+        path = f"{V}/subscribers/{self.list_id}/import.json"
+        requests = self.batch_requests(
+            groups, _ENVELOPE, "POST", API, path, rate="subscribers.import"
+        )
+        return UpsertPlan(requests, rejected + too_large)
 
     def _problem(self, record: ContactRecord) -> str:
         for name, value in record.fields.items():
@@ -319,17 +329,9 @@ class CampaignMonitorClient(PlatformClient):
         entry["ConsentToTrack"] = consent or "Unchanged"
         return entry
 
-    def _send_batch(self, group) -> list[RecordResult]:
-        head, tail = _ENVELOPE.split(b"[]", 1)
-        body = head + b"[" + b",".join(raw for _, raw in group) + b"]" + tail
-        response = self.request(
-            "POST",
-            API,
-            f"{V}/subscribers/{self.list_id}/import.json",
-            content=body,
-            rate="subscribers.import",
-            ok=(200, 201, 400),
-        )
+    def _send_batch(self, planned: PlannedRequest) -> list[RecordResult]:
+        group = list(planned.group)
+        response = self.send_planned(planned, ok=(200, 201, 400))
         data = response.json() if response.content else {}
         if response.status_code == 400:
             if data.get("Code") != 210 or not isinstance(data.get("ResultData"), dict):

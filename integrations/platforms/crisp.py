@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from requests.auth import HTTPBasicAuth
 
 from integrations import clock
@@ -39,10 +40,12 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
 )
 from integrations.ratelimit import Rate
 
@@ -368,20 +371,50 @@ class CrispClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
+        plan = self.plan_upsert(records, update_existing)
+        by_record: dict[int, list[PlannedRequest]] = {}
+        for planned in plan.requests:
+            by_record.setdefault(planned.records[0].key, []).append(planned)
+        # Each record's first request stands for all of its requests in send_groups.
+        results = plan.rejected + self.send_groups(
+            [requests[0] for requests in by_record.values()],
+            lambda first: [self._write(by_record[first.records[0].key], update_existing)],
+        )
+        if by_record:
+            self._quota_warning()
+        return results
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
         encoded, rejected = self.encode_records(records, self.entry_for)
-        valid = []
-        for record, raw in encoded:
+        requests = []
+        for record, _ in encoded:
             bad = self._bad_data(record)
             if bad:
                 rejected.append(bad)
             else:
-                valid.append((record, raw))
-        results = rejected + self.send_groups(
-            ([item] for item in valid), lambda group: [self._write(group[0][0], update_existing)]
+                requests += self._new_profile_requests(record)
+        return UpsertPlan(requests, rejected)
+
+    def _new_profile_requests(self, record: ContactRecord) -> list[PlannedRequest]:
+        """A new profile's requests: create it, then its custom data, then (opted out) its
+        email subscription. An existing profile gets its profile and data PATCHed instead."""
+        profile, data, wanted = self._parts(record)
+        email = record.identifier
+        note = (
+            "As sent for a new profile. The client first reads the profile's subscription "
+            "(GET …/people/subscription/…); an existing profile gets PATCH …/people/profile/… "
+            "with these profile fields."
         )
-        if valid:
-            self._quota_warning()
-        return results
+        bodies = [("POST", f"{self.website}/people/profile", {"email": email, **profile}, note)]
+        if data:
+            bodies.append(("PATCH", self.people("data", email), {"data": data}, ""))
+        if wanted is False:
+            bodies.append(("PATCH", self.people("subscription", email), {"email": False}, ""))
+        requests = []
+        for method, path, body, text in bodies:
+            raw = orjson.dumps(body)
+            requests.append(PlannedRequest(method, API, path, raw, ((record, raw),), note=text))
+        return requests
 
     def _bad_data(self, record: ContactRecord) -> RecordResult | None:
         _, data, _ = self._parts(record)
@@ -396,7 +429,10 @@ class CrispClient(PlatformClient):
             hint="Map those fields to plain values, or leave them out.",
         )
 
-    def _write(self, record: ContactRecord, update_existing: bool) -> RecordResult:
+    def _write(self, planned: list[PlannedRequest], update_existing: bool) -> RecordResult:
+        create, *rest = planned
+        [record] = create.records
+        by_path = {request.path: request for request in rest}
         profile, data, wanted = self._parts(record)
         email = record.identifier
         try:
@@ -427,13 +463,7 @@ class CrispClient(PlatformClient):
                     self.request("PATCH", API, self.people("profile", email), json=profile)
             else:
                 try:
-                    self.request(
-                        "POST",
-                        API,
-                        f"{self.website}/people/profile",
-                        json={"email": email, **profile},
-                        ok=(200, 201),
-                    )
+                    self.send_planned(create, ok=(200, 201))
                 except ValidationFailed as exc:
                     if exc.code != "people_exists":
                         raise
@@ -441,11 +471,9 @@ class CrispClient(PlatformClient):
                     if profile:
                         self.request("PATCH", API, self.people("profile", email), json=profile)
             if data:
-                self.request("PATCH", API, self.people("data", email), json={"data": data})
+                self.send_planned(by_path[self.people("data", email)])
             if wanted is False and subscribed:
-                self.request(
-                    "PATCH", API, self.people("subscription", email), json={"email": False}
-                )
+                self.send_planned(by_path[self.people("subscription", email)])
         except ValidationFailed as exc:
             return RecordResult(
                 record.key,

@@ -22,15 +22,18 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
 )
 from integrations.ratelimit import Rate
 
 TRACK = "track"
 APP = "app"
+_ENVELOPE = b'{"batch":[]}'
 
 
 @register
@@ -194,9 +197,15 @@ class CustomerIoClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
+        plan = self.plan_upsert(records, update_existing)
+        return plan.rejected + self.send_groups(plan.requests, self._send_batch)
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
         encoded, rejected = self.encode_records(records, self.entry_for)
-        groups = self.pack(encoded, envelope_bytes=len(b'{"batch":[]}'))
-        return rejected + self.send_groups(groups, self._send_batch)
+        groups = self.pack(encoded, envelope_bytes=len(_ENVELOPE))
+        return UpsertPlan(
+            self.batch_requests(groups, _ENVELOPE, "POST", TRACK, "/api/v2/batch"), rejected
+        )
 
     def entry_for(self, record: ContactRecord) -> dict:
         return {
@@ -208,9 +217,9 @@ class CustomerIoClient(PlatformClient):
             ),
         }
 
-    def _send_batch(self, group) -> list[RecordResult]:
-        body = b'{"batch":[' + b",".join(raw for _, raw in group) + b"]}"
-        response = self.request("POST", TRACK, "/api/v2/batch", content=body, ok=(200, 207))
+    def _send_batch(self, planned: PlannedRequest) -> list[RecordResult]:
+        group = list(planned.group)
+        response = self.send_planned(planned, ok=(200, 207))
         errors = response.json().get("errors", []) if response.status_code == 207 else []
         return self.results_by_index(
             group,

@@ -29,9 +29,11 @@ from integrations.platforms.types import (
     ContactRecord,
     Limits,
     OAuthSpec,
+    PlannedRequest,
     RecordResult,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
 )
 from integrations.ratelimit import Rate
 
@@ -233,21 +235,36 @@ class DriftClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
-        encoded, rejected = self.encode_records(records, self.entry_for)
-        pending = [record for record, _ in encoded]
-        return rejected + self.send_each(
-            pending, lambda record: self._upsert_one(record, update_existing), self._data_rejection
+        plan = self.plan_upsert(records, update_existing)
+        return plan.rejected + self.send_each(
+            plan.requests,
+            lambda planned: self._upsert_one(planned, update_existing),
+            self._data_rejection,
         )
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
+        encoded, rejected = self.encode_records(records, self.entry_for)
+        existing = (
+            "PATCH /contacts/{id} with this body"
+            if update_existing
+            else "nothing (the integration keeps existing contacts)"
+        )
+        note = (
+            "As sent for a new contact. The client first looks the email up "
+            f"(GET /contacts?email=…); an existing contact gets {existing}."
+        )
+        return UpsertPlan(self.request_each(encoded, "POST", API, "/contacts", note=note), rejected)
 
     def entry_for(self, record: ContactRecord) -> dict:
         fields = {k: v for k, v in record.fields.items() if k != record.identifier_field}
         attributes = {record.identifier_field: record.identifier, **self.format_fields(fields)}
         return {"attributes": {k: v for k, v in attributes.items() if v is not None}}
 
-    def _upsert_one(self, record: ContactRecord, update_existing: bool) -> RecordResult:
+    def _upsert_one(self, planned: PlannedRequest, update_existing: bool) -> RecordResult:
+        [record] = planned.records
         existing = self._find(record.identifier)
         if existing is None:
-            created = self.request("POST", API, "/contacts", json=self.entry_for(record))
+            created = self.send_planned(planned)
             contact_id = str((created.json().get("data") or {}).get("id", ""))
             return RecordResult(record.key, Outcome.CREATED, code=contact_id)
         contact_id = str(existing["id"])
@@ -259,7 +276,7 @@ class DriftClient(PlatformClient):
                 message=f"Drift contact {contact_id} has this email; left as it is.",
                 hint="The integration keeps existing contacts; switch to update to overwrite.",
             )
-        self.request("PATCH", API, f"/contacts/{contact_id}", json=self.entry_for(record))
+        self.request("PATCH", API, f"/contacts/{contact_id}", content=planned.content)
         return RecordResult(record.key, Outcome.UPDATED, code=contact_id)
 
     def _find(self, email: str) -> dict | None:

@@ -35,10 +35,12 @@ from integrations.platforms.types import (
     CredentialField,
     Limits,
     OAuthSpec,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
 )
 from integrations.ratelimit import Rate
 
@@ -305,14 +307,13 @@ class FrontClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
-        encoded, rejected = self.encode_records(records, self.entry_for)
+        plan = self.plan_upsert(records, update_existing)
         # One contact a request: each record is its own group, so an auth failure stops
         # the rest (send_groups) while a data error rejects only its record.
-        groups = ([item] for item in encoded)
-        results = rejected + self.send_groups(
-            groups, lambda group: [self._write(group[0][0], update_existing)]
+        results = plan.rejected + self.send_groups(
+            plan.requests, lambda planned: [self._write(planned, update_existing)]
         )
-        if encoded:
+        if plan.requests:
             rate = self.limits.rates[self.rate]
             self.warnings.append(
                 f"Front has no bulk contact write: each contact takes a lookup and a write, "
@@ -320,7 +321,18 @@ class FrontClient(PlatformClient):
             )
         return results
 
-    def _write(self, record: ContactRecord, update_existing: bool) -> RecordResult:
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
+        encoded, rejected = self.encode_records(records, self.entry_for)
+        existing = "an update of the fields that differ" if update_existing else "nothing"
+        note = (
+            "As sent for a new contact. The client first looks the email up "
+            f"(GET /contacts/alt:email:…); an existing contact gets {existing}."
+        )
+        requests = self.request_each(encoded, "POST", API, "/contacts", note=note, rate=self.rate)
+        return UpsertPlan(requests, rejected)
+
+    def _write(self, planned: PlannedRequest, update_existing: bool) -> RecordResult:
+        [record] = planned.records
         try:
             current = self.call("GET", f"/contacts/{alias(record.identifier)}").json()
         except NotFound:
@@ -328,7 +340,7 @@ class FrontClient(PlatformClient):
         try:
             if current is None:
                 try:
-                    self.call("POST", "/contacts", json=self.entry_for(record), ok=(200, 201))
+                    self.send_planned(planned, ok=(200, 201))
                     return RecordResult(record.key, Outcome.CREATED)
                 except ValidationFailed as exc:
                     if exc.status != 409:

@@ -20,10 +20,12 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
     Written,
 )
 from integrations.ratelimit import Rate
@@ -207,9 +209,17 @@ class IterableClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
+        plan = self.plan_upsert(records, update_existing)
+        return plan.rejected + self.send_groups(plan.requests, self._send_batch)
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
         encoded, rejected = self.encode_records(records, self.entry_for)
         groups = self.pack(encoded, envelope_bytes=len(_ENVELOPE))
-        return rejected + self.send_groups(groups, self._send_batch)
+        path = "/api/users/bulkUpdate"
+        return UpsertPlan(
+            self.batch_requests(groups, _ENVELOPE, "POST", API, path, rate="users.bulkUpdate"),
+            rejected,
+        )
 
     def entry_for(self, record: ContactRecord) -> dict:
         return {
@@ -219,11 +229,9 @@ class IterableClient(PlatformClient):
             ),
         }
 
-    def _send_batch(self, group) -> list[RecordResult]:
-        body = b'{"users":[' + b",".join(raw for _, raw in group) + b'],"createNewFields":true}'
-        response = self.request(
-            "POST", API, "/api/users/bulkUpdate", content=body, rate="users.bulkUpdate"
-        ).json()
+    def _send_batch(self, planned: PlannedRequest) -> list[RecordResult]:
+        group = planned.group
+        response = self.send_planned(planned).json()
         failures: dict[str, tuple] = {}
         failed_updates = response.get("failedUpdates") or {}
         # failedUpdates says why; the deprecated top-level lists (every failed identifier,

@@ -22,6 +22,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import orjson
+
 from integrations import clock, ratelimit
 from integrations.models import Outcome
 from integrations.platforms.base import PlatformClient, parse_retry_after
@@ -41,10 +43,12 @@ from integrations.platforms.types import (
     ContactRecord,
     Limits,
     OAuthSpec,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
 )
 from integrations.ratelimit import Rate
 
@@ -354,17 +358,37 @@ class KeapClient(PlatformClient):
     ) -> list[RecordResult]:
         if NO_BULK_WARNING not in self.warnings:
             self.warnings.append(NO_BULK_WARNING)
+        plan = self.plan_upsert(records, update_existing)
+        return plan.rejected + self.send_each(
+            plan.requests,
+            lambda planned: self._upsert_one(planned, update_existing),
+            self._data_rejection,
+        )
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
         encoded, rejected = self.encode_records(records, self.entry_for)
-        results, pending = list(rejected), []
+        pending = []
         for record, _ in encoded:
             local = self._local_problem(record)
             if local is not None:
-                results.append(local)
+                rejected.append(local)
             else:
                 pending.append(record)
-        return results + self.send_each(
-            pending, lambda record: self._upsert_one(record, update_existing), self._data_rejection
+        # Encoded again: _local_problem has loaded the custom-field model when one is mapped,
+        # and the custom fields' ids come from it.
+        entries = [(record, orjson.dumps(self.entry_for(record))) for record in pending]
+        note = "One request a contact; Keap merges it into a contact with this email."
+        if not update_existing:
+            note += " The client first looks the email up and sends nothing for an existing one."
+        requests = self.request_each(
+            entries,
+            "POST",
+            API,
+            V2 + "/contacts",
+            note=note,
+            params=(("duplicate_option", "Email"),),
         )
+        return UpsertPlan(requests, rejected)
 
     def entry_for(self, record: ContactRecord) -> dict:
         """The `CreateUpdateContactRequest` body for one record."""
@@ -434,7 +458,8 @@ class KeapClient(PlatformClient):
             )
         return None
 
-    def _upsert_one(self, record: ContactRecord, update_existing: bool) -> RecordResult:
+    def _upsert_one(self, planned: PlannedRequest, update_existing: bool) -> RecordResult:
+        [record] = planned.records
         if not update_existing and self._find_ids(record.identifier):
             return RecordResult(
                 record.key,
@@ -443,13 +468,8 @@ class KeapClient(PlatformClient):
                 message="A Keap contact with this email exists; left as it is.",
                 hint="The integration keeps existing contacts; switch to update to overwrite.",
             )
-        response = self.call(
-            "POST",
-            "/contacts",
-            json=self.entry_for(record),
-            params={"duplicate_option": "Email"},
-            ok=(200, 201),
-        )
+        response = self.send_planned(planned, ok=(200, 201))
+        self._watch_quota(response)
         outcome = Outcome.CREATED if response.status_code == 201 else Outcome.UPDATED
         contact = response.json()
         wanted = record.fields.get("opt_in")

@@ -24,10 +24,12 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
 )
 from integrations.ratelimit import Rate
 
@@ -178,6 +180,10 @@ class KitClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
+        plan = self.plan_upsert(records, update_existing)
+        return plan.rejected + self.send_groups(plan.requests, self._send_one)
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
         too_many = [r for r in records if len(self._custom(r)) > MAX_CUSTOM_FIELDS]
         results = [
             RecordResult(
@@ -193,8 +199,8 @@ class KitClient(PlatformClient):
         rest = [r for r in records if r.key not in refused]
         encoded, rejected = self.encode_records(rest, self.entry_for)
         # One subscriber per request: Kit's bulk endpoint refuses API keys.
-        groups = ([item] for item in encoded)
-        return results + rejected + self.send_groups(groups, self._send_one)
+        requests = self.request_each(encoded, "POST", API, "/v4/subscribers")
+        return UpsertPlan(requests, results + rejected)
 
     def _custom(self, record: ContactRecord) -> dict:
         return {
@@ -217,10 +223,10 @@ class KitClient(PlatformClient):
             body["fields"] = {key: _text(self.format_value(value)) for key, value in custom.items()}
         return body
 
-    def _send_one(self, group) -> list[RecordResult]:
-        [(record, raw)] = group
+    def _send_one(self, planned: PlannedRequest) -> list[RecordResult]:
+        [record] = planned.records
         try:
-            response = self.request("POST", API, "/v4/subscribers", content=raw, ok=(200, 201))
+            response = self.send_planned(planned, ok=(200, 201))
         except ValidationFailed as exc:
             return [
                 RecordResult(

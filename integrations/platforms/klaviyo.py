@@ -33,10 +33,12 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
     Written,
 )
 from integrations.ratelimit import Rate
@@ -300,29 +302,30 @@ class KlaviyoClient(PlatformClient):
             attributes["properties"] = properties
         return {"type": "profile", "attributes": attributes}
 
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
+        encoded, rejected = self.encode_records(records, self._profile)
+        groups = self.pack(encoded, envelope_bytes=len(_ENVELOPE))
+        return UpsertPlan(
+            self.batch_requests(groups, _ENVELOPE, "POST", API, JOBS, rate="bulk_import"),
+            rejected,
+        )
+
     def _submit(self, records: Sequence[ContactRecord]) -> dict:
         """Start one job per byte-limited group; the job dict says which records each holds,
         and what happened to records that never reached a job."""
-        encoded, rejected = self.encode_records(records, self._profile)
+        plan = self.plan_upsert(records, update_existing=True)
         jobs: list[dict] = []
 
-        def start(group) -> list[RecordResult]:
-            body = (
-                b'{"data":{"type":"profile-bulk-import-job","attributes":{"profiles":{"data":['
-                + b",".join(raw for _, raw in group)
-                + b"]}}}}"
-            )
-            data = self.request(
-                "POST", API, JOBS, content=body, rate="bulk_import", ok=(202,)
-            ).json()
-            jobs.append({"id": data["data"]["id"], "keys": [record.key for record, _ in group]})
+        def start(planned: PlannedRequest) -> list[RecordResult]:
+            data = self.send_planned(planned, ok=(202,)).json()
+            jobs.append({"id": data["data"]["id"], "keys": [r.key for r in planned.records]})
             return []
 
-        refused = self.send_groups(self.pack(encoded, envelope_bytes=len(_ENVELOPE)), start)
+        refused = self.send_groups(plan.requests, start)
         return {
             "jobs": jobs,
             "results": [
-                [r.key, r.outcome.value, r.code, r.message, r.hint] for r in rejected + refused
+                [r.key, r.outcome.value, r.code, r.message, r.hint] for r in plan.rejected + refused
             ],
         }
 

@@ -33,10 +33,12 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
 )
 from integrations.ratelimit import Rate
 
@@ -338,14 +340,19 @@ class MailchimpClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
+        plan = self.plan_upsert(records, update_existing)
+        return plan.rejected + self.send_groups(
+            plan.requests, lambda planned: self._send_batch(planned, update_existing)
+        )
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
         types = self._types()
         encoded, rejected = self.encode_records(records, lambda r: self._member(r, types))
-
         flag = b"true" if update_existing else b"false"
-        envelope = len(b'{"members":[],"update_existing":' + flag + b',"sync_tags":false}')
-        groups = self.pack(encoded, envelope_bytes=envelope)
-        return rejected + self.send_groups(
-            groups, lambda group: self._send_batch(group, update_existing)
+        envelope = b'{"members":[],"update_existing":' + flag + b',"sync_tags":false}'
+        groups = self.pack(encoded, envelope_bytes=len(envelope))
+        return UpsertPlan(
+            self.batch_requests(groups, envelope, "POST", API, self.list_path), rejected
         )
 
     def entry_for(self, record: ContactRecord) -> dict:
@@ -382,16 +389,9 @@ class MailchimpClient(PlatformClient):
             return value.strftime("%Y-%m-%d" if kind == "date" else "%m/%d")
         return self.format_value(value)
 
-    def _send_batch(self, group, update_existing: bool) -> list[RecordResult]:
-        flag = b"true" if update_existing else b"false"
-        body = (
-            b'{"members":['
-            + b",".join(raw for _, raw in group)
-            + b'],"update_existing":'
-            + flag
-            + b',"sync_tags":false}'
-        )
-        data = self.request("POST", API, self.list_path, content=body).json()
+    def _send_batch(self, planned: PlannedRequest, update_existing: bool) -> list[RecordResult]:
+        group = planned.group
+        data = self.send_planned(planned).json()
         created = {_email(m) for m in data.get("new_members") or []}
         updated = {_email(m) for m in data.get("updated_members") or []}
         errors: dict[str, dict] = {}

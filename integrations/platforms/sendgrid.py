@@ -39,10 +39,12 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    PlannedRequest,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
+    UpsertPlan,
     Written,
 )
 from integrations.ratelimit import Rate
@@ -302,6 +304,10 @@ class SendGridClient(PlatformClient):
     def upsert_contacts(
         self, records: Sequence[ContactRecord], update_existing: bool
     ) -> list[RecordResult]:
+        plan = self.plan_upsert(records, update_existing)
+        return plan.rejected + self.send_groups(plan.requests, self._send_job)
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
         definitions = self._field_definitions()
         list_id = self.integration.secrets.get("list_id")
         self._envelope = (
@@ -330,7 +336,13 @@ class SendGridClient(PlatformClient):
         )
         rejected += too_large
         groups = self.pack(encoded, envelope_bytes=len(self._envelope))
-        return rejected + self.send_groups(groups, self._send_job)
+        return UpsertPlan([self._contacts_request(group) for group in groups], rejected)
+
+    def _contacts_request(self, group: Sequence[tuple[ContactRecord, bytes]]) -> PlannedRequest:
+        [planned] = self.batch_requests(
+            [list(group)], self._envelope, "PUT", API, CONTACTS, rate="contacts.upsert"
+        )
+        return planned
 
     def _contact(self, record: ContactRecord, definitions: dict) -> dict:
         identifier = record.identifier
@@ -359,23 +371,22 @@ class SendGridClient(PlatformClient):
             contact["custom_fields"] = custom
         return contact
 
-    def _send_job(self, group) -> list[RecordResult]:
+    def _send_job(self, planned: PlannedRequest) -> list[RecordResult]:
         def submit(records: Sequence[ContactRecord]) -> dict:
-            return self._submit(list(group))
+            return self._submit(planned)
 
-        return self.run_job([record for record, _ in group], submit)
+        return self.run_job(planned.records, submit)
 
-    def _submit(self, group: list[tuple[ContactRecord, bytes]]) -> dict:
+    def _submit(self, planned: PlannedRequest) -> dict:
         """PUT the contacts; a 400 that names contacts by position rejects those and sends
         the others again (once). Returns the job: its id, the keys it carries, and the
         records refused before it started."""
         refused: list[list] = []
+        group = list(planned.group)
         for attempt in range(2):
-            head, tail = self._envelope.rsplit(b"[]", 1)
-            body = head + b"[" + b",".join(raw for _, raw in group) + b"]" + tail
-            response = self.request(
-                "PUT", API, CONTACTS, content=body, rate="contacts.upsert", ok=(202, 400)
-            )
+            if attempt:
+                planned = self._contacts_request(group)
+            response = self.send_planned(planned, ok=(202, 400))
             data = response.json() if response.content else {}
             if response.status_code == 202:
                 job_id = str(data.get("job_id") or "")

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from integrations.ratelimit import Rate
 
 
@@ -126,6 +128,41 @@ class ContactRecord:
     identifier_field: str
     identifier: str
     fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One HTTP request that writing contacts becomes, exactly as the client sends it.
+
+    `group` pairs each record the request carries with its encoded entry; `content` is the
+    body, byte for byte. `note` says when the request is the one sent for a new contact
+    (platforms that look a contact up first may send another for an existing one).
+    """
+
+    method: str
+    surface: str
+    path: str
+    content: bytes
+    group: tuple[tuple[ContactRecord, bytes], ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+    rate: str | None = None
+    note: str = ""
+
+    @property
+    def records(self) -> list[ContactRecord]:
+        return [record for record, _ in self.group]
+
+    @property
+    def body(self) -> Any:
+        return orjson.loads(self.content) if self.content else None
+
+
+@dataclass
+class UpsertPlan:
+    """What upsert_contacts will do: the requests to send, and records refused unsent."""
+
+    requests: list[PlannedRequest] = field(default_factory=list)
+    rejected: list[RecordResult] = field(default_factory=list)
 
 
 class Written(enum.StrEnum):

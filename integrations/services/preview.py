@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import orjson
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -16,11 +15,23 @@ from django.db import connection
 
 from audience.models import STANDARD_FIELDS, Subscriber, SubscriberStatus
 from integrations.models import FieldMapping, Integration
+from integrations.platforms.errors import PlatformError
 from integrations.platforms.types import Capability, ContactRecord, TargetField
 from integrations.services.mapping import ATTRIBUTE_PREFIX, Mapper, compile_mapper
 
 FIELDS_CACHE_SECONDS = 300
 PREVIEW_SIZE = 5
+
+
+def planned_requests(
+    client, records: list[ContactRecord], update_existing: bool
+) -> list[dict[str, Any]]:
+    """The requests writing `records` becomes, as the client would send them, for people to
+    read (method, URL, body, subscribers, note; never headers). Nothing is written."""
+    return [
+        client.show_request(planned)
+        for planned in client.build_upsert_requests(records, update_existing)
+    ]
 
 
 @dataclass(frozen=True)
@@ -141,7 +152,9 @@ class Forecast:
     would_send: int = 0
     excluded: int = 0
     reasons: Counter = field(default_factory=Counter)
-    payloads: list[dict] = field(default_factory=list)
+    payloads: list[dict] = field(default_factory=list)  # planned requests (planned_requests)
+    sampled: int = 0  # subscribers the payloads carry
+    payload_error: str = ""  # why the payloads could not be planned (a platform lookup failed)
     type_mismatches: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -171,6 +184,7 @@ def forecast(
     identifier_is_email = mapper.identifier_field == "email"
     status_index = mapper.columns.index("status")
     result = Forecast()
+    sample: list[ContactRecord] = []
     last_id = 0
     while True:
         rows = list(
@@ -198,10 +212,14 @@ def forecast(
                 result.reasons[reason] += 1
                 continue
             result.would_send += 1
-            if len(result.payloads) < PREVIEW_SIZE:
-                record = ContactRecord(row[0], mapper.identifier_field, identifier, fields)
-                entry = client.entry_for(record)
-                result.payloads.append(orjson.dumps(entry, option=orjson.OPT_INDENT_2).decode())
+            if len(sample) < PREVIEW_SIZE:
+                sample.append(ContactRecord(row[0], mapper.identifier_field, identifier, fields))
+    if sample:
+        try:
+            result.payloads = planned_requests(client, sample, integration.update_existing)
+            result.sampled = len(sample)
+        except PlatformError as exc:  # some platforms read their field definitions to plan
+            result.payload_error = exc.message
     return result
 
 

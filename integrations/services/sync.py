@@ -44,10 +44,12 @@ from integrations.services.mapping import (
     compile_mapper,
     payload_hash,
 )
+from integrations.services.preview import planned_requests
 
 logger = logging.getLogger(__name__)
 
-PREVIEW_SIZE = 20
+PREVIEW_SIZE = 20  # subscribers whose requests a dry run keeps
+DRY_RUN_SIZE = 5  # subscribers whose requests the integration page's Dry run shows
 _STATE_COLUMNS = ("state__payload_hash", "state__status", "state__ever_synced")
 ATTRIBUTES_TEXT = "attributes_text"
 _TRANSIENT = {Outcome.THROTTLED, Outcome.UNKNOWN}
@@ -152,6 +154,21 @@ def execute_sync(run_id: int) -> SyncRun:
         logger.exception("sync run %s failed", run.pk)
         _finish(run, SyncStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
     return run
+
+
+def dry_run_requests(integration: Integration, limit: int = DRY_RUN_SIZE) -> list[dict]:
+    """The requests a full sync would send for the first `limit` subscribers it would send.
+
+    Nothing is sent, queued or stored: a dry run made on the spot (the run is not saved).
+    Platforms whose requests name their fields by id read those definitions first.
+    """
+    runner = _Runner(SyncRun(integration=integration, mode=SyncMode.FULL, dry_run=True))
+    if not runner.client.supports(Capability.UPSERT_CONTACTS):
+        raise StopRun(f"{runner.client.label} contacts cannot be synced from the console.")
+    records = runner.first_records(limit)
+    if not records:
+        return []
+    return planned_requests(runner.client, records, integration.update_existing)
 
 
 def _finish(run: SyncRun, status: str, error: str = "") -> None:
@@ -387,21 +404,31 @@ class _Runner(JobListener):
     # --- writing -------------------------------------------------------------------------------
 
     def _preview(self, chunk: _Chunk, rows) -> None:
+        """A dry run's chunk: count it, and keep the requests the first subscribers become."""
         run = self.run
         for result in chunk.local_results:
             setattr(run, result.outcome.value, getattr(run, result.outcome.value) + 1)
-        room = PREVIEW_SIZE - len(run.preview)
-        for record in chunk.to_send[: max(room, 0)]:
-            run.preview.append(
-                {
-                    "subscriber": record.key,
-                    "identifier": {record.identifier_field: record.identifier},
-                    "fields": self.client.format_fields(record.fields),
-                }
+        room = PREVIEW_SIZE - sum(len(request["subscribers"]) for request in run.preview)
+        if room > 0 and chunk.to_send:
+            run.preview += planned_requests(
+                self.client, chunk.to_send[:room], self.integration.update_existing
             )
         run.cursor = rows[-1][0]
         run.heartbeat_at = timezone.now()
         run.save()
+
+    def first_records(self, limit: int) -> list[ContactRecord]:
+        """The first `limit` records this run would send, read without storing anything."""
+        mapper = compile_mapper(self.integration)
+        records: list[ContactRecord] = []
+        after = self.run.cursor
+        while len(records) < limit:
+            rows = self._rows(mapper.columns, after, limit)
+            if not rows:
+                break
+            after = rows[-1][0]
+            records += self._prepare(rows, mapper).to_send
+        return records[:limit]
 
     def _record(self, chunk: _Chunk, results: list[RecordResult], last_id: int) -> None:
         """Store one chunk's outcomes, sync state and checkpoint in one transaction.

@@ -23,7 +23,9 @@ from integrations.models import (
     SyncStatus,
     SyncTrigger,
 )
-from integrations.services import queue
+from integrations.platforms.errors import PlatformError
+from integrations.services import queue, sync
+from integrations.services.mapping import MappingError
 from sharpsend.csv_export import csv_response
 
 RUNS_PER_PAGE = 20
@@ -38,10 +40,7 @@ def _context(request, **extra) -> dict:
     return {**admin.site.each_context(request), **extra}
 
 
-@staff_member_required
-@viewer
-def integration_detail(request, pk: int):
-    integration = get_object_or_404(Integration, pk=pk)
+def _integration_page(request, integration: Integration, **extra) -> HttpResponse:
     runs = Paginator(integration.sync_runs.all(), RUNS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -55,8 +54,30 @@ def integration_detail(request, pk: int):
             usage=metering.usage(integration),
             mappings=integration.field_mappings.all(),
             oauth_connection=OAuthConnection.objects.filter(integration=integration).first(),
+            **extra,
         ),
     )
+
+
+@staff_member_required
+@viewer
+def integration_detail(request, pk: int):
+    return _integration_page(request, get_object_or_404(Integration, pk=pk))
+
+
+# A dry run asks for run_sync, as a sync does: it shows every mapped value of real
+# subscribers, and on platforms that name fields by id it reads them with the credentials.
+@require_POST
+@staff_member_required
+@viewer
+@runner
+def dry_run(request, pk: int):
+    integration = get_object_or_404(Integration, pk=pk)
+    try:
+        planned, error = sync.dry_run_requests(integration), ""
+    except (MappingError, PlatformError, sync.StopRun) as exc:
+        planned, error = [], getattr(exc, "message", None) or str(exc)
+    return _integration_page(request, integration, dry_run={"requests": planned, "error": error})
 
 
 def _records(run: SyncRun, outcome: str, query: str):

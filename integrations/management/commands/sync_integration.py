@@ -43,7 +43,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="Map the subscribers and print a preview of the payloads; send nothing.",
+            help="Map the subscribers and print the requests the first 20 become; send nothing.",
         )
 
     def handle(self, *args, integration: str, full: bool, dry_run: bool, **options):
@@ -70,7 +70,11 @@ class Command(BaseCommand):
         for warning in run.warnings:
             self.stdout.write(self.style.WARNING(f"warning: {warning}"))
         if run.dry_run and run.preview:
-            self.stdout.write(f"Preview of the first {len(run.preview)} payloads:")
+            count = sum(len(request["subscribers"]) for request in run.preview)
+            self.stdout.write(
+                f"The requests the first {count} subscribers become, exactly as they would be "
+                "sent (headers, which carry the credentials, left out):"
+            )
             self.stdout.write(json.dumps(run.preview, indent=2, ensure_ascii=False, default=str))
         if run.status == SyncStatus.SUCCEEDED:
             return

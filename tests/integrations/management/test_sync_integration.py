@@ -54,10 +54,13 @@ def test_dry_run_prints_the_preview_and_sends_nothing(customerio, audience):
     run = SyncRun.objects.get()
     assert run.dry_run and run.status == SyncStatus.SUCCEEDED
     assert "(dry run)" in out
-    preview = json.loads(out[out.index("[") :])
-    assert len(preview) == 5
-    assert preview[0]["identifier"] == {"email": "reader0@example.com"}
-    assert preview[0]["fields"]["first_name"] == "R0"
+    assert "The requests the first 5 subscribers become" in out
+    # The Customer.io request body itself: one batch of the five.
+    [request] = json.loads(out[out.index("[") :])
+    assert request["method"] == "POST" and request["url"].endswith("/api/v2/batch")
+    first = request["body"]["batch"][0]
+    assert first["identifiers"] == {"email": "reader0@example.com"}
+    assert first["attributes"]["first_name"] == "R0"
     assert run.api_calls == 0
     # nothing was recorded as sent: a real sync still creates all five
     assert "created 5," in run_command("CIO sandbox")

@@ -36,6 +36,7 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    PlannedRequest,
     RecordResult,
     TimestampFormat,
     Written,
@@ -664,12 +665,16 @@ def record(key, email=None):
     return ContactRecord(key, "email", email or f"u{key}@example.com", {})
 
 
+def planned(*records):
+    return PlannedRequest("POST", "api", "/contacts", b"{}", tuple((r, b"{}") for r in records))
+
+
 def test_send_groups_carries_on_after_a_data_failure_and_stops_after_auth(client):
-    groups = [[(record(i), b"")] for i in range(5)]
+    groups = [planned(record(i)) for i in range(5)]
     sent = []
 
-    def send(group):
-        keys = [r.key for r, _ in group]
+    def send(request):
+        keys = [r.key for r in request.records]
         sent.append(keys)
         if keys == [1]:
             raise ValidationFailed("bad batch", status=400, code="BadParams")
@@ -697,7 +702,7 @@ def test_send_groups_stops_after_permission_denied(client):
         sent.append(group)
         raise PermissionDenied("read only", status=403)
 
-    results = client.send_groups([[(record(0), b"")], [(record(1), b"")]], send)
+    results = client.send_groups([planned(record(0)), planned(record(1))], send)
     assert len(sent) == 1
     assert {r.outcome for r in results} == {Outcome.REJECTED_AUTH}
 

@@ -1,7 +1,5 @@
 """The mapping step's preview and forecast, computed without sending anything."""
 
-import json
-
 import pytest
 
 from audience.models import Subscriber, SubscriberStatus
@@ -43,8 +41,16 @@ def test_forecast_counts_what_would_be_sent_and_why_the_rest_would_not(make_inte
     assert (result.total, result.would_send, result.excluded) == (4, 1, 1)
     assert dict(result.reasons) == {"missing required value: zip": 1, "invalid email": 1}
     assert result.type_mismatches == {"age": "str value for a number field"}
-    sent = json.loads(result.payloads[0])
-    assert sent == {"email": "ok@example.com", "dataFields": {"zip": "10001", "age": 40}}
+    [request] = result.payloads
+    assert (request["method"], request["url"]) == (
+        "POST",
+        "https://api.iterable.com/api/users/bulkUpdate",
+    )
+    assert request["body"] == {
+        "users": [{"email": "ok@example.com", "dataFields": {"zip": "10001", "age": 40}}],
+        "createNewFields": True,
+    }
+    assert result.sampled == 1
 
 
 def test_forecast_refuses_unusable_mappings(make_integration, audience):

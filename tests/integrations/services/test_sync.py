@@ -232,10 +232,14 @@ def test_two_workers_starting_at_once_start_one_run(cio):
 def test_a_dry_run_previews_payloads_and_writes_nothing(cio, audience):
     run = run_sync(cio, dry_run=True)
     assert run.status == SyncStatus.SUCCEEDED
-    assert len(run.preview) == 20
-    first = run.preview[0]
-    assert first["identifier"] == {"email": "reader000@example.com"}
-    assert isinstance(first["fields"]["created_at"], int)  # Unix seconds, as sent
+    # The request Customer.io would get: one batch carrying the first 20 subscribers.
+    [request] = run.preview
+    assert request["method"] == "POST"
+    assert request["url"].endswith("/api/v2/batch")
+    assert len(request["subscribers"]) == len(request["body"]["batch"]) == 20
+    first = request["body"]["batch"][0]
+    assert first["identifiers"] == {"email": "reader000@example.com"}
+    assert isinstance(first["attributes"]["created_at"], int)  # Unix seconds, as sent
     assert run.api_calls == 0
     assert not SandboxContact.objects.exists()
     assert not SyncState.objects.exists()

@@ -116,3 +116,37 @@ def test_sync_now_needs_post_and_csrf(client, run, admin_user):
     url = reverse("integrations:sync", args=[run.integration.pk])
     assert strict.get(url).status_code == 405
     assert strict.post(url).status_code == 403  # no CSRF token
+
+
+def test_dry_run_shows_the_planned_requests_and_queues_nothing(admin_client, run):
+    integration = run.integration
+    page = admin_client.post(reverse("integrations:dry-run", args=[integration.pk]))
+    assert page.status_code == 200
+    [request] = page.context["dry_run"]["requests"]
+    assert request["method"] == "POST"
+    region = integration.region or "us"
+    host = {"us": "track.customer.io", "eu": "track-eu.customer.io"}[region]
+    assert request["url"] == f"https://{host}/api/v2/batch"
+    emails = [entry["identifiers"]["email"] for entry in request["body"]["batch"]]
+    assert emails == ["ann@example.com", "bob@example.com"]
+    content = page.content.decode()
+    assert 'id="dry-run-result"' in content
+    assert "POST https://" in content and "ann@example.com" in content
+    for secret in integration.secrets.values():
+        if len(str(secret)) >= 4:
+            assert str(secret) not in content
+    assert SyncRun.objects.filter(integration=integration).count() == 1  # only the fixture's
+
+
+def test_dry_run_needs_post_and_the_run_sync_permission(client, run):
+    url = reverse("integrations:dry-run", args=[run.integration.pk])
+    someone = User.objects.create_user("viewer", password="pw-123456", is_staff=True)
+    someone.user_permissions.add(Permission.objects.get(codename="view_integration"))
+    client.force_login(someone)
+    assert client.get(url).status_code == 405
+    assert client.post(url).status_code == 403
+    page = client.get(reverse("integrations:integration", args=[run.integration.pk]))
+    assert 'id="dry-run"' not in page.content.decode()
+    someone.user_permissions.add(Permission.objects.get(codename="run_sync"))
+    client.force_login(User.objects.get(pk=someone.pk))
+    assert client.post(url).status_code == 200
