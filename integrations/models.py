@@ -384,6 +384,7 @@ class ApiCall(models.Model):
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["integration", "at"])]
+        verbose_name = "API call"
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} → {self.status_code}"
