@@ -131,3 +131,8 @@ def test_wizard_values_are_the_working_account_and_the_workers_base_url():
         "region": "global",
         "credentials": {},
     }
+
+
+def test_the_admin_home_links_the_sandbox_index(admin_client):
+    content = admin_client.get("/admin/").content.decode()
+    assert 'href="/sandbox/"' in content and "every emulator's base URL and test keys" in content
