@@ -163,16 +163,16 @@ class KeapClient(PlatformClient):
         timestamp_format=TimestampFormat.ISO8601,
     )
     identifier_fields = ("email",)
-    # Keap's documented length limits (fact sheet §contacts), checked before spending a call.
+    # Keap answers an invalid address with 400; its documented length limits (fact sheet:
+    # given_name/family_name ≤40, EMAIL1 ≤75 …) are checked before spending a call.
     contact_rules = (
-        rules.EmailSyntax(),
+        rules.EmailSyntax(code="400"),
         rules.MaxLength(EMAIL1_MAX, ("email",), code="email_too_long", local=True),
         *(
             rules.MaxLength(limit, (key,), code="too_long", local=True)
             for key, (_, _, limit) in STANDARD.items()
             if limit
         ),
-        rules.TypedFields(),
     )
     accepts_new_fields = False
     keeps_existing_natively = False

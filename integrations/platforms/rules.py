@@ -93,13 +93,14 @@ class MaxLength(Rule):
     unit: str = "characters"
     code: str = "value_too_long"
     local: bool = False
+    exempt: tuple[str, ...] = ()  # fields it does not apply to (when `fields` is empty)
 
     def size(self, value: str) -> int:
         return len(value.encode()) if self.unit == "bytes" else len(value)
 
     def too_long(self, name: str, value: Any) -> bool:
         return (
-            (not self.fields or name in self.fields)
+            (name in self.fields if self.fields else name not in self.exempt)
             and isinstance(value, str)
             and self.size(value) > self.limit
         )
@@ -173,5 +174,5 @@ def first_violation(
     return None
 
 
-# What most platforms check of an email-identified contact.
-EMAIL_CONTACT_RULES: tuple[Rule, ...] = (EmailSyntax(), TypedFields())
+# The least a platform checks of an email-identified contact (platforms declare their own).
+EMAIL_CONTACT_RULES: tuple[Rule, ...] = (EmailSyntax(),)

@@ -5,6 +5,7 @@ import pytest
 from integrations.platforms import rules
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.platforms.types import ContactRecord
+from integrations.sandbox import campaign_monitor as campaign_monitor_sandbox
 from integrations.sandbox import keap as keap_sandbox
 from integrations.sandbox import sendgrid as sendgrid_sandbox
 from integrations.sandbox import store
@@ -66,7 +67,7 @@ def test_types_fixed_on_first_write_are_learnt_only_where_declared():
 
 @pytest.mark.parametrize("platform", all_platforms(), ids=lambda p: p.slug)
 def test_every_platform_declares_its_contact_rules(platform):
-    assert platform.contact_rules
+    assert "contact_rules" in vars(platform), "declared on the platform class, not inherited"
     assert all(isinstance(rule, rules.Rule) for rule in platform.contact_rules)
     assert any(isinstance(rule, rules.EmailSyntax) for rule in platform.contact_rules)
 
@@ -90,6 +91,15 @@ def test_sendgrid_emulator_enforces_the_declared_length_limits():
     emulated = {name: limit for name, _, limit in sendgrid_sandbox.RESERVED if limit}
     declared = _limits("sendgrid")
     assert declared and all(emulated[name] == limit for name, limit in declared.items())
+
+
+def test_campaign_monitor_emulator_enforces_the_declared_custom_value_limit():
+    (rule,) = [
+        r for r in get_platform("campaign_monitor").contact_rules if isinstance(r, rules.MaxLength)
+    ]
+    assert rule.limit == campaign_monitor_sandbox.MAX_VALUE == 250
+    assert rule.violation("email", "a@example.com", {"sector": "x" * 251}, {})
+    assert rule.violation("email", "a@example.com", {"last_name": "x" * 251}, {}) is None
 
 
 def test_keap_client_rejects_a_declared_length_locally_without_sending(make_integration):
