@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 # Every other module of this package is one platform that registers itself on import (on first
 # use: they import the models). Adding a platform is adding its module.
-_NOT_PLATFORMS = {"auth", "base", "errors", "registry", "types"}
+_NOT_PLATFORMS = {"auth", "base", "errors", "registry", "rules", "types"}
 
 _registry: dict[str, type[PlatformClient]] = {}
 _loaded = False
