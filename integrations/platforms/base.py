@@ -555,13 +555,23 @@ class PlatformClient:
         self, record: ContactRecord, types: dict[str, str]
     ) -> rules.Violation | None:
         """The first of the platform's rules this record breaks (`types`: its target fields'
-        types), the entry size limit included; None when the platform would take it."""
+        types), the entry size limit included; None when the platform would take it. Checked
+        in the order a run meets them: the client's local checks, then the platform's."""
+        local, remote = self._rules_by_side()
         found = rules.first_violation(
-            self.contact_rules, record.identifier_field, record.identifier, record.fields, types
+            local, record.identifier_field, record.identifier, record.fields
+        ) or self._size_violation(orjson.dumps(self.entry_for(record)))
+        return found or rules.first_violation(
+            remote, record.identifier_field, record.identifier, record.fields, types
         )
-        if found is None:
-            found = self._size_violation(orjson.dumps(self.entry_for(record)))
-        return found
+
+    @classmethod
+    def _rules_by_side(cls) -> tuple[tuple[rules.Rule, ...], tuple[rules.Rule, ...]]:
+        """(the rules the client checks before sending, those the platform checks)."""
+        return (
+            tuple(rule for rule in cls.contact_rules if rule.local),
+            tuple(rule for rule in cls.contact_rules if not rule.local),
+        )
 
     def _size_violation(self, raw: bytes) -> rules.Violation | None:
         limit = self.limits.record_max_bytes
@@ -580,7 +590,7 @@ class PlatformClient:
         failing its whole batch."""
         from integrations.models import Outcome
 
-        local = tuple(rule for rule in self.contact_rules if getattr(rule, "local", False))
+        local, _ = self._rules_by_side()
         encoded, rejected = [], []
         for record in records:
             raw = orjson.dumps(build(record))
