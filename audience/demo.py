@@ -12,6 +12,15 @@ LAST = ["Adams", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes"
         "Khan", "Lopez", "Müller", "Nakamura", "Okafor", "Patel", "Rossi", "Silva", "Tanaka"]  # fmt: skip
 INTERESTS = ["growth", "dividends", "crypto", "macro"]
 PLANS = ["free", "premium", "alliance"]
+# A few readers whose data some platforms refuse, so the first demo syncs end *partial* with
+# explained rejections (Sync logs, the failures CSV, Retry failed records):
+# - a last name over SendGrid's 50 and Keap's 40 characters (their documented field limits);
+LONG_LAST_NAME = "Montgomery-Fitzwilliam-Castellanos-Abernathy-Vanderberg"
+LONG_NAME_EVERY = 50  # readers 23, 73, …
+# - a plan imported from an old system as a number, where the first readers wrote it as text:
+#   Iterable fixes a field's type on its first write and refuses the others' value.
+LEGACY_PLAN = 2
+LEGACY_PLAN_EVERY = 60  # readers 41, 101, …
 
 
 def demo_subscriber(index: int, rng: random.Random) -> Subscriber:
@@ -21,16 +30,18 @@ def demo_subscriber(index: int, rng: random.Random) -> Subscriber:
         status = SubscriberStatus.UNSUBSCRIBED
     elif index % 97 == 96:
         status = SubscriberStatus.BOUNCED
+    email = f"{first}.{last}.{index}@example.com".lower()
+    plan = rng.choice(PLANS)
+    if index % LONG_NAME_EVERY == 23:
+        last = LONG_LAST_NAME
+    if index % LEGACY_PLAN_EVERY == 41:
+        plan = LEGACY_PLAN
     return Subscriber(
-        email=f"{first}.{last}.{index}@example.com".lower(),
+        email=email,
         first_name=first,
         last_name=last,
         status=status,
-        attributes={
-            "interest": INTERESTS[index % len(INTERESTS)],
-            "plan": rng.choice(PLANS),
-            "source": "demo",
-        },
+        attributes={"interest": INTERESTS[index % len(INTERESTS)], "plan": plan, "source": "demo"},
     )
 
 

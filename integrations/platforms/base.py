@@ -25,7 +25,7 @@ from tenacity import Retrying, retry_if_exception
 from tenacity.stop import stop_base
 
 from integrations import clock, metering, ratelimit
-from integrations.platforms import urlpolicy
+from integrations.platforms import rules, urlpolicy
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.errors import (
     AuthError,
@@ -112,6 +112,10 @@ class PlatformClient:
     # surface → region → base URL (scheme and host, maybe a path prefix)
     hosts: ClassVar[dict[str, dict[str, str]]] = {}
     limits: ClassVar[Limits]
+    # What the platform checks of each contact it is sent (integrations/platforms/rules.py):
+    # the forecast applies these, the emulator applies the same, and the rules marked `local`
+    # are checked by the client before sending.
+    contact_rules: ClassVar[tuple[rules.Rule, ...]] = rules.EMAIL_CONTACT_RULES
     # Target fields that can identify a contact, the first being the default.
     identifier_fields: ClassVar[tuple[str, ...]] = ("email",)
     # True when the platform creates an attribute on first write (any target name is valid).
@@ -605,25 +609,65 @@ class PlatformClient:
         fields = {k: v for k, v in record.fields.items() if k != record.identifier_field}
         return {record.identifier_field: record.identifier, **self.format_fields(fields)}
 
+    def rule_violation(
+        self, record: ContactRecord, types: dict[str, str]
+    ) -> rules.Violation | None:
+        """The first of the platform's rules this record breaks (`types`: its target fields'
+        types), the entry size limit included; None when the platform would take it. Checked
+        in the order a run meets them: the client's local checks, then the platform's."""
+        local, remote = self._rules_by_side()
+        found = rules.first_violation(
+            local, record.identifier_field, record.identifier, record.fields
+        ) or self._size_violation(orjson.dumps(self.entry_for(record)))
+        return found or rules.first_violation(
+            remote, record.identifier_field, record.identifier, record.fields, types
+        )
+
+    @classmethod
+    def _rules_by_side(cls) -> tuple[tuple[rules.Rule, ...], tuple[rules.Rule, ...]]:
+        """(the rules the client checks before sending, those the platform checks)."""
+        return (
+            tuple(rule for rule in cls.contact_rules if rule.local),
+            tuple(rule for rule in cls.contact_rules if not rule.local),
+        )
+
+    def _size_violation(self, raw: bytes) -> rules.Violation | None:
+        limit = self.limits.record_max_bytes
+        if len(raw) <= limit:
+            return None
+        return rules.Violation(
+            "entry_too_large",
+            f"{len(raw):,} bytes; {self.label} takes at most {limit:,} a contact.",
+        )
+
     def encode_records(
         self, records: Sequence[ContactRecord], build: Callable[[ContactRecord], dict]
     ) -> tuple[list[tuple[ContactRecord, bytes]], list[RecordResult]]:
-        """Encode each record's request entry; one over the platform's size limit is rejected
-        here, unsent, rather than failing its whole batch."""
+        """Encode each record's request entry. One that breaks a rule the client checks
+        locally, or is over the platform's size limit, is rejected here, unsent, rather than
+        failing its whole batch."""
         from integrations.models import Outcome
 
+        local, _ = self._rules_by_side()
         encoded, rejected = [], []
-        limit = self.limits.record_max_bytes
         for record in records:
             raw = orjson.dumps(build(record))
-            if len(raw) > limit:
+            found = rules.first_violation(
+                local, record.identifier_field, record.identifier, record.fields
+            ) or self._size_violation(raw)
+            if found:
+                hint = (
+                    "Map fewer or shorter fields."
+                    if found.code == "entry_too_large"
+                    else "Correct the subscriber's data in SharpSend."
+                )
                 rejected.append(
                     RecordResult(
                         record.key,
                         Outcome.REJECTED_DATA,
-                        code="entry_too_large",
-                        message=f"{len(raw):,} bytes; {self.label} takes at most {limit:,} a contact.",
-                        hint="Map fewer or shorter fields.",
+                        code=found.code,
+                        message=found.message,
+                        hint=hint,
                     )
                 )
             else:

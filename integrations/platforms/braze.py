@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
@@ -169,6 +170,8 @@ class BrazeClient(PlatformClient):
     )
     identifier_fields = ("email", "external_id")
     accepts_new_fields = True
+    # Braze answers an invalid address with an "invalid" error for its object.
+    contact_rules = (rules.EmailSyntax(code="invalid"),)
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "first_name", "", False),

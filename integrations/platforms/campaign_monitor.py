@@ -16,6 +16,7 @@ from typing import Any
 from requests.auth import HTTPBasicAuth
 
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
     AuthError,
@@ -135,6 +136,15 @@ class CampaignMonitorClient(PlatformClient):
     )
     identifier_fields = ("email",)
     accepts_new_fields = False
+    # Fact sheet: custom field values ≤250 characters; a Number field takes numbers. The
+    # import answers each with its failure code 1, as it does an invalid address.
+    contact_rules = (
+        rules.EmailSyntax(code="1"),
+        rules.MaxLength(
+            250, exempt=("name", "first_name", "last_name", "consent_to_track"), code="1"
+        ),
+        rules.TypedFields(code="1"),
+    )
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "first_name", "", False),

@@ -23,6 +23,7 @@ from requests.auth import HTTPBasicAuth
 
 from integrations import clock
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient, parse_retry_after
 from integrations.platforms.errors import (
     AuthError,
@@ -142,6 +143,8 @@ class CrispClient(PlatformClient):
     )
     identifier_fields = ("email",)
     accepts_new_fields = True
+    # Crisp refuses a profile without a valid email (invalid_data).
+    contact_rules = (rules.EmailSyntax(code="invalid_data"),)
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "first_name", "", False),

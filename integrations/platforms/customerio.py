@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from requests.auth import HTTPBasicAuth
 
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import AuthError, PermissionDenied
@@ -90,6 +91,8 @@ class CustomerIoClient(PlatformClient):
     )
     identifier_fields = ("email", "id")
     accepts_new_fields = True
+    # The batch's errors name an invalid email "invalid"; attributes are untyped.
+    contact_rules = (rules.EmailSyntax(code="invalid"),)
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "first_name", "", False),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
     AuthError,
@@ -114,6 +115,8 @@ class DriftClient(PlatformClient):
     )
     identifier_fields = ("email",)
     accepts_new_fields = True  # an unknown attribute becomes a custom attribute on first write
+    # Drift wants a valid email (validation_error); custom attributes take any type.
+    contact_rules = (rules.EmailSyntax(code="validation_error"),)
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "first_name", "", False),

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
@@ -139,6 +140,9 @@ class FrontClient(PlatformClient):
     )
     identifier_fields = ("email",)
     accepts_new_fields = False
+    # Front answers an invalid email handle, or a value of the wrong type for a contact
+    # custom field, with 400 "Bad request".
+    contact_rules = (rules.EmailSyntax(code="Bad request"), rules.TypedFields(code="Bad request"))
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "first_name", "", False),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.auth import HeaderKeyAuth
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import AuthError, PermissionDenied
@@ -124,6 +125,12 @@ class IterableClient(PlatformClient):
         timestamp_format=TimestampFormat.SPACE_SEPARATED_UTC,
     )
     identifier_fields = ("email", "userId")
+    # Field types are locked project-wide by the first value written (fact sheet §14.4): a
+    # value of another type fails its user (invalidDataEmails, recorded as InvalidData).
+    contact_rules = (
+        rules.EmailSyntax(code="InvalidEmail"),
+        rules.TypedFields(code="InvalidData", strict=True, fixed_on_first_write=True),
+    )
     accepts_new_fields = True
     suggested_mappings = (
         ("email", "email", "", True),

@@ -26,6 +26,7 @@ import orjson
 
 from integrations import clock, ratelimit
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient, parse_retry_after
 from integrations.platforms.errors import (
     AuthError,
@@ -166,6 +167,17 @@ class KeapClient(PlatformClient):
         timestamp_format=TimestampFormat.ISO8601,
     )
     identifier_fields = ("email",)
+    # Keap answers an invalid address with 400; its documented length limits (fact sheet:
+    # given_name/family_name ≤40, EMAIL1 ≤75 …) are checked before spending a call.
+    contact_rules = (
+        rules.EmailSyntax(code="400"),
+        rules.MaxLength(EMAIL1_MAX, ("email",), code="email_too_long", local=True),
+        *(
+            rules.MaxLength(limit, (key,), code="too_long", local=True)
+            for key, (_, _, limit) in STANDARD.items()
+            if limit
+        ),
+    )
     accepts_new_fields = False
     keeps_existing_natively = False
     suggested_mappings = (
@@ -419,26 +431,7 @@ class KeapClient(PlatformClient):
         return body
 
     def _local_problem(self, record: ContactRecord) -> RecordResult | None:
-        """Keap's documented length limits, checked before spending a call on them."""
-        if len(record.identifier) > EMAIL1_MAX:
-            return RecordResult(
-                record.key,
-                Outcome.REJECTED_DATA,
-                code="email_too_long",
-                message=f"Keap takes at most {EMAIL1_MAX} characters in EMAIL1.",
-                hint="Correct the subscriber's email address.",
-            )
-        for key, value in record.fields.items():
-            limit = STANDARD.get(key, ("", "", 0))[2]
-            if limit and isinstance(value, str) and len(value) > limit:
-                return RecordResult(
-                    record.key,
-                    Outcome.REJECTED_DATA,
-                    code="too_long",
-                    message=f"{STANDARD[key][0]} is {len(value)} characters; Keap takes at most "
-                    f"{limit}.",
-                    hint=f"Shorten the subscriber's value mapped to {key}.",
-                )
+        """A field Keap does not have (length limits are in contact_rules)."""
         unknown = [
             k
             for k in record.fields

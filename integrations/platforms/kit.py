@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.auth import HeaderKeyAuth
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import AuthError, PermissionDenied, ValidationFailed
@@ -93,6 +94,8 @@ class KitClient(PlatformClient):
         timestamp_format=TimestampFormat.ISO8601,
     )
     identifier_fields = ("email",)  # sent as email_address
+    # Kit answers an invalid address with 422; its custom fields are text.
+    contact_rules = (rules.EmailSyntax(code="422"),)
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "first_name", "", False),

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from requests.auth import AuthBase
 
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
     AuthError,
@@ -142,6 +143,8 @@ class KlaviyoClient(PlatformClient):
     )
     identifier_fields = ("email", "external_id", "phone_number")
     accepts_new_fields = True
+    # Klaviyo's bulk import reports an invalid email as "invalid"; properties are untyped.
+    contact_rules = (rules.EmailSyntax(code="invalid"),)
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "first_name", "", False),

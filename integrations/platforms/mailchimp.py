@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from requests.auth import HTTPBasicAuth
 
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient, is_sandbox_url
 from integrations.platforms.errors import (
     AuthError,
@@ -154,6 +155,12 @@ class MailchimpClient(PlatformClient):
     )
     identifier_fields = ("email",)  # sent as email_address
     keeps_existing_natively = True  # update_existing: false leaves existing members alone
+    # Mailchimp refuses an invalid address, or a merge field value of the wrong type
+    # (number, date), as ERROR_GENERIC. Text is truncated to 255 bytes, not refused.
+    contact_rules = (
+        rules.EmailSyntax(code="ERROR_GENERIC"),
+        rules.TypedFields(code="ERROR_GENERIC"),
+    )
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "FNAME", "", False),

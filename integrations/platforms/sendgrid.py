@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from integrations.models import Outcome
+from integrations.platforms import rules
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient, is_sandbox_url
 from integrations.platforms.errors import (
@@ -148,6 +149,15 @@ class SendGridClient(PlatformClient):
         timestamp_format=TimestampFormat.ISO8601,
     )
     identifier_fields = ("email", "external_id")
+    # What SendGrid's upsert job refuses a contact for (fact sheet §1: reserved field limits);
+    # its errors file names them, recorded as invalid_contact.
+    contact_rules = (
+        rules.EmailSyntax(code="invalid_contact"),
+        rules.MaxLength(254, ("email",), code="invalid_contact"),
+        rules.MaxLength(50, ("first_name", "last_name"), code="invalid_contact"),
+        rules.MaxLength(100, ("address_line_1", "address_line_2"), code="invalid_contact"),
+        rules.TypedFields(code="invalid_contact"),
+    )
     accepts_new_fields = False
     suggested_mappings = (
         ("email", "email", "", True),

@@ -7,6 +7,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.utils import timezone
 
+from integrations.platforms import rules
 from integrations.sandbox.models import SandboxContact
 
 
@@ -63,7 +64,5 @@ def upsert(platform: str, account: str, changes: dict[str, dict], known: dict) -
 
 
 def looks_like_email(value) -> bool:
-    if not isinstance(value, str) or value.count("@") != 1:
-        return False
-    local, _, domain = value.partition("@")
-    return bool(local) and "." in domain and " " not in value
+    """The platforms' address syntax, from the rules the platform classes declare."""
+    return rules.email_syntax_ok(value)

@@ -9,12 +9,11 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection
 
 from audience.models import STANDARD_FIELDS, Subscriber, SubscriberStatus
 from integrations.models import FieldMapping, Integration
+from integrations.platforms import rules
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.types import Capability, ContactRecord, TargetField
 from integrations.services.mapping import ATTRIBUTE_PREFIX, Mapper, compile_mapper
@@ -134,16 +133,6 @@ def suggest_mappings(platform, sources: list[SourceField], targets: list[TargetF
     return rows
 
 
-def _type_fits(target_type: str, value: Any) -> bool:
-    if target_type in ("number",):
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if target_type == "boolean":
-        return isinstance(value, bool)
-    if target_type == "date":
-        return isinstance(value, datetime | date)
-    return True
-
-
 @dataclass
 class Forecast:
     """What a first full sync would do, computed without sending anything."""
@@ -181,7 +170,6 @@ def forecast(
     client = integration.client()
     types = {t.key: t.type for t in targets or []}
     required = [t.key for t in targets or [] if t.required]
-    identifier_is_email = mapper.identifier_field == "email"
     status_index = mapper.columns.index("status")
     result = Forecast()
     sample: list[ContactRecord] = []
@@ -201,19 +189,16 @@ def forecast(
                 result.excluded += 1
                 continue
             identifier, fields = mapper.map(row)
-            reason = _rejection(identifier, identifier_is_email, fields, required)
-            for target, value in fields.items():
-                if target in types and not _type_fits(types[target], value):
-                    result.type_mismatches.setdefault(
-                        target, f"{type(value).__name__} value for a {types[target]} field"
-                    )
-                    reason = reason or f"type mismatch: {target}"
+            record = ContactRecord(row[0], mapper.identifier_field, identifier, fields)
+            _note_type_mismatches(types, fields, result)
+            reason = _rejection(client, record, types, required)
             if reason:
                 result.reasons[reason] += 1
                 continue
             result.would_send += 1
+            rules.learn_types(client.contact_rules, record.identifier_field, fields, types)
             if len(sample) < PREVIEW_SIZE:
-                sample.append(ContactRecord(row[0], mapper.identifier_field, identifier, fields))
+                sample.append(record)
     if sample:
         try:
             result.payloads = planned_requests(client, sample, integration.update_existing)
@@ -223,15 +208,22 @@ def forecast(
     return result
 
 
-def _rejection(identifier, identifier_is_email: bool, fields: dict, required: list[str]) -> str:
-    if identifier is None:
+def _rejection(client, record: ContactRecord, types: dict, required: list[str]) -> str:
+    """Why the platform would refuse this record, named as the run would record it (the
+    code of the platform's declared rule it breaks), or ""."""
+    if record.identifier is None:
         return "missing identifier"
-    if identifier_is_email:
-        try:
-            validate_email(identifier)
-        except ValidationError:
-            return "invalid email"
-    missing = [key for key in required if key not in fields]
+    missing = [key for key in required if key not in record.fields]
     if missing:
         return f"missing required value: {', '.join(missing)}"
-    return ""
+    violation = client.rule_violation(record, types)
+    return violation.code.replace("_", " ") if violation else ""
+
+
+def _note_type_mismatches(types: dict, fields: dict, result: Forecast) -> None:
+    """Warn, once per target, of values that do not fit the target field's type."""
+    for target, value in fields.items():
+        if target in types and not rules.kind_fits(types[target], value):
+            result.type_mismatches.setdefault(
+                target, f"{type(value).__name__} value for a {types[target]} field"
+            )

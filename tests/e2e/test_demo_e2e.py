@@ -15,11 +15,18 @@ def test_every_demo_integration_syncs_the_demo_audience(sandbox_url, e2e_clock):
     create_demo_audience(60)
     integrations = create_demo_integrations(sandbox_url)
     assert {i.platform for i in integrations} == {p.slug for p in all_platforms()}
+    partial = set()
     for integration in integrations:
         run, _ = sync.start_sync(integration, SyncTrigger.COMMAND)
         sync.execute_sync(run.pk)
         run.refresh_from_db()
-        assert run.status == SyncStatus.SUCCEEDED, f"{integration}: {run.error} {run.warnings}"
-        assert run.created + run.updated == run.seen > 50, integration
+        # Some demo readers carry data a platform documents it refuses (audience/demo.py):
+        # those runs are partial, every other record written.
+        expected = SyncStatus.PARTIAL if run.rejected_data else SyncStatus.SUCCEEDED
+        assert run.status == expected, f"{integration}: {run.error} {run.warnings}"
+        assert run.created + run.updated + run.rejected_data == run.seen > 50, integration
+        if run.rejected_data:
+            partial.add(integration.platform)
+    assert partial == {"iterable", "keap", "sendgrid"}
     # Seeding again changes nothing and duplicates nothing.
     assert len(create_demo_integrations(sandbox_url)) == len(integrations)

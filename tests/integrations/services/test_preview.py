@@ -39,7 +39,8 @@ def test_forecast_counts_what_would_be_sent_and_why_the_rest_would_not(make_inte
     rows = [m("email", "email", True), m("attributes.zip", "zip"), m("attributes.age", "age")]
     result = preview.forecast(integration, rows, targets)
     assert (result.total, result.would_send, result.excluded) == (4, 1, 1)
-    assert dict(result.reasons) == {"missing required value: zip": 1, "invalid email": 1}
+    # Named by the code Iterable's run records for it (its declared EmailSyntax rule).
+    assert dict(result.reasons) == {"missing required value: zip": 1, "InvalidEmail": 1}
     assert result.type_mismatches == {"age": "str value for a number field"}
     [request] = result.payloads
     assert (request["method"], request["url"]) == (
@@ -51,6 +52,23 @@ def test_forecast_counts_what_would_be_sent_and_why_the_rest_would_not(make_inte
         "createNewFields": True,
     }
     assert result.sampled == 1
+
+
+@pytest.mark.parametrize("slug", ["iterable", "sendgrid", "keap", "kit"])
+def test_forecast_sends_non_ascii_local_parts_as_the_platforms_do(make_integration, slug):
+    Subscriber.objects.create(email="jürgen.müller@example.com", first_name="Jürgen")
+    Subscriber.objects.create(email="bad@@example", first_name="Bad")
+    integration = make_integration(slug)
+    result = preview.forecast(integration, [m("email", "email", True)], None)
+    assert (result.would_send, result.rejected) == (1, 1)
+
+
+def test_forecast_names_a_declared_length_limit_as_the_run_records_it(make_integration):
+    Subscriber.objects.create(email="long@example.com", last_name="L" * 51)
+    Subscriber.objects.create(email="short@example.com", last_name="L" * 50)
+    rows = [m("email", "email", True), m("last_name", "last_name")]
+    result = preview.forecast(make_integration("sendgrid"), rows, None)
+    assert (result.would_send, dict(result.reasons)) == (1, {"invalid contact": 1})
 
 
 def test_forecast_refuses_unusable_mappings(make_integration, audience):
