@@ -198,7 +198,7 @@ class PlatformClient:
         Platforms with UPSERT_CONTACTS build their requests here and nowhere else, so a
         preview or a dry run shows what the real write sends.
         """
-        raise self._unsupported(Capability.UPSERT_CONTACTS)
+        raise self.unsupported(Capability.UPSERT_CONTACTS)
 
     def build_upsert_requests(
         self, records: Sequence[ContactRecord], update_existing: bool
