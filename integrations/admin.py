@@ -51,7 +51,7 @@ from integrations.models import (
 )
 from integrations.platforms.errors import UnsupportedCapability
 from integrations.platforms.registry import all_platforms, get_platform
-from integrations.services import queue
+from integrations.services import queue, schedules
 from integrations.services.mapping import check_mappings
 
 STATUS_COLOURS = {
@@ -302,6 +302,10 @@ class IntegrationAdmin(admin.ModelAdmin):
         return Truncator(obj.last_error).chars(60) if obj.last_error else "—"
 
     # --- the form -------------------------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        schedules.sync_schedule(obj)  # the form may change the frequency or enabled flag
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         platform = platform_from(request, obj)
