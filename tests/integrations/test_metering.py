@@ -18,24 +18,9 @@ def integration():
     return Integration.objects.create(platform="iterable", name="metered", region="us")
 
 
-def call(integration, *, ok=True, latency=10.0, path="/api/lists", status=200, kind=""):
-    metering.record_call(
-        integration,
-        surface="api",
-        method="GET",
-        path=path,
-        status_code=status,
-        ok=ok,
-        error_kind=kind,
-        latency_ms=latency,
-        bytes_sent=3,
-        bytes_received=7,
-    )
-
-
-def test_record_call_stores_one_row(integration):
+def test_record_call_stores_one_row(integration, record_api_call):
     before = timezone.now()
-    call(integration, ok=False, status=429, kind="rate_limited", latency=12.5)
+    record_api_call(integration, ok=False, status=429, kind="rate_limited", latency=12.5)
     row = ApiCall.objects.get()
     assert (row.integration, row.surface, row.method, row.path) == (
         integration,
@@ -48,16 +33,16 @@ def test_record_call_stores_one_row(integration):
     assert before <= row.at <= timezone.now()
 
 
-def test_record_call_without_status_and_with_a_long_path(integration):
-    call(integration, status=None, ok=False, kind="transient", path="/" + "p" * 400)
+def test_record_call_without_status_and_with_a_long_path(integration, record_api_call):
+    record_api_call(integration, status=None, ok=False, kind="transient", path="/" + "p" * 400)
     row = ApiCall.objects.get()
     assert row.status_code is None
     assert len(row.path) == 300
 
 
-def test_prune_deletes_only_old_calls(integration):
+def test_prune_deletes_only_old_calls(integration, record_api_call):
     for _ in range(3):
-        call(integration)
+        record_api_call(integration)
     old = list(ApiCall.objects.values_list("id", flat=True)[:2])
     ApiCall.objects.filter(id__in=old).update(at=timezone.now() - timedelta(days=31))
     assert metering.prune(older_than_days=30) == 2

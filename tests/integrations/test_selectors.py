@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from audience.models import Subscriber
-from integrations import metering, selectors
+from integrations import selectors
 from integrations.models import (
     ApiCall,
     Integration,
@@ -28,21 +28,6 @@ def integration():
     return Integration.objects.create(platform="iterable", name="metered", region="us")
 
 
-def call(integration, *, ok=True, latency=10.0, status=200, kind=""):
-    metering.record_call(
-        integration,
-        surface="api",
-        method="GET",
-        path="/api/lists",
-        status_code=status,
-        ok=ok,
-        error_kind=kind,
-        latency_ms=latency,
-        bytes_sent=3,
-        bytes_received=7,
-    )
-
-
 # --- API usage ------------------------------------------------------------------------------------
 
 
@@ -56,12 +41,12 @@ def test_usage_with_no_calls(integration):
     assert usage["last_call_at"] is None
 
 
-def test_usage_counts_errors_and_latency(integration):
+def test_usage_counts_errors_and_latency(integration, record_api_call):
     for latency in (10, 20, 30):
-        call(integration, latency=latency)
-    call(integration, ok=False, status=500, kind="transient", latency=40)
+        record_api_call(integration, latency=latency)
+    record_api_call(integration, ok=False, status=500, kind="transient", latency=40)
     other = Integration.objects.create(platform="iterable", name="other", region="us")
-    call(other, ok=False, latency=1000)
+    record_api_call(other, ok=False, latency=1000)
 
     usage = selectors.api_usage(integration)
     assert usage["calls"] == 4
@@ -87,10 +72,10 @@ def test_percentiles_are_nearest_rank(values, median, p95):
     assert selectors.percentile(sorted(values), 95) == p95
 
 
-def test_usage_window(integration):
-    call(integration)
+def test_usage_window(integration, record_api_call):
+    record_api_call(integration)
     ApiCall.objects.update(at=timezone.now() - timedelta(hours=30))
-    call(integration)
+    record_api_call(integration)
     assert selectors.api_usage(integration)["calls"] == 1
     assert selectors.api_usage(integration, since=timezone.now() - timedelta(days=2))["calls"] == 2
 
