@@ -13,19 +13,16 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
-from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
-from integrations import formatting, metering
+from integrations import formatting, selectors
 from integrations.forms import (
     CLEAR_PREFIX,
     CREDENTIAL_PREFIX,
@@ -41,7 +38,6 @@ from integrations.models import (
     FieldMapping,
     Integration,
     IntegrationStatus,
-    OAuthConnection,
     Outcome,
     Segment,
     SyncRecord,
@@ -51,7 +47,7 @@ from integrations.models import (
 )
 from integrations.platforms.errors import UnsupportedCapability
 from integrations.platforms.registry import all_platforms, get_platform
-from integrations.services import queue
+from integrations.services import queue, schedules
 from integrations.services.mapping import check_mappings
 
 STATUS_COLOURS = {
@@ -178,22 +174,6 @@ class IntegrationAdminForm(forms.ModelForm):
 # --- integrations ---------------------------------------------------------------------------------
 
 
-def _oauth_connection(integration: Integration) -> OAuthConnection | None:
-    try:
-        return integration.oauth_connection  # select_related by the list's queryset
-    except OAuthConnection.DoesNotExist:
-        return None
-
-
-def _expiry(connection: OAuthConnection) -> str:
-    """ "expires in 14 minutes", "expired", "does not expire"."""
-    if connection.expires_at is None:
-        return "does not expire"
-    if connection.expires_at <= timezone.now():
-        return "expired"
-    return f"expires in {timesince(timezone.now(), connection.expires_at)}"
-
-
 class FieldMappingFormSet(BaseInlineFormSet):
     """The mapping rows, checked together by the rule the wizard uses (one identifier …).
 
@@ -262,16 +242,8 @@ class IntegrationAdmin(admin.ModelAdmin):
     # --- the list ------------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        latest = SyncRun.objects.filter(integration=OuterRef("pk")).order_by("-created_at", "-id")
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("oauth_connection")  # the token column, in the same query
-            .annotate(
-                last_sync_status=Subquery(latest.values("status")[:1]),
-                last_sync_at=Subquery(latest.values("created_at")[:1]),
-            )
-        )
+        # The last sync and token columns come with the list's one query.
+        return selectors.with_last_sync(super().get_queryset(request))
 
     @admin.display(description="Name", ordering="name")
     def name_and_platform(self, obj: Integration):
@@ -302,6 +274,10 @@ class IntegrationAdmin(admin.ModelAdmin):
         return Truncator(obj.last_error).chars(60) if obj.last_error else "—"
 
     # --- the form -------------------------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        schedules.sync_schedule(obj)  # the form may change the frequency or enabled flag
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         platform = platform_from(request, obj)
@@ -366,31 +342,29 @@ class IntegrationAdmin(admin.ModelAdmin):
     @admin.display(description="OAuth token")
     def token_column(self, obj: Integration):
         """The list's token health: when the access token expires, and failing refreshes."""
-        connection = _oauth_connection(obj)
-        if connection is None:
+        token = selectors.token_health(obj)
+        if token is None:
             return "—"
-        text = _expiry(connection)
-        if connection.refresh_failures:
-            failures = formatting.counted(connection.refresh_failures, "refresh failure")
+        if token.refresh_failures:
+            failures = formatting.counted(token.refresh_failures, "refresh failure")
             return format_html(
                 '{}<br><small style="color:#dc3545" title="{}">{}</small>',
-                text,
-                connection.last_refresh_error,
+                token.expiry,
+                token.last_refresh_error,
                 failures,
             )
-        return text
+        return token.expiry
 
     @admin.display(description="OAuth token")
     def token_health(self, obj: Integration) -> str:
-        connection = _oauth_connection(obj)
-        if connection is None:
+        token = selectors.token_health(obj)
+        if token is None:
             return "—"
-        expires = _expiry(connection)
-        refreshed = when(connection.last_refreshed_at) if connection.last_refreshed_at else "never"
-        text = f"Access token {expires}; last refreshed {refreshed}; "
-        text += f"{connection.refresh_failures} refresh failure(s)"
-        if connection.last_refresh_error:
-            text += f": {connection.last_refresh_error}"
+        refreshed = when(token.last_refreshed_at) if token.last_refreshed_at else "never"
+        text = f"Access token {token.expiry}; last refreshed {refreshed}; "
+        text += f"{token.refresh_failures} refresh failure(s)"
+        if token.last_refresh_error:
+            text += f": {token.last_refresh_error}"
         return text
 
     @admin.display(description="Connection test")
@@ -428,7 +402,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     @admin.display(description="API usage (24 h)")
     def api_usage(self, obj: Integration):
-        usage = metering.usage(obj)
+        usage = selectors.api_usage(obj)
         rows = [
             ("Calls", usage["calls"]),
             ("Errors", f"{usage['errors']} ({formatting.percent(usage['error_rate'])})"),
@@ -707,6 +681,10 @@ class SyncRecordAdmin(ReadOnlyAdmin):
     list_select_related = ("run__integration",)
     raw_id_fields = ("run", "subscriber")
     show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        # The run page's search, so that both find the same records.
+        return selectors.search_records(queryset, search_term), False
 
     @admin.display(description="Subscriber", ordering="email")
     def subscriber_email(self, record: SyncRecord):

@@ -1,15 +1,14 @@
-"""Keep each integration's django-q2 schedule in step with it."""
+"""A deleted integration's schedule goes with it; housekeeping schedules after migrate.
 
-from django.db.models.signals import post_delete, post_migrate, post_save
+Saves are not followed here: the services that change an integration's frequency or enabled
+flag update its schedule themselves (see `services/schedules.py`).
+"""
+
+from django.db.models.signals import post_delete, post_migrate
 from django.dispatch import receiver
 
 from integrations.models import Integration
 from integrations.services import schedules
-
-
-@receiver(post_save, sender=Integration)
-def integration_saved(sender, instance: Integration, **kwargs) -> None:
-    schedules.sync_schedule(instance)
 
 
 @receiver(post_delete, sender=Integration)

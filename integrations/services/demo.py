@@ -11,7 +11,7 @@ from integrations.platforms.types import AuthMethod
 from integrations.sandbox import accounts
 from integrations.sandbox import oauth as sandbox_oauth
 from integrations.sandbox import registry as sandbox
-from integrations.services import oauth, queue
+from integrations.services import oauth, queue, schedules
 
 # Custom attributes of the demo audience, mapped wherever a platform accepts new fields.
 DEMO_ATTRIBUTES = (("attributes.interest", "interest"), ("attributes.plan", "plan"))
@@ -40,6 +40,7 @@ def create_demo_integrations(base_url: str | None = None) -> list[Integration]:
                 "sync_frequency": SyncFrequency.HOURLY,
             },
         )
+        schedules.sync_schedule(integration)
         if AuthMethod.OAUTH in platform.auth_methods and not platform.credential_fields:
             if not OAuthConnection.objects.filter(integration=integration).exists():
                 # As if the demo user had pressed Allow on the sandbox's consent page.

@@ -1,4 +1,11 @@
-"""django-q2 schedules kept in step with each integration's sync frequency."""
+"""django-q2 schedules kept in step with each integration's sync frequency.
+
+Nothing follows an integration's saves: `sync_schedule` is called where the frequency or the
+enabled flag is set (the setup service, the admin's save, demo seeding), so a sync's own saves
+never touch the schedule table. The status does not enter the schedule: a paused integration
+(needs attention, disabled) keeps its schedule and `tasks.scheduled_sync` skips it, so a
+status change needs no schedule update.
+"""
 
 from __future__ import annotations
 

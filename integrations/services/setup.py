@@ -11,7 +11,7 @@ from django.db import transaction
 from integrations.models import FieldMapping, Integration
 from integrations.platforms.registry import get_platform
 from integrations.platforms.types import ConnectionReport
-from integrations.services import connection, oauth
+from integrations.services import connection, oauth, schedules
 from integrations.services.mapping import MappingError, check_mappings
 
 
@@ -72,7 +72,7 @@ def connection_fingerprint(draft: Draft) -> str:
 def save_integration(
     draft: Draft, instance: Integration | None = None, *, report: ConnectionReport
 ) -> Integration:
-    """Store the integration and its mappings together (its schedule follows on save).
+    """Store the integration and its mappings together, and set its sync schedule.
 
     `report` is the wizard's connection test of these very settings: it is recorded on the
     integration (the admin shows it) and sets its status, so a passing test makes it
@@ -94,6 +94,7 @@ def save_integration(
     integration.update_existing = draft.update_existing
     connection.record_report(integration, report, new_settings=True)
     integration.save()
+    schedules.sync_schedule(integration)
     integration.field_mappings.all().delete()
     mappings = draft.mapping_objects()
     for mapping in mappings:

@@ -6,17 +6,15 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from integrations import formatting, metering
+from integrations import formatting, selectors
 from integrations.models import (
     FAILED_OUTCOMES,
     Integration,
-    OAuthConnection,
     Outcome,
     SyncMode,
     SyncRun,
@@ -41,7 +39,9 @@ def _context(request, **extra) -> dict:
 
 
 def _integration_page(request, integration: Integration, **extra) -> HttpResponse:
-    runs = Paginator(integration.sync_runs.all(), RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    runs = Paginator(selectors.runs_of(integration), RUNS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "integrations/integration_detail.html",
@@ -51,9 +51,9 @@ def _integration_page(request, integration: Integration, **extra) -> HttpRespons
             integration=integration,
             platform=integration.platform_class,
             runs=runs,
-            usage=metering.usage(integration),
-            mappings=integration.field_mappings.all(),
-            oauth_connection=OAuthConnection.objects.filter(integration=integration).first(),
+            usage=selectors.api_usage(integration),
+            mappings=selectors.field_mappings(integration),
+            token=selectors.token_health(integration),
             **extra,
         ),
     )
@@ -80,24 +80,13 @@ def dry_run(request, pk: int):
     return _integration_page(request, integration, dry_run={"requests": planned, "error": error})
 
 
-def _records(run: SyncRun, outcome: str, query: str):
-    records = run.records.all()
-    if outcome:
-        records = records.filter(outcome=outcome)
-    if query:
-        records = records.filter(
-            Q(email__icontains=query) | Q(code__icontains=query) | Q(message__icontains=query)
-        )
-    return records
-
-
 @staff_member_required
 @viewer
 def run_detail(request, pk: int):
     run = get_object_or_404(SyncRun.objects.select_related("integration"), pk=pk)
     outcome = request.GET.get("outcome", "")
     query = request.GET.get("q", "").strip()
-    records = Paginator(_records(run, outcome, query), RECORDS_PER_PAGE).get_page(
+    records = Paginator(selectors.records_of(run, outcome, query), RECORDS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -146,7 +135,7 @@ def run_failures_csv(request, pk: int):
     run = get_object_or_404(SyncRun, pk=pk)
     rows = (
         [r.email, r.get_outcome_display(), r.code, r.message, r.hint]
-        for r in run.records.order_by("id").iterator(chunk_size=2000)
+        for r in selectors.records_of(run).order_by("id").iterator(chunk_size=2000)
     )
     return csv_response(
         f"sync-{run.pk}-failures.csv", ["email", "outcome", "code", "message", "hint"], rows

@@ -18,8 +18,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from formtools.wizard.views import SessionWizardView
 
+from integrations import selectors
 from integrations.forms import CREDENTIAL_PREFIX
-from integrations.models import Integration, OAuthConnection, SyncMode, SyncTrigger
+from integrations.models import Integration, SyncMode, SyncTrigger
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.platforms.types import AuthMethod, Capability, ConnectionReport
@@ -108,10 +109,7 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
     def oauth_connected(self) -> bool:
         if oauth_views.wizard_token(self.request, self.prefix):
             return True
-        return (
-            self.instance is not None
-            and OAuthConnection.objects.filter(integration=self.instance).exists()
-        )
+        return self.instance is not None and selectors.token_health(self.instance) is not None
 
     def _keep_token(self, integration) -> None:
         """A token refreshed while the wizard used it replaces the one it holds (rotation)."""
@@ -202,10 +200,9 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
             platform = self.platform()
             return {"name": f"{platform.label}" if platform else ""}
         if step == "mapping":
-            if instance is not None and instance.field_mappings.exists():
-                return list(
-                    instance.field_mappings.values("source", "target", "transform", "is_identifier")
-                )
+            stored = selectors.field_mappings(instance) if instance is not None else None
+            if stored is not None and stored.exists():
+                return list(stored.values("source", "target", "transform", "is_identifier"))
             draft = self.draft()
             return preview.suggest_mappings(
                 self.platform(), self.sources, self._targets_if_possible(draft)

@@ -261,6 +261,22 @@ def test_blank_secret_keeps_the_stored_value_and_new_one_replaces_it(admin_clien
     assert customerio.credentials["track_api_key"] == "brand-new-track-key"
 
 
+def test_saving_in_the_admin_sets_the_schedule(admin_client, customerio):
+    from django_q.models import Schedule
+
+    from integrations.services.schedules import schedule_name
+
+    url = reverse("admin:integrations_integration_change", args=[customerio.pk])
+    response = admin_client.post(url, change_data(customerio, sync_frequency="hourly"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Schedule.objects.get(name=schedule_name(customerio.pk)).minutes == 60
+    response = admin_client.post(
+        url, change_data(customerio, sync_frequency="hourly", enabled=None)
+    )
+    assert response.status_code == 302
+    assert not Schedule.objects.filter(name=schedule_name(customerio.pk)).exists()
+
+
 def test_moving_an_integration_to_another_endpoint_requires_its_secrets_again(
     admin_client, customerio, settings
 ):

@@ -2,9 +2,11 @@
 
 import pytest
 from django.urls import reverse
+from django_q.models import Schedule
 
-from integrations.models import IntegrationStatus
+from integrations.models import IntegrationStatus, SyncFrequency
 from integrations.platforms.types import ConnectionReport
+from integrations.services.schedules import schedule_name
 from integrations.services.setup import Draft, save_integration
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +54,12 @@ def test_nothing_is_saved_without_a_passing_test():
     refused = ConnectionReport(ok=False, can_write=False, detail="read-only key")
     with pytest.raises(ValueError):
         save_integration(draft(), report=refused)
+
+
+def test_saving_sets_the_schedule_and_an_edit_changes_it():
+    integration = save_integration(draft(sync_frequency=SyncFrequency.HOURLY), report=PASSED)
+    assert Schedule.objects.get(name=schedule_name(integration.pk)).minutes == 60
+    save_integration(draft(sync_frequency=SyncFrequency.DAILY), integration, report=PASSED)
+    assert Schedule.objects.get(name=schedule_name(integration.pk)).minutes == 1440
+    save_integration(draft(sync_frequency=SyncFrequency.MANUAL), integration, report=PASSED)
+    assert not Schedule.objects.filter(name=schedule_name(integration.pk)).exists()

@@ -46,6 +46,37 @@ def test_run_page_filters_records_by_outcome_and_search(admin_client, run):
     assert b"bob@example.com" in searched and b"ann@example.com" not in searched
 
 
+def test_run_page_and_admin_find_the_same_records(admin_client, run):
+    page = reverse("integrations:run", args=[run.pk])
+    admin_list = reverse("admin:integrations_syncrecord_changelist")
+    for query in ("suppressed", "is invalid", "invalid email", '"is invalid"', '"invalid is"'):
+        found = {r.email for r in admin_client.get(page, {"q": query}).context["records"]}
+        listed = admin_client.get(admin_list, {"q": query, "run__id__exact": run.pk})
+        assert found == {r.email for r in listed.context["cl"].result_list}, query
+    assert found == set()  # '"invalid is"' is a phrase no record holds
+
+
+def test_integration_page_and_admin_show_the_same_token_health(admin_client, run):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import OAuthConnection
+
+    OAuthConnection.objects.create(
+        integration=run.integration,
+        access_token="fake-access",
+        refresh_token="fake-refresh",
+        expires_at=timezone.now() - timedelta(minutes=5),
+    )
+    page = admin_client.get(reverse("integrations:integration", args=[run.integration.pk]))
+    assert "access token expired;" in page.content.decode()
+    admin_page = admin_client.get(
+        reverse("admin:integrations_integration_change", args=[run.integration.pk])
+    )
+    assert "Access token expired;" in admin_page.content.decode()
+
+
 def test_status_json_reports_progress(admin_client, run):
     data = admin_client.get(reverse("integrations:run-status", args=[run.pk])).json()
     assert data["finished"] is True and data["progress"] == 100
