@@ -27,7 +27,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_admin
 	SANDBOX_BASE_URL=http://$(HOST):$(PORT)/sandbox $(BIN)/python manage.py seed_demo
-	@$(MAKE) --no-print-directory serve
+	$(BIN)/python manage.py runconsole --host $(HOST) --port $(PORT)
 
 # The web server and a q cluster together (manage.py runconsole): Ctrl-C or SIGTERM stops both.
 serve:

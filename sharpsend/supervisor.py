@@ -35,7 +35,7 @@ def wait_for_http(url: str, timeout: float, alive: Callable[[], bool] = lambda: 
 class Supervisor:
     """Starts named commands, each in its own session, and stops them all together."""
 
-    def __init__(self, stop_timeout: float = 20.0, log: Callable[[str], None] = print):
+    def __init__(self, stop_timeout: float = 8.0, log: Callable[[str], None] = print):
         self.stop_timeout = stop_timeout
         self.log = log
         self.children: dict[str, subprocess.Popen] = {}
@@ -76,7 +76,10 @@ class Supervisor:
             try:
                 child.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.log(f"{name} did not stop within {self.stop_timeout:.0f} s; killing it.")
+                self.log(
+                    f"{name} did not stop within {self.stop_timeout:.0f} s; killing it (a sync "
+                    "it was running resumes from its checkpoint)."
+                )
             _kill_session(child.pid)
             child.wait()
 

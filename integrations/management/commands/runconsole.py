@@ -21,7 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
-            "--stop-timeout", type=float, default=20.0, help="seconds to wait before killing"
+            "--stop-timeout",
+            type=float,
+            default=8.0,
+            help="seconds to wait for a busy cluster before killing it (a sync it was running "
+            "resumes from its checkpoint)",
         )
 
     def handle(self, *args, host, port, stop_timeout, **options):
