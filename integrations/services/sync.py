@@ -223,7 +223,12 @@ class _Runner(JobListener):
             raise StopRun(f"{self.client.label} contacts cannot be synced from the console.")
         mapper = compile_mapper(self.integration)  # targets are checked before the first send
         if run.total == 0:
-            run.total = self._scope().filter(id__gt=run.cursor).count()
+            # A run taking over a pending job starts after the job's chunk, whose records
+            # it counts from the job (the rest of that chunk was counted by the run before).
+            job = run.pending_job
+            after = job["last_id"] if job else run.cursor
+            held = len(job["records"]) + len(job["local"]) if job else 0
+            run.total = self._scope().filter(id__gt=after).count() + held
             run.save(update_fields=["total"])
         if run.pending_job:
             self._resume_job()
@@ -301,6 +306,7 @@ class _Runner(JobListener):
         for key, outcome, code, message, hint, digest, email, ever in saved["local"]:
             chunk.local_results.append(RecordResult(key, Outcome(outcome), code, message, hint))
             chunk.hashes[key], chunk.emails[key], chunk.ever_synced[key] = digest, email, ever
+        self.run.seen += len(chunk.to_send) + len(chunk.local_results)
         results = self.client.collect_job(saved["job"], chunk.to_send)
         answered = {r.key for r in results}
         results += [

@@ -134,4 +134,7 @@ def test_a_run_interrupted_while_its_job_is_pending_polls_that_job_without_resen
     assert resumed.resumed_from_id == run.pk
     assert resumed.status == SyncStatus.SUCCEEDED
     assert resumed.created == 3
+    # The resumed run's progress counts the records it took over from the job.
+    assert resumed.seen == resumed.total == 3
+    assert resumed.progress_percent == 100
     assert resumed.pending_job == {}
