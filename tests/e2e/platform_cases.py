@@ -157,6 +157,10 @@ class PlatformCase:
     fields: dict = dataclasses.field(default_factory=dict)  # more Integration fields
     stored_by: str = ""  # key the stored contacts by this attribute (lowercased), not identifier
     reset: Callable[[], None] | None = None  # before and after each test
+    # The fault scenarios a case runs (None: not this one). The Q says where the faults land.
+    throttled: Q | None = None  # a 429 storm: everything throttled, nothing lost
+    failing: Q | None = None  # every write answered 503: the run stops after two batches
+    revoke: dict | None = None  # these credentials revoked after the first stored write
 
     def __str__(self) -> str:
         return self.slug
@@ -234,6 +238,7 @@ BRAZE = PlatformCase(
         remote_id=lambda remote: braze.segment_id(remote.remote_id),
         seed_first=True,
     ),
+    throttled=Q(path="/users/track"),
 )
 
 
@@ -370,6 +375,9 @@ CUSTOMERIO = PlatformCase(
         count_updated=True,
         seed_first=True,
     ),
+    throttled=Q(),
+    failing=Q(),
+    revoke={"track_api_key": "sandbox-track-key-us"},
 )
 
 
@@ -520,6 +528,9 @@ ITERABLE = PlatformCase(
         ),
         seed_first=True,
     ),
+    throttled=Q(path="/api/users/bulkUpdate"),
+    failing=Q(path="/api/users/bulkUpdate"),
+    revoke={"api_key": "sandbox-iterable-server-key-us"},
 )
 
 
@@ -665,6 +676,7 @@ KLAVIYO = PlatformCase(
         ),
         seed_first=True,
     ),
+    throttled=Q(),
 )
 
 

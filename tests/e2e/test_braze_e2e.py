@@ -12,7 +12,6 @@ from integrations.models import (
     SyncStatus,
 )
 from integrations.platforms.registry import get_platform
-from integrations.sandbox import emulation
 from integrations.sandbox.models import SandboxContact
 from integrations.services import connection
 from tests.e2e.support import sync_states as states
@@ -168,20 +167,6 @@ def test_blocklisted_user_stays_pending_and_is_retried(integration, make_subscri
     assert third.created == 1
     assert states(integration)[blocked.pk] == SyncStateStatus.SYNCED
     assert stored()[blocked.email.lower()]["first_name"] == blocked.first_name
-
-
-def test_429_storm_loses_nothing(integration, make_subscribers, run_sync, settings):
-    make_subscribers()
-    emulation.set_faults(SLUG, throttle_next=1000, retry_after=1)
-    stormy = run_sync(integration)
-    assert stormy.throttled == SUBSCRIBED
-    assert tracks(integration, status_code=429) == settings.PLATFORM_MAX_ATTEMPTS
-    assert not stored()
-
-    emulation.set_faults(SLUG, throttle_next=0)
-    after = run_sync(integration)
-    assert after.status == SyncStatus.SUCCEEDED
-    assert after.created == SUBSCRIBED
 
 
 def test_export_then_delete(integration, make_subscribers, run_sync):

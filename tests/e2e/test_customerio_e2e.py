@@ -13,8 +13,8 @@ from integrations.models import (
     SyncStatus,
 )
 from integrations.platforms.registry import get_platform
-from integrations.sandbox import accounts, emulation
-from integrations.sandbox.models import SandboxContact, SandboxFault
+from integrations.sandbox import accounts
+from integrations.sandbox.models import SandboxContact
 from integrations.services import connection
 from tests.e2e.support import stored_contacts
 from tests.e2e.support import sync_states as states
@@ -152,90 +152,3 @@ def test_suppressed_person_stays_pending(integration, make_subscribers, run_sync
     assert third.created == 1
     assert states(integration)[gone.pk] == SyncStateStatus.SYNCED
     assert stored()[gone.email]["first_name"] == gone.first_name
-
-
-def test_429_storm_loses_nothing(integration, make_subscribers, run_sync, settings, e2e_clock):
-    make_subscribers()
-    emulation.set_faults(SLUG, throttle_next=1000, retry_after=1)
-
-    stormy = run_sync(integration)
-    assert stormy.status in (SyncStatus.FAILED, SyncStatus.PARTIAL)
-    assert stormy.throttled == SUBSCRIBED
-    assert stormy.created == 0
-    assert set(stormy.records.values_list("outcome", flat=True)) == {Outcome.THROTTLED}
-    throttled_calls = ApiCall.objects.filter(integration=integration, status_code=429).count()
-    assert throttled_calls == settings.PLATFORM_MAX_ATTEMPTS
-    assert SandboxFault.objects.get(platform=SLUG).throttle_next == 1000 - throttled_calls
-    # The client waited out each Retry-After (on the fake clock) before trying again.
-    assert sum(1 for s in e2e_clock.sleeps if s >= 0.99) == settings.PLATFORM_MAX_ATTEMPTS - 1
-    assert not stored()
-    assert set(states(integration).values()) == {SyncStateStatus.PENDING}
-
-    emulation.set_faults(SLUG, throttle_next=0)
-    after = run_sync(integration)
-    assert after.status == SyncStatus.SUCCEEDED
-    assert after.created == SUBSCRIBED
-    assert len(stored()) == SUBSCRIBED
-    assert set(states(integration).values()) == {SyncStateStatus.SYNCED}
-
-
-def test_503s_stop_the_run(integration, make_subscribers, run_sync, settings, small_batches):
-    settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES = 2
-    subscribers = make_subscribers(unsubscribed=(12, 25))
-    emulation.set_faults(SLUG, error_rate=1.0)
-    small_batches(SLUG, 5)
-
-    run = run_sync(integration)
-    assert run.status == SyncStatus.FAILED
-    assert "Stopped after 2 batches" in run.error
-    assert run.unknown == 10
-    assert run.created == 0
-    assert set(run.records.values_list("outcome", flat=True)) == {Outcome.UNKNOWN}
-    assert run.cursor == subscribers[9].pk  # two batches of five, then it stopped
-    assert (
-        ApiCall.objects.filter(integration=integration, status_code=503).count()
-        == 2 * settings.PLATFORM_MAX_ATTEMPTS
-    )
-    integration.refresh_from_db()
-    assert integration.status == IntegrationStatus.ERROR
-    assert len(states(integration)) == 10
-    assert not stored()
-
-    emulation.set_faults(SLUG, error_rate=0.0)
-    after = run_sync(integration)
-    assert after.status == SyncStatus.SUCCEEDED
-    assert after.created == SUBSCRIBED
-    assert after.api_calls == 6  # 28 people in batches of five
-    integration.refresh_from_db()
-    assert integration.status == IntegrationStatus.CONNECTED
-
-
-def test_key_revoked_mid_sync(
-    integration, make_subscribers, run_sync, small_batches, revoke_after_first_write
-):
-    subscribers = make_subscribers(unsubscribed=(12, 25))
-    small_batches(SLUG, 5)
-    restore = revoke_after_first_write(SLUG, track_api_key="sandbox-track-key-us")
-
-    run = run_sync(integration)
-    assert run.status == SyncStatus.FAILED
-    assert (run.created, run.rejected_auth) == (5, 5)
-    assert run.error
-    assert "sandbox-track-key-us" not in run.error
-    rejected = run.records.filter(outcome=Outcome.REJECTED_AUTH)
-    assert [r.subscriber_id for r in rejected] == [s.pk for s in subscribers[5:10]]
-    assert all("Test connection" in r.hint for r in rejected)
-    integration.refresh_from_db()
-    assert integration.status == IntegrationStatus.ERROR
-    assert integration.last_error == run.error
-    assert len(stored()) == 5
-    assert [states(integration)[s.pk] for s in subscribers[:10]] == (
-        [SyncStateStatus.SYNCED] * 5 + [SyncStateStatus.PENDING] * 5
-    )
-    assert len(states(integration)) == 10  # the rest were not attempted
-
-    restore()
-    after = run_sync(integration)
-    assert after.status == SyncStatus.SUCCEEDED
-    assert (after.created, after.unchanged) == (SUBSCRIBED - 5, 5)
-    assert len(stored()) == SUBSCRIBED

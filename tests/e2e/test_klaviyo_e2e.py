@@ -18,7 +18,6 @@ from integrations.models import (
     SyncTrigger,
 )
 from integrations.platforms.registry import get_platform
-from integrations.sandbox import emulation
 from integrations.sandbox import klaviyo as emulator
 from integrations.sandbox.models import SandboxContact
 from integrations.services import connection, sync
@@ -166,20 +165,6 @@ def test_several_jobs_when_the_bytes_demand_it(
     assert run.created == SUBSCRIBED
     assert submissions(integration) > 1
     assert len(stored()) == SUBSCRIBED
-
-
-def test_429_storm_loses_nothing(integration, make_subscribers, run_sync, settings):
-    make_subscribers()
-    emulation.set_faults(SLUG, throttle_next=1000, retry_after=1)
-    stormy = run_sync(integration)
-    assert stormy.throttled == SUBSCRIBED
-    assert not stored()
-    assert set(states(integration).values()) == {SyncStateStatus.PENDING}
-
-    emulation.set_faults(SLUG, throttle_next=0)
-    after = run_sync(integration)
-    assert after.status == SyncStatus.SUCCEEDED
-    assert after.created == SUBSCRIBED
 
 
 def test_export_then_delete(integration, make_subscribers, run_sync):

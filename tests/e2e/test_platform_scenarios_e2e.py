@@ -8,6 +8,7 @@ tests/e2e/platform_cases.py. What only one platform does stays in its own test m
 from __future__ import annotations
 
 import pytest
+from django.db.models import Q
 
 from audience.models import SubscriberStatus
 from integrations.models import (
@@ -18,8 +19,8 @@ from integrations.models import (
     SyncStateStatus,
     SyncStatus,
 )
-from integrations.sandbox import registry
-from integrations.sandbox.models import SandboxContact, SandboxSegment
+from integrations.sandbox import emulation, registry
+from integrations.sandbox.models import SandboxContact, SandboxFault, SandboxSegment
 from integrations.services import connection, segments
 from tests.e2e.platform_cases import CASES, SUBSCRIBED, api_calls, check_stored
 from tests.e2e.support import sync_states
@@ -27,7 +28,12 @@ from tests.e2e.support import sync_states
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 every_platform = pytest.mark.parametrize("case", CASES, ids=str)
-with_segments = pytest.mark.parametrize("case", [case for case in CASES if case.segments], ids=str)
+
+
+def cases_with(attribute: str):
+    """Parametrise over the cases that run the scenario `attribute` describes."""
+    cases = [case for case in CASES if getattr(case, attribute) is not None]
+    return pytest.mark.parametrize("case", cases, ids=str)
 
 
 @pytest.fixture
@@ -141,7 +147,7 @@ def test_sync_then_nothing_then_only_the_change(case, integration, make_subscrib
         expected.after(integration, subscribers, run_sync, case.stored)
 
 
-@with_segments
+@cases_with("segments")
 def test_segment_import_counts_follow_the_sandbox(case, integration, make_subscribers, run_sync):
     expected = case.segments
     if expected.seed_first:
@@ -181,3 +187,97 @@ def test_segment_import_counts_follow_the_sandbox(case, integration, make_subscr
         assert api_calls(integration, where) == count, where
     if expected.after:
         expected.after(integration, rows, case.stored)
+
+
+@cases_with("throttled")
+def test_429_storm_loses_nothing(
+    case, integration, make_subscribers, run_sync, settings, e2e_clock
+):
+    make_subscribers()
+    emulation.set_faults(case.slug, throttle_next=1000, retry_after=1)
+
+    stormy = run_sync(integration)
+    assert stormy.status in (SyncStatus.FAILED, SyncStatus.PARTIAL)
+    assert stormy.throttled == SUBSCRIBED
+    assert stormy.created == 0
+    assert set(stormy.records.values_list("outcome", flat=True)) == {Outcome.THROTTLED}
+    throttled = api_calls(integration, case.throttled & Q(status_code=429))
+    assert throttled == settings.PLATFORM_MAX_ATTEMPTS
+    assert api_calls(integration, Q(status_code=429)) == throttled  # nowhere else
+    assert SandboxFault.objects.get(platform=case.slug).throttle_next == 1000 - throttled
+    # The client waited out each Retry-After (on the fake clock) before trying again.
+    assert sum(1 for s in e2e_clock.sleeps if s >= 0.99) == settings.PLATFORM_MAX_ATTEMPTS - 1
+    assert not case.stored()
+    assert set(sync_states(integration).values()) == {SyncStateStatus.PENDING}
+
+    emulation.set_faults(case.slug, throttle_next=0)
+    after = run_sync(integration)
+    assert after.status == SyncStatus.SUCCEEDED
+    assert after.created == SUBSCRIBED
+    assert len(case.stored()) == SUBSCRIBED
+    assert set(sync_states(integration).values()) == {SyncStateStatus.SYNCED}
+
+
+@cases_with("failing")
+def test_503s_stop_the_run(case, integration, make_subscribers, run_sync, settings, small_batches):
+    settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES = 2
+    subscribers = make_subscribers(unsubscribed=(12, 25))
+    emulation.set_faults(case.slug, error_rate=1.0)
+    small_batches(case.slug, 5)
+
+    run = run_sync(integration)
+    assert run.status == SyncStatus.FAILED
+    assert "Stopped after 2 batches" in run.error
+    assert run.unknown == 10
+    assert run.created == 0
+    assert set(run.records.values_list("outcome", flat=True)) == {Outcome.UNKNOWN}
+    assert run.cursor == subscribers[9].pk  # two batches of five, then it stopped
+    failed = 2 * settings.PLATFORM_MAX_ATTEMPTS
+    assert api_calls(integration, case.failing & Q(status_code=503)) == failed
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+    assert len(sync_states(integration)) == 10
+    assert not case.stored()
+
+    emulation.set_faults(case.slug, error_rate=0.0)
+    after = run_sync(integration)
+    assert after.status == SyncStatus.SUCCEEDED
+    assert after.created == SUBSCRIBED
+    assert after.api_calls == 6  # 28 readers in batches of five
+    assert len(case.stored()) == SUBSCRIBED
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.CONNECTED
+
+
+@cases_with("revoke")
+def test_key_revoked_mid_sync(
+    case, integration, make_subscribers, run_sync, small_batches, revoke_after_first_write
+):
+    subscribers = make_subscribers(unsubscribed=(12, 25))
+    small_batches(case.slug, 5)
+    restore = revoke_after_first_write(case.slug, **case.revoke)
+
+    run = run_sync(integration)
+    assert run.status == SyncStatus.FAILED
+    assert (run.created, run.rejected_auth) == (5, 5)
+    assert run.error
+    for secret in case.revoke.values():
+        assert secret not in run.error
+    rejected = run.records.filter(outcome=Outcome.REJECTED_AUTH)
+    assert [r.subscriber_id for r in rejected] == [s.pk for s in subscribers[5:10]]
+    assert all("Test connection" in r.hint for r in rejected)
+    integration.refresh_from_db()
+    assert integration.status == IntegrationStatus.ERROR
+    assert integration.last_error == run.error
+    assert len(case.stored()) == 5
+    states = sync_states(integration)
+    assert [states[s.pk] for s in subscribers[:10]] == (
+        [SyncStateStatus.SYNCED] * 5 + [SyncStateStatus.PENDING] * 5
+    )
+    assert len(states) == 10  # the rest were not attempted
+
+    restore()
+    after = run_sync(integration)
+    assert after.status == SyncStatus.SUCCEEDED
+    assert (after.created, after.unchanged) == (SUBSCRIBED - 5, 5)
+    assert len(case.stored()) == SUBSCRIBED
