@@ -1,16 +1,18 @@
 """Each platform's quirks for the shared end-to-end scenarios (test_platform_scenarios_e2e.py).
 
-A `PlatformCase` says how the platform is connected to its sandbox and what the three
-scenarios every platform runs must find there: the connection report, a sync that sends
-everyone, then nothing, then only the change, and the segment import. The checks on what the
-emulator stored are small functions, one a platform, since every platform names fields its
-own way. make_subscribers() makes 30 readers, 2 of them unsubscribed (7 and 19); reader i's
-interest cycles growth, dividends and none.
+A `PlatformCase` says how the platform is connected to its sandbox and what the scenarios
+must find there: the connection report, a sync that sends everyone, then nothing, then only
+the change, and the segment import (every platform that has segments); and, for the platforms
+that name where the faults land, a 429 storm, 503s that stop a run, a key revoked mid-sync.
+What the emulator must hold for a reader is a dict of attribute → expected value (see
+check_stored), since every platform names its fields its own way. make_subscribers() makes 30
+readers, 2 of them unsubscribed (7 and 19); reader i's interest cycles growth, dividends, none.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable
 from datetime import UTC
 from typing import Any
@@ -31,23 +33,16 @@ INTEREST = ("attributes.interest", "interest", "", False)
 ABSENT = object()  # in a stored-attribute check: the attribute must not be there
 
 
-def EMAIL(subscriber):
-    return subscriber.email
+email_of = operator.attrgetter("email")
+first_name_of = operator.attrgetter("first_name")
+last_name_of = operator.attrgetter("last_name")
 
 
-def FIRST(subscriber):
-    return subscriber.first_name
-
-
-def LAST(subscriber):
-    return subscriber.last_name
-
-
-def FULL_NAME(subscriber):
+def full_name_of(subscriber):
     return f"{subscriber.first_name} {subscriber.last_name}"
 
 
-def SIGNUP_ISO(subscriber):
+def signup_iso(subscriber):
     return subscriber.created_at.isoformat()
 
 
@@ -187,11 +182,11 @@ def field_types(slug: str, account: str) -> dict[str, str]:
 
 
 BRAZE_CONTACT = {
-    "email": EMAIL,
-    "first_name": FIRST,
-    "last_name": LAST,
+    "email": email_of,
+    "first_name": first_name_of,
+    "last_name": last_name_of,
     "email_subscribe": "subscribed",
-    "sharpsend_signup_date": SIGNUP_ISO,
+    "sharpsend_signup_date": signup_iso,
     "interest": interest_of,
     "_update_existing_only": ABSENT,
 }
@@ -246,8 +241,8 @@ BRAZE = PlatformCase(
 
 
 CAMPAIGN_MONITOR_CONTACT = {
-    "EmailAddress": EMAIL,
-    "Name": FULL_NAME,
+    "EmailAddress": email_of,
+    "Name": full_name_of,
     "State": "Active",
     "ConsentToTrack": "Unchanged",
     "interest": interest_of,
@@ -341,9 +336,9 @@ CRISP = PlatformCase(
 
 
 CUSTOMERIO_CONTACT = {
-    "email": EMAIL,
-    "first_name": FIRST,
-    "last_name": LAST,
+    "email": email_of,
+    "first_name": first_name_of,
+    "last_name": last_name_of,
     "unsubscribed": False,
     # Customer.io takes Unix seconds, as integers (the type is checked too).
     "created_at": lambda subscriber: int(subscriber.created_at.timestamp()),
@@ -362,7 +357,7 @@ CUSTOMERIO = PlatformCase(
     ),
     sync=Sync(
         contact=CUSTOMERIO_CONTACT,
-        changed={"first_name": "Renamed", "last_name": LAST},  # merged, not replaced
+        changed={"first_name": "Renamed", "last_name": last_name_of},  # merged, not replaced
         change=rename(4, first_name="Renamed"),
         first_calls=1,  # 28 people fit one batch
         third_calls=1,
@@ -385,9 +380,9 @@ CUSTOMERIO = PlatformCase(
 
 
 DRIFT_CONTACT = {
-    "email": EMAIL,
-    "first_name": FIRST,
-    "last_name": LAST,
+    "email": email_of,
+    "first_name": first_name_of,
+    "last_name": last_name_of,
     "sharpsend_status": "subscribed",
 }
 
@@ -417,8 +412,8 @@ DRIFT = PlatformCase(
 
 
 FRONT_CONTACT = {
-    "email": EMAIL,
-    "name": FULL_NAME,
+    "email": email_of,
+    "name": full_name_of,
     "custom_fields": lambda subscriber: (
         {"interest": interest_of(subscriber)} if interest_of(subscriber) else {}
     ),
@@ -480,9 +475,9 @@ FRONT = PlatformCase(
 
 
 ITERABLE_CONTACT = {
-    "email": EMAIL,
-    "firstName": FIRST,
-    "lastName": LAST,
+    "email": email_of,
+    "firstName": first_name_of,
+    "lastName": last_name_of,
     "sharpsendStatus": "subscribed",
     "signupDate": utc_seconds,
     "interest": interest_of,
@@ -510,7 +505,7 @@ ITERABLE = PlatformCase(
     ),
     sync=Sync(
         contact=ITERABLE_CONTACT,
-        changed={"lastName": "Changed", "firstName": FIRST},
+        changed={"lastName": "Changed", "firstName": first_name_of},
         first_calls=1,
         third_calls=1,
         key=lambda subscriber: subscriber.email,
@@ -538,9 +533,9 @@ ITERABLE = PlatformCase(
 
 
 KEAP_CONTACT = {
-    "email": EMAIL,
-    "given_name": FIRST,
-    "family_name": LAST,
+    "email": email_of,
+    "given_name": first_name_of,
+    "family_name": last_name_of,
     "email_status": "SINGLE_OPT_IN",  # created with an opt-in reason
     "interest": interest_of,
 }
@@ -586,8 +581,8 @@ def kit_fields(subscriber) -> dict:
 
 
 KIT_CONTACT = {
-    "email_address": EMAIL,
-    "first_name": FIRST,
+    "email_address": email_of,
+    "first_name": first_name_of,
     "state": "active",
     "fields": kit_fields,
 }
@@ -629,11 +624,11 @@ KIT = PlatformCase(
 
 
 KLAVIYO_CONTACT = {
-    "email": EMAIL,
-    "first_name": FIRST,
-    "last_name": LAST,
+    "email": email_of,
+    "first_name": first_name_of,
+    "last_name": last_name_of,
     "properties.sharpsend_status": "subscribed",
-    "properties.sharpsend_signup_date": SIGNUP_ISO,
+    "properties.sharpsend_signup_date": signup_iso,
     "properties.interest": interest_of,
 }
 
@@ -691,7 +686,7 @@ def mailchimp_merge_fields(subscriber) -> dict:
 
 
 MAILCHIMP_CONTACT = {
-    "email_address": EMAIL,
+    "email_address": email_of,
     "status": "subscribed",
     "merge_fields": mailchimp_merge_fields,
     "timestamp_signup": utc_seconds,
@@ -713,7 +708,7 @@ MAILCHIMP = PlatformCase(
     ),
     sync=Sync(
         contact=MAILCHIMP_CONTACT,
-        changed={"merge_fields.LNAME": "Changed", "merge_fields.FNAME": FIRST},
+        changed={"merge_fields.LNAME": "Changed", "merge_fields.FNAME": first_name_of},
         first_calls=2,  # the merge fields, then one batch of 28
         counted=(
             Counted(Q(path="/3.0/lists/sandbox6a", method="POST"), after_first=1, after_third=2),
@@ -737,8 +732,8 @@ SENDGRID_CONTACTS = "/v3/marketing/contacts"
 
 SENDGRID_CONTACT = {
     "email": lambda subscriber: subscriber.email.lower(),
-    "first_name": FIRST,
-    "last_name": LAST,
+    "first_name": first_name_of,
+    "last_name": last_name_of,
     "list_ids": [sendgrid.ALL_READERS],
     "interest": interest_of,
 }
