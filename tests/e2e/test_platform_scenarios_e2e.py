@@ -99,6 +99,8 @@ def test_sync_then_nothing_then_only_the_change(case, integration, make_subscrib
         assert first.api_calls == (calls(subscribers) if callable(calls) else calls)
     for words in expected.warnings:
         assert any(words in warning for warning in first.warnings), first.warnings
+    for warning in expected.exact_warnings:
+        assert warning in first.warnings, first.warnings
     for counted in expected.counted:
         if counted.after_first is not None:
             assert api_calls(integration, counted.where) == counted.after_first, counted
