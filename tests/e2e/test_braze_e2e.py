@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from audience.models import SubscriberStatus
 from integrations.models import (
     ApiCall,
     IntegrationStatus,
     Outcome,
-    Segment,
     SyncStateStatus,
     SyncStatus,
 )
 from integrations.platforms.registry import get_platform
-from integrations.sandbox import emulation, registry
-from integrations.sandbox.braze import segment_id
-from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
-from integrations.services import connection, segments
+from integrations.sandbox.models import SandboxContact
+from integrations.services import connection
 from tests.e2e.support import sync_states as states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -37,25 +33,6 @@ def stored(account: str = ACCOUNT) -> dict[str, dict]:
 
 def tracks(integration, **filters) -> int:
     return ApiCall.objects.filter(integration=integration, path="/users/track", **filters).count()
-
-
-def test_connection_ok(integration):
-    report = connection.test_connection(integration)
-    assert report.ok, report.detail
-    assert report.can_write is True
-    assert report.region == "us-01"
-    assert report.account == "Braze workspace on US-01 (0 segments)"
-    assert report.permissions == {
-        "upsert_contacts": True,
-        "list_segments": True,
-        "list_fields": True,
-        "export_contact": True,
-        "delete_contact": None,
-    }
-    integration.refresh_from_db()
-    assert integration.status == IntegrationStatus.CONNECTED
-    # The write probe is an empty /users/track: it stores nothing.
-    assert not SandboxContact.objects.exists()
 
 
 def test_restricted_key_is_refused(
@@ -106,62 +83,6 @@ def test_wrong_instance_names_the_right_one(make_integration, base_url, e2e_cloc
     assert report.region == "eu-01"
     assert "Choose EU-01" in report.detail
     assert "dashboard-01.braze.eu" in report.detail
-
-
-def test_sync_then_nothing_then_only_the_change(integration, make_subscribers, run_sync):
-    subscribers = make_subscribers()
-
-    first = run_sync(integration)
-    assert first.status == SyncStatus.SUCCEEDED, first.error
-    assert first.created == SUBSCRIBED
-    assert (first.updated, first.unchanged, first.failed, first.excluded) == (0, 0, 0, 2)
-    assert first.api_calls == 1  # 28 users, one /users/track call (≤ 75)
-    users = stored()
-    assert len(users) == SUBSCRIBED
-    for subscriber in subscribers:
-        key = subscriber.email.lower()
-        if subscriber.status != SubscriberStatus.SUBSCRIBED:
-            assert key not in users
-            continue
-        fields = users[key]
-        assert fields["email"] == subscriber.email
-        assert fields["first_name"] == subscriber.first_name
-        assert fields["last_name"] == subscriber.last_name
-        assert fields["email_subscribe"] == "subscribed"
-        assert fields["sharpsend_signup_date"] == subscriber.created_at.isoformat()
-        assert fields.get("interest") == (subscriber.attributes.get("interest") or None)
-        assert "_update_existing_only" not in fields
-    types = dict(
-        SandboxFieldType.objects.filter(platform=SLUG, account=ACCOUNT).values_list("name", "type")
-    )
-    assert types["sharpsend_signup_date"] == "Date"
-    assert types["interest"] == "String"
-    assert set(states(integration).values()) == {SyncStateStatus.SYNCED}
-
-    calls_before = ApiCall.objects.count()
-    second = run_sync(integration)
-    assert second.status == SyncStatus.SUCCEEDED
-    assert second.unchanged == SUBSCRIBED
-    assert (second.created, second.updated, second.failed) == (0, 0, 0)
-    assert second.api_calls == 0
-    assert ApiCall.objects.count() == calls_before
-
-    changed = subscribers[10]
-    changed.last_name = "Changed"
-    changed.save()
-    third = run_sync(integration)
-    assert third.status == SyncStatus.SUCCEEDED
-    assert (third.created, third.updated, third.unchanged) == (0, 1, SUBSCRIBED - 1)
-    assert third.api_calls == 1
-    assert stored()[changed.email.lower()]["last_name"] == "Changed"
-
-    # Unsubscribing a reader who was synced is sent as Braze's state name.
-    gone = subscribers[3]
-    gone.status = SubscriberStatus.UNSUBSCRIBED
-    gone.save()
-    fourth = run_sync(integration)
-    assert fourth.updated == 1
-    assert stored()[gone.email.lower()]["email_subscribe"] == "unsubscribed"
 
 
 def test_list_fields_reads_what_was_written(integration, make_subscribers, run_sync):
@@ -246,39 +167,6 @@ def test_blocklisted_user_stays_pending_and_is_retried(integration, make_subscri
     assert third.created == 1
     assert states(integration)[blocked.pk] == SyncStateStatus.SYNCED
     assert stored()[blocked.email.lower()]["first_name"] == blocked.first_name
-
-
-def test_429_storm_loses_nothing(integration, make_subscribers, run_sync, settings):
-    make_subscribers()
-    emulation.set_faults(SLUG, throttle_next=1000, retry_after=1)
-    stormy = run_sync(integration)
-    assert stormy.throttled == SUBSCRIBED
-    assert tracks(integration, status_code=429) == settings.PLATFORM_MAX_ATTEMPTS
-    assert not stored()
-
-    emulation.set_faults(SLUG, throttle_next=0)
-    after = run_sync(integration)
-    assert after.status == SyncStatus.SUCCEEDED
-    assert after.created == SUBSCRIBED
-
-
-def test_segment_import_counts_follow_the_sandbox(integration, make_subscribers, run_sync):
-    registry.seed(SLUG)
-    make_subscribers()
-    run_sync(integration)
-
-    result = segments.import_segments(integration)
-    assert (result.imported, result.counted, result.counts_pending) == (3, 3, [])
-    rows = {s.name: s for s in Segment.objects.filter(integration=integration)}
-    assert {name: s.member_count for name, s in rows.items()} == {
-        "Growth Investors": 10,
-        "Dividend Income": 8,
-        "All readers": SUBSCRIBED,
-    }
-    for remote in SandboxSegment.objects.filter(platform=SLUG, account=ACCOUNT):
-        segment = rows[remote.name]
-        assert segment.remote_id == segment_id(remote.remote_id)
-        assert segment.member_count == remote.members().count()
 
 
 def test_export_then_delete(integration, make_subscribers, run_sync):

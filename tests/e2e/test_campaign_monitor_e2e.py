@@ -8,7 +8,6 @@ from integrations.models import (
     ApiCall,
     IntegrationStatus,
     Outcome,
-    Segment,
     SyncStateStatus,
     SyncStatus,
 )
@@ -18,11 +17,9 @@ from integrations.sandbox.campaign_monitor import (
     CLIENT_ID,
     DEMO_LIST_ID,
     OTHER_CLIENT_ID,
-    list_id,
-    segment_id,
 )
-from integrations.sandbox.models import SandboxContact, SandboxSegment
-from integrations.services import connection, segments
+from integrations.sandbox.models import SandboxContact
+from integrations.services import connection
 from tests.e2e.support import stored_contacts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -46,14 +43,6 @@ def stored() -> dict[str, dict]:
 
 def imports(integration, **filters) -> int:
     return ApiCall.objects.filter(integration=integration, path=IMPORT, **filters).count()
-
-
-def test_connection_ok(integration):
-    report = connection.test_connection(integration)
-    assert report.ok, report.detail
-    assert report.account == f"SharpSend readers (client {CLIENT_ID})"
-    integration.refresh_from_db()
-    assert integration.status == IntegrationStatus.CONNECTED
 
 
 def test_connection_with_a_client_key(make_integration, base_url, e2e_clock):
@@ -95,42 +84,6 @@ def test_connection_refused(make_integration, base_url, e2e_clock, credentials, 
     integration.refresh_from_db()
     assert integration.status == IntegrationStatus.ERROR
     assert "wrong-key-123" not in str(integration.connection_report)
-
-
-def test_sync_then_unchanged_then_one_change(integration, make_subscribers, run_sync):
-    subscribers = make_subscribers()
-    first = run_sync(integration)
-    assert first.status == SyncStatus.SUCCEEDED, first.error
-    assert first.created == SUBSCRIBED
-    assert imports(integration) == 1
-    contacts = stored()
-    assert len(contacts) == SUBSCRIBED
-    for subscriber in subscribers:
-        key = subscriber.email.lower()
-        if subscriber.status != "subscribed":
-            assert key not in contacts
-            continue
-        attrs = contacts[key]
-        assert attrs["EmailAddress"] == subscriber.email
-        assert attrs["Name"] == f"{subscriber.first_name} {subscriber.last_name}"
-        assert attrs["State"] == "Active"
-        assert attrs["ConsentToTrack"] == "Unchanged"
-        assert attrs.get("interest") == (subscriber.attributes.get("interest") or None)
-
-    second = run_sync(integration)
-    assert second.status == SyncStatus.SUCCEEDED
-    assert second.unchanged == SUBSCRIBED
-    assert second.api_calls == 0  # nothing to send: not even the field check
-    assert imports(integration) == 1
-
-    changed = subscribers[10]
-    changed.last_name = "Changed"
-    changed.save()
-    third = run_sync(integration)
-    assert third.status == SyncStatus.SUCCEEDED
-    assert (third.created, third.updated, third.unchanged) == (0, 1, SUBSCRIBED - 1)
-    assert imports(integration) == 2
-    assert stored()[changed.email.lower()]["Name"] == f"{changed.first_name} Changed"
 
 
 def test_suppressed_address_stays_pending_and_is_retried(integration, make_subscribers, run_sync):
@@ -211,22 +164,6 @@ def test_429_storm_loses_nothing(integration, make_subscribers, run_sync, settin
     emulation.set_faults(SLUG, throttle_next=0)
     after = run_sync(integration)
     assert after.status == SyncStatus.SUCCEEDED and after.created == SUBSCRIBED
-
-
-def test_segment_import_counts_follow_the_sandbox(integration, make_subscribers, run_sync):
-    make_subscribers()
-    run_sync(integration)
-    result = segments.import_segments(integration)
-    assert (result.imported, result.counted, result.counts_pending) == (3, 3, [])
-    rows = {s.name: s for s in Segment.objects.filter(integration=integration)}
-    assert {name: s.member_count for name, s in rows.items()} == {
-        "SharpSend readers": SUBSCRIBED,
-        "Growth Investors": 10,
-        "Dividend Income": 8,
-    }
-    for remote in SandboxSegment.objects.filter(platform=SLUG, account=ACCOUNT):
-        ref = list_id(remote.remote_id) if remote.kind == "list" else segment_id(remote.remote_id)
-        assert rows[remote.name].remote_id == f"{remote.kind}:{ref}"
 
 
 def test_export_then_soft_delete(integration, make_subscribers, run_sync):

@@ -7,16 +7,14 @@ import pytest
 from audience.models import SubscriberStatus
 from integrations.models import (
     ApiCall,
-    IntegrationStatus,
     Outcome,
-    Segment,
     SyncStateStatus,
     SyncStatus,
 )
 from integrations.platforms.registry import get_platform
 from integrations.sandbox import emulation
 from integrations.sandbox.models import SandboxContact
-from integrations.services import connection, segments
+from integrations.services import connection
 from tests.e2e.support import stored_contacts
 from tests.e2e.support import sync_states as states
 
@@ -35,23 +33,9 @@ MAPPINGS = (
     ("attributes.interest", "segments", "", False),
 )
 
-SUBSCRIBED = 28
-
 
 def stored() -> dict[str, dict]:
     return stored_contacts(SLUG, ACCOUNT)
-
-
-def test_connection_ok_shows_the_quota(integration):
-    report = connection.test_connection(integration)
-    assert report.ok, report.detail
-    assert report.can_write is True
-    assert report.account == "SharpSend Sandbox Website"
-    assert "Daily quota: 5,000 requests" in report.detail
-    assert report.permissions["upsert_contacts"] is True
-    integration.refresh_from_db()
-    assert integration.status == IntegrationStatus.CONNECTED
-    assert not SandboxContact.objects.exists()
 
 
 def test_wrong_key_and_wrong_website(make_integration, base_url, e2e_clock):
@@ -91,45 +75,6 @@ def test_read_only_token_is_refused(
     assert run.status == SyncStatus.FAILED
     assert run.rejected_auth == 3
     assert not SandboxContact.objects.exists()
-
-
-def test_sync_then_nothing_then_only_the_change(integration, make_subscribers, run_sync):
-    subscribers = make_subscribers()
-    first = run_sync(integration)
-    assert first.status == SyncStatus.SUCCEEDED, first.error
-    assert first.created == SUBSCRIBED
-    with_interest = sum(
-        1 for s in subscribers if s.status == SubscriberStatus.SUBSCRIBED and s.attributes
-    )
-    # Per contact: a lookup and a create, plus its custom data when it has some.
-    assert first.api_calls == 2 * SUBSCRIBED + with_interest
-    assert any("5,000 requests a day" in w for w in first.warnings)
-    people = stored()
-    assert len(people) == SUBSCRIBED
-    for subscriber in subscribers:
-        if subscriber.status != SubscriberStatus.SUBSCRIBED:
-            continue
-        person = people[subscriber.email.lower()]
-        assert person["email"] == subscriber.email
-        assert person["person"] == {"nickname": f"{subscriber.first_name} {subscriber.last_name}"}
-        interest = subscriber.attributes.get("interest")
-        assert person["data"] == ({"interest": interest} if interest else {})
-        assert person.get("segments", []) == ([interest] if interest else [])
-        assert person["subscribed"] is True
-
-    calls = ApiCall.objects.count()
-    second = run_sync(integration)
-    assert second.unchanged == SUBSCRIBED and second.api_calls == 0
-    assert ApiCall.objects.count() == calls
-
-    changed = subscribers[10]
-    changed.last_name = "Changed"
-    changed.save()
-    third = run_sync(integration)
-    assert third.status == SyncStatus.SUCCEEDED
-    assert (third.created, third.updated, third.unchanged) == (0, 1, SUBSCRIBED - 1)
-    person = stored()[changed.email.lower()]
-    assert person["person"]["nickname"] == f"{changed.first_name} Changed"
 
 
 def test_unsubscribing_reaches_crisp(integration, make_subscribers, run_sync):
@@ -180,20 +125,6 @@ def test_unsubscribed_in_crisp_stays_pending_and_is_retried(
     assert after.updated == 1
     assert states(integration)[opted_out.pk] == SyncStateStatus.SYNCED
     assert stored()[opted_out.email.lower()]["person"]["nickname"].startswith("Renamed")
-
-
-def test_segment_import_counts_follow_the_sandbox(integration, make_subscribers, run_sync):
-    make_subscribers()
-    run_sync(integration)
-    result = segments.import_segments(integration)
-    assert result.imported == 2
-    rows = {s.remote_id: s.member_count for s in Segment.objects.filter(integration=integration)}
-    assert rows == {"growth": 10, "dividends": 8}
-    counted = {}
-    for attributes in stored().values():
-        for segment in attributes.get("segments", []):
-            counted[segment] = counted.get(segment, 0) + 1
-    assert rows == counted
 
 
 def test_spent_quota_holds_off_and_loses_nothing(

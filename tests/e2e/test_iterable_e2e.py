@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import pytest
 
 from audience.models import SubscriberStatus
@@ -19,7 +17,6 @@ from integrations.platforms.registry import get_platform
 from integrations.sandbox import emulation, registry
 from integrations.sandbox.models import (
     SandboxContact,
-    SandboxFault,
     SandboxFieldType,
     SandboxSegment,
 )
@@ -47,19 +44,6 @@ def bulk_updates(integration, **filters) -> int:
     ).count()
 
 
-def test_connection_ok(integration):
-    report = connection.test_connection(integration)
-    assert report.ok, report.detail
-    assert report.can_write is True
-    assert report.region == "us"
-    assert report.account == "Iterable project (US, 0 lists)"  # nothing seeded yet
-    assert report.permissions["upsert_contacts"] is True
-    integration.refresh_from_db()
-    assert integration.status == IntegrationStatus.CONNECTED
-    # The write check is an empty bulk update: it stores nothing.
-    assert not SandboxContact.objects.exists()
-
-
 def test_eu_project(make_integration, base_url, e2e_clock):
     integration = make_integration(
         SLUG,
@@ -70,67 +54,6 @@ def test_eu_project(make_integration, base_url, e2e_clock):
     report = connection.test_connection(integration)
     assert report.ok, report.detail
     assert report.region == "eu"
-
-
-def test_sync_then_nothing_then_only_the_change(integration, make_subscribers, run_sync):
-    subscribers = make_subscribers()
-
-    first = run_sync(integration)
-    assert first.status == SyncStatus.SUCCEEDED, first.error
-    assert first.created == SUBSCRIBED
-    assert (first.updated, first.unchanged, first.failed) == (0, 0, 0)
-    assert first.excluded == 2
-    assert first.api_calls == 1
-    users = stored()
-    assert len(users) == SUBSCRIBED
-    for subscriber in subscribers:
-        if subscriber.status != SubscriberStatus.SUBSCRIBED:
-            assert subscriber.email not in users
-            continue
-        fields = users[subscriber.email]
-        assert fields["email"] == subscriber.email
-        assert fields["firstName"] == subscriber.first_name
-        assert fields["lastName"] == subscriber.last_name
-        assert fields["sharpsendStatus"] == "subscribed"
-        # Iterable dates are "yyyy-MM-dd HH:mm:ss" in UTC.
-        assert fields["signupDate"] == subscriber.created_at.astimezone(UTC).strftime(
-            "%Y-%m-%d %H:%M:%S"
-        )
-        assert fields.get("interest") == (subscriber.attributes.get("interest") or None)
-    types = dict(
-        SandboxFieldType.objects.filter(platform=SLUG, account=ACCOUNT).values_list("name", "type")
-    )
-    assert types == {
-        "firstName": "string",
-        "lastName": "string",
-        "sharpsendStatus": "string",
-        "signupDate": "date",
-        "interest": "string",
-    }
-    assert set(states(integration).values()) == {SyncStateStatus.SYNCED}
-
-    calls_before = ApiCall.objects.count()
-    second = run_sync(integration)
-    assert second.status == SyncStatus.SUCCEEDED
-    assert second.unchanged == SUBSCRIBED
-    assert (second.created, second.updated, second.failed) == (0, 0, 0)
-    assert second.api_calls == 0
-    assert ApiCall.objects.count() == calls_before
-
-    changed = subscribers[10]
-    changed.last_name = "Changed"
-    changed.save()
-    third = run_sync(integration)
-    assert third.status == SyncStatus.SUCCEEDED
-    assert (third.created, third.updated, third.unchanged) == (0, 1, SUBSCRIBED - 1)
-    assert third.api_calls == 1
-    assert list(
-        integration.sync_states.filter(last_outcome=Outcome.UPDATED).values_list(
-            "subscriber_id", flat=True
-        )
-    ) == [changed.pk]
-    assert stored()[changed.email]["lastName"] == "Changed"
-    assert stored()[changed.email]["firstName"] == changed.first_name
 
 
 def test_wrong_key(make_integration, base_url, e2e_clock):
@@ -255,103 +178,6 @@ def test_client_keeps_to_the_bulk_update_rate(
     assert bulk_updates(integration, status_code=429) == 0
     # The client spaced its calls (on the shared fake clock) instead of being throttled.
     assert e2e_clock.now() - started >= (sent - 1) * 0.2 - 1e-6
-
-
-def test_429_storm_loses_nothing(integration, make_subscribers, run_sync, settings, e2e_clock):
-    make_subscribers()
-    emulation.set_faults(SLUG, throttle_next=1000, retry_after=1)
-
-    stormy = run_sync(integration)
-    assert stormy.status in (SyncStatus.FAILED, SyncStatus.PARTIAL)
-    assert stormy.throttled == SUBSCRIBED
-    assert stormy.created == 0
-    assert set(stormy.records.values_list("outcome", flat=True)) == {Outcome.THROTTLED}
-    throttled = bulk_updates(integration, status_code=429)
-    assert throttled == settings.PLATFORM_MAX_ATTEMPTS
-    assert SandboxFault.objects.get(platform=SLUG).throttle_next == 1000 - throttled
-    assert not stored()
-    assert set(states(integration).values()) == {SyncStateStatus.PENDING}
-
-    emulation.set_faults(SLUG, throttle_next=0)
-    after = run_sync(integration)
-    assert after.status == SyncStatus.SUCCEEDED
-    assert after.created == SUBSCRIBED
-    assert len(stored()) == SUBSCRIBED
-    assert set(states(integration).values()) == {SyncStateStatus.SYNCED}
-
-
-def test_503s_stop_the_run(integration, make_subscribers, run_sync, settings, small_batches):
-    settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES = 2
-    subscribers = make_subscribers(unsubscribed=(12, 25))
-    emulation.set_faults(SLUG, error_rate=1.0)
-    small_batches(SLUG, 5)
-
-    run = run_sync(integration)
-    assert run.status == SyncStatus.FAILED
-    assert "Stopped after 2 batches" in run.error
-    assert run.unknown == 10
-    assert set(run.records.values_list("outcome", flat=True)) == {Outcome.UNKNOWN}
-    assert run.cursor == subscribers[9].pk
-    assert bulk_updates(integration, status_code=503) == 2 * settings.PLATFORM_MAX_ATTEMPTS
-    integration.refresh_from_db()
-    assert integration.status == IntegrationStatus.ERROR
-    assert not stored()
-
-    emulation.set_faults(SLUG, error_rate=0.0)
-    after = run_sync(integration)
-    assert after.status == SyncStatus.SUCCEEDED
-    assert after.created == SUBSCRIBED
-    assert len(stored()) == SUBSCRIBED
-
-
-def test_key_revoked_mid_sync(
-    integration, make_subscribers, run_sync, small_batches, revoke_after_first_write
-):
-    subscribers = make_subscribers(unsubscribed=(12, 25))
-    small_batches(SLUG, 5)
-    restore = revoke_after_first_write(SLUG, api_key=US_KEY)
-
-    run = run_sync(integration)
-    assert run.status == SyncStatus.FAILED
-    assert (run.created, run.rejected_auth) == (5, 5)
-    assert US_KEY not in run.error
-    rejected = run.records.filter(outcome=Outcome.REJECTED_AUTH)
-    assert [r.subscriber_id for r in rejected] == [s.pk for s in subscribers[5:10]]
-    integration.refresh_from_db()
-    assert integration.status == IntegrationStatus.ERROR
-    assert integration.last_error == run.error
-    assert len(stored()) == 5
-    assert len(states(integration)) == 10
-
-    restore()
-    after = run_sync(integration)
-    assert after.status == SyncStatus.SUCCEEDED
-    assert (after.created, after.unchanged) == (SUBSCRIBED - 5, 5)
-    assert len(stored()) == SUBSCRIBED
-
-
-def test_segment_import_counts_follow_the_sandbox(integration, make_subscribers, run_sync):
-    registry.seed(SLUG)
-    make_subscribers()
-    run_sync(integration)
-
-    # List sizes are 5 a minute: give the import time to count all three (on the fake clock).
-    result = segments.import_segments(integration, budget=60)
-    assert (result.imported, result.counted, result.counts_pending) == (3, 3, [])
-    rows = {s.name: s for s in Segment.objects.filter(integration=integration)}
-    assert {name: s.member_count for name, s in rows.items()} == {
-        "Growth Investors": 10,
-        "Dividend Income": 8,
-        "All readers": SUBSCRIBED,
-    }
-    for remote in SandboxSegment.objects.filter(platform=SLUG, account=ACCOUNT):
-        segment = rows[remote.name]
-        assert segment.remote_id == str(remote.remote_id)
-        assert segment.kind == remote.kind
-        assert segment.member_count == remote.members().count()
-    sizes = ApiCall.objects.filter(integration=integration, path__endswith="/size")
-    assert sizes.count() == 3
-    assert not sizes.filter(status_code=429).exists()
 
 
 def test_segment_import_leaves_counts_past_its_budget(integration, make_subscribers, run_sync):

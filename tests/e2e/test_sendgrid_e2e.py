@@ -9,16 +9,15 @@ from integrations.models import (
     ApiCall,
     IntegrationStatus,
     Outcome,
-    Segment,
     SyncStateStatus,
     SyncStatus,
 )
 from integrations.platforms.registry import get_platform
 from integrations.platforms.sendgrid import SendGridClient
 from integrations.sandbox import registry
-from integrations.sandbox.models import SandboxContact, SandboxSegment
-from integrations.sandbox.sendgrid import ALL_READERS, list_uuid
-from integrations.services import connection, segments, sync
+from integrations.sandbox.models import SandboxContact
+from integrations.sandbox.sendgrid import ALL_READERS
+from integrations.services import connection, sync
 from tests.e2e.support import stored_contacts
 from tests.e2e.support import sync_states as states
 
@@ -47,17 +46,6 @@ def calls(integration, method="PUT", **filters) -> int:
     if not any(name.startswith("path") for name in filters):
         filters["path"] = CONTACTS
     return ApiCall.objects.filter(integration=integration, method=method, **filters).count()
-
-
-def test_connection_ok(integration):
-    report = connection.test_connection(integration)
-    assert report.ok, report.detail
-    assert report.can_write is True
-    assert report.region == "global"
-    assert "list 'All readers'" in report.detail
-    integration.refresh_from_db()
-    assert integration.status == IntegrationStatus.CONNECTED
-    assert not SandboxContact.objects.exists()  # the write probe stores nothing
 
 
 @pytest.mark.parametrize(
@@ -94,46 +82,6 @@ def test_wrong_key_and_wrong_host(make_integration, base_url, e2e_clock):
     report = connection.test_connection(eu_key)
     assert report.ok is False and report.region == "eu"
     assert "Choose EU" in report.detail
-
-
-def test_sync_polls_the_job_then_changed_only(integration, make_subscribers, run_sync):
-    subscribers = make_subscribers()
-    first = run_sync(integration)
-    assert first.status == SyncStatus.SUCCEEDED, first.error
-    assert first.created == SUBSCRIBED
-    assert first.job_state == "" and first.pending_job == {}
-    assert calls(integration) == 1  # one upsert job for the chunk
-    polls = calls(integration, "GET", path__startswith=f"{CONTACTS}/imports/")
-    assert polls == 2  # pending, then completed
-    contacts = stored()
-    assert len(contacts) == SUBSCRIBED
-    for subscriber in subscribers:
-        key = subscriber.email.lower()
-        if subscriber.status != "subscribed":
-            assert key not in contacts
-            continue
-        attrs = contacts[key]
-        assert attrs["email"] == key
-        assert attrs["first_name"] == subscriber.first_name
-        assert attrs["last_name"] == subscriber.last_name
-        assert attrs["list_ids"] == [ALL_READERS]
-        assert attrs.get("interest") == (subscriber.attributes.get("interest") or None)
-
-    second = run_sync(integration)
-    assert second.status == SyncStatus.SUCCEEDED
-    assert second.unchanged == SUBSCRIBED
-    assert second.api_calls == 0  # nothing to send: not even the field check
-    assert calls(integration) == 1  # the first run's one upsert, still
-    assert calls(integration, "GET", path="/v3/marketing/field_definitions") == 1
-
-    changed = subscribers[10]
-    changed.first_name = "Changed"
-    changed.save()
-    third = run_sync(integration)
-    assert third.status == SyncStatus.SUCCEEDED
-    assert (third.created, third.updated, third.unchanged) == (0, 1, SUBSCRIBED - 1)
-    assert calls(integration) == 2
-    assert stored()[changed.email.lower()]["first_name"] == "Changed"
 
 
 def test_suppressed_contact_stays_pending_and_is_retried(integration, make_subscribers, run_sync):
@@ -214,26 +162,6 @@ def test_interrupted_job_is_resumed_by_polling(
     assert calls(integration) == 1  # the job was not submitted again
     assert calls(integration, "GET", path=f"{CONTACTS}/imports/{job_id}") == 2
     assert set(states(integration).values()) == {SyncStateStatus.SYNCED}
-
-
-def test_segment_import_counts_follow_the_sandbox(integration, make_subscribers, run_sync):
-    make_subscribers()
-    run_sync(integration)
-    result = segments.import_segments(integration)
-    assert (result.imported, result.counted, result.counts_pending) == (3, 3, [])
-    rows = {s.name: s for s in Segment.objects.filter(integration=integration)}
-    assert {name: s.member_count for name, s in rows.items()} == {
-        "All readers": SUBSCRIBED,
-        "Growth Investors": 10,
-        "Dividend Income": 8,
-    }
-    for remote in SandboxSegment.objects.filter(platform=SLUG, account=ACCOUNT):
-        assert rows[remote.name].remote_id == f"{remote.kind}:{list_uuid(remote.remote_id)}"
-    # Counts came with the lists and segments: no per-segment count calls.
-    assert not ApiCall.objects.filter(integration=integration, path__endswith="/count").exists()
-    client = integration.client()
-    assert client.segment_member_count(f"list:{ALL_READERS}") == SUBSCRIBED
-    assert client.segment_member_count(f"segment:{list_uuid(2)}") == 10
 
 
 def test_export_and_delete_a_contact(integration, make_subscribers, run_sync):

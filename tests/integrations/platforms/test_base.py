@@ -12,7 +12,6 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -42,6 +41,7 @@ from integrations.platforms.types import (
     Written,
 )
 from integrations.ratelimit import Rate
+from tests.integrations.platforms.support import strict
 
 SECRET = "demo-secret-key-0123456789abcdef"
 US = "https://api.demo.example"
@@ -85,11 +85,6 @@ def client(integration, fake_clock, monkeypatch, settings):
     settings.PLATFORM_BACKOFF_MAX = 30.0
     settings.PLATFORM_MAX_RETRY_AFTER = 120.0
     return DemoClient(integration)
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
 
 
 def calls_of(integration):

@@ -8,7 +8,6 @@ import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -16,6 +15,9 @@ from integrations.models import Outcome
 from integrations.platforms.braze import BrazeClient
 from integrations.platforms.errors import ConfigurationError, RateLimited, ValidationFailed
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
+from tests.integrations.platforms.support import strict
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
 
 US = "https://rest.iad-01.braze.com"
 EU = "https://rest.fra-01.braze.eu"
@@ -23,20 +25,6 @@ KEY = "sandbox-braze-rest-key-us01"
 AUTH = matchers.header_matcher({"Authorization": f"Bearer {KEY}"})
 JSON_BODY = matchers.header_matcher({"Content-Type": "application/json"})
 DENIED = {"message": "Access Denied"}
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    return fake_clock
 
 
 @pytest.fixture

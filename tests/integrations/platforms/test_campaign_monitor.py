@@ -9,7 +9,6 @@ import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -17,6 +16,9 @@ from integrations.models import Outcome
 from integrations.platforms.campaign_monitor import CampaignMonitorClient
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
+from tests.integrations.platforms.support import strict
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
 
 BASE = "https://api.createsend.com/api/v3.3"
 KEY = "cm-test-api-key-0123456789"
@@ -40,20 +42,6 @@ OK_RESULT = {
     "TotalNewSubscribers": 1,
     "DuplicateEmailsInSubmission": [],
 }
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    return fake_clock
 
 
 @pytest.fixture

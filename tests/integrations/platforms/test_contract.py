@@ -137,6 +137,11 @@ def test_capabilities_are_declared_consistently(cls):
         assert cls.supports(capability) is (capability in cls.capabilities)
 
 
+def defined_by(cls, name):
+    """The class of `cls`'s MRO whose body defines the method `name`."""
+    return next(klass for klass in cls.__mro__ if name in vars(klass))
+
+
 @platform
 def test_declared_capabilities_are_implemented(cls):
     for capability in cls.capabilities:
@@ -144,6 +149,28 @@ def test_declared_capabilities_are_implemented(cls):
             assert getattr(cls, name) is not getattr(PlatformClient, name), (
                 f"{cls.slug} declares {capability.value} but does not implement {name}"
             )
+            owner = defined_by(cls, name)
+            assert owner not in PlatformClient.__mro__ and issubclass(owner, PlatformClient), (
+                f"{cls.slug}.{name} comes from {owner.__name__}, not the platform"
+            )
+
+
+@platform
+def test_undeclared_capabilities_are_left_to_the_base_stub(cls):
+    """What a platform cannot do is said by its declarations, not by overriding the stub."""
+    for capability in set(Capability) - set(cls.capabilities):
+        for name, _ in CALLS[capability]:
+            assert getattr(cls, name) is getattr(PlatformClient, name), (
+                f"{cls.slug} overrides {name} but does not declare {capability.value}"
+            )
+
+
+@platform
+def test_unsupported_reasons_are_sentences_for_the_message(cls):
+    for capability, reason in cls.unsupported_reasons.items():
+        assert isinstance(capability, Capability)
+        assert isinstance(reason, str) and reason.strip(), f"{cls.slug}: empty reason"
+        assert not reason.endswith("."), f"{cls.slug}: the message adds the full stop"
 
 
 @platform
@@ -162,11 +189,16 @@ def test_undeclared_capabilities_raise_unsupported_from_the_base(cls, db, fake_c
             for name, args in CALLS[capability]:
                 with pytest.raises(UnsupportedCapability) as caught:
                     getattr(client, name)(*args)
+                message = caught.value.message
                 assert caught.value.kind == "unsupported"
-                assert cls.label in caught.value.message
-                reason = cls.unsupported_reasons.get(capability)
-                if reason:
-                    assert reason in caught.value.message
+                assert message == cls.unsupported(capability).message
+                prefix = f"{cls.label} cannot {capability.label.lower()}: "
+                assert message.startswith(prefix), message
+                reason = message.removeprefix(prefix).removesuffix(".")
+                assert reason.strip(), f"{cls.slug}: no reason for {capability.value}"
+                declared = cls.unsupported_reasons.get(capability)
+                if declared:
+                    assert reason == declared
         assert len(rsps.calls) == 0
 
 

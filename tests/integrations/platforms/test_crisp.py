@@ -8,7 +8,6 @@ import base64
 from datetime import UTC, datetime
 
 import pytest
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -17,6 +16,9 @@ from integrations.models import Outcome
 from integrations.platforms.crisp import CrispClient
 from integrations.platforms.errors import RateLimited
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField
+from tests.integrations.platforms.support import strict
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
 
 API = "https://api.crisp.chat/v1"
 SITE = f"{API}/website/site-1"
@@ -34,20 +36,6 @@ def fail(status, reason):
         "status": status,
         "json": {"error": True, "reason": reason, "data": {"message": reason}},
     }
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    return fake_clock
 
 
 @pytest.fixture

@@ -9,13 +9,15 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
 from integrations.models import ApiCall, Outcome
 from integrations.platforms.customerio import CustomerIoClient
 from integrations.platforms.types import ContactRecord, RemoteSegment, Written
+from tests.integrations.platforms.support import strict
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
 
 TRACK_US = "https://track.customer.io"
 TRACK_EU = "https://track-eu.customer.io"
@@ -44,20 +46,6 @@ def bearer(creds):
 
 
 JSON_BODY = matchers.header_matcher({"Content-Type": "application/json"})
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    return fake_clock
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import pytest
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -16,6 +15,10 @@ from integrations.platforms.drift import GDPR_REASON, DriftClient
 from integrations.platforms.errors import UnsupportedCapability
 from integrations.platforms.types import AuthMethod, Capability, ContactRecord, TargetField
 from integrations.services import oauth
+from tests.integrations.platforms.support import strict
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
+OAUTH_APP = "drift"  # steady_retries gives it a fake OAuth app
 
 BASE = "https://driftapi.com"
 TOKEN_URL = "https://driftapi.com/oauth2/token"
@@ -24,24 +27,6 @@ REFRESH = "test-refresh-not-real"
 AUTH = matchers.header_matcher({"Authorization": f"Bearer {ACCESS}"})
 JSON_BODY = matchers.header_matcher({"Content-Type": "application/json"})
 FULL = "contact_read contact_write all_contact_read conversation_read"
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    settings.OAUTH_CLIENTS = {
-        **settings.OAUTH_CLIENTS,
-        "drift": {"client_id": "test-drift-client", "client_secret": "test-drift-secret-not-real"},
-    }
-    return fake_clock
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import jsonschema
 import pytest
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -17,27 +16,16 @@ from integrations.platforms.errors import RateLimited
 from integrations.platforms.front import FrontClient
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField
 from integrations.services import oauth
+from tests.integrations.platforms.support import strict
 from tests.specs import SPECS
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
 
 API = "https://api2.frontapp.com"
 TOKEN = "test-front-token-not-real"
 SPEC = SPECS / "front/core-api.json"
 AUTH = matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"})
 ANN = f"{API}/contacts/alt:email:ann%40example.com"
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    return fake_clock
 
 
 @pytest.fixture

@@ -10,14 +10,16 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import jsonschema
 import pytest
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
 from integrations.models import Outcome
 from integrations.platforms.iterable import IterableClient
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
+from tests.integrations.platforms.support import strict
 from tests.specs import SPECS
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
 
 US = "https://api.iterable.com"
 EU = "https://api.eu.iterable.com"
@@ -27,20 +29,6 @@ SPEC = SPECS / "iterable/api-docs.json"
 AUTH = matchers.header_matcher({"Api-Key": KEY})
 JSON_BODY = matchers.header_matcher({"Content-Type": "application/json"})
 BULK_OK = {"successCount": 0, "failCount": 0}
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    return fake_clock
 
 
 @pytest.fixture

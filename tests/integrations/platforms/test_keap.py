@@ -11,7 +11,6 @@ from urllib.parse import parse_qs
 
 import jsonschema
 import pytest
-import responses
 import yaml
 from responses import matchers
 from responses.registries import OrderedRegistry
@@ -20,7 +19,11 @@ from integrations.models import IntegrationStatus, OAuthConnection, Outcome
 from integrations.platforms.keap import NO_BULK_WARNING, OPT_IN_REASON, OPT_OUT_REASON, KeapClient
 from integrations.platforms.types import AuthMethod, ContactRecord, RemoteSegment, TargetField
 from integrations.services import oauth
+from tests.integrations.platforms.support import strict
 from tests.specs import SPECS
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
+OAUTH_APP = "keap"  # steady_retries gives it a fake OAuth app
 
 BASE = "https://api.keap.com/crm/rest/v2"
 TOKEN_URL = "https://api.infusionsoft.com/token"
@@ -43,24 +46,6 @@ MODEL = {
     ],
     "optional_properties": ["custom_fields"],
 }  # fmt: skip
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    settings.OAUTH_CLIENTS = {
-        **settings.OAUTH_CLIENTS,
-        "keap": {"client_id": "test-keap-client", "client_secret": "test-keap-secret-not-real"},
-    }
-    return fake_clock
 
 
 @pytest.fixture

@@ -11,32 +11,20 @@ import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
 from integrations.models import Outcome
 from integrations.platforms.kit import KitClient
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField
+from tests.integrations.platforms.support import strict
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
 
 API = "https://api.kit.com/v4"
 KEY = "kit-test-v4-key-000"
 AUTH = matchers.header_matcher({"X-Kit-Api-Key": KEY})
 JSON_BODY = matchers.header_matcher({"Content-Type": "application/json"})
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    return fake_clock
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import jsonschema
 import pytest
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -19,7 +18,10 @@ from integrations.platforms.base import JobListener
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.klaviyo import REVISION, KlaviyoClient
 from integrations.platforms.types import ContactRecord, RemoteSegment, Written
+from tests.integrations.platforms.support import strict
 from tests.specs import SPECS
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
 
 BASE = "https://a.klaviyo.com"
 JOBS = f"{BASE}/api/profile-bulk-import-jobs"
@@ -44,20 +46,6 @@ DENIED = {
         }
     ]
 }
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    return fake_clock
 
 
 @pytest.fixture

@@ -21,6 +21,9 @@ from integrations.models import Outcome
 from integrations.platforms.errors import ConfigurationError
 from integrations.platforms.mailchimp import MailchimpClient, key_data_centre, subscriber_hash
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField
+from tests.integrations.platforms.support import strict
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
 
 KEY = "0123456789abcdef0123456789abcdef-us6"
 LIST = "a1b2c3d4e5"
@@ -50,11 +53,6 @@ def problem(status, title, detail, **extra):
             "instance": "c0ffee", **extra}  # fmt: skip
 
 
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
 def batch_result(new=(), updated=(), errors=()):
     return {
         "new_members": [{"email_address": e, "status": "subscribed"} for e in new],
@@ -64,15 +62,6 @@ def batch_result(new=(), updated=(), errors=()):
         "total_updated": len(updated),
         "error_count": len(errors),
     }
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    return fake_clock
 
 
 def make_client(make_integration, region="auto", key=KEY, **fields):

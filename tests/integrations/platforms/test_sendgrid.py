@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 
 import jsonschema
 import pytest
-import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -20,7 +19,10 @@ from integrations.platforms.base import JobListener
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.sendgrid import SendGridClient, may_write_marketing, parse_errors_file
 from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
+from tests.integrations.platforms.support import strict
 from tests.specs import SPECS as SPEC_ROOT
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
 
 API = "https://api.sendgrid.com"
 EU = "https://api.eu.sendgrid.com"
@@ -49,20 +51,6 @@ FIELDS = {
         {"id": "_rf23_T", "name": "contact_id", "field_type": "Text", "read_only": True},
     ],
 }
-
-
-def strict(**kwargs):
-    kwargs.setdefault("assert_all_requests_are_fired", True)
-    return responses.RequestsMock(**kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _clock(fake_clock, monkeypatch, settings):
-    from integrations.platforms import base
-
-    monkeypatch.setattr(base.random, "uniform", lambda low, high: high)
-    settings.PLATFORM_MAX_ATTEMPTS = 3
-    return fake_clock
 
 
 @pytest.fixture
