@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.sandbox import accounts, store
-from integrations.sandbox.emulation import Emulator, json_response, parse_json, rate_limited
+from integrations.sandbox.emulation import Emulator, json_response, parse_json, windowed
 from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
 
 PLATFORM = "campaign_monitor"
@@ -59,9 +59,13 @@ def _authenticate(request, region, **_):
     return account or _error(100, "Invalid API Key", 401)
 
 
+_windowed = windowed(PLATFORM, RATES, _LIMIT_BODY, default="api")
+
+
 def _limit(request, account, *, group: str = "api", **_):
-    count, per = RATES[group]
-    limited = rate_limited(f"{PLATFORM}:{account.account}:{group}", count, per, _LIMIT_BODY)
+    """The group's window, with X-RateLimit-* headers on the 429."""
+    count, _ = RATES[group]
+    limited = _windowed(request, account, group=group)
     if limited is not None:
         limited["X-RateLimit-Limit"] = str(count)
         limited["X-RateLimit-Remaining"] = "0"

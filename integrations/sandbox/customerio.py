@@ -18,8 +18,8 @@ from integrations.sandbox.emulation import (
     Emulator,
     json_response,
     parse_json,
-    rate_limited,
     read_body,
+    windowed,
 )
 from integrations.sandbox.models import SandboxContact, SandboxSegment
 
@@ -30,6 +30,7 @@ MAX_BODY = 500_000
 MAX_ENTRY = 32_000
 IDENTIFIERS = ("id", "email", "cio_id")
 _LIMIT_BODY = {"meta": {"error": "Too many requests"}}
+RATES = {"track": (100, 1.0), "app": (10, 1.0)}  # requests a second, per workspace
 
 
 def _unauthorized() -> HttpResponse:
@@ -65,21 +66,13 @@ def _app_account(request, region, **_):
     return account if _reachable(account, region, False) else _unauthorized()
 
 
-def _per_second(surface: str, count: int):
-    def limit(request, account, **_):
-        key = f"{PLATFORM}:{account.account}:{surface}"
-        return rate_limited(key, count, 1.0, _LIMIT_BODY)
-
-    return limit
-
-
 TRACK = Emulator(
     PLATFORM,
     TRACK_HOSTS,
     "not a Customer.io host",
     authenticate=_track_account,
     throttled=_LIMIT_BODY,
-    limit=_per_second("track", 100),
+    limit=windowed(PLATFORM, RATES, _LIMIT_BODY, default="track"),
 )
 APP = Emulator(
     PLATFORM,
@@ -87,7 +80,7 @@ APP = Emulator(
     "not a Customer.io host",
     authenticate=_app_account,
     throttled=_LIMIT_BODY,
-    limit=_per_second("app", 10),
+    limit=windowed(PLATFORM, RATES, _LIMIT_BODY, default="app"),
 )
 
 

@@ -102,6 +102,20 @@ def injected_fault(platform: str, throttled_body) -> HttpResponse | None:
 Hook = Callable[..., Any]
 
 
+def windowed(
+    platform: str, rates: Mapping[str, tuple[int, float]], body, option="group", default=None
+) -> Hook:
+    """A `limit` hook: each endpoint group's (requests, per seconds) for each account, with
+    the plain 429 of `rate_limited`; the endpoint's option `option` names its group."""
+
+    def limit(request, account, **options):
+        group = options.get(option, default)
+        count, per = rates[group]
+        return rate_limited(f"{platform}:{account.account}:{group}", count, per, body)
+
+    return limit
+
+
 @dataclass(frozen=True)
 class Emulator:
     """One platform's gate: the steps every endpoint of its emulator takes before answering.

@@ -17,8 +17,8 @@ from integrations.sandbox.emulation import (
     Emulator,
     json_response,
     parse_json,
-    rate_limited,
     read_body,
+    windowed,
 )
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
 
@@ -58,11 +58,6 @@ def _admit(request, account, *, write: bool = False, **_):
     return None
 
 
-def _limit(request, account, *, endpoint: str, **_):
-    count, per = RATES[endpoint]
-    return rate_limited(f"{PLATFORM}:{account.account}:{endpoint}", count, per, _LIMIT_BODY)
-
-
 EMULATOR = Emulator(
     PLATFORM,
     HOSTS,
@@ -70,7 +65,7 @@ EMULATOR = Emulator(
     authenticate=_authenticate,
     throttled=_LIMIT_BODY,
     admit=_admit,
-    limit=_limit,
+    limit=windowed(PLATFORM, RATES, _LIMIT_BODY, option="endpoint"),
 )
 
 

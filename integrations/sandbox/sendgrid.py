@@ -28,8 +28,8 @@ from integrations.sandbox.emulation import (
     Emulator,
     json_response,
     parse_json,
-    rate_limited,
     read_body,
+    windowed,
 )
 from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
 
@@ -117,11 +117,6 @@ def _admit(request, account, *, marketing: bool = True, write: bool = False, **_
     return None
 
 
-def _limit(request, account, *, group: str = "api", **_):
-    count, per = RATES[group]
-    return rate_limited(f"{PLATFORM}:{account.account}:{group}", count, per, _LIMIT_BODY)
-
-
 EMULATOR = Emulator(
     PLATFORM,
     HOSTS,
@@ -129,7 +124,7 @@ EMULATOR = Emulator(
     authenticate=_authenticate,
     throttled=_LIMIT_BODY,
     admit=_admit,
-    limit=_limit,
+    limit=windowed(PLATFORM, RATES, _LIMIT_BODY, default="api"),
 )
 
 

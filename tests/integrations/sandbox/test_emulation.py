@@ -394,3 +394,19 @@ class TestEmulatorGate:
         assert response.content == b"us7:1"
         with pytest.raises(Http404):
             gate.region("toy.example")
+
+
+class TestWindowed:
+    def test_each_group_of_each_account_has_its_own_window(self, rf, sandbox_time):
+        limit = emulation.windowed(
+            "toy", {"api": (2, 1.0), "bulk": (1, 1.0)}, {"slow": 1}, default="api"
+        )
+        one, two = types.SimpleNamespace(account="one"), types.SimpleNamespace(account="two")
+        request = rf.get("/")
+        assert [limit(request, one), limit(request, one)] == [None, None]
+        refused = limit(request, one)
+        assert (refused.status_code, orjson.loads(refused.content)) == (429, {"slow": 1})
+        assert refused["Retry-After"] == "1"
+        assert limit(request, two) is None
+        assert limit(request, one, group="bulk") is None
+        assert limit(request, one, group="bulk").status_code == 429
