@@ -6,6 +6,7 @@ Served as /sandbox/customerio/<real host>/<real path>, so regions stay distinct.
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 
 import orjson
 from django.http import HttpResponse
@@ -74,12 +75,11 @@ TRACK = Emulator(
     throttled=_LIMIT_BODY,
     limit=windowed(PLATFORM, RATES, _LIMIT_BODY, default="track"),
 )
-APP = Emulator(
-    PLATFORM,
-    APP_HOSTS,
-    "not a Customer.io host",
+# The App API: other hosts, another key, its own rate; the same faults and 404.
+APP = replace(
+    TRACK,
+    hosts=APP_HOSTS,
     authenticate=_app_account,
-    throttled=_LIMIT_BODY,
     limit=windowed(PLATFORM, RATES, _LIMIT_BODY, default="app"),
 )
 
