@@ -73,16 +73,6 @@ def _limit(request, account, *, group: str = "api", **_):
     return limited
 
 
-EMULATOR = Emulator(
-    PLATFORM,
-    {HOST: "global"},
-    "not the Campaign Monitor host",
-    authenticate=_authenticate,
-    throttled=_LIMIT_BODY,
-    limit=_limit,
-)
-
-
 def _clients(account) -> list[str]:
     """The clients a key reaches: all of the account's, or just its own for a client key."""
     own = account.credentials.get("key_client")
@@ -104,14 +94,30 @@ def _rows(account, kind: str, client: str = CLIENT_ID):
     return [s for s in rows if s.kind == kind]
 
 
-def _the_list(account, wanted: str):
-    """(the list, None) or (None, the error response) for a ListID the key may use."""
+def _in_reach(request, account, *, route, **_):
+    """A ClientID or ListID in the path must be one the key may use."""
+    if "client_id" in route:
+        return _client_error(account, route["client_id"])
+    wanted = route.get("list_ref")
+    if wanted is None:
+        return None
     for item in _rows(account, "list"):
         if list_id(item.remote_id) == wanted:
             if CLIENT_ID not in _clients(account):
-                return None, _error(100, "Invalid API Key", 401)
-            return item, None
-    return None, _error(101, "Invalid ListID")
+                return _error(100, "Invalid API Key", 401)
+            return None
+    return _error(101, "Invalid ListID")
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    {HOST: "global"},
+    "not the Campaign Monitor host",
+    authenticate=_authenticate,
+    throttled=_LIMIT_BODY,
+    limit=_limit,
+    after=_in_reach,
+)
 
 
 def _active(account):
@@ -145,9 +151,6 @@ def clients(request, account):
 @require_GET
 @EMULATOR.endpoint()
 def client_lists(request, account, client_id: str):
-    refused = _client_error(account, client_id)
-    if refused:
-        return refused
     return json_response(
         [
             {"ListID": list_id(s.remote_id), "Name": s.name}
@@ -159,9 +162,6 @@ def client_lists(request, account, client_id: str):
 @require_GET
 @EMULATOR.endpoint()
 def client_segments(request, account, client_id: str):
-    refused = _client_error(account, client_id)
-    if refused:
-        return refused
     lists = _rows(account, "list", client_id)
     return json_response(
         [
@@ -181,9 +181,6 @@ def client_segments(request, account, client_id: str):
 @require_GET
 @EMULATOR.endpoint()
 def custom_fields(request, account, list_ref: str):
-    _, refused = _the_list(account, list_ref)
-    if refused:
-        return refused
     rows = SandboxFieldType.objects.filter(platform=PLATFORM, account=account.account)
     return json_response(
         [
@@ -202,9 +199,6 @@ def custom_fields(request, account, list_ref: str):
 @require_GET
 @EMULATOR.endpoint()
 def list_stats(request, account, list_ref: str):
-    _, refused = _the_list(account, list_ref)
-    if refused:
-        return refused
     contacts = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
     states = [attrs.get("State") for attrs in contacts.values_list("attributes", flat=True)]
     return json_response(
@@ -257,9 +251,6 @@ def segment_active(request, account, segment_ref: str):
 @require_POST
 @EMULATOR.endpoint(group="import")
 def import_subscribers(request, account, list_ref: str):
-    _, refused = _the_list(account, list_ref)
-    if refused:
-        return refused
     data = parse_json(request)
     if not isinstance(data, dict) or not isinstance(data.get("Subscribers"), list):
         return _error(400, "Failed to deserialize your request.")
@@ -369,9 +360,6 @@ def _subscriber_body(row: SandboxContact) -> dict:
 @require_http_methods(["GET", "DELETE"])
 @EMULATOR.endpoint()
 def subscriber(request, account, list_ref: str):
-    _, refused = _the_list(account, list_ref)
-    if refused:
-        return refused
     email = request.GET.get("email", "").lower()
     row = SandboxContact.objects.filter(
         platform=PLATFORM, account=account.account, identifier=email
@@ -388,9 +376,6 @@ def subscriber(request, account, list_ref: str):
 @require_GET
 @EMULATOR.endpoint()
 def lists_for_email(request, account, client_id: str):
-    refused = _client_error(account, client_id)
-    if refused:
-        return refused
     row = SandboxContact.objects.filter(
         platform=PLATFORM, account=account.account, identifier=request.GET.get("email", "").lower()
     ).first()
@@ -413,9 +398,6 @@ def lists_for_email(request, account, client_id: str):
 @EMULATOR.endpoint()
 def history(request, account, list_ref: str):
     """No campaigns are sent in the sandbox yet: every subscriber's history is empty."""
-    _, refused = _the_list(account, list_ref)
-    if refused:
-        return refused
     exists = SandboxContact.objects.filter(
         platform=PLATFORM, account=account.account, identifier=request.GET.get("email", "").lower()
     ).exists()
