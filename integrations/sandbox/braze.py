@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import clock
 from integrations.sandbox import accounts, emulation, store
-from integrations.sandbox.emulation import injected_fault, json_response, parse_json
+from integrations.sandbox.emulation import Emulator, json_response, parse_json
 from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
 
 PLATFORM = "braze"
@@ -66,7 +66,7 @@ def _message(message: str, status: int, errors: list | None = None) -> HttpRespo
     return json_response(body, status=status)
 
 
-def _throttled(account, endpoint: str) -> HttpResponse | None:
+def _throttled(request, account, *, endpoint: str = "default", **_) -> HttpResponse | None:
     """Braze's 429: no Retry-After, but X-RateLimit-* headers with an epoch reset time."""
     count, per = RATES[endpoint]
     wait = emulation.over_limit(f"{PLATFORM}:{account.account}:{endpoint}", count, per)
@@ -83,23 +83,30 @@ def _throttled(account, endpoint: str) -> HttpResponse | None:
     )
 
 
-def _account(request, host: str, permission: str, endpoint: str = "default"):
-    region = HOSTS.get(host)
-    if region is None:
-        raise Http404("not a Braze REST host")
+def _authenticate(request, region, **_):
     header = request.headers.get("Authorization", "")
     key = header[7:] if header.startswith("Bearer ") else ""
     account = accounts.find(PLATFORM, api_key=key) if key else None
     if account is None or account.region != region:
         # A wrong key and a key of another instance look the same.
-        return None, _message("Invalid API key: " + (key[:4] + "…" if key else "missing"), 401)
+        return _message("Invalid API key: " + (key[:4] + "…" if key else "missing"), 401)
+    return account
+
+
+def _admit(request, account, *, permission: str, **_):
     allowed = READ_PERMISSIONS if account.read_only else ALL_PERMISSIONS
-    if permission not in allowed:
-        return None, _message("Access Denied", 403)
-    fault = injected_fault(PLATFORM, {"message": "Rate Limited"})
-    if fault is not None:
-        return None, fault
-    return account, _throttled(account, endpoint)
+    return None if permission in allowed else _message("Access Denied", 403)
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    HOSTS,
+    "not a Braze REST host",
+    authenticate=_authenticate,
+    throttled={"message": "Rate Limited"},
+    admit=_admit,
+    limit=_throttled,
+)
 
 
 def _identifier(obj: dict) -> tuple[str, str] | None:
@@ -151,10 +158,8 @@ def field_type(value) -> str:
 
 @csrf_exempt
 @require_POST
-def users_track(request, host):
-    account, error = _account(request, host, "users.track", "users.track")
-    if error:
-        return error
+@EMULATOR.endpoint(permission="users.track", endpoint="users.track")
+def users_track(request, account):
     data = parse_json(request)
     if not isinstance(data, dict):
         return _message("Invalid JSON in the request body", 400)
@@ -219,10 +224,8 @@ def users_track(request, host):
 
 
 @require_GET
-def custom_attributes(request, host):
-    account, error = _account(request, host, "custom_attributes.get", "custom_attributes")
-    if error:
-        return error
+@EMULATOR.endpoint(permission="custom_attributes.get", endpoint="custom_attributes")
+def custom_attributes(request, account):
     rows = SandboxFieldType.objects.filter(platform=PLATFORM, account=account.account)
     rows = rows.exclude(name__in=STANDARD_NAMES).order_by("name")
     cursor = request.GET.get("cursor", "")
@@ -266,10 +269,8 @@ def _segment(account, value: str) -> SandboxSegment | None:
 
 
 @require_GET
-def segments_list(request, host):
-    account, error = _account(request, host, "segments.list")
-    if error:
-        return error
+@EMULATOR.endpoint(permission="segments.list")
+def segments_list(request, account):
     try:
         page = int(request.GET.get("page", "0"))
     except ValueError:
@@ -294,10 +295,8 @@ def segments_list(request, host):
 
 
 @require_GET
-def segments_data_series(request, host):
-    account, error = _account(request, host, "segments.data_series")
-    if error:
-        return error
+@EMULATOR.endpoint(permission="segments.data_series")
+def segments_data_series(request, account):
     segment = _segment(account, request.GET.get("segment_id", ""))
     if segment is None:
         return _message("Invalid segment_id", 400)
@@ -337,10 +336,8 @@ def _requested_users(data: dict) -> tuple[list[str], str] | tuple[None, str]:
 
 @csrf_exempt
 @require_POST
-def users_delete(request, host):
-    account, error = _account(request, host, "users.delete", "users.delete")
-    if error:
-        return error
+@EMULATOR.endpoint(permission="users.delete", endpoint="users.delete")
+def users_delete(request, account):
     data = parse_json(request)
     if not isinstance(data, dict):
         return _message("Invalid JSON in the request body", 400)
@@ -355,10 +352,8 @@ def users_delete(request, host):
 
 @csrf_exempt
 @require_POST
-def users_export_ids(request, host):
-    account, error = _account(request, host, "users.export.ids", "users.export.ids")
-    if error:
-        return error
+@EMULATOR.endpoint(permission="users.export.ids", endpoint="users.export.ids")
+def users_export_ids(request, account):
     data = parse_json(request)
     if not isinstance(data, dict):
         return _message("Invalid JSON in the request body", 400)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import base64
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.sandbox import accounts, store
-from integrations.sandbox.emulation import injected_fault, json_response, parse_json, rate_limited
+from integrations.sandbox.emulation import Emulator, json_response, parse_json, windowed
 from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
 
 PLATFORM = "campaign_monitor"
@@ -47,9 +47,7 @@ def segment_id(remote_id: int) -> str:
     return f"5e6d0000000000000000000{remote_id:09x}"
 
 
-def _account(request, host: str, group: str = "api"):
-    if host != HOST:
-        raise Http404("not the Campaign Monitor host")
+def _authenticate(request, region, **_):
     header = request.headers.get("Authorization", "")
     account = None
     if header.startswith("Basic "):
@@ -58,18 +56,21 @@ def _account(request, host: str, group: str = "api"):
         except ValueError:
             key = ""
         account = accounts.find(PLATFORM, api_key=key)
-    if account is None:
-        return None, _error(100, "Invalid API Key", 401)
-    fault = injected_fault(PLATFORM, _LIMIT_BODY)
-    if fault is not None:
-        return None, fault
-    count, per = RATES[group]
-    limited = rate_limited(f"{PLATFORM}:{account.account}:{group}", count, per, _LIMIT_BODY)
+    return account or _error(100, "Invalid API Key", 401)
+
+
+_windowed = windowed(PLATFORM, RATES, _LIMIT_BODY, default="api")
+
+
+def _limit(request, account, *, group: str = "api", **_):
+    """The group's window, with X-RateLimit-* headers on the 429."""
+    count, _ = RATES[group]
+    limited = _windowed(request, account, group=group)
     if limited is not None:
         limited["X-RateLimit-Limit"] = str(count)
         limited["X-RateLimit-Remaining"] = "0"
         limited["X-RateLimit-Reset"] = limited["Retry-After"]
-    return account, limited
+    return limited
 
 
 def _clients(account) -> list[str]:
@@ -93,14 +94,30 @@ def _rows(account, kind: str, client: str = CLIENT_ID):
     return [s for s in rows if s.kind == kind]
 
 
-def _the_list(account, wanted: str):
-    """(the list, None) or (None, the error response) for a ListID the key may use."""
+def _in_reach(request, account, *, route, **_):
+    """A ClientID or ListID in the path must be one the key may use."""
+    if "client_id" in route:
+        return _client_error(account, route["client_id"])
+    wanted = route.get("list_ref")
+    if wanted is None:
+        return None
     for item in _rows(account, "list"):
         if list_id(item.remote_id) == wanted:
             if CLIENT_ID not in _clients(account):
-                return None, _error(100, "Invalid API Key", 401)
-            return item, None
-    return None, _error(101, "Invalid ListID")
+                return _error(100, "Invalid API Key", 401)
+            return None
+    return _error(101, "Invalid ListID")
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    {HOST: "global"},
+    "not the Campaign Monitor host",
+    authenticate=_authenticate,
+    throttled=_LIMIT_BODY,
+    limit=_limit,
+    after=_in_reach,
+)
 
 
 def _active(account):
@@ -113,18 +130,14 @@ def _active(account):
 
 
 @require_GET
-def systemdate(request, host):
-    account, error = _account(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint()
+def systemdate(request, account):
     return json_response({"SystemDate": "2024-01-01 10:00:00"})
 
 
 @require_GET
-def clients(request, host):
-    account, error = _account(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint()
+def clients(request, account):
     if account.credentials.get("key_client"):
         return _error(100, "Invalid API Key", 401)
     return json_response(
@@ -136,13 +149,8 @@ def clients(request, host):
 
 
 @require_GET
-def client_lists(request, host, client_id: str):
-    account, error = _account(request, host)
-    if error:
-        return error
-    refused = _client_error(account, client_id)
-    if refused:
-        return refused
+@EMULATOR.endpoint()
+def client_lists(request, account, client_id: str):
     return json_response(
         [
             {"ListID": list_id(s.remote_id), "Name": s.name}
@@ -152,13 +160,8 @@ def client_lists(request, host, client_id: str):
 
 
 @require_GET
-def client_segments(request, host, client_id: str):
-    account, error = _account(request, host)
-    if error:
-        return error
-    refused = _client_error(account, client_id)
-    if refused:
-        return refused
+@EMULATOR.endpoint()
+def client_segments(request, account, client_id: str):
     lists = _rows(account, "list", client_id)
     return json_response(
         [
@@ -176,13 +179,8 @@ def client_segments(request, host, client_id: str):
 
 
 @require_GET
-def custom_fields(request, host, list_ref: str):
-    account, error = _account(request, host)
-    if error:
-        return error
-    _, refused = _the_list(account, list_ref)
-    if refused:
-        return refused
+@EMULATOR.endpoint()
+def custom_fields(request, account, list_ref: str):
     rows = SandboxFieldType.objects.filter(platform=PLATFORM, account=account.account)
     return json_response(
         [
@@ -199,13 +197,8 @@ def custom_fields(request, host, list_ref: str):
 
 
 @require_GET
-def list_stats(request, host, list_ref: str):
-    account, error = _account(request, host)
-    if error:
-        return error
-    _, refused = _the_list(account, list_ref)
-    if refused:
-        return refused
+@EMULATOR.endpoint()
+def list_stats(request, account, list_ref: str):
     contacts = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
     states = [attrs.get("State") for attrs in contacts.values_list("attributes", flat=True)]
     return json_response(
@@ -220,10 +213,8 @@ def list_stats(request, host, list_ref: str):
 
 
 @require_GET
-def segment_active(request, host, segment_ref: str):
-    account, error = _account(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint()
+def segment_active(request, account, segment_ref: str):
     segment = next(
         (s for s in _rows(account, "segment") if segment_id(s.remote_id) == segment_ref), None
     )
@@ -258,13 +249,8 @@ def segment_active(request, host, segment_ref: str):
 
 @csrf_exempt
 @require_POST
-def import_subscribers(request, host, list_ref: str):
-    account, error = _account(request, host, "import")
-    if error:
-        return error
-    _, refused = _the_list(account, list_ref)
-    if refused:
-        return refused
+@EMULATOR.endpoint(group="import")
+def import_subscribers(request, account, list_ref: str):
     data = parse_json(request)
     if not isinstance(data, dict) or not isinstance(data.get("Subscribers"), list):
         return _error(400, "Failed to deserialize your request.")
@@ -372,13 +358,8 @@ def _subscriber_body(row: SandboxContact) -> dict:
 
 @csrf_exempt
 @require_http_methods(["GET", "DELETE"])
-def subscriber(request, host, list_ref: str):
-    account, error = _account(request, host)
-    if error:
-        return error
-    _, refused = _the_list(account, list_ref)
-    if refused:
-        return refused
+@EMULATOR.endpoint()
+def subscriber(request, account, list_ref: str):
     email = request.GET.get("email", "").lower()
     row = SandboxContact.objects.filter(
         platform=PLATFORM, account=account.account, identifier=email
@@ -393,13 +374,8 @@ def subscriber(request, host, list_ref: str):
 
 
 @require_GET
-def lists_for_email(request, host, client_id: str):
-    account, error = _account(request, host)
-    if error:
-        return error
-    refused = _client_error(account, client_id)
-    if refused:
-        return refused
+@EMULATOR.endpoint()
+def lists_for_email(request, account, client_id: str):
     row = SandboxContact.objects.filter(
         platform=PLATFORM, account=account.account, identifier=request.GET.get("email", "").lower()
     ).first()
@@ -419,14 +395,9 @@ def lists_for_email(request, host, client_id: str):
 
 
 @require_GET
-def history(request, host, list_ref: str):
+@EMULATOR.endpoint()
+def history(request, account, list_ref: str):
     """No campaigns are sent in the sandbox yet: every subscriber's history is empty."""
-    account, error = _account(request, host)
-    if error:
-        return error
-    _, refused = _the_list(account, list_ref)
-    if refused:
-        return refused
     exists = SandboxContact.objects.filter(
         platform=PLATFORM, account=account.account, identifier=request.GET.get("email", "").lower()
     ).exists()

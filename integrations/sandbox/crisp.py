@@ -11,12 +11,12 @@ import base64
 import re
 import uuid
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from integrations.sandbox import accounts, store
-from integrations.sandbox.emulation import injected_fault, json_response, over_limit, parse_json
+from integrations.sandbox.emulation import Emulator, json_response, over_limit, parse_json
 from integrations.sandbox.models import SandboxContact
 
 PLATFORM = "crisp"
@@ -38,10 +38,7 @@ def _fail(status: int, reason: str, message: str = "") -> HttpResponse:
     )
 
 
-def _caller(request, host: str, website_id: str | None = None, write: bool = False):
-    """(account, None) or (None, the error response)."""
-    if host != HOST:
-        raise Http404("not a Crisp host")
+def _authenticate(request, region, **_):
     header = request.headers.get("Authorization", "")
     account = None
     if header.startswith("Basic ") and request.headers.get("X-Crisp-Tier") == "plugin":
@@ -50,20 +47,36 @@ def _caller(request, host: str, website_id: str | None = None, write: bool = Fal
         except ValueError:
             identifier = key = ""
         account = accounts.find(PLATFORM, identifier=identifier, key=key)
-    if account is None:
-        return None, _fail(401, "invalid_session")
-    fault = injected_fault(PLATFORM, {"error": True, "reason": "rate_limited", "data": {}})
-    if fault is not None:
-        return None, fault
+    return account or _fail(401, "invalid_session")
+
+
+def _quota(request, account, **_):
     count, per = QUOTA
     if over_limit(f"{PLATFORM}:{account.credentials['identifier']}:quota", count, per):
-        return None, _fail(429, "quota_limited", "Plugin daily quota exceeded")
+        return _fail(429, "quota_limited", "Plugin daily quota exceeded")
+    return None
+
+
+def _scope(request, account, *, route, writes: tuple[str, ...] = (), **_):
+    """The website in the path must be the plugin's; `writes`: the methods that write."""
+    website_id = route.get("website_id")
     if website_id is not None and website_id != account.credentials["website_id"]:
         # The plugin is not installed on that website.
-        return None, _fail(403, "not_allowed", "Plugin not subscribed to this website")
-    if write and account.read_only:
-        return None, _fail(403, "not_allowed", "Token scope does not allow this")
-    return account, None
+        return _fail(403, "not_allowed", "Plugin not subscribed to this website")
+    if request.method in writes and account.read_only:
+        return _fail(403, "not_allowed", "Token scope does not allow this")
+    return None
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    {HOST: "global"},
+    "not a Crisp host",
+    authenticate=_authenticate,
+    throttled={"error": True, "reason": "rate_limited", "data": {}},
+    limit=_quota,
+    after=_scope,
+)
 
 
 def _identifier(people_id: str) -> str:
@@ -125,33 +138,21 @@ def _profile_out(row: SandboxContact) -> dict:
 # --- views -------------------------------------------------------------------------------------
 
 
-def plugin_account(request, host):
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    account, error = _caller(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET",))
+def plugin_account(request, account):
     return _reply("resolved", {"plugin_id": f"sbx-plugin-{account.account}"})
 
 
-def website(request, host, website_id):
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    account, error = _caller(request, host, website_id)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET",))
+def website(request, account, website_id):
     return _reply(
         "resolved",
         {"website_id": website_id, "name": account.name, "domain": "sandbox.example.com"},
     )
 
 
-def profiles(request, host, website_id, page):
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    account, error = _caller(request, host, website_id)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET",))
+def profiles(request, account, website_id, page):
     per_page = min(50, max(20, int(request.GET.get("per_page", 20) or 20)))
     rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
     chunk = rows[(page - 1) * per_page : page * per_page]
@@ -159,12 +160,8 @@ def profiles(request, host, website_id, page):
 
 
 @csrf_exempt
-def create_profile(request, host, website_id):
-    if request.method != "POST":
-        return HttpResponse(status=405)
-    account, error = _caller(request, host, website_id, write=True)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("POST",), writes=("POST",))
+def create_profile(request, account, website_id):
     body = parse_json(request)
     reason = _check_profile(body, creating=True)
     if reason:
@@ -180,13 +177,8 @@ def create_profile(request, host, website_id):
 
 
 @csrf_exempt
-def profile(request, host, website_id, people_id):
-    if request.method not in ("GET", "HEAD", "PATCH", "DELETE"):
-        return HttpResponse(status=405)
-    write = request.method in ("PATCH", "DELETE")
-    account, error = _caller(request, host, website_id, write=write)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET", "HEAD", "PATCH", "DELETE"), writes=("PATCH", "DELETE"))
+def profile(request, account, website_id, people_id):
     row = _find(account, people_id)
     if row is None:
         return _fail(404, "people_not_found", "No such people profile")
@@ -207,12 +199,8 @@ def profile(request, host, website_id, people_id):
 
 
 @csrf_exempt
-def people_data(request, host, website_id, people_id):
-    if request.method not in ("GET", "PATCH", "PUT"):
-        return HttpResponse(status=405)
-    account, error = _caller(request, host, website_id, write=request.method != "GET")
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET", "PATCH", "PUT"), writes=("PATCH", "PUT"))
+def people_data(request, account, website_id, people_id):
     row = _find(account, people_id)
     if row is None:
         return _fail(404, "people_not_found", "No such people profile")
@@ -232,12 +220,8 @@ def people_data(request, host, website_id, people_id):
 
 
 @csrf_exempt
-def subscription(request, host, website_id, people_id):
-    if request.method not in ("GET", "PATCH"):
-        return HttpResponse(status=405)
-    account, error = _caller(request, host, website_id, write=request.method == "PATCH")
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET", "PATCH"), writes=("PATCH",))
+def subscription(request, account, website_id, people_id):
     row = _find(account, people_id)
     if row is None:
         return _fail(404, "people_not_found", "No such people profile")
@@ -260,12 +244,8 @@ def _paged(request, items: list, page: int) -> HttpResponse:
     return _reply("listed", items[(page - 1) * per_page : page * per_page])
 
 
-def suggest_segments(request, host, website_id, page):
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    account, error = _caller(request, host, website_id)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET",))
+def suggest_segments(request, account, website_id, page):
     counts: dict[str, int] = {}
     rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
     for attributes in rows.values_list("attributes", flat=True):
@@ -275,12 +255,8 @@ def suggest_segments(request, host, website_id, page):
     return _paged(request, items, page)
 
 
-def suggest_data(request, host, website_id, page):
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    account, error = _caller(request, host, website_id)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET",))
+def suggest_data(request, account, website_id, page):
     counts: dict[str, int] = {}
     rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
     for attributes in rows.values_list("attributes", flat=True):

@@ -6,20 +6,21 @@ Served as /sandbox/customerio/<real host>/<real path>, so regions stay distinct.
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 
 import orjson
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.sandbox import accounts, store
 from integrations.sandbox.emulation import (
-    injected_fault,
+    Emulator,
     json_response,
     parse_json,
-    rate_limited,
     read_body,
+    windowed,
 )
 from integrations.sandbox.models import SandboxContact, SandboxSegment
 
@@ -30,44 +31,57 @@ MAX_BODY = 500_000
 MAX_ENTRY = 32_000
 IDENTIFIERS = ("id", "email", "cio_id")
 _LIMIT_BODY = {"meta": {"error": "Too many requests"}}
+RATES = {"track": (100, 1.0), "app": (10, 1.0)}  # requests a second, per workspace
 
 
 def _unauthorized() -> HttpResponse:
     return HttpResponse(status=401)
 
 
-def _account(request, host: str, hosts: dict, key_field: str, any_region: bool = False):
-    """The account whose credentials the request carries on this host, or an error response.
+def _reachable(account, region: str, any_region: bool) -> bool:
+    """A US workspace cannot be reached on the EU hosts (an EU one is redirected the other
+    way); `any_region`: the endpoint answers a workspace of either region on either host
+    (region discovery does)."""
+    return account is not None and (account.region != "us" or region != "eu" or any_region)
 
-    `any_region`: the endpoint answers a workspace of either region on either host (region
-    discovery does; everything else refuses a US workspace on the EU hosts).
-    """
-    region = hosts.get(host)
-    if region is None:
-        raise Http404("not a Customer.io host")
+
+def _track_account(request, region, *, any_region: bool = False, **_):
+    """Basic auth with the workspace's site id and tracking API key."""
     header = request.headers.get("Authorization", "")
-    if key_field == "track_api_key":
-        if not header.startswith("Basic "):
-            return None, _unauthorized()
-        try:
-            site_id, _, key = base64.b64decode(header[6:]).decode().partition(":")
-        except ValueError:
-            return None, _unauthorized()
-        account = accounts.find(PLATFORM, site_id=site_id, track_api_key=key)
-    else:
-        if not header.startswith("Bearer "):
-            return None, _unauthorized()
-        account = accounts.find(PLATFORM, app_api_key=header[7:])
-    # A US workspace cannot be reached on the EU hosts (an EU one is redirected the other way).
-    if account is None or (account.region == "us" and region == "eu" and not any_region):
-        return None, _unauthorized()
-    fault = injected_fault(PLATFORM, _LIMIT_BODY)
-    if fault is not None:
-        return None, fault
-    surface = "track" if key_field == "track_api_key" else "app"
-    count = 100 if surface == "track" else 10
-    limited = rate_limited(f"{PLATFORM}:{account.account}:{surface}", count, 1.0, _LIMIT_BODY)
-    return account, limited
+    if not header.startswith("Basic "):
+        return _unauthorized()
+    try:
+        site_id, _, key = base64.b64decode(header[6:]).decode().partition(":")
+    except ValueError:
+        return _unauthorized()
+    account = accounts.find(PLATFORM, site_id=site_id, track_api_key=key)
+    return account if _reachable(account, region, any_region) else _unauthorized()
+
+
+def _app_account(request, region, **_):
+    """A bearer App API key."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return _unauthorized()
+    account = accounts.find(PLATFORM, app_api_key=header[7:])
+    return account if _reachable(account, region, False) else _unauthorized()
+
+
+TRACK = Emulator(
+    PLATFORM,
+    TRACK_HOSTS,
+    "not a Customer.io host",
+    authenticate=_track_account,
+    throttled=_LIMIT_BODY,
+    limit=windowed(PLATFORM, RATES, _LIMIT_BODY, default="track"),
+)
+# The App API: other hosts, another key, its own rate; the same faults and 404.
+APP = replace(
+    TRACK,
+    hosts=APP_HOSTS,
+    authenticate=_app_account,
+    limit=windowed(PLATFORM, RATES, _LIMIT_BODY, default="app"),
+)
 
 
 def _environment_id(account) -> int:
@@ -75,11 +89,9 @@ def _environment_id(account) -> int:
 
 
 @require_GET
-def region(request, host):
+@TRACK.endpoint(any_region=True)
+def region(request, account):
     # Region discovery works on either track host: that is how a client finds its region.
-    account, error = _account(request, host, TRACK_HOSTS, "track_api_key", any_region=True)
-    if error:
-        return error
     suffix = "-eu" if account.region == "eu" else ""
     return json_response(
         {
@@ -96,10 +108,8 @@ def _entry_error(index: int, reason: str, field: str, message: str) -> dict:
 
 @csrf_exempt
 @require_POST
-def batch(request, host):
-    account, error = _account(request, host, TRACK_HOSTS, "track_api_key")
-    if error:
-        return error
+@TRACK.endpoint()
+def batch(request, account):
     if len(read_body(request)) >= MAX_BODY:
         return json_response(
             {"errors": [{"reason": "too_large", "field": "", "message": "body must be < 500KB"}]},
@@ -169,10 +179,8 @@ def _check_entry(entry) -> tuple[str, str, str] | None:
 
 
 @require_GET
-def workspaces(request, host):
-    account, error = _account(request, host, APP_HOSTS, "app_api_key")
-    if error:
-        return error
+@APP.endpoint()
+def workspaces(request, account):
     people = SandboxContact.objects.filter(platform=PLATFORM, account=account.account).count()
     return json_response(
         {
@@ -192,10 +200,8 @@ def workspaces(request, host):
 
 
 @require_GET
-def segments(request, host):
-    account, error = _account(request, host, APP_HOSTS, "app_api_key")
-    if error:
-        return error
+@APP.endpoint()
+def segments(request, account):
     rows = SandboxSegment.objects.filter(platform=PLATFORM, account=account.account)
     return json_response(
         {
@@ -217,10 +223,8 @@ def segments(request, host):
 
 
 @require_GET
-def segment_customer_count(request, host, segment_id: int):
-    account, error = _account(request, host, APP_HOSTS, "app_api_key")
-    if error:
-        return error
+@APP.endpoint()
+def segment_customer_count(request, account, segment_id: int):
     segment = SandboxSegment.objects.filter(
         platform=PLATFORM, account=account.account, remote_id=segment_id
     ).first()

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.sandbox import accounts, emulation, oauth, store
-from integrations.sandbox.emulation import injected_fault, json_response, parse_json
+from integrations.sandbox.emulation import Emulator, json_response, parse_json
 from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxOAuthToken
 
 PLATFORM = "drift"
@@ -61,27 +61,39 @@ def _drift_type(value) -> str:
     return "STRING"
 
 
+def _authenticate(request, region, **_):
+    account = oauth.bearer_account(request, PLATFORM)
+    return account or _errors(401, "authentication_error", "Invalid or expired access token")
+
+
+def _admit(request, account, *, scope: str, **_):
+    if scope and scope not in SCOPES.get(account.account, "").split():
+        return _errors(403, "forbidden", f"This token lacks the {scope} scope")
+    return None
+
+
+def _limit(request, account, **_):
+    if emulation.over_limit(f"{PLATFORM}:{account.account}", *RATE) is not None:
+        return json_response(THROTTLED_BODY, status=429)
+    return None
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    {HOST: "global"},
+    "not a Drift host",
+    authenticate=_authenticate,
+    throttled=THROTTLED_BODY,
+    admit=_admit,
+    limit=_limit,
+)
+
+
 def gated(scope: str):
-    """Check the host, the bearer token and its scope, faults and the rate."""
+    """The shared gate, with the token's `scope` checked; no CSRF (an API)."""
 
     def decorate(view):
-        @csrf_exempt
-        def wrapper(request, host, *args, **kwargs):
-            if host != HOST:
-                raise Http404("not a Drift host")
-            account = oauth.bearer_account(request, PLATFORM)
-            if account is None:
-                return _errors(401, "authentication_error", "Invalid or expired access token")
-            if scope and scope not in SCOPES.get(account.account, "").split():
-                return _errors(403, "forbidden", f"This token lacks the {scope} scope")
-            fault = injected_fault(PLATFORM, THROTTLED_BODY)
-            if fault is not None:
-                return fault
-            if emulation.over_limit(f"{PLATFORM}:{account.account}", *RATE) is not None:
-                return json_response(THROTTLED_BODY, status=429)
-            return view(request, account, *args, **kwargs)
-
-        return wrapper
+        return csrf_exempt(EMULATOR.endpoint(scope=scope)(view))
 
     return decorate
 
@@ -126,8 +138,7 @@ def _learn_types(account: str, attributes: dict) -> None:
 @require_POST
 def token_info(request, host):
     """POST /app/token_info {"access_token": …}: the token travels in the body."""
-    if host != HOST:
-        raise Http404("not a Drift host")
+    EMULATOR.region(host)
     data = parse_json(request)
     given = data.get("access_token") if isinstance(data, dict) else None
     row = SandboxOAuthToken.objects.filter(platform=PLATFORM, access_token=given or "").first()

@@ -1,4 +1,5 @@
-"""What every emulator shares: JSON in and out, documented rate limits, injected faults."""
+"""What every emulator shares: JSON in and out, documented rate limits, injected faults, and
+the gate every endpoint passes before it answers (`Emulator`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import wraps
 from io import BytesIO
+from typing import Any
 
 import orjson
 from django.db.models import F
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 
 from integrations.sandbox.models import SandboxFault, SandboxSegment
 
@@ -92,6 +97,93 @@ def injected_fault(platform: str, throttled_body) -> HttpResponse | None:
         reason = "Service Unavailable" if status == 503 else f"Injected error {status}"
         return HttpResponse(reason, status=status, content_type="text/plain")
     return None
+
+
+Hook = Callable[..., Any]
+
+
+def windowed(
+    platform: str, rates: Mapping[str, tuple[int, float]], body, option="group", default=None
+) -> Hook:
+    """A `limit` hook: each endpoint group's (requests, per seconds) for each account, with
+    the plain 429 of `rate_limited`; the endpoint's option `option` names its group."""
+
+    def limit(request, account, **options):
+        group = options.get(option, default)
+        count, per = rates[group]
+        return rate_limited(f"{platform}:{account.account}:{group}", count, per, body)
+
+    return limit
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """One platform's gate: the steps every endpoint of its emulator takes before answering.
+
+    In this order: the method (a bare 405 when `methods` is given), the host (404 when it is
+    not one of the platform's), `authenticate(request, region, **options)` (the caller, or the
+    platform's own 401 as a response), `admit` (checks of the caller before faults: scopes,
+    headers), the injected faults (a 429 carries `throttled`), `limit` (the platform's own
+    429 as a response, or None), `after` (checks that the platform makes past its limit), and
+    `serve(request, caller, answer, **options)` around the view (extra headers, a connection
+    count). Each hook takes the endpoint's declared options as keywords, plus `route`: the
+    URL's keyword arguments (a hook may pop one the view does not take).
+    """
+
+    platform: str
+    hosts: Mapping[str, str] | Callable[[str], str | None]  # host → region
+    not_a_host: str
+    authenticate: Hook
+    throttled: Any
+    admit: Hook | None = None
+    limit: Hook | None = None
+    after: Hook | None = None
+    serve: Hook | None = None
+
+    def region(self, host: str) -> str:
+        """The region `host` serves; Http404 when it is not one of the platform's hosts."""
+        region = self.hosts(host) if callable(self.hosts) else self.hosts.get(host)
+        if region is None:
+            raise Http404(self.not_a_host)
+        return region
+
+    def gate(self, request, host: str, **options):
+        """(the caller, None) when the request may be answered, else (None, the answer)."""
+        options.setdefault("route", {})
+        caller = self.authenticate(request, self.region(host), **options)
+        if isinstance(caller, HttpResponse):
+            return None, caller
+        for step in (self.admit, self._fault, self.limit, self.after):
+            refused = step(request, caller, **options) if step is not None else None
+            if refused is not None:
+                return None, refused
+        return caller, None
+
+    def _fault(self, request, caller, **options) -> HttpResponse | None:
+        return injected_fault(self.platform, self.throttled)
+
+    def endpoint(self, methods: tuple[str, ...] = (), **options):
+        """A view `(request, caller, …)` served as `(request, host, …)` behind the gate."""
+
+        def decorate(view):
+            @wraps(view)
+            def wrapper(request, host, *args, **kwargs):
+                if methods and request.method not in methods:
+                    return HttpResponse(status=405)
+                caller, refused = self.gate(request, host, route=kwargs, **options)
+                if refused is not None:
+                    return refused
+
+                def answer():
+                    return view(request, caller, *args, **kwargs)
+
+                if self.serve is None:
+                    return answer()
+                return self.serve(request, caller, answer, route=kwargs, **options)
+
+            return wrapper
+
+        return decorate
 
 
 def set_faults(platform: str, **values) -> SandboxFault:

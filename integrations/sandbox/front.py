@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import unquote
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from integrations.sandbox import accounts, oauth, store
 from integrations.sandbox.emulation import (
     DEMO_SEGMENTS,
-    injected_fault,
+    Emulator,
     json_response,
     over_limit,
     parse_json,
@@ -55,10 +55,8 @@ class _Caller:
         return self.account.account
 
 
-def _caller(request, host: str, write: bool = False):
-    """(the calling account, None) or (None, the error response)."""
-    if host != HOST:
-        raise Http404("not a Front API host")
+def _authenticate(request, region, **_):
+    """A company API token, or an access token of the sandbox's OAuth server."""
     header = request.headers.get("Authorization", "")
     account, via_oauth = None, False
     if header.startswith("Bearer "):
@@ -68,30 +66,50 @@ def _caller(request, host: str, write: bool = False):
             account = oauth.bearer_account(request, PLATFORM)
             via_oauth = account is not None
     if account is None:
-        return None, _error(401, "Unauthenticated", "Invalid or expired token")
-    caller = _Caller(account, via_oauth)
-    fault = injected_fault(PLATFORM, {"_error": {"status": 429, "title": "Too many requests"}})
-    if fault is not None:
-        return None, fault
-    count, per = OAUTH_RATE if via_oauth else TOKEN_RATE
-    bucket = "oauth" if via_oauth else "company"
-    wait = over_limit(f"{PLATFORM}:{account.account}:{bucket}", count, per)
-    if wait is not None:
-        seconds = str(max(1, round(wait + 0.5)))
-        return None, _error(
-            429,
-            "Too many requests",
-            "Rate limit exceeded",
-            headers={
-                "Retry-After": seconds,
-                "x-ratelimit-limit": str(count),
-                "x-ratelimit-remaining": "0",
-            },
-        )
-    if write and account.read_only:
-        return None, _error(403, "Forbidden", "Token lacks the required `contacts:write` scope")
-    caller.headers = {"x-ratelimit-limit": str(count)}
-    return caller, None
+        return _error(401, "Unauthenticated", "Invalid or expired token")
+    return _Caller(account, via_oauth)
+
+
+def _rate(caller) -> tuple[int, float]:
+    return OAUTH_RATE if caller.via_oauth else TOKEN_RATE
+
+
+def _limit(request, caller, **_):
+    count, per = _rate(caller)
+    bucket = "oauth" if caller.via_oauth else "company"
+    wait = over_limit(f"{PLATFORM}:{caller.name}:{bucket}", count, per)
+    if wait is None:
+        return None
+    seconds = str(max(1, round(wait + 0.5)))
+    return _error(
+        429,
+        "Too many requests",
+        "Rate limit exceeded",
+        headers={
+            "Retry-After": seconds,
+            "x-ratelimit-limit": str(count),
+            "x-ratelimit-remaining": "0",
+        },
+    )
+
+
+def _scope(request, caller, *, writes: tuple[str, ...] = (), **_):
+    """`writes`: the methods that need the `contacts:write` scope."""
+    if request.method in writes and caller.account.read_only:
+        return _error(403, "Forbidden", "Token lacks the required `contacts:write` scope")
+    caller.headers = {"x-ratelimit-limit": str(_rate(caller)[0])}
+    return None
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    {HOST: "global"},
+    "not a Front API host",
+    authenticate=_authenticate,
+    throttled={"_error": {"status": 429, "title": "Too many requests"}},
+    limit=_limit,
+    after=_scope,
+)
 
 
 def _ok(data, caller, status: int = 200) -> HttpResponse:
@@ -212,12 +230,8 @@ def _page(request, items: list, caller, url: str) -> HttpResponse:
 # --- views -------------------------------------------------------------------------------------
 
 
-def me(request, host):
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    caller, error = _caller(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET",))
+def me(request, caller):
     return _ok(
         {
             "_links": {"self": "https://sandbox.api.frontapp.com/me"},
@@ -229,18 +243,11 @@ def me(request, host):
 
 
 @csrf_exempt
-def contacts(request, host):
+@EMULATOR.endpoint(methods=("GET", "POST"), writes=("POST",))
+def contacts(request, caller):
     if request.method == "GET":
-        caller, error = _caller(request, host)
-        if error:
-            return error
         rows = SandboxContact.objects.filter(platform=PLATFORM, account=caller.name)
         return _page(request, [_render(r) for r in rows], caller, "/contacts")
-    if request.method != "POST":
-        return HttpResponse(status=405)
-    caller, error = _caller(request, host, write=True)
-    if error:
-        return error
     data = parse_json(request)
     reason = _check_body(data, caller.name, creating=True)
     if reason:
@@ -262,13 +269,8 @@ def contacts(request, host):
 
 
 @csrf_exempt
-def contact(request, host, contact_id):
-    write = request.method in ("PATCH", "DELETE")
-    if request.method not in ("GET", "PATCH", "DELETE"):
-        return HttpResponse(status=405)
-    caller, error = _caller(request, host, write=write)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET", "PATCH", "DELETE"), writes=("PATCH", "DELETE"))
+def contact(request, caller, contact_id):
     row = _find(caller.name, contact_id)
     if row is None:
         return _error(404, "Not found", "Unknown contact")
@@ -290,23 +292,15 @@ def contact(request, host, contact_id):
     return _no_content(caller)
 
 
-def contact_conversations(request, host, contact_id):
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    caller, error = _caller(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET",))
+def contact_conversations(request, caller, contact_id):
     if _find(caller.name, contact_id) is None:
         return _error(404, "Not found", "Unknown contact")
     return _page(request, [], caller, f"/contacts/{contact_id}/conversations")
 
 
-def custom_fields(request, host):
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    caller, error = _caller(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET",))
+def custom_fields(request, caller):
     rows = SandboxFieldType.objects.filter(platform=PLATFORM, account=caller.name)
     results = [
         {
@@ -326,12 +320,8 @@ def custom_fields(request, host):
     return _ok({"_links": {"self": "/contacts/custom_fields"}, "_results": results}, caller)
 
 
-def contact_lists(request, host):
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    caller, error = _caller(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET",))
+def contact_lists(request, caller):
     rows = SandboxSegment.objects.filter(platform=PLATFORM, account=caller.name)
     items = [
         {
@@ -345,12 +335,8 @@ def contact_lists(request, host):
     return _page(request, items, caller, "/contact_lists")
 
 
-def contact_list_contacts(request, host, list_id):
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    caller, error = _caller(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint(methods=("GET",))
+def contact_list_contacts(request, caller, list_id):
     number = list_id.removeprefix("grp_")
     segment = None
     if number.isdigit():

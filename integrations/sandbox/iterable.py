@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import re
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.sandbox import accounts, store
 from integrations.sandbox.emulation import (
-    injected_fault,
+    Emulator,
     json_response,
     parse_json,
-    rate_limited,
     read_body,
+    windowed,
 )
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
 
@@ -45,22 +45,28 @@ def _error(code: str, msg: str, status: int) -> HttpResponse:
     return json_response({"code": code, "msg": msg, "params": None}, status=status)
 
 
-def _account(request, host: str, endpoint: str, write: bool = False):
-    region = HOSTS.get(host)
-    if region is None:
-        raise Http404("not an Iterable host")
+def _authenticate(request, region, **_):
     account = accounts.find(PLATFORM, api_key=request.headers.get("Api-Key", ""))
     if account is None or account.region != region:
-        return None, _error("BadApiKey", "Invalid API key", 401)
+        return _error("BadApiKey", "Invalid API key", 401)
+    return account
+
+
+def _admit(request, account, *, write: bool = False, **_):
     if write and account.read_only:
-        return None, _error("BadApiKey", "This API key is read-only", 401)
-    fault = injected_fault(PLATFORM, _LIMIT_BODY)
-    if fault is not None:
-        return None, fault
-    count, per = RATES[endpoint]
-    return account, rate_limited(
-        f"{PLATFORM}:{account.account}:{endpoint}", count, per, _LIMIT_BODY
-    )
+        return _error("BadApiKey", "This API key is read-only", 401)
+    return None
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    HOSTS,
+    "not an Iterable host",
+    authenticate=_authenticate,
+    throttled=_LIMIT_BODY,
+    admit=_admit,
+    limit=windowed(PLATFORM, RATES, _LIMIT_BODY, option="endpoint"),
+)
 
 
 def field_type(value) -> str | None:
@@ -80,10 +86,8 @@ def field_type(value) -> str | None:
 
 
 @require_GET
-def lists(request, host):
-    account, error = _account(request, host, "lists")
-    if error:
-        return error
+@EMULATOR.endpoint(endpoint="lists")
+def lists(request, account):
     rows = SandboxSegment.objects.filter(platform=PLATFORM, account=account.account)
     return json_response(
         {
@@ -102,10 +106,8 @@ def lists(request, host):
 
 
 @require_GET
-def list_size(request, host, list_id: int):
-    account, error = _account(request, host, "lists.size")
-    if error:
-        return error
+@EMULATOR.endpoint(endpoint="lists.size")
+def list_size(request, account, list_id: int):
     segment = SandboxSegment.objects.filter(
         platform=PLATFORM, account=account.account, remote_id=list_id
     ).first()
@@ -115,10 +117,8 @@ def list_size(request, host, list_id: int):
 
 
 @require_GET
-def get_fields(request, host):
-    account, error = _account(request, host, "users.getFields")
-    if error:
-        return error
+@EMULATOR.endpoint(endpoint="users.getFields")
+def get_fields(request, account):
     types = SandboxFieldType.objects.filter(platform=PLATFORM, account=account.account)
     fields = {"email": "string", "userId": "string", **{t.name: t.type for t in types}}
     return json_response({"fields": fields})
@@ -126,10 +126,8 @@ def get_fields(request, host):
 
 @csrf_exempt
 @require_POST
-def bulk_update(request, host):
-    account, error = _account(request, host, "users.bulkUpdate", write=True)
-    if error:
-        return error
+@EMULATOR.endpoint(write=True, endpoint="users.bulkUpdate")
+def bulk_update(request, account):
     if len(read_body(request)) > MAX_BODY:
         return _error("BatchTooLarge", "Request body is larger than 4MB", 400)
     data = parse_json(request)

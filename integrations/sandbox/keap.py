@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from integrations.sandbox import accounts, emulation, oauth, store
-from integrations.sandbox.emulation import injected_fault, json_response, parse_json
+from integrations.sandbox.emulation import Emulator, json_response, parse_json
 from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
 
 PLATFORM = "keap"
@@ -94,29 +94,41 @@ def _quota_headers(account: str) -> dict[str, str]:
     }
 
 
+def _authenticate(request, region, **_):
+    account = oauth.bearer_account(request, PLATFORM)
+    return account or _error(401, "Invalid Access Token", "Unauthorized")
+
+
+def _quotas(request, account, **_):
+    """The app's minute throttle, then its daily quota."""
+    name = account.account
+    for window, (count, per) in (("minute", THROTTLE), ("day", DAILY)):
+        if emulation.over_limit(f"{PLATFORM}:{name}:{window}", count, per) is not None:
+            return json_response(THROTTLED_BODY, status=429, headers=_quota_headers(name))
+    return None
+
+
+def _with_quota_headers(request, account, answer, **_):
+    response = answer()
+    for key, value in _quota_headers(account.account).items():
+        response[key] = value
+    return response
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    {host: "global" for host in HOSTS},
+    "not a Keap host",
+    authenticate=_authenticate,
+    throttled=THROTTLED_BODY,
+    limit=_quotas,
+    serve=_with_quota_headers,
+)
+
+
 def gated(view):
-    """Check the host, the bearer token, faults and quotas; add the quota headers."""
-
-    @csrf_exempt
-    def wrapper(request, host, *args, **kwargs):
-        if host not in HOSTS:
-            raise Http404("not a Keap host")
-        account = oauth.bearer_account(request, PLATFORM)
-        if account is None:
-            return _error(401, "Invalid Access Token", "Unauthorized")
-        fault = injected_fault(PLATFORM, THROTTLED_BODY)
-        if fault is not None:
-            return fault
-        name = account.account
-        for window, (count, per) in (("minute", THROTTLE), ("day", DAILY)):
-            if emulation.over_limit(f"{PLATFORM}:{name}:{window}", count, per) is not None:
-                return json_response(THROTTLED_BODY, status=429, headers=_quota_headers(name))
-        response = view(request, account, *args, **kwargs)
-        for key, value in _quota_headers(name).items():
-            response[key] = value
-        return response
-
-    return wrapper
+    """The shared gate (bearer token, faults, quotas), the quota headers; no CSRF (an API)."""
+    return csrf_exempt(EMULATOR.endpoint()(view))
 
 
 # --- helpers ------------------------------------------------------------------------------------

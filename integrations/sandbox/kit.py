@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import UTC
 
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.sandbox import accounts, store
-from integrations.sandbox.emulation import injected_fault, json_response, over_limit, parse_json
+from integrations.sandbox.emulation import Emulator, json_response, over_limit, parse_json
 from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
 
 PLATFORM = "kit"
-HOSTS = {"api.kit.com"}
+HOSTS = {"api.kit.com": "global"}
 RATE = (120, 60.0)  # requests per rolling minute, per API key
 MAX_FIELDS = 140
 STATES = ("active", "cancelled", "bounced", "complained", "inactive")
@@ -32,26 +32,28 @@ def _errors(status: int, *messages: str) -> HttpResponse:
     return json_response({"errors": list(messages)}, status=status)
 
 
-def endpoint(view):
-    """X-Kit-Api-Key auth, injected faults, then the key's rate limit (a plain-text 429)."""
+def _authenticate(request, region, **_):
+    key = request.headers.get("X-Kit-Api-Key", "")
+    account = accounts.find(PLATFORM, api_key=key) if key else None
+    return account or _errors(401, "The API key is not valid")
 
-    def wrapper(request, host, *args, **kwargs):
-        if host not in HOSTS:
-            raise Http404("not a Kit host")
-        key = request.headers.get("X-Kit-Api-Key", "")
-        account = accounts.find(PLATFORM, api_key=key) if key else None
-        if account is None:
-            return _errors(401, "The API key is not valid")
-        fault = injected_fault(PLATFORM, {"errors": ["Retry later"]})
-        if fault is not None:
-            return fault
-        if over_limit(f"{PLATFORM}:{key}", *RATE) is not None:
-            # Kit answers plain text and sends no Retry-After.
-            return HttpResponse("Retry later", status=429, content_type="text/plain")
-        return view(request, account, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    return wrapper
+def _limit(request, account, **_):
+    if over_limit(f"{PLATFORM}:{account.credentials['api_key']}", *RATE) is not None:
+        # Kit answers plain text and sends no Retry-After.
+        return HttpResponse("Retry later", status=429, content_type="text/plain")
+    return None
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    HOSTS,
+    "not a Kit host",
+    authenticate=_authenticate,
+    throttled={"errors": ["Retry later"]},
+    limit=_limit,
+)
+endpoint = EMULATOR.endpoint()
 
 
 def _page(items: list, request, total: bool = False) -> tuple[list, dict]:
@@ -275,8 +277,7 @@ def segments(request, account):
 @require_POST
 def bulk_subscribers(request, host):
     """OAuth only: an API key (or nothing) is refused."""
-    if host not in HOSTS:
-        raise Http404("not a Kit host")
+    EMULATOR.region(host)
     return _errors(401, "This endpoint requires OAuth; API keys are not supported")
 
 

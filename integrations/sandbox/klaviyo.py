@@ -23,13 +23,13 @@ import threading
 import uuid
 
 import orjson
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.sandbox import accounts, emulation, store
-from integrations.sandbox.emulation import injected_fault, parse_json, read_body
+from integrations.sandbox.emulation import Emulator, parse_json, read_body
 from integrations.sandbox.models import SandboxContact, SandboxSegment
 
 PLATFORM = "klaviyo"
@@ -111,12 +111,10 @@ _THROTTLED = {
 }
 
 
-def _account(request, host: str, scopes: tuple[str, ...], endpoint: str, write: bool = False):
-    if host != HOST:
-        raise Http404("not Klaviyo's API host")
+def _authenticate(request, region, **_):
     header = request.headers.get("Authorization", "")
     if not header.startswith("Klaviyo-API-Key "):
-        return None, _errors(
+        return _errors(
             401,
             "not_authenticated",
             "Authentication credentials were not provided.",
@@ -124,14 +122,19 @@ def _account(request, host: str, scopes: tuple[str, ...], endpoint: str, write: 
         )
     account = accounts.find(PLATFORM, private_api_key=header[16:])
     if account is None:
-        return None, _errors(
+        return _errors(
             401,
             "authentication_failed",
             "Incorrect authentication credentials.",
             "Incorrect authentication credentials.",
         )
+    return account
+
+
+def _admit(request, account, *, scopes: tuple[str, ...], write: bool = False, **_):
+    """The revision header, the media type of a write, the key's scopes."""
     if request.headers.get("revision") != REVISION:
-        return None, _errors(
+        return _errors(
             400,
             "invalid",
             "Invalid input.",
@@ -139,7 +142,7 @@ def _account(request, host: str, scopes: tuple[str, ...], endpoint: str, write: 
             parameter="revision",
         )
     if write and request.headers.get("Content-Type", "").split(";")[0] not in MEDIA_TYPES:
-        return None, _errors(
+        return _errors(
             415,
             "unsupported_media_type",
             "Unsupported media type.",
@@ -147,31 +150,43 @@ def _account(request, host: str, scopes: tuple[str, ...], endpoint: str, write: 
         )
     allowed = READ_SCOPES if account.read_only else FULL_SCOPES
     if not set(scopes) <= allowed:
-        return None, _errors(
+        return _errors(
             403,
             "permission_denied",
             "You do not have permission to perform this action.",
             "This API key is missing required scopes: " + ", ".join(sorted(set(scopes) - allowed)),
         )
-    fault = injected_fault(PLATFORM, _THROTTLED)
-    if fault is not None:
-        return None, fault
-    burst, steady = RATES[endpoint]
-    key = f"{PLATFORM}:{account.account}:{endpoint}"
-    limited = emulation.rate_limited(f"{key}:s", burst, 1.0, _THROTTLED) or emulation.rate_limited(
+    return None
+
+
+def _limit(request, account, *, endpoint, **_):
+    """The endpoint's burst (a second) and steady (a minute) limits; `endpoint` is a key of
+    RATES, or a function of the request giving one."""
+    name = endpoint(request) if callable(endpoint) else endpoint
+    burst, steady = RATES[name]
+    key = f"{PLATFORM}:{account.account}:{name}"
+    return emulation.rate_limited(f"{key}:s", burst, 1.0, _THROTTLED) or emulation.rate_limited(
         f"{key}:m", steady, 60.0, _THROTTLED
     )
-    return account, limited
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    {HOST: "global"},
+    "not Klaviyo's API host",
+    authenticate=_authenticate,
+    throttled=_THROTTLED,
+    admit=_admit,
+    limit=_limit,
+)
 
 
 # --- accounts --------------------------------------------------------------------------------
 
 
 @require_GET
-def accounts_view(request, host):
-    account, error = _account(request, host, ("accounts:read",), "accounts")
-    if error:
-        return error
+@EMULATOR.endpoint(scopes=("accounts:read",), endpoint="accounts")
+def accounts_view(request, account):
     self_url = request.build_absolute_uri(request.path)
     return _response(
         {
@@ -381,22 +396,22 @@ def _import_error(index, pointer, detail, profile, code="invalid", title="Invali
 @require_http_methods(["GET", "POST"])
 def bulk_import_jobs(request, host):
     if request.method == "GET":
-        account, error = _account(
-            request, host, ("lists:read", "profiles:read"), "bulk_import.read"
-        )
-        if error:
-            return error
-        with _jobs_lock:
-            mine = [j for j in _jobs.values() if j["account"] == account.account]
-            for job in mine:
-                _advance(job)
-            data = [_job_resource(request, j) for j in mine[-(_page_size(request, 100) or 20) :]]
-        return _response({"data": data, "links": {"self": request.build_absolute_uri()}})
-    account, error = _account(
-        request, host, ("lists:write", "profiles:write"), "bulk_import", write=True
-    )
-    if error:
-        return error
+        return _list_import_jobs(request, host)
+    return _create_import_job(request, host)
+
+
+@EMULATOR.endpoint(scopes=("lists:read", "profiles:read"), endpoint="bulk_import.read")
+def _list_import_jobs(request, account):
+    with _jobs_lock:
+        mine = [j for j in _jobs.values() if j["account"] == account.account]
+        for job in mine:
+            _advance(job)
+        data = [_job_resource(request, j) for j in mine[-(_page_size(request, 100) or 20) :]]
+    return _response({"data": data, "links": {"self": request.build_absolute_uri()}})
+
+
+@EMULATOR.endpoint(scopes=("lists:write", "profiles:write"), endpoint="bulk_import", write=True)
+def _create_import_job(request, account):
     if len(read_body(request)) > MAX_BODY:
         return _errors(413, "too_large", "Payload too large.", "The body is larger than 5MB.")
     data = parse_json(request)
@@ -425,10 +440,8 @@ def _job(account, job_id: str) -> dict | None:
 
 
 @require_GET
-def bulk_import_job(request, host, job_id: str):
-    account, error = _account(request, host, ("lists:read", "profiles:read"), "bulk_import.read")
-    if error:
-        return error
+@EMULATOR.endpoint(scopes=("lists:read", "profiles:read"), endpoint="bulk_import.read")
+def bulk_import_job(request, account, job_id: str):
     with _jobs_lock:
         job = _job(account, job_id)
         if job is None:
@@ -440,10 +453,8 @@ def bulk_import_job(request, host, job_id: str):
 
 
 @require_GET
-def import_errors(request, host, job_id: str):
-    account, error = _account(request, host, ("profiles:read",), "bulk_import.read")
-    if error:
-        return error
+@EMULATOR.endpoint(scopes=("profiles:read",), endpoint="bulk_import.read")
+def import_errors(request, account, job_id: str):
     size = _page_size(request, 100)
     if size is None:
         return _errors(400, "invalid", "Invalid input.", "page[size] must be 1 to 100.",
@@ -516,10 +527,8 @@ def _paged(request, rows: list, size: int) -> HttpResponse:
 
 def _groups_view(kind: str):
     @require_GET
-    def view(request, host):
-        account, error = _account(request, host, (f"{kind}s:read",), f"{kind}s")
-        if error:
-            return error
+    @EMULATOR.endpoint(scopes=(f"{kind}s:read",), endpoint=f"{kind}s")
+    def view(request, account):
         size = _page_size(request, 10)
         if size is None:
             return _errors(400, "invalid", "Invalid input.", "page[size] must be 1 to 10.",
@@ -532,19 +541,21 @@ def _groups_view(kind: str):
 
 
 def _group_view(kind: str):
+    def counting(request) -> bool:
+        return request.GET.get(f"additional-fields[{kind}]") == "profile_count"
+
     @require_GET
-    def view(request, host, group: str):
-        counting = request.GET.get(f"additional-fields[{kind}]") == "profile_count"
-        endpoint = f"{kind}_count" if counting else f"{kind}s"
-        account, error = _account(request, host, (f"{kind}s:read",), endpoint)
-        if error:
-            return error
+    @EMULATOR.endpoint(
+        scopes=(f"{kind}s:read",),
+        endpoint=lambda request: f"{kind}_count" if counting(request) else f"{kind}s",
+    )
+    def view(request, account, group: str):
         segment = _group(account, kind, group)
         if segment is None:
             return _errors(404, "not_found", "Not found.", f"No {kind} with id {group}.")
         return _response(
             {
-                "data": _group_resource(request, kind, segment, count=counting),
+                "data": _group_resource(request, kind, segment, count=counting(request)),
                 "links": {"self": request.build_absolute_uri()},
             }
         )
@@ -574,10 +585,8 @@ def _profile_resource(request, contact: SandboxContact, fields: set[str] | None)
 
 
 @require_GET
-def profiles(request, host):
-    account, error = _account(request, host, ("profiles:read",), "profiles")
-    if error:
-        return error
+@EMULATOR.endpoint(scopes=("profiles:read",), endpoint="profiles")
+def profiles(request, account):
     size = _page_size(request, 100)
     if size is None:
         return _errors(400, "invalid", "Invalid input.", "page[size] must be 1 to 100.",
@@ -604,10 +613,8 @@ def profiles(request, host):
 
 @csrf_exempt
 @require_POST
-def deletion_jobs(request, host):
-    account, error = _account(request, host, ("data-privacy:write",), "data_privacy", write=True)
-    if error:
-        return error
+@EMULATOR.endpoint(write=True, scopes=("data-privacy:write",), endpoint="data_privacy")
+def deletion_jobs(request, account):
     data = parse_json(request)
     job = data.get("data") if isinstance(data, dict) else None
     profile = (((job or {}).get("attributes") or {}).get("profile") or {}).get("data")

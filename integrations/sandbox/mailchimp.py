@@ -13,15 +13,14 @@ import hashlib
 import re
 import threading
 import uuid
-from functools import wraps
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.sandbox import accounts, store
-from integrations.sandbox.emulation import injected_fault, json_response, parse_json
+from integrations.sandbox.emulation import Emulator, json_response, parse_json
 from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
 
 PLATFORM = "mailchimp"
@@ -85,57 +84,71 @@ def _invalid_key() -> HttpResponse:
     )
 
 
-def endpoint(write: bool = False, audience: bool = True):
-    """Auth (the key's data centre must be the host's), the audience, the connection limit."""
+def _data_centre(host: str) -> str | None:
+    """The data centre a Mailchimp host names ("" for the bare api.mailchimp.com)."""
+    match = _HOST.match(host)
+    return None if match is None else match.group(1) or ""
 
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request, host, *args, list_id: str = "", **kwargs):
-            match = _HOST.match(host)
-            if match is None:
-                raise Http404("not a Mailchimp host")
-            key = _key(request)
-            if not key:
-                return problem(401, "API Key Missing", "Your request did not include an API key.")
-            account = accounts.find(PLATFORM, api_key=key)
-            host_dc = match.group(1)
-            if account is None or (host_dc and host_dc != account.region):
-                return _invalid_key()
-            if write and account.read_only:
-                return problem(
-                    403,
-                    "Forbidden",
-                    "The API key's user does not have permission to access this resource.",
-                )
-            fault = injected_fault(
-                PLATFORM,
-                {"title": "Too Many Requests", "status": 429, "detail": "Slow down."},
+
+def _authenticate(request, data_centre, **_):
+    """The key's data centre must be the host's."""
+    key = _key(request)
+    if not key:
+        return problem(401, "API Key Missing", "Your request did not include an API key.")
+    account = accounts.find(PLATFORM, api_key=key)
+    if account is None or (data_centre and data_centre != account.region):
+        return _invalid_key()
+    return account
+
+
+def _admit(request, account, *, write: bool = False, **_):
+    if write and account.read_only:
+        return problem(
+            403,
+            "Forbidden",
+            "The API key's user does not have permission to access this resource.",
+        )
+    return None
+
+
+def _audience(request, account, *, route, audience: bool = True, **_):
+    """`audience`: the path's list_id (taken out of the view's arguments) must be the
+    account's audience."""
+    list_id = route.pop("list_id", "")
+    if audience and list_id != account.credentials["list_id"]:
+        return problem(404, "Resource Not Found", "The requested resource could not be found.")
+    return None
+
+
+def _one_connection(request, account, answer, **_):
+    """Mailchimp's limit: simultaneous connections per user, not requests per second."""
+    slot = f"{account.account}:{account.credentials['api_key']}"
+    with _lock:
+        if _in_flight.get(slot, 0) >= MAX_CONNECTIONS:
+            return problem(
+                429,
+                "Too Many Requests",
+                f"You have exceeded the limit of {MAX_CONNECTIONS} simultaneous connections.",
             )
-            if fault is not None:
-                return fault
-            if audience and list_id != account.credentials["list_id"]:
-                return problem(
-                    404, "Resource Not Found", "The requested resource could not be found."
-                )
-            slot = f"{account.account}:{account.credentials['api_key']}"
-            with _lock:
-                if _in_flight.get(slot, 0) >= MAX_CONNECTIONS:
-                    return problem(
-                        429,
-                        "Too Many Requests",
-                        f"You have exceeded the limit of {MAX_CONNECTIONS} simultaneous "
-                        "connections.",
-                    )
-                _in_flight[slot] = _in_flight.get(slot, 0) + 1
-            try:
-                return view(request, account, *args, **kwargs)
-            finally:
-                with _lock:
-                    _in_flight[slot] -= 1
+        _in_flight[slot] = _in_flight.get(slot, 0) + 1
+    try:
+        return answer()
+    finally:
+        with _lock:
+            _in_flight[slot] -= 1
 
-        return wrapper
 
-    return decorate
+EMULATOR = Emulator(
+    PLATFORM,
+    _data_centre,
+    "not a Mailchimp host",
+    authenticate=_authenticate,
+    throttled={"title": "Too Many Requests", "status": 429, "detail": "Slow down."},
+    admit=_admit,
+    after=_audience,
+    serve=_one_connection,
+)
+endpoint = EMULATOR.endpoint
 
 
 def _members(account):

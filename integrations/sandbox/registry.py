@@ -1,7 +1,9 @@
 """Which platforms the sandbox emulates: every module here that names a PLATFORM.
 
 An emulator module defines PLATFORM (the slug), ACCOUNTS (its sandbox accounts),
-`urlpatterns` (served under /sandbox/<slug>/) and `seed_account(account)` (demo data).
+`urlpatterns` (served under /sandbox/<slug>/) and `seed_account(account)` (demo data). Its
+endpoints pass an `emulation.Emulator` gate (host, auth, faults, rate limit) declared in the
+module as EMULATOR; it supplies only the hooks in which its platform differs.
 """
 
 from __future__ import annotations

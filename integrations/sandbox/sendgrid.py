@@ -25,11 +25,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from integrations.sandbox import accounts, store
 from integrations.sandbox.emulation import (
-    injected_fault,
+    Emulator,
     json_response,
     parse_json,
-    rate_limited,
     read_body,
+    windowed,
 )
 from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
 
@@ -98,26 +98,34 @@ def _scopes(account) -> tuple[str, ...]:
     return SCOPES[account.credentials["api_key"]]
 
 
-def _account(request, host: str, group: str = "api", marketing: bool = True, write=False):
-    region = HOSTS.get(host)
-    if region is None:
-        raise Http404("not a SendGrid host")
+def _authenticate(request, region, **_):
     header = request.headers.get("Authorization", "")
     account = None
     if header.startswith("Bearer "):
         account = accounts.find(PLATFORM, api_key=header[7:])
     if account is None or account.region != region:
-        return None, _errors("authorization required", 401)
+        return _errors("authorization required", 401)
+    return account
+
+
+def _admit(request, account, *, marketing: bool = True, write: bool = False, **_):
     scopes = _scopes(account)
     if marketing and not any(s.startswith("marketing") for s in scopes):
-        return None, _errors("access forbidden", 403)
+        return _errors("access forbidden", 403)
     if write and account.read_only:
-        return None, _errors("access forbidden", 403)
-    fault = injected_fault(PLATFORM, _LIMIT_BODY)
-    if fault is not None:
-        return None, fault
-    count, per = RATES[group]
-    return account, rate_limited(f"{PLATFORM}:{account.account}:{group}", count, per, _LIMIT_BODY)
+        return _errors("access forbidden", 403)
+    return None
+
+
+EMULATOR = Emulator(
+    PLATFORM,
+    HOSTS,
+    "not a SendGrid host",
+    authenticate=_authenticate,
+    throttled=_LIMIT_BODY,
+    admit=_admit,
+    limit=windowed(PLATFORM, RATES, _LIMIT_BODY, default="api"),
+)
 
 
 def list_uuid(remote_id: int) -> str:
@@ -150,18 +158,14 @@ def _segment_count(segment: SandboxSegment) -> int:
 
 
 @require_GET
-def scopes(request, host):
-    account, error = _account(request, host, marketing=False)
-    if error:
-        return error
+@EMULATOR.endpoint(marketing=False)
+def scopes(request, account):
     return json_response({"scopes": list(_scopes(account))})
 
 
 @require_GET
-def field_definitions(request, host):
-    account, error = _account(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint()
+def field_definitions(request, account):
     reserved = [
         {"id": f"_rf{i}_{_TYPE_LETTER[kind]}", "name": name, "field_type": kind}
         for i, (name, kind, _) in enumerate(RESERVED)
@@ -191,9 +195,11 @@ def field_definitions(request, host):
 def contacts(request, host):
     if request.method == "DELETE":
         return _delete_contacts(request, host)
-    account, error = _account(request, host, "contacts.upsert", write=True)
-    if error:
-        return error
+    return _upsert_contacts(request, host)
+
+
+@EMULATOR.endpoint(group="contacts.upsert", write=True)
+def _upsert_contacts(request, account):
     if len(read_body(request)) > MAX_BODY:
         return _errors("request body must be at most 6MB", 413)
     data = parse_json(request)
@@ -330,10 +336,8 @@ def _fields(item: dict, custom: dict) -> tuple[dict, str]:
 
 
 @require_GET
-def import_status(request, host, job_id: str):
-    account, error = _account(request, host, "contacts.imports")
-    if error:
-        return error
+@EMULATOR.endpoint(group="contacts.imports")
+def import_status(request, account, job_id: str):
     with _jobs_lock:
         job = _jobs.get(job_id)
         if job is None or job["account"] != account.account:
@@ -356,8 +360,7 @@ def import_status(request, host, job_id: str):
 @require_GET
 def import_errors(request, host, job_id: str):
     """The errors file: a pre-signed URL, so no key is asked for (or should be sent)."""
-    if HOSTS.get(host) is None:
-        raise Http404("not a SendGrid host")
+    EMULATOR.region(host)
     if "Authorization" in request.headers:
         return HttpResponse("unexpected Authorization header", status=400)
     with _jobs_lock:
@@ -374,10 +377,8 @@ def import_errors(request, host, job_id: str):
 
 @csrf_exempt
 @require_POST
-def search_emails(request, host):
-    account, error = _account(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint()
+def search_emails(request, account):
     data = parse_json(request)
     emails = data.get("emails") if isinstance(data, dict) else None
     if not isinstance(emails, list) or not emails or len(emails) > 100:
@@ -415,10 +416,8 @@ def _contact_body(row: SandboxContact) -> dict:
     return body
 
 
-def _delete_contacts(request, host):
-    account, error = _account(request, host, write=True)
-    if error:
-        return error
+@EMULATOR.endpoint(write=True)
+def _delete_contacts(request, account):
     ids = [i for i in request.GET.get("ids", "").split(",") if i]
     if not ids:
         return _errors("ids or delete_all_contacts is required", 400, "ids")
@@ -447,10 +446,8 @@ def _segments(account, kind: str):
 
 
 @require_GET
-def lists(request, host):
-    account, error = _account(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint()
+def lists(request, account):
     try:
         size = int(request.GET.get("page_size", 100))
     except ValueError:
@@ -485,10 +482,8 @@ def _find_segment(account, kind: str, remote: str):
 
 
 @require_GET
-def list_detail(request, host, list_id: str):
-    account, error = _account(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint()
+def list_detail(request, account, list_id: str):
     segment = _find_segment(account, "list", list_id)
     if segment is None:
         return _errors("list not found", 404)
@@ -498,10 +493,8 @@ def list_detail(request, host, list_id: str):
 
 
 @require_GET
-def list_count(request, host, list_id: str):
-    account, error = _account(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint()
+def list_count(request, account, list_id: str):
     segment = _find_segment(account, "list", list_id)
     if segment is None:
         return _errors("list not found", 404)
@@ -525,18 +518,14 @@ def _segment_body(segment: SandboxSegment) -> dict:
 
 
 @require_GET
-def segments(request, host):
-    account, error = _account(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint()
+def segments(request, account):
     return json_response({"results": [_segment_body(s) for s in _segments(account, "segment")]})
 
 
 @require_GET
-def segment_detail(request, host, segment_id: str):
-    account, error = _account(request, host)
-    if error:
-        return error
+@EMULATOR.endpoint()
+def segment_detail(request, account, segment_id: str):
     segment = _find_segment(account, "segment", segment_id)
     if segment is None:
         return _errors("segment not found", 404)

@@ -7,6 +7,7 @@ import types
 import orjson
 import pytest
 from django.db.models import F
+from django.http import Http404, HttpResponse
 from django.test import RequestFactory
 
 from integrations.sandbox import accounts, emulation, registry, store
@@ -255,3 +256,157 @@ class TestSegments:
             assert account.region == "us"
         assert accounts.find("iterable", api_key="sandbox-iterable-readonly-key-us").read_only
         assert accounts.find("iterable", api_key="nope") is None
+
+
+def _plain(text: str, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain")
+
+
+def _gate(steps: list, **hooks) -> emulation.Emulator:
+    """A toy platform whose hooks record the order they ran in; any hook may be replaced."""
+
+    def authenticate(request, region, **options):
+        steps.append(("authenticate", region))
+        key = request.headers.get("X-Key")
+        return {"key": key} if key == "good" else _plain("who are you", 401)
+
+    def step(name):
+        def hook(request, caller, **options):
+            steps.append((name, options.get("flag")))
+
+        return hook
+
+    def serve(request, caller, answer, **options):
+        steps.append(("serve", caller["key"]))
+        response = answer()
+        response["X-Served"] = "yes"
+        return response
+
+    defaults = {
+        "authenticate": authenticate,
+        "admit": step("admit"),
+        "limit": step("limit"),
+        "after": step("after"),
+        "serve": serve,
+    }
+    return emulation.Emulator(
+        "toy", {"api.toy.test": "eu"}, "not a toy host", throttled={"toy": 429},
+        **{**defaults, **hooks},
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+class TestEmulatorGate:
+    def view(self, steps):
+        def view(request, caller, item: str):
+            steps.append(("view", item))
+            return _plain(f"{caller['key']}:{item}", 200)
+
+        return view
+
+    def test_every_step_in_order_then_the_view_inside_serve(self, rf):
+        steps = []
+        view = _gate(steps).endpoint(flag="x")(self.view(steps))
+        response = view(rf.get("/", HTTP_X_KEY="good"), "api.toy.test", item="7")
+        assert (response.status_code, response.content) == (200, b"good:7")
+        assert response["X-Served"] == "yes"
+        assert steps == [
+            ("authenticate", "eu"),
+            ("admit", "x"),
+            ("limit", "x"),
+            ("after", "x"),
+            ("serve", "good"),
+            ("view", "7"),
+        ]
+
+    def test_another_host_is_not_found(self, rf):
+        steps = []
+        view = _gate(steps).endpoint()(self.view(steps))
+        with pytest.raises(Http404, match="not a toy host"):
+            view(rf.get("/", HTTP_X_KEY="good"), "api.other.test", item="7")
+        assert steps == []
+
+    def test_an_undeclared_method_is_a_bare_405_before_the_host(self, rf):
+        steps = []
+        view = _gate(steps).endpoint(methods=("GET",))(self.view(steps))
+        response = view(rf.post("/", HTTP_X_KEY="good"), "api.other.test", item="7")
+        assert response.status_code == 405
+        assert "Allow" not in response
+        assert steps == []
+
+    def test_the_platforms_401_stops_the_request(self, rf):
+        steps = []
+        view = _gate(steps).endpoint()(self.view(steps))
+        response = view(rf.get("/", HTTP_X_KEY="bad"), "api.toy.test", item="7")
+        assert (response.status_code, response.content) == (401, b"who are you")
+        assert steps == [("authenticate", "eu")]
+
+    def test_admit_refuses_before_faults_are_applied(self, rf):
+        steps = []
+        emulation.set_faults("toy", throttle_next=1, retry_after=3)
+        gate = _gate(steps, admit=lambda request, caller, **_: _plain("no scope", 403))
+        response = gate.endpoint()(self.view(steps))(
+            rf.get("/", HTTP_X_KEY="good"), "api.toy.test", item="7"
+        )
+        assert response.status_code == 403
+        assert SandboxFault.objects.get(platform="toy").throttle_next == 1
+
+    def test_an_injected_429_carries_the_platforms_body_before_its_limit(self, rf):
+        steps = []
+        emulation.set_faults("toy", throttle_next=1, retry_after=3)
+        view = _gate(steps).endpoint()(self.view(steps))
+        response = view(rf.get("/", HTTP_X_KEY="good"), "api.toy.test", item="7")
+        assert response.status_code == 429
+        assert orjson.loads(response.content) == {"toy": 429}
+        assert response["Retry-After"] == "3"
+        assert steps == [("authenticate", "eu"), ("admit", None)]
+
+    def test_the_limits_answer_stops_the_request(self, rf):
+        steps = []
+        gate = _gate(steps, limit=lambda request, caller, **_: _plain("slow down", 429))
+        response = gate.endpoint()(self.view(steps))(
+            rf.get("/", HTTP_X_KEY="good"), "api.toy.test", item="7"
+        )
+        assert (response.status_code, response.content) == (429, b"slow down")
+        assert ("view", "7") not in steps and ("after", None) not in steps
+
+    def test_a_hook_may_take_a_route_argument_the_view_does_not(self, rf):
+        steps = []
+
+        def after(request, caller, *, route, **_):
+            return None if route.pop("list_id") == "L1" else _plain("no such list", 404)
+
+        view = _gate(steps, after=after).endpoint()(self.view(steps))
+        ok = view(rf.get("/", HTTP_X_KEY="good"), "api.toy.test", item="7", list_id="L1")
+        refused = view(rf.get("/", HTTP_X_KEY="good"), "api.toy.test", item="7", list_id="L2")
+        assert (ok.status_code, refused.status_code) == (200, 404)
+
+    def test_hosts_may_be_a_function(self, rf):
+        steps = []
+        gate = emulation.Emulator(
+            "toy",
+            lambda host: host.split(".")[0] if host.endswith(".toy.test") else None,
+            "not a toy host",
+            authenticate=lambda request, region, **_: {"key": region},
+            throttled={},
+        )
+        response = gate.endpoint()(self.view(steps))(rf.get("/"), "us7.toy.test", item="1")
+        assert response.content == b"us7:1"
+        with pytest.raises(Http404):
+            gate.region("toy.example")
+
+
+class TestWindowed:
+    def test_each_group_of_each_account_has_its_own_window(self, rf, sandbox_time):
+        limit = emulation.windowed(
+            "toy", {"api": (2, 1.0), "bulk": (1, 1.0)}, {"slow": 1}, default="api"
+        )
+        one, two = types.SimpleNamespace(account="one"), types.SimpleNamespace(account="two")
+        request = rf.get("/")
+        assert [limit(request, one), limit(request, one)] == [None, None]
+        refused = limit(request, one)
+        assert (refused.status_code, orjson.loads(refused.content)) == (429, {"slow": 1})
+        assert refused["Retry-After"] == "2"  # a full second to wait, rounded up past it
+        assert limit(request, two) is None
+        assert limit(request, one, group="bulk") is None
+        assert limit(request, one, group="bulk").status_code == 429
