@@ -58,7 +58,6 @@ from integrations.platforms.types import (
 
 logger = logging.getLogger(__name__)
 
-is_sandbox_url = urlpolicy.is_sandbox_url  # the policy's own test, for the clients' base URLs
 
 REDACTED = "[redacted]"
 
@@ -302,7 +301,7 @@ class PlatformClient:
         override = self.integration.api_base_url.strip()
         if not override:
             return default
-        if is_sandbox_url(override, self.slug):
+        if urlpolicy.is_sandbox_url(override, self.slug):
             # The sandbox serves every real host under its own path, so regions still differ.
             return f"{override.rstrip('/')}/{urlsplit(default).netloc}"
         self.check_base_url(override)

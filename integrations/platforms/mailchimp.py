@@ -19,7 +19,7 @@ from requests.auth import HTTPBasicAuth
 
 from integrations.models import Outcome
 from integrations.platforms import rules
-from integrations.platforms.base import PlatformClient, is_sandbox_url
+from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
     AuthError,
     NotFound,
@@ -41,6 +41,7 @@ from integrations.platforms.types import (
     TimestampFormat,
     UpsertPlan,
 )
+from integrations.platforms.urlpolicy import is_sandbox_url
 from integrations.ratelimit import Rate
 
 API = "api"

@@ -23,7 +23,7 @@ import orjson
 from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.auth import BearerAuth
-from integrations.platforms.base import PlatformClient, is_sandbox_url
+from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
     AuthError,
     NotFound,
@@ -48,6 +48,7 @@ from integrations.platforms.types import (
     UpsertPlan,
     Written,
 )
+from integrations.platforms.urlpolicy import is_sandbox_url
 from integrations.ratelimit import Rate
 
 API = "api"

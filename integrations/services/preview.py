@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -71,7 +70,7 @@ def source_fields() -> list[SourceField]:
             or {}
         ).get(key)
         fields.append(
-            SourceField(ATTRIBUTE_PREFIX + key, f"Custom: {key}", value_type(sample), sample)
+            SourceField(ATTRIBUTE_PREFIX + key, f"Custom: {key}", rules.value_kind(sample), sample)
         )
     return fields
 
@@ -86,18 +85,6 @@ def attribute_keys() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return sorted(row[0] for row in cursor.fetchall())
-
-
-def value_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, datetime | date):
-        return "date"
-    if isinstance(value, dict | list):
-        return "object"
-    return "string"
 
 
 def _norm(name: str) -> str:
