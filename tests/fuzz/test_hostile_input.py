@@ -18,7 +18,9 @@ from audience.models import Subscriber
 
 pytestmark = pytest.mark.django_db
 
+# Derandomized: every run tries the same examples, so a run fails only for a real change.
 FUZZ = settings(
+    derandomize=True,
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -50,7 +52,10 @@ def test_the_csv_import_reports_or_imports_every_row_and_never_fails(rows, heade
     assert report.rows == report.created + report.updated + report.unchanged + len(report.errors)
     assert Subscriber.objects.count() == report.created + report.updated + report.unchanged
     assert all(2 <= error.line <= lines for error in report.errors)
-    assert not Subscriber.objects.filter(first_name__contains="\x00").exists()
+    # (Checked here, not in SQL: PostgreSQL refuses a NUL even in a query parameter.)
+    for subscriber in Subscriber.objects.all():
+        stored = f"{subscriber.email}{subscriber.first_name}{subscriber.attributes}"
+        assert "\x00" not in stored
 
 
 @FUZZ
