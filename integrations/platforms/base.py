@@ -555,11 +555,14 @@ class PlatformClient:
         return text
 
     def _secret_forms(self) -> list[str]:
+        # Built once per set of secrets: a sync redacts every record message it stores.
+        token = str(getattr(self, "_oauth_token", None) or "")
+        key = (token, len(self._sent_authorizations))
+        cached = getattr(self, "_forms_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         secret_keys = {f.key for f in self.credential_fields if f.secret}
-        values = [
-            *(str(v) for k, v in self._secrets.items() if k in secret_keys),
-            str(getattr(self, "_oauth_token", None) or ""),
-        ]
+        values = [*(str(v) for k, v in self._secrets.items() if k in secret_keys), token]
         forms = set(self._sent_authorizations)
         for value in values:
             if len(value) >= 4:
@@ -570,7 +573,9 @@ class PlatformClient:
                     base64.b64encode(value.encode()).decode(),
                 }
         # The longest first, so that a form containing another is replaced whole.
-        return sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+        ordered = sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+        self._forms_cache = (key, ordered)
+        return ordered
 
     def _remember_authorization(self, request: requests.PreparedRequest | None) -> None:
         header = (request.headers.get("Authorization", "") if request is not None else "") or ""
