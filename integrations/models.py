@@ -7,6 +7,7 @@ from django.db.models import Q
 from encrypted_fields.fields import EncryptedJSONField, EncryptedTextField
 
 from integrations.platforms.registry import platform_choices
+from integrations.platforms.types import FAILED_OUTCOMES, Outcome  # noqa: F401 (re-exported)
 
 
 class IntegrationStatus(models.TextChoices):
@@ -181,26 +182,6 @@ class SyncStatus(models.TextChoices):
 ACTIVE_SYNC_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)
 
 
-class Outcome(models.TextChoices):
-    """What happened to one record; the same set for every platform."""
-
-    CREATED = "created", "Created"
-    UPDATED = "updated", "Updated"
-    UNCHANGED = "unchanged", "Unchanged"
-    REJECTED_DATA = "rejected_data", "Rejected (data)"
-    REJECTED_COMPLIANCE = "rejected_compliance", "Rejected (compliance)"
-    REJECTED_AUTH = "rejected_auth", "Rejected (auth)"
-    THROTTLED = "throttled", "Throttled"
-    UNKNOWN = "unknown", "Unknown"
-
-    @property
-    def accepted(self) -> bool:
-        return self in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
-
-
-FAILED_OUTCOMES = [o for o in Outcome if not o.accepted]
-
-
 class SyncRun(models.Model):
     """One sync of an integration: who started it, how far it got, what happened."""
 
@@ -301,7 +282,7 @@ class SyncRecord(models.Model):
         "audience.Subscriber", null=True, on_delete=models.SET_NULL, related_name="sync_records"
     )
     email = models.CharField(max_length=254)
-    outcome = models.CharField(max_length=24, choices=Outcome.choices)
+    outcome = models.CharField(max_length=24, choices=Outcome.choices())
     code = models.CharField(max_length=100, blank=True, help_text="The platform's own code.")
     message = models.TextField(blank=True)
     hint = models.CharField(max_length=300, blank=True)
@@ -330,7 +311,7 @@ class SyncState(models.Model):
     )
     payload_hash = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=8, choices=SyncStateStatus.choices)
-    last_outcome = models.CharField(max_length=24, choices=Outcome.choices)
+    last_outcome = models.CharField(max_length=24, choices=Outcome.choices())
     ever_synced = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,33 +9,11 @@ such as a `Retry-After` that one worker was told, which every other worker then 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import transaction
 
 from integrations import clock
 from integrations.models import RateLimitState
-
-
-@dataclass(frozen=True)
-class Rate:
-    """`count` requests per `per_seconds`, with bursts of up to `burst` back to back.
-
-    The default burst of 1 spaces requests evenly, so no window of `per_seconds` ever holds
-    more than `count` of them, whatever way the platform counts.
-    """
-
-    count: int
-    per_seconds: float = 1.0
-    burst: int = 1
-
-    @property
-    def interval(self) -> float:
-        return self.per_seconds / self.count
-
-    @property
-    def tolerance(self) -> float:
-        return self.interval * (self.burst - 1)
+from integrations.platforms.types import Rate
 
 
 class RateLimitWaitTooLong(Exception):

@@ -524,18 +524,20 @@ class PlatformClient:
         return ValidationFailed
 
     def describe_error(self, response: requests.Response) -> tuple[str, str]:
-        """(the platform's error code, a short message) from an error response."""
+        """(the platform's error code, a short message) from an error response.
+
+        The body is decoded here once; a platform reads its own error shape in error_detail.
+        """
         try:
             data = response.json()
         except ValueError:
             return "", response.text[:200].strip()
-        if isinstance(data, dict):
-            code = str(data.get("code") or data.get("error_code") or "")
-            message = data.get("message") or data.get("msg") or data.get("error") or ""
-            if isinstance(message, dict):
-                message = message.get("message") or str(message)
-            return code, str(message)[:300]
-        return "", str(data)[:200]
+        code, message = self.error_detail(data) or generic_error_detail(data)
+        return code, message[:300]
+
+    def error_detail(self, data: Any) -> tuple[str, str] | None:
+        """A platform's (code, message) from its decoded error body; None: not its shape."""
+        return None
 
     def redact(self, text: str) -> str:
         """Replace every secret that appears in `text`, in any form it travels in.
@@ -650,7 +652,7 @@ class PlatformClient:
         """Encode each record's request entry. One that breaks a rule the client checks
         locally, or is over the platform's size limit, is rejected here, unsent, rather than
         failing its whole batch."""
-        from integrations.models import Outcome
+        from integrations.platforms.types import Outcome
 
         local, _ = self._rules_by_side()
         encoded, rejected = [], []
@@ -793,7 +795,7 @@ class PlatformClient:
         other record of the batch unconfirmed: they are reported unknown (sent again next run)
         rather than written. `describe(error)` gives that error's (code, message).
         """
-        from integrations.models import Outcome
+        from integrations.platforms.types import Outcome
 
         placed: dict[int, list[dict]] = {}
         unplaced: list[dict] = []
@@ -939,6 +941,17 @@ class PlatformClient:
             yield group
 
 
+def generic_error_detail(data: Any) -> tuple[str, str]:
+    """(code, message) from the error shapes most APIs share: code/message/error keys."""
+    if isinstance(data, dict):
+        code = str(data.get("code") or data.get("error_code") or "")
+        message = data.get("message") or data.get("msg") or data.get("error") or ""
+        if isinstance(message, dict):
+            message = message.get("message") or str(message)
+        return code, str(message)
+    return "", str(data)[:200]
+
+
 class JobListener:
     """What the sync service hears from a client running an asynchronous bulk job."""
 
@@ -957,7 +970,7 @@ def join_entries(envelope: bytes, entries: Sequence[bytes]) -> bytes:
 
 def failed_results(records: Sequence[ContactRecord], exc: PlatformError) -> list[RecordResult]:
     """The outcome of records whose whole request failed with `exc`."""
-    from integrations.models import Outcome
+    from integrations.platforms.types import Outcome
 
     if isinstance(exc, (AuthError, PermissionDenied)):
         outcome, hint = (

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient
@@ -29,14 +28,15 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
     UpsertPlan,
 )
-from integrations.ratelimit import Rate
 
 REST = "rest"
 
@@ -194,18 +194,14 @@ class BrazeClient(PlatformClient):
             ) from None
         return min(configured, self.limits.batch_max_records)
 
-    def describe_error(self, response) -> tuple[str, str]:
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
+    def error_detail(self, data) -> tuple[str, str] | None:
         if isinstance(data, dict) and "message" in data:
             message = str(data.get("message") or "")
             errors = data.get("errors")
             if isinstance(errors, list) and errors:
                 message += " (" + "; ".join(_error_text(e) for e in errors[:3]) + ")"
             return "", message[:300]
-        return super().describe_error(response)
+        return None
 
     # --- capabilities ------------------------------------------------------------------------
 

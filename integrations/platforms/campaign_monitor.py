@@ -15,7 +15,6 @@ from typing import Any
 
 from requests.auth import HTTPBasicAuth
 
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
@@ -32,7 +31,9 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
@@ -40,7 +41,6 @@ from integrations.platforms.types import (
     UpsertPlan,
     Written,
 )
-from integrations.ratelimit import Rate
 
 API = "api"
 V = "/api/v3.3"
@@ -170,14 +170,10 @@ class CampaignMonitorClient(PlatformClient):
     def client_id(self) -> str:
         return self.credential("client_id")
 
-    def describe_error(self, response) -> tuple[str, str]:
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
+    def error_detail(self, data) -> tuple[str, str] | None:
         if isinstance(data, dict) and "Code" in data:
             return str(data.get("Code", "")), str(data.get("Message", ""))[:300]
-        return super().describe_error(response)
+        return None
 
     def format_value(self, value: Any) -> Any:
         """Dates go as yyyy/mm/dd (the documented unambiguous form), the UTC date of a moment."""

@@ -22,7 +22,6 @@ import orjson
 from requests.auth import HTTPBasicAuth
 
 from integrations import clock
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient, parse_retry_after
 from integrations.platforms.errors import (
@@ -41,14 +40,15 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
     UpsertPlan,
 )
-from integrations.ratelimit import Rate
 
 API = "api"
 DEFAULT_QUOTA = 5000
@@ -185,16 +185,12 @@ class CrispClient(PlatformClient):
     def people(self, route: str, email: str) -> str:
         return f"{self.website}/people/{route}/{quote(email, safe='@')}"
 
-    def describe_error(self, response) -> tuple[str, str]:
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
+    def error_detail(self, data) -> tuple[str, str] | None:
         if isinstance(data, dict) and "reason" in data:
             detail = data.get("data")
             message = detail.get("message", "") if isinstance(detail, dict) else ""
             return str(data.get("reason") or ""), str(message or data.get("reason"))[:300]
-        return super().describe_error(response)
+        return None
 
     def error_class_for(self, status: int, code: str) -> type[PlatformError]:
         if status == 420:  # "Enhance Your Calm": Crisp's other over-limit answer

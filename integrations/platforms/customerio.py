@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from requests.auth import HTTPBasicAuth
 
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient
@@ -23,14 +22,15 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
     UpsertPlan,
 )
-from integrations.ratelimit import Rate
 
 TRACK = "track"
 APP = "app"
@@ -106,11 +106,7 @@ class CustomerIoClient(PlatformClient):
             return HTTPBasicAuth(self.credential("site_id"), self.credential("track_api_key"))
         return BearerAuth(self.credential("app_api_key"))
 
-    def describe_error(self, response) -> tuple[str, str]:
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
+    def error_detail(self, data) -> tuple[str, str] | None:
         if isinstance(data, dict) and isinstance(data.get("meta"), dict):
             return "", str(data["meta"].get("error", ""))
         if isinstance(data, dict) and data.get("errors"):
@@ -118,7 +114,7 @@ class CustomerIoClient(PlatformClient):
             return str(first.get("reason", "")), str(
                 first.get("message") or first.get("detail", "")
             )
-        return super().describe_error(response)
+        return None
 
     # --- capabilities ------------------------------------------------------------------------
 

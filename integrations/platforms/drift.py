@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
@@ -30,13 +29,14 @@ from integrations.platforms.types import (
     ContactRecord,
     Limits,
     OAuthSpec,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     TargetField,
     TimestampFormat,
     UpsertPlan,
 )
-from integrations.ratelimit import Rate
 
 API = "api"
 NEEDED_SCOPES = ("contact_read", "contact_write")
@@ -135,11 +135,7 @@ class DriftClient(PlatformClient):
             )
         return self.oauth_auth()
 
-    def describe_error(self, response) -> tuple[str, str]:
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
+    def error_detail(self, data) -> tuple[str, str] | None:
         if isinstance(data, dict) and isinstance(data.get("errors"), list) and data["errors"]:
             first = data["errors"][0] if isinstance(data["errors"][0], dict) else {}
             param = f" ({first['param']})" if first.get("param") else ""
@@ -147,7 +143,7 @@ class DriftClient(PlatformClient):
         if isinstance(data, dict) and isinstance(data.get("error"), dict):
             error = data["error"]
             return str(error.get("type", "")), str(error.get("message", ""))[:300]
-        return super().describe_error(response)
+        return None
 
     # --- capabilities ------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient
@@ -36,14 +35,15 @@ from integrations.platforms.types import (
     CredentialField,
     Limits,
     OAuthSpec,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
     UpsertPlan,
 )
-from integrations.ratelimit import Rate
 
 API = "api"
 # Rate names: an API token shares the company's bucket (50 a minute on Starter, the lowest
@@ -166,11 +166,7 @@ class FrontClient(PlatformClient):
     def call(self, method: str, path: str, **kwargs):
         return self.request(method, API, path, rate=self.rate, **kwargs)
 
-    def describe_error(self, response) -> tuple[str, str]:
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
+    def error_detail(self, data) -> tuple[str, str] | None:
         if isinstance(data, dict) and isinstance(data.get("_error"), dict):
             error = data["_error"]
             message = str(error.get("message") or error.get("title") or "")
@@ -178,7 +174,7 @@ class FrontClient(PlatformClient):
             if isinstance(details, list) and details:
                 message += " (" + "; ".join(str(d) for d in details)[:200] + ")"
             return str(error.get("title") or error.get("status") or ""), message[:300]
-        return super().describe_error(response)
+        return None
 
     # --- test_connection ---------------------------------------------------------------------
 

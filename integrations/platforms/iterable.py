@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.auth import HeaderKeyAuth
 from integrations.platforms.base import PlatformClient
@@ -21,7 +20,9 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
@@ -29,7 +30,6 @@ from integrations.platforms.types import (
     UpsertPlan,
     Written,
 )
-from integrations.ratelimit import Rate
 
 API = "api"
 

@@ -25,7 +25,6 @@ from urllib.parse import quote, urlsplit
 import orjson
 
 from integrations import clock, ratelimit
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient, parse_retry_after
 from integrations.platforms.errors import (
@@ -44,14 +43,15 @@ from integrations.platforms.types import (
     ContactRecord,
     Limits,
     OAuthSpec,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
     UpsertPlan,
 )
-from integrations.ratelimit import Rate
 
 API = "api"
 V2 = "/crm/rest/v2"
@@ -212,11 +212,7 @@ class KeapClient(PlatformClient):
             )
         return self.oauth_auth()
 
-    def describe_error(self, response) -> tuple[str, str]:
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
+    def error_detail(self, data) -> tuple[str, str] | None:
         if isinstance(data, dict) and isinstance(data.get("fault"), dict):
             # The gateway's own refusals (bad or expired token).
             fault = data["fault"]
@@ -224,7 +220,7 @@ class KeapClient(PlatformClient):
             return code, str(fault.get("faultstring", ""))[:300]
         if isinstance(data, dict) and "error" in data and "error_description" in data:
             return str(data["error"]), str(data["error_description"])[:300]
-        return super().describe_error(response)
+        return None
 
     def retry_after_for(self, response) -> float | None:
         """Retry-After when given; on a 429, otherwise, what the quota headers say."""

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.auth import HeaderKeyAuth
 from integrations.platforms.base import PlatformClient
@@ -25,14 +24,15 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
     TimestampFormat,
     UpsertPlan,
 )
-from integrations.ratelimit import Rate
 
 API = "api"
 TAG, SEGMENT = "tag", "segment"
@@ -106,15 +106,11 @@ class KitClient(PlatformClient):
     def auth_for(self, surface: str):
         return HeaderKeyAuth("X-Kit-Api-Key", self.credential("api_key"))
 
-    def describe_error(self, response) -> tuple[str, str]:
+    def error_detail(self, data) -> tuple[str, str] | None:
         """v4 errors are {"errors": [...]}; a 429 is plain text ("Retry later")."""
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
         if isinstance(data, dict) and isinstance(data.get("errors"), list):
             return "", "; ".join(str(e) for e in data["errors"])[:300]
-        return super().describe_error(response)
+        return None
 
     def format_value(self, value: Any) -> Any:
         """ISO 8601 in UTC with a Z, as Kit writes its own timestamps."""

@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from requests.auth import AuthBase
 
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
@@ -34,7 +33,9 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
@@ -42,7 +43,6 @@ from integrations.platforms.types import (
     UpsertPlan,
     Written,
 )
-from integrations.ratelimit import Rate
 
 API = "api"
 REVISION = "2026-07-15"
@@ -161,16 +161,12 @@ class KlaviyoClient(PlatformClient):
     def headers_for(self, surface: str) -> dict[str, str]:
         return {"revision": REVISION, "Accept": MEDIA_TYPE}
 
-    def describe_error(self, response) -> tuple[str, str]:
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
+    def error_detail(self, data) -> tuple[str, str] | None:
         if isinstance(data, dict) and isinstance(data.get("errors"), list) and data["errors"]:
             first = data["errors"][0]
             text = str(first.get("detail") or first.get("title") or "")
             return str(first.get("code", "")), text[:300]
-        return super().describe_error(response)
+        return None
 
     def error_class_for(self, status: int, code: str) -> type[PlatformError]:
         # Klaviyo documents a refused key as 400 in places and 401 in others.

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from requests.auth import HTTPBasicAuth
 
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import (
@@ -34,7 +33,9 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
@@ -42,7 +43,6 @@ from integrations.platforms.types import (
     UpsertPlan,
 )
 from integrations.platforms.urlpolicy import is_sandbox_url
-from integrations.ratelimit import Rate
 
 API = "api"
 AUTO = "auto"
@@ -206,12 +206,8 @@ class MailchimpClient(PlatformClient):
         # Basic auth: any user name, the key as password.
         return HTTPBasicAuth("sharpsend", self.credential("api_key"))
 
-    def describe_error(self, response) -> tuple[str, str]:
+    def error_detail(self, data) -> tuple[str, str] | None:
         """Mailchimp errors are problem+json: title, detail and per-field errors."""
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
         if isinstance(data, dict) and "title" in data:
             detail = str(data.get("detail") or "")
             fields = "; ".join(
@@ -221,7 +217,7 @@ class MailchimpClient(PlatformClient):
             )
             text = f"{data['title']}: {detail}".strip(": ")
             return str(data["title"]), (f"{text} ({fields})" if fields else text)[:300]
-        return super().describe_error(response)
+        return None
 
     @property
     def list_path(self) -> str:

@@ -20,7 +20,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from integrations.models import Outcome
 from integrations.platforms import rules
 from integrations.platforms.auth import BearerAuth
 from integrations.platforms.base import PlatformClient
@@ -40,7 +39,9 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    Outcome,
     PlannedRequest,
+    Rate,
     RecordResult,
     RemoteSegment,
     TargetField,
@@ -49,7 +50,6 @@ from integrations.platforms.types import (
     Written,
 )
 from integrations.platforms.urlpolicy import is_sandbox_url
-from integrations.ratelimit import Rate
 
 API = "api"
 DOWNLOAD = "download"  # the job's errors file: a URL SendGrid gives, fetched without our key
@@ -179,11 +179,7 @@ class SendGridClient(PlatformClient):
             return None  # never send the key to the errors file's host
         return BearerAuth(self.credential("api_key"))
 
-    def describe_error(self, response) -> tuple[str, str]:
-        try:
-            data = response.json()
-        except ValueError:
-            return "", response.text[:200].strip()
+    def error_detail(self, data) -> tuple[str, str] | None:
         if isinstance(data, dict) and isinstance(data.get("errors"), list) and data["errors"]:
             first = data["errors"][0] if isinstance(data["errors"][0], dict) else {}
             code = str(first.get("error_id") or first.get("field") or "")
@@ -194,7 +190,7 @@ class SendGridClient(PlatformClient):
         if isinstance(data, dict) and isinstance(data.get("errors"), dict):
             error = data["errors"]
             return str(error.get("error_id", "")), str(error.get("message", ""))[:300]
-        return super().describe_error(response)
+        return None
 
     # --- connection ----------------------------------------------------------------------------
 

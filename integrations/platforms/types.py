@@ -8,7 +8,65 @@ from typing import Any
 
 import orjson
 
-from integrations.ratelimit import Rate
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` requests per `per_seconds`, with bursts of up to `burst` back to back.
+
+    The default burst of 1 spaces requests evenly, so no window of `per_seconds` ever holds
+    more than `count` of them, whatever way the platform counts.
+    """
+
+    count: int
+    per_seconds: float = 1.0
+    burst: int = 1
+
+    @property
+    def interval(self) -> float:
+        return self.per_seconds / self.count
+
+    @property
+    def tolerance(self) -> float:
+        return self.interval * (self.burst - 1)
+
+
+class Outcome(enum.StrEnum):
+    """What happened to one record; the same set for every platform."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REJECTED_DATA = "rejected_data"
+    REJECTED_COMPLIANCE = "rejected_compliance"
+    REJECTED_AUTH = "rejected_auth"
+    THROTTLED = "throttled"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return _OUTCOME_LABELS[self]
+
+    @property
+    def accepted(self) -> bool:
+        return self in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(value, label) pairs for a model field's choices."""
+        return [(o.value, o.label) for o in cls]
+
+
+_OUTCOME_LABELS = {
+    Outcome.CREATED: "Created",
+    Outcome.UPDATED: "Updated",
+    Outcome.UNCHANGED: "Unchanged",
+    Outcome.REJECTED_DATA: "Rejected (data)",
+    Outcome.REJECTED_COMPLIANCE: "Rejected (compliance)",
+    Outcome.REJECTED_AUTH: "Rejected (auth)",
+    Outcome.THROTTLED: "Throttled",
+    Outcome.UNKNOWN: "Unknown",
+}
+FAILED_OUTCOMES = [o for o in Outcome if not o.accepted]
 
 
 class Capability(enum.StrEnum):

@@ -36,11 +36,11 @@ from integrations.platforms.types import (
     CredentialField,
     Limits,
     PlannedRequest,
+    Rate,
     RecordResult,
     TimestampFormat,
     Written,
 )
-from integrations.ratelimit import Rate
 from tests.integrations.platforms.support import strict
 
 SECRET = "demo-secret-key-0123456789abcdef"

@@ -11,10 +11,9 @@ import pytest
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from integrations.models import Outcome
 from integrations.platforms.braze import BrazeClient
 from integrations.platforms.errors import ConfigurationError, RateLimited, ValidationFailed
-from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
+from integrations.platforms.types import ContactRecord, Outcome, RemoteSegment, TargetField, Written
 from tests.integrations.platforms.support import strict
 
 pytestmark = pytest.mark.usefixtures("steady_retries")

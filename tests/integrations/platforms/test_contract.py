@@ -18,9 +18,9 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    Rate,
     TimestampFormat,
 )
-from integrations.ratelimit import Rate
 
 PLATFORMS = all_platforms()
 

@@ -12,10 +12,9 @@ from responses import matchers
 from responses.registries import OrderedRegistry
 
 from integrations import ratelimit
-from integrations.models import Outcome
 from integrations.platforms.crisp import CrispClient
 from integrations.platforms.errors import RateLimited
-from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField
+from integrations.platforms.types import ContactRecord, Outcome, RemoteSegment, TargetField
 from tests.integrations.platforms.support import strict
 
 pytestmark = pytest.mark.usefixtures("steady_retries")

@@ -10,10 +10,9 @@ import pytest
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from integrations.models import Outcome
 from integrations.platforms.drift import GDPR_REASON, DriftClient
 from integrations.platforms.errors import UnsupportedCapability
-from integrations.platforms.types import AuthMethod, Capability, ContactRecord, TargetField
+from integrations.platforms.types import AuthMethod, Capability, ContactRecord, Outcome, TargetField
 from integrations.services import oauth
 from tests.integrations.platforms.support import strict
 

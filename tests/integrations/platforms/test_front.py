@@ -11,10 +11,9 @@ import pytest
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from integrations.models import Outcome
 from integrations.platforms.errors import RateLimited
 from integrations.platforms.front import FrontClient
-from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField
+from integrations.platforms.types import ContactRecord, Outcome, RemoteSegment, TargetField
 from integrations.services import oauth
 from tests.integrations.platforms.support import strict
 from tests.specs import SPECS

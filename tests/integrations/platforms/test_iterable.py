@@ -13,9 +13,8 @@ import pytest
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from integrations.models import Outcome
 from integrations.platforms.iterable import IterableClient
-from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
+from integrations.platforms.types import ContactRecord, Outcome, RemoteSegment, TargetField, Written
 from tests.integrations.platforms.support import strict
 from tests.specs import SPECS
 

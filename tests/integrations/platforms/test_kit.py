@@ -14,9 +14,8 @@ import pytest
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from integrations.models import Outcome
 from integrations.platforms.kit import KitClient
-from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField
+from integrations.platforms.types import ContactRecord, Outcome, RemoteSegment, TargetField
 from tests.integrations.platforms.support import strict
 
 pytestmark = pytest.mark.usefixtures("steady_retries")

@@ -13,11 +13,10 @@ import pytest
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from integrations.models import Outcome
 from integrations.platforms.base import JobListener
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.klaviyo import REVISION, KlaviyoClient
-from integrations.platforms.types import ContactRecord, RemoteSegment, Written
+from integrations.platforms.types import ContactRecord, Outcome, RemoteSegment, Written
 from tests.integrations.platforms.support import strict
 from tests.specs import SPECS
 

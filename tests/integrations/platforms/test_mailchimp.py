@@ -17,10 +17,9 @@ import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from integrations.models import Outcome
 from integrations.platforms.errors import ConfigurationError
 from integrations.platforms.mailchimp import MailchimpClient, key_data_centre, subscriber_hash
-from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField
+from integrations.platforms.types import ContactRecord, Outcome, RemoteSegment, TargetField
 from tests.integrations.platforms.support import strict
 
 pytestmark = pytest.mark.usefixtures("steady_retries")

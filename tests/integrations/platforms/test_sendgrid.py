@@ -14,11 +14,10 @@ import pytest
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from integrations.models import Outcome
 from integrations.platforms.base import JobListener
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.sendgrid import SendGridClient, may_write_marketing, parse_errors_file
-from integrations.platforms.types import ContactRecord, RemoteSegment, TargetField, Written
+from integrations.platforms.types import ContactRecord, Outcome, RemoteSegment, TargetField, Written
 from tests.integrations.platforms.support import strict
 from tests.specs import SPECS as SPEC_ROOT
 
