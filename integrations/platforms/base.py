@@ -418,6 +418,11 @@ class PlatformClient:
         """The shared limiter's row for one of this client's rates."""
         return f"{self.slug}:{self.rate_scope()}:{rate_name}"
 
+    def hold_off(self, rate_name: str, seconds: float) -> None:
+        """Hold every worker sharing one of this client's rates off for `seconds` (a quota the
+        platform reports spent, before it starts answering 429)."""
+        ratelimit.pause(self.rate_key(rate_name), seconds, self.limits.rates[rate_name])
+
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""
         ceiling = min(

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 import orjson
 
-from integrations import clock, ratelimit
+from integrations import clock
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient, parse_retry_after
 from integrations.platforms.errors import (
@@ -255,13 +255,12 @@ class KeapClient(PlatformClient):
 
     def _watch_quota(self, response) -> None:
         headers = response.headers
-        key = self.rate_key(API)
         for prefix in ("x-keap-product-throttle", "x-keap-tenant-throttle"):
             bucket = _bucket(headers, prefix)
             if bucket and bucket["available"] is not None and bucket["available"] <= 0:
                 # The minute's allowance is spent: hold every worker off until it refills,
                 # rather than collecting 429s.
-                ratelimit.pause(key, bucket["window"], self.limits.rates[API])
+                self.hold_off(API, bucket["window"])
         quota = _bucket(headers, "x-keap-product-quota")
         if (
             quota

@@ -1,4 +1,4 @@
-"""Which platforms the sandbox emulates: every module here that names a PLATFORM.
+"""Which platforms the sandbox emulates: the emulator modules named in EMULATOR_MODULES.
 
 An emulator module defines PLATFORM (the slug), ACCOUNTS (its sandbox accounts),
 `urlpatterns` (served under /sandbox/<slug>/) and `seed_account(account)` (demo data). Its
@@ -8,22 +8,39 @@ module as EMULATOR; it supplies only the hooks in which its platform differs.
 
 from __future__ import annotations
 
-import pkgutil
 from functools import cache
 from importlib import import_module
 from types import ModuleType
 
+# One emulator per platform, by module (a module or a package under integrations/sandbox/).
+# Emulators never import the clients: they answer as the real platform would.
+EMULATOR_MODULES = (
+    "braze",
+    "campaign_monitor",
+    "crisp",
+    "customerio",
+    "drift",
+    "front",
+    "iterable",
+    "keap",
+    "kit",
+    "klaviyo",
+    "mailchimp",
+    "sendgrid",
+)
+
 
 @cache
 def emulators() -> dict[str, ModuleType]:
-    package = import_module("integrations.sandbox")
+    """slug → emulator module, each checked to declare what the sandbox serves."""
     found = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.ispkg or info.name.startswith("_"):
-            continue
-        module = import_module(f"integrations.sandbox.{info.name}")
-        if hasattr(module, "PLATFORM") and hasattr(module, "urlpatterns"):
-            found[module.PLATFORM] = module
+    for name in EMULATOR_MODULES:
+        module = import_module(f"integrations.sandbox.{name}")
+        missing = [a for a in ("PLATFORM", "ACCOUNTS", "urlpatterns", "seed_account")
+                   if not hasattr(module, a)]  # fmt: skip
+        if missing:
+            raise ImportError(f"Emulator {name} lacks {', '.join(missing)}.")
+        found[module.PLATFORM] = module
     return found
 
 
