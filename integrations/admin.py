@@ -35,6 +35,8 @@ from integrations.forms import (
 from integrations.models import (
     ACTIVE_SYNC_STATUSES,
     ApiCall,
+    AuditAction,
+    AuditEntry,
     FieldMapping,
     Integration,
     IntegrationStatus,
@@ -47,7 +49,7 @@ from integrations.models import (
 )
 from integrations.platforms.errors import UnsupportedCapability
 from integrations.platforms.registry import all_platforms, get_platform
-from integrations.services import queue, schedules
+from integrations.services import audit, oauth, queue, schedules, setup
 from integrations.services.mapping import check_mappings
 
 STATUS_COLOURS = {
@@ -276,8 +278,30 @@ class IntegrationAdmin(admin.ModelAdmin):
     # --- the form -------------------------------------------------------------------------------
 
     def save_model(self, request, obj, form, change):
+        before = audit.snapshot(Integration.objects.get(pk=obj.pk)) if change else {}
         super().save_model(request, obj, form, change)
         schedules.sync_schedule(obj)  # the form may change the frequency or enabled flag
+        audit.integration_saved(before, obj, actor=request.user, via="admin")
+        if before and setup.drop_moved_token(obj, before["api_base_url"], before["region"]):
+            audit.record(
+                AuditAction.OAUTH_DISCONNECTED,
+                actor=request.user,
+                via="admin",
+                target=obj,
+                summary="OAuth connection removed: the API base URL or region changed.",
+            )
+            if setup.needs_reconnect(obj):
+                oauth.needs_attention(obj, setup.MOVED_TOKEN_MESSAGE)
+            self.message_user(request, f"{obj}: {setup.MOVED_TOKEN_MESSAGE}", messages.WARNING)
+
+    def delete_model(self, request, obj):
+        audit.integration_deleted(obj, actor=request.user, via="admin")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for integration in queryset:
+            audit.integration_deleted(integration, actor=request.user, via="admin")
+        super().delete_queryset(request, queryset)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         platform = platform_from(request, obj)
@@ -457,7 +481,9 @@ class IntegrationAdmin(admin.ModelAdmin):
                     request, f"{integration}: disabled, not synced.", messages.WARNING
                 )
                 continue
-            run, created = queue.enqueue_sync(integration, SyncTrigger.MANUAL)
+            run, created = queue.enqueue_sync(
+                integration, SyncTrigger.MANUAL, actor=request.user, via="admin"
+            )
             if created:
                 self.message_user(
                     request, f"{integration}: sync run #{run.pk} queued.", messages.SUCCESS
@@ -474,7 +500,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     def test_connection(self, request, queryset):
         names = []
         for integration in queryset:
-            queue.enqueue_test_connection(integration)
+            queue.enqueue_test_connection(integration, actor=request.user, via="admin")
             names.append(integration.name)
         self.message_user(
             request,
@@ -488,7 +514,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         names = []
         for integration in queryset:
             try:
-                queue.enqueue_import_segments(integration)
+                queue.enqueue_import_segments(integration, actor=request.user, via="admin")
             except UnsupportedCapability as exc:
                 self.message_user(request, f"{integration}: {exc}", messages.WARNING)
                 continue
@@ -766,3 +792,69 @@ class ApiCallAdmin(ReadOnlyAdmin):
             filesizeformat(call.bytes_sent),
             filesizeformat(call.bytes_received),
         )
+
+
+# --- the audit log --------------------------------------------------------------------------------
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read only for everyone, superusers included: entries are written by the services."""
+
+    list_display = ("entry_at", "action", "actor_display", "target_label", "summary_short")
+    list_display_links = ("entry_at",)
+    list_filter = ("action", ("actor", admin.RelatedOnlyFieldListFilter), "at", "via")
+    search_fields = ("target_label", "summary", "actor_name")
+    date_hierarchy = "at"
+    list_select_related = ("actor",)
+    show_full_result_count = False
+    fields = (
+        "at",
+        "action",
+        "actor_display",
+        "via",
+        "target_type",
+        "target_id",
+        "target_label",
+        "summary",
+        "changes_display",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="At", ordering="at")
+    def entry_at(self, entry: AuditEntry) -> str:
+        return date_format(localtime(entry.at), "Y-m-d H:i:s")
+
+    @admin.display(description="Actor", ordering="actor_name")
+    def actor_display(self, entry: AuditEntry) -> str:
+        who = entry.actor_name or "system"
+        return f"{who} ({entry.via})" if entry.via else who
+
+    @admin.display(description="Summary")
+    def summary_short(self, entry: AuditEntry):
+        return shortened(entry.summary, 80)
+
+    @admin.display(description="Changes")
+    def changes_display(self, entry: AuditEntry):
+        if not entry.changes:
+            return "—"
+        rows = [
+            (name, value if isinstance(value, str) else " → ".join(map(_shown, value)))
+            for name, value in entry.changes.items()
+        ]
+        return format_html(
+            "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        )
+
+
+def _shown(value) -> str:
+    return "—" if value in (None, "") else str(value)

@@ -84,6 +84,12 @@ def _endpoint(base_url: str, region: str) -> tuple[str, str]:
     return (base_url or "").strip().rstrip("/").lower(), region or ""
 
 
+def endpoint_moved(old_base_url: str, old_region: str, base_url: str, region: str) -> bool:
+    """True when new settings send an integration's requests to another endpoint: its stored
+    secrets (here) and its OAuth tokens (`services.setup.drop_moved_token`) stay behind."""
+    return _endpoint(base_url, region) != _endpoint(old_base_url, old_region)
+
+
 def credentials_for(form: forms.Form, platform, cleaned: dict, instance) -> dict[str, str]:
     """The credentials a form stores, under the rule that a stored secret never moves host.
 
@@ -92,9 +98,12 @@ def credentials_for(form: forms.Form, platform, cleaned: dict, instance) -> dict
     says so), so nobody can point a stored key at another host by editing the URL alone.
     """
     stored = instance.secrets if instance is not None and instance.pk else {}
-    moved = bool(stored) and _endpoint(
-        cleaned.get("api_base_url", instance.api_base_url), cleaned.get("region", instance.region)
-    ) != _endpoint(instance.api_base_url, instance.region)
+    moved = bool(stored) and endpoint_moved(
+        instance.api_base_url,
+        instance.region,
+        cleaned.get("api_base_url", instance.api_base_url),
+        cleaned.get("region", instance.region),
+    )
     if moved:
         secret_keys = {c.key for c in platform.credential_fields if c.secret}
         stored = {k: v for k, v in stored.items() if k not in secret_keys}

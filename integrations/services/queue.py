@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from integrations.models import (
+    AuditAction,
     Integration,
     IntegrationStatus,
     SyncMode,
@@ -19,6 +20,7 @@ from integrations.models import (
     SyncTrigger,
 )
 from integrations.platforms.types import Capability
+from integrations.services import audit
 from integrations.services.sync import mark_stale_runs, start_sync
 
 
@@ -28,13 +30,29 @@ def enqueue(func: str, *args, **kwargs) -> None:
 
 
 def enqueue_sync(
-    integration: Integration, trigger: str, mode: str = SyncMode.CHANGED, dry_run: bool = False
+    integration: Integration,
+    trigger: str,
+    mode: str = SyncMode.CHANGED,
+    dry_run: bool = False,
+    *,
+    actor=None,
+    via: str = "",
 ) -> tuple[SyncRun, bool]:
-    """Create a queued run and queue its task; (the active run, False) if one is under way."""
+    """Create a queued run and queue its task; (the active run, False) if one is under way.
+
+    A request by someone (`actor`, or `via` for a command) is in the audit log; the
+    housekeeping's own resumes are not.
+    """
     run, created = start_sync(integration, trigger, mode=mode, dry_run=dry_run)
     if created:
         _enqueue_run(run)
+        _audit(AuditAction.SYNC_REQUESTED, integration, actor, via, f"Sync run #{run.pk} ({mode})")
     return run, created
+
+
+def _audit(action: str, integration: Integration, actor, via: str, summary: str) -> None:
+    if actor is not None or via:
+        audit.record(action, actor=actor, via=via, target=integration, summary=summary)
 
 
 def _enqueue_run(run: SyncRun) -> None:
@@ -86,13 +104,15 @@ def look_after_sync_runs() -> Housekeeping:
     return Housekeeping(interrupted, resumed, requeued)
 
 
-def enqueue_test_connection(integration: Integration) -> None:
+def enqueue_test_connection(integration: Integration, *, actor=None, via: str = "") -> None:
     enqueue("integrations.tasks.test_connection", integration.pk)
+    _audit(AuditAction.CONNECTION_TESTED, integration, actor, via, "Connection test queued")
 
 
-def enqueue_import_segments(integration: Integration) -> None:
+def enqueue_import_segments(integration: Integration, *, actor=None, via: str = "") -> None:
     """Queue a segment import; UnsupportedCapability (with the reason) where there is none."""
     platform = integration.platform_class
     if not platform.supports(Capability.LIST_SEGMENTS):
         raise platform.unsupported(Capability.LIST_SEGMENTS)
     enqueue("integrations.tasks.import_segments", integration.pk)
+    _audit(AuditAction.SEGMENTS_IMPORTED, integration, actor, via, "Segment import queued")

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import orjson
 from django.db import transaction
 
-from integrations.models import FieldMapping, Integration
+from integrations.forms import endpoint_moved
+from integrations.models import AuditAction, FieldMapping, Integration, OAuthConnection
 from integrations.platforms.registry import get_platform
-from integrations.platforms.types import ConnectionReport
-from integrations.services import connection, oauth, schedules
+from integrations.platforms.types import AuthMethod, ConnectionReport
+from integrations.services import audit, connection, oauth, schedules
 from integrations.services.mapping import MappingError, check_mappings
 
 
@@ -31,7 +32,12 @@ class Draft:
 
     def integration(self, instance: Integration | None = None) -> Integration:
         """An unsaved Integration with these settings (for testing and listing fields)."""
-        integration = Integration(pk=instance.pk if instance else None)
+        # Settings that move a saved integration to another endpoint are tested as a new
+        # integration's: its stored OAuth token is not read for them (it stays behind).
+        moved = instance is not None and endpoint_moved(
+            instance.api_base_url, instance.region, self.api_base_url, self.region
+        )
+        integration = Integration(pk=instance.pk if instance and not moved else None)
         integration.platform = self.platform
         integration.name = self.name
         integration.region = self.region
@@ -68,9 +74,41 @@ def connection_fingerprint(draft: Draft) -> str:
     return hashlib.blake2b(orjson.dumps(data), digest_size=16).hexdigest()
 
 
+MOVED_TOKEN_MESSAGE = (
+    "The API base URL or region changed, so the OAuth connection was removed (a token is "
+    "never sent to another host): reconnect."
+)
+
+
+def drop_moved_token(integration: Integration, old_base_url: str, old_region: str) -> bool:
+    """Delete the integration's OAuth connection when its endpoint moved; True if one was.
+
+    The same rule as the stored secrets (`forms.credentials_for`): a token issued for one
+    endpoint is never sent to another one.
+    """
+    if not endpoint_moved(old_base_url, old_region, integration.api_base_url, integration.region):
+        return False
+    deleted, _ = OAuthConnection.objects.filter(integration_id=integration.pk).delete()
+    return bool(deleted)
+
+
+def needs_reconnect(integration: Integration) -> bool:
+    """After its token was dropped: True unless an API key can connect it instead."""
+    platform = integration.platform_class
+    has_key = AuthMethod.API_KEY in platform.auth_methods and any(
+        integration.secrets.get(c.key) for c in platform.credential_fields if c.secret
+    )
+    return not has_key
+
+
 @transaction.atomic
 def save_integration(
-    draft: Draft, instance: Integration | None = None, *, report: ConnectionReport
+    draft: Draft,
+    instance: Integration | None = None,
+    *,
+    report: ConnectionReport,
+    actor=None,
+    via: str = "wizard",
 ) -> Integration:
     """Store the integration and its mappings together, and set its sync schedule.
 
@@ -85,6 +123,7 @@ def save_integration(
     problems = check_mappings(draft.mapping_objects(), platform, None)
     if problems:
         raise MappingError(" ".join(problems))
+    before = audit.snapshot(instance)
     integration = instance or Integration(platform=draft.platform)
     integration.name = draft.name
     integration.region = draft.region
@@ -100,6 +139,20 @@ def save_integration(
     for mapping in mappings:
         mapping.integration = integration
     FieldMapping.objects.bulk_create(mappings)
+    dropped = bool(before) and drop_moved_token(
+        integration, before["api_base_url"], before["region"]
+    )
     if draft.oauth_token:
         oauth.save_connection(integration, draft.oauth_token)
+    audit.integration_saved(before, integration, actor=actor, via=via)
+    if dropped:
+        audit.record(
+            AuditAction.OAUTH_DISCONNECTED,
+            actor=actor,
+            via=via,
+            target=integration,
+            summary="OAuth connection removed: the API base URL or region changed.",
+        )
+    if draft.oauth_token:
+        audit.record(AuditAction.OAUTH_CONNECTED, actor=actor, via=via, target=integration)
     return integration

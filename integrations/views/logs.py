@@ -143,7 +143,7 @@ def run_failures_csv(request, pk: int):
 
 
 def _start(request, integration: Integration, mode: str, trigger: str) -> HttpResponse:
-    run, created = queue.enqueue_sync(integration, trigger, mode)
+    run, created = queue.enqueue_sync(integration, trigger, mode, actor=request.user, via="console")
     if created:
         messages.success(request, f"Sync #{run.pk} of {integration.name} queued.")
     else:

@@ -18,9 +18,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.models import Integration, IntegrationStatus
+from integrations.models import AuditAction, Integration, IntegrationStatus
 from integrations.platforms.errors import PlatformError
-from integrations.services import oauth
+from integrations.services import audit, oauth
 from integrations.views.storage import decrypt, encrypt
 
 PENDING = "oauth_pending"
@@ -99,6 +99,13 @@ def callback(request):
         oauth.save_connection(integration, token)
         Integration.objects.filter(pk=integration.pk).update(
             status=IntegrationStatus.CONNECTED, last_error=""
+        )
+        audit.record(
+            AuditAction.OAUTH_CONNECTED,
+            actor=request.user,
+            via="console",
+            target=integration,
+            summary="Reconnected",
         )
         messages.success(request, f"{integration.name} is connected again.")
     else:

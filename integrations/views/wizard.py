@@ -107,8 +107,10 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         )
 
     def oauth_connected(self) -> bool:
-        if oauth_views.wizard_token(self.request, self.prefix):
-            return True
+        return bool(oauth_views.wizard_token(self.request, self.prefix)) or self.token_stored()
+
+    def token_stored(self) -> bool:
+        """The integration being edited has an OAuth connection (kept while its endpoint is)."""
         return self.instance is not None and selectors.token_health(self.instance) is not None
 
     def _keep_token(self, integration) -> None:
@@ -157,6 +159,8 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
                 "platform": self.platform(),
                 "instance": self.instance,
                 "oauth_connected": self.oauth_connected(),
+                "token_stored_only": self.token_stored()
+                and not oauth_views.wizard_token(self.request, self.prefix),
                 "connecting": getattr(self, "connecting", False),
             }
         if step == "test":
@@ -359,13 +363,21 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         if not report.ok:  # e.g. a key revoked since the test
             messages.error(self.request, "The connection test no longer passes: test again.")
             return self.render_goto_step("test")
-        integration = setup.save_integration(draft, self.instance, report=report)
+        integration = setup.save_integration(
+            draft, self.instance, report=report, actor=self.request.user
+        )
         oauth_views.forget_wizard_token(self.request, self.prefix)
         verb = "saved" if self.instance else "connected"
         if self.request.POST.get("action") == "save_sync":
             if not self.request.user.has_perm("integrations.run_sync"):
                 raise PermissionDenied("You may not run syncs.")
-            run, created = queue.enqueue_sync(integration, SyncTrigger.WIZARD, SyncMode.CHANGED)
+            run, created = queue.enqueue_sync(
+                integration,
+                SyncTrigger.WIZARD,
+                SyncMode.CHANGED,
+                actor=self.request.user,
+                via="wizard",
+            )
             messages.success(self.request, f"{integration.name} {verb}; sync #{run.pk} queued.")
             return redirect(reverse("integrations:run", args=[run.pk]))
         messages.success(self.request, f"{integration.name} {verb}.")

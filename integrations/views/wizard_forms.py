@@ -9,6 +9,7 @@ from integrations.forms import (
     checked_base_url,
     credential_form_fields,
     credentials_for,
+    endpoint_moved,
     mark_stored_secrets,
     region_field,
 )
@@ -45,6 +46,7 @@ class CredentialsForm(forms.Form):
         platform,
         instance: Integration | None = None,
         oauth_connected: bool = False,
+        token_stored_only: bool = False,
         connecting: bool = False,
         **kwargs,
     ):
@@ -54,6 +56,8 @@ class CredentialsForm(forms.Form):
         # OAuth: connected already (a token from the consent screen, or a stored connection),
         # or asking to connect now (then only the settings around it are checked).
         self.oauth_connected = oauth_connected
+        # Connected only by the integration's stored token: that one stays with its endpoint.
+        self.token_stored_only = token_stored_only
         self.connecting = connecting
         self.stored = instance.secrets if instance else {}
         region = region_field(platform, instance.region if instance else "")
@@ -89,7 +93,15 @@ class CredentialsForm(forms.Form):
         if missing:
             raise forms.ValidationError(f"Missing: {', '.join(missing)}.")
         methods = self.platform.auth_methods
-        if AuthMethod.OAUTH in methods and not self.oauth_connected:
+        connected = self.oauth_connected
+        if connected and self.token_stored_only and self._moves_endpoint(cleaned):
+            connected = False
+            if AuthMethod.API_KEY not in methods:
+                raise forms.ValidationError(
+                    f"The API base URL or region changed: connect with {self.platform.label} "
+                    "again. A stored token is never sent to another host."
+                )
+        if AuthMethod.OAUTH in methods and not connected:
             secrets_given = any(
                 cleaned["credentials"].get(c.key)
                 for c in self.platform.credential_fields
@@ -101,6 +113,15 @@ class CredentialsForm(forms.Form):
                     f"{how}{'c' if how else 'C'}onnect with {self.platform.label} first."
                 )
         return cleaned
+
+    def _moves_endpoint(self, cleaned: dict) -> bool:
+        instance = self.instance
+        return instance is not None and endpoint_moved(
+            instance.api_base_url,
+            instance.region,
+            cleaned.get("api_base_url", instance.api_base_url),
+            cleaned.get("region", instance.region),
+        )
 
 
 class ConnectionCheckForm(forms.Form):

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.models import AuditAction
 from integrations.platforms.errors import PlatformError, UnsupportedCapability
 from integrations.services import segments
 
-from ._common import find_integration
+from ._common import OPERATOR_NOTE, audited, find_integration
 
 
 class Command(BaseCommand):
     help = (
         "Import an integration's lists, segments, audiences or tags with their member counts, "
         "inline. Counts the platform's rate limit does not allow yet are left pending."
+        + OPERATOR_NOTE
     )
 
     def add_arguments(self, parser):
@@ -34,6 +36,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except PlatformError as exc:
             raise CommandError(f"{target}: {exc.message}") from None
+        audited(
+            "import_segments",
+            AuditAction.SEGMENTS_IMPORTED,
+            target,
+            f"{result.imported} segments imported, {result.removed} removed",
+        )
         self.stdout.write(
             f"{target}: {result.imported} segments imported, {result.removed} removed, "
             f"{result.counted} counted."

@@ -7,9 +7,14 @@ from integrations.models import SyncTrigger
 from integrations.services.demo import create_demo_integrations
 from integrations.services.queue import enqueue_sync
 
+from ._common import OPERATOR_NOTE
+
 
 class Command(BaseCommand):
-    help = "Create demo subscribers and sandbox integrations, and queue their first syncs."
+    help = (
+        "Create demo subscribers and sandbox integrations, and queue their first syncs."
+        + OPERATOR_NOTE
+    )
 
     def add_arguments(self, parser):
         # Small enough that the platforms with tight limits (Front 50 and Kit 120 requests a
@@ -24,6 +29,8 @@ class Command(BaseCommand):
         for integration in create_demo_integrations(base_url):
             line = f"Sandbox integration: {integration.name}"
             if not no_sync:
-                run, created = enqueue_sync(integration, SyncTrigger.COMMAND)
+                run, created = enqueue_sync(
+                    integration, SyncTrigger.COMMAND, via="manage.py seed_demo"
+                )
                 line += f" — sync run #{run.pk} {'queued' if created else 'already ' + run.status}"
             self.stdout.write(line)

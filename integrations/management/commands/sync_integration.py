@@ -8,10 +8,10 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.formatting import counted
-from integrations.models import Outcome, SyncMode, SyncRun, SyncStatus, SyncTrigger
+from integrations.models import AuditAction, Outcome, SyncMode, SyncRun, SyncStatus, SyncTrigger
 from integrations.services import sync
 
-from ._common import find_integration
+from ._common import OPERATOR_NOTE, audited, find_integration
 
 
 def summary(run: SyncRun) -> str:
@@ -32,7 +32,7 @@ class Command(BaseCommand):
     help = (
         "Sync an integration now, inline (not through the queue). Exit code 0 when the run "
         "succeeded, 2 when it was partial (some records not accepted), 1 when it failed or "
-        "another sync is already under way."
+        "another sync is already under way." + OPERATOR_NOTE
     )
 
     def add_arguments(self, parser):
@@ -57,6 +57,12 @@ class Command(BaseCommand):
                 f"{target}: sync run #{run.pk} is already {run.get_status_display().lower()}; "
                 "not starting another."
             )
+        audited(
+            "sync_integration",
+            AuditAction.SYNC_REQUESTED,
+            target,
+            f"Sync run #{run.pk} ({mode}{', dry run' if dry_run else ''})",
+        )
         if run.resumed_from_id:
             self.stdout.write(
                 f"Resuming interrupted run #{run.resumed_from_id} from its checkpoint "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.models import AuditAction
 from integrations.services import connection
 
-from ._common import find_integration
+from ._common import OPERATOR_NOTE, audited, find_integration
 
 
 def yes_no(value) -> str:
@@ -14,7 +15,9 @@ def yes_no(value) -> str:
 
 
 class Command(BaseCommand):
-    help = "Test an integration's credentials inline; exit code 1 when the test fails."
+    help = (
+        "Test an integration's credentials inline; exit code 1 when the test fails." + OPERATOR_NOTE
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("integration", help="The integration's id or exact name.")
@@ -22,6 +25,12 @@ class Command(BaseCommand):
     def handle(self, *args, integration: str, **options):
         target = find_integration(integration)
         report = connection.test_connection(target)
+        audited(
+            "test_connection",
+            AuditAction.CONNECTION_TESTED,
+            target,
+            "Connection test: " + ("ok" if report.ok else "failed"),
+        )
         self.stdout.write(f"{target}: {'ok' if report.ok else 'FAILED'}")
         if report.account:
             self.stdout.write(f"account: {report.account}")
