@@ -3,10 +3,11 @@
 from django.contrib import admin
 
 from audience.models import Subscriber
+from integrations.admin import RefusedActionsAdmin
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(RefusedActionsAdmin):
     list_display = ("email", "first_name", "last_name", "status", "updated_at")
     list_filter = ("status",)
     search_fields = ("email", "first_name", "last_name")

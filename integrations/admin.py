@@ -99,6 +99,21 @@ def breakable(text: str):
     return format_html('<span style="word-break:break-all">{}</span>', text)
 
 
+class RefusedActionsAdmin(admin.ModelAdmin):
+    """An action the user may not run is refused with a 403, not ignored.
+
+    Django hides such an action and ignores a forged POST of it (the list is shown again);
+    this says plainly that it is refused. The action's own permission stays declared on the
+    action (`@admin.action(permissions=[...])`): Django's `get_actions` is the one check.
+    """
+
+    def changelist_view(self, request, extra_context=None):
+        action = request.POST.get("action", "") if request.method == "POST" else ""
+        if action and action not in self.get_actions(request) and self.get_action(action):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
 # --- the integration form -------------------------------------------------------------------------
 
 
@@ -212,7 +227,7 @@ class FieldMappingInline(admin.TabularInline):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(RefusedActionsAdmin):
     form = IntegrationAdminForm
     inlines = [FieldMappingInline]
     # Short cells, so that the list fits beside the sidebar and the filters at 1280 px (the
@@ -465,14 +480,6 @@ class IntegrationAdmin(admin.ModelAdmin):
     def has_run_sync_permission(self, request) -> bool:
         return request.user.has_perm("integrations.run_sync")
 
-    def changelist_view(self, request, extra_context=None):
-        # Django hides an action the user may not run and ignores a forged POST of it (the
-        # list is shown again); say plainly that it is refused.
-        action = request.POST.get("action", "") if request.method == "POST" else ""
-        if action in self.actions and action not in self.get_actions(request):
-            raise PermissionDenied
-        return super().changelist_view(request, extra_context)
-
     @admin.action(description="Sync now", permissions=["run_sync"])
     def sync_now(self, request, queryset):
         for integration in queryset:
@@ -532,7 +539,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 # --- sync runs and their records ------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(RefusedActionsAdmin):
     """Logs: viewable, never added or edited by hand."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -798,7 +805,7 @@ class ApiCallAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(RefusedActionsAdmin):
     """Read only for everyone, superusers included: entries are written by the services."""
 
     list_display = ("entry_at", "action", "actor_display", "target_label", "summary_short")

@@ -13,6 +13,7 @@ import orjson
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -66,6 +67,13 @@ def reconnect(request, pk: int):
 @require_GET
 @staff_member_required
 def callback(request):
+    # Only someone who may connect an integration (the wizard) or change one (reconnect)
+    # started an authorization; a user who lost that right since cannot finish it.
+    if not (
+        request.user.has_perm("integrations.add_integration")
+        or request.user.has_perm("integrations.change_integration")
+    ):
+        raise PermissionDenied
     state = request.GET.get("state", "")
     pending = request.session.get(PENDING, {})
     entry = pending.pop(state, None)  # single use, whatever happens next
