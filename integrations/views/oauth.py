@@ -117,6 +117,8 @@ def callback(request):
         )
         messages.success(request, f"{integration.name} is connected again.")
     else:
+        # The endpoint it was issued for goes with it: the wizard drops it if that changes.
+        token["for_endpoint"] = [entry["api_base_url"], entry["region"]]
         store_wizard_token(request, entry["wizard_prefix"], token)
         messages.success(request, "Connected. Test the connection to continue.")
     return redirect(entry["return_to"])

@@ -19,7 +19,7 @@ from django.urls import reverse
 from formtools.wizard.views import SessionWizardView
 
 from integrations import selectors
-from integrations.forms import CREDENTIAL_PREFIX
+from integrations.forms import CREDENTIAL_PREFIX, endpoint_moved
 from integrations.models import Integration, SyncMode, SyncTrigger
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.registry import all_platforms, get_platform
@@ -97,13 +97,19 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
         credentials = self.get_cleaned_data_for_step("credentials") if platform else None
         if not credentials:
             return None
+        region = credentials.get("region", "")
+        api_base_url = credentials.get("api_base_url", "")
+        token = oauth_views.wizard_token(self.request, self.prefix)
+        endpoint = self.token_endpoint()
+        if token and endpoint and endpoint_moved(*endpoint, api_base_url, region):
+            token = None  # issued for another endpoint: never sent to this one
         return setup.Draft(
             platform=platform.slug,
             name=credentials["name"],
-            region=credentials.get("region", ""),
-            api_base_url=credentials.get("api_base_url", ""),
+            region=region,
+            api_base_url=api_base_url,
             credentials=credentials["credentials"],
-            oauth_token=oauth_views.wizard_token(self.request, self.prefix),
+            oauth_token=token,
         )
 
     def oauth_connected(self) -> bool:
@@ -112,6 +118,16 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
     def token_stored(self) -> bool:
         """The integration being edited has an OAuth connection (kept while its endpoint is)."""
         return self.instance is not None and selectors.token_health(self.instance) is not None
+
+    def token_endpoint(self) -> tuple[str, str] | None:
+        """(API base URL, region) the OAuth token in use was issued for; None: no token, or a
+        token from before endpoints were recorded."""
+        held = oauth_views.wizard_token(self.request, self.prefix)
+        if held:
+            return tuple(held["for_endpoint"]) if held.get("for_endpoint") else None
+        if self.token_stored():
+            return self.instance.api_base_url, self.instance.region
+        return None
 
     def _keep_token(self, integration) -> None:
         """A token refreshed while the wizard used it replaces the one it holds (rotation)."""
@@ -159,8 +175,7 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
                 "platform": self.platform(),
                 "instance": self.instance,
                 "oauth_connected": self.oauth_connected(),
-                "token_stored_only": self.token_stored()
-                and not oauth_views.wizard_token(self.request, self.prefix),
+                "token_endpoint": self.token_endpoint(),
                 "connecting": getattr(self, "connecting", False),
             }
         if step == "test":

@@ -46,7 +46,7 @@ class CredentialsForm(forms.Form):
         platform,
         instance: Integration | None = None,
         oauth_connected: bool = False,
-        token_stored_only: bool = False,
+        token_endpoint: tuple[str, str] | None = None,
         connecting: bool = False,
         **kwargs,
     ):
@@ -56,8 +56,8 @@ class CredentialsForm(forms.Form):
         # OAuth: connected already (a token from the consent screen, or a stored connection),
         # or asking to connect now (then only the settings around it are checked).
         self.oauth_connected = oauth_connected
-        # Connected only by the integration's stored token: that one stays with its endpoint.
-        self.token_stored_only = token_stored_only
+        # (API base URL, region) the OAuth token was issued for: it never goes to another one.
+        self.token_endpoint = token_endpoint
         self.connecting = connecting
         self.stored = instance.secrets if instance else {}
         region = region_field(platform, instance.region if instance else "")
@@ -94,7 +94,7 @@ class CredentialsForm(forms.Form):
             raise forms.ValidationError(f"Missing: {', '.join(missing)}.")
         methods = self.platform.auth_methods
         connected = self.oauth_connected
-        if connected and self.token_stored_only and self._moves_endpoint(cleaned):
+        if connected and self._moves_token(cleaned):
             connected = False
             if AuthMethod.API_KEY not in methods:
                 raise forms.ValidationError(
@@ -114,13 +114,12 @@ class CredentialsForm(forms.Form):
                 )
         return cleaned
 
-    def _moves_endpoint(self, cleaned: dict) -> bool:
-        instance = self.instance
-        return instance is not None and endpoint_moved(
-            instance.api_base_url,
-            instance.region,
-            cleaned.get("api_base_url", instance.api_base_url),
-            cleaned.get("region", instance.region),
+    def _moves_token(self, cleaned: dict) -> bool:
+        if self.token_endpoint is None:
+            return False
+        base_url, region = self.token_endpoint
+        return endpoint_moved(
+            base_url, region, cleaned.get("api_base_url", ""), cleaned.get("region", region)
         )
 
 

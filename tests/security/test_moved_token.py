@@ -145,3 +145,43 @@ def test_saving_a_moved_draft_without_a_token_drops_the_stored_one(connected):
     )
     setup.save_integration(draft, Integration.objects.get(pk=connected.pk), report=PASSED)
     assert not OAuthConnection.objects.filter(integration=connected).exists()
+
+
+def test_a_token_from_the_consent_screen_is_dropped_when_the_wizard_moves(
+    admin_client, oauth_platform, settings, monkeypatch
+):
+    import orjson
+
+    from integrations.services import connection
+    from integrations.views.storage import encrypt
+
+    settings.SANDBOX_BASE_URL = SANDBOX
+    tested = []
+    monkeypatch.setattr(
+        connection, "judge_connection", lambda integration: tested.append(integration) or PASSED
+    )
+    prefix = "integration_wizard_new"
+    url = reverse("integrations:connect")
+    admin_client.post(url, {f"{prefix}-current_step": "platform", "platform-platform": SLUG})
+    token = {"access_token": "consented", "for_endpoint": [f"{SANDBOX}/{SLUG}", "us"]}
+    session = admin_client.session
+    session["oauth_tokens"] = {prefix: encrypt(orjson.dumps(token).decode())}
+    session.save()
+
+    def credentials(base_url):
+        return admin_client.post(
+            url,
+            {
+                f"{prefix}-current_step": "credentials",
+                "credentials-name": "Consented",
+                "credentials-region": "us",
+                "credentials-api_base_url": base_url,
+            },
+        )
+
+    moved = credentials("")
+    assert b"connect with OAuth platform again" in moved.content
+    assert tested == []
+    kept = credentials(f"{SANDBOX}/{SLUG}")
+    assert b"connect with OAuth platform again" not in kept.content
+    assert tested and tested[-1].pending_oauth.access_token == "consented"
