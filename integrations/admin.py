@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -865,3 +867,36 @@ class AuditEntryAdmin(RefusedActionsAdmin):
 
 def _shown(value) -> str:
     return "—" if value in (None, "") else str(value)
+
+
+ROLE_FIELDS = ("is_staff", "is_superuser")
+
+
+class AuditedUserAdmin(UserAdmin):
+    """Django's user admin; a change of a user's roles (groups) or staff or superuser status
+    is in the audit log."""
+
+    def save_related(self, request, form, formsets, change):
+        user = form.instance
+        before = set(user.groups.values_list("name", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        after = set(user.groups.values_list("name", flat=True))
+        changes = {}
+        if before != after:
+            changes["groups"] = [sorted(before), sorted(after)]
+        for name in ROLE_FIELDS:
+            if change and name in form.changed_data:
+                changes[name] = [form.initial.get(name), form.cleaned_data[name]]
+        if changes:
+            audit.record(
+                AuditAction.ROLE_CHANGED,
+                actor=request.user,
+                via="admin",
+                target=user,
+                summary="Changed: " + ", ".join(changes),
+                changes=changes,
+            )
+
+
+admin.site.unregister(User)
+admin.site.register(User, AuditedUserAdmin)

@@ -233,3 +233,25 @@ def test_only_the_admin_role_reads_the_audit_log(client):
         user.groups.add(Group.objects.get(name=role))
         client.force_login(user)
         assert client.get(changelist).status_code == status, role
+
+
+def test_giving_a_user_a_role_in_the_admin_is_recorded(admin_client, admin_user):
+    roles.ensure_roles()
+    user = User.objects.create_user("newcomer")
+    operator = Group.objects.get(name="Operator")
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    data = {
+        "username": "newcomer",
+        "is_active": "on",
+        "is_staff": "on",
+        "groups": [operator.pk],
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "10:00:00",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    [entry] = entries(AuditAction.ROLE_CHANGED)
+    assert (entry.actor, entry.via, entry.target_label) == (admin_user, "admin", "newcomer")
+    assert entry.changes == {"groups": [[], ["Operator"]], "is_staff": [False, True]}
+    assert admin_client.post(url, data).status_code == 302  # the same again: nothing new
+    assert len(entries(AuditAction.ROLE_CHANGED)) == 1
