@@ -112,7 +112,7 @@ ADMIN = Role(
 ROLES: tuple[Role, ...] = (VIEWER, OPERATOR, EDITOR, APPROVER, PRIVACY_OFFICER, ADMIN)
 
 
-def resolve(codenames: list[str]):
+def resolve(codenames: list[str], using: str = "default"):
     """The Permission rows for "app_label.codename" names; ImproperlyConfigured naming any
     that do not exist."""
     from django.contrib.auth.models import Permission
@@ -125,9 +125,9 @@ def resolve(codenames: list[str]):
         wanted.add((app_label, codename))
     found = {
         (p.content_type.app_label, p.codename): p
-        for p in Permission.objects.select_related("content_type").filter(
-            codename__in={codename for _, codename in wanted}
-        )
+        for p in Permission.objects.using(using)
+        .select_related("content_type")
+        .filter(codename__in={codename for _, codename in wanted})
     }
     missing = sorted(f"{a}.{c}" for a, c in wanted - set(found))
     if missing:
@@ -147,17 +147,17 @@ def _create_all_permissions(using: str) -> None:
         create_permissions(config, verbosity=0, using=using)
 
 
-@transaction.atomic
 def ensure_roles(roles: tuple[Role, ...] = ROLES, using: str = "default") -> dict[str, int]:
     """Create the roles' groups if missing and set each one's permissions to the declared
-    ones. Returns {group name: number of permissions}."""
+    ones, all or nothing. Returns {group name: number of permissions}."""
     from django.contrib.auth.models import Group
 
-    _create_all_permissions(using)
-    result = {}
-    for role in roles:
-        permissions = resolve(role.codenames())
-        group, _ = Group.objects.using(using).get_or_create(name=role.name)
-        group.permissions.set(permissions)
-        result[role.name] = len(permissions)
+    with transaction.atomic(using=using):
+        _create_all_permissions(using)
+        result = {}
+        for role in roles:
+            permissions = resolve(role.codenames(), using)
+            group, _ = Group.objects.using(using).get_or_create(name=role.name)
+            group.permissions.set(permissions)
+            result[role.name] = len(permissions)
     return result
