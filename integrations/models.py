@@ -77,6 +77,10 @@ class Integration(models.Model):
         """Decrypted credentials (a copy; falsy leaves come back as None and are dropped)."""
         return {k: v for k, v in (self.credentials or {}).items() if v not in (None, "")}
 
+    # OAuth tokens not saved yet (the wizard's, from the consent screen), handed to the client
+    # in place of the saved connection; None for a saved integration.
+    token_source = None
+
     @property
     def platform_class(self):
         """The platform's client class (its declarations), without building a client."""
