@@ -128,7 +128,7 @@ class Failures:
 
     def _secret_forms(self) -> list[str]:
         # Built once per set of secrets: a sync redacts every record message it stores.
-        token = str(getattr(self, "_oauth_token", None) or "")
+        token = self._oauth_token or ""
         key = (token, len(self._sent_authorizations))
         cached = getattr(self, "_forms_cache", None)
         if cached is not None and cached[0] == key:

@@ -110,7 +110,7 @@ class Transport:
         except AuthError:
             if not self.uses_oauth():
                 raise
-            self._oauth_token = self.tokens().refreshed(getattr(self, "_oauth_token", None))
+            self._oauth_token = self.tokens().refreshed(self._oauth_token)
             return self._send_once(method, surface, url, path, body, params, ok)
 
     def _acquire(self, key: str, limit, patience: float) -> None:
