@@ -1,72 +1,24 @@
-"""Iterable emulator: lists and their sizes, user fields, users/bulkUpdate.
-
-Served as /sandbox/iterable/<real host>/api/…, so the two data centers stay distinct.
-"""
+"""Iterable users: the field catalogue (types fixed on first write) and users/bulkUpdate."""
 
 from __future__ import annotations
 
 import re
 
-from django.http import HttpResponse
-from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.sandbox import accounts, store
-from integrations.sandbox.emulation import (
-    Emulator,
-    json_response,
-    parse_json,
-    read_body,
-    windowed,
-)
-from integrations.sandbox.models import SandboxFieldType, SandboxSegment
+from integrations.sandbox import store
+from integrations.sandbox.emulation import json_response, parse_json, read_body
+from integrations.sandbox.iterable.auth import EMULATOR, PLATFORM, error
+from integrations.sandbox.models import SandboxFieldType
 
-PLATFORM = "iterable"
-HOSTS = {"api.iterable.com": "us", "api.eu.iterable.com": "eu"}
 MAX_BODY = 4_000_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-_LIMIT_BODY = {"code": "RateLimitExceeded", "msg": "Rate limit exceeded", "params": None}
 FAILURE_LISTS = (
     "conflictEmails", "conflictUserIds", "forgottenEmails", "forgottenUserIds",
     "invalidDataEmails", "invalidDataUserIds", "invalidEmails", "invalidUserIds",
     "notFoundEmails", "notFoundUserIds",
 )  # fmt: skip
-# endpoint → (requests, per seconds), from the operation descriptions in the spec
-RATES = {
-    "lists": (100, 1.0),
-    "lists.size": (5, 60.0),
-    "users.getFields": (3, 1.0),
-    "users.bulkUpdate": (5, 1.0),
-}
-
-
-def _error(code: str, msg: str, status: int) -> HttpResponse:
-    return json_response({"code": code, "msg": msg, "params": None}, status=status)
-
-
-def _authenticate(request, region, **_):
-    account = accounts.find(PLATFORM, api_key=request.headers.get("Api-Key", ""))
-    if account is None or account.region != region:
-        return _error("BadApiKey", "Invalid API key", 401)
-    return account
-
-
-def _admit(request, account, *, write: bool = False, **_):
-    if write and account.read_only:
-        return _error("BadApiKey", "This API key is read-only", 401)
-    return None
-
-
-EMULATOR = Emulator(
-    PLATFORM,
-    HOSTS,
-    "not an Iterable host",
-    authenticate=_authenticate,
-    throttled=_LIMIT_BODY,
-    admit=_admit,
-    limit=windowed(PLATFORM, RATES, _LIMIT_BODY, option="endpoint"),
-)
 
 
 def field_type(value) -> str | None:
@@ -86,37 +38,6 @@ def field_type(value) -> str | None:
 
 
 @require_GET
-@EMULATOR.endpoint(endpoint="lists")
-def lists(request, account):
-    rows = SandboxSegment.objects.filter(platform=PLATFORM, account=account.account)
-    return json_response(
-        {
-            "lists": [
-                {
-                    "id": s.remote_id,
-                    "name": s.name,
-                    "description": "",
-                    "createdAt": 1700000000000,
-                    "listType": s.kind or "Standard",
-                }
-                for s in rows
-            ]
-        }
-    )
-
-
-@require_GET
-@EMULATOR.endpoint(endpoint="lists.size")
-def list_size(request, account, list_id: int):
-    segment = SandboxSegment.objects.filter(
-        platform=PLATFORM, account=account.account, remote_id=list_id
-    ).first()
-    if segment is None:
-        return _error("BadParams", f"List {list_id} does not exist", 400)
-    return HttpResponse(str(segment.members().count()), content_type="text/plain")
-
-
-@require_GET
 @EMULATOR.endpoint(endpoint="users.getFields")
 def get_fields(request, account):
     types = SandboxFieldType.objects.filter(platform=PLATFORM, account=account.account)
@@ -129,13 +50,13 @@ def get_fields(request, account):
 @EMULATOR.endpoint(write=True, endpoint="users.bulkUpdate")
 def bulk_update(request, account):
     if len(read_body(request)) > MAX_BODY:
-        return _error("BatchTooLarge", "Request body is larger than 4MB", 400)
+        return error("BatchTooLarge", "Request body is larger than 4MB", 400)
     data = parse_json(request)
     if not isinstance(data, dict):
-        return _error("BadJsonBody", "Could not parse the request body", 400)
+        return error("BadJsonBody", "Could not parse the request body", 400)
     users = data.get("users")
     if not isinstance(users, list):
-        return _error("BadParams", "users is required", 400)
+        return error("BadParams", "users is required", 400)
     create_fields = data.get("createNewFields", True)
     types = {
         t.name: t.type
@@ -207,43 +128,3 @@ def _check_user(user, types, new_types, create_fields, created_fields, filtered)
     if email:
         fields["email"] = email
     return ("", identifier, fields)
-
-
-def seed_account(account) -> None:
-    """Demo lists for one emulated project."""
-    from integrations.sandbox.emulation import seed_segments
-
-    seed_segments(PLATFORM, account.account, kinds=("Dynamic", "Standard"))
-
-
-ACCOUNTS = (
-    accounts.SandboxAccount(
-        PLATFORM,
-        "sandbox-project-us",
-        "us",
-        {"api_key": "sandbox-iterable-server-key-us"},
-        "SharpSend demo project",
-    ),
-    accounts.SandboxAccount(
-        PLATFORM,
-        "sandbox-project-eu",
-        "eu",
-        {"api_key": "sandbox-iterable-server-key-eu"},
-        "SharpSend EU project",
-    ),
-    accounts.SandboxAccount(
-        PLATFORM,
-        "sandbox-project-us",
-        "us",
-        {"api_key": "sandbox-iterable-readonly-key-us"},
-        "SharpSend demo project",
-        read_only=True,
-    ),
-)
-
-urlpatterns = [
-    path("<str:host>/api/lists", lists),
-    path("<str:host>/api/lists/<int:list_id>/size", list_size),
-    path("<str:host>/api/users/getFields", get_fields),
-    path("<str:host>/api/users/bulkUpdate", bulk_update),
-]
