@@ -211,10 +211,14 @@ class Transport:
             return other
         return ""
 
-    def permits(self, method: str, surface: str, path: str, **kwargs) -> bool:
-        """Whether this key may make a call (a cheap probe); False on a 403 for it."""
+    def permits(
+        self, method: str, surface: str, path: str, *, unauthorized_means_no=False, **kwargs
+    ) -> bool:
+        """Whether this key may make a call (a cheap probe); False on a 403 for it, and on a
+        401 too for a platform that answers a known key without the permission that way."""
+        refusals = (PermissionDenied, AuthError) if unauthorized_means_no else (PermissionDenied,)
         try:
             self.request(method, surface, path, **kwargs)
-        except PermissionDenied:
+        except refusals:
             return False
         return True

@@ -71,10 +71,8 @@ class CustomerIoConnection(PlatformClient):
             workspaces[0].get("name", "") if workspaces else "",
         )
         permissions = {Capability.UPSERT_CONTACTS.value: True}  # Track keys can only write
-        try:
-            can_read_segments = self.permits("GET", APP, "/v1/segments")
-        except AuthError:  # a 401 here refuses the segments, not the connection
-            can_read_segments = False
+        # A 401 here refuses the segments, not the connection.
+        can_read_segments = self.permits("GET", APP, "/v1/segments", unauthorized_means_no=True)
         permissions[Capability.LIST_SEGMENTS.value] = can_read_segments
         detail = (
             f"Connected to workspace {account or env_id} ({actual.upper() or self.region.upper()})."

@@ -18,18 +18,17 @@ class IterableConnection(PlatformClient):
             lists = self.request("GET", API, "/api/lists").json().get("lists", [])
         except AuthError:
             return self._refused_key_report()
-        try:
-            # An empty bulk update writes nothing; a key that may not write is refused here.
-            can_write = self.permits(
-                "POST",
-                API,
-                "/api/users/bulkUpdate",
-                json={"users": []},
-                rate="users.bulkUpdate",
-                ok=(200, 400),
-            )
-        except AuthError:  # Iterable answers a read-only key's write with a 401
-            can_write = False
+        # An empty bulk update writes nothing; a key that may not write is refused here
+        # (Iterable answers a read-only key's write with a 401).
+        can_write = self.permits(
+            "POST",
+            API,
+            "/api/users/bulkUpdate",
+            json={"users": []},
+            rate="users.bulkUpdate",
+            ok=(200, 400),
+            unauthorized_means_no=True,
+        )
         if not can_write:
             return ConnectionReport(
                 ok=False,
