@@ -11,12 +11,7 @@ from django.views.decorators.http import require_GET
 from integrations.sandbox import store
 from integrations.sandbox.emulation import json_response, parse_json
 from integrations.sandbox.mailchimp.auth import PLATFORM, endpoint, problem
-from integrations.sandbox.mailchimp.state import (
-    _member_view,
-    _members,
-    _merge_fields,
-    _subscribed,
-)
+from integrations.sandbox.mailchimp.state import _member_view, _members, _merge_fields, _subscribed
 
 MAX_MEMBERS = 500
 STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional")
