@@ -1,11 +1,5 @@
-"""Campaign Monitor (API v3.3): subscribers through the list import, custom fields per list,
-the client's lists and segments with counts.
-
-Facts: ../shared/platforms/campaign_monitor.md. Everything lives under a client (ClientID)
-and a list (ListID); the API key goes as the Basic-auth user name. The import answers at once
-— a partial failure is an HTTP 400 with Code 210 whose ResultData says which addresses failed
-and why — so no job is involved.
-"""
+"""Campaign Monitor's subscribers: the list's custom fields, the synchronous import with its
+per-address failures, one subscriber's export and deletion."""
 
 from __future__ import annotations
 
@@ -13,37 +7,19 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from requests.auth import HTTPBasicAuth
-
-from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.errors import (
-    AuthError,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
-from integrations.platforms.registry import register
+from integrations.platforms.campaign_monitor.api import API, V
+from integrations.platforms.errors import NotFound, ValidationFailed
 from integrations.platforms.types import (
-    Capability,
-    Category,
-    ConnectionReport,
     ContactRecord,
-    CredentialField,
-    Limits,
     Outcome,
     PlannedRequest,
-    Rate,
     RecordResult,
-    RemoteSegment,
     TargetField,
-    TimestampFormat,
     UpsertPlan,
     Written,
 )
 
-API = "api"
-V = "/api/v3.3"
 _ENVELOPE = (
     b'{"Subscribers":[],"Resubscribe":false,"QueueSubscriptionBasedAutoResponders":false,'
     b'"RestartSubscriptionBasedAutoresponders":false}'
@@ -72,108 +48,8 @@ _CONSENT = {True: "Yes", False: "No", "yes": "Yes", "no": "No", "unchanged": "Un
 STANDARD_TARGETS = ("email", "name", "first_name", "last_name", "consent_to_track")
 
 
-@register
-class CampaignMonitorClient(PlatformClient):
-    slug = "campaign_monitor"
-    label = "Campaign Monitor"
-    category = Category.EMAIL
-    rate_limit_reset = "seconds"  # X-RateLimit-Reset: seconds until the window reopens
-    summary = (
-        "Subscribers of one list through the synchronous import (per-address failures "
-        "included); custom fields of the list; the client's lists and segments with counts."
-    )
-    capabilities = frozenset(
-        {
-            Capability.TEST_CONNECTION,
-            Capability.LIST_FIELDS,
-            Capability.UPSERT_CONTACTS,
-            Capability.LIST_SEGMENTS,
-            Capability.DELETE_CONTACT,
-            Capability.EXPORT_CONTACT,
-        }
-    )
-    unsupported_reasons = {
-        Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",
-        Capability.CREATE_SEGMENT: "segments are rule-based only; lists can be created through "
-        "the API but are not yet wired in the console",
-        Capability.ADD_TO_SEGMENT: "segments cannot hold hand-picked members (they are rules "
-        "on the list's fields)",
-    }
-    credential_fields = (
-        CredentialField(
-            "api_key",
-            "API key",
-            "Campaign Monitor → your profile menu → Account settings → API keys: the account "
-            "API key (or a client's API key, which only reaches that client).",
-        ),
-        CredentialField(
-            "client_id",
-            "Client ID",
-            "Same page (Account settings → API keys): the API ID listed next to the client "
-            "whose list you sync.",
-            secret=False,
-        ),
-        CredentialField(
-            "list_id",
-            "List ID",
-            "Lists & subscribers → open the list → Settings (or 'change name/type'): the "
-            "'API ID' at the bottom of the page.",
-            secret=False,
-        ),
-    )
-    regions = {"global": "Global (api.createsend.com)"}
-    hosts = {API: {"global": "https://api.createsend.com"}}
-    limits = Limits(
-        # The import takes at most 1,000 subscribers a call; no byte limit is documented,
-        # so ours keeps bodies reasonable. Each custom field value is at most 250 characters.
-        batch_max_records=1000,
-        batch_max_bytes=10_000_000,
-        record_max_bytes=100_000,
-        # Campaign Monitor does not publish its numbers; it answers 429 with X-RateLimit-*.
-        rates={API: Rate(10, 1.0), "subscribers.import": Rate(2, 1.0)},
-        # Date custom fields take a date only, written yyyy/mm/dd (see format_value).
-        timestamp_format=TimestampFormat.ISO8601,
-    )
-    identifier_fields = ("email",)
-    accepts_new_fields = False
-    # Fact sheet: custom field values ≤250 characters; a Number field takes numbers. The
-    # import answers each with its failure code 1, as it does an invalid address.
-    contact_rules = (
-        rules.EmailSyntax(code="1"),
-        rules.MaxLength(
-            250, exempt=("name", "first_name", "last_name", "consent_to_track"), code="1"
-        ),
-        rules.TypedFields(code="1"),
-    )
-    suggested_mappings = (
-        ("email", "email", "", True),
-        ("first_name", "first_name", "", False),
-        ("last_name", "last_name", "", False),
-    )
-
-    def __init__(self, integration):
-        super().__init__(integration)
-        self._custom: dict[str, str] | None = None  # key (no brackets) → DataType
-
-    def _warn(self, message: str) -> None:
-        if message not in self.warnings:  # once per run, not once per record
-            self.warnings.append(message)
-
-    def auth_for(self, surface: str):
-        return HTTPBasicAuth(self.credential("api_key"), "x")
-
-    @property
-    def list_id(self) -> str:
-        return self.credential("list_id")
-
-    @property
-    def client_id(self) -> str:
-        return self.credential("client_id")
-
-    def error_detail(self, data) -> tuple[str, str] | None:
-        if isinstance(data, dict) and "Code" in data:
-            return str(data.get("Code", "")), str(data.get("Message", ""))[:300]
-        return None
+class CampaignMonitorContacts(PlatformClient):
+    """Custom fields, the import (Code 210 partial failures), export and soft deletion."""
 
     def format_value(self, value: Any) -> Any:
         """Dates go as yyyy/mm/dd (the documented unambiguous form), the UTC date of a moment."""
@@ -182,66 +58,6 @@ class CampaignMonitorClient(PlatformClient):
         if isinstance(value, date):
             return value.strftime("%Y/%m/%d")
         return value
-
-    # --- connection ----------------------------------------------------------------------------
-
-    def test_connection(self) -> ConnectionReport:
-        try:
-            self.request("GET", API, f"{V}/systemdate.json")
-        except AuthError:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
-                detail="Campaign Monitor refused the API key. Copy it again from Account "
-                "settings → API keys.",
-            )
-        scope = "account"
-        try:
-            clients = self.request("GET", API, f"{V}/clients.json").json()
-            if not any(c.get("ClientID") == self.client_id for c in clients):
-                names = ", ".join(f"{c.get('Name')} ({c.get('ClientID')})" for c in clients[:5])
-                return ConnectionReport(
-                    ok=False,
-                    can_write=None,
-                    detail=f"This account has no client with the ID {self.client_id}. Its "
-                    f"clients: {names or 'none'}.",
-                )
-        except (AuthError, PermissionDenied):
-            scope = "client"  # a client API key cannot list the account's clients
-        try:
-            lists = self.request("GET", API, f"{V}/clients/{self.client_id}/lists.json").json()
-        except (AuthError, PermissionDenied, NotFound, ValidationFailed):
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
-                detail=f"The API key cannot reach the client {self.client_id}: it is a client "
-                "API key of another client, or the Client ID is wrong. Use the account API "
-                "key, or the key of this client.",
-            )
-        listed = next((item for item in lists if item.get("ListID") == self.list_id), None)
-        if listed is None:
-            names = ", ".join(f"{item.get('Name')} ({item.get('ListID')})" for item in lists[:5])
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
-                detail=f"The client has no list with the ID {self.list_id}. Its lists: "
-                f"{names or 'none'}.",
-            )
-        account = f"{listed.get('Name', self.list_id)} (client {self.client_id})"
-        kind = "an account API key" if scope == "account" else "a client API key"
-        return ConnectionReport(
-            ok=True,
-            # Campaign Monitor keys carry no scopes: any key that reaches the list may write.
-            can_write=True,
-            account=account,
-            region=self.region,
-            detail=f"Connected to the list {account} with {kind}.",
-            permissions={
-                Capability.UPSERT_CONTACTS.value: True,
-                Capability.LIST_FIELDS.value: True,
-                Capability.LIST_SEGMENTS.value: True,
-            },
-        )
 
     # --- fields --------------------------------------------------------------------------------
 
@@ -382,34 +198,6 @@ class CampaignMonitorClient(PlatformClient):
         return RecordResult(
             record.key, Outcome.REJECTED_DATA, code=str(code), message=message, hint=hint
         )
-
-    # --- lists and segments --------------------------------------------------------------------
-
-    def list_segments(self) -> list[RemoteSegment]:
-        lists = self.request("GET", API, f"{V}/clients/{self.client_id}/lists.json").json()
-        segments = self.request("GET", API, f"{V}/clients/{self.client_id}/segments.json").json()
-        return [
-            RemoteSegment(f"list:{item['ListID']}", item.get("Name", ""), kind="list")
-            for item in lists
-        ] + [
-            RemoteSegment(f"segment:{item['SegmentID']}", item.get("Title", ""), kind="segment")
-            for item in segments
-        ]
-
-    def segment_member_count(self, remote_id: str, max_wait: float | None = None) -> int | None:
-        kind, _, remote = remote_id.partition(":")
-        if kind == "segment":
-            data = self.request(
-                "GET",
-                API,
-                f"{V}/segments/{remote}/active.json",
-                params={"page": 1, "pagesize": 10},
-                max_wait=max_wait,
-            ).json()
-            return int(data.get("TotalNumberOfRecords", 0))
-        remote = remote if kind == "list" else remote_id
-        data = self.request("GET", API, f"{V}/lists/{remote}/stats.json", max_wait=max_wait)
-        return int(data.json().get("TotalActiveSubscribers", 0))
 
     # --- one person ----------------------------------------------------------------------------
 
