@@ -120,10 +120,11 @@ def child_sync(mode: str) -> None:
     )
 
 
-def measure(env: dict, mode: str) -> dict:
-    proc = subprocess.Popen(
-        [PYTHON, __file__, "--child-sync", mode], env=env, stdout=subprocess.PIPE, text=True
-    )
+def measure(env: dict, mode: str, profile: str = "") -> dict:
+    command = [PYTHON, __file__, "--child-sync", mode]
+    if profile:  # the console's side only: the sandbox runs in the server process
+        command = [PYTHON, "-m", "cProfile", "-o", profile, *command[1:]]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     figures = json.loads(out.strip().splitlines()[-1])
@@ -138,6 +139,9 @@ def main() -> None:
     )
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--workdir", default="/tmp/sharpsend-bench")
+    parser.add_argument(
+        "--profile", metavar="FILE", default="", help="cProfile the full sync's process into FILE"
+    )
     parser.add_argument("--child-sync", choices=["full", "changed"], help=argparse.SUPPRESS)
     parser.add_argument("--seed-only", type=str, help=argparse.SUPPRESS)
     parser.add_argument("--touch-only", type=float, help=argparse.SUPPRESS)
@@ -188,7 +192,7 @@ def main() -> None:
         subprocess.run(
             [*manage, "wait_for_http", f"http://127.0.0.1:{port}/admin/login/"], env=env, check=True
         )
-        full = measure(env, "full")
+        full = measure(env, "full", args.profile)
         unchanged = measure(env, "changed")
         subprocess.run([PYTHON, __file__, "--touch-only", "1"], env=env, check=True)
         one_percent = measure(env, "changed")

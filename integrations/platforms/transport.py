@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -211,14 +211,23 @@ class Transport:
             return other
         return ""
 
+    def probe(
+        self, call: Callable[[], requests.Response], *, unauthorized_means_no=False
+    ) -> requests.Response | None:
+        """The answer to a cheap probe call, or None when the key may not make it: a 403, and
+        a 401 too for a platform that answers a known key without the permission that way."""
+        refusals = (PermissionDenied, AuthError) if unauthorized_means_no else (PermissionDenied,)
+        try:
+            return call()
+        except refusals:
+            return None
+
     def permits(
         self, method: str, surface: str, path: str, *, unauthorized_means_no=False, **kwargs
     ) -> bool:
-        """Whether this key may make a call (a cheap probe); False on a 403 for it, and on a
-        401 too for a platform that answers a known key without the permission that way."""
-        refusals = (PermissionDenied, AuthError) if unauthorized_means_no else (PermissionDenied,)
-        try:
-            self.request(method, surface, path, **kwargs)
-        except refusals:
-            return False
-        return True
+        """Whether this key may make a call (see probe)."""
+        answer = self.probe(
+            lambda: self.request(method, surface, path, **kwargs),
+            unauthorized_means_no=unauthorized_means_no,
+        )
+        return answer is not None

@@ -128,14 +128,14 @@ class KeapConnection(PlatformClient):
             (Capability.LIST_FIELDS, "/contacts/model"),
             (Capability.LIST_SEGMENTS, "/tags"),
         ):
-            try:
-                params = {"page_size": 1} if path == "/tags" else None
-                response = self.call("GET", path, params=params)
-                if capability is Capability.LIST_FIELDS:
-                    self._remember_model(response.json())
-                permissions[capability.value] = True
-            except (AuthError, PermissionDenied):
-                permissions[capability.value] = False
+            params = {"page_size": 1} if path == "/tags" else None
+            response = self.probe(
+                lambda path=path, params=params: self.call("GET", path, params=params),
+                unauthorized_means_no=True,
+            )
+            permissions[capability.value] = response is not None
+            if response is not None and capability is Capability.LIST_FIELDS:
+                self._remember_model(response.json())
         tenant = str(info.get("tenant_id") or "")
         user = str(info.get("email") or info.get("keap_id") or "")
         account = f"Keap account {tenant}" if tenant else "Keap account"
