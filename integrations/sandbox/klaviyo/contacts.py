@@ -47,14 +47,14 @@ def profiles(request, account):
     size = page_size(request, 100)
     if size is None:
         return error_response(400, "invalid", "Invalid input.", "page[size] must be 1 to 100.",
-                       parameter="page[size]")  # fmt: skip
+                              parameter="page[size]")  # fmt: skip
     rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
     raw_filter = request.GET.get("filter")
     if raw_filter:
         match = _FILTER.match(raw_filter)
         if match is None:
             return error_response(400, "invalid", "Invalid input.", f"Invalid filter: {raw_filter}",
-                           parameter="filter")  # fmt: skip
+                                  parameter="filter")  # fmt: skip
         field, value = match.group(1), re.sub(r"\\(.)", r"\1", match.group(2))
         if field == "id":
             pk = value.removeprefix("01SBX")
@@ -81,15 +81,19 @@ def deletion_jobs(request, account):
         or not isinstance(profile, dict)
         or profile.get("type") != "profile"
     ):
-        return error_response(400, "invalid", "Invalid input.", "A data-privacy-deletion-job with a "
-                       "profile is required.")  # fmt: skip
+        return error_response(
+            400,
+            "invalid",
+            "Invalid input.",
+            "A data-privacy-deletion-job with a profile is required.",
+        )
     attributes = profile.get("attributes") or {}
     given = [f for f in ("email", "phone_number") if attributes.get(f)]
     if profile.get("id"):
         given.append("id")
     if len(given) != 1:
         return error_response(400, "invalid", "Invalid input.",
-                       "Exactly one of email, phone_number or id is required.")  # fmt: skip
+                              "Exactly one of email, phone_number or id is required.")  # fmt: skip
     rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
     if given == ["id"]:
         pk = str(profile["id"]).removeprefix("01SBX")

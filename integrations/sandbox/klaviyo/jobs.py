@@ -284,7 +284,7 @@ def import_errors(request, account, job_id: str):
     size = page_size(request, 100)
     if size is None:
         return error_response(400, "invalid", "Invalid input.", "page[size] must be 1 to 100.",
-                       parameter="page[size]")  # fmt: skip
+                              parameter="page[size]")  # fmt: skip
     with _jobs_lock:
         job = _job(account, job_id)
         if job is None:

@@ -56,7 +56,7 @@ def groups_view(kind: str):
         size = page_size(request, 10)
         if size is None:
             return error_response(400, "invalid", "Invalid input.", "page[size] must be 1 to 10.",
-                           parameter="page[size]")  # fmt: skip
+                                  parameter="page[size]")  # fmt: skip
         rows = SandboxSegment.objects.filter(platform=PLATFORM, account=account.account, kind=kind)
         data = [_group_resource(request, kind, s, count=False) for s in rows.order_by("remote_id")]
         return paged(request, data, size)
