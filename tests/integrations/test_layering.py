@@ -23,6 +23,9 @@ FORBIDDEN_IN_PLATFORMS = (
     "django.db",
     "django.http",
 )
+# A module of the platform layer holds one job: machinery modules stay small, and so does each
+# file of a platform's package and of its emulator.
+MAX_LINES = 400
 
 
 def imported_names(path: Path) -> set[str]:
@@ -49,6 +52,14 @@ def test_the_platform_layer_imports_no_orm_or_service(path):
     names = imported_names(path)
     found = [prefix for prefix in FORBIDDEN_IN_PLATFORMS if reaches(names, prefix)]
     assert not found, f"{path.relative_to(ROOT)} imports {', '.join(found)}"
+
+
+@pytest.mark.parametrize(
+    "path", PLATFORM_FILES + sorted(SANDBOX.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_platform_and_emulator_files_stay_small(path):
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines (at most {MAX_LINES})"
 
 
 @pytest.mark.parametrize(
