@@ -83,9 +83,7 @@ class BrazeConnection(PlatformClient):
                 + "; ".join(MISSING_EFFECT[name] for name in missing)
                 + ". Create a new key with them ticked to use those features."
             )  # fmt: skip
-        return ConnectionReport(
-            ok=True,
-            can_write=True,
+        return ConnectionReport.writable(
             account=account,
             region=self.region,
             detail=detail,
@@ -98,17 +96,13 @@ class BrazeConnection(PlatformClient):
             "GET", REST, "/segments/list", params={"page": 0}, forbidden_means_known=True
         )  # a 403 there: the key is known; it just may not list segments
         if other:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 region=other,
                 detail=f"This key belongs to a Braze workspace on instance {other.upper()} "
                 f"(dashboard {INSTANCES[other][1]}), but the integration is set to "
                 f"{self.region.upper()}. Choose {other.upper()}.",
             )
-        return ConnectionReport(
-            ok=False,
-            can_write=None,
+        return ConnectionReport.refused(
             detail="Braze refused the REST API key on every instance. Check the key under "
             "Settings → APIs and Identifiers (copy it without quotes; an SDK key or an "
             "identifier does not work here), and its IP allow-list.",

@@ -39,9 +39,7 @@ class CampaignMonitorConnection(PlatformClient):
         try:
             self.request("GET", API, f"{V}/systemdate.json")
         except AuthError:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="Campaign Monitor refused the API key. Copy it again from Account "
                 "settings → API keys.",
             )
@@ -50,9 +48,7 @@ class CampaignMonitorConnection(PlatformClient):
             clients = self.request("GET", API, f"{V}/clients.json").json()
             if not any(c.get("ClientID") == self.client_id for c in clients):
                 names = ", ".join(f"{c.get('Name')} ({c.get('ClientID')})" for c in clients[:5])
-                return ConnectionReport(
-                    ok=False,
-                    can_write=None,
+                return ConnectionReport.refused(
                     detail=f"This account has no client with the ID {self.client_id}. Its "
                     f"clients: {names or 'none'}.",
                 )
@@ -61,9 +57,7 @@ class CampaignMonitorConnection(PlatformClient):
         try:
             lists = self.request("GET", API, f"{V}/clients/{self.client_id}/lists.json").json()
         except (AuthError, PermissionDenied, NotFound, ValidationFailed):
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail=f"The API key cannot reach the client {self.client_id}: it is a client "
                 "API key of another client, or the Client ID is wrong. Use the account API "
                 "key, or the key of this client.",
@@ -71,9 +65,7 @@ class CampaignMonitorConnection(PlatformClient):
         listed = next((item for item in lists if item.get("ListID") == self.list_id), None)
         if listed is None:
             names = ", ".join(f"{item.get('Name')} ({item.get('ListID')})" for item in lists[:5])
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail=f"The client has no list with the ID {self.list_id}. Its lists: "
                 f"{names or 'none'}.",
             )

@@ -93,9 +93,7 @@ class CrispConnection(PlatformClient):
         try:
             plugin = self.request("GET", API, "/v1/plugin/connect/account").json()
         except AuthError:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="Crisp refused the plugin token. Check the identifier and key under "
                 "Marketplace → Plugins → your plugin → Tokens (a development token or a "
                 "website token does not work with the plugin tier).",
@@ -104,9 +102,7 @@ class CrispConnection(PlatformClient):
         try:
             website = self.request("GET", API, self.website).json().get("data") or {}
         except (AuthError, PermissionDenied, NotFound):
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="The plugin token works, but Crisp refused the website "
                 f"{self.credential('website_id')}: check the Website ID, and that the "
                 "website installed the plugin (the plugin's install link on the Marketplace).",
@@ -145,9 +141,7 @@ class CrispConnection(PlatformClient):
                 "website:people:data (Marketplace → plugin → Tokens). " + quota,
                 permissions=permissions,
             )
-        return ConnectionReport(
-            ok=True,
-            can_write=True,
+        return ConnectionReport.writable(
             account=name,
             region=self.region,
             detail=f"Connected to website {name} (plugin {plugin_id or 'unknown'}); the token "

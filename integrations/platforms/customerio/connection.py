@@ -33,24 +33,18 @@ class CustomerIoConnection(PlatformClient):
         except AuthError:
             other = self.region_accepting_key("GET", TRACK, "/api/v1/accounts/region")
             if other:
-                return ConnectionReport(
-                    ok=False,
-                    can_write=None,
+                return ConnectionReport.refused(
                     region=other,
                     detail=f"This workspace is in Customer.io's {other.upper()} region, but "
                     f"the integration is set to {self.region.upper()}. Choose {other.upper()}.",
                 )
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="Customer.io refused the Site ID and Track API key. Check both on "
                 "Account Settings → API Credentials (an App API key does not work here).",
             )
         actual = str(region_info.get("region", "")).lower()
         if actual and actual != self.region:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 region=actual,
                 detail=f"This workspace is in Customer.io's {actual.upper()} region, but the "
                 f"integration is set to {self.region.upper()}. Choose {actual.upper()}.",
@@ -79,9 +73,7 @@ class CustomerIoConnection(PlatformClient):
         )
         if not can_read_segments:
             detail += " The App API key may not read segments: segment import is unavailable."
-        return ConnectionReport(
-            ok=True,
-            can_write=True,
+        return ConnectionReport.writable(
             account=account or env_id,
             region=actual or self.region,
             detail=detail,

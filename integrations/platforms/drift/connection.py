@@ -36,17 +36,13 @@ class DriftConnection(PlatformClient):
 
     def test_connection(self) -> ConnectionReport:
         if not self.uses_oauth():
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="Drift is not connected yet: use “Connect with Drift” and allow access.",
             )
         try:
             info = self._token_info()
         except (AuthError, PermissionDenied) as exc:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="Drift refused the connection's token (the app was uninstalled or the "
                 f"token revoked): reconnect with “Connect with Drift”. ({exc.message})",
             )
@@ -76,9 +72,7 @@ class DriftConnection(PlatformClient):
                 f" Without {FIELDS_SCOPE} Drift will not list custom attributes: the mapping "
                 "offers the standard ones, and any name you type is created on first write."
             )
-        return ConnectionReport(
-            ok=True,
-            can_write=True,
+        return ConnectionReport.writable(
             account=account,
             region=self.region,
             detail=detail,

@@ -44,9 +44,7 @@ class FrontConnection(PlatformClient):
         try:
             me = self.call("GET", "/me").json()
         except AuthError:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail=f"Front refused the {how}. "
                 + (
                     "Reconnect with OAuth (a Front company admin must allow it)."
@@ -103,9 +101,7 @@ class FrontConnection(PlatformClient):
             f" Front has no bulk contact write: about two requests a contact, at "
             f"{rate.count} a minute."
         )
-        return ConnectionReport(
-            ok=True,
-            can_write=True,
+        return ConnectionReport.writable(
             account=company,
             region=self.region,
             detail=detail,

@@ -43,9 +43,7 @@ class IterableConnection(PlatformClient):
                 },
             )
         account = f"Iterable project ({self.region.upper()}, {len(lists)} lists)"
-        return ConnectionReport(
-            ok=True,
-            can_write=True,
+        return ConnectionReport.writable(
             account=account,
             region=self.region,
             detail=f"Connected: {account}; the key can write users.",
@@ -60,17 +58,13 @@ class IterableConnection(PlatformClient):
         """A 401: tell a key of the other data center from a wrong key."""
         other = self.region_accepting_key("GET", API, "/api/lists")
         if other:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 region=other,
                 detail=f"This key belongs to Iterable's {self.regions[other]} data center, but "
                 f"the integration is set to {self.regions[self.region]}. Choose "
                 f"{other.upper()}.",
             )
-        return ConnectionReport(
-            ok=False,
-            can_write=None,
+        return ConnectionReport.refused(
             detail="Iterable refused the API key. Check it under Integrations → API Keys "
             "(JavaScript and Mobile keys cannot be used here).",
         )

@@ -109,17 +109,13 @@ class KeapConnection(PlatformClient):
 
     def test_connection(self) -> ConnectionReport:
         if not self.uses_oauth():
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="Keap is not connected yet: use “Connect with Keap” and allow access.",
             )
         try:
             info = self.call("GET", "/oauth/connect/userinfo").json()
         except (AuthError, PermissionDenied) as exc:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="Keap refused the connection's access token (revoked, or the user lost "
                 f"access): reconnect with “Connect with Keap”. ({exc.message})",
             )

@@ -23,9 +23,7 @@ class KitConnection(PlatformClient):
         try:
             data = self.request("GET", API, "/v4/account").json()
         except (AuthError, PermissionDenied):
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="Kit refused the API key. Use a v4 key from Settings → Developer → API "
                 "keys (the v3 API key and API secret are not accepted).",
             )

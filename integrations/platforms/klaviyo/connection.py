@@ -57,9 +57,7 @@ class KlaviyoConnection(PlatformClient):
             info = first.get("attributes", {}).get("contact_information", {}) or {}
             account = info.get("organization_name") or str(first.get("id", ""))
         except AuthError:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="Klaviyo refused the private API key. Check it under Settings → API "
                 "keys (a public key / site ID does not work here, and a revoked key is refused).",
             )
@@ -116,9 +114,7 @@ class KlaviyoConnection(PlatformClient):
         detail = f"Connected to Klaviyo account {label}; the key can import profiles."
         if not permissions[Capability.LIST_SEGMENTS.value]:
             detail += " It cannot read lists or segments: segment import is unavailable."
-        return ConnectionReport(
-            ok=True,
-            can_write=True,
+        return ConnectionReport.writable(
             account=label,
             region=self.region,
             detail=detail,

@@ -70,18 +70,14 @@ class MailchimpConnection(PlatformClient):
     def test_connection(self) -> ConnectionReport:
         key_dc = key_data_centre(self.credential("api_key"))
         if self.region != AUTO and key_dc and key_dc != self.region:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 region=key_dc,
                 detail=f"This API key belongs to Mailchimp data centre {key_dc} (the ending of "
                 f"the key), but the integration is set to {self.region}. Choose {key_dc}, or "
                 "'From the API key'.",
             )
         if self.region == AUTO and not key_dc:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 detail="The API key has no data-centre ending (such as -us6): paste the whole "
                 "key from Profile → Extras → API keys, or choose the data centre.",
             )
@@ -91,9 +87,7 @@ class MailchimpConnection(PlatformClient):
                 "GET", API, "/3.0/", params={"fields": "account_id,account_name,email,role"}
             ).json()
         except AuthError:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 region=dc,
                 detail=f"Mailchimp refused the API key on data centre {dc}: it is wrong, was "
                 "deleted, or its user was removed from the account (Profile → Extras → API "
@@ -113,9 +107,7 @@ class MailchimpConnection(PlatformClient):
                 "GET", API, self.list_path, params={"fields": "id,name,stats.member_count"}
             ).json()
         except NotFound:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 account=account,
                 region=dc,
                 detail=f"The key works, but account {account} has no audience with the ID "
@@ -144,9 +136,7 @@ class MailchimpConnection(PlatformClient):
                 "role.",
                 permissions=permissions,
             )
-        return ConnectionReport(
-            ok=True,
-            can_write=True,
+        return ConnectionReport.writable(
             account=account,
             region=dc,
             detail=f"Connected to {account}, {where}, data centre {dc} (user role: {role}).",

@@ -91,9 +91,7 @@ class SendGridConnection(PlatformClient):
                 )
         if not permissions[Capability.LIST_SEGMENTS.value]:
             detail += " The key may not read lists: segment import is unavailable."
-        return ConnectionReport(
-            ok=True,
-            can_write=True,
+        return ConnectionReport.writable(
             account=account,
             region=self.region,
             detail=detail,
@@ -104,17 +102,13 @@ class SendGridConnection(PlatformClient):
         """A 401: tell a key of the other host (EU subusers) from a wrong key."""
         other = self.region_accepting_key("GET", API, "/v3/scopes")
         if other:
-            return ConnectionReport(
-                ok=False,
-                can_write=None,
+            return ConnectionReport.refused(
                 region=other,
                 detail=f"This key works on SendGrid's {self.regions[other]} host, but the "
                 f"integration is set to {self.regions[self.region]}. Choose "
                 f"{other.upper()}.",
             )
-        return ConnectionReport(
-            ok=False,
-            can_write=None,
+        return ConnectionReport.refused(
             detail="SendGrid refused the API key. Check it under Settings → API Keys (the "
             "key is shown once; create a new one if in doubt).",
         )
