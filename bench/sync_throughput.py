@@ -1,5 +1,9 @@
 """Sync throughput: a full sync of N subscribers to the sandbox Customer.io over real HTTP, then
-an unchanged re-sync. Prints records/s, API calls and the sync process's peak RSS for each.
+an unchanged re-sync, then a re-sync after 1 % of the subscribers changed. Prints records/s,
+API calls and the sync process's peak RSS for each.
+
+The seeded audience is dated a day back (an audience exists before it is synced), so the
+re-syncs read what changed since the full sync, as they would in use.
 
     .venv/bin/python bench/sync_throughput.py --subscribers 100000
 
@@ -17,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +46,10 @@ def django_setup() -> None:
 def seed(count: int, base_url: str) -> None:
     """Subscribers 1..count and the bench integration (demo mappings of the sandbox)."""
     django_setup()
+    from django.utils import timezone
+
     from audience.demo import create_demo_audience
+    from audience.models import Subscriber
     from integrations.models import FieldMapping, Integration
     from integrations.platforms.registry import get_platform
     from integrations.sandbox.accounts import demo_account
@@ -66,6 +74,22 @@ def seed(count: int, base_url: str) -> None:
         integration=integration, source="attributes.interest", target="interest"
     )
     FieldMapping.objects.create(integration=integration, source="attributes.plan", target="plan")
+    Subscriber.objects.update(updated_at=timezone.now() - timedelta(days=1))
+
+
+def touch(percent: float) -> int:
+    """Change the first name of every (100 / percent)th subscriber, as an import would (not
+    the ids the demo audience makes unsubscribed)."""
+    django_setup()
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+    from django.utils import timezone
+
+    from audience.models import Subscriber
+
+    step = round(100 / percent)
+    changed = Subscriber.objects.annotate(m=F("id") % step).filter(m=step // 2)
+    return changed.update(first_name=Concat("first_name", Value("!")), updated_at=timezone.now())
 
 
 def child_sync(mode: str) -> None:
@@ -96,10 +120,11 @@ def child_sync(mode: str) -> None:
     )
 
 
-def measure(env: dict, mode: str) -> dict:
-    proc = subprocess.Popen(
-        [PYTHON, __file__, "--child-sync", mode], env=env, stdout=subprocess.PIPE, text=True
-    )
+def measure(env: dict, mode: str, profile: str = "") -> dict:
+    command = [PYTHON, __file__, "--child-sync", mode]
+    if profile:  # the console's side only: the sandbox runs in the server process
+        command = [PYTHON, "-m", "cProfile", "-o", profile, *command[1:]]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     figures = json.loads(out.strip().splitlines()[-1])
@@ -114,9 +139,16 @@ def main() -> None:
     )
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--workdir", default="/tmp/sharpsend-bench")
+    parser.add_argument(
+        "--profile", metavar="FILE", default="", help="cProfile the full sync's process into FILE"
+    )
     parser.add_argument("--child-sync", choices=["full", "changed"], help=argparse.SUPPRESS)
     parser.add_argument("--seed-only", type=str, help=argparse.SUPPRESS)
+    parser.add_argument("--touch-only", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.touch_only:
+        print(touch(args.touch_only))
+        return
     if args.child_sync:
         child_sync(args.child_sync)
         return
@@ -136,6 +168,7 @@ def main() -> None:
         "DATABASE_URL": f"sqlite:///{db}",
         "SANDBOX_BASE_URL": base_url,
         "DEBUG": "false",
+        "SANDBOX_ENABLED": "true",  # off unless DEBUG otherwise
         "LOG_LEVEL": "WARNING",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-not-a-secret-key-0123456789abcdef"),
         "SALT_KEY": os.environ.get("SALT_KEY", "bench-salt"),
@@ -159,13 +192,16 @@ def main() -> None:
         subprocess.run(
             [*manage, "wait_for_http", f"http://127.0.0.1:{port}/admin/login/"], env=env, check=True
         )
-        full = measure(env, "full")
+        full = measure(env, "full", args.profile)
         unchanged = measure(env, "changed")
+        subprocess.run([PYTHON, __file__, "--touch-only", "1"], env=env, check=True)
+        one_percent = measure(env, "changed")
     finally:
         server.terminate()
         server.wait()
     print(f"subscribers: {args.subscribers:,} (seeded in {seeding:.1f} s)")
-    for name, f in (("full sync", full), ("unchanged re-sync", unchanged)):
+    runs = (("full sync", full), ("unchanged re-sync", unchanged), ("1 % changed", one_percent))
+    for name, f in runs:
         print(
             f"{name:>18}: {f['status']}, {f['seen']:,} records in {f['seconds']:.2f} s = "
             f"{f['records_per_s']:,.0f} records/s; sent {f['sent']:,}, unchanged "

@@ -9,5 +9,9 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations import signals
+        from integrations.platforms import runtime
+        from integrations.runtime import ConsoleRuntime
+
+        runtime.install(ConsoleRuntime())
 
         signals.connect_post_migrate(self)

@@ -77,6 +77,10 @@ class Integration(models.Model):
         """Decrypted credentials (a copy; falsy leaves come back as None and are dropped)."""
         return {k: v for k, v in (self.credentials or {}).items() if v not in (None, "")}
 
+    # OAuth tokens not saved yet (the wizard's, from the consent screen), handed to the client
+    # in place of the saved connection; None for a saved integration.
+    token_source = None
+
     @property
     def platform_class(self):
         """The platform's client class (its declarations), without building a client."""
@@ -211,6 +215,16 @@ class SyncRun(models.Model):
         "they are not created there.",
     )
     api_calls = models.PositiveIntegerField(default=0)
+    # Changed-only in O(changes) (services/changes.py): what decided the payloads, the time
+    # before which every change was compared by this run, and since when this run read.
+    mapping_digest = models.CharField(max_length=32, blank=True)
+    snapshot_at = models.DateTimeField(null=True, blank=True)
+    reads_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Changed-only: read only subscribers changed since then, and those pending "
+        "(blank: every subscriber was compared).",
+    )
     cursor = models.BigIntegerField(
         default=0, help_text="Subscribers up to this id are done (the per-batch checkpoint)."
     )
@@ -319,6 +333,8 @@ class SyncState(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["integration", "subscriber"], name="one_state")
         ]
+        # A changed-only run reads the pending ones without scanning every state.
+        indexes = [models.Index(fields=["integration", "status"], name="state_by_status")]
 
     def __str__(self) -> str:
         return f"{self.subscriber_id}@{self.integration_id}: {self.status}"

@@ -13,15 +13,8 @@ from django.db import transaction
 
 from integrations import clock
 from integrations.models import RateLimitState
+from integrations.platforms.runtime import RateLimitWaitTooLong  # noqa: F401 (raised here)
 from integrations.platforms.types import Rate
-
-
-class RateLimitWaitTooLong(Exception):
-    """The next slot is further away than the caller is willing to wait."""
-
-    def __init__(self, wait: float):
-        super().__init__(f"next request allowed in {wait:.1f}s")
-        self.wait = wait
 
 
 def _reserve(key: str, rate: Rate) -> float:

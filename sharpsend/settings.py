@@ -210,6 +210,9 @@ PLATFORM_MAX_RETRY_AFTER = env.float("PLATFORM_MAX_RETRY_AFTER", default=120.0)
 
 # A running sync whose heartbeat is older than this is taken to have died.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=600)
+# A changed-only run reads subscribers changed since this long before the last complete run
+# started (open transactions, clock differences): see integrations/services/changes.py.
+SYNC_CHANGE_MARGIN_SECONDS = env.int("SYNC_CHANGE_MARGIN_SECONDS", default=600)
 # A run stops after this many consecutive batches that failed for transient reasons.
 SYNC_MAX_CONSECUTIVE_BATCH_FAILURES = env.int("SYNC_MAX_CONSECUTIVE_BATCH_FAILURES", default=3)
 

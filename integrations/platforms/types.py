@@ -169,6 +169,16 @@ class ConnectionReport:
             "permissions": dict(self.permissions),
         }
 
+    @classmethod
+    def refused(cls, detail: str, **known: Any) -> ConnectionReport:
+        """The platform did not take these credentials or settings: why, and what to do."""
+        return cls(ok=False, can_write=None, detail=detail, **known)
+
+    @classmethod
+    def writable(cls, **known: Any) -> ConnectionReport:
+        """Connected with a key that may write contacts."""
+        return cls(ok=True, can_write=True, **known)
+
 
 @dataclass(frozen=True)
 class TargetField:

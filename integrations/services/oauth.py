@@ -183,9 +183,6 @@ def save_connection(integration: Integration, token: dict) -> OAuthConnection:
 
 
 def _connection(integration: Integration) -> OAuthConnection:
-    pending = getattr(integration, "pending_oauth", None)
-    if pending is not None:
-        return pending
     try:
         return OAuthConnection.objects.get(integration_id=integration.pk)
     except OAuthConnection.DoesNotExist:
@@ -205,9 +202,58 @@ def fresh_connection(
     return refresh(integration) if _expiring(connection) else connection
 
 
-def fresh_access_token(integration: Integration) -> str:
-    """The access token to use now, refreshed first when it is about to expire."""
-    return fresh_connection(integration).access_token
+class StoredTokens:
+    """A saved integration's OAuth connection as a client's token source: read once, renewed
+    ahead of expiry, and renewed under the lease when the platform refuses it."""
+
+    def __init__(self, integration: Integration):
+        self.integration = integration
+        self._connection: OAuthConnection | None = None
+        self._read = False
+
+    def connection(self) -> OAuthConnection | None:
+        if not self._read:
+            self._read = True
+            if self.integration.pk is not None:
+                self._connection = OAuthConnection.objects.filter(
+                    integration_id=self.integration.pk
+                ).first()
+        return self._connection
+
+    def connected(self) -> bool:
+        return self.connection() is not None
+
+    def access_token(self) -> str:
+        self._connection = fresh_connection(self.integration, self.connection())
+        return self._connection.access_token
+
+    def refreshed(self, refused_token: str | None) -> str:
+        self._connection = refresh(self.integration, stale_token=refused_token)
+        return self._connection.access_token
+
+
+class PendingTokens:
+    """Tokens from the consent screen for an integration not saved yet (the setup wizard's).
+
+    No other worker can see them, so they are renewed in place, without a lease; the wizard
+    keeps what `connection` holds after a renewal (rotating refresh tokens).
+    """
+
+    def __init__(self, integration: Integration, token: dict):
+        self.integration = integration
+        self.connection = pending_connection(token)
+
+    def connected(self) -> bool:
+        return True
+
+    def access_token(self) -> str:
+        if _expiring(self.connection):
+            _refresh_tokens(self.integration, self.connection)
+        return self.connection.access_token
+
+    def refreshed(self, refused_token: str | None) -> str:
+        _refresh_tokens(self.integration, self.connection)
+        return self.connection.access_token
 
 
 def refresh(
@@ -219,10 +265,6 @@ def refresh(
     worker has refreshed meanwhile and that token is used instead. A refresh the platform
     refuses for good (invalid_grant) puts the integration in "needs attention".
     """
-    pending = getattr(integration, "pending_oauth", None)
-    if pending is not None:  # not saved yet: no other worker can see it
-        _refresh_tokens(integration, pending)
-        return pending
     owner = secrets.token_hex(16)
     waited = 0.0
     while True:

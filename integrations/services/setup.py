@@ -46,7 +46,7 @@ class Draft:
         integration.sync_frequency = self.sync_frequency
         integration.update_existing = self.update_existing
         if self.oauth_token:
-            integration.pending_oauth = oauth.pending_connection(self.oauth_token)
+            integration.token_source = oauth.PendingTokens(integration, self.oauth_token)
         return integration
 
     def mapping_objects(self) -> list[FieldMapping]:

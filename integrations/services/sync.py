@@ -37,6 +37,7 @@ from integrations.models import (
 from integrations.platforms.base import JobListener
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.types import Capability, ContactRecord, RecordResult, Written
+from integrations.services import changes
 from integrations.services.mapping import (
     Mapper,
     MappingError,
@@ -93,6 +94,9 @@ def start_sync(
                 cursor=resume.cursor if resume else 0,
                 pending_job=resume.pending_job if resume else {},
                 resumed_from=resume,
+                mapping_digest=resume.mapping_digest if resume else "",
+                snapshot_at=resume.snapshot_at if resume else None,
+                reads_since=resume.reads_since if resume else None,
             )
     except IntegrityError:
         active = integration.sync_runs.filter(status__in=ACTIVE_SYNC_STATUSES).first()
@@ -222,14 +226,16 @@ class _Runner(JobListener):
         if not self.client.supports(Capability.UPSERT_CONTACTS):
             raise StopRun(f"{self.client.label} contacts cannot be synced from the console.")
         mapper = compile_mapper(self.integration)  # targets are checked before the first send
+        changes.plan_reading(run)
         if run.total == 0:
             # A run taking over a pending job starts after the job's chunk, whose records
             # it counts from the job (the rest of that chunk was counted by the run before).
             job = run.pending_job
             after = job["last_id"] if job else run.cursor
             held = len(job["records"]) + len(job["local"]) if job else 0
-            run.total = self._scope().filter(id__gt=after).count() + held
-            run.save(update_fields=["total"])
+            scope = changes.only_changes(self._scope().filter(id__gt=after), run)
+            run.total = scope.count() + held
+            run.save(update_fields=["total", "mapping_digest", "snapshot_at", "reads_since"])
         if run.pending_job:
             self._resume_job()
         chunk_size = self.client.limits.batch_max_records
@@ -351,6 +357,7 @@ class _Runner(JobListener):
         )
         if self.run.mode == SyncMode.RETRY:  # only the records still pending
             rows = rows.filter(state__status=SyncStateStatus.PENDING)
+        rows = changes.only_changes(rows, self.run)
         if "attributes" not in columns:
             return list(rows.values_list(*columns, *_STATE_COLUMNS)[:limit])
         # Custom attributes come as JSON text and are decoded here with orjson: Django's

@@ -131,7 +131,8 @@ class IntegrationWizard(LoginRequiredMixin, UserPassesTestMixin, SessionWizardVi
 
     def _keep_token(self, integration) -> None:
         """A token refreshed while the wizard used it replaces the one it holds (rotation)."""
-        pending = getattr(integration, "pending_oauth", None)
+        source = integration.token_source
+        pending = source.connection if source is not None else None
         held = oauth_views.wizard_token(self.request, self.prefix)
         if pending is not None and held and pending.access_token != held.get("access_token"):
             held.update(

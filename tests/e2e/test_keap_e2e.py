@@ -141,7 +141,7 @@ def test_an_expired_token_is_refreshed_with_basic_auth_during_a_sync(
 def test_quota_headers_pace_the_sync_without_429s(
     integration, make_subscribers, run_sync, monkeypatch, e2e_clock
 ):
-    monkeypatch.setattr(emulator, "THROTTLE", (10, 60.0))  # a tiny minute allowance
+    monkeypatch.setattr(emulator.auth, "THROTTLE", (10, 60.0))  # a tiny minute allowance
     make_subscribers()
     started = e2e_clock.now()
     run = run_sync(integration)

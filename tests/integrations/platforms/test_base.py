@@ -17,7 +17,7 @@ from responses.registries import OrderedRegistry
 
 from integrations import ratelimit
 from integrations.models import ApiCall, Integration, Outcome, RateLimitState
-from integrations.platforms import base as base_module
+from integrations.platforms import transport as transport_module
 from integrations.platforms.auth import HeaderKeyAuth
 from integrations.platforms.base import PlatformClient, failed_results, parse_retry_after
 from integrations.platforms.errors import (
@@ -79,7 +79,7 @@ def integration(db):
 @pytest.fixture
 def client(integration, fake_clock, monkeypatch, settings):
     # Full-jitter backoff made deterministic: always the ceiling.
-    monkeypatch.setattr(base_module.random, "uniform", lambda low, high: high)
+    monkeypatch.setattr(transport_module.random, "uniform", lambda low, high: high)
     settings.PLATFORM_MAX_ATTEMPTS = 5
     settings.PLATFORM_BACKOFF_BASE = 0.5
     settings.PLATFORM_BACKOFF_MAX = 30.0

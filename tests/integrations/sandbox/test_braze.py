@@ -175,9 +175,9 @@ class TestUsersTrack:
 
 class TestReads:
     def test_custom_attributes_page_with_a_link_header(self, client, monkeypatch):
-        from integrations.sandbox import braze
+        from integrations.sandbox.braze import contacts
 
-        monkeypatch.setattr(braze, "ATTRIBUTES_PER_PAGE", 2)
+        monkeypatch.setattr(contacts, "ATTRIBUTES_PER_PAGE", 2)
         track(client, [{"email": "a@example.com", "first_name": "A", "a1": 1, "a2": True,
                         "a3": ["x"]}])  # fmt: skip
         first = client.get(f"{US}/custom_attributes", headers=US_KEY)

@@ -279,7 +279,7 @@ class TestQuota:
         assert second["x-keap-product-throttle-time-unit"] == "minute"
 
     def test_past_the_minute_429_without_retry_after(self, client, auth, monkeypatch, sandbox_time):
-        monkeypatch.setattr(emulator, "THROTTLE", (2, 60.0))
+        monkeypatch.setattr(emulator.auth, "THROTTLE", (2, 60.0))  # read by the gate
         assert client.get(f"{BASE}/tags", headers=auth).status_code == 200
         assert client.get(f"{BASE}/tags", headers=auth).status_code == 200
         refused = client.get(f"{BASE}/tags", headers=auth)

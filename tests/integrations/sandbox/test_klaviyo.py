@@ -10,6 +10,7 @@ import pytest
 
 from integrations.sandbox import emulation, registry
 from integrations.sandbox import klaviyo as emulator
+from integrations.sandbox.klaviyo import jobs
 from integrations.sandbox.models import SandboxContact
 
 pytestmark = pytest.mark.django_db
@@ -191,10 +192,10 @@ class TestBulkImport:
         assert detail in response.json()["errors"][0]["detail"]
 
     def test_count_and_size_limits(self, client, monkeypatch):
-        monkeypatch.setattr(emulator, "MAX_PROFILES", 2)
+        monkeypatch.setattr(jobs, "MAX_PROFILES", 2)
         many = submit(client, [profile(f"p{i}@example.com") for i in range(3)])
         assert many.status_code == 400
-        monkeypatch.setattr(emulator, "MAX_BODY", 100)
+        monkeypatch.setattr(jobs, "MAX_BODY", 100)
         big = submit(client, [profile("a@example.com", properties={"bio": "x" * 200})])
         assert big.status_code == 413
 

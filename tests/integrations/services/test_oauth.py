@@ -53,7 +53,7 @@ def test_a_token_about_to_expire_is_refreshed_and_the_rotated_refresh_token_kept
     OAuthConnection.objects.filter(pk=before.pk).update(
         expires_at=timezone.now() + timedelta(minutes=1)
     )
-    token = oauth.fresh_access_token(oauth_connected)
+    token = oauth.StoredTokens(oauth_connected).access_token()
     after = OAuthConnection.objects.get(pk=before.pk)
     assert token == after.access_token != before.access_token
     assert after.refresh_token != before.refresh_token
@@ -96,7 +96,7 @@ def test_a_revoked_refresh_token_needs_attention_and_pauses_scheduled_syncs(oaut
     SandboxOAuthToken.objects.filter(platform=SLUG).update(refresh_revoked=True)
     OAuthConnection.objects.filter(integration=oauth_connected).update(expires_at=timezone.now())
     with pytest.raises(AuthError) as refused:
-        oauth.fresh_access_token(oauth_connected)
+        oauth.StoredTokens(oauth_connected).access_token()
     assert "invalid_grant" in refused.value.message
     oauth_connected.refresh_from_db()
     assert oauth_connected.status == IntegrationStatus.NEEDS_ATTENTION

@@ -181,3 +181,14 @@ def test_dry_run_needs_post_and_the_run_sync_permission(client, run):
     someone.user_permissions.add(Permission.objects.get(codename="run_sync"))
     client.force_login(User.objects.get(pk=someone.pk))
     assert client.post(url).status_code == 200
+
+
+def test_run_page_says_a_changed_only_run_read_only_the_changes(admin_client, run):
+    from datetime import UTC, datetime
+
+    url = reverse("integrations:run", args=[run.pk])
+    assert b'id="run-reads-since"' not in admin_client.get(url).content
+    run.reads_since = datetime(2026, 11, 30, 8, 15, tzinfo=UTC)
+    run.save()
+    page = admin_client.get(url).content.decode()
+    assert "changed since 30 Nov 2026, 08:15" in page

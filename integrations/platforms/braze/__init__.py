@@ -1,0 +1,107 @@
+"""Braze: users through /users/track, custom attributes, segments with their size estimates.
+
+Facts: ../shared/platforms/braze.md (Braze publishes no OpenAPI document). Each workspace lives
+on one instance (US-01 … AU-01); the REST endpoint must be that instance's, and a key sent to
+another instance is refused exactly like a wrong key (401), so the connection test asks the
+other instances before calling a key wrong. Keys carry an immutable list of permissions; a
+missing one answers 403 on that endpoint only, which is how a restricted key is found.
+
+The client is assembled here from its parts: connection.py (key, errors, the connection test),
+contacts.py (fields, /users/track, delete, export) and segments.py; api.py holds what they share.
+"""
+
+from __future__ import annotations
+
+from integrations.platforms import rules
+from integrations.platforms.base import PlatformClient
+from integrations.platforms.braze.api import INSTANCES, OBJECTS_PER_REQUEST, REST
+from integrations.platforms.braze.connection import BrazeConnection
+from integrations.platforms.braze.contacts import BrazeContacts
+from integrations.platforms.braze.segments import BrazeSegments
+from integrations.platforms.registry import register
+from integrations.platforms.types import (
+    Capability,
+    Category,
+    CredentialField,
+    Limits,
+    Rate,
+    TimestampFormat,
+)
+
+__all__ = ["BrazeClient", "INSTANCES", "OBJECTS_PER_REQUEST", "REST"]
+
+
+@register
+class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, PlatformClient):
+    slug = "braze"
+    label = "Braze"
+    category = Category.CROSS_CHANNEL
+    rate_limit_reset = "epoch"  # X-RateLimit-Reset: the Unix time the window reopens
+    summary = (
+        "Users and custom attributes through /users/track; segments with their size estimates; "
+        "user delete and export."
+    )
+    capabilities = frozenset(
+        {
+            Capability.TEST_CONNECTION,
+            Capability.LIST_FIELDS,
+            Capability.UPSERT_CONTACTS,
+            Capability.LIST_SEGMENTS,
+            Capability.DELETE_CONTACT,
+            Capability.EXPORT_CONTACT,
+        }
+    )
+    unsupported_reasons = {
+        Capability.CREATE_SEGMENT: "Braze's REST API cannot create or edit segments; they are "
+        "built from filters in the dashboard (write an attribute and filter on it)",
+        Capability.ADD_TO_SEGMENT: "Braze segments are filter-based and take no members "
+        "through the API; write an attribute the segment filters on instead",
+    }
+    credential_fields = (
+        CredentialField(
+            "api_key",
+            "REST API key",
+            "Braze dashboard → Settings → APIs and Identifiers → API Keys → Create API key, in "
+            "the workspace to sync into. Tick users.track, users.delete, users.export.ids, "
+            "segments.list, segments.data_series and custom_attributes.get (permissions cannot "
+            "be changed later; leave the IP allow-list empty or add this server).",
+        ),
+        CredentialField(
+            "objects_per_request",
+            "Objects per request",
+            "75 (the standard limit). Enter 50 if your Braze contract is the “Monthly Active "
+            "Users CY 24-25” package (Settings → APIs and Identifiers → API Usage shows it).",
+            secret=False,
+            required=False,
+        ),
+    )
+    regions = {
+        key: f"{key.upper()} (dashboard: {dashboard})" for key, (_, dashboard) in INSTANCES.items()
+    }
+    hosts = {REST: {key: url for key, (url, _) in INSTANCES.items()}}
+    limits = Limits(
+        batch_max_records=75,
+        # /users/track documents no byte limit; ours keeps a request reasonable.
+        batch_max_bytes=4_000_000,
+        # Ours: Braze's only per-object size limit is 100 KB for event properties.
+        record_max_bytes=100_000,
+        rates={
+            REST: Rate(250_000, 3600.0),
+            "users.track": Rate(3000, 3.0),
+            "custom_attributes": Rate(1000, 3600.0),
+            "users.delete": Rate(20_000, 60.0),
+            "users.export.ids": Rate(250, 60.0),
+        },
+        timestamp_format=TimestampFormat.ISO8601,
+    )
+    identifier_fields = ("email", "external_id")
+    accepts_new_fields = True
+    # Braze answers an invalid address with an "invalid" error for its object.
+    contact_rules = (rules.EmailSyntax(code="invalid"),)
+    suggested_mappings = (
+        ("email", "email", "", True),
+        ("first_name", "first_name", "", False),
+        ("last_name", "last_name", "", False),
+        ("status", "email_subscribe", "is_subscribed", False),
+        ("created_at", "sharpsend_signup_date", "", False),
+    )

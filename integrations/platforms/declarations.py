@@ -1,0 +1,177 @@
+"""A platform's declarations: what it is, where it lives, what it can do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from integrations.platforms import rules, urlpolicy
+from integrations.platforms.errors import (
+    UnsupportedCapability,
+)
+from integrations.platforms.types import (
+    AuthMethod,
+    Capability,
+    Category,
+    ConnectionReport,
+    ContactRecord,
+    CredentialField,
+    Limits,
+    OAuthSpec,
+    PlannedRequest,
+    RecordResult,
+    RemoteSegment,
+    TargetField,
+    UpsertPlan,
+)
+
+
+class PlatformDeclarations:
+    """What a platform is and can do, as class attributes and class methods (no I/O).
+
+    A capability the platform does not declare raises UnsupportedCapability with its reason.
+    """
+
+    # Templates show platform classes (label, capabilities); they must not call them.
+    do_not_call_in_templates = True
+
+    slug: ClassVar[str]
+    label: ClassVar[str]
+    category: ClassVar[Category]
+    summary: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # Why a capability the console knows is missing here (shown by the admin and the wizard).
+    unsupported_reasons: ClassVar[dict[Capability, str]] = {}
+    # The credentials whose values the platform's rate limit is counted by (see rate_scope).
+    rate_limited_by: ClassVar[tuple[str, ...]] = ()
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
+    regions: ClassVar[dict[str, str]] = {}
+    # surface → region → base URL (scheme and host, maybe a path prefix)
+    hosts: ClassVar[dict[str, dict[str, str]]] = {}
+    limits: ClassVar[Limits]
+    # What the platform checks of each contact it is sent (integrations/platforms/rules.py):
+    # the forecast applies these, the emulator applies the same, and the rules marked `local`
+    # are checked by the client before sending.
+    contact_rules: ClassVar[tuple[rules.Rule, ...]] = rules.EMAIL_CONTACT_RULES
+    # Target fields that can identify a contact, the first being the default.
+    identifier_fields: ClassVar[tuple[str, ...]] = ("email",)
+    # True when the platform creates an attribute on first write (any target name is valid).
+    accepts_new_fields: ClassVar[bool] = False
+    # True when the platform's bulk write can leave existing contacts untouched by itself.
+    keeps_existing_natively: ClassVar[bool] = False
+    # What a 429's X-RateLimit-Reset holds when there is no Retry-After: "epoch" (the Unix
+    # time the window reopens), "seconds" (until it does), or None (not sent).
+    rate_limit_reset: ClassVar[str | None] = None
+    # How the platform authenticates: API keys (credential_fields), OAuth (oauth), or both.
+    auth_methods: ClassVar[tuple[AuthMethod, ...]] = (AuthMethod.API_KEY,)
+    oauth: ClassVar[OAuthSpec | None] = None
+    # First mappings offered for a new integration: (source, target, transform, identifier).
+    suggested_mappings: ClassVar[tuple[tuple[str, str, str, bool], ...]] = (
+        ("email", "email", "", True),
+    )
+
+    # --- declarations ------------------------------------------------------------------------
+
+    @classmethod
+    def supports(cls, capability: Capability) -> bool:
+        return capability in cls.capabilities
+
+    @classmethod
+    def default_region(cls) -> str:
+        return next(iter(cls.regions), "")
+
+    @classmethod
+    def published_hosts(cls) -> set[str]:
+        return {
+            urlsplit(url).netloc for by_region in cls.hosts.values() for url in by_region.values()
+        }
+
+    @classmethod
+    def accepts_host(cls, netloc: str) -> bool:
+        """Whether `netloc` (host[:port], lower case) is one of the platform's own hosts."""
+        return netloc in cls.published_hosts()
+
+    @classmethod
+    def describe_hosts(cls) -> str:
+        """The platform's hosts, as an error message names them."""
+        return ", ".join(sorted(cls.published_hosts()))
+
+    @classmethod
+    def check_base_url(cls, url: str) -> None:
+        """Raise ConfigurationError unless `url` is allowed by the one URL policy."""
+        urlpolicy.check_base_url(cls, url)
+
+    # --- capabilities (override what the platform declares) ----------------------------------
+
+    @classmethod
+    def unsupported(cls, capability: Capability) -> UnsupportedCapability:
+        """The error that says this platform cannot do `capability`, with the reason."""
+        reason = cls.unsupported_reasons.get(capability, "the platform's API does not offer it")
+        return UnsupportedCapability(f"{cls.label} cannot {capability.label.lower()}: {reason}.")
+
+    def test_connection(self) -> ConnectionReport:
+        raise self.unsupported(Capability.TEST_CONNECTION)
+
+    def list_fields(self) -> list[TargetField]:
+        raise self.unsupported(Capability.LIST_FIELDS)
+
+    def upsert_contacts(
+        self, records: Sequence[ContactRecord], update_existing: bool
+    ) -> list[RecordResult]:
+        raise self.unsupported(Capability.UPSERT_CONTACTS)
+
+    def plan_upsert(self, records: Sequence[ContactRecord], update_existing: bool) -> UpsertPlan:
+        """The requests upsert_contacts sends for `records` (and those refused unsent).
+
+        Platforms with UPSERT_CONTACTS build their requests here and nowhere else, so a
+        preview or a dry run shows what the real write sends.
+        """
+        raise self.unsupported(Capability.UPSERT_CONTACTS)
+
+    def build_upsert_requests(
+        self, records: Sequence[ContactRecord], update_existing: bool
+    ) -> list[PlannedRequest]:
+        """The exact HTTP requests a batch of records becomes; nothing is written."""
+        return self.plan_upsert(records, update_existing).requests
+
+    def track_events(self, events: Sequence[dict]) -> list[RecordResult]:
+        raise self.unsupported(Capability.TRACK_EVENTS)
+
+    def list_segments(self) -> list[RemoteSegment]:
+        raise self.unsupported(Capability.LIST_SEGMENTS)
+
+    def segment_member_count(self, remote_id: str, max_wait: float | None = None) -> int | None:
+        raise self.unsupported(Capability.LIST_SEGMENTS)
+
+    def create_segment(self, name: str, description: str = "") -> RemoteSegment:
+        raise self.unsupported(Capability.CREATE_SEGMENT)
+
+    def add_to_segment(self, remote_id: str, identifiers: Sequence[str]) -> None:
+        raise self.unsupported(Capability.ADD_TO_SEGMENT)
+
+    def send_campaign(self, spec: dict) -> str:
+        raise self.unsupported(Capability.SEND_CAMPAIGN)
+
+    def trigger_journey(self, spec: dict) -> str:
+        raise self.unsupported(Capability.TRIGGER_JOURNEY)
+
+    def campaign_metrics(self, remote_id: str) -> dict:
+        raise self.unsupported(Capability.CAMPAIGN_METRICS)
+
+    def delete_contact(self, identifier: str) -> None:
+        raise self.unsupported(Capability.DELETE_CONTACT)
+
+    def export_contact(self, identifier: str) -> dict:
+        raise self.unsupported(Capability.EXPORT_CONTACT)
+
+    def verify_webhook(self, request) -> bool:
+        raise self.unsupported(Capability.WEBHOOKS)
+
+    def parse_webhook(self, request) -> list[dict]:
+        raise self.unsupported(Capability.WEBHOOKS)
+
+    @classmethod
+    def account_key_from_token(cls, token: dict) -> str:
+        """The connected account's id in a token reply (platforms name it differently)."""
+        return str(token.get("account_key") or "")

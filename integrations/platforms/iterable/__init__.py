@@ -1,0 +1,84 @@
+"""Iterable: users through bulkUpdate, fields from getFields, lists with their sizes.
+
+Facts: ../shared/platforms/iterable.md; request shapes checked against
+../shared/specs/iterable/api-docs.json in the tests.
+"""
+
+from __future__ import annotations
+
+from integrations.platforms import rules
+from integrations.platforms.base import PlatformClient
+from integrations.platforms.iterable.api import API, ENVELOPE
+from integrations.platforms.iterable.connection import IterableConnection
+from integrations.platforms.iterable.contacts import IterableContacts
+from integrations.platforms.iterable.segments import IterableSegments
+from integrations.platforms.registry import register
+from integrations.platforms.types import (
+    Capability,
+    Category,
+    CredentialField,
+    Limits,
+    Rate,
+    TimestampFormat,
+)
+
+__all__ = ["API", "IterableClient"]
+
+
+@register
+class IterableClient(IterableConnection, IterableContacts, IterableSegments, PlatformClient):
+    slug = "iterable"
+    label = "Iterable"
+    category = Category.CROSS_CHANNEL
+    summary = "Users and their data fields through bulk update; lists with member counts."
+    capabilities = frozenset(
+        {
+            Capability.TEST_CONNECTION,
+            Capability.LIST_FIELDS,
+            Capability.UPSERT_CONTACTS,
+            Capability.LIST_SEGMENTS,
+        }
+    )
+    unsupported_reasons = {
+        Capability.CREATE_SEGMENT: "only static lists can be created through the API; dynamic "
+        "lists are built in Iterable's UI (not yet wired in the console)",
+    }
+    credential_fields = (
+        CredentialField(
+            "api_key",
+            "API key",
+            "Iterable → Integrations → API Keys → New API key, type Server-side (a Read-only "
+            "key cannot write users). Shown once when created.",
+        ),
+    )
+    regions = {"us": "United States (USDC)", "eu": "European Union (EDC)"}
+    hosts = {API: {"us": "https://api.iterable.com", "eu": "https://api.eu.iterable.com"}}
+    limits = Limits(
+        # bulkUpdate has a 4 MB body limit and no documented count limit; the record cap is
+        # ours (the checkpoint granularity).
+        batch_max_records=2000,
+        batch_max_bytes=4_000_000,
+        record_max_bytes=4_000_000 - len(ENVELOPE),
+        rates={
+            API: Rate(100, 1.0),
+            "users.bulkUpdate": Rate(5, 1.0),
+            "users.getFields": Rate(3, 1.0),
+            "lists.size": Rate(5, 60.0),
+        },
+        timestamp_format=TimestampFormat.SPACE_SEPARATED_UTC,
+    )
+    identifier_fields = ("email", "userId")
+    # Field types are locked project-wide by the first value written (fact sheet §14.4): a
+    # value of another type fails its user (invalidDataEmails, recorded as InvalidData).
+    contact_rules = (
+        rules.EmailSyntax(code="InvalidEmail"),
+        rules.TypedFields(code="InvalidData", strict=True, fixed_on_first_write=True),
+    )
+    accepts_new_fields = True
+    suggested_mappings = (
+        ("email", "email", "", True),
+        ("first_name", "firstName", "", False),
+        ("last_name", "lastName", "", False),
+        ("status", "sharpsendStatus", "", False),
+        ("created_at", "signupDate", "", False),
+    )

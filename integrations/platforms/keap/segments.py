@@ -1,0 +1,38 @@
+"""Keap's segments: tags, counted by paging through their contacts."""
+
+from __future__ import annotations
+
+from integrations.platforms.base import PlatformClient
+from integrations.platforms.types import RemoteSegment
+
+
+class KeapSegments(PlatformClient):
+    """Tags as segments, and a tag's member count."""
+
+    # --- tags (Keap's segments) ----------------------------------------------------------------
+
+    def list_segments(self) -> list[RemoteSegment]:
+        segments, token = [], None
+        while True:
+            params = {"page_size": 1000, **({"page_token": token} if token else {})}
+            data = self.call("GET", "/tags", params=params).json()
+            segments += [
+                RemoteSegment(str(t["id"]), t.get("name", ""), kind="tag")
+                for t in data.get("tags") or []
+            ]
+            token = data.get("next_page_token")
+            if not token:
+                return segments
+
+    def segment_member_count(self, remote_id: str, max_wait: float | None = None) -> int | None:
+        """Keap gives no tag count: page through the tagged contacts (1,000 a call)."""
+        count, token = 0, None
+        while True:
+            params = {"page_size": 1000, **({"page_token": token} if token else {})}
+            data = self.call(
+                "GET", f"/tags/{remote_id}/contacts", params=params, max_wait=max_wait
+            ).json()
+            count += len(data.get("contacts") or [])
+            token = data.get("next_page_token")
+            if not token:
+                return count

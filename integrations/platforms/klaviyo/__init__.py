@@ -1,0 +1,101 @@
+"""Klaviyo: profiles through the asynchronous bulk import job; lists and segments with counts.
+
+Facts: ../shared/platforms/klaviyo.md; request bodies are checked against Klaviyo's OpenAPI
+document (../shared/specs/klaviyo/stable.json) in the tests. JSON:API everywhere, a pinned
+`revision` header on every call, and `Authorization: Klaviyo-API-Key <private key>`.
+
+A chunk of profiles goes out as one bulk import job (or a few, when the bytes demand it); the
+sync service checkpoints the submitted job ids, so a run that dies while Klaviyo works resumes
+by reading the same jobs. Per-profile failures come from the job's import-errors.
+
+The client is assembled here from its parts: connection.py (key, headers, errors, the
+connection test), contacts.py (fields, the bulk import job, privacy) and segments.py (lists
+and segments); api.py holds what they share.
+"""
+
+from __future__ import annotations
+
+from integrations.platforms import rules
+from integrations.platforms.base import PlatformClient
+from integrations.platforms.klaviyo.api import API, JOBS, MEDIA_TYPE, REVISION
+from integrations.platforms.klaviyo.connection import KlaviyoConnection, KlaviyoKeyAuth
+from integrations.platforms.klaviyo.contacts import KlaviyoContacts
+from integrations.platforms.klaviyo.segments import KlaviyoSegments
+from integrations.platforms.registry import register
+from integrations.platforms.types import (
+    Capability,
+    Category,
+    CredentialField,
+    Limits,
+    Rate,
+    TimestampFormat,
+)
+
+__all__ = ["API", "JOBS", "MEDIA_TYPE", "REVISION", "KlaviyoClient", "KlaviyoKeyAuth"]
+
+
+@register
+class KlaviyoClient(KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, PlatformClient):
+    slug = "klaviyo"
+    label = "Klaviyo"
+    category = Category.EMAIL
+    summary = (
+        "Profiles through the bulk profile import job; lists and segments with profile counts; "
+        "profile deletion through a data privacy request."
+    )
+    capabilities = frozenset(
+        {
+            Capability.TEST_CONNECTION,
+            Capability.LIST_FIELDS,
+            Capability.UPSERT_CONTACTS,
+            Capability.LIST_SEGMENTS,
+            Capability.DELETE_CONTACT,
+            Capability.EXPORT_CONTACT,
+        }
+    )
+    unsupported_reasons = {
+        Capability.CREATE_SEGMENT: "Klaviyo can create segments from a definition (100 a day), "
+        "but the console does not translate its segments into Klaviyo conditions yet",
+        Capability.ADD_TO_SEGMENT: "Klaviyo segments take no members directly (they follow "
+        "their definition); list membership is not wired in the console yet",
+    }
+    credential_fields = (
+        CredentialField(
+            "private_api_key",
+            "Private API key",
+            "Klaviyo → account menu (bottom left) → Settings → Account → API keys → Create "
+            "Private API Key. Choose Custom with Profiles: Full, Lists: Full, Segments: Read, "
+            "Accounts: Read and Data Privacy: Full (or Full Access). Starts with pk_; shown once.",
+        ),
+    )
+    regions = {"global": "Global (a.klaviyo.com)"}
+    hosts = {API: {"global": "https://a.klaviyo.com"}}
+    limits = Limits(
+        batch_max_records=10_000,
+        batch_max_bytes=5_000_000,
+        record_max_bytes=100_000,
+        rates={
+            API: Rate(700, 60.0, burst=75),
+            "bulk_import": Rate(150, 60.0, burst=10),
+            "bulk_import.read": Rate(150, 60.0, burst=10),
+            "accounts": Rate(15, 60.0),
+            # get_list / get_segment asking for profile_count: 1/s, 15/m each
+            "list_count": Rate(15, 60.0),
+            "segment_count": Rate(15, 60.0),
+            "data_privacy": Rate(60, 60.0, burst=3),
+        },
+        timestamp_format=TimestampFormat.ISO8601,
+    )
+    identifier_fields = ("email", "external_id", "phone_number")
+    accepts_new_fields = True
+    # Klaviyo's bulk import reports an invalid email as "invalid"; properties are untyped.
+    contact_rules = (rules.EmailSyntax(code="invalid"),)
+    suggested_mappings = (
+        ("email", "email", "", True),
+        ("first_name", "first_name", "", False),
+        ("last_name", "last_name", "", False),
+        # Marketing consent is separate from profile data in Klaviyo (subscription jobs): the
+        # reader's status goes in a property a segment can filter on.
+        ("status", "sharpsend_status", "", False),
+        ("created_at", "sharpsend_signup_date", "", False),
+    )

@@ -1,0 +1,92 @@
+"""People through the Track API's v2 batch: identify entries, suppressed people refused."""
+
+from __future__ import annotations
+
+import orjson
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from integrations.sandbox import store
+from integrations.sandbox.customerio.auth import PLATFORM, TRACK
+from integrations.sandbox.emulation import json_response, parse_json, read_body
+
+MAX_BODY = 500_000
+MAX_ENTRY = 32_000
+IDENTIFIERS = ("id", "email", "cio_id")
+
+
+def _entry_error(index: int, reason: str, field: str, message: str) -> dict:
+    return {"batch_index": index, "reason": reason, "field": field, "message": message}
+
+
+@csrf_exempt
+@require_POST
+@TRACK.endpoint()
+def batch(request, account):
+    if len(read_body(request)) >= MAX_BODY:
+        return json_response(
+            {"errors": [{"reason": "too_large", "field": "", "message": "body must be < 500KB"}]},
+            status=400,
+        )
+    data = parse_json(request)
+    if not isinstance(data, dict) or not isinstance(data.get("batch"), list):
+        return json_response(
+            {"errors": [{"reason": "invalid", "field": "batch", "message": "batch is required"}]},
+            status=400,
+        )
+    errors, changes, positions = [], {}, {}
+    for index, entry in enumerate(data["batch"]):
+        problem = _check_entry(entry)
+        if problem:
+            errors.append(_entry_error(index, *problem))
+            continue
+        kind, value = next(iter(entry["identifiers"].items()))
+        identifier = value.lower() if kind == "email" else f"{kind}:{value}"
+        attributes = dict(entry.get("attributes") or {})
+        if kind == "email":
+            attributes.setdefault("email", value)
+        changes[identifier] = {**changes.get(identifier, {}), **attributes}
+        positions[identifier] = index
+    known = store.existing(PLATFORM, account.account, changes)
+    for identifier, contact in known.items():
+        if contact.suppressed:
+            errors.append(
+                _entry_error(
+                    positions[identifier], "suppressed", "identifiers", "person is suppressed"
+                )
+            )
+            del changes[identifier]
+    store.upsert(PLATFORM, account.account, changes, known)
+    if errors:
+        return json_response({"errors": sorted(errors, key=lambda e: e["batch_index"])}, status=207)
+    return HttpResponse(status=200)
+
+
+def _check_entry(entry) -> tuple[str, str, str] | None:
+    if not isinstance(entry, dict):
+        return ("invalid", "", "entry must be an object")
+    if len(orjson.dumps(entry)) > MAX_ENTRY:
+        return ("too_large", "", "entry must be at most 32KB")
+    if entry.get("type") != "person":
+        return ("invalid", "type", "only person entries are emulated")
+    if entry.get("action") != "identify":
+        return ("invalid", "action", "only identify is emulated")
+    identifiers = entry.get("identifiers")
+    if (
+        not isinstance(identifiers, dict)
+        or len(identifiers) != 1
+        or not set(identifiers) <= set(IDENTIFIERS)
+    ):
+        return ("invalid", "identifiers", "exactly one of id, email, cio_id is required")
+    kind, value = next(iter(identifiers.items()))
+    if not isinstance(value, str) or not value:
+        return ("invalid", f"identifiers.{kind}", f"{kind} must be a non-empty string")
+    if kind == "email" and not store.looks_like_email(value):
+        return ("invalid", "identifiers.email", "email is invalid")
+    attributes = entry.get("attributes", {})
+    if not isinstance(attributes, dict):
+        return ("invalid", "attributes", "attributes must be an object")
+    if len(attributes) > 300:
+        return ("invalid", "attributes", "at most 300 attributes")
+    return None

@@ -1,0 +1,43 @@
+"""Segments (App API) and their customer counts."""
+
+from __future__ import annotations
+
+from django.views.decorators.http import require_GET
+
+from integrations.sandbox.customerio.auth import APP, PLATFORM
+from integrations.sandbox.emulation import json_response
+from integrations.sandbox.models import SandboxSegment
+
+
+@require_GET
+@APP.endpoint()
+def segments(request, account):
+    rows = SandboxSegment.objects.filter(platform=PLATFORM, account=account.account)
+    return json_response(
+        {
+            "segments": [
+                {
+                    "id": s.remote_id,
+                    "deduplicate_id": f"{s.remote_id}:1700000000",
+                    "name": s.name,
+                    "description": "",
+                    "state": "finished",
+                    "progress": None,
+                    "type": s.kind or "dynamic",
+                    "tags": [],
+                }
+                for s in rows
+            ]
+        }
+    )
+
+
+@require_GET
+@APP.endpoint()
+def segment_customer_count(request, account, segment_id: int):
+    segment = SandboxSegment.objects.filter(
+        platform=PLATFORM, account=account.account, remote_id=segment_id
+    ).first()
+    if segment is None:
+        return json_response({"meta": {"error": "segment not found"}}, status=404)
+    return json_response({"count": segment.members().count()})

@@ -1,0 +1,41 @@
+"""Iterable lists and their sizes."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.views.decorators.http import require_GET
+
+from integrations.sandbox.emulation import json_response
+from integrations.sandbox.iterable.auth import EMULATOR, PLATFORM, error
+from integrations.sandbox.models import SandboxSegment
+
+
+@require_GET
+@EMULATOR.endpoint(endpoint="lists")
+def lists(request, account):
+    rows = SandboxSegment.objects.filter(platform=PLATFORM, account=account.account)
+    return json_response(
+        {
+            "lists": [
+                {
+                    "id": s.remote_id,
+                    "name": s.name,
+                    "description": "",
+                    "createdAt": 1700000000000,
+                    "listType": s.kind or "Standard",
+                }
+                for s in rows
+            ]
+        }
+    )
+
+
+@require_GET
+@EMULATOR.endpoint(endpoint="lists.size")
+def list_size(request, account, list_id: int):
+    segment = SandboxSegment.objects.filter(
+        platform=PLATFORM, account=account.account, remote_id=list_id
+    ).first()
+    if segment is None:
+        return error("BadParams", f"List {list_id} does not exist", 400)
+    return HttpResponse(str(segment.members().count()), content_type="text/plain")

@@ -1,0 +1,130 @@
+"""Keap emulator: REST v2 contacts (upsert by email with duplicate_option), the contact model's
+custom fields, email opt-in status, tags with their contacts, userinfo — behind the sandbox's
+OAuth server (code exchange with the client in the form body, refresh with Basic, rotating
+refresh tokens).
+
+Served as /sandbox/keap/<api.keap.com | api.infusionsoft.com>/crm/rest/v2/…. Every answer
+carries Keap's quota headers; past 1,500 calls a minute (or 150,000 a day) it answers 429
+"Quota Exceeded" without Retry-After, as Keap does.
+
+Contacts are stored under their numeric id (email is not unique in Keap). Their attributes
+hold the standard properties at the top level, `email` (EMAIL1), `email_status` (the address's
+opt-in state), `phone`, and custom field values under the field's `field_name`. Arrays sent in
+a write replace what the contact had (Keap's replace-all rule): custom fields not sent are
+cleared. Tags are SandboxSegments whose members follow a custom field's value.
+
+The package: this declaration (OAuth, accounts, demo data, routes, userinfo), `auth` (the gate,
+quotas and their headers), `state` (contacts, fields and tags as stored), `contacts` (the
+contact model, upsert, one contact, opt-in status) and `segments` (tags).
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from django.views.decorators.http import require_GET
+
+from integrations.sandbox import accounts, emulation
+from integrations.sandbox.emulation import json_response
+from integrations.sandbox.keap import contacts, segments
+from integrations.sandbox.keap.auth import (
+    DAILY,
+    EMULATOR,
+    HOSTS,
+    PLATFORM,
+    THROTTLE,
+    THROTTLED_BODY,
+    gated,
+)
+from integrations.sandbox.keap.contacts import set_email_status
+from integrations.sandbox.keap.state import (
+    CUSTOM_FIELDS,
+    MARKETABLE,
+    MAX_LENGTHS,
+    MAX_PAGE,
+    REOPTABLE,
+    REQUEST_PROPERTIES,
+)
+from integrations.sandbox.models import SandboxFieldType
+
+__all__ = [
+    "ACCOUNTS",
+    "ADMINS",
+    "CUSTOM_FIELDS",
+    "DAILY",
+    "EMULATOR",
+    "HOSTS",
+    "MARKETABLE",
+    "MAX_LENGTHS",
+    "MAX_PAGE",
+    "OAUTH",
+    "PLATFORM",
+    "REOPTABLE",
+    "REQUEST_PROPERTIES",
+    "THROTTLE",
+    "THROTTLED_BODY",
+    "seed_account",
+    "set_email_status",
+    "urlpatterns",
+]
+
+OAUTH = {
+    "exchange_auth": "body",
+    "refresh_auth": "basic",
+    "pkce": False,
+    "rotates": True,
+    "scope": "full|sandbox123.infusionsoft.com",
+}
+# Whether the user who authorized each account is a Keap admin (userinfo's is_admin).
+ADMINS = {"sandbox-keap-app": True, "sandbox-keap-staff": False}
+
+
+# --- the user --------------------------------------------------------------------------------------
+
+
+@require_GET
+@gated
+def userinfo(request, account):
+    return json_response(
+        {
+            "email": f"owner@{account.account}.example.com",
+            "sub": "12345",
+            "id": "123456",
+            "keap_id": f"owner@{account.account}.example.com",
+            "given_name": "Sandbox",
+            "family_name": "Owner",
+            "is_admin": ADMINS.get(account.account, True),
+            "tenant_id": account.account,
+        }
+    )
+
+
+# --- accounts and demo data -----------------------------------------------------------------------
+
+
+def seed_account(account) -> None:
+    """Demo custom fields and tags (members follow the `interest` custom field)."""
+    for name, (_, _, kind) in CUSTOM_FIELDS.items():
+        SandboxFieldType.objects.update_or_create(
+            platform=PLATFORM, account=account.account, name=name, defaults={"type": kind}
+        )
+    emulation.seed_segments(PLATFORM, account.account, kinds=("Interest tag", "Newsletter tag"))
+
+
+ACCOUNTS = (
+    accounts.SandboxAccount(PLATFORM, "sandbox-keap-app", "global", {}, "SharpSend demo Keap app"),
+    accounts.SandboxAccount(
+        PLATFORM, "sandbox-keap-staff", "global", {}, "SharpSend demo Keap app (non-admin user)"
+    ),
+)
+
+_V2 = "<str:host>/crm/rest/v2"
+urlpatterns = [
+    path(f"{_V2}/oauth/connect/userinfo", userinfo),
+    path(f"{_V2}/contacts/model", contacts.contact_model),
+    path(f"{_V2}/contacts", contacts.contacts),
+    path(f"{_V2}/contacts/<str:contact_id>", contacts.contact),
+    path(f"{_V2}/contacts/<str:contact_id>/tags", contacts.contact_tags),
+    path(f"{_V2}/tags", segments.tags),
+    path(f"{_V2}/tags/<int:tag_id>/contacts", segments.tag_contacts),
+    path(f"{_V2}/emailAddresses/<str:email>/status", contacts.email_status),
+]

@@ -1,0 +1,106 @@
+"""Klaviyo profiles in the emulator: the profile list (with its filter) and data privacy
+deletion jobs."""
+
+from __future__ import annotations
+
+import re
+
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from integrations.sandbox.emulation import parse_json
+from integrations.sandbox.klaviyo.auth import (
+    EMULATOR,
+    HOST,
+    PLATFORM,
+    api_response,
+    error_response,
+    page_size,
+    paged,
+)
+from integrations.sandbox.models import SandboxContact
+
+_FILTER = re.compile(r'^equals\((email|external_id|phone_number|id),"((?:[^"\\]|\\.)*)"\)$')
+
+
+def profile_id(contact: SandboxContact) -> str:
+    return f"01SBX{contact.pk:021d}"
+
+
+def _profile_resource(request, contact: SandboxContact, fields: set[str] | None) -> dict:
+    attributes = {k: v for k, v in contact.attributes.items()}
+    attributes.setdefault("properties", {})
+    if fields:
+        attributes = {k: v for k, v in attributes.items() if k in fields}
+    url = request.build_absolute_uri(f"/sandbox/{PLATFORM}/{HOST}/api/profiles")
+    return {
+        "type": "profile",
+        "id": profile_id(contact),
+        "attributes": attributes,
+        "links": {"self": f"{url}/{profile_id(contact)}"},
+    }
+
+
+@require_GET
+@EMULATOR.endpoint(scopes=("profiles:read",), endpoint="profiles")
+def profiles(request, account):
+    size = page_size(request, 100)
+    if size is None:
+        return error_response(400, "invalid", "Invalid input.", "page[size] must be 1 to 100.",
+                              parameter="page[size]")  # fmt: skip
+    rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
+    raw_filter = request.GET.get("filter")
+    if raw_filter:
+        match = _FILTER.match(raw_filter)
+        if match is None:
+            return error_response(400, "invalid", "Invalid input.", f"Invalid filter: {raw_filter}",
+                                  parameter="filter")  # fmt: skip
+        field, value = match.group(1), re.sub(r"\\(.)", r"\1", match.group(2))
+        if field == "id":
+            pk = value.removeprefix("01SBX")
+            rows = rows.filter(pk=int(pk)) if pk.isdigit() else rows.none()
+        else:
+            identity = value.lower() if field == "email" else f"{field}:{value}"
+            rows = rows.filter(identifier=identity)
+    fields = request.GET.get("fields[profile]")
+    wanted = set(fields.split(",")) if fields else None
+    data = [_profile_resource(request, c, wanted) for c in rows.order_by("pk")]
+    return paged(request, data, size)
+
+
+@csrf_exempt
+@require_POST
+@EMULATOR.endpoint(write=True, scopes=("data-privacy:write",), endpoint="data_privacy")
+def deletion_jobs(request, account):
+    data = parse_json(request)
+    job = data.get("data") if isinstance(data, dict) else None
+    profile = (((job or {}).get("attributes") or {}).get("profile") or {}).get("data")
+    if (
+        not isinstance(job, dict)
+        or job.get("type") != "data-privacy-deletion-job"
+        or not isinstance(profile, dict)
+        or profile.get("type") != "profile"
+    ):
+        return error_response(
+            400,
+            "invalid",
+            "Invalid input.",
+            "A data-privacy-deletion-job with a profile is required.",
+        )
+    attributes = profile.get("attributes") or {}
+    given = [f for f in ("email", "phone_number") if attributes.get(f)]
+    if profile.get("id"):
+        given.append("id")
+    if len(given) != 1:
+        return error_response(400, "invalid", "Invalid input.",
+                              "Exactly one of email, phone_number or id is required.")  # fmt: skip
+    rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
+    if given == ["id"]:
+        pk = str(profile["id"]).removeprefix("01SBX")
+        rows = rows.filter(pk=int(pk)) if pk.isdigit() else rows.none()
+    elif given == ["email"]:
+        rows = rows.filter(identifier=str(attributes["email"]).lower())
+    else:
+        rows = rows.filter(identifier=f"phone_number:{attributes['phone_number']}")
+    rows.delete()
+    return api_response(None, status=202)

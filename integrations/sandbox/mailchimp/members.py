@@ -1,0 +1,72 @@
+"""The Mailchimp emulator's one member: the member, its tags and events, permanent deletion."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from integrations.sandbox.emulation import json_response
+from integrations.sandbox.mailchimp.auth import PLATFORM, endpoint, problem
+from integrations.sandbox.mailchimp.state import _member_view, _members, member_hash
+from integrations.sandbox.models import SandboxSegment
+
+
+def _find_member(account, subscriber_hash: str):
+    for contact in _members(account).filter(suppressed=False):
+        if member_hash(contact.identifier) == subscriber_hash:
+            return contact
+    return None
+
+
+def _not_found() -> HttpResponse:
+    return problem(404, "Resource Not Found", "The requested resource could not be found.")
+
+
+@require_GET
+@endpoint()
+def member(request, account, subscriber_hash: str):
+    contact = _find_member(account, subscriber_hash)
+    if contact is None:
+        return _not_found()
+    return json_response(_member_view(account, contact.attributes))
+
+
+@require_GET
+@endpoint()
+def member_tags(request, account, subscriber_hash: str):
+    contact = _find_member(account, subscriber_hash)
+    if contact is None:
+        return _not_found()
+    tags = [
+        {"id": s.remote_id, "name": s.name, "date_added": "2024-01-01T00:00:00+00:00"}
+        for s in SandboxSegment.objects.filter(
+            platform=PLATFORM, account=account.account, kind="static"
+        )
+        if s.members().filter(pk=contact.pk).exists()
+    ]
+    return json_response({"tags": tags, "total_items": len(tags)})
+
+
+@require_GET
+@endpoint()
+def member_events(request, account, subscriber_hash: str):
+    contact = _find_member(account, subscriber_hash)
+    if contact is None:
+        return _not_found()
+    events = contact.attributes.get("events", [])
+    return json_response({"events": events, "total_items": len(events)})
+
+
+@csrf_exempt
+@require_POST
+@endpoint(write=True)
+def delete_permanent(request, account, subscriber_hash: str):
+    contact = _find_member(account, subscriber_hash)
+    if contact is None:
+        return _not_found()
+    # Forgotten: nothing kept but the fact; the address cannot be imported again.
+    contact.attributes = {"permanently_deleted": True}
+    contact.suppressed = True
+    contact.save(update_fields=["attributes", "suppressed", "updated_at"])
+    return HttpResponse(status=204)
