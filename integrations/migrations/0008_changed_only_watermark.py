@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('audience', '0001_initial'),
-        ('integrations', '0006_api_call_name'),
+        ('integrations', '0007_audit_entry'),
     ]
 
     operations = [

@@ -184,4 +184,4 @@ def test_a_token_from_the_consent_screen_is_dropped_when_the_wizard_moves(
     assert tested == []
     kept = credentials(f"{SANDBOX}/{SLUG}")
     assert b"connect with OAuth platform again" not in kept.content
-    assert tested and tested[-1].pending_oauth.access_token == "consented"
+    assert tested and tested[-1].token_source.connection.access_token == "consented"
