@@ -25,6 +25,7 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
 from integrations import formatting, selectors
+from integrations.admin_filters import ErrorKindFilter, SurfaceFilter
 from integrations.forms import (
     CLEAR_PREFIX,
     CREDENTIAL_PREFIX,
@@ -771,10 +772,16 @@ class SegmentAdmin(ReadOnlyAdmin):
 class ApiCallAdmin(ReadOnlyAdmin):
     list_display = ("call_at", "integration", "request", "result", "latency", "size")
     list_display_links = ("call_at",)
-    list_filter = ("ok", "surface", "error_kind", "integration")
+    # No date hierarchy and no DISTINCT-scanning filters: the table holds every call made.
+    list_filter = (
+        "ok",
+        SurfaceFilter,
+        ErrorKindFilter,
+        "integration",
+        ("at", admin.DateFieldListFilter),
+    )
     search_fields = ("path",)
     list_select_related = ("integration",)
-    date_hierarchy = "at"
     show_full_result_count = False
 
     @admin.display(description="At", ordering="at")
@@ -814,7 +821,6 @@ class AuditEntryAdmin(RefusedActionsAdmin):
     list_display_links = ("entry_at",)
     list_filter = ("action", ("actor", admin.RelatedOnlyFieldListFilter), "at", "via")
     search_fields = ("target_label", "summary", "actor_name")
-    date_hierarchy = "at"
     list_select_related = ("actor",)
     show_full_result_count = False
     fields = (

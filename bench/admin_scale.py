@@ -1,0 +1,158 @@
+"""Admin at scale: every changelist's queries and time with N subscribers and N sync records.
+
+    .venv/bin/python bench/admin_scale.py --rows 1000000
+
+Seeds a throwaway SQLite database (under --workdir): N demo subscribers, one integration with
+one run holding N not-accepted records (the run's error log), N API calls and sync states.
+Then asks each admin changelist, plain and with its usual filters and a search, as a
+superuser through Django's test client: the number of SQL queries and the median of 3 timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def django_setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharpsend.settings")
+    import django
+
+    django.setup()
+
+
+def seed(rows: int) -> None:
+    django_setup()
+    from django.contrib.auth.models import User
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from audience.demo import create_demo_audience
+    from integrations.models import ApiCall, Integration, SyncRecord, SyncRun, SyncState
+
+    create_demo_audience(rows, batch_size=10_000)
+    User.objects.create_superuser("bench", "bench@example.com", "bench-password-not-secret")
+    integration = Integration.objects.create(platform="customerio", name="Customer.io (bench)")
+    run = SyncRun.objects.create(integration=integration, trigger="manual", status="partial")
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = connection.ops.quote_name
+    ids = list(range(1, rows + 1))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table(SyncRecord._meta.db_table)} (run_id, subscriber_id, email, "
+            "outcome, code, message, hint) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [
+                (run.pk, i, f"reader{i}@example.com", "rejected_data", "invalid",
+                 f"field {i % 7} is invalid", "Fix it")
+                for i in ids
+            ],
+        )  # fmt: skip
+        cursor.executemany(
+            f"INSERT INTO {table(SyncState._meta.db_table)} (integration_id, subscriber_id, "
+            "payload_hash, status, last_outcome, ever_synced, updated_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(integration.pk, i, "x" * 32, "pending", "rejected_data", False, now) for i in ids],
+        )
+        cursor.executemany(
+            f"INSERT INTO {table(ApiCall._meta.db_table)} (integration_id, surface, method, path, "
+            "status_code, ok, error_kind, latency_ms, bytes_sent, bytes_received, at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (integration.pk, "track", "POST", "/api/v2/batch", 200 if i % 10 else 429,
+                 bool(i % 10), "" if i % 10 else "rate_limited", 12.5, 1000, 100, now)
+                for i in ids
+            ],
+        )  # fmt: skip
+
+
+PAGES = (
+    ("subscribers", "/admin/audience/subscriber/"),
+    ("subscribers, filtered", "/admin/audience/subscriber/?status__exact=unsubscribed"),
+    ("subscribers, searched", "/admin/audience/subscriber/?q=reader4242"),
+    ("integrations", "/admin/integrations/integration/"),
+    ("sync runs", "/admin/integrations/syncrun/"),
+    ("sync records", "/admin/integrations/syncrecord/"),
+    ("sync records, filtered", "/admin/integrations/syncrecord/?outcome__exact=rejected_data"),
+    ("sync records, searched", "/admin/integrations/syncrecord/?q=reader4242"),
+    ("segments", "/admin/integrations/segment/"),
+    ("API calls", "/admin/integrations/apicall/"),
+    ("API calls, failed", "/admin/integrations/apicall/?ok__exact=0"),
+    ("audit log", "/admin/integrations/auditentry/"),
+)
+
+
+def measure(verbose: bool = False) -> None:
+    django_setup()
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(username="bench"))
+    print(f"{'page':<26} {'status':>6} {'queries':>7} {'median ms':>9}")
+    for name, url in PAGES:
+        timings = []
+        for _ in range(3):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - started) * 1000)
+        print(
+            f"{name:<26} {response.status_code:>6} {len(queries):>7} "
+            f"{statistics.median(timings):>9.0f}"
+        )
+        if verbose:  # the slowest queries of the last try
+            for query in sorted(queries, key=lambda q: -float(q["time"]))[:2]:
+                print(f"    {float(query['time']) * 1000:6.0f} ms  {query['sql'][:300]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--workdir", default="/tmp/sharpsend-bench")
+    parser.add_argument("--child", choices=["seed", "measure"], help=argparse.SUPPRESS)
+    parser.add_argument("--queries", action="store_true", help="show each page's slowest queries")
+    args = parser.parse_args()
+    if args.child == "seed":
+        seed(args.rows)
+        return
+    if args.child == "measure":
+        measure(args.queries)
+        return
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = workdir / f"admin-{args.rows}.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "DEBUG": "true",  # plain static files (no manifest to build); pages render the same
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-not-a-secret-key-0123456789abcdef"),
+        "SALT_KEY": os.environ.get("SALT_KEY", "bench-salt"),
+    }
+    if not db.exists():
+        manage = [PYTHON, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+        started = time.perf_counter()
+        subprocess.run(
+            [PYTHON, __file__, "--rows", str(args.rows), "--child", "seed"], env=env, check=True
+        )
+        print(f"seeded {args.rows:,} rows a table in {time.perf_counter() - started:.0f} s")
+    command = [PYTHON, __file__, "--child", "measure", *(["--queries"] if args.queries else [])]
+    subprocess.run(command, env=env, check=True)
+
+
+if __name__ == "__main__":
+    main()
