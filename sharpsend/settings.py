@@ -210,6 +210,11 @@ PLATFORM_MAX_RETRY_AFTER = env.float("PLATFORM_MAX_RETRY_AFTER", default=120.0)
 
 # A running sync whose heartbeat is older than this is taken to have died.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=600)
+# The wizard's forecast maps every subscriber up to this many; above, a uniform sample of
+# FORECAST_SAMPLE_SIZE, its counts scaled with their 95 % margins shown.
+FORECAST_EXACT_UP_TO = env.int("FORECAST_EXACT_UP_TO", default=50_000)
+FORECAST_SAMPLE_SIZE = env.int("FORECAST_SAMPLE_SIZE", default=10_000)
+FORECAST_SAMPLE_SEED = None  # a fixed seed makes the sample repeatable (tests)
 # A changed-only run reads subscribers changed since this long before the last complete run
 # started (open transactions, clock differences): see integrations/services/changes.py.
 SYNC_CHANGE_MARGIN_SECONDS = env.int("SYNC_CHANGE_MARGIN_SECONDS", default=600)

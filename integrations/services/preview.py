@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
@@ -15,6 +16,7 @@ from integrations.models import FieldMapping, Integration
 from integrations.platforms import rules
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.types import Capability, ContactRecord, TargetField
+from integrations.services import sampling
 from integrations.services.mapping import ATTRIBUTE_PREFIX, Mapper, compile_mapper
 
 FIELDS_CACHE_SECONDS = 300
@@ -132,15 +134,33 @@ class Forecast:
     sampled: int = 0  # subscribers the payloads carry
     payload_error: str = ""  # why the payloads could not be planned (a platform lookup failed)
     type_mismatches: dict[str, str] = field(default_factory=dict)
+    # Above FORECAST_EXACT_UP_TO subscribers the counts are scaled from a uniform sample of
+    # this many (0: every subscriber was mapped); margins are then the 95 % ones.
+    estimated_from: int = 0
+    margins: dict[str, int] = field(default_factory=dict)
 
     @property
     def rejected(self) -> int:
         return sum(self.reasons.values())
 
     @property
-    def reason_counts(self) -> list[tuple[str, int]]:
-        """Reasons, most common first (templates cannot read a Counter's items)."""
-        return self.reasons.most_common()
+    def reason_counts(self) -> list[tuple[str, int, int]]:
+        """(reason, count, margin), most common first (templates cannot read a Counter)."""
+        return [(r, n, self.margins.get(r, 0)) for r, n in self.reasons.most_common()]
+
+    def scale_to(self, population: int) -> None:
+        """Turn counts over `estimated_from` sampled subscribers into estimates for all."""
+        sampled = self.total
+        self.estimated_from, self.total = sampled, population
+        factor = population / sampled if sampled else 0
+        self.would_send = round(self.would_send * factor)
+        self.excluded = round(self.excluded * factor)
+        self.reasons = Counter({r: round(n * factor) for r, n in self.reasons.items()})
+        counts = {"would_send": self.would_send, "excluded": self.excluded,
+                  "rejected": self.rejected, **self.reasons}  # fmt: skip
+        self.margins = {
+            name: sampling.margin(count, sampled, population) for name, count in counts.items()
+        }
 
 
 def forecast(
@@ -149,7 +169,8 @@ def forecast(
     targets: list[TargetField] | None,
     chunk: int = 5000,
 ) -> Forecast:
-    """Map the whole audience as a first sync would, counting what would be rejected and why.
+    """Map the audience as a first sync would, counting what would be rejected and why: every
+    subscriber up to FORECAST_EXACT_UP_TO, a uniform sample of FORECAST_SAMPLE_SIZE above.
 
     Raises MappingError when the mappings are unusable.
     """
@@ -160,16 +181,18 @@ def forecast(
     status_index = mapper.columns.index("status")
     result = Forecast()
     sample: list[ContactRecord] = []
-    last_id = 0
-    while True:
-        rows = list(
-            Subscriber.objects.filter(id__gt=last_id)
-            .order_by("id")
-            .values_list(*mapper.columns)[:chunk]
-        )
-        if not rows:
-            break
-        last_id = rows[-1][0]
+    audience = Subscriber.objects.count()
+    estimate = audience > settings.FORECAST_EXACT_UP_TO
+    pages = (
+        [
+            sampling.sampled_rows(
+                mapper.columns, settings.FORECAST_SAMPLE_SIZE, settings.FORECAST_SAMPLE_SEED
+            )
+        ]
+        if estimate
+        else _pages(mapper.columns, chunk)
+    )
+    for rows in pages:
         for row in rows:
             result.total += 1
             if row[status_index] != SubscriberStatus.SUBSCRIBED:
@@ -186,6 +209,8 @@ def forecast(
             rules.learn_types(client.contact_rules, record.identifier_field, fields, types)
             if len(sample) < PREVIEW_SIZE:
                 sample.append(record)
+    if estimate:
+        result.scale_to(audience)
     if sample:
         try:
             result.payloads = planned_requests(client, sample, integration.update_existing)
@@ -193,6 +218,19 @@ def forecast(
         except PlatformError as exc:  # some platforms read their field definitions to plan
             result.payload_error = exc.message
     return result
+
+
+def _pages(columns, chunk: int):
+    """Every subscriber's row, a keyset page at a time."""
+    last_id = 0
+    while True:
+        rows = list(
+            Subscriber.objects.filter(id__gt=last_id).order_by("id").values_list(*columns)[:chunk]
+        )
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        yield rows
 
 
 def _rejection(client, record: ContactRecord, types: dict, required: list[str]) -> str:

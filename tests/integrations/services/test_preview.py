@@ -116,3 +116,49 @@ def test_target_fields_are_cached_until_refreshed(make_integration, monkeypatch)
     assert len(calls) == 1
     preview.target_fields(integration, "fp", refresh=True)
     assert len(calls) == 2
+
+
+@pytest.fixture
+def large_audience():
+    """2,000 readers: every 4th unsubscribed, every 10th without a valid email."""
+    Subscriber.objects.bulk_create(
+        Subscriber(
+            email=f"reader{i}@example.com" if i % 10 else f"reader{i}@@bad",
+            status=SubscriberStatus.UNSUBSCRIBED if i % 4 == 0 else SubscriberStatus.SUBSCRIBED,
+        )
+        for i in range(1, 2001)
+    )
+
+
+def test_a_large_audience_is_forecast_from_a_sample_within_its_margin(
+    make_integration, large_audience, settings, django_assert_max_num_queries
+):
+    settings.FORECAST_EXACT_UP_TO, settings.FORECAST_SAMPLE_SIZE = 1000, 900
+    settings.FORECAST_SAMPLE_SEED = 7  # one fixed draw: a 95 % margin misses 1 draw in 20
+    integration = make_integration("iterable")
+    # Unsubscribed: i % 4 == 0 (500); a bad email among the others: i % 20 == 10 (100).
+    exact = {"excluded": 500, "rejected": 100, "would_send": 1400}
+    with django_assert_max_num_queries(8):  # bounds, a count and one batch of ids
+        result = preview.forecast(integration, [m("email", "email", True)], None)
+    assert (result.total, result.estimated_from) == (2000, 900)
+    for name, true_count in exact.items():
+        estimate, plus_minus = getattr(result, name), result.margins[name]
+        assert 0 < plus_minus < 100
+        assert abs(estimate - true_count) <= plus_minus, (name, estimate, true_count)
+    assert result.would_send + result.excluded + result.rejected == pytest.approx(2000, abs=3)
+
+
+def test_an_audience_up_to_the_limit_is_forecast_exactly(
+    make_integration, large_audience, settings
+):
+    settings.FORECAST_EXACT_UP_TO = 2000
+    result = preview.forecast(make_integration("iterable"), [m("email", "email", True)], None)
+    assert (result.estimated_from, result.margins) == (0, {})
+    assert (result.would_send, result.excluded, result.rejected) == (1400, 500, 100)
+
+
+def test_the_margin_shrinks_with_the_sample_and_vanishes_for_a_census():
+    from integrations.services.sampling import margin
+
+    assert margin(250_000, 20_000, 1_000_000) > margin(250_000, 80_000, 1_000_000) > 0
+    assert margin(500, 2000, 2000) == 0
