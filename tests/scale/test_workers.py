@@ -6,7 +6,9 @@ it after the PostgreSQL + Redis suite). Everything runs in real processes agains
 database pytest-django created:
 
 - gunicorn with 3 worker processes serves the console, sandbox emulators included;
-- two `manage.py qcluster` processes (2 workers each) take tasks from one Redis queue.
+- two `manage.py qcluster` processes (3 workers each) take tasks from one Redis queue. A
+  cluster takes tasks ahead of its free workers: with fewer workers than runs, a run can wait
+  there behind the others while the other cluster idles, and the pair would not overlap.
 
 The audience is 50,000 subscribers, seeded in bulk. Three integrations sync at once:
 
@@ -24,14 +26,15 @@ delivered twice (as an at-least-once broker or the housekeeping re-queue may): t
 may both pick it up, only one may run it.
 
 Checked at the end: every run succeeded (none lost, stuck or interrupted) and no second run was
-created; every task finished; each subscriber is recorded once per run and sent in exactly the
-calls expected (no batch or request sent twice); the emulator holds every Customer.io person,
-each written exactly once (its row was never updated after it was created), and every changed
-Kit subscriber was created by one Kit integration and updated by the other; 0 x 429, and no
-59 s of the shared key's calls hold more than 120 of them. The Kit emulator counts its window
-in each gunicorn worker's memory, so with 3 workers it would let through more than Kit would:
-the spacing of the calls (from the console's API call records) is what shows the limit was
-kept, not the absence of 429s alone.
+created; every task finished; every subscriber is in sync with each integration (no failed
+record) and was sent in exactly the calls expected (no batch or request sent twice); the
+emulator holds every Customer.io person, each written exactly once (its row was never updated
+after it was created), and every changed Kit subscriber was created by one Kit integration and
+updated by the other; 0 x 429; the two Kit runs overlapped, and yet no 59 s of the shared
+key's calls hold more than 120 of them. The Kit emulator counts its window in each gunicorn
+worker's memory, so with 3 workers it would let through more than Kit would: the spacing of
+the calls (from the console's API call records) is what shows the limit was kept, not the
+absence of 429s alone.
 """
 
 from __future__ import annotations
@@ -180,7 +183,7 @@ def test_two_clusters_and_three_web_workers_lose_nothing(make_integration, tmp_p
     seeded_in = time.monotonic() - started
 
     get_broker().purge_queue()  # tasks left from an earlier run name rows of another database
-    env = process_env(SANDBOX_BASE_URL=sandbox, SANDBOX_ENABLED="true", Q_WORKERS="2")
+    env = process_env(SANDBOX_BASE_URL=sandbox, SANDBOX_ENABLED="true", Q_WORKERS="3")
     logs = {name: tmp_path / f"{name}.log" for name in ("web", "cluster-1", "cluster-2")}
     supervisor = Supervisor(stop_timeout=15, log=print)
     commands = {
