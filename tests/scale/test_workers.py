@@ -188,7 +188,9 @@ def test_two_clusters_and_three_web_workers_lose_nothing(make_integration, tmp_p
     supervisor = Supervisor(stop_timeout=15, log=print)
     commands = {
         "web": [
-            str(Path(sys.executable).parent / "gunicorn"),
+            sys.executable,
+            "-m",
+            "gunicorn",
             "sharpsend.wsgi:application",
             "--workers=3",
             f"--bind=127.0.0.1:{port}",
