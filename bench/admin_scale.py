@@ -77,7 +77,8 @@ def seed(rows: int) -> None:
 PAGES = (
     ("subscribers", "/admin/audience/subscriber/"),
     ("subscribers, filtered", "/admin/audience/subscriber/?status__exact=unsubscribed"),
-    ("subscribers, searched", "/admin/audience/subscriber/?q=reader4242"),
+    ("subscribers, an email", "/admin/audience/subscriber/?q=tara.rossi.4241@example.com"),
+    ("subscribers, searched", "/admin/audience/subscriber/?q=rossi.4241"),
     ("integrations", "/admin/integrations/integration/"),
     ("sync runs", "/admin/integrations/syncrun/"),
     ("sync records", "/admin/integrations/syncrecord/"),

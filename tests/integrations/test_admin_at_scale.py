@@ -73,3 +73,18 @@ def test_the_api_call_filters_offer_the_known_values(admin_client, rows):
         reverse("admin:integrations_apicall_changelist"), {"error_kind": "transient"}
     )
     assert {c.error_kind for c in only.context["cl"].result_list} == {"transient"}
+
+
+def test_a_whole_email_is_found_by_its_index_and_a_part_by_a_search(admin_client, rows):
+    url = reverse("admin:audience_subscriber_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        found = admin_client.get(url, {"q": "R7@Example.com"})
+    assert [s.email for s in found.context["cl"].result_list] == ["r7@example.com"]
+    assert not any("LIKE" in q["sql"] for q in queries)
+    partial = admin_client.get(url, {"q": "r1"})
+    assert {s.email for s in partial.context["cl"].result_list} >= {
+        "r1@example.com",
+        "r10@example.com",
+    }
+    domain = admin_client.get(url, {"q": "@example.com"})
+    assert len(domain.context["cl"].result_list) == 30
