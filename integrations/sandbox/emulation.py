@@ -126,6 +126,8 @@ def injected_fault(platform: str, throttled_body, request=None) -> HttpResponse 
                 return _throttled(throttled_body, fault)
         if fault.error_rate and random.random() < fault.error_rate:
             return _error_answer(fault.error_status)
+        if fault.throttle_rate and random.random() < fault.throttle_rate:
+            return _throttled(throttled_body, fault)
         kind, phase = _drawn(fault)
         if kind is None:
             return None

@@ -91,6 +91,9 @@ class SandboxFault(models.Model):
         default=0, help_text="The next N requests are answered 429."
     )
     retry_after = models.PositiveIntegerField(default=1)
+    throttle_rate = models.FloatField(
+        default=0.0, help_text="Share of requests answered 429 (with retry_after)."
+    )
     # Faults of the connection itself, each drawn for a share of requests.
     timeout_rate = models.FloatField(
         default=0.0, help_text="Share of requests held longer than the client waits."

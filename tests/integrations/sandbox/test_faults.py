@@ -90,6 +90,13 @@ class TestConfiguredConnectionFaults:
             orjson.loads(truncated.content)
         assert emulation.injected_fault("customerio", {}, post()) is None
 
+    def test_throttle_rate(self, monkeypatch):
+        emulation.set_faults("customerio", throttle_rate=0.25, retry_after=2)
+        draws(monkeypatch, 0.2, 0.3)
+        throttled = emulation.injected_fault("customerio", {"meta": {}}, post())
+        assert (throttled.status_code, throttled["Retry-After"]) == (429, "2")
+        assert emulation.injected_fault("customerio", {}, post()) is None
+
     def test_the_hold_is_bounded(self, monkeypatch, holds):
         emulation.set_faults("customerio", timeout_rate=1.0, timeout_seconds=3600)
         draws(monkeypatch, 0.0)
