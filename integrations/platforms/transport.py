@@ -163,6 +163,15 @@ class Transport:
         self._remember_authorization(response.request)
         success = response.status_code in ok
         error = None if success else self._error_for(response, method, path)
+        if success and not _decodable(response):
+            # Cut short on the way (a dropped proxy, a reset mid-body): the platform may or may
+            # not have done it, so it is no success but an unknown outcome, retried.
+            success = False
+            error = TransientError(
+                self.redact(f"{self.label}: {method} {path} answered a JSON body cut short."),
+                status=response.status_code,
+                code="undecodable_body",
+            )
         self._meter(
             surface,
             method,
@@ -231,3 +240,14 @@ class Transport:
             unauthorized_means_no=unauthorized_means_no,
         )
         return answer is not None
+
+
+def _decodable(response: requests.Response) -> bool:
+    """Whether a body that says it is JSON decodes (an empty body has nothing to decode)."""
+    if "json" not in response.headers.get("Content-Type", "") or not response.content.strip():
+        return True
+    try:
+        orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return False
+    return True

@@ -1,9 +1,11 @@
-"""What every emulator shares: JSON in and out, documented rate limits, injected faults, and
-the gate every endpoint passes before it answers (`Emulator`)."""
+"""What every emulator shares: JSON in and out, documented rate limits, injected faults
+(answers, timeouts, resets, truncations), and the gate every endpoint passes before it
+answers (`Emulator`)."""
 
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
 from collections import deque
@@ -14,6 +16,7 @@ from io import BytesIO
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db.models import F
 from django.http import Http404, HttpResponse
 
@@ -76,27 +79,154 @@ def rate_limited(key: str, count: int, per_seconds: float, body) -> HttpResponse
     return json_response(body, status=429, headers={"Retry-After": str(max(1, round(wait + 0.5)))})
 
 
-def injected_fault(platform: str, throttled_body) -> HttpResponse | None:
-    """Apply the platform's configured faults: latency, 429 bursts, random error answers."""
-    fault = SandboxFault.objects.filter(platform=platform).first()
-    if fault is None:
-        return None
-    if fault.latency_ms:
-        time.sleep(fault.latency_ms / 1000)
-    if fault.throttle_next:
-        # Counted down in the database, so concurrent requests each use up one.
-        updated = SandboxFault.objects.filter(pk=fault.pk, throttle_next__gt=0).update(
-            throttle_next=F("throttle_next") - 1
-        )
-        if updated:
-            return json_response(
-                throttled_body, status=429, headers={"Retry-After": str(fault.retry_after)}
-            )
-    if fault.error_rate and random.random() < fault.error_rate:
-        status = fault.error_status
-        reason = "Service Unavailable" if status == 503 else f"Injected error {status}"
-        return HttpResponse(reason, status=status, content_type="text/plain")
+FAULT_HEADER = "X-Sandbox-Fault"
+CONNECTION_FAULTS = ("timeout", "reset", "truncate")
+ANSWER_FAULTS = ("503", "429")
+# The hold of a timed-out request is real time, whatever clock the rate windows read: the
+# client's socket times out in real time.
+hold = time.sleep
+MAX_HOLD_SECONDS = 60.0
+
+
+def requested_fault(request) -> tuple[str, str] | None:
+    """(kind, phase) from the request's X-Sandbox-Fault header: `timeout`, `reset`,
+    `truncate`, `503` or `429`, a connection fault optionally with `:after` (or `:before`,
+    the default). Tests send it on the requests that should fail; the clients never do."""
+    value = request.headers.get(FAULT_HEADER, "") if request is not None else ""
+    kind, _, phase = value.strip().lower().partition(":")
+    if kind in ANSWER_FAULTS:
+        return kind, "before"
+    if kind in CONNECTION_FAULTS and phase in ("", "before", "after"):
+        return kind, phase or "before"
     return None
+
+
+def injected_fault(platform: str, throttled_body, request=None) -> HttpResponse | None:
+    """Apply the platform's configured faults (latency, 429 bursts, random error answers,
+    timeouts, resets, truncations) or the one the request's X-Sandbox-Fault header asks for.
+
+    A connection fault "after" lets the request be processed first: it is remembered on the
+    request, and `after_answer` applies it to the answer (see Emulator.endpoint).
+    """
+    fault = SandboxFault.objects.filter(platform=platform).first()
+    requested = requested_fault(request)
+    if requested is not None:
+        kind, phase = requested
+    elif fault is None:
+        return None
+    else:
+        if fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000)
+        if fault.throttle_next:
+            # Counted down in the database, so concurrent requests each use up one.
+            updated = SandboxFault.objects.filter(pk=fault.pk, throttle_next__gt=0).update(
+                throttle_next=F("throttle_next") - 1
+            )
+            if updated:
+                return _throttled(throttled_body, fault)
+        if fault.error_rate and random.random() < fault.error_rate:
+            return _error_answer(fault.error_status)
+        if fault.throttle_rate and random.random() < fault.throttle_rate:
+            return _throttled(throttled_body, fault)
+        kind, phase = _drawn(fault)
+        if kind is None:
+            return None
+    if kind == "429":
+        return _throttled(throttled_body, fault)
+    if kind == "503":
+        return _error_answer(503)
+    if phase == "after" and request is not None:
+        request.sandbox_fault_after = (kind, _hold_seconds(fault))
+        return None
+    return _connection_fault(kind, request, _hold_seconds(fault), None)
+
+
+def _drawn(fault: SandboxFault) -> tuple[str | None, str]:
+    """The connection fault a configured share of requests gets (one draw), and its phase."""
+    rates = (
+        ("timeout", fault.timeout_rate),
+        ("reset", fault.reset_rate),
+        ("truncate", fault.truncate_rate),
+    )
+    if not any(rate for _, rate in rates):
+        return None, ""
+    draw, ceiling = random.random(), 0.0
+    for kind, rate in rates:
+        ceiling += rate
+        if draw < ceiling:
+            phase = fault.fault_phase
+            if phase == "either":
+                phase = "after" if random.random() < 0.5 else "before"
+            return kind, phase
+    return None, ""
+
+
+def _throttled(body, fault: SandboxFault | None) -> HttpResponse:
+    retry_after = fault.retry_after if fault is not None else 1
+    return json_response(body, status=429, headers={"Retry-After": str(retry_after)})
+
+
+def _error_answer(status: int) -> HttpResponse:
+    reason = "Service Unavailable" if status == 503 else f"Injected error {status}"
+    return HttpResponse(reason, status=status, content_type="text/plain")
+
+
+def _hold_seconds(fault: SandboxFault | None) -> float:
+    if fault is not None and fault.timeout_seconds is not None:
+        seconds = fault.timeout_seconds
+    else:
+        seconds = settings.PLATFORM_HTTP_TIMEOUT + 1.0
+    return min(max(seconds, 0.0), MAX_HOLD_SECONDS)
+
+
+def after_answer(request, answer: HttpResponse) -> HttpResponse:
+    """The answer, or what a connection fault drawn "after" makes of it."""
+    pending = getattr(request, "sandbox_fault_after", None)
+    if pending is None:
+        return answer
+    kind, seconds = pending
+    return _connection_fault(kind, request, seconds, answer)
+
+
+def _connection_fault(kind, request, seconds: float, answer: HttpResponse | None):
+    """A timeout, reset or truncation; `answer` is the processed request's answer ("after"),
+    None when the request was not processed ("before")."""
+    if kind == "timeout":
+        hold(seconds)  # the client has given up by now: what follows reaches no one
+        return answer if answer is not None else _error_answer(504)
+    if kind == "reset":
+        return drop_connection(request)
+    body = answer.content if answer is not None else b""
+    # Cut short: half of the answer's body, or the start of one when it had none.
+    cut = body[: len(body) // 2] if len(body) > 1 else b'{"errors": [{"batch_index": 0, '
+    return HttpResponse(cut, status=200, content_type="application/json")
+
+
+def _socket_of(stream):
+    """The client's socket under a WSGI input stream (the dev server's and live_server's:
+    LimitedStream → LimitedStream → the socket's buffered reader), or None."""
+    for _ in range(6):
+        sock = getattr(getattr(stream, "raw", None), "_sock", None)
+        if sock is not None:
+            return sock
+        stream = getattr(getattr(stream, "_read", None), "__self__", None)
+        if stream is None:
+            return None
+    return None
+
+
+def drop_connection(request) -> HttpResponse:
+    """Close the client's connection without an answer (the client sees the connection end:
+    requests.ConnectionError). The returned response is never delivered: writing it to the
+    closed socket fails, which the dev server logs as a broken pipe. Where no socket can be
+    found (a test client), it is a 444, nginx's "closed without response"."""
+    sock = _socket_of(request.META.get("wsgi.input")) if request is not None else None
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    return HttpResponse(status=444)
 
 
 Hook = Callable[..., Any]
@@ -160,7 +290,7 @@ class Emulator:
         return caller, None
 
     def _fault(self, request, caller, **options) -> HttpResponse | None:
-        return injected_fault(self.platform, self.throttled)
+        return injected_fault(self.platform, self.throttled, request)
 
     def endpoint(self, methods: tuple[str, ...] = (), **options):
         """A view `(request, caller, …)` served as `(request, host, …)` behind the gate."""
@@ -178,8 +308,9 @@ class Emulator:
                     return view(request, caller, *args, **kwargs)
 
                 if self.serve is None:
-                    return answer()
-                return self.serve(request, caller, answer, route=kwargs, **options)
+                    return after_answer(request, answer())
+                served = self.serve(request, caller, answer, route=kwargs, **options)
+                return after_answer(request, served)
 
             return wrapper
 

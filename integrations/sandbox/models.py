@@ -91,6 +91,34 @@ class SandboxFault(models.Model):
         default=0, help_text="The next N requests are answered 429."
     )
     retry_after = models.PositiveIntegerField(default=1)
+    throttle_rate = models.FloatField(
+        default=0.0, help_text="Share of requests answered 429 (with retry_after)."
+    )
+    # Faults of the connection itself, each drawn for a share of requests.
+    timeout_rate = models.FloatField(
+        default=0.0, help_text="Share of requests held longer than the client waits."
+    )
+    timeout_seconds = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="How long a timed-out request is held; blank: PLATFORM_HTTP_TIMEOUT + 1 s.",
+    )
+    reset_rate = models.FloatField(
+        default=0.0, help_text="Share of requests whose connection is closed without an answer."
+    )
+    truncate_rate = models.FloatField(
+        default=0.0, help_text="Share of requests answered 200 with a JSON body cut short."
+    )
+    fault_phase = models.CharField(
+        max_length=6,
+        choices=[
+            ("before", "before the request is processed (nothing stored)"),
+            ("after", "after the request is processed (the records are stored)"),
+            ("either", "either, half and half"),
+        ],
+        default="before",
+        help_text="When a timeout, reset or truncation strikes.",
+    )
 
     def __str__(self) -> str:
         return f"faults for {self.platform}"
