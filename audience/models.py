@@ -9,6 +9,19 @@ class SubscriberStatus(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
     BOUNCED = "bounced", "Bounced"
     CLEANED = "cleaned", "Cleaned"
+    COMPLAINED = "complained", "Complained (marked as spam)"
+
+
+# A reader in one of these states is never sent to and never re-subscribed by anything that
+# comes in from a platform (audience/profiles.py).
+OPTED_OUT = frozenset(
+    {
+        SubscriberStatus.UNSUBSCRIBED,
+        SubscriberStatus.BOUNCED,
+        SubscriberStatus.CLEANED,
+        SubscriberStatus.COMPLAINED,
+    }
+)
 
 
 class Subscriber(models.Model):
@@ -56,6 +69,77 @@ class Subscriber(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class EngagementKind(models.TextChoices):
+    DELIVERED = "delivered", "Delivered"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    BOUNCED_HARD = "bounced_hard", "Bounced (hard)"
+    BOUNCED_SOFT = "bounced_soft", "Bounced (soft)"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    COMPLAINED = "complained", "Complained"
+    CONTACT_CREATED = "contact_created", "Contact created"
+    CONTACT_UPDATED = "contact_updated", "Contact updated"
+    CONTACT_DELETED = "contact_deleted", "Contact deleted"
+
+
+class EngagementEvent(models.Model):
+    """One thing a reader did (or a platform did to them), normalised across platforms.
+
+    Written by webhooks and by metrics read back; read by segments, engagement fields and the
+    analytics. `dedupe_key` (the platform's event id, or a hash of what identifies the event)
+    makes recording idempotent per integration.
+    """
+
+    subscriber = models.ForeignKey(
+        Subscriber, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    integration = models.ForeignKey(
+        "integrations.Integration",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="engagement_events",
+    )
+    kind = models.CharField(max_length=20, choices=EngagementKind.choices)
+    occurred_at = models.DateTimeField(help_text="When it happened, by the platform's clock.")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=20, help_text="webhook, metrics, sandbox …")
+    dedupe_key = models.CharField(max_length=128)
+    remote_campaign_id = models.CharField(max_length=100, blank=True)
+    url = models.URLField(max_length=1000, blank=True, help_text="The link, for a click.")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "dedupe_key"], name="engagement_event_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subscriber", "kind", "occurred_at"], name="event_by_reader"),
+            models.Index(fields=["remote_campaign_id", "kind"], name="event_by_campaign"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Suppression(models.Model):
+    """A reader who asked to be forgotten: only a keyed hash of the email is kept.
+
+    Nothing that comes in (CSV import, profile import, webhook) recreates a suppressed reader,
+    and nothing is sent to one (`audience/suppression.py`).
+    """
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=40, default="deletion request")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.email_hash[:12]}… ({self.reason})"
 
 
 def normalise_email(email: str) -> str:

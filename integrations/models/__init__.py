@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from encrypted_fields.fields import EncryptedJSONField, EncryptedTextField
 
+from audience.profiles import ConflictPolicy
 from integrations.platforms.registry import platform_choices
 from integrations.platforms.types import FAILED_OUTCOMES, Outcome  # noqa: F401 (re-exported)
 
@@ -59,6 +60,13 @@ class Integration(models.Model):
         default=True,
         help_text="Update contacts that already exist on the platform. Off: existing "
         "contacts are kept as they are and only new ones are added.",
+    )
+    conflict_policy = models.CharField(
+        max_length=16,
+        choices=ConflictPolicy.choices,
+        default=ConflictPolicy.SHARPSEND_WINS,
+        help_text="When a profile comes in from the platform (import, webhook), which side's "
+        "value a field keeps.",
     )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
