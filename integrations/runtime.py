@@ -15,8 +15,10 @@ from integrations.platforms.types import Rate
 class ConsoleRuntime:
     """Rate limits and metering in the shared database; OAuth tokens from the integration."""
 
-    def acquire(self, key: str, rate: Rate, max_wait: float | None) -> float:
-        return ratelimit.acquire(key, rate, max_wait=max_wait)
+    def acquire(
+        self, key: str, rate: Rate, max_wait: float | None, *, priority: bool = False
+    ) -> float:
+        return ratelimit.acquire(key, rate, max_wait=max_wait, priority=priority)
 
     def pause(self, key: str, seconds: float, rate: Rate) -> None:
         ratelimit.pause(key, seconds, rate)

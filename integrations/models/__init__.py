@@ -400,6 +400,9 @@ class RateLimitState(models.Model):
 
     key = models.CharField(max_length=200, unique=True)
     tat = models.FloatField(default=0.0, help_text="Unix time before which the bucket is full.")
+    priority_until = models.FloatField(
+        default=0.0, help_text="Unix time until which a waiting send has the next slot."
+    )
 
     def __str__(self) -> str:
         return self.key

@@ -37,9 +37,11 @@ class TokenSource(Protocol):
 class Runtime(Protocol):
     """The console's services a client calls."""
 
-    def acquire(self, key: str, rate: Rate, max_wait: float | None) -> float:
+    def acquire(
+        self, key: str, rate: Rate, max_wait: float | None, *, priority: bool = False
+    ) -> float:
         """Wait for a slot under `rate` shared by every process; RateLimitWaitTooLong if it
-        is further off than `max_wait`."""
+        is further off than `max_wait`. A `priority` request (a send) goes before bulk ones."""
 
     def pause(self, key: str, seconds: float, rate: Rate) -> None:
         """Hold every process off `key` for `seconds`."""

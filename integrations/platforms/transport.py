@@ -57,12 +57,14 @@ class Transport:
         region: str | None = None,
         max_wait: float | None = None,
         url: str | None = None,
+        priority: bool = False,
     ) -> requests.Response:
         """Send one API call within the shared rate limit, retrying what is worth retrying.
 
         Returns the response when its status is in `ok`; raises a typed PlatformError otherwise.
         `url` is an absolute URL the platform handed back (a job's result file) to call instead
         of the surface's host + `path`; `path` is then only what metering and messages show.
+        `priority` marks a send: it takes the next slot of a limit it shares with bulk syncs.
         """
         ok = tuple(ok)
         rate_name = rate if rate in self.limits.rates else surface
@@ -92,7 +94,7 @@ class Transport:
         patience = settings.PLATFORM_MAX_RETRY_AFTER if max_wait is None else max_wait
         for attempt in retrying:
             with attempt:
-                self._acquire(key, limit, patience)
+                self._acquire(key, limit, patience, priority)
                 try:
                     return self._send_with_fresh_token(method, surface, url, path, body, params, ok)
                 except RateLimited as exc:
@@ -113,10 +115,10 @@ class Transport:
             self._oauth_token = self.tokens().refreshed(self._oauth_token)
             return self._send_once(method, surface, url, path, body, params, ok)
 
-    def _acquire(self, key: str, limit, patience: float) -> None:
+    def _acquire(self, key: str, limit, patience: float, priority: bool = False) -> None:
         """A slot under the shared limit, or RateLimited (not retried) if it is too far off."""
         try:
-            self.runtime.acquire(key, limit, patience)
+            self.runtime.acquire(key, limit, patience, priority=priority)
         except RateLimitWaitTooLong as exc:
             error = RateLimited(
                 f"{self.label} asked us to wait {exc.wait:.0f} s before the next request; "

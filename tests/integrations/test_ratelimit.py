@@ -128,3 +128,55 @@ def test_state_lives_in_the_database(fake_clock):
     ratelimit.acquire("shared", rate)
     RateLimitState.objects.filter(key="shared").update(tat=fake_clock.time + 500)
     assert ratelimit.acquire("shared", rate) == pytest.approx(500)
+
+
+def _simulate(fake_clock, workers: int, rate: Rate, send_at: float | None, until: float):
+    """Bulk workers (and maybe one send arriving at `send_at`) polling one key on the fake
+    clock, each waking when the limiter told it to: returns (admissions, send's wait)."""
+    start = fake_clock.time
+    wake = {f"bulk{i}": start for i in range(workers)}
+    if send_at is not None:
+        wake["send"] = start + send_at
+    admitted: list[tuple[float, str]] = []
+    send_waited = None
+    while wake:
+        name = min(wake, key=lambda n: (wake[n], n))
+        if wake[name] - start > until:
+            break
+        fake_clock.time = max(fake_clock.time, wake[name])
+        wait = ratelimit._reserve("shared", rate, priority=name == "send")
+        if wait > 0:
+            wake[name] = fake_clock.time + wait
+            continue
+        admitted.append((fake_clock.time, name))
+        if name == "send":
+            send_waited = fake_clock.time - (start + send_at)
+            del wake[name]
+    return admitted, send_waited
+
+
+def test_a_send_takes_the_next_slot_ahead_of_every_waiting_bulk_worker(fake_clock):
+    rate = Rate(10, 1.0)
+    admitted, send_waited = _simulate(fake_clock, workers=4, rate=rate, send_at=3.05, until=6)
+    assert send_waited is not None and send_waited <= rate.interval + 1e-6
+    times = [t for t, _ in admitted]
+    assert all(b - a >= rate.interval - 1e-6 for a, b in zip(times, times[1:])), "rate exceeded"
+    # Bulk work goes on after the send: the claim lapses by itself.
+    assert any(name != "send" and t > 3.05 + 1 for t, name in admitted)
+
+
+def test_without_a_send_bulk_workers_use_the_whole_rate(fake_clock):
+    rate = Rate(10, 1.0)
+    admitted, _ = _simulate(fake_clock, workers=3, rate=rate, send_at=None, until=5)
+    assert 49 <= len(admitted) <= 51
+
+
+def test_a_claim_left_by_a_send_that_died_lapses(fake_clock):
+    rate = Rate(2, 1.0)
+    ratelimit.acquire("k", rate)
+    assert ratelimit._reserve("k", rate, priority=True) > 0  # claims, then never comes back
+    claim = RateLimitState.objects.get(key="k").priority_until
+    assert claim <= fake_clock.time + 2 * rate.interval + ratelimit.CLAIM_GRACE_SECONDS
+    assert ratelimit._reserve("k", rate) > 0  # bulk holds off while the claim stands
+    fake_clock.time = claim
+    assert ratelimit._reserve("k", rate) == 0.0
