@@ -20,7 +20,6 @@ from integrations.models import RateLimitState
 from integrations.platforms.runtime import RateLimitWaitTooLong  # noqa: F401 (raised here)
 from integrations.platforms.types import Rate
 
-
 # How long a priority claim outlives the slot it waits for: time for the waiting worker to wake
 # and take it. A claim left by a worker that died lapses by itself.
 CLAIM_GRACE_SECONDS = 0.25

@@ -91,7 +91,8 @@ def test_bad_rows_are_reported_with_line_numbers_and_good_rows_imported():
         RowError(3, "missing email"),
         RowError(4, "invalid email 'not-an-email'"),
         RowError(
-            5, "unknown status 'maybe' (expected one of bounced, cleaned, complained, subscribed, unsubscribed)"
+            5,
+            "unknown status 'maybe' (expected one of bounced, cleaned, complained, subscribed, unsubscribed)",
         ),
         RowError(6, "expected 3 columns, got 2"),
         RowError(7, "duplicate email good@example.com (first on line 2)"),
