@@ -770,11 +770,12 @@ class SegmentAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiCall)
 class ApiCallAdmin(ReadOnlyAdmin):
-    list_display = ("call_at", "integration", "request", "result", "latency", "size")
+    list_display = ("call_at", "integration", "feature", "request", "result", "latency", "size")
     list_display_links = ("call_at",)
     # No date hierarchy and no DISTINCT-scanning filters: the table holds every call made.
     list_filter = (
         "ok",
+        "feature",
         SurfaceFilter,
         ErrorKindFilter,
         "integration",

@@ -371,11 +371,26 @@ class Segment(models.Model):
         return self.name
 
 
+class ApiFeature(models.TextChoices):
+    """What the console was doing when it called a platform (integrations.metering.feature)."""
+
+    SYNC = "sync", "Contact sync"
+    SEGMENTS = "segments", "Segments"
+    SENDS = "sends", "Sends"
+    METRICS = "metrics", "Metrics"
+    WEBHOOKS = "webhooks", "Webhooks"
+    PRIVACY = "privacy", "Privacy requests"
+    CONNECTION = "connection", "Connection tests and setup"
+    AUTH = "auth", "OAuth tokens"
+    OTHER = "other", "Other"
+
+
 class ApiCall(models.Model):
     """One HTTP call to a platform (metering: counts, errors, latency, bytes)."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="api_calls")
     surface = models.CharField(max_length=40)
+    feature = models.CharField(max_length=16, choices=ApiFeature.choices, default=ApiFeature.OTHER)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=300, help_text="Without the query string.")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)

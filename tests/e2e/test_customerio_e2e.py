@@ -152,3 +152,13 @@ def test_suppressed_person_stays_pending(integration, make_subscribers, run_sync
     assert third.created == 1
     assert states(integration)[gone.pk] == SyncStateStatus.SYNCED
     assert stored()[gone.email]["first_name"] == gone.first_name
+
+
+def test_calls_are_metered_by_the_feature_that_made_them(integration, make_subscribers, run_sync):
+    make_subscribers()
+    connection.test_connection(integration)
+    run_sync(integration)
+    by_feature = set(
+        ApiCall.objects.filter(integration=integration).values_list("feature", "surface")
+    )
+    assert by_feature == {("connection", "track"), ("connection", "app"), ("sync", "track")}
