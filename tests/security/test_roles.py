@@ -353,6 +353,7 @@ def _other_checks(route, integration, run, app_labels) -> list[Check]:
         "admin/(?P<url>.*)$": [
             Check(route, "GET", "/admin/no-such-page/", staff_page(everyone(404)))
         ],
+        "console/": [Check(route, "GET", "/console/", allowed_if(lambda a: a.can(view)))],
         "console/connect/": [
             Check(route, "GET", "/console/connect/", wizard("integrations.add_integration"))
         ],
