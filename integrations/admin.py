@@ -760,12 +760,40 @@ class SegmentAdmin(ReadOnlyAdmin):
         "integration",
         "kind",
         "member_count",
+        "members_in_sharpsend",
         "imported_at",
         "count_updated_at",
     )
     list_filter = ("integration", "kind")
     search_fields = ("name", "remote_id")
     list_select_related = ("integration",)
+    actions = ["import_members"]
+
+    def has_run_sync_permission(self, request) -> bool:
+        return request.user.has_perm("integrations.run_sync")
+
+    @admin.display(description="Members in SharpSend", ordering="members_matched")
+    def members_in_sharpsend(self, segment: Segment) -> str:
+        if segment.members_refreshed_at is None:
+            return "reading…" if segment.members_refreshing else "not read"
+        return f"{segment.members_matched:,} (+{segment.members_unmatched:,} not in SharpSend)"
+
+    @admin.action(description="Import members", permissions=["run_sync"])
+    def import_members(self, request, queryset):
+        queued = []
+        for segment in queryset.select_related("integration"):
+            try:
+                queue.enqueue_member_refresh(segment, actor=request.user, via="admin")
+            except UnsupportedCapability as exc:
+                self.message_user(request, f"{segment}: {exc}", messages.WARNING)
+                continue
+            queued.append(segment.name)
+        if queued:
+            self.message_user(
+                request,
+                f"Member import queued for {', '.join(queued)}.",
+                messages.SUCCESS,
+            )
 
 
 @admin.register(ApiCall)

@@ -358,6 +358,19 @@ class Segment(models.Model):
     member_count = models.PositiveIntegerField(null=True, blank=True)
     count_updated_at = models.DateTimeField(null=True, blank=True)
     imported_at = models.DateTimeField()
+    # Membership read in (integrations/services/membership.py): a refresh pages through the
+    # platform's members as generation `members_generation + 1`, keeping its place in
+    # `members_cursor`, and drops those it did not see only once it reaches the last page.
+    members_generation = models.PositiveIntegerField(default=0)
+    members_cursor = models.CharField(max_length=500, blank=True)
+    members_refreshing = models.BooleanField(default=False)
+    members_refreshed_at = models.DateTimeField(null=True, blank=True)
+    members_matched = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Members who are SharpSend subscribers."
+    )
+    members_unmatched = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Members SharpSend does not hold (not created)."
+    )
 
     class Meta:
         ordering = ["integration", "name"]
@@ -480,3 +493,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.target_label}"
+
+
+from integrations.models.membership import SegmentMember  # noqa: E402, F401 (the app's models)

@@ -18,6 +18,7 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    MemberPage,
     OAuthSpec,
     PlannedRequest,
     RecordResult,
@@ -143,6 +144,14 @@ class PlatformDeclarations:
 
     def segment_member_count(self, remote_id: str, max_wait: float | None = None) -> int | None:
         raise self.unsupported(Capability.LIST_SEGMENTS)
+
+    def segment_members(self, remote_id: str, cursor: str | None) -> MemberPage:
+        """One page of the segment's members from `cursor` (None: the first page).
+
+        The cursor is whatever the platform pages by (an offset, its own token), kept by the
+        console between pages so a refresh resumes where it stopped.
+        """
+        raise self.unsupported(Capability.LIST_SEGMENT_MEMBERS)
 
     def create_segment(self, name: str, description: str = "") -> RemoteSegment:
         raise self.unsupported(Capability.CREATE_SEGMENT)

@@ -503,6 +503,8 @@ ACTIONS = {
     "import_segments": "integrations.run_sync",
     "delete_selected": "integrations.delete_integration",
 }
+# Actions of the other console admins: (model, action, permission besides seeing the list).
+OTHER_ACTIONS = [("integrations.segment", "import_members", "integrations.run_sync")]
 
 
 @pytest.mark.parametrize("actor", ACTORS, ids=[a.label for a in ACTORS])
@@ -535,6 +537,36 @@ def test_every_integration_action_as_each_role(
         if not ok:
             wrong.append(f"{action}: {status}, queued {queued}")
     assert Integration.objects.filter(pk=integration.pk).exists()
+    assert not wrong, f"{actor.label}:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("actor", ACTORS, ids=[a.label for a in ACTORS])
+def test_every_other_console_action_as_each_role(
+    client, world, actor, django_capture_on_commit_callbacks, monkeypatch
+):
+    from integrations.services import queue
+
+    queued = []
+    monkeypatch.setattr(queue, "async_task", lambda *args, **kwargs: queued.append(args[0]))
+    _login(client, actor)
+    wrong = []
+    for label, action, permission in OTHER_ACTIONS:
+        app, model = label.split(".")
+        queued.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse(f"admin:{app}_{model}_changelist"),
+                {"action": action, "_selected_action": [world[label].pk]},
+            )
+        status = response.status_code
+        if not actor.admin_user:
+            ok = status == 302 and response["Location"].startswith(LOGIN)
+        elif not actor.can(f"{app}.view_{model}") or not actor.can(permission):
+            ok = status == 403 and not queued
+        else:
+            ok = status == 302 and len(queued) == 1
+        if not ok:
+            wrong.append(f"{label} {action}: {status}, queued {queued}")
     assert not wrong, f"{actor.label}:\n" + "\n".join(wrong)
 
 

@@ -11,6 +11,7 @@ from integrations.platforms.base import PlatformClient
 from integrations.platforms.customerio.api import APP, TRACK
 from integrations.platforms.customerio.connection import CustomerIoConnection
 from integrations.platforms.customerio.contacts import CustomerIoContacts
+from integrations.platforms.customerio.members import CustomerIoMembers
 from integrations.platforms.customerio.segments import CustomerIoSegments
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
@@ -27,7 +28,7 @@ __all__ = ["APP", "TRACK", "CustomerIoClient"]
 
 @register
 class CustomerIoClient(
-    CustomerIoConnection, CustomerIoContacts, CustomerIoSegments, PlatformClient
+    CustomerIoConnection, CustomerIoContacts, CustomerIoSegments, CustomerIoMembers, PlatformClient
 ):
     slug = "customerio"
     label = "Customer.io"
@@ -39,6 +40,7 @@ class CustomerIoClient(
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_SEGMENT_MEMBERS,
         }
     )
     unsupported_reasons = {

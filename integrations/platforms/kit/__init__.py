@@ -13,6 +13,7 @@ from integrations.platforms.base import PlatformClient
 from integrations.platforms.kit.api import API, SEGMENT, TAG
 from integrations.platforms.kit.connection import KitConnection
 from integrations.platforms.kit.contacts import MAX_CUSTOM_FIELDS, STANDARD_FIELDS, KitContacts
+from integrations.platforms.kit.members import KitMembers
 from integrations.platforms.kit.segments import KitSegments
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
@@ -28,7 +29,7 @@ __all__ = ["API", "MAX_CUSTOM_FIELDS", "SEGMENT", "STANDARD_FIELDS", "TAG", "Kit
 
 
 @register
-class KitClient(KitConnection, KitContacts, KitSegments, PlatformClient):
+class KitClient(KitConnection, KitContacts, KitSegments, KitMembers, PlatformClient):
     slug = "kit"
     label = "Kit"
     category = Category.EMAIL
@@ -42,6 +43,7 @@ class KitClient(KitConnection, KitContacts, KitSegments, PlatformClient):
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_SEGMENT_MEMBERS,
             Capability.EXPORT_CONTACT,
         }
     )

@@ -24,6 +24,7 @@ from integrations.platforms.mailchimp.api import (
 )
 from integrations.platforms.mailchimp.connection import MailchimpConnection
 from integrations.platforms.mailchimp.contacts import MailchimpContacts
+from integrations.platforms.mailchimp.members import MailchimpMembers
 from integrations.platforms.mailchimp.segments import MailchimpSegments
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
@@ -39,7 +40,9 @@ __all__ = ["API", "AUTO", "MailchimpClient", "key_data_centre", "subscriber_hash
 
 
 @register
-class MailchimpClient(MailchimpConnection, MailchimpContacts, MailchimpSegments, PlatformClient):
+class MailchimpClient(
+    MailchimpConnection, MailchimpContacts, MailchimpSegments, MailchimpMembers, PlatformClient
+):
     slug = "mailchimp"
     label = "Mailchimp"
     category = Category.EMAIL
@@ -53,6 +56,7 @@ class MailchimpClient(MailchimpConnection, MailchimpContacts, MailchimpSegments,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_SEGMENT_MEMBERS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
         }

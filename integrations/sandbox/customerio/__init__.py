@@ -11,7 +11,11 @@ from integrations.sandbox import accounts
 from integrations.sandbox.customerio.account import region, workspaces
 from integrations.sandbox.customerio.auth import APP, APP_HOSTS, PLATFORM, TRACK, TRACK_HOSTS
 from integrations.sandbox.customerio.contacts import batch
-from integrations.sandbox.customerio.segments import segment_customer_count, segments
+from integrations.sandbox.customerio.segments import (
+    segment_customer_count,
+    segment_membership,
+    segments,
+)
 
 __all__ = [
     "ACCOUNTS",
@@ -63,4 +67,5 @@ urlpatterns = [
     path("<str:host>/v1/workspaces", workspaces),
     path("<str:host>/v1/segments", segments),
     path("<str:host>/v1/segments/<int:segment_id>/customer_count", segment_customer_count),
+    path("<str:host>/v1/segments/<int:segment_id>/membership", segment_membership),
 ]

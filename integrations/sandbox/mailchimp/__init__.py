@@ -134,6 +134,10 @@ urlpatterns = [
     path("<str:host>/3.0/lists/<str:list_id>/merge-fields", contacts.merge_fields),
     path("<str:host>/3.0/lists/<str:list_id>/segments", segments.segments),
     path("<str:host>/3.0/lists/<str:list_id>/segments/<int:segment_id>", segments.segment),
+    path(
+        "<str:host>/3.0/lists/<str:list_id>/segments/<int:segment_id>/members",
+        segments.segment_members,
+    ),
     path("<str:host>/3.0/lists/<str:list_id>/members/<str:subscriber_hash>", members.member),
     path(
         "<str:host>/3.0/lists/<str:list_id>/members/<str:subscriber_hash>/tags",
