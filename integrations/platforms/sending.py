@@ -50,6 +50,7 @@ class SendMethod:
     needs_segment: bool = True
     needs_reply_to: bool = False
     needs_from_name: bool = False
+    can_schedule: bool = True
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,11 @@ class CampaignSending:
                 problems.append("The subject is empty.")
             if not (spec.html.strip() or spec.plain_text.strip()):
                 problems.append("There is no content (HTML or plain text).")
+        if spec.send_at and not method.can_schedule:
+            problems.append(
+                f"A {self.label} {method.label.lower()} cannot be scheduled: clear the "
+                "scheduled time (it is sent on approval)."
+            )
         if method.needs_reply_to and not spec.reply_to:
             problems.append(f"{self.label} needs a reply-to address to send.")
         if method.needs_from_name and not spec.from_name:

@@ -49,7 +49,12 @@ class CustomerIoClient(
         }
     )
     send_methods = (
-        SendMethod("api_triggered_broadcast", "API-triggered broadcast", trigger_only=True),
+        SendMethod(
+            "api_triggered_broadcast",
+            "API-triggered broadcast",
+            trigger_only=True,
+            can_schedule=False,
+        ),
     )
     unsupported_reasons = {
         Capability.CREATE_SEGMENT: "only empty manual segments can be created through the API; "
