@@ -38,6 +38,7 @@ from campaigns.services.workflow import WorkflowError, record
 from integrations import clock
 from integrations.platforms.errors import PlatformError, TransientError
 
+SETTLED = (AssignmentStatus.SENT, AssignmentStatus.PARTLY_SENT, AssignmentStatus.FAILED)
 UNKNOWN_OUTCOME = (
     "A send was attempted and its outcome is unknown ({detail}); the platform cannot be asked "
     "whether it went out, so the console will not send it again. Check the platform."
@@ -190,6 +191,8 @@ def send_assignment(assignment_id: int, owner: str | None = None) -> Assignment:
     """Move every send of an approved assignment along (a rerun resumes), then settle it."""
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment_id)
+        if assignment.status in SETTLED:
+            return assignment  # a rerun of a finished send does nothing
         if assignment.status not in (AssignmentStatus.APPROVED, AssignmentStatus.SENDING):
             raise WorkflowError(
                 f"“{assignment}” is {assignment.get_status_display().lower()}, not approved: "

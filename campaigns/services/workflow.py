@@ -71,7 +71,8 @@ def submit(assignment: Assignment, actor, note: str = "") -> Assignment:
         if not locked.targets.exists():
             raise WorkflowError(f"“{locked}” has no targets: add one before submitting.")
         record(locked, actor, AssignmentStatus.IN_REVIEW, note)
-    return locked
+    assignment.refresh_from_db()
+    return assignment
 
 
 def check_approver(assignment: Assignment, actor) -> None:
@@ -91,6 +92,7 @@ def problems_message(problems: dict) -> str:
 
 def approve(assignment: Assignment, actor, note: str = "", *, queue_send: bool = True):
     """In review → approved, one CampaignSend per target; the send is queued on commit."""
+    assignment.refresh_from_db()
     check_approver(assignment, actor)
     _expect(assignment, AssignmentStatus.IN_REVIEW, doing="approved")
     problems = preflight(assignment)
@@ -106,7 +108,8 @@ def approve(assignment: Assignment, actor, note: str = "", *, queue_send: bool =
             from integrations.services.queue import enqueue
 
             enqueue("campaigns.tasks.send_assignment", locked.pk)
-    return locked
+    assignment.refresh_from_db()
+    return assignment
 
 
 def cancel(assignment: Assignment, actor, note: str = "") -> Assignment:
@@ -124,4 +127,5 @@ def cancel(assignment: Assignment, actor, note: str = "") -> Assignment:
             )
         sends.update(state=SendState.CANCELLED)
         record(locked, actor, AssignmentStatus.CANCELLED, note)
-    return locked
+    assignment.refresh_from_db()
+    return assignment
