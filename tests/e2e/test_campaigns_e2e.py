@@ -12,8 +12,8 @@ from integrations.platforms.sending import CampaignSending, StepKind
 from integrations.sandbox import registry
 from integrations.sandbox.models import SandboxSend
 from integrations.services.segments import import_segments
-from tests.campaigns.conftest import approver, author, make_assignment  # noqa: F401
 
+pytest_plugins = ["tests.campaigns.fixtures"]
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -35,7 +35,7 @@ def targets(make_integration, sandbox_url, e2e_clock):
     return found
 
 
-def approved(make_assignment, targets, author, approver):  # noqa: F811
+def approved(make_assignment, targets, author, approver):
     assignment = make_assignment(*targets)
     workflow.submit(assignment, author)
     return workflow.approve(assignment, approver, queue_send=False)
@@ -49,7 +49,7 @@ def test_approved_and_sent_once_even_when_the_sender_runs_twice(
     make_assignment,
     targets,
     author,
-    approver,  # noqa: F811
+    approver,
 ):
     assignment = approved(make_assignment, targets, author, approver)
     assert CampaignSend.objects.filter(target__assignment=assignment).count() == 2
@@ -82,7 +82,7 @@ def test_interrupted_after_create_resumes_without_creating_again(
     targets,
     author,
     approver,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     assignment = approved(make_assignment, targets, author, approver)
     original = sending.Ledger.created
@@ -112,7 +112,7 @@ def test_interrupted_after_the_send_call_never_sends_again(
     targets,
     author,
     approver,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     """The call went out and the worker died before recording it: Mailchimp is asked and
     found sent; Customer.io cannot be asked, so that send is marked unknown, not repeated."""
@@ -144,7 +144,7 @@ def test_preflight_stops_approval_for_an_unknown_broadcast(
     make_assignment,
     targets,
     author,
-    approver,  # noqa: F811
+    approver,
 ):
     cio, _ = targets
     assignment = make_assignment((cio[0], "3", "api_triggered_broadcast", "99"))
