@@ -24,6 +24,7 @@ from campaigns.services.specs import new_idempotency_key, preflight
 
 APPROVE = "campaigns.approve_assignment"
 CHANGE = "campaigns.change_assignment"
+EDITABLE = (AssignmentStatus.DRAFT, AssignmentStatus.IN_REVIEW)
 CANCELLABLE = (AssignmentStatus.DRAFT, AssignmentStatus.IN_REVIEW, AssignmentStatus.APPROVED)
 
 
