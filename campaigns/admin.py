@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 
 from campaigns.models import Assignment, AssignmentEvent, AssignmentTarget, CampaignSend
 from campaigns.services import workflow
+from integrations.admin import RefusedActionsAdmin
 
 
 class AssignmentTargetForm(forms.ModelForm):
@@ -50,7 +51,7 @@ class AssignmentEventInline(admin.TabularInline):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(RefusedActionsAdmin):
     list_display = ["title", "subject", "status", "author", "scheduled_at", "updated_at"]
     list_filter = ["status"]
     search_fields = ["title", "subject"]
