@@ -22,8 +22,10 @@ a 5xx): only a 429, which the platform did not act on. `plan_send` is also the d
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
 import orjson
@@ -34,6 +36,7 @@ from integrations.platforms.types import Capability, PlannedRequest
 
 # What a plan shows in place of an id the platform has not handed out yet.
 PENDING_ID = "{remote_id}"
+EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,13 @@ class StepKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class SendStep:
+    """One call of a send. `provides` names a value its answer holds (`read_value`) that
+    later steps are planned with (a message or template id), shown as {name} until then."""
+
     kind: StepKind
     request: PlannedRequest
     ok: tuple[int, ...] = (200,)
+    provides: str = ""
 
     @property
     def repeatable(self) -> bool:
@@ -163,9 +170,16 @@ class CampaignSending:
 
     # --- hooks of a platform that declares SEND_CAMPAIGN -------------------------------------
 
-    def plan_send(self, spec: SendSpec, remote_id: str = PENDING_ID) -> list[SendStep]:
-        """The requests `spec` becomes, in order; `remote_id` is the created object's id."""
+    def plan_send(
+        self, spec: SendSpec, remote_id: str = PENDING_ID, values: Mapping[str, str] = EMPTY
+    ) -> list[SendStep]:
+        """The requests `spec` becomes, in order; `remote_id` is the created object's id and
+        `values` what earlier steps' answers provided (the same steps whatever they hold)."""
         raise self.unsupported(Capability.SEND_CAMPAIGN)
+
+    def read_value(self, step: SendStep, response: requests.Response) -> str:
+        """The value named by `step.provides` in its answer."""
+        return self.read_created(response)
 
     def read_created(self, response: requests.Response) -> str:
         """The remote id in a CREATE step's answer."""
@@ -259,7 +273,11 @@ class CampaignSending:
                 remote_id = self.read_created(self.run_step(create))
             ledger.created(remote_id)
             steps = self.plan_send(spec, remote_id)
-        for step in steps:
+        values: dict[str, str] = {}
+        index = 0
+        while index < len(steps):
+            step = steps[index]
+            index += 1
             if step.kind == StepKind.CREATE:
                 continue
             if step.kind == StepKind.SEND:
@@ -274,6 +292,9 @@ class CampaignSending:
             response = self.run_step(step)
             if step.kind == StepKind.CHECK:
                 self.check_step(step, response)
+            if step.provides:
+                values[step.provides] = self.read_value(step, response)
+                steps = self.plan_send(spec, remote_id, values)
         raise ValidationFailed(f"{self.label}: the send plan has no send step.")
 
     def run_step(self, step: SendStep) -> requests.Response:

@@ -11,10 +11,13 @@ so an attempt whose outcome is unknown is never repeated (the ledger marks it un
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.customerio.api import APP
 from integrations.platforms.errors import NotFound
 from integrations.platforms.sending import (
+    EMPTY,
     PENDING_ID,
     SendSpec,
     SendStep,
@@ -40,7 +43,9 @@ def trigger_data(spec: SendSpec) -> dict:
 
 
 class CustomerIoBroadcasts(PlatformClient):
-    def plan_send(self, spec: SendSpec, remote_id: str = PENDING_ID) -> list[SendStep]:
+    def plan_send(
+        self, spec: SendSpec, remote_id: str = PENDING_ID, values: Mapping[str, str] = EMPTY
+    ) -> list[SendStep]:
         body: dict = {"data": trigger_data(spec)}
         if spec.segment_id:
             body = {"recipients": {"segment": {"id": int(spec.segment_id)}}, **body}

@@ -12,12 +12,14 @@ carries the send's idempotency key and finds the campaign again after a crash.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
 
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import NotFound, ValidationFailed
 from integrations.platforms.mailchimp.api import API
 from integrations.platforms.sending import (
+    EMPTY,
     PENDING_ID,
     RemoteCampaign,
     SendSpec,
@@ -34,7 +36,9 @@ def schedule_time(spec: SendSpec) -> str:
 
 
 class MailchimpCampaigns(PlatformClient):
-    def plan_send(self, spec: SendSpec, remote_id: str = PENDING_ID) -> list[SendStep]:
+    def plan_send(
+        self, spec: SendSpec, remote_id: str = PENDING_ID, values: Mapping[str, str] = EMPTY
+    ) -> list[SendStep]:
         recipients: dict = {"list_id": self.credential("list_id")}
         if spec.segment_id:
             recipients["segment_opts"] = {"saved_segment_id": int(spec.segment_id)}
