@@ -159,10 +159,9 @@ class PlatformDeclarations:
     def add_to_segment(self, remote_id: str, identifiers: Sequence[str]) -> None:
         raise self.unsupported(Capability.ADD_TO_SEGMENT)
 
-    def send_campaign(self, spec: dict) -> str:
-        raise self.unsupported(Capability.SEND_CAMPAIGN)
+    # send_campaign and preflight: integrations/platforms/sending.py (the send engine).
 
-    def trigger_journey(self, spec: dict) -> str:
+    def trigger_journey(self, spec) -> str:
         raise self.unsupported(Capability.TRIGGER_JOURNEY)
 
     def campaign_metrics(self, remote_id: str) -> dict:

@@ -55,11 +55,11 @@ def test_a_role_whose_data_changes_updates_its_group():
 
 @pytest.mark.parametrize(
     "codename",
-    ["integrations.approve_assignment", "campaigns.view_assignment", "no_dot_here"],
+    ["integrations.approve_assignment", "campaigns.view_nothing", "no_dot_here"],
 )
 def test_a_permission_that_does_not_exist_is_an_error_not_skipped(codename):
     broken = roles.Role("Broken", "", permissions=("integrations.view_integration", codename))
-    with pytest.raises(ImproperlyConfigured, match="approve_assignment|view_assignment|no_dot"):
+    with pytest.raises(ImproperlyConfigured, match="approve_assignment|view_nothing|no_dot"):
         roles.ensure_roles((broken,))
     assert not Group.objects.filter(name="Broken").exists()  # nothing half-seeded
 

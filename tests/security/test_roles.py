@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
 from audience.models import Subscriber
+from campaigns.models import Assignment, AssignmentTarget, CampaignSend
 from integrations import roles
 from integrations.models import (
     ApiCall,
@@ -86,6 +87,7 @@ NO_ADD = {
     "axes.accessattempt",
     "axes.accesslog",
     "axes.accessfailurelog",
+    "campaigns.campaignsend",
 }
 NO_CHANGE = {
     "integrations.syncrun",
@@ -93,8 +95,10 @@ NO_CHANGE = {
     "integrations.segment",
     "integrations.apicall",
     "integrations.auditentry",
+    "campaigns.campaignsend",
 }
-NO_DELETE = {"integrations.auditentry"}
+# The send ledger is never deleted by hand: it is what stops a second send.
+NO_DELETE = {"integrations.auditentry", "campaigns.campaignsend"}
 # The platforms' emulated APIs and the sandbox's authorization server: they answer to the
 # sandbox's fake keys and tokens, not to console users (tests/integrations/sandbox).
 EMULATED = re.compile(r"^sandbox/(?!$|connect/)")
@@ -148,6 +152,14 @@ def world(make_integration, monkeypatch):
         integration=integration, trigger=SyncTrigger.MANUAL, status=SyncStatus.PARTIAL
     )
     now = timezone.now()
+    someone = User.objects.create_user("someone")
+    assignment = Assignment.objects.create(title="Issue 1", subject="Hello", author=someone)
+    # Its own integration: a target protects its integration from deletion.
+    target = AssignmentTarget.objects.create(
+        assignment=assignment,
+        integration=make_integration("customerio", name="Role walk sends"),
+        method="api_triggered_broadcast",
+    )
     objects = {
         "integrations.integration": integration,
         "integrations.syncrun": run,
@@ -171,7 +183,11 @@ def world(make_integration, monkeypatch):
         ),
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
         "auth.group": Group.objects.get(name="Viewer"),
-        "auth.user": User.objects.create_user("someone"),
+        "auth.user": someone,
+        "campaigns.assignment": assignment,
+        "campaigns.campaignsend": CampaignSend.objects.create(
+            target=target, idempotency_key="ss-role-walk"
+        ),
         "django_q.schedule": Schedule.objects.create(func="math.floor", name="role walk"),
         "django_q.success": Task.objects.create(
             id="a" * 32, name="ok", func="math.floor", started=now, stopped=now, success=True

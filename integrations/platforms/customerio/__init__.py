@@ -9,11 +9,13 @@ from __future__ import annotations
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.customerio.api import APP, TRACK
+from integrations.platforms.customerio.broadcasts import BROADCAST_TRIGGER, CustomerIoBroadcasts
 from integrations.platforms.customerio.connection import CustomerIoConnection
 from integrations.platforms.customerio.contacts import CustomerIoContacts
 from integrations.platforms.customerio.members import CustomerIoMembers
 from integrations.platforms.customerio.segments import CustomerIoSegments
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -28,7 +30,12 @@ __all__ = ["APP", "TRACK", "CustomerIoClient"]
 
 @register
 class CustomerIoClient(
-    CustomerIoConnection, CustomerIoContacts, CustomerIoSegments, CustomerIoMembers, PlatformClient
+    CustomerIoConnection,
+    CustomerIoContacts,
+    CustomerIoSegments,
+    CustomerIoBroadcasts,
+    CustomerIoMembers,
+    PlatformClient,
 ):
     slug = "customerio"
     label = "Customer.io"
@@ -41,7 +48,16 @@ class CustomerIoClient(
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
             Capability.LIST_SEGMENT_MEMBERS,
+            Capability.SEND_CAMPAIGN,
         }
+    )
+    send_methods = (
+        SendMethod(
+            "api_triggered_broadcast",
+            "API-triggered broadcast",
+            trigger_only=True,
+            can_schedule=False,
+        ),
     )
     unsupported_reasons = {
         Capability.CREATE_SEGMENT: "only empty manual segments can be created through the API; "
@@ -78,7 +94,8 @@ class CustomerIoClient(
         batch_max_records=2000,
         batch_max_bytes=499_000,
         record_max_bytes=32_000,
-        rates={TRACK: Rate(100, 1.0), APP: Rate(10, 1.0)},
+        # The broadcast trigger has its own limit: 1 request per 10 s per workspace.
+        rates={TRACK: Rate(100, 1.0), APP: Rate(10, 1.0), BROADCAST_TRIGGER: Rate(1, 10.0)},
         timestamp_format=TimestampFormat.UNIX_SECONDS,
     )
     identifier_fields = ("email", "id")

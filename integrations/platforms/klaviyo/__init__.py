@@ -18,10 +18,12 @@ from __future__ import annotations
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.klaviyo.api import API, JOBS, MEDIA_TYPE, REVISION
+from integrations.platforms.klaviyo.campaigns import CAMPAIGNS, TEMPLATES, KlaviyoCampaigns
 from integrations.platforms.klaviyo.connection import KlaviyoConnection, KlaviyoKeyAuth
 from integrations.platforms.klaviyo.contacts import KlaviyoContacts
 from integrations.platforms.klaviyo.segments import KlaviyoSegments
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -35,7 +37,9 @@ __all__ = ["API", "JOBS", "MEDIA_TYPE", "REVISION", "KlaviyoClient", "KlaviyoKey
 
 
 @register
-class KlaviyoClient(KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, PlatformClient):
+class KlaviyoClient(
+    KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, KlaviyoCampaigns, PlatformClient
+):
     slug = "klaviyo"
     label = "Klaviyo"
     category = Category.EMAIL
@@ -51,8 +55,10 @@ class KlaviyoClient(KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, Platfor
             Capability.LIST_SEGMENTS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
     )
+    send_methods = (SendMethod("campaign", "Email campaign"),)
     unsupported_reasons = {
         Capability.CREATE_SEGMENT: "Klaviyo can create segments from a definition (100 a day), "
         "but the console does not translate its segments into Klaviyo conditions yet",
@@ -65,7 +71,8 @@ class KlaviyoClient(KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, Platfor
             "Private API key",
             "Klaviyo → account menu (bottom left) → Settings → Account → API keys → Create "
             "Private API Key. Choose Custom with Profiles: Full, Lists: Full, Segments: Read, "
-            "Accounts: Read and Data Privacy: Full (or Full Access). Starts with pk_; shown once.",
+            "Accounts: Read and Data Privacy: Full (or Full Access); Campaigns: Full and "
+            "Templates: Full to send assignments. Starts with pk_; shown once.",
         ),
     )
     regions = {"global": "Global (a.klaviyo.com)"}
@@ -83,6 +90,9 @@ class KlaviyoClient(KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, Platfor
             "list_count": Rate(15, 60.0),
             "segment_count": Rate(15, 60.0),
             "data_privacy": Rate(60, 60.0, burst=3),
+            # Campaign endpoints share 10/s and 150/m (fact sheet §7); templates the same tier.
+            CAMPAIGNS: Rate(150, 60.0, burst=10),
+            TEMPLATES: Rate(150, 60.0, burst=10),
         },
         timestamp_format=TimestampFormat.ISO8601,
     )

@@ -22,11 +22,13 @@ from integrations.platforms.mailchimp.api import (
     key_data_centre,
     subscriber_hash,
 )
+from integrations.platforms.mailchimp.campaigns import MailchimpCampaigns
 from integrations.platforms.mailchimp.connection import MailchimpConnection
 from integrations.platforms.mailchimp.contacts import MailchimpContacts
 from integrations.platforms.mailchimp.members import MailchimpMembers
 from integrations.platforms.mailchimp.segments import MailchimpSegments
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -41,7 +43,12 @@ __all__ = ["API", "AUTO", "MailchimpClient", "key_data_centre", "subscriber_hash
 
 @register
 class MailchimpClient(
-    MailchimpConnection, MailchimpContacts, MailchimpSegments, MailchimpMembers, PlatformClient
+    MailchimpConnection,
+    MailchimpContacts,
+    MailchimpSegments,
+    MailchimpCampaigns,
+    MailchimpMembers,
+    PlatformClient,
 ):
     slug = "mailchimp"
     label = "Mailchimp"
@@ -59,7 +66,11 @@ class MailchimpClient(
             Capability.LIST_SEGMENT_MEMBERS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
+    )
+    send_methods = (
+        SendMethod("campaign", "Regular campaign", needs_reply_to=True, needs_from_name=True),
     )
     unsupported_reasons = {
         Capability.CREATE_SEGMENT: "Mailchimp's API can create tags and saved segments, but "
@@ -68,7 +79,6 @@ class MailchimpClient(
         "segments, but the console does not wire it yet",
         Capability.TRACK_EVENTS: "Mailchimp takes custom events one member at a time; the "
         "console does not wire them yet",
-        Capability.SEND_CAMPAIGN: "campaigns are not wired for Mailchimp yet",
         Capability.CAMPAIGN_METRICS: "campaign reports are not wired for Mailchimp yet",
         Capability.WEBHOOKS: "Mailchimp's audience webhooks are not wired yet",
     }

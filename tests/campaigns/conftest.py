@@ -1,0 +1,1 @@
+from tests.campaigns.fixtures import approver, author, make_assignment  # noqa: F401
