@@ -167,3 +167,40 @@ class AssignmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment}: {self.from_status} → {self.to_status}"
+
+
+class MetricsSnapshot(models.Model):
+    """A send's metrics as its platform reported them at one moment (integrations' SendMetrics).
+
+    Snapshots are kept, not overwritten, so the analytics can draw how opens and clicks grew
+    after the send; the newest is the send's current figures. None: not reported.
+    """
+
+    send = models.ForeignKey(CampaignSend, on_delete=models.CASCADE, related_name="snapshots")
+    taken_at = models.DateTimeField(db_index=True)
+    sent = models.PositiveIntegerField(null=True, blank=True)
+    delivered = models.PositiveIntegerField(null=True, blank=True)
+    opened = models.PositiveIntegerField(null=True, blank=True, help_text="Unique opens.")
+    clicked = models.PositiveIntegerField(null=True, blank=True, help_text="Unique clicks.")
+    bounced = models.PositiveIntegerField(null=True, blank=True)
+    unsubscribed = models.PositiveIntegerField(null=True, blank=True)
+    complained = models.PositiveIntegerField(null=True, blank=True)
+    converted = models.PositiveIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["send", "taken_at"]
+        indexes = [models.Index(fields=["send", "-taken_at"], name="snapshot_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.send} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def open_rate(self) -> float | None:
+        base = self.delivered or self.sent
+        return self.opened / base if base and self.opened is not None else None
+
+    @property
+    def click_rate(self) -> float | None:
+        base = self.delivered or self.sent
+        return self.clicked / base if base and self.clicked is not None else None

@@ -10,6 +10,7 @@ from integrations.platforms import rules, urlpolicy
 from integrations.platforms.errors import (
     UnsupportedCapability,
 )
+from integrations.platforms.metrics import MetricsRef, SendMetrics
 from integrations.platforms.types import (
     AuthMethod,
     Capability,
@@ -164,7 +165,8 @@ class PlatformDeclarations:
     def trigger_journey(self, spec) -> str:
         raise self.unsupported(Capability.TRIGGER_JOURNEY)
 
-    def campaign_metrics(self, remote_id: str) -> dict:
+    def campaign_metrics(self, ref: MetricsRef) -> SendMetrics:
+        """The send's metrics now (integrations/platforms/metrics.py)."""
         raise self.unsupported(Capability.CAMPAIGN_METRICS)
 
     def delete_contact(self, identifier: str) -> None:

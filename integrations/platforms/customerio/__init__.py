@@ -13,6 +13,7 @@ from integrations.platforms.customerio.broadcasts import BROADCAST_TRIGGER, Cust
 from integrations.platforms.customerio.connection import CustomerIoConnection
 from integrations.platforms.customerio.contacts import CustomerIoContacts
 from integrations.platforms.customerio.members import CustomerIoMembers
+from integrations.platforms.customerio.metrics import CustomerIoMetrics
 from integrations.platforms.customerio.segments import CustomerIoSegments
 from integrations.platforms.registry import register
 from integrations.platforms.sending import SendMethod
@@ -35,6 +36,7 @@ class CustomerIoClient(
     CustomerIoSegments,
     CustomerIoBroadcasts,
     CustomerIoMembers,
+    CustomerIoMetrics,
     PlatformClient,
 ):
     slug = "customerio"
@@ -49,6 +51,7 @@ class CustomerIoClient(
             Capability.LIST_SEGMENTS,
             Capability.LIST_SEGMENT_MEMBERS,
             Capability.SEND_CAMPAIGN,
+            Capability.CAMPAIGN_METRICS,
         }
     )
     send_methods = (

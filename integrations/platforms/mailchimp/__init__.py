@@ -26,6 +26,7 @@ from integrations.platforms.mailchimp.campaigns import MailchimpCampaigns
 from integrations.platforms.mailchimp.connection import MailchimpConnection
 from integrations.platforms.mailchimp.contacts import MailchimpContacts
 from integrations.platforms.mailchimp.members import MailchimpMembers
+from integrations.platforms.mailchimp.metrics import MailchimpMetrics
 from integrations.platforms.mailchimp.segments import MailchimpSegments
 from integrations.platforms.registry import register
 from integrations.platforms.sending import SendMethod
@@ -48,6 +49,7 @@ class MailchimpClient(
     MailchimpSegments,
     MailchimpCampaigns,
     MailchimpMembers,
+    MailchimpMetrics,
     PlatformClient,
 ):
     slug = "mailchimp"
@@ -67,6 +69,7 @@ class MailchimpClient(
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
             Capability.SEND_CAMPAIGN,
+            Capability.CAMPAIGN_METRICS,
         }
     )
     send_methods = (
@@ -79,7 +82,6 @@ class MailchimpClient(
         "segments, but the console does not wire it yet",
         Capability.TRACK_EVENTS: "Mailchimp takes custom events one member at a time; the "
         "console does not wire them yet",
-        Capability.CAMPAIGN_METRICS: "campaign reports are not wired for Mailchimp yet",
         Capability.WEBHOOKS: "Mailchimp's audience webhooks are not wired yet",
     }
     credential_fields = (

@@ -11,7 +11,7 @@ from django.urls import path
 from integrations.sandbox import accounts
 from integrations.sandbox.customerio.account import region, workspaces
 from integrations.sandbox.customerio.auth import APP, APP_HOSTS, PLATFORM, TRACK, TRACK_HOSTS
-from integrations.sandbox.customerio.broadcasts import broadcasts, trigger
+from integrations.sandbox.customerio.broadcasts import broadcast_metrics, broadcasts, trigger
 from integrations.sandbox.customerio.contacts import batch
 from integrations.sandbox.customerio.segments import (
     segment_customer_count,
@@ -71,5 +71,6 @@ urlpatterns = [
     path("<str:host>/v1/segments/<int:segment_id>/customer_count", segment_customer_count),
     path("<str:host>/v1/segments/<int:segment_id>/membership", segment_membership),
     path("<str:host>/v1/broadcasts", broadcasts),
+    path("<str:host>/v1/broadcasts/<int:broadcast_id>/metrics", broadcast_metrics),
     path("<str:host>/v1/campaigns/<int:broadcast_id>/triggers", trigger),
 ]

@@ -9,11 +9,14 @@ workspace. Each trigger is recorded as a SandboxSend (kind "trigger") for its me
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from integrations.sandbox import engagement
 from integrations.sandbox.customerio.auth import APP, PLATFORM
 from integrations.sandbox.emulation import json_response, parse_json
 from integrations.sandbox.models import SandboxContact, SandboxSegment, SandboxSend
@@ -76,3 +79,59 @@ def trigger(request, account, broadcast_id: int):
             sent_at=timezone.now(),
         )
     return json_response({"id": int(send.remote_id)})
+
+
+PERIODS = {"hours": (timedelta(hours=1), 24), "days": (timedelta(days=1), 45)}
+
+
+def _recipients(account, body: dict):
+    """Who a recorded trigger went to (its segment, its emails, or the whole workspace)."""
+    contacts = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
+    segment_id = ((body.get("recipients") or {}).get("segment") or {}).get("id")
+    if segment_id is not None:
+        segment = SandboxSegment.objects.filter(
+            platform=PLATFORM, account=account.account, remote_id=segment_id
+        ).first()
+        contacts = segment.members() if segment else contacts.none()
+    elif "emails" in body:
+        contacts = contacts.filter(identifier__in=body["emails"])
+    return contacts.filter(suppressed=False).values_list("identifier", flat=True)
+
+
+@require_GET
+@APP.endpoint()
+def broadcast_metrics(request, account, broadcast_id: int):
+    """GET /v1/broadcasts/{id}/metrics?period=&steps= — every trigger of the broadcast, one
+    integer a period (oldest first), from the sandbox's seeded engagement."""
+    if broadcast_id not in BROADCASTS:
+        return json_response({"meta": {"error": "broadcast not found"}}, status=404)
+    period = request.GET.get("period", "days")
+    if period not in PERIODS:
+        return json_response({"meta": {"error": "period must be hours or days"}}, status=400)
+    length, longest = PERIODS[period]
+    try:
+        steps = int(request.GET.get("steps") or longest)
+    except ValueError:
+        return json_response({"meta": {"error": "steps must be a number"}}, status=400)
+    steps = max(1, min(steps, longest)) + 1  # steps=N answers N + 1 periods, as the real API
+    now = timezone.now()
+    start = now - steps * length
+    names = {
+        "sent": "sent", "delivered": "delivered", "opened": "opened", "clicked": "clicked",
+        "bounced_hard": "bounced", "bounced_soft": "bounced", "unsubscribed": "unsubscribed",
+        "complained": "spammed",
+    }  # fmt: skip
+    series = {name: [0] * steps for name in set(names.values()) | {"converted"}}
+    triggers = SandboxSend.objects.filter(
+        platform=PLATFORM, account=account.account, kind="trigger", name=BROADCASTS[broadcast_id]
+    )
+    for send in triggers.filter(sent_at__isnull=False):
+        subject = (send.body.get("data") or {}).get("subject", "")
+        key = f"customerio:{account.account}:{send.remote_id}"
+        for email in _recipients(account, send.body):
+            if start <= send.sent_at <= now:
+                series["sent"][int((send.sent_at - start) / length)] += 1
+            for event in engagement.reader_events(key, email, subject, send.sent_at):
+                if start <= event.at <= now and event.kind in names:
+                    series[names[event.kind]][int((event.at - start) / length)] += 1
+    return json_response({"metric": {"series": series}})
