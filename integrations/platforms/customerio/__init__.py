@@ -12,6 +12,7 @@ from integrations.platforms.customerio.api import APP, TRACK
 from integrations.platforms.customerio.connection import CustomerIoConnection
 from integrations.platforms.customerio.contacts import CustomerIoContacts
 from integrations.platforms.customerio.segments import CustomerIoSegments
+from integrations.platforms.customerio.webhooks import CustomerIoWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -27,7 +28,7 @@ __all__ = ["APP", "TRACK", "CustomerIoClient"]
 
 @register
 class CustomerIoClient(
-    CustomerIoConnection, CustomerIoContacts, CustomerIoSegments, PlatformClient
+    CustomerIoConnection, CustomerIoContacts, CustomerIoSegments, CustomerIoWebhooks, PlatformClient
 ):
     slug = "customerio"
     label = "Customer.io"
@@ -35,6 +36,7 @@ class CustomerIoClient(
     summary = "People and attributes through the Track API's batch endpoint; segments with counts."
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,

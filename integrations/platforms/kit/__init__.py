@@ -14,6 +14,7 @@ from integrations.platforms.kit.api import API, SEGMENT, TAG
 from integrations.platforms.kit.connection import KitConnection
 from integrations.platforms.kit.contacts import MAX_CUSTOM_FIELDS, STANDARD_FIELDS, KitContacts
 from integrations.platforms.kit.segments import KitSegments
+from integrations.platforms.kit.webhooks import KitWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -28,7 +29,7 @@ __all__ = ["API", "MAX_CUSTOM_FIELDS", "SEGMENT", "STANDARD_FIELDS", "TAG", "Kit
 
 
 @register
-class KitClient(KitConnection, KitContacts, KitSegments, PlatformClient):
+class KitClient(KitConnection, KitContacts, KitSegments, KitWebhooks, PlatformClient):
     slug = "kit"
     label = "Kit"
     category = Category.EMAIL
@@ -38,6 +39,7 @@ class KitClient(KitConnection, KitContacts, KitSegments, PlatformClient):
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -56,7 +58,6 @@ class KitClient(KitConnection, KitContacts, KitSegments, PlatformClient):
         "is not wired in the console yet",
         Capability.SEND_CAMPAIGN: "broadcasts are not wired for Kit yet",
         Capability.CAMPAIGN_METRICS: "broadcast stats are not wired for Kit yet",
-        Capability.WEBHOOKS: "Kit's webhook endpoints are not wired yet",
     }
     credential_fields = (
         CredentialField(

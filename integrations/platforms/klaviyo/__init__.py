@@ -21,6 +21,7 @@ from integrations.platforms.klaviyo.api import API, JOBS, MEDIA_TYPE, REVISION
 from integrations.platforms.klaviyo.connection import KlaviyoConnection, KlaviyoKeyAuth
 from integrations.platforms.klaviyo.contacts import KlaviyoContacts
 from integrations.platforms.klaviyo.segments import KlaviyoSegments
+from integrations.platforms.klaviyo.webhooks import KlaviyoWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -35,7 +36,9 @@ __all__ = ["API", "JOBS", "MEDIA_TYPE", "REVISION", "KlaviyoClient", "KlaviyoKey
 
 
 @register
-class KlaviyoClient(KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, PlatformClient):
+class KlaviyoClient(
+    KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, KlaviyoWebhooks, PlatformClient
+):
     slug = "klaviyo"
     label = "Klaviyo"
     category = Category.EMAIL
@@ -45,6 +48,7 @@ class KlaviyoClient(KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, Platfor
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,

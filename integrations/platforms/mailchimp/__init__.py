@@ -25,6 +25,7 @@ from integrations.platforms.mailchimp.api import (
 from integrations.platforms.mailchimp.connection import MailchimpConnection
 from integrations.platforms.mailchimp.contacts import MailchimpContacts
 from integrations.platforms.mailchimp.segments import MailchimpSegments
+from integrations.platforms.mailchimp.webhooks import MailchimpWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -39,7 +40,9 @@ __all__ = ["API", "AUTO", "MailchimpClient", "key_data_centre", "subscriber_hash
 
 
 @register
-class MailchimpClient(MailchimpConnection, MailchimpContacts, MailchimpSegments, PlatformClient):
+class MailchimpClient(
+    MailchimpConnection, MailchimpContacts, MailchimpSegments, MailchimpWebhooks, PlatformClient
+):
     slug = "mailchimp"
     label = "Mailchimp"
     category = Category.EMAIL
@@ -49,6 +52,7 @@ class MailchimpClient(MailchimpConnection, MailchimpContacts, MailchimpSegments,
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -66,7 +70,6 @@ class MailchimpClient(MailchimpConnection, MailchimpContacts, MailchimpSegments,
         "console does not wire them yet",
         Capability.SEND_CAMPAIGN: "campaigns are not wired for Mailchimp yet",
         Capability.CAMPAIGN_METRICS: "campaign reports are not wired for Mailchimp yet",
-        Capability.WEBHOOKS: "Mailchimp's audience webhooks are not wired yet",
     }
     credential_fields = (
         CredentialField(
