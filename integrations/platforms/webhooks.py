@@ -83,6 +83,7 @@ class WebhookScheme:
     reserialised_json: bool = False
     query_param: str = "token"
     fallback: WebhookScheme | None = None
+    content_types: tuple[str, ...] = ("application/json",)
     handshake_header: str = ""
     handshake_reply: str = "header"  # "header": echo the header; "json": {"challenge": …}
     note: str = ""

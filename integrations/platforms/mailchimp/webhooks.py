@@ -29,6 +29,7 @@ from integrations.platforms.webhooks import (
 URL_TOKEN = WebhookScheme(
     Method.URL_TOKEN,
     source="https://mailchimp.com/developer/marketing/guides/sync-audience-data-webhooks/",
+    content_types=("application/x-www-form-urlencoded",),
     note="Webhooks created without signing carry no signature: the URL's token is the check.",
 )
 SCHEME = WebhookScheme(
@@ -44,6 +45,7 @@ SCHEME = WebhookScheme(
     header="X-Mailchimp-Signature",
     fields=("t", "v1"),
     message="{timestamp}.{body}",
+    content_types=("application/x-www-form-urlencoded",),
     fallback=URL_TOKEN,
     steps=(
         "In Mailchimp open Audience → Settings → Webhooks → Create New Webhook.",
