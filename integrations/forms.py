@@ -78,7 +78,7 @@ def merged_credentials(platform, cleaned: dict, stored: dict) -> dict[str, str]:
             credentials.pop(credential.key, None)
     known = {c.key for c in platform.credential_fields}
     # The webhook secrets are kept too (set on the webhook form, or made by the console).
-    scheme = getattr(platform, "webhook_scheme", None)
+    scheme = platform.webhook_scheme
     known.update(scheme.secret_keys() if scheme is not None else ())
     return {k: v for k, v in credentials.items() if k in known}
 
