@@ -30,6 +30,7 @@ from integrations.models import (
     SyncRun,
     SyncStatus,
     SyncTrigger,
+    WebhookEvent,
 )
 from integrations.services import audit
 
@@ -80,6 +81,7 @@ NO_ADD = {
     "integrations.segment",
     "integrations.apicall",
     "integrations.auditentry",
+    "integrations.webhookevent",
     "django_q.success",
     "django_q.failure",
     "django_q.ormq",
@@ -93,6 +95,7 @@ NO_CHANGE = {
     "integrations.segment",
     "integrations.apicall",
     "integrations.auditentry",
+    "integrations.webhookevent",
 }
 NO_DELETE = {"integrations.auditentry"}
 # The platforms' emulated APIs and the sandbox's authorization server: they answer to the
@@ -168,6 +171,9 @@ def world(make_integration, monkeypatch):
         ),
         "integrations.auditentry": audit.record(
             AuditAction.SYNC_REQUESTED, via="test", target=integration
+        ),
+        "integrations.webhookevent": WebhookEvent.objects.create(
+            integration=integration, dedupe_key="sha256:walk", body=b"{}", state="failed"
         ),
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
         "auth.group": Group.objects.get(name="Viewer"),
@@ -427,6 +433,12 @@ def _other_checks(route, integration, run, app_labels) -> list[Check]:
             Check(route, "GET", "/console/oauth/callback/?state=forged", staff_page(connecting))
         ],
         "sandbox/": [Check(route, "GET", "/sandbox/", allowed_if(lambda a: a.can(view)))],
+        # Public by design: the platforms post here; the signature is the check
+        # (tests/integrations/webhooks). Its GET is the probe Mailchimp makes.
+        "webhooks/<str:webhook_id>/": [
+            Check(route, "GET", f"/webhooks/{integration.webhook_id}/", lambda a: (200, None)),
+            Check(route, "POST", f"/webhooks/{integration.webhook_id}/", lambda a: (401, None)),
+        ],
         "sandbox/connect/<str:slug>.json": [
             Check(
                 route,
