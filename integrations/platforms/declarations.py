@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from integrations.platforms import rules, urlpolicy, webhooks
+from integrations.platforms import rules, urlpolicy, webhook_events, webhooks
 from integrations.platforms.errors import (
     UnsupportedCapability,
 )
@@ -179,7 +179,7 @@ class PlatformDeclarations:
 
     def parse_webhook(
         self, body: bytes, content_type: str, received_at
-    ) -> list[webhooks.NormalisedEvent]:
+    ) -> list[webhook_events.NormalisedEvent]:
         """A verified delivery's events, normalised (the platform's webhooks.py). Raises
         ValueError for a body the platform would not send."""
         raise self.unsupported(Capability.WEBHOOKS)

@@ -30,7 +30,7 @@ from audience.models import (
 from audience.profiles import merge_profile
 from audience.suppression import suppressed_among
 from integrations.models import WebhookEvent, WebhookState
-from integrations.platforms.webhooks import NormalisedEvent
+from integrations.platforms.webhook_events import NormalisedEvent
 
 # What an event says about the reader's status.
 STATUS_OF = {

@@ -22,13 +22,13 @@ from django.utils import timezone
 from integrations import clock
 from integrations.models import Integration, WebhookEvent, WebhookState
 from integrations.models.webhooks import WEBHOOK_MAX_BODY
+from integrations.platforms.webhook_events import body_hash
 from integrations.platforms.webhooks import (
     InboundRequest,
     Method,
     WebhookRejected,
     WebhookScheme,
     active_scheme,
-    body_hash,
 )
 from integrations.services import queue
 

@@ -11,14 +11,16 @@ no signature; an optional Authorization: Bearer <token> you configure. Body {"ev
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.webhooks import (
+from integrations.platforms.webhook_events import (
     Kind,
-    Method,
     NormalisedEvent,
-    WebhookScheme,
     first,
     json_body,
     when,
+)
+from integrations.platforms.webhooks import (
+    Method,
+    WebhookScheme,
 )
 
 SCHEME = WebhookScheme(

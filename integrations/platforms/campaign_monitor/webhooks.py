@@ -10,13 +10,15 @@ documented, so the URL carries an unguessable token. Body {"Events": [{"Type": "
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.webhooks import (
+from integrations.platforms.webhook_events import (
     Kind,
-    Method,
     NormalisedEvent,
-    WebhookScheme,
     json_body,
     when,
+)
+from integrations.platforms.webhooks import (
+    Method,
+    WebhookScheme,
 )
 
 SCHEME = WebhookScheme(

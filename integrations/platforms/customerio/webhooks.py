@@ -11,15 +11,17 @@ raw body). Tolerance not documented: 5 minutes. Body {"event_id", "object_type",
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.webhooks import (
+from integrations.platforms.webhook_events import (
     Kind,
-    Method,
     NormalisedEvent,
-    WebhookScheme,
-    WebhookSecret,
     first,
     json_body,
     when,
+)
+from integrations.platforms.webhooks import (
+    Method,
+    WebhookScheme,
+    WebhookSecret,
 )
 
 SCHEME = WebhookScheme(

@@ -10,15 +10,17 @@ Verification Token is sent as X-Verification-Token (and as "token" in the body).
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.webhooks import (
+from integrations.platforms.webhook_events import (
     Kind,
-    Method,
     NormalisedEvent,
-    WebhookScheme,
-    WebhookSecret,
     first,
     json_body,
     when,
+)
+from integrations.platforms.webhooks import (
+    Method,
+    WebhookScheme,
+    WebhookSecret,
 )
 
 SCHEME = WebhookScheme(

@@ -11,14 +11,16 @@ Authorization: OAuth2 <token>; no timestamp. One event a POST: {"email", "eventN
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.webhooks import (
+from integrations.platforms.webhook_events import (
     Kind,
-    Method,
     NormalisedEvent,
-    WebhookScheme,
     first,
     json_body,
     when,
+)
+from integrations.platforms.webhooks import (
+    Method,
+    WebhookScheme,
 )
 
 SCHEME = WebhookScheme(

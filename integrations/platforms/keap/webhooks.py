@@ -11,13 +11,15 @@ Body {"event_key": "contact.add" | "contact.edit" | "contact.delete" | …, "obj
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.webhooks import (
+from integrations.platforms.webhook_events import (
     Kind,
-    Method,
     NormalisedEvent,
-    WebhookScheme,
     json_body,
     when,
+)
+from integrations.platforms.webhooks import (
+    Method,
+    WebhookScheme,
 )
 
 SCHEME = WebhookScheme(

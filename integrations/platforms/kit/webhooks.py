@@ -12,15 +12,17 @@ hex HMAC-SHA256(endpoint secret, "<t>." + raw body), ~5 minutes. The legacy hook
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.webhooks import (
+from integrations.platforms.webhook_events import (
     Kind,
-    Method,
     NormalisedEvent,
-    WebhookScheme,
-    WebhookSecret,
     first,
     json_body,
     when,
+)
+from integrations.platforms.webhooks import (
+    Method,
+    WebhookScheme,
+    WebhookSecret,
 )
 
 URL_TOKEN = WebhookScheme(

@@ -12,15 +12,17 @@ leniently, 5 minutes. Body {"data": [{"external_id", "topic": "event:klaviyo.ope
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.webhooks import (
+from integrations.platforms.webhook_events import (
     Kind,
-    Method,
     NormalisedEvent,
-    WebhookScheme,
-    WebhookSecret,
     first,
     json_body,
     when,
+)
+from integrations.platforms.webhooks import (
+    Method,
+    WebhookScheme,
+    WebhookSecret,
 )
 
 SCHEME = WebhookScheme(

@@ -17,13 +17,15 @@ import hashlib
 from urllib.parse import parse_qs
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.webhooks import (
+from integrations.platforms.webhook_events import (
     Kind,
-    Method,
     NormalisedEvent,
+    when,
+)
+from integrations.platforms.webhooks import (
+    Method,
     WebhookScheme,
     WebhookSecret,
-    when,
 )
 
 URL_TOKEN = WebhookScheme(

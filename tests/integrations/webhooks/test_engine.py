@@ -8,13 +8,12 @@ import pytest
 
 from audience.models import EngagementKind
 from integrations.platforms.registry import all_platforms
+from integrations.platforms.webhook_events import Kind, parse_timestamp
 from integrations.platforms.webhooks import (
     InboundRequest,
-    Kind,
     Method,
     WebhookRejected,
     WebhookScheme,
-    parse_timestamp,
     verify,
 )
 from integrations.sandbox.webhooks import new_ecdsa_key, sign

@@ -10,7 +10,7 @@ from audience.models import EngagementEvent, Subscriber, SubscriberStatus
 from audience.profiles import ConflictPolicy
 from audience.suppression import suppress
 from integrations.models import WebhookEvent, WebhookState
-from integrations.platforms.webhooks import Kind, NormalisedEvent
+from integrations.platforms.webhook_events import Kind, NormalisedEvent
 from integrations.services import webhook_events
 from tests.integrations.webhooks.samples import READER
 
