@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from integrations.platforms.webhook_events import parse_timestamp
+from integrations.platforms.webhook_events import dig, parse_timestamp
 
 
 class WebhookRejected(Exception):
@@ -81,6 +81,8 @@ class WebhookScheme:
     timestamp_unit: str = "s"  # "s", "ms" or "any" (seconds, ms, ISO 8601 or HTTP-date)
     replay_window: int = 300
     reserialised_json: bool = False
+    # (JSON path in the body, header): where both are sent they must agree (Klaviyo).
+    body_matches_header: tuple[str, str] | None = None
     query_param: str = "token"
     fallback: WebhookScheme | None = None
     content_types: tuple[str, ...] = ("application/json",)
@@ -152,10 +154,24 @@ def verify(
     secret = secrets[used.secret.key]
     check = _CHECKS[used.method]
     check(used, request, secret, now)
+    _check_consistency(used, request)
     return used
 
 
 # --- the checks -------------------------------------------------------------------------------
+
+
+def _check_consistency(scheme: WebhookScheme, request: InboundRequest) -> None:
+    if scheme.body_matches_header is None:
+        return
+    path, header = scheme.body_matches_header
+    sent = request.header(header).strip()
+    try:
+        value = dig(json.loads(request.body), path, "")
+    except (ValueError, UnicodeDecodeError):
+        return  # the endpoint refuses a body that is not JSON
+    if sent and value and str(value) != sent:
+        raise WebhookRejected(f"the body's {path} is not the {header} header")
 
 
 def _same(a: str | bytes, b: str | bytes) -> bool:

@@ -83,7 +83,9 @@ def process(event_id: int) -> WebhookEvent | None:
         event.error = f"{type(exc).__name__}: {exc}"[:ERROR_KEPT]
         event.save(update_fields=["state", "error"])
         return event
-    event.state = WebhookState.PROCESSED
+    # Every event already recorded (the same events in another body): a duplicate delivery.
+    duplicate = events and not outcome.recorded and outcome.duplicates == len(events)
+    event.state = WebhookState.DUPLICATE if duplicate else WebhookState.PROCESSED
     event.error = ""
     event.events_count = len(events)
     event.note = outcome.summary() if events else "no event the console records"

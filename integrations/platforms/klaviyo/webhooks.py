@@ -38,6 +38,8 @@ SCHEME = WebhookScheme(
     message="{body}{timestamp}",
     timestamp_header="Klaviyo-Timestamp",
     timestamp_unit="any",
+    # "a mismatch indicates tampering" (Klaviyo's guide, via klaviyo.md §10)
+    body_matches_header=("meta.klaviyo_webhook_id", "Klaviyo-Webhook-Id"),
     steps=(
         "In Klaviyo (Settings → Webhooks, CDP accounts) or with the Webhooks API create a "
         "webhook with the URL below and the email topics.",

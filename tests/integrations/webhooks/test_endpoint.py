@@ -249,4 +249,22 @@ def test_fuzzing_verified_bodies_never_errors(
     states = set(
         WebhookEvent.objects.filter(integration=integration).values_list("state", flat=True)
     )
-    assert states <= {WebhookState.PROCESSED, WebhookState.FAILED}
+    assert states <= {WebhookState.PROCESSED, WebhookState.FAILED, WebhookState.DUPLICATE}
+
+
+def test_an_empty_post_is_a_probe_answered_and_not_stored(client, webhook_integration):
+    integration = webhook_integration("mailchimp")
+    empty = client.generic("POST", webhook_path(integration), data=b"", content_type="")
+    assert empty.status_code == 200
+    assert not WebhookEvent.objects.exists()
+
+
+def test_klaviyo_body_and_header_webhook_ids_must_agree(client, webhook_integration, fake_clock):
+    integration = webhook_integration("klaviyo")
+    body = SAMPLES["klaviyo"][0]
+    signed = signing.sign("klaviyo", body, SECRET, fake_clock.time)
+    signed.headers["Klaviyo-Webhook-Id"] = "01HWH00"
+    assert post(client, integration, body, "application/json", signed).status_code == 200
+    signed.headers["Klaviyo-Webhook-Id"] = "another-webhook"
+    assert post(client, integration, body, "application/json", signed).status_code == 401
+    assert "Klaviyo-Webhook-Id" in WebhookEvent.objects.get(state=WebhookState.REJECTED).error

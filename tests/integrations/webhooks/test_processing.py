@@ -198,3 +198,22 @@ def test_unknown_event_types_are_processed_with_a_note(webhook_integration):
     webhook_events.process(stored.pk)
     stored.refresh_from_db()
     assert stored.state == WebhookState.PROCESSED and stored.note
+
+
+def test_a_delivery_of_events_already_recorded_is_a_duplicate(webhook_integration, reader):
+    integration = webhook_integration("sendgrid")
+    body = b'[{"email": "reader@example.com", "event": "open", "sg_event_id": "e1", "timestamp": 1796292000}]'
+    first = _stored(integration, body)
+    again = WebhookEvent.objects.create(
+        integration=integration,
+        dedupe_key="sha256:y",
+        body=body.replace(b"[", b"[ ", 1),
+        content_type="application/json",
+        state=WebhookState.VERIFIED,
+    )
+    webhook_events.process(first.pk)
+    webhook_events.process(again.pk)
+    again.refresh_from_db()
+    assert again.state == WebhookState.DUPLICATE
+    reader.refresh_from_db()
+    assert reader.opens_count == 1
