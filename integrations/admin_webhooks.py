@@ -167,6 +167,7 @@ def webhook_setup(request, integration: Integration):
         .first()
     )
     rows.append(("Last received", date_format(localtime(last), "Y-m-d H:i:s") if last else "never"))
+    rows.append(("Processing lag", _lag(integration)))
     rows.append(
         (
             "Inbox",
@@ -222,3 +223,17 @@ def with_webhook_secrets(platform, cleaned: dict, credentials: dict) -> dict:
         if value:
             credentials[secret.key] = value
     return credentials
+
+
+def _lag(integration: Integration) -> str:
+    """How long the last processed delivery waited between arriving and being processed."""
+    latest = (
+        integration.webhook_events.filter(processed_at__isnull=False)
+        .order_by("-processed_at")
+        .values_list("received_at", "processed_at")
+        .first()
+    )
+    if latest is None:
+        return "—"
+    seconds = max((latest[1] - latest[0]).total_seconds(), 0.0)
+    return f"{seconds:.1f} s (last processed delivery)"
