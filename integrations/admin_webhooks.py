@@ -12,11 +12,11 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
+from integrations import selectors
 from integrations.models import Integration, WebhookEvent, WebhookState
 from integrations.platforms.webhooks import Method
 from integrations.services import queue, webhooks
@@ -160,18 +160,21 @@ def webhook_setup(request, integration: Integration):
             if link.fallback is not None and not stored:
                 state = "not set: the URL token is checked instead"
             rows.append((secret.label, f"{state} ({secret.help_text})"))
-    counts = _state_counts(integration)
-    last = (
-        integration.webhook_events.order_by("-received_at")
-        .values_list("received_at", flat=True)
-        .first()
-    )
+    health = selectors.webhook_health(integration)
+    last = health.last_received_at
     rows.append(("Last received", date_format(localtime(last), "Y-m-d H:i:s") if last else "never"))
-    rows.append(("Processing lag", _lag(integration)))
+    lag = (
+        "—"
+        if health.lag_seconds is None
+        else f"{health.lag_seconds:.1f} s (last processed delivery)"
+    )
+    rows.append(("Processing lag", lag))
     rows.append(
         (
             "Inbox",
-            ", ".join(f"{WebhookState(k).label.lower()} {v}" for k, v in sorted(counts.items()))
+            ", ".join(
+                f"{WebhookState(k).label.lower()} {v}" for k, v in sorted(health.counts.items())
+            )
             or "empty",
         )
     )
@@ -182,12 +185,6 @@ def webhook_setup(request, integration: Integration):
         format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
         steps,
         note,
-    )
-
-
-def _state_counts(integration: Integration) -> dict[str, int]:
-    return dict(
-        integration.webhook_events.values("state").annotate(n=Count("id")).values_list("state", "n")
     )
 
 
@@ -223,17 +220,3 @@ def with_webhook_secrets(platform, cleaned: dict, credentials: dict) -> dict:
         if value:
             credentials[secret.key] = value
     return credentials
-
-
-def _lag(integration: Integration) -> str:
-    """How long the last processed delivery waited between arriving and being processed."""
-    latest = (
-        integration.webhook_events.filter(processed_at__isnull=False)
-        .order_by("-processed_at")
-        .values_list("received_at", "processed_at")
-        .first()
-    )
-    if latest is None:
-        return "—"
-    seconds = max((latest[1] - latest[0]).total_seconds(), 0.0)
-    return f"{seconds:.1f} s (last processed delivery)"

@@ -143,3 +143,24 @@ def test_a_platform_issued_secret_is_typed_write_only_and_kept_on_save(
         Integration.objects.get(pk=integration.pk).secrets["webhook_signing_key"]
         == "cio-signing-key-123"
     )
+
+
+def test_the_console_page_shows_the_inbox_at_a_glance(as_role, webhook_integration):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    integration = webhook_integration("sendgrid")
+    now = timezone.now()
+    done = _event(integration, WebhookState.PROCESSED, "k1", processed_at=now)
+    WebhookEvent.objects.filter(pk=done.pk).update(received_at=now - timedelta(seconds=2))
+    _event(integration, WebhookState.REJECTED, "k2")
+    _event(integration, WebhookState.REJECTED, "k3")
+    page = as_role("Viewer").get(reverse("integrations:integration", args=[integration.pk]))
+    assert page.status_code == 200
+    health = page.context["webhooks"]
+    assert (health.rejected, health.failed, health.counts["processed"]) == (2, 0, 1)
+    assert round(health.lag_seconds) == 2
+    html = page.content.decode()
+    assert 'id="webhooks-rejected">2<' in html
+    assert f"integration__id__exact={integration.pk}" in html

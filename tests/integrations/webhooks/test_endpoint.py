@@ -268,3 +268,10 @@ def test_klaviyo_body_and_header_webhook_ids_must_agree(client, webhook_integrat
     signed.headers["Klaviyo-Webhook-Id"] = "another-webhook"
     assert post(client, integration, body, "application/json", signed).status_code == 401
     assert "Klaviyo-Webhook-Id" in WebhookEvent.objects.get(state=WebhookState.REJECTED).error
+
+
+def test_no_session_is_made(client, webhook_integration, fake_clock):
+    integration = webhook_integration("customerio")
+    response = post_signed(client, integration, fake_clock.time)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response and not response.cookies
