@@ -68,13 +68,14 @@ VIEWER = Role(
         "integrations.view_syncrecord",
         "integrations.view_segment",
         "integrations.view_apicall",
+        "integrations.view_webhookevent",
     ),
 )
 OPERATOR = Role(
     "Operator",
-    "A Viewer who also runs syncs and dry runs, tests connections, imports segments and "
-    "retries failed records.",
-    permissions=("integrations.run_sync",),
+    "A Viewer who also runs syncs and dry runs, tests connections, imports segments, "
+    "retries failed records and replays failed webhook events.",
+    permissions=("integrations.run_sync", "integrations.replay_webhookevent"),
     includes=(VIEWER,),
 )
 EDITOR = Role(

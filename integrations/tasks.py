@@ -6,7 +6,15 @@ import logging
 
 from integrations import metering
 from integrations.models import Integration, IntegrationStatus, Segment, SyncTrigger
-from integrations.services import connection, membership, oauth, queue, segments, sync
+from integrations.services import (
+    connection,
+    membership,
+    oauth,
+    queue,
+    segments,
+    sync,
+    webhook_events,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +90,10 @@ def prune_api_calls() -> int:
 def refresh_oauth_tokens() -> dict:
     """Refresh OAuth tokens that would expire before the next run, ahead of any sync."""
     return oauth.refresh_due()
+
+
+def process_webhook_event(event_id: int) -> str:
+    event = webhook_events.process(event_id)
+    if event is None:
+        return "skipped: webhook event gone"
+    return f"webhook event {event.pk}: {event.state}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from encrypted_fields.fields import EncryptedJSONField, EncryptedTextField
@@ -69,6 +71,8 @@ class Integration(models.Model):
         "value a field keeps.",
     )
     enabled = models.BooleanField(default=True)
+    # The unguessable id in the integration's webhook URL (/webhooks/<webhook_id>/).
+    webhook_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -495,4 +499,6 @@ class AuditEntry(models.Model):
         return f"{self.get_action_display()}: {self.target_label}"
 
 
+# Each capability's models live in their own module; imported here so Django finds them.
 from integrations.models.membership import SegmentMember  # noqa: E402, F401 (the app's models)
+from integrations.models.webhooks import WebhookEvent, WebhookState  # noqa: E402, F401

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from integrations.platforms import rules, urlpolicy
+from integrations.platforms import rules, urlpolicy, webhook_events, webhooks
 from integrations.platforms.errors import (
     UnsupportedCapability,
 )
@@ -72,6 +72,9 @@ class PlatformDeclarations:
     suggested_mappings: ClassVar[tuple[tuple[str, str, str, bool], ...]] = (
         ("email", "email", "", True),
     )
+    # How the platform's webhook deliveries are authenticated (integrations/platforms/
+    # webhooks.py); None where the console receives none from it.
+    webhook_scheme: ClassVar[webhooks.WebhookScheme | None] = None
 
     # --- declarations ------------------------------------------------------------------------
 
@@ -175,11 +178,26 @@ class PlatformDeclarations:
     def export_contact(self, identifier: str) -> dict:
         raise self.unsupported(Capability.EXPORT_CONTACT)
 
-    def verify_webhook(self, request) -> bool:
+    def verify_webhook(
+        self, request: webhooks.InboundRequest, now: float
+    ) -> webhooks.WebhookScheme:
+        """Check a delivery against the declared scheme, with this integration's secrets (one
+        engine for every platform); raises WebhookRejected saying why."""
+        if self.webhook_scheme is None:
+            raise self.unsupported(Capability.WEBHOOKS)
+        return webhooks.verify(self.webhook_scheme, request, self._secrets, now)
+
+    def parse_webhook(
+        self, body: bytes, content_type: str, received_at
+    ) -> list[webhook_events.NormalisedEvent]:
+        """A verified delivery's events, normalised (the platform's webhooks.py). Raises
+        ValueError for a body the platform would not send."""
         raise self.unsupported(Capability.WEBHOOKS)
 
-    def parse_webhook(self, request) -> list[dict]:
-        raise self.unsupported(Capability.WEBHOOKS)
+    @classmethod
+    def webhook_delivery_id(cls, body: bytes) -> str:
+        """The platform's id of a delivery, where its body has one (else "")."""
+        return ""
 
     @classmethod
     def account_key_from_token(cls, token: dict) -> str:

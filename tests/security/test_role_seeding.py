@@ -20,7 +20,10 @@ def test_migrate_seeded_every_role_with_its_permissions():
     # The test database was migrated: the groups exist without anyone running a command.
     assert set(Group.objects.values_list("name", flat=True)) >= {r.name for r in roles.ROLES}
     assert perms_of("Viewer") == set(roles.VIEWER.codenames())
-    assert perms_of("Operator") == perms_of("Viewer") | {"integrations.run_sync"}
+    assert perms_of("Operator") == perms_of("Viewer") | {
+        "integrations.run_sync",
+        "integrations.replay_webhookevent",
+    }
     admin = perms_of("Admin")
     assert {
         "integrations.add_integration",

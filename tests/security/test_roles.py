@@ -31,6 +31,7 @@ from integrations.models import (
     SyncRun,
     SyncStatus,
     SyncTrigger,
+    WebhookEvent,
 )
 from integrations.services import audit
 
@@ -81,6 +82,7 @@ NO_ADD = {
     "integrations.segment",
     "integrations.apicall",
     "integrations.auditentry",
+    "integrations.webhookevent",
     "django_q.success",
     "django_q.failure",
     "django_q.ormq",
@@ -96,6 +98,7 @@ NO_CHANGE = {
     "integrations.apicall",
     "integrations.auditentry",
     "campaigns.campaignsend",
+    "integrations.webhookevent",
 }
 # The send ledger is never deleted by hand: it is what stops a second send.
 NO_DELETE = {"integrations.auditentry", "campaigns.campaignsend"}
@@ -180,6 +183,9 @@ def world(make_integration, monkeypatch):
         ),
         "integrations.auditentry": audit.record(
             AuditAction.SYNC_REQUESTED, via="test", target=integration
+        ),
+        "integrations.webhookevent": WebhookEvent.objects.create(
+            integration=integration, dedupe_key="sha256:walk", body=b"{}", state="failed"
         ),
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
         "auth.group": Group.objects.get(name="Viewer"),
@@ -444,6 +450,12 @@ def _other_checks(route, integration, run, app_labels) -> list[Check]:
             Check(route, "GET", "/console/oauth/callback/?state=forged", staff_page(connecting))
         ],
         "sandbox/": [Check(route, "GET", "/sandbox/", allowed_if(lambda a: a.can(view)))],
+        # Public by design: the platforms post here; the signature is the check
+        # (tests/integrations/webhooks). Its GET is the probe Mailchimp makes.
+        "webhooks/<str:webhook_id>/": [
+            Check(route, "GET", f"/webhooks/{integration.webhook_id}/", lambda a: (200, None)),
+            Check(route, "POST", f"/webhooks/{integration.webhook_id}/", lambda a: (401, None)),
+        ],
         "sandbox/connect/<str:slug>.json": [
             Check(
                 route,

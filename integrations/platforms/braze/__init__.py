@@ -18,6 +18,7 @@ from integrations.platforms.braze.api import INSTANCES, OBJECTS_PER_REQUEST, RES
 from integrations.platforms.braze.connection import BrazeConnection
 from integrations.platforms.braze.contacts import BrazeContacts
 from integrations.platforms.braze.segments import BrazeSegments
+from integrations.platforms.braze.webhooks import BrazeWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -32,7 +33,7 @@ __all__ = ["BrazeClient", "INSTANCES", "OBJECTS_PER_REQUEST", "REST"]
 
 
 @register
-class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, PlatformClient):
+class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, PlatformClient):
     slug = "braze"
     label = "Braze"
     category = Category.CROSS_CHANNEL
@@ -43,6 +44,7 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, PlatformClient)
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,

@@ -15,6 +15,7 @@ from integrations.platforms.customerio.contacts import CustomerIoContacts
 from integrations.platforms.customerio.members import CustomerIoMembers
 from integrations.platforms.customerio.metrics import CustomerIoMetrics
 from integrations.platforms.customerio.segments import CustomerIoSegments
+from integrations.platforms.customerio.webhooks import CustomerIoWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
@@ -37,6 +38,7 @@ class CustomerIoClient(
     CustomerIoBroadcasts,
     CustomerIoMembers,
     CustomerIoMetrics,
+    CustomerIoWebhooks,
     PlatformClient,
 ):
     slug = "customerio"
@@ -45,6 +47,7 @@ class CustomerIoClient(
     summary = "People and attributes through the Track API's batch endpoint; segments with counts."
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,

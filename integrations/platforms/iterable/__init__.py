@@ -12,6 +12,7 @@ from integrations.platforms.iterable.api import API, ENVELOPE
 from integrations.platforms.iterable.connection import IterableConnection
 from integrations.platforms.iterable.contacts import IterableContacts
 from integrations.platforms.iterable.segments import IterableSegments
+from integrations.platforms.iterable.webhooks import IterableWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -26,13 +27,16 @@ __all__ = ["API", "IterableClient"]
 
 
 @register
-class IterableClient(IterableConnection, IterableContacts, IterableSegments, PlatformClient):
+class IterableClient(
+    IterableConnection, IterableContacts, IterableSegments, IterableWebhooks, PlatformClient
+):
     slug = "iterable"
     label = "Iterable"
     category = Category.CROSS_CHANNEL
     summary = "Users and their data fields through bulk update; lists with member counts."
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,

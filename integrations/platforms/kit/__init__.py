@@ -15,6 +15,7 @@ from integrations.platforms.kit.connection import KitConnection
 from integrations.platforms.kit.contacts import MAX_CUSTOM_FIELDS, STANDARD_FIELDS, KitContacts
 from integrations.platforms.kit.members import KitMembers
 from integrations.platforms.kit.segments import KitSegments
+from integrations.platforms.kit.webhooks import KitWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -29,7 +30,7 @@ __all__ = ["API", "MAX_CUSTOM_FIELDS", "SEGMENT", "STANDARD_FIELDS", "TAG", "Kit
 
 
 @register
-class KitClient(KitConnection, KitContacts, KitSegments, KitMembers, PlatformClient):
+class KitClient(KitConnection, KitContacts, KitSegments, KitMembers, KitWebhooks, PlatformClient):
     slug = "kit"
     label = "Kit"
     category = Category.EMAIL
@@ -39,6 +40,7 @@ class KitClient(KitConnection, KitContacts, KitSegments, KitMembers, PlatformCli
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -58,7 +60,6 @@ class KitClient(KitConnection, KitContacts, KitSegments, KitMembers, PlatformCli
         "is not wired in the console yet",
         Capability.SEND_CAMPAIGN: "broadcasts are not wired for Kit yet",
         Capability.CAMPAIGN_METRICS: "broadcast stats are not wired for Kit yet",
-        Capability.WEBHOOKS: "Kit's webhook endpoints are not wired yet",
     }
     credential_fields = (
         CredentialField(

@@ -22,6 +22,7 @@ from integrations.platforms.klaviyo.campaigns import CAMPAIGNS, TEMPLATES, Klavi
 from integrations.platforms.klaviyo.connection import KlaviyoConnection, KlaviyoKeyAuth
 from integrations.platforms.klaviyo.contacts import KlaviyoContacts
 from integrations.platforms.klaviyo.segments import KlaviyoSegments
+from integrations.platforms.klaviyo.webhooks import KlaviyoWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
@@ -38,7 +39,12 @@ __all__ = ["API", "JOBS", "MEDIA_TYPE", "REVISION", "KlaviyoClient", "KlaviyoKey
 
 @register
 class KlaviyoClient(
-    KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, KlaviyoCampaigns, PlatformClient
+    KlaviyoConnection,
+    KlaviyoContacts,
+    KlaviyoSegments,
+    KlaviyoCampaigns,
+    KlaviyoWebhooks,
+    PlatformClient,
 ):
     slug = "klaviyo"
     label = "Klaviyo"
@@ -49,6 +55,7 @@ class KlaviyoClient(
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,

@@ -28,6 +28,7 @@ from integrations.platforms.mailchimp.contacts import MailchimpContacts
 from integrations.platforms.mailchimp.members import MailchimpMembers
 from integrations.platforms.mailchimp.metrics import MailchimpMetrics
 from integrations.platforms.mailchimp.segments import MailchimpSegments
+from integrations.platforms.mailchimp.webhooks import MailchimpWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
@@ -50,6 +51,7 @@ class MailchimpClient(
     MailchimpCampaigns,
     MailchimpMembers,
     MailchimpMetrics,
+    MailchimpWebhooks,
     PlatformClient,
 ):
     slug = "mailchimp"
@@ -61,6 +63,7 @@ class MailchimpClient(
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -82,7 +85,6 @@ class MailchimpClient(
         "segments, but the console does not wire it yet",
         Capability.TRACK_EVENTS: "Mailchimp takes custom events one member at a time; the "
         "console does not wire them yet",
-        Capability.WEBHOOKS: "Mailchimp's audience webhooks are not wired yet",
     }
     credential_fields = (
         CredentialField(

@@ -33,6 +33,7 @@ from integrations.platforms.sendgrid.connection import SendGridConnection
 from integrations.platforms.sendgrid.contacts import SendGridContacts
 from integrations.platforms.sendgrid.jobs import SendGridJobs
 from integrations.platforms.sendgrid.segments import SendGridSegments
+from integrations.platforms.sendgrid.webhooks import SendGridWebhooks
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -57,7 +58,12 @@ __all__ = [
 
 @register
 class SendGridClient(
-    SendGridConnection, SendGridContacts, SendGridJobs, SendGridSegments, PlatformClient
+    SendGridConnection,
+    SendGridContacts,
+    SendGridJobs,
+    SendGridSegments,
+    SendGridWebhooks,
+    PlatformClient,
 ):
     slug = "sendgrid"
     label = "SendGrid"
@@ -69,6 +75,7 @@ class SendGridClient(
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
