@@ -14,6 +14,7 @@ admin.site.index_title = "Integrations, audience and campaigns"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("console/analytics/", include("campaigns.urls")),
     path("console/", include("integrations.urls")),
     # Platforms post here (no session, CSRF-exempt for this view only; see the view).
     path("webhooks/<str:webhook_id>/", webhooks.receive, name="webhook"),

@@ -320,6 +320,7 @@ def _app_visible(actor: Actor, app_label: str) -> bool:
 def _other_checks(route, integration, run, app_labels) -> list[Check]:
     pk, run_pk = integration.pk, run.pk
     view = "integrations.view_integration"
+    assignments = "campaigns.view_assignment"
     runner = "integrations.run_sync"
     everyone = lambda status, where=None: lambda a: (status, where)  # noqa: E731
     ct = ContentType.objects.get_for_model(Integration).pk
@@ -376,6 +377,25 @@ def _other_checks(route, integration, run, app_labels) -> list[Check]:
             Check(route, "GET", "/admin/no-such-page/", staff_page(everyone(404)))
         ],
         "console/": [Check(route, "GET", "/console/", allowed_if(lambda a: a.can(view)))],
+        "console/analytics/": [
+            Check(route, "GET", "/console/analytics/", allowed_if(lambda a: a.can(assignments)))
+        ],
+        "console/analytics/assignments/<int:pk>/": [
+            Check(
+                route,
+                "GET",
+                f"/console/analytics/assignments/{Assignment.objects.earliest('pk').pk}/",
+                allowed_if(lambda a: a.can(assignments)),
+            )
+        ],
+        "console/analytics/export.csv": [
+            Check(
+                route,
+                "GET",
+                "/console/analytics/export.csv",
+                allowed_if(lambda a: a.can(assignments)),
+            )
+        ],
         "console/connect/": [
             Check(route, "GET", "/console/connect/", wizard("integrations.add_integration"))
         ],
