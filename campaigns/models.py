@@ -80,6 +80,12 @@ class AssignmentTarget(models.Model):
         help_text="For a trigger-only platform: the campaign or broadcast (made on the "
         "platform) this target triggers.",
     )
+    # A/B tests: a target made for one variant's split (or for the winner's send to the rest,
+    # `audience_group` "rest") sends that variant's content to the group's pushed segment.
+    variant = models.ForeignKey(
+        "campaigns.Variant", null=True, blank=True, on_delete=models.PROTECT, related_name="targets"
+    )
+    audience_group = models.CharField(max_length=10, blank=True)
 
     class Meta:
         ordering = ["assignment", "pk"]
@@ -204,3 +210,11 @@ class MetricsSnapshot(models.Model):
     def click_rate(self) -> float | None:
         base = self.delivered or self.sent
         return self.clicked / base if base and self.clicked is not None else None
+
+
+from campaigns.experiments.models import (  # noqa: E402, F401 (the app's models)
+    Experiment,
+    ExperimentMember,
+    ExperimentState,
+    Variant,
+)

@@ -16,3 +16,10 @@ def refresh_metrics() -> str:
 
     result = metrics.refresh_metrics()
     return f"{result.read} read, {len(result.failed)} failed"
+
+
+def select_ab_winners() -> str:
+    """Housekeeping: decide every running A/B test."""
+    from campaigns.services import experiments
+
+    return ", ".join(f"{n} {state}" for state, n in experiments.select_winners().items()) or "none"

@@ -17,20 +17,25 @@ def spec_for(target: AssignmentTarget, send: CampaignSend | None = None):
     from integrations.platforms.sending import SendSpec
 
     assignment = target.assignment
+    variant = target.variant  # an A/B test's version: its fields, or the assignment's
+    label = f" [{variant.label}]" if variant else ""
     return SendSpec(
         idempotency_key=send.idempotency_key if send else f"preview-{target.pk}",
         method=target.method,
-        name=assignment.title,
-        subject=assignment.subject,
-        preview_text=assignment.preview_text,
-        html=assignment.html,
+        name=assignment.title + label,
+        subject=(variant and variant.subject) or assignment.subject,
+        preview_text=(variant and variant.preview_text) or assignment.preview_text,
+        html=(variant and variant.html) or assignment.html,
         plain_text=assignment.plain_text,
-        from_name=assignment.from_name,
+        from_name=(variant and variant.from_name) or assignment.from_name,
         reply_to=assignment.reply_to,
         segment_id=target.segment.remote_id if target.segment_id else "",
         remote_campaign_id=target.remote_template_or_campaign_id,
         send_at=assignment.scheduled_at,
-        data={"sharpsend_assignment": assignment.pk},
+        data={
+            "sharpsend_assignment": assignment.pk,
+            **({"sharpsend_variant": variant.label} if variant else {}),
+        },
         remote_id=send.remote_id if send else "",
     )
 
