@@ -1,10 +1,12 @@
 """Admin for SharpSend's subscribers."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Value
 from django.db.models.functions import Concat
+from django.utils.html import format_html, format_html_join
 
-from audience.models import Subscriber, normalise_email
+from audience.models import AudienceSegment, Subscriber, normalise_email
 from integrations.admin import RefusedActionsAdmin
 
 
@@ -60,3 +62,56 @@ class SubscriberAdmin(RefusedActionsAdmin):
             },
         ),
     )
+
+
+SEGMENT_SAMPLE_SIZE = 20
+
+
+@admin.register(AudienceSegment)
+class AudienceSegmentAdmin(RefusedActionsAdmin):
+    """SharpSend segments: rules, with the live member count and a sample on the change page."""
+
+    list_display = ("name", "slug", "updated_at")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("member_count", "sample_members", "created_by", "created_at", "updated_at")
+    fields = (
+        "name",
+        "slug",
+        "description",
+        "rules",
+        "member_count",
+        "sample_members",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="Members now")
+    def member_count(self, obj: AudienceSegment) -> str:
+        if obj.pk is None:
+            return "Save the segment to count its members."
+        try:
+            return f"{obj.members().count():,}"
+        except ValidationError as exc:
+            return "; ".join(exc.messages)
+
+    @admin.display(description=f"Sample (first {SEGMENT_SAMPLE_SIZE} by email)")
+    def sample_members(self, obj: AudienceSegment) -> str:
+        if obj.pk is None:
+            return ""
+        try:
+            sample = list(
+                obj.members().order_by("email").values_list("email", "status")[:SEGMENT_SAMPLE_SIZE]
+            )
+        except ValidationError as exc:
+            return "; ".join(exc.messages)
+        if not sample:
+            return "No subscriber matches these rules."
+        rows = format_html_join("", "<li>{} ({})</li>", sample)
+        return format_html("<ul>{}</ul>", rows)
