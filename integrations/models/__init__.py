@@ -465,3 +465,16 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.target_label}"
+
+
+# Each capability's models live in their own module of this package.
+from integrations.models.segments import (  # noqa: E402, F401
+    ACTIVE_PUSH_STATUSES,
+    MemberState,
+    PushAction,
+    PushStatus,
+    SegmentPush,
+    SegmentPushMember,
+    SegmentPushRecord,
+    SegmentPushRun,
+)

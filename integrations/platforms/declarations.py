@@ -18,10 +18,12 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    MembershipResult,
     OAuthSpec,
     PlannedRequest,
     RecordResult,
     RemoteSegment,
+    SegmentMember,
     TargetField,
     UpsertPlan,
 )
@@ -70,6 +72,10 @@ class PlatformDeclarations:
     suggested_mappings: ClassVar[tuple[tuple[str, str, str, bool], ...]] = (
         ("email", "email", "", True),
     )
+    # Pushing SharpSend segments (integrations/services/segment_push.py): the most members one
+    # add or remove call takes, and the subscriber field that names a member on the platform.
+    segment_batch_max: ClassVar[int] = 1000
+    segment_member_identifier: ClassVar[str] = "email"
 
     # --- declarations ------------------------------------------------------------------------
 
@@ -145,10 +151,24 @@ class PlatformDeclarations:
         raise self.unsupported(Capability.LIST_SEGMENTS)
 
     def create_segment(self, name: str, description: str = "") -> RemoteSegment:
+        """Create an empty static list/segment/tag named `name`; its id is the push's."""
         raise self.unsupported(Capability.CREATE_SEGMENT)
 
-    def add_to_segment(self, remote_id: str, identifiers: Sequence[str]) -> None:
+    def add_to_segment(
+        self, remote_id: str, identifiers: Sequence[SegmentMember]
+    ) -> list[MembershipResult]:
+        """Add up to `segment_batch_max` members; one result per member (accepted or why not).
+
+        Adding someone already in is accepted (a push that resumes may send it again).
+        """
         raise self.unsupported(Capability.ADD_TO_SEGMENT)
+
+    def remove_from_segment(
+        self, remote_id: str, identifiers: Sequence[SegmentMember]
+    ) -> list[MembershipResult]:
+        """Remove members (membership only: never unsubscribes); removing a non-member is
+        accepted."""
+        raise self.unsupported(Capability.REMOVE_FROM_SEGMENT)
 
     def send_campaign(self, spec: dict) -> str:
         raise self.unsupported(Capability.SEND_CAMPAIGN)

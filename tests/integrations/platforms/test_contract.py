@@ -19,6 +19,7 @@ from integrations.platforms.types import (
     CredentialField,
     Limits,
     Rate,
+    SegmentMember,
     TimestampFormat,
 )
 
@@ -34,7 +35,10 @@ CALLS = {
     Capability.TRACK_EVENTS: [("track_events", ([{"name": "opened"}],))],
     Capability.LIST_SEGMENTS: [("list_segments", ()), ("segment_member_count", ("1",))],
     Capability.CREATE_SEGMENT: [("create_segment", ("Readers",))],
-    Capability.ADD_TO_SEGMENT: [("add_to_segment", ("1", ["a@example.com"]))],
+    Capability.ADD_TO_SEGMENT: [("add_to_segment", ("1", [SegmentMember(1, "a@example.com")]))],
+    Capability.REMOVE_FROM_SEGMENT: [
+        ("remove_from_segment", ("1", [SegmentMember(1, "a@example.com")]))
+    ],
     Capability.SEND_CAMPAIGN: [("send_campaign", ({"subject": "Hi"},))],
     Capability.TRIGGER_JOURNEY: [("trigger_journey", ({"journey": "1"},))],
     Capability.CAMPAIGN_METRICS: [("campaign_metrics", ("1",))],
