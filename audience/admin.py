@@ -1,13 +1,19 @@
 """Admin for SharpSend's subscribers."""
 
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from functools import partial
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Value
 from django.db.models.functions import Concat
 from django.utils.html import format_html, format_html_join
 
 from audience.models import AudienceSegment, Subscriber, normalise_email
 from integrations.admin import RefusedActionsAdmin
+from integrations.models import Integration
+from integrations.platforms.errors import UnsupportedCapability
+from integrations.services import queue
+from integrations.services.segment_push import NEEDED
 
 
 @admin.register(Subscriber)
@@ -87,6 +93,34 @@ class AudienceSegmentAdmin(RefusedActionsAdmin):
         "updated_at",
     )
 
+    # --- "Create/update on <integration>": one action a pushable integration ----------------
+
+    def _pushable(self):
+        """Enabled integrations whose platform takes pushed segments."""
+        return [
+            integration
+            for integration in Integration.objects.filter(enabled=True).order_by("name")
+            if all(integration.platform_class.supports(c) for c in NEEDED)
+        ]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if request.user.has_perm("integrations.run_sync"):
+            for integration in self._pushable():
+                actions[f"{PUSH_PREFIX}{integration.pk}"] = self._push_action(integration)
+        return actions
+
+    def get_action(self, action):
+        ident = action.removeprefix(PUSH_PREFIX)
+        if ident != action and ident.isdigit():
+            integration = Integration.objects.filter(pk=int(ident)).first()
+            return self._push_action(integration) if integration else None
+        return super().get_action(action)
+
+    def _push_action(self, integration: Integration):
+        name = f"{PUSH_PREFIX}{integration.pk}"
+        return (partial(_push, integration=integration), name, f"Create/update on {integration}")
+
     def save_model(self, request, obj, form, change):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
@@ -115,3 +149,36 @@ class AudienceSegmentAdmin(RefusedActionsAdmin):
             return "No subscriber matches these rules."
         rows = format_html_join("", "<li>{} ({})</li>", sample)
         return format_html("<ul>{}</ul>", rows)
+
+
+PUSH_PREFIX = "push_to_"  # + the integration id
+
+
+def _push(modeladmin, request, queryset, *, integration: Integration):
+    """Queue a push of each selected segment to `integration` (thin: services.queue does it)."""
+    if not request.user.has_perm("integrations.run_sync"):
+        raise PermissionDenied
+    for segment in queryset:
+        try:
+            run, created = queue.enqueue_segment_push(
+                segment, integration, actor=request.user, via="admin"
+            )
+        except (UnsupportedCapability, ValidationError) as exc:
+            text = (
+                exc.message if isinstance(exc, UnsupportedCapability) else "; ".join(exc.messages)
+            )
+            modeladmin.message_user(request, f"{segment}: {text}", messages.ERROR)
+            continue
+        if created:
+            modeladmin.message_user(
+                request,
+                f"{segment}: push to {integration} queued (run #{run.pk}).",
+                messages.SUCCESS,
+            )
+        else:
+            modeladmin.message_user(
+                request,
+                f"{segment}: a push to {integration} is already {run.get_status_display().lower()} "
+                f"(run #{run.pk}).",
+                messages.WARNING,
+            )

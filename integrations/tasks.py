@@ -6,7 +6,7 @@ import logging
 
 from integrations import metering
 from integrations.models import Integration, IntegrationStatus, SyncTrigger
-from integrations.services import connection, oauth, queue, segments, sync
+from integrations.services import connection, oauth, queue, segment_push, segments, sync
 
 logger = logging.getLogger(__name__)
 
@@ -14,6 +14,11 @@ logger = logging.getLogger(__name__)
 def run_sync(run_id: int) -> str:
     run = sync.execute_sync(run_id)
     return f"run {run.pk}: {run.status}"
+
+
+def run_segment_push(run_id: int) -> str:
+    run = segment_push.execute_push(run_id)
+    return f"segment push run {run.pk}: {run.status} (+{run.added} -{run.removed})"
 
 
 def scheduled_sync(integration_id: int) -> str:

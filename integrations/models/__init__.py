@@ -417,6 +417,7 @@ class AuditAction(models.TextChoices):
     SYNC_CANCELLED = "sync_cancelled", "Sync cancelled"
     CONNECTION_TESTED = "connection_tested", "Connection tested"
     SEGMENTS_IMPORTED = "segments_imported", "Segments imported"
+    SEGMENT_PUSH_REQUESTED = "segment_push_requested", "Segment push requested"
     OAUTH_CONNECTED = "oauth_connected", "OAuth connected"
     OAUTH_DISCONNECTED = "oauth_disconnected", "OAuth disconnected"
     ROLE_CHANGED = "role_changed", "Roles changed"
