@@ -24,6 +24,7 @@ from integrations.platforms.mailchimp.api import (
 )
 from integrations.platforms.mailchimp.connection import MailchimpConnection
 from integrations.platforms.mailchimp.contacts import MailchimpContacts
+from integrations.platforms.mailchimp.segment_push import MailchimpSegmentPush
 from integrations.platforms.mailchimp.segments import MailchimpSegments
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
@@ -39,13 +40,16 @@ __all__ = ["API", "AUTO", "MailchimpClient", "key_data_centre", "subscriber_hash
 
 
 @register
-class MailchimpClient(MailchimpConnection, MailchimpContacts, MailchimpSegments, PlatformClient):
+class MailchimpClient(
+    MailchimpConnection, MailchimpContacts, MailchimpSegments, MailchimpSegmentPush, PlatformClient
+):
     slug = "mailchimp"
     label = "Mailchimp"
     category = Category.EMAIL
     summary = (
         "Audience members and merge fields through batch subscribe (500 a call, per-member "
-        "results); segments and tags with member counts; permanent deletion and export."
+        "results); segments and tags with member counts; SharpSend segments pushed as tags; "
+        "permanent deletion and export."
     )
     capabilities = frozenset(
         {
@@ -53,15 +57,14 @@ class MailchimpClient(MailchimpConnection, MailchimpContacts, MailchimpSegments,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
         }
     )
     unsupported_reasons = {
-        Capability.CREATE_SEGMENT: "Mailchimp's API can create tags and saved segments, but "
-        "the console does not wire it yet",
-        Capability.ADD_TO_SEGMENT: "Mailchimp's API can add members to tags and static "
-        "segments, but the console does not wire it yet",
         Capability.TRACK_EVENTS: "Mailchimp takes custom events one member at a time; the "
         "console does not wire them yet",
         Capability.SEND_CAMPAIGN: "campaigns are not wired for Mailchimp yet",
@@ -106,6 +109,7 @@ class MailchimpClient(MailchimpConnection, MailchimpContacts, MailchimpSegments,
         timestamp_format=TimestampFormat.SPACE_SEPARATED_UTC,
     )
     identifier_fields = ("email",)  # sent as email_address
+    segment_batch_max = 500  # members_to_add / members_to_remove per call
     keeps_existing_natively = True  # update_existing: false leaves existing members alone
     # Mailchimp refuses an invalid address, or a merge field value of the wrong type
     # (number, date), as ERROR_GENERIC. Text is truncated to 255 bytes, not refused.
