@@ -11,6 +11,7 @@ from integrations.platforms.base import PlatformClient
 from integrations.platforms.customerio.api import APP, TRACK
 from integrations.platforms.customerio.connection import CustomerIoConnection
 from integrations.platforms.customerio.contacts import CustomerIoContacts
+from integrations.platforms.customerio.segment_push import CustomerIoSegmentPush
 from integrations.platforms.customerio.segments import CustomerIoSegments
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
@@ -27,24 +28,32 @@ __all__ = ["APP", "TRACK", "CustomerIoClient"]
 
 @register
 class CustomerIoClient(
-    CustomerIoConnection, CustomerIoContacts, CustomerIoSegments, PlatformClient
+    CustomerIoConnection,
+    CustomerIoContacts,
+    CustomerIoSegments,
+    CustomerIoSegmentPush,
+    PlatformClient,
 ):
     slug = "customerio"
     label = "Customer.io"
     category = Category.CROSS_CHANNEL
-    summary = "People and attributes through the Track API's batch endpoint; segments with counts."
+    summary = (
+        "People and attributes through the Track API's batch endpoint; segments with counts; "
+        "SharpSend segments pushed as manual segments."
+    )
     capabilities = frozenset(
         {
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            # SharpSend segments are pushed as manual segments (data-driven ones cannot be
+            # created through the API).
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
         }
     )
-    unsupported_reasons = {
-        Capability.CREATE_SEGMENT: "only empty manual segments can be created through the API; "
-        "data-driven segments are built in Customer.io's UI (not yet wired in the console)",
-    }
     credential_fields = (
         CredentialField(
             "site_id",
@@ -62,7 +71,7 @@ class CustomerIoClient(
             "app_api_key",
             "App API key",
             "Account Settings → API Credentials → App API keys (reads segments and "
-            "workspaces). Shown once when created.",
+            "workspaces, creates the manual segments SharpSend pushes). Shown once when created.",
         ),
     )
     regions = {"us": "United States", "eu": "European Union"}
@@ -81,6 +90,7 @@ class CustomerIoClient(
     )
     identifier_fields = ("email", "id")
     accepts_new_fields = True
+    segment_batch_max = 1000  # add_customers / remove_customers ids per call
     # The batch's errors name an invalid email "invalid"; attributes are untyped.
     contact_rules = (rules.EmailSyntax(code="invalid"),)
     suggested_mappings = (

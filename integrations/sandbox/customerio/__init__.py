@@ -1,4 +1,5 @@
-"""Customer.io emulator: the Track API (region, v2 batch) and the App API (workspaces, segments).
+"""Customer.io emulator: the Track API (region, v2 batch, manual segment membership) and the App
+API (workspaces, segments, manual segments created empty).
 
 Served as /sandbox/customerio/<real host>/<real path>, so regions stay distinct.
 """
@@ -11,6 +12,7 @@ from integrations.sandbox import accounts
 from integrations.sandbox.customerio.account import region, workspaces
 from integrations.sandbox.customerio.auth import APP, APP_HOSTS, PLATFORM, TRACK, TRACK_HOSTS
 from integrations.sandbox.customerio.contacts import batch
+from integrations.sandbox.customerio.manual import add_customers, remove_customers
 from integrations.sandbox.customerio.segments import segment_customer_count, segments
 
 __all__ = [
@@ -63,4 +65,6 @@ urlpatterns = [
     path("<str:host>/v1/workspaces", workspaces),
     path("<str:host>/v1/segments", segments),
     path("<str:host>/v1/segments/<int:segment_id>/customer_count", segment_customer_count),
+    path("<str:host>/api/v1/segments/<int:segment_id>/add_customers", add_customers),
+    path("<str:host>/api/v1/segments/<int:segment_id>/remove_customers", remove_customers),
 ]
