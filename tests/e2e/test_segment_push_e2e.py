@@ -15,7 +15,7 @@ from integrations.services import segment_push
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PLATFORMS = ("klaviyo", "iterable", "mailchimp", "customerio")
+PLATFORMS = ("klaviyo", "iterable", "mailchimp", "customerio", "kit")
 GROWTH = {"field": "attributes.interest", "op": "eq", "value": "growth"}
 
 
@@ -94,7 +94,10 @@ def test_push_then_only_changes_then_nothing(connected):
     assert "reader01@example.com" in members and "reader00@example.com" not in members
     # Klaviyo: one profile look-up for the new member, the add and the remove (the leaving
     # member's profile id was kept from the add); Iterable and Mailchimp: one call each way.
-    assert third.api_calls == {"klaviyo": 3, "iterable": 2, "mailchimp": 2, "customerio": 2}[slug]
+    assert (
+        third.api_calls
+        == {"klaviyo": 3, "iterable": 2, "mailchimp": 2, "customerio": 2, "kit": 2}[slug]
+    )
     assert SandboxSegment.objects.filter(platform=slug, static=True).count() == 1
 
 
