@@ -1,12 +1,20 @@
 """Admin for SharpSend's subscribers."""
 
-from django.contrib import admin
+from functools import partial
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Value
 from django.db.models.functions import Concat
+from django.utils.html import format_html, format_html_join
 
 from audience.engagement import COMPUTED_FIELDS
-from audience.models import Subscriber, normalise_email
+from audience.models import AudienceSegment, Subscriber, normalise_email
 from integrations.admin import RefusedActionsAdmin
+from integrations.models import Integration
+from integrations.platforms.errors import UnsupportedCapability
+from integrations.services import queue
+from integrations.services.segment_push import NEEDED
 
 
 @admin.register(Subscriber)
@@ -52,3 +60,117 @@ class SubscriberAdmin(RefusedActionsAdmin):
             },
         ),
     )
+
+
+SEGMENT_SAMPLE_SIZE = 20
+
+
+@admin.register(AudienceSegment)
+class AudienceSegmentAdmin(RefusedActionsAdmin):
+    """SharpSend segments: rules, with the live member count and a sample on the change page."""
+
+    list_display = ("name", "slug", "updated_at")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("member_count", "sample_members", "created_by", "created_at", "updated_at")
+    fields = (
+        "name",
+        "slug",
+        "description",
+        "rules",
+        "member_count",
+        "sample_members",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+
+    # --- "Create/update on <integration>": one action a pushable integration ----------------
+
+    def _pushable(self):
+        """Enabled integrations whose platform takes pushed segments."""
+        return [
+            integration
+            for integration in Integration.objects.filter(enabled=True).order_by("name")
+            if all(integration.platform_class.supports(c) for c in NEEDED)
+        ]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if request.user.has_perm("integrations.run_sync"):
+            for integration in self._pushable():
+                actions[f"{PUSH_PREFIX}{integration.pk}"] = self._push_action(integration)
+        return actions
+
+    def get_action(self, action):
+        ident = action.removeprefix(PUSH_PREFIX)
+        if ident != action and ident.isdigit():
+            integration = Integration.objects.filter(pk=int(ident)).first()
+            return self._push_action(integration) if integration else None
+        return super().get_action(action)
+
+    def _push_action(self, integration: Integration):
+        name = f"{PUSH_PREFIX}{integration.pk}"
+        return (partial(_push, integration=integration), name, f"Create/update on {integration}")
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="Members now")
+    def member_count(self, obj: AudienceSegment) -> str:
+        if obj.pk is None:
+            return "Save the segment to count its members."
+        try:
+            return f"{obj.members().count():,}"
+        except ValidationError as exc:
+            return "; ".join(exc.messages)
+
+    @admin.display(description=f"Sample (first {SEGMENT_SAMPLE_SIZE} by email)")
+    def sample_members(self, obj: AudienceSegment) -> str:
+        if obj.pk is None:
+            return ""
+        try:
+            sample = list(
+                obj.members().order_by("email").values_list("email", "status")[:SEGMENT_SAMPLE_SIZE]
+            )
+        except ValidationError as exc:
+            return "; ".join(exc.messages)
+        if not sample:
+            return "No subscriber matches these rules."
+        rows = format_html_join("", "<li>{} ({})</li>", sample)
+        return format_html("<ul>{}</ul>", rows)
+
+
+PUSH_PREFIX = "push_to_"  # + the integration id
+
+
+def _push(modeladmin, request, queryset, *, integration: Integration):
+    """Queue a push of each selected segment to `integration` (thin: services.queue does it)."""
+    if not request.user.has_perm("integrations.run_sync"):
+        raise PermissionDenied
+    for segment in queryset:
+        try:
+            run, created = queue.enqueue_segment_push(
+                segment, integration, actor=request.user, via="admin"
+            )
+        except (UnsupportedCapability, ValidationError) as exc:
+            text = (
+                exc.message if isinstance(exc, UnsupportedCapability) else "; ".join(exc.messages)
+            )
+            modeladmin.message_user(request, f"{segment}: {text}", messages.ERROR)
+            continue
+        if created:
+            modeladmin.message_user(
+                request,
+                f"{segment}: push to {integration} queued (run #{run.pk}).",
+                messages.SUCCESS,
+            )
+        else:
+            modeladmin.message_user(
+                request,
+                f"{segment}: a push to {integration} is already {run.get_status_display().lower()} "
+                f"(run #{run.pk}).",
+                messages.WARNING,
+            )

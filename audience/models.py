@@ -174,3 +174,54 @@ STANDARD_FIELDS: dict[str, str] = {
     "engagement_score": "number",
     "last_interaction_at": "date",
 }
+
+
+def everyone() -> dict:
+    """The rules of a new segment: every subscriber (an empty `all` group)."""
+    return {"all": []}
+
+
+class AudienceSegment(models.Model):
+    """A segment defined in SharpSend: rules on subscriber fields, attributes and engagement.
+
+    `rules` is the JSON rule language of audience/segment_rules.py; members are computed on
+    demand (`members()`), never stored here. Pushing one to a platform keeps the last pushed
+    membership per integration (integrations.models.segments).
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    rules = models.JSONField(
+        default=everyone,
+        help_text='e.g. {"all": [{"field": "attributes.interest", "op": "eq", "value": '
+        '"crypto"}, {"field": "last_opened_at", "op": "within_days", "value": 30}]}',
+    )
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "SharpSend segment"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from audience.segment_rules import validate_rules
+
+        try:
+            validate_rules(self.rules)
+        except ValidationError as exc:
+            raise ValidationError({"rules": exc.messages}) from exc
+
+    def members(self):
+        """The subscribers the rules select (a queryset; raises ValidationError if invalid)."""
+        from audience.segment_rules import compile_rules
+
+        return Subscriber.objects.filter(compile_rules(self.rules))

@@ -11,6 +11,7 @@ from integrations.services import (
     membership,
     oauth,
     queue,
+    segment_push,
     segments,
     sync,
     webhook_events,
@@ -22,6 +23,11 @@ logger = logging.getLogger(__name__)
 def run_sync(run_id: int) -> str:
     run = sync.execute_sync(run_id)
     return f"run {run.pk}: {run.status}"
+
+
+def run_segment_push(run_id: int) -> str:
+    run = segment_push.execute_push(run_id)
+    return f"segment push run {run.pk}: {run.status} (+{run.added} -{run.removed})"
 
 
 def scheduled_sync(integration_id: int) -> str:

@@ -449,6 +449,7 @@ class AuditAction(models.TextChoices):
     SYNC_CANCELLED = "sync_cancelled", "Sync cancelled"
     CONNECTION_TESTED = "connection_tested", "Connection tested"
     SEGMENTS_IMPORTED = "segments_imported", "Segments imported"
+    SEGMENT_PUSH_REQUESTED = "segment_push_requested", "Segment push requested"
     OAUTH_CONNECTED = "oauth_connected", "OAuth connected"
     OAUTH_DISCONNECTED = "oauth_disconnected", "OAuth disconnected"
     ROLE_CHANGED = "role_changed", "Roles changed"
@@ -501,4 +502,16 @@ class AuditEntry(models.Model):
 
 # Each capability's models live in their own module; imported here so Django finds them.
 from integrations.models.membership import SegmentMember  # noqa: E402, F401 (the app's models)
+
+# Each capability's models live in their own module of this package.
+from integrations.models.segments import (  # noqa: E402, F401
+    ACTIVE_PUSH_STATUSES,
+    MemberState,
+    PushAction,
+    PushStatus,
+    SegmentPush,
+    SegmentPushMember,
+    SegmentPushRecord,
+    SegmentPushRun,
+)
 from integrations.models.webhooks import WebhookEvent, WebhookState  # noqa: E402, F401

@@ -20,10 +20,12 @@ from integrations.platforms.types import (
     CredentialField,
     Limits,
     MemberPage,
+    MembershipResult,
     OAuthSpec,
     PlannedRequest,
     RecordResult,
     RemoteSegment,
+    SegmentMember,
     TargetField,
     UpsertPlan,
 )
@@ -75,6 +77,10 @@ class PlatformDeclarations:
     # How the platform's webhook deliveries are authenticated (integrations/platforms/
     # webhooks.py); None where the console receives none from it.
     webhook_scheme: ClassVar[webhooks.WebhookScheme | None] = None
+    # Pushing SharpSend segments (integrations/services/segment_push.py): the most members one
+    # add or remove call takes, and the subscriber field that names a member on the platform.
+    segment_batch_max: ClassVar[int] = 1000
+    segment_member_identifier: ClassVar[str] = "email"
 
     # --- declarations ------------------------------------------------------------------------
 
@@ -158,10 +164,24 @@ class PlatformDeclarations:
         raise self.unsupported(Capability.LIST_SEGMENT_MEMBERS)
 
     def create_segment(self, name: str, description: str = "") -> RemoteSegment:
+        """Create an empty static list/segment/tag named `name`; its id is the push's."""
         raise self.unsupported(Capability.CREATE_SEGMENT)
 
-    def add_to_segment(self, remote_id: str, identifiers: Sequence[str]) -> None:
+    def add_to_segment(
+        self, remote_id: str, identifiers: Sequence[SegmentMember]
+    ) -> list[MembershipResult]:
+        """Add up to `segment_batch_max` members; one result per member (accepted or why not).
+
+        Adding someone already in is accepted (a push that resumes may send it again).
+        """
         raise self.unsupported(Capability.ADD_TO_SEGMENT)
+
+    def remove_from_segment(
+        self, remote_id: str, identifiers: Sequence[SegmentMember]
+    ) -> list[MembershipResult]:
+        """Remove members (membership only: never unsubscribes); removing a non-member is
+        accepted."""
+        raise self.unsupported(Capability.REMOVE_FROM_SEGMENT)
 
     # send_campaign and preflight: integrations/platforms/sending.py (the send engine).
 

@@ -78,6 +78,7 @@ class Capability(enum.StrEnum):
     LIST_SEGMENT_MEMBERS = "list_segment_members"
     CREATE_SEGMENT = "create_segment"
     ADD_TO_SEGMENT = "add_to_segment"
+    REMOVE_FROM_SEGMENT = "remove_from_segment"
     SEND_CAMPAIGN = "send_campaign"
     TRIGGER_JOURNEY = "trigger_journey"
     CAMPAIGN_METRICS = "campaign_metrics"
@@ -269,3 +270,25 @@ class RemoteSegment:
     name: str
     kind: str = ""
     member_count: int | None = None
+
+
+@dataclass(frozen=True)
+class SegmentMember:
+    """One reader pushed into (or out of) a static list/segment/tag on a platform.
+
+    `key` is the console's own key for the member (echoed in each result), `identifier` the
+    value of the platform's member identifier (`segment_member_identifier`, email by default)
+    and `remote_key` the platform's own id for the member once known (a Klaviyo profile id),
+    kept from the add so a remove needs no look-up.
+    """
+
+    key: int
+    identifier: str
+    remote_key: str = ""
+
+
+@dataclass
+class MembershipResult(RecordResult):
+    """What the platform did with one membership change; `remote_key` as SegmentMember's."""
+
+    remote_key: str = ""

@@ -37,6 +37,9 @@ class SandboxSegment(models.Model):
     # (every contact when blank), so counts follow what syncs have sent.
     rule_attribute = models.CharField(max_length=100, blank=True)
     rule_value = models.CharField(max_length=100, blank=True)
+    # A static list/segment/tag created through the API: its members are the ones added.
+    static = models.BooleanField(default=False)
+    static_members = models.ManyToManyField(SandboxContact, blank=True, related_name="+")
 
     class Meta:
         ordering = ["platform", "account", "remote_id"]
@@ -49,7 +52,19 @@ class SandboxSegment(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def create_static(cls, platform: str, account: str, name: str, kind: str = "list"):
+        """A new static list with the account's next id (what a create call makes)."""
+        last = cls.objects.filter(platform=platform, account=account).order_by("-remote_id")
+        next_id = (last.values_list("remote_id", flat=True).first() or 0) + 1
+        return cls.objects.create(
+            platform=platform, account=account, remote_id=next_id, name=name, kind=kind,
+            static=True,
+        )  # fmt: skip
+
     def members(self):
+        if self.static:
+            return self.static_members.all()
         contacts = SandboxContact.objects.filter(platform=self.platform, account=self.account)
         if self.rule_attribute:
             contacts = contacts.filter(**{f"attributes__{self.rule_attribute}": self.rule_value})

@@ -109,6 +109,27 @@ def enqueue_test_connection(integration: Integration, *, actor=None, via: str = 
     _audit(AuditAction.CONNECTION_TESTED, integration, actor, via, "Connection test queued")
 
 
+def enqueue_segment_push(segment, integration: Integration, *, actor=None, via: str = ""):
+    """Queue a push of a SharpSend segment to `integration`; (run, created) as start_push.
+
+    UnsupportedCapability (with the reason) where the platform takes no pushed segments;
+    ValidationError when the segment's rules are invalid.
+    """
+    from integrations.services import segment_push
+
+    run, created = segment_push.start_push(segment, integration, "manual" if actor else "command")
+    if created:
+        enqueue("integrations.tasks.run_segment_push", run.pk, group=f"push-{run.push_id}")
+        _audit(
+            AuditAction.SEGMENT_PUSH_REQUESTED,
+            integration,
+            actor,
+            via,
+            f"Push of segment '{segment}' (run #{run.pk})",
+        )
+    return run, created
+
+
 def enqueue_import_segments(integration: Integration, *, actor=None, via: str = "") -> None:
     """Queue a segment import; UnsupportedCapability (with the reason) where there is none."""
     platform = integration.platform_class

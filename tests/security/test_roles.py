@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
-from audience.models import Subscriber
+from audience.models import AudienceSegment, Subscriber
 from campaigns.models import Assignment, AssignmentTarget, CampaignSend
 from integrations import roles
 from integrations.models import (
@@ -188,6 +188,7 @@ def world(make_integration, monkeypatch):
             integration=integration, dedupe_key="sha256:walk", body=b"{}", state="failed"
         ),
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
+        "audience.audiencesegment": AudienceSegment.objects.create(name="Growth", slug="growth"),
         "auth.group": Group.objects.get(name="Viewer"),
         "auth.user": someone,
         "campaigns.assignment": assignment,
@@ -552,7 +553,11 @@ ACTIONS = {
     "delete_selected": "integrations.delete_integration",
 }
 # Actions of the other console admins: (model, action, permission besides seeing the list).
-OTHER_ACTIONS = [("integrations.segment", "import_members", "integrations.run_sync")]
+OTHER_ACTIONS = [
+    ("integrations.segment", "import_members", "integrations.run_sync"),
+    # "Create/update on <integration>": one action per pushable integration.
+    ("audience.audiencesegment", "push_to_{integration}", "integrations.run_sync"),
+]
 
 
 @pytest.mark.parametrize("actor", ACTORS, ids=[a.label for a in ACTORS])
@@ -600,6 +605,7 @@ def test_every_other_console_action_as_each_role(
     wrong = []
     for label, action, permission in OTHER_ACTIONS:
         app, model = label.split(".")
+        action = action.format(integration=world["integrations.integration"].pk)
         queued.clear()
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(

@@ -14,6 +14,7 @@ from integrations.platforms.customerio.connection import CustomerIoConnection
 from integrations.platforms.customerio.contacts import CustomerIoContacts
 from integrations.platforms.customerio.members import CustomerIoMembers
 from integrations.platforms.customerio.metrics import CustomerIoMetrics
+from integrations.platforms.customerio.segment_push import CustomerIoSegmentPush
 from integrations.platforms.customerio.segments import CustomerIoSegments
 from integrations.platforms.customerio.webhooks import CustomerIoWebhooks
 from integrations.platforms.registry import register
@@ -39,12 +40,16 @@ class CustomerIoClient(
     CustomerIoMembers,
     CustomerIoMetrics,
     CustomerIoWebhooks,
+    CustomerIoSegmentPush,
     PlatformClient,
 ):
     slug = "customerio"
     label = "Customer.io"
     category = Category.CROSS_CHANNEL
-    summary = "People and attributes through the Track API's batch endpoint; segments with counts."
+    summary = (
+        "People and attributes through the Track API's batch endpoint; segments with counts; "
+        "SharpSend segments pushed as manual segments."
+    )
     capabilities = frozenset(
         {
             Capability.WEBHOOKS,
@@ -55,6 +60,11 @@ class CustomerIoClient(
             Capability.LIST_SEGMENT_MEMBERS,
             Capability.SEND_CAMPAIGN,
             Capability.CAMPAIGN_METRICS,
+            # SharpSend segments are pushed as manual segments (data-driven ones cannot be
+            # created through the API).
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
         }
     )
     send_methods = (
@@ -65,10 +75,6 @@ class CustomerIoClient(
             can_schedule=False,
         ),
     )
-    unsupported_reasons = {
-        Capability.CREATE_SEGMENT: "only empty manual segments can be created through the API; "
-        "data-driven segments are built in Customer.io's UI (not yet wired in the console)",
-    }
     credential_fields = (
         CredentialField(
             "site_id",
@@ -86,7 +92,7 @@ class CustomerIoClient(
             "app_api_key",
             "App API key",
             "Account Settings → API Credentials → App API keys (reads segments and "
-            "workspaces). Shown once when created.",
+            "workspaces, creates the manual segments SharpSend pushes). Shown once when created.",
         ),
     )
     regions = {"us": "United States", "eu": "European Union"}
@@ -106,6 +112,7 @@ class CustomerIoClient(
     )
     identifier_fields = ("email", "id")
     accepts_new_fields = True
+    segment_batch_max = 1000  # add_customers / remove_customers ids per call
     # The batch's errors name an invalid email "invalid"; attributes are untyped.
     contact_rules = (rules.EmailSyntax(code="invalid"),)
     suggested_mappings = (

@@ -54,6 +54,7 @@ class DriftClient(DriftConnection, DriftContacts, DriftWebhooks, PlatformClient)
         }
     )
     unsupported_reasons = {
+        Capability.REMOVE_FROM_SEGMENT: "Drift has no segment or list API (only per-contact tags)",
         Capability.DELETE_CONTACT: GDPR_REASON,
         Capability.EXPORT_CONTACT: GDPR_REASON,
         Capability.LIST_SEGMENTS: "Drift has no segment or list API; contact tags exist but "

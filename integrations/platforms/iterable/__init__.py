@@ -11,6 +11,7 @@ from integrations.platforms.base import PlatformClient
 from integrations.platforms.iterable.api import API, ENVELOPE
 from integrations.platforms.iterable.connection import IterableConnection
 from integrations.platforms.iterable.contacts import IterableContacts
+from integrations.platforms.iterable.segment_push import IterableSegmentPush
 from integrations.platforms.iterable.segments import IterableSegments
 from integrations.platforms.iterable.webhooks import IterableWebhooks
 from integrations.platforms.registry import register
@@ -28,12 +29,20 @@ __all__ = ["API", "IterableClient"]
 
 @register
 class IterableClient(
-    IterableConnection, IterableContacts, IterableSegments, IterableWebhooks, PlatformClient
+    IterableConnection,
+    IterableContacts,
+    IterableSegments,
+    IterableWebhooks,
+    IterableSegmentPush,
+    PlatformClient,
 ):
     slug = "iterable"
     label = "Iterable"
     category = Category.CROSS_CHANNEL
-    summary = "Users and their data fields through bulk update; lists with member counts."
+    summary = (
+        "Users and their data fields through bulk update; lists with member counts; "
+        "SharpSend segments pushed as static lists."
+    )
     capabilities = frozenset(
         {
             Capability.WEBHOOKS,
@@ -41,12 +50,13 @@ class IterableClient(
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            # SharpSend segments are pushed as static lists (dynamic lists cannot be created
+            # through the API).
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
         }
     )
-    unsupported_reasons = {
-        Capability.CREATE_SEGMENT: "only static lists can be created through the API; dynamic "
-        "lists are built in Iterable's UI (not yet wired in the console)",
-    }
     credential_fields = (
         CredentialField(
             "api_key",
@@ -79,6 +89,7 @@ class IterableClient(
         rules.TypedFields(code="InvalidData", strict=True, fixed_on_first_write=True),
     )
     accepts_new_fields = True
+    segment_batch_max = 1000  # lists/subscribe has no documented limit: ours, under 4 MB
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "firstName", "", False),

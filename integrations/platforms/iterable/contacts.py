@@ -97,15 +97,7 @@ class IterableContacts(PlatformClient):
     def _send_batch(self, planned: PlannedRequest) -> list[RecordResult]:
         group = planned.group
         response = self.send_planned(planned).json()
-        failures: dict[str, tuple] = {}
-        failed_updates = response.get("failedUpdates") or {}
-        # failedUpdates says why; the deprecated top-level lists (every failed identifier,
-        # whatever the reason) only fill in what it does not mention.
-        for source in (failed_updates, response):
-            for name, outcome, code, hint in _FAILURES:
-                for identifier in source.get(name) or []:
-                    kind = "email" if name.endswith("Emails") else "userId"
-                    failures.setdefault(_key(kind, identifier), (outcome, code, hint, name))
+        failures = failures_in(response)
         if response.get("filteredOutFields"):
             dropped = ", ".join(sorted(response["filteredOutFields"]))
             self.warnings.append(f"Iterable dropped fields it does not know: {dropped}.")
@@ -120,6 +112,22 @@ class IterableContacts(PlatformClient):
             else:
                 results.append(RecordResult(record.key, Written.WRITTEN))
         return results
+
+
+def failures_in(response: dict) -> dict[tuple[str, str], tuple]:
+    """(kind, identifier) → (outcome, code, hint, list name) for each user a bulk answer
+    (bulkUpdate, lists/subscribe, lists/unsubscribe) says failed.
+
+    failedUpdates says why; the deprecated top-level lists (every failed identifier, whatever
+    the reason) only fill in what it does not mention.
+    """
+    failures: dict[tuple[str, str], tuple] = {}
+    for source in (response.get("failedUpdates") or {}, response):
+        for name, outcome, code, hint in _FAILURES:
+            for identifier in source.get(name) or []:
+                kind = "email" if name.endswith("Emails") else "userId"
+                failures.setdefault(_key(kind, identifier), (outcome, code, hint, name))
+    return failures
 
 
 def _key(kind: str, identifier) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from integrations.platforms.kit.api import API, SEGMENT, TAG
 from integrations.platforms.kit.connection import KitConnection
 from integrations.platforms.kit.contacts import MAX_CUSTOM_FIELDS, STANDARD_FIELDS, KitContacts
 from integrations.platforms.kit.members import KitMembers
+from integrations.platforms.kit.segment_push import KitSegmentPush
 from integrations.platforms.kit.segments import KitSegments
 from integrations.platforms.kit.webhooks import KitWebhooks
 from integrations.platforms.registry import register
@@ -30,13 +31,16 @@ __all__ = ["API", "MAX_CUSTOM_FIELDS", "SEGMENT", "STANDARD_FIELDS", "TAG", "Kit
 
 
 @register
-class KitClient(KitConnection, KitContacts, KitSegments, KitMembers, KitWebhooks, PlatformClient):
+class KitClient(
+    KitConnection, KitContacts, KitSegments, KitMembers, KitWebhooks, KitSegmentPush, PlatformClient
+):
     slug = "kit"
     label = "Kit"
     category = Category.EMAIL
     summary = (
         "Subscribers and custom fields, one upsert a call with an API key (bulk endpoints need "
-        "OAuth); tags with member counts and segments; subscriber export."
+        "OAuth); tags with member counts and segments; SharpSend segments pushed as tags; "
+        "subscriber export."
     )
     capabilities = frozenset(
         {
@@ -46,6 +50,10 @@ class KitClient(KitConnection, KitContacts, KitSegments, KitMembers, KitWebhooks
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
             Capability.LIST_SEGMENT_MEMBERS,
+            # SharpSend segments are pushed as tags (Kit segments are read-only).
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
             Capability.EXPORT_CONTACT,
         }
     )
@@ -54,10 +62,6 @@ class KitClient(KitConnection, KitContacts, KitSegments, KitMembers, KitWebhooks
         Capability.DELETE_CONTACT: "Kit's API has no way to delete a subscriber; delete them "
         "in the Kit app (the API can only unsubscribe)",
         Capability.TRACK_EVENTS: "Kit's API takes no custom events (only purchases)",
-        Capability.CREATE_SEGMENT: "Kit segments are built in the Kit app (the API only reads "
-        "them); creating tags is not wired in the console yet",
-        Capability.ADD_TO_SEGMENT: "Kit segments have no membership API; tagging subscribers "
-        "is not wired in the console yet",
         Capability.SEND_CAMPAIGN: "broadcasts are not wired for Kit yet",
         Capability.CAMPAIGN_METRICS: "broadcast stats are not wired for Kit yet",
     }
@@ -81,6 +85,7 @@ class KitClient(KitConnection, KitContacts, KitSegments, KitMembers, KitWebhooks
         timestamp_format=TimestampFormat.ISO8601,
     )
     identifier_fields = ("email",)  # sent as email_address
+    segment_batch_max = 50  # one call a member: a checkpoint every ~25 s at 120 a minute
     # Kit answers an invalid address with 422; its custom fields are text.
     contact_rules = (rules.EmailSyntax(code="422"),)
     suggested_mappings = (

@@ -21,6 +21,7 @@ from integrations.platforms.klaviyo.api import API, JOBS, MEDIA_TYPE, REVISION
 from integrations.platforms.klaviyo.campaigns import CAMPAIGNS, TEMPLATES, KlaviyoCampaigns
 from integrations.platforms.klaviyo.connection import KlaviyoConnection, KlaviyoKeyAuth
 from integrations.platforms.klaviyo.contacts import KlaviyoContacts
+from integrations.platforms.klaviyo.segment_push import KlaviyoSegmentPush
 from integrations.platforms.klaviyo.segments import KlaviyoSegments
 from integrations.platforms.klaviyo.webhooks import KlaviyoWebhooks
 from integrations.platforms.registry import register
@@ -44,6 +45,7 @@ class KlaviyoClient(
     KlaviyoSegments,
     KlaviyoCampaigns,
     KlaviyoWebhooks,
+    KlaviyoSegmentPush,
     PlatformClient,
 ):
     slug = "klaviyo"
@@ -51,7 +53,7 @@ class KlaviyoClient(
     category = Category.EMAIL
     summary = (
         "Profiles through the bulk profile import job; lists and segments with profile counts; "
-        "profile deletion through a data privacy request."
+        "profile deletion through a data privacy request; SharpSend segments pushed as lists."
     )
     capabilities = frozenset(
         {
@@ -60,18 +62,15 @@ class KlaviyoClient(
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
             Capability.SEND_CAMPAIGN,
         }
     )
     send_methods = (SendMethod("campaign", "Email campaign"),)
-    unsupported_reasons = {
-        Capability.CREATE_SEGMENT: "Klaviyo can create segments from a definition (100 a day), "
-        "but the console does not translate its segments into Klaviyo conditions yet",
-        Capability.ADD_TO_SEGMENT: "Klaviyo segments take no members directly (they follow "
-        "their definition); list membership is not wired in the console yet",
-    }
     credential_fields = (
         CredentialField(
             "private_api_key",
@@ -100,11 +99,15 @@ class KlaviyoClient(
             # Campaign endpoints share 10/s and 150/m (fact sheet §7); templates the same tier.
             CAMPAIGNS: Rate(150, 60.0, burst=10),
             TEMPLATES: Rate(150, 60.0, burst=10),
+            # create_list: 10/s, 150/m (and 150 a day); list membership: 10/s, 150/m
+            "list_create": Rate(150, 60.0, burst=10),
+            "list_members": Rate(150, 60.0, burst=10),
         },
         timestamp_format=TimestampFormat.ISO8601,
     )
     identifier_fields = ("email", "external_id", "phone_number")
     accepts_new_fields = True
+    segment_batch_max = 1000  # profile ids per list relationships call
     # Klaviyo's bulk import reports an invalid email as "invalid"; properties are untyped.
     contact_rules = (rules.EmailSyntax(code="invalid"),)
     suggested_mappings = (

@@ -27,6 +27,7 @@ from integrations.platforms.mailchimp.connection import MailchimpConnection
 from integrations.platforms.mailchimp.contacts import MailchimpContacts
 from integrations.platforms.mailchimp.members import MailchimpMembers
 from integrations.platforms.mailchimp.metrics import MailchimpMetrics
+from integrations.platforms.mailchimp.segment_push import MailchimpSegmentPush
 from integrations.platforms.mailchimp.segments import MailchimpSegments
 from integrations.platforms.mailchimp.webhooks import MailchimpWebhooks
 from integrations.platforms.registry import register
@@ -52,6 +53,7 @@ class MailchimpClient(
     MailchimpMembers,
     MailchimpMetrics,
     MailchimpWebhooks,
+    MailchimpSegmentPush,
     PlatformClient,
 ):
     slug = "mailchimp"
@@ -59,7 +61,8 @@ class MailchimpClient(
     category = Category.EMAIL
     summary = (
         "Audience members and merge fields through batch subscribe (500 a call, per-member "
-        "results); segments and tags with member counts; permanent deletion and export."
+        "results); segments and tags with member counts; SharpSend segments pushed as tags; "
+        "permanent deletion and export."
     )
     capabilities = frozenset(
         {
@@ -69,6 +72,9 @@ class MailchimpClient(
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
             Capability.LIST_SEGMENT_MEMBERS,
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
             Capability.SEND_CAMPAIGN,
@@ -79,10 +85,6 @@ class MailchimpClient(
         SendMethod("campaign", "Regular campaign", needs_reply_to=True, needs_from_name=True),
     )
     unsupported_reasons = {
-        Capability.CREATE_SEGMENT: "Mailchimp's API can create tags and saved segments, but "
-        "the console does not wire it yet",
-        Capability.ADD_TO_SEGMENT: "Mailchimp's API can add members to tags and static "
-        "segments, but the console does not wire it yet",
         Capability.TRACK_EVENTS: "Mailchimp takes custom events one member at a time; the "
         "console does not wire them yet",
     }
@@ -124,6 +126,7 @@ class MailchimpClient(
         timestamp_format=TimestampFormat.SPACE_SEPARATED_UTC,
     )
     identifier_fields = ("email",)  # sent as email_address
+    segment_batch_max = 500  # members_to_add / members_to_remove per call
     keeps_existing_natively = True  # update_existing: false leaves existing members alone
     # Mailchimp refuses an invalid address, or a merge field value of the wrong type
     # (number, date), as ERROR_GENERIC. Text is truncated to 255 bytes, not refused.

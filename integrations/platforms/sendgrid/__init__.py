@@ -85,6 +85,7 @@ class SendGridClient(
         }
     )
     unsupported_reasons = {
+        Capability.REMOVE_FROM_SEGMENT: "removing contacts from a list (by contact id) is not yet wired in the console",
         Capability.TRACK_EVENTS: "Marketing Campaigns has no custom-event ingestion",
         Capability.CREATE_SEGMENT: "segments are SQL queries built in SendGrid; lists can be "
         "created through the API but are not yet wired in the console",

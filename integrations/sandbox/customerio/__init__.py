@@ -1,5 +1,5 @@
-"""Customer.io emulator: the Track API (region, v2 batch) and the App API (workspaces, segments,
-API-triggered broadcasts).
+"""Customer.io emulator: the Track API (region, v2 batch, manual segment membership) and the App
+API (workspaces, segments, manual segments created empty, API-triggered broadcasts).
 
 Served as /sandbox/customerio/<real host>/<real path>, so regions stay distinct.
 """
@@ -13,6 +13,7 @@ from integrations.sandbox.customerio.account import region, workspaces
 from integrations.sandbox.customerio.auth import APP, APP_HOSTS, PLATFORM, TRACK, TRACK_HOSTS
 from integrations.sandbox.customerio.broadcasts import broadcast_metrics, broadcasts, trigger
 from integrations.sandbox.customerio.contacts import batch
+from integrations.sandbox.customerio.manual import add_customers, remove_customers
 from integrations.sandbox.customerio.segments import (
     segment_customer_count,
     segment_membership,
@@ -73,4 +74,6 @@ urlpatterns = [
     path("<str:host>/v1/broadcasts", broadcasts),
     path("<str:host>/v1/broadcasts/<int:broadcast_id>/metrics", broadcast_metrics),
     path("<str:host>/v1/campaigns/<int:broadcast_id>/triggers", trigger),
+    path("<str:host>/api/v1/segments/<int:segment_id>/add_customers", add_customers),
+    path("<str:host>/api/v1/segments/<int:segment_id>/remove_customers", remove_customers),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from integrations.sandbox.customerio.auth import APP, PLATFORM
@@ -9,9 +10,19 @@ from integrations.sandbox.emulation import json_response
 from integrations.sandbox.models import SandboxSegment
 
 
+@csrf_exempt
+def segments(request, host):
+    """GET lists the segments; POST creates a manual one (sandbox/customerio/manual.py)."""
+    if request.method == "POST":
+        from integrations.sandbox.customerio.manual import create_segment
+
+        return create_segment(request, host)
+    return _segments(request, host)
+
+
 @require_GET
 @APP.endpoint()
-def segments(request, account):
+def _segments(request, account):
     rows = SandboxSegment.objects.filter(platform=PLATFORM, account=account.account)
     return json_response(
         {

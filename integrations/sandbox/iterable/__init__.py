@@ -1,4 +1,5 @@
-"""Iterable emulator: lists and their sizes, user fields, users/bulkUpdate.
+"""Iterable emulator: lists and their sizes (static lists created and filled through the API
+keep their members), user fields, users/bulkUpdate.
 
 Served as /sandbox/iterable/<real host>/api/…, so the two data centers stay distinct.
 """
@@ -10,6 +11,7 @@ from django.urls import path
 from integrations.sandbox import accounts
 from integrations.sandbox.iterable.auth import EMULATOR, HOSTS, PLATFORM
 from integrations.sandbox.iterable.contacts import bulk_update, get_fields
+from integrations.sandbox.iterable.lists import subscribe, unsubscribe
 from integrations.sandbox.iterable.segments import list_size, lists
 
 __all__ = ["ACCOUNTS", "EMULATOR", "HOSTS", "PLATFORM", "seed_account", "urlpatterns"]
@@ -50,6 +52,8 @@ ACCOUNTS = (
 urlpatterns = [
     path("<str:host>/api/lists", lists),
     path("<str:host>/api/lists/<int:list_id>/size", list_size),
+    path("<str:host>/api/lists/subscribe", subscribe),
+    path("<str:host>/api/lists/unsubscribe", unsubscribe),
     path("<str:host>/api/users/getFields", get_fields),
     path("<str:host>/api/users/bulkUpdate", bulk_update),
 ]

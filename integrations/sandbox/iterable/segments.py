@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from integrations.sandbox.emulation import json_response
@@ -10,9 +11,19 @@ from integrations.sandbox.iterable.auth import EMULATOR, PLATFORM, error
 from integrations.sandbox.models import SandboxSegment
 
 
+@csrf_exempt
+def lists(request, host):
+    """GET lists the lists; POST creates a static one (integrations/sandbox/iterable/lists.py)."""
+    if request.method == "POST":
+        from integrations.sandbox.iterable.lists import create_list
+
+        return create_list(request, host)
+    return _lists(request, host)
+
+
 @require_GET
 @EMULATOR.endpoint(endpoint="lists")
-def lists(request, account):
+def _lists(request, account):
     rows = SandboxSegment.objects.filter(platform=PLATFORM, account=account.account)
     return json_response(
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from integrations.sandbox.emulation import json_response
@@ -33,9 +34,29 @@ def subscriber_tags(request, account, subscriber_id: int):
     return json_response({"tags": page, "pagination": pagination})
 
 
+@csrf_exempt
+def tags(request, host):
+    """GET lists the tags; POST creates one (integrations/sandbox/kit/tagging.py)."""
+    if request.method == "POST":
+        from integrations.sandbox.kit.tagging import create_tag
+
+        return create_tag(request, host)
+    return _tags_list(request, host)
+
+
+@csrf_exempt
+def tag_subscribers(request, host, tag_id: int):
+    """GET pages a tag's subscribers; POST / DELETE tag and untag one by email."""
+    if request.method in ("POST", "DELETE"):
+        from integrations.sandbox.kit.tagging import tag_by_email
+
+        return tag_by_email(request, host, tag_id=tag_id)
+    return _tag_subscribers(request, host, tag_id=tag_id)
+
+
 @require_GET
 @endpoint
-def tags(request, account):
+def _tags_list(request, account):
     items = [
         {"id": t.remote_id, "name": t.name, "created_at": "2023-02-17T11:43:55Z"}
         for t in _tags(account)
@@ -46,7 +67,7 @@ def tags(request, account):
 
 @require_GET
 @endpoint
-def tag_subscribers(request, account, tag_id: int):
+def _tag_subscribers(request, account, tag_id: int):
     tag = _tags(account).filter(remote_id=tag_id).first()
     if tag is None:
         return errors(404, "Not Found")

@@ -1,5 +1,5 @@
 """Klaviyo emulator: accounts, the bulk profile import job (asynchronous), lists and segments
-with profile counts, profiles, data privacy deletion.
+with profile counts (lists created through the API keep their members), profiles, data privacy deletion.
 
 Served as /sandbox/klaviyo/a.klaviyo.com/api/…. Every request needs the `revision` header and
 `Authorization: Klaviyo-API-Key <key>`; each key has scopes (the read-only key has only the
@@ -35,6 +35,7 @@ from integrations.sandbox.klaviyo.jobs import (
     import_errors,
     reset_jobs,
 )
+from integrations.sandbox.klaviyo.lists import list_profiles, lists_view
 from integrations.sandbox.klaviyo.segments import group_id, group_view, groups_view
 from integrations.sandbox.models import SandboxSegment
 
@@ -83,8 +84,9 @@ urlpatterns = [
     path("<str:host>/api/profile-bulk-import-jobs", bulk_import_jobs),
     path("<str:host>/api/profile-bulk-import-jobs/<str:job_id>", bulk_import_job),
     path("<str:host>/api/profile-bulk-import-jobs/<str:job_id>/import-errors", import_errors),
-    path("<str:host>/api/lists", groups_view("list")),
+    path("<str:host>/api/lists", lists_view),
     path("<str:host>/api/lists/<str:group>", group_view("list")),
+    path("<str:host>/api/lists/<str:group>/relationships/profiles", list_profiles),
     path("<str:host>/api/segments", groups_view("segment")),
     path("<str:host>/api/segments/<str:group>", group_view("segment")),
     path("<str:host>/api/profiles", profiles),

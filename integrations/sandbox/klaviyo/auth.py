@@ -27,6 +27,8 @@ RATES = {
     "bulk_import": (10, 150),
     "bulk_import.read": (10, 150),
     "data_privacy": (3, 60),
+    "list_create": (10, 150),  # create_list (and 150 a day, not emulated)
+    "list_members": (10, 150),  # add/remove_profiles_to/from_list
 }
 FULL_SCOPES = frozenset(
     {

@@ -21,6 +21,8 @@ from integrations.sandbox.klaviyo.auth import (
 from integrations.sandbox.models import SandboxContact
 
 _FILTER = re.compile(r'^equals\((email|external_id|phone_number|id),"((?:[^"\\]|\\.)*)"\)$')
+_ANY_EMAIL = re.compile(r'^any\(email,\[((?:"(?:[^"\\]|\\.)*",?)*)\]\)$')
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 def profile_id(contact: SandboxContact) -> str:
@@ -41,6 +43,37 @@ def _profile_resource(request, contact: SandboxContact, fields: set[str] | None)
     }
 
 
+def _unescape(value: str) -> str:
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def _filtered(rows, raw_filter: str):
+    """The profiles `filter` selects: equals(field,"v") or any(email,["a","b"] (≤ 100));
+    None when the filter is not one of those."""
+    any_email = _ANY_EMAIL.match(raw_filter)
+    if any_email is not None:
+        values = [_unescape(v).lower() for v in _QUOTED.findall(any_email.group(1))]
+        return rows.filter(identifier__in=values) if len(values) <= 100 else None
+    match = _FILTER.match(raw_filter)
+    if match is None:
+        return None
+    field, value = match.group(1), _unescape(match.group(2))
+    if field == "id":
+        pk = value.removeprefix("01SBX")
+        return rows.filter(pk=int(pk)) if pk.isdigit() else rows.none()
+    identity = value.lower() if field == "email" else f"{field}:{value}"
+    return rows.filter(identifier=identity)
+
+
+def contact_for_profile_id(account, value: str) -> SandboxContact | None:
+    pk = value.removeprefix("01SBX")
+    if not value.startswith("01SBX") or not pk.isdigit():
+        return None
+    return SandboxContact.objects.filter(
+        platform=PLATFORM, account=account.account, pk=int(pk)
+    ).first()
+
+
 @require_GET
 @EMULATOR.endpoint(scopes=("profiles:read",), endpoint="profiles")
 def profiles(request, account):
@@ -51,17 +84,10 @@ def profiles(request, account):
     rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
     raw_filter = request.GET.get("filter")
     if raw_filter:
-        match = _FILTER.match(raw_filter)
-        if match is None:
+        rows = _filtered(rows, raw_filter)
+        if rows is None:
             return error_response(400, "invalid", "Invalid input.", f"Invalid filter: {raw_filter}",
                                   parameter="filter")  # fmt: skip
-        field, value = match.group(1), re.sub(r"\\(.)", r"\1", match.group(2))
-        if field == "id":
-            pk = value.removeprefix("01SBX")
-            rows = rows.filter(pk=int(pk)) if pk.isdigit() else rows.none()
-        else:
-            identity = value.lower() if field == "email" else f"{field}:{value}"
-            rows = rows.filter(identifier=identity)
     fields = request.GET.get("fields[profile]")
     wanted = set(fields.split(",")) if fields else None
     data = [_profile_resource(request, c, wanted) for c in rows.order_by("pk")]

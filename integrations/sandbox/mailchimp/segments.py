@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from integrations.sandbox.emulation import json_response
@@ -24,9 +25,29 @@ def _segment_view(account, segment: SandboxSegment) -> dict:
     }
 
 
+@csrf_exempt
+def segments(request, host, list_id):
+    """GET pages the segments; POST creates a tag (integrations/sandbox/mailchimp/tags.py)."""
+    from integrations.sandbox.mailchimp import tags
+
+    if request.method == "POST":
+        return tags.create_tag(request, host, list_id=list_id)
+    return _segments(request, host, list_id=list_id)
+
+
+@csrf_exempt
+def segment(request, host, list_id, segment_id: int):
+    """GET one segment; POST adds and removes a tag's members."""
+    from integrations.sandbox.mailchimp import tags
+
+    if request.method == "POST":
+        return tags.change_members(request, host, list_id=list_id, segment_id=segment_id)
+    return _segment(request, host, list_id=list_id, segment_id=segment_id)
+
+
 @require_GET
 @endpoint()
-def segments(request, account):
+def _segments(request, account):
     rows = SandboxSegment.objects.filter(platform=PLATFORM, account=account.account)
     total = rows.count()
     try:
@@ -46,7 +67,7 @@ def segments(request, account):
 
 @require_GET
 @endpoint()
-def segment(request, account, segment_id: int):
+def _segment(request, account, segment_id: int):
     row = SandboxSegment.objects.filter(
         platform=PLATFORM, account=account.account, remote_id=segment_id
     ).first()

@@ -20,6 +20,7 @@ from integrations.platforms.types import (
     CredentialField,
     Limits,
     Rate,
+    SegmentMember,
     TimestampFormat,
 )
 
@@ -37,7 +38,10 @@ CALLS = {
     Capability.LIST_SEGMENTS: [("list_segments", ()), ("segment_member_count", ("1",))],
     Capability.LIST_SEGMENT_MEMBERS: [("segment_members", ("1", None))],
     Capability.CREATE_SEGMENT: [("create_segment", ("Readers",))],
-    Capability.ADD_TO_SEGMENT: [("add_to_segment", ("1", ["a@example.com"]))],
+    Capability.ADD_TO_SEGMENT: [("add_to_segment", ("1", [SegmentMember(1, "a@example.com")]))],
+    Capability.REMOVE_FROM_SEGMENT: [
+        ("remove_from_segment", ("1", [SegmentMember(1, "a@example.com")]))
+    ],
     # send_campaign and preflight are the base's engine over plan_send (platforms/sending.py).
     Capability.SEND_CAMPAIGN: [("plan_send", (SPEC,))],
     Capability.TRIGGER_JOURNEY: [("trigger_journey", ({"journey": "1"},))],

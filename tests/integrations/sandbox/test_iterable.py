@@ -113,7 +113,9 @@ class TestAuth:
 
     def test_methods(self, client):
         assert client.get(f"{US}/api/users/bulkUpdate", headers=US_KEY).status_code == 405
-        assert client.post(f"{US}/api/lists", headers=US_KEY).status_code == 405
+        assert client.put(f"{US}/api/lists", headers=US_KEY).status_code == 405
+        # POST creates a static list (segment pushes); without a name it is refused
+        assert client.post(f"{US}/api/lists", headers=US_KEY).status_code == 400
 
 
 # --- bulkUpdate -----------------------------------------------------------------------------
