@@ -83,7 +83,7 @@ class SendSpec:
     @property
     def remote_name(self) -> str:
         """The campaign's internal name on the platform: finds it again after a crash."""
-        return f"{self.name} [{self.idempotency_key}]"
+        return f"{self.name[:60]} [{self.idempotency_key}]"  # ≤ 100 characters
 
     def resuming(self, remote_id: str) -> SendSpec:
         return replace(self, remote_id=remote_id)
