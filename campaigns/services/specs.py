@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from campaigns.models import AssignmentTarget, CampaignSend
+from campaigns.models import AssignmentTarget, CampaignSend, SendState
 from integrations.platforms.errors import PlatformError
 
 
@@ -32,6 +32,7 @@ def spec_for(target: AssignmentTarget, send: CampaignSend | None = None):
         send_at=assignment.scheduled_at,
         data={"sharpsend_assignment": assignment.pk},
         remote_id=send.remote_id if send else "",
+        interrupted=bool(send) and send.state in (SendState.CREATING, SendState.SENDING),
     )
 
 

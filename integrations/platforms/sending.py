@@ -8,8 +8,10 @@ answer `read_created` turns into the remote id), CONTENT and CHECK steps, then o
 do and what it has done, so that a rerun after a crash resumes instead of repeating:
 
 - CREATE: `ledger.creating()` before the call, `ledger.created(remote_id)` right after. A
-  rerun with a remote id skips it; one that crashed during it first looks the campaign up by
-  its name (`find_campaign`), which carries the idempotency key.
+  rerun with a remote id skips it; one that stopped during a create or send call without a
+  remote id (`spec.interrupted`) first looks the object up by its name (`find_campaign`),
+  which carries the idempotency key — also where the send call itself creates the object
+  (a Kit broadcast made with its send time).
 - SEND: `ledger.sending()` before the call (the attempt is recorded). A rerun with a remote
   id asks the platform its state (`remote_campaign`) and does not send again if it went out.
   A trigger-only platform (content on the platform, no campaign to ask about) cannot be
@@ -75,6 +77,8 @@ class SendSpec:
     data: dict[str, Any] = field(default_factory=dict)
     # The remote object an earlier attempt created (a rerun resumes from it).
     remote_id: str = ""
+    # An earlier attempt stopped during a create or send call: what it made is looked up.
+    interrupted: bool = False
 
     @property
     def content_bytes(self) -> int:
@@ -186,7 +190,8 @@ class CampaignSending:
         return str(response.json()["id"])
 
     def read_sent(self, response: requests.Response) -> str:
-        """The trigger or send job id in a SEND step's answer ("" when there is none)."""
+        """The trigger, send job or created object's id in a SEND step's answer ("" when
+        there is none)."""
         return ""
 
     def check_step(self, step: SendStep, response: requests.Response) -> None:
@@ -260,6 +265,10 @@ class CampaignSending:
             raise self.unsupported(Capability.SEND_CAMPAIGN)
         ledger = ledger or NoLedger()
         remote_id = spec.remote_id
+        if not remote_id and spec.interrupted:
+            remote_id = self.find_campaign(spec)
+            if remote_id:
+                ledger.created(remote_id)
         if remote_id:
             campaign = self.remote_campaign(remote_id)
             if campaign is not None and campaign.gone_out:
@@ -267,10 +276,8 @@ class CampaignSending:
         steps = self.plan_send(spec, remote_id or PENDING_ID)
         create = next((s for s in steps if s.kind == StepKind.CREATE), None)
         if create is not None and not remote_id:
-            remote_id = self.find_campaign(spec)
-            if not remote_id:
-                ledger.creating()
-                remote_id = self.read_created(self.run_step(create))
+            ledger.creating()
+            remote_id = self.read_created(self.run_step(create))
             ledger.created(remote_id)
             steps = self.plan_send(spec, remote_id)
         values: dict[str, str] = {}

@@ -71,7 +71,6 @@ def lookup(rsps, campaigns=()):
 def test_create_content_checklist_send(client):
     ledger = Recorder()
     with strict(registry=OrderedRegistry) as rsps:
-        lookup(rsps)
         rsps.post(
             f"{US6}/campaigns",
             match=[AUTH, matchers.json_params_matcher(CREATE)],
@@ -120,10 +119,12 @@ def test_a_crash_during_create_finds_the_campaign_by_its_title(client):
     ledger = Recorder()
     with strict(registry=OrderedRegistry) as rsps:
         lookup(rsps, [{"id": "c9", "settings": {"title": "Issue 42 [ss-1-2-abc]"}}])
+        rsps.get(f"{US6}/campaigns/c9", json={"id": "c9", "status": "save"})
         rsps.put(f"{US6}/campaigns/c9/content", json={})
         rsps.get(f"{US6}/campaigns/c9/send-checklist", json={"is_ready": True, "items": []})
         rsps.post(f"{US6}/campaigns/c9/actions/send", status=204)
-        assert client.send_campaign(SPEC, ledger).remote_id == "c9"
+        interrupted = SendSpec(**{**SPEC.__dict__, "interrupted": True})
+        assert client.send_campaign(interrupted, ledger).remote_id == "c9"
     assert ledger.calls == [("created", "c9"), "sending"]
 
 

@@ -50,11 +50,6 @@ def client(make_integration):
 def test_create_then_schedule_now(client):
     ledger = Recorder()
     with strict(registry=OrderedRegistry) as rsps:
-        rsps.post(
-            f"{BASE}/v3/marketing/singlesends/search",
-            match=[AUTH, matchers.json_params_matcher({"name": "ss-1-4-abc"})],
-            json={"result": []},
-        )
         create = rsps.post(
             f"{BASE}/v3/marketing/singlesends",
             match=[AUTH],
@@ -116,3 +111,17 @@ def test_preflight_needs_a_verified_sender(client, make_integration):
             "SendGrid needs an unsubscribe group to send: set the Unsubscribe group ID on the "
             "integration.",
         ]
+
+
+def test_an_interrupted_send_is_found_by_name(client):
+    interrupted = SendSpec(**{**SEND.__dict__, "interrupted": True})
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.post(
+            f"{BASE}/v3/marketing/singlesends/search",
+            match=[AUTH, matchers.json_params_matcher({"name": "ss-1-4-abc"})],
+            json={"result": [{"id": "S1", "name": "Issue 42 [ss-1-4-abc]", "status": "draft"}]},
+        )
+        rsps.get(f"{BASE}/v3/marketing/singlesends/S1", json={"id": "S1", "status": "draft"})
+        rsps.put(f"{BASE}/v3/marketing/singlesends/S1/schedule", status=201, json={})
+        result = client.send_campaign(interrupted, Recorder())
+    assert result.remote_id == "S1" and not result.already_sent
