@@ -11,10 +11,12 @@ from __future__ import annotations
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.kit.api import API, SEGMENT, TAG
+from integrations.platforms.kit.broadcasts import KitBroadcasts
 from integrations.platforms.kit.connection import KitConnection
 from integrations.platforms.kit.contacts import MAX_CUSTOM_FIELDS, STANDARD_FIELDS, KitContacts
 from integrations.platforms.kit.segments import KitSegments
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -28,7 +30,7 @@ __all__ = ["API", "MAX_CUSTOM_FIELDS", "SEGMENT", "STANDARD_FIELDS", "TAG", "Kit
 
 
 @register
-class KitClient(KitConnection, KitContacts, KitSegments, PlatformClient):
+class KitClient(KitConnection, KitContacts, KitSegments, KitBroadcasts, PlatformClient):
     slug = "kit"
     label = "Kit"
     category = Category.EMAIL
@@ -43,8 +45,10 @@ class KitClient(KitConnection, KitContacts, KitSegments, PlatformClient):
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
     )
+    send_methods = (SendMethod("broadcast", "Broadcast"),)
     rate_limited_by = ("api_key",)  # Kit counts 120 requests a minute per API key
     unsupported_reasons = {
         Capability.DELETE_CONTACT: "Kit's API has no way to delete a subscriber; delete them "
@@ -54,7 +58,6 @@ class KitClient(KitConnection, KitContacts, KitSegments, PlatformClient):
         "them); creating tags is not wired in the console yet",
         Capability.ADD_TO_SEGMENT: "Kit segments have no membership API; tagging subscribers "
         "is not wired in the console yet",
-        Capability.SEND_CAMPAIGN: "broadcasts are not wired for Kit yet",
         Capability.CAMPAIGN_METRICS: "broadcast stats are not wired for Kit yet",
         Capability.WEBHOOKS: "Kit's webhook endpoints are not wired yet",
     }
