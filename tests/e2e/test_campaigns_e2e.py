@@ -155,3 +155,39 @@ def test_preflight_stops_approval_for_an_unknown_broadcast(
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.IN_REVIEW
     assert not CampaignSend.objects.exists() and not SandboxSend.objects.exists()
+
+
+def test_one_target_failing_leaves_the_other_sent(
+    make_assignment, targets, author, approver, e2e_clock
+):
+    from integrations.sandbox.emulation import set_faults
+
+    assignment = approved(make_assignment, targets, author, approver)
+    set_faults("mailchimp", error_rate=1.0, error_status=503)
+    sending.send_assignment(assignment.pk)
+    sends = {s.target.integration.platform: s for s in CampaignSend.objects.all()}
+    assert sends["customerio"].state == SendState.SENT
+    assert sends["mailchimp"].state == SendState.FAILED
+    assert (
+        sends["mailchimp"].error
+        == "Mailchimp answered 503 to POST /3.0/campaigns: Service Unavailable"
+    )
+    assert not sandbox_sends("mailchimp")
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.PARTLY_SENT
+
+
+def test_two_broadcasts_in_a_row_keep_customerio_s_limit(
+    make_assignment, targets, author, approver, e2e_clock
+):
+    """1 trigger per 10 s per workspace: the second waits its turn (on the shared limiter)
+    instead of being refused."""
+    cio, _ = targets
+    first = approved(make_assignment, [cio], author, approver)
+    second = approved(make_assignment, [cio], author, approver)
+    sending.send_assignment(first.pk)
+    started = e2e_clock.now()
+    sending.send_assignment(second.pk)
+    assert e2e_clock.now() - started >= 9.9
+    assert [s.sends for s in sandbox_sends("customerio")] == [1, 1]
+    assert set(CampaignSend.objects.values_list("state", flat=True)) == {SendState.SENT}
