@@ -27,11 +27,14 @@ RATES = {
     "bulk_import": (10, 150),
     "bulk_import.read": (10, 150),
     "data_privacy": (3, 60),
+    "campaigns": (10, 150),
+    "templates": (10, 150),
 }
 FULL_SCOPES = frozenset(
     {
         "accounts:read", "lists:read", "lists:write", "profiles:read", "profiles:write",
         "segments:read", "segments:write", "data-privacy:write",
+        "campaigns:read", "campaigns:write", "templates:read", "templates:write",
     }
 )  # fmt: skip
 READ_SCOPES = frozenset(s for s in FULL_SCOPES if s.endswith(":read"))
