@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 
 from campaigns.models import Assignment, AssignmentEvent, AssignmentTarget, CampaignSend
-from campaigns.services import workflow
+from campaigns.services import specs, workflow
 from integrations.admin import RefusedActionsAdmin
 
 
@@ -57,7 +57,7 @@ class AssignmentAdmin(RefusedActionsAdmin):
     search_fields = ["title", "subject"]
     readonly_fields = ["status", "author", "created_at", "updated_at"]
     inlines = [AssignmentTargetInline, AssignmentEventInline]
-    actions = ["submit", "approve", "cancel"]
+    actions = ["preflight", "submit", "approve", "cancel"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status not in workflow.EDITABLE:
@@ -81,6 +81,23 @@ class AssignmentAdmin(RefusedActionsAdmin):
                 self.message_user(request, f"{assignment}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{assignment}: {done}.", messages.SUCCESS)
+
+    @admin.action(description="Check the targets (pre-flight)", permissions=["view"])
+    def preflight(self, request, queryset):
+        for assignment in queryset:
+            problems = specs.preflight(assignment)
+            if problems:
+                self.message_user(
+                    request,
+                    workflow.problems_message(problems).replace(
+                        "Not approved: ", f"{assignment}: "
+                    ),
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request, f"{assignment}: every target can send.", messages.SUCCESS
+                )
 
     @admin.action(description="Submit for review", permissions=["change"])
     def submit(self, request, queryset):

@@ -62,3 +62,13 @@ def test_the_send_ledger_is_read_only(client, assignment):
     admin_user = member("Admin", "admin-user")
     client.force_login(admin_user)
     assert client.get(reverse("admin:campaigns_campaignsend_add")).status_code == 403
+
+
+def test_the_preflight_action_reports_each_target(client, assignment):
+    assignment.reply_to = ""
+    assignment.save()
+    editor = member("Editor", "editor")
+    response = act(client, editor, "preflight", assignment)
+    assert response.status_code == 302
+    shown = [str(m) for m in response.wsgi_request._messages]
+    assert any("needs a reply-to address" in m for m in shown), shown

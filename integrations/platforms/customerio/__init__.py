@@ -77,7 +77,7 @@ class CustomerIoClient(
             "app_api_key",
             "App API key",
             "Account Settings → API Credentials → App API keys (reads segments and "
-            "workspaces). Shown once when created.",
+            "workspaces, triggers API-triggered broadcasts). Shown once when created.",
         ),
     )
     regions = {"us": "United States", "eu": "European Union"}
