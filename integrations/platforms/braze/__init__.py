@@ -52,6 +52,8 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, PlatformClient)
         }
     )
     unsupported_reasons = {
+        Capability.SEND_CAMPAIGN: "Braze's API-triggered campaigns and Canvases are not "
+        "wired in the console yet",
         Capability.CREATE_SEGMENT: "Braze's REST API cannot create or edit segments; they are "
         "built from filters in the dashboard (write an attribute and filter on it)",
         Capability.ADD_TO_SEGMENT: "Braze segments are filter-based and take no members "

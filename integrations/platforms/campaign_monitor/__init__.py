@@ -57,6 +57,8 @@ class CampaignMonitorClient(
         }
     )
     unsupported_reasons = {
+        Capability.SEND_CAMPAIGN: "Campaign Monitor campaigns fetch their content from a "
+        "public URL, which the console does not serve yet",
         Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",
         Capability.CREATE_SEGMENT: "segments are rule-based only; lists can be created through "
         "the API but are not yet wired in the console",

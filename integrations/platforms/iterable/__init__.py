@@ -40,6 +40,8 @@ class IterableClient(IterableConnection, IterableContacts, IterableSegments, Pla
         }
     )
     unsupported_reasons = {
+        Capability.SEND_CAMPAIGN: "Iterable campaigns from a template are not wired in the "
+        "console yet",
         Capability.CREATE_SEGMENT: "only static lists can be created through the API; dynamic "
         "lists are built in Iterable's UI (not yet wired in the console)",
     }
