@@ -27,7 +27,9 @@ def spec_for(target: AssignmentTarget, send: CampaignSend | None = None):
         plain_text=assignment.plain_text,
         from_name=assignment.from_name,
         reply_to=assignment.reply_to,
-        segment_id=target.segment.remote_id if target.segment_id else "",
+        segment_id=send.segment_remote_id
+        if send
+        else (target.segment.remote_id if target.segment_id else ""),
         remote_campaign_id=target.remote_template_or_campaign_id,
         send_at=assignment.scheduled_at,
         data={"sharpsend_assignment": assignment.pk},

@@ -13,7 +13,6 @@ from integrations.sandbox import accounts, registry
 from integrations.sandbox.models import SandboxSend
 from integrations.services.segments import import_segments
 
-pytest_plugins = ["tests.campaigns.fixtures"]
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # platform → (send method, extra credentials, the kind of object the emulator records)

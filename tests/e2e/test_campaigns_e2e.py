@@ -13,7 +13,6 @@ from integrations.sandbox import registry
 from integrations.sandbox.models import SandboxSend
 from integrations.services.segments import import_segments
 
-pytest_plugins = ["tests.campaigns.fixtures"]
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -191,3 +190,49 @@ def test_two_broadcasts_in_a_row_keep_customerio_s_limit(
     assert e2e_clock.now() - started >= 9.9
     assert [s.sends for s in sandbox_sends("customerio")] == [1, 1]
     assert set(CampaignSend.objects.values_list("state", flat=True)) == {SendState.SENT}
+
+
+def test_an_unexpected_error_stops_one_target_and_a_rerun_finishes_it_once(
+    make_assignment, targets, author, approver, monkeypatch
+):
+    """An answer the client cannot read (after Mailchimp created the campaign): the other
+    target is sent, this one waits in `creating`; the rerun finds the campaign by its title."""
+    from integrations.platforms.mailchimp import MailchimpClient
+
+    assignment = approved(make_assignment, targets, author, approver)
+    readable = MailchimpClient.read_created
+
+    def unreadable(self, response):
+        raise KeyError("id")
+
+    monkeypatch.setattr(MailchimpClient, "read_created", unreadable)
+    sending.send_assignment(assignment.pk)
+    sends = {s.target.integration.platform: s for s in CampaignSend.objects.all()}
+    assert sends["customerio"].state == SendState.SENT
+    assert sends["mailchimp"].state == SendState.CREATING
+    assert "unexpected error (KeyError)" in sends["mailchimp"].error
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.SENDING
+    monkeypatch.setattr(MailchimpClient, "read_created", readable)
+    sending.send_assignment(assignment.pk)
+    (campaign,) = sandbox_sends("mailchimp")
+    assert campaign.status == "sent" and campaign.sends == 1
+    assert CampaignSend.objects.get(target__integration__platform="mailchimp").remote_id == (
+        campaign.remote_id
+    )
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.SENT
+
+
+def test_a_segment_dropped_after_approval_does_not_widen_the_audience(
+    make_assignment, targets, author, approver
+):
+    from integrations.models import Segment
+
+    assignment = approved(make_assignment, targets, author, approver)
+    Segment.objects.filter(remote_id="3").delete()  # a re-import no longer finds it
+    sending.send_assignment(assignment.pk)
+    (campaign,) = sandbox_sends("mailchimp")
+    assert campaign.body["recipients"]["segment_opts"] == {"saved_segment_id": 3}
+    (trigger,) = sandbox_sends("customerio")
+    assert trigger.body["recipients"] == {"segment": {"id": 3}}
