@@ -95,8 +95,9 @@ class AssignmentAdmin(RefusedActionsAdmin):
                     messages.WARNING,
                 )
             else:
+                plans = "; ".join(specs.describe(t) for t in assignment.targets.all())
                 self.message_user(
-                    request, f"{assignment}: every target can send.", messages.SUCCESS
+                    request, f"{assignment}: every target can send — {plans}.", messages.SUCCESS
                 )
 
     @admin.action(description="Submit for review", permissions=["change"])

@@ -64,3 +64,17 @@ def preflight(assignment) -> dict[AssignmentTarget, list[str]]:
         if problems:
             found[target] = problems
     return found
+
+
+def describe(target: AssignmentTarget) -> str:
+    """What a target will do, as the pre-flight shows it: method, segment and its size."""
+    platform = target.integration.platform_class
+    method = platform.send_method(target.method)
+    how = method.label if method else target.method
+    if method and method.trigger_only:
+        how += f" {target.remote_template_or_campaign_id or '(none chosen)'}"
+    if not target.segment_id:
+        return f"{target.integration}: {how} to the default audience"
+    count = target.segment.member_count
+    size = f"{count:,} members" if count is not None else "size unknown"
+    return f"{target.integration}: {how} to {target.segment} ({size})"

@@ -20,13 +20,12 @@ def member(role: str, name: str) -> User:
 
 
 @pytest.fixture
-def assignment(make_assignment, make_integration, monkeypatch):
+def assignment(make_assignment, make_integration, monkeypatch, mailchimp_answers):
     roles.ensure_roles()
     integration = make_integration("mailchimp")
     Segment.objects.create(
         integration=integration, remote_id="3", name="All", imported_at="2026-01-01T00:00Z"
     )
-    monkeypatch.setattr(type(integration.client()), "remote_problems", lambda self, spec: [])
     monkeypatch.setattr("integrations.services.queue.enqueue", lambda *args: None)
     return make_assignment((integration, "3", "campaign", ""))
 
@@ -72,3 +71,12 @@ def test_the_preflight_action_reports_each_target(client, assignment):
     assert response.status_code == 302
     shown = [str(m) for m in response.wsgi_request._messages]
     assert any("needs a reply-to address" in m for m in shown), shown
+
+
+def test_the_preflight_action_says_what_each_target_will_do(client, assignment):
+    Segment.objects.filter(remote_id="3").update(member_count=1234)
+    response = act(client, member("Editor", "editor"), "preflight", assignment)
+    shown = [str(m) for m in response.wsgi_request._messages]
+    assert shown == [
+        "Issue 42: every target can send — mailchimp test: Regular campaign to All (1,234 members)."
+    ]

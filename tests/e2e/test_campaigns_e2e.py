@@ -236,3 +236,21 @@ def test_a_segment_dropped_after_approval_does_not_widen_the_audience(
     assert campaign.body["recipients"]["segment_opts"] == {"saved_segment_id": 3}
     (trigger,) = sandbox_sends("customerio")
     assert trigger.body["recipients"] == {"segment": {"id": 3}}
+
+
+def test_the_send_command_reports_each_target(make_assignment, targets, author, approver):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    assignment = approved(make_assignment, targets, author, approver)
+    out = StringIO()
+    call_command("send_assignment", str(assignment.pk), stdout=out)
+    (campaign,) = sandbox_sends("mailchimp")
+    (trigger,) = sandbox_sends("customerio")
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        f"customerio test → All readers: Sent (remote {trigger.remote_id})",
+        f"mailchimp test → All readers: Sent (remote {campaign.remote_id})",
+        "“Issue 42”: sent.",
+    ]
