@@ -165,6 +165,7 @@ class CampaignSending:
     """The send engine and the hooks a platform fills in (a mixin of PlatformClient)."""
 
     send_methods: ClassVar[tuple[SendMethod, ...]] = ()
+    sending = False  # set while send_campaign runs: its calls go with priority
     # The largest HTML + plain text the platform takes, in bytes (None: no documented limit).
     max_content_bytes: ClassVar[int | None] = None
 
@@ -260,10 +261,20 @@ class CampaignSending:
         return problems
 
     def send_campaign(self, spec: SendSpec, ledger: SendLedger | None = None) -> SendResult:
-        """Create, fill and send (or schedule) `spec`, resuming from `spec.remote_id`."""
+        """Create, fill and send (or schedule) `spec`, resuming from `spec.remote_id`.
+
+        Every call it makes (lookups included) takes the shared limit's next slot before bulk
+        work: the transport sends with priority while `sending` is set.
+        """
         if not self.supports(Capability.SEND_CAMPAIGN):
             raise self.unsupported(Capability.SEND_CAMPAIGN)
-        ledger = ledger or NoLedger()
+        self.sending = True
+        try:
+            return self._send(spec, ledger or NoLedger())
+        finally:
+            self.sending = False
+
+    def _send(self, spec: SendSpec, ledger: SendLedger) -> SendResult:
         remote_id = spec.remote_id
         if not remote_id and spec.interrupted:
             remote_id = self.find_campaign(spec)

@@ -180,3 +180,23 @@ def test_the_dry_run_plan_is_the_requests(client):
         ("send", "POST", "/3.0/campaigns/{remote_id}/actions/send"),
     ]
     assert json.loads(steps[0].request.content) == CREATE
+
+
+def test_every_send_call_takes_the_shared_limit_with_priority(client, monkeypatch):
+    """Sends go before bulk syncs on the same account (integrations/ratelimit.py)."""
+    taken = []
+    acquire = client.runtime.acquire
+
+    def recording(key, limit, patience, priority=False):
+        taken.append(priority)
+        return acquire(key, limit, patience, priority=priority)
+
+    monkeypatch.setattr(client.runtime, "acquire", recording)
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.get(f"{US6}/campaigns/c1", json={"id": "c1", "status": "save"})
+        rsps.put(f"{US6}/campaigns/c1/content", json={})
+        rsps.get(f"{US6}/campaigns/c1/send-checklist", json={"is_ready": True, "items": []})
+        rsps.post(f"{US6}/campaigns/c1/actions/send", status=204)
+        client.send_campaign(SPEC.resuming("c1"), Recorder())
+    assert taken == [True, True, True, True]  # the state check too
+    assert client.sending is False
