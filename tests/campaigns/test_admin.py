@@ -80,3 +80,13 @@ def test_the_preflight_action_says_what_each_target_will_do(client, assignment):
     assert shown == [
         "Issue 42: every target can send — mailchimp test: Regular campaign to All (1,234 members)."
     ]
+
+
+def test_the_change_page_shows_each_send(client, assignment):
+    assignment.status = AssignmentStatus.IN_REVIEW
+    assignment.save()
+    approver = member("Approver", "approver-user")
+    act(client, approver, "approve", assignment)
+    page = client.get(reverse("admin:campaigns_assignment_change", args=[assignment.pk]))
+    assert page.status_code == 200
+    assert "mailchimp test → All: <strong>Pending</strong>" in page.content.decode()
