@@ -200,3 +200,10 @@ def test_every_send_call_takes_the_shared_limit_with_priority(client, monkeypatc
         client.send_campaign(SPEC.resuming("c1"), Recorder())
     assert taken == [True, True, True, True]  # the state check too
     assert client.sending is False
+
+
+def test_content_over_a_declared_limit_is_a_preflight_problem(client, monkeypatch):
+    # No platform here documents a campaign content limit yet; the check is the base's.
+    monkeypatch.setattr(type(client), "max_content_bytes", 10)
+    with strict():
+        assert client.preflight(SPEC) == ["The content is 11 bytes; Mailchimp takes at most 10."]
