@@ -1,4 +1,4 @@
-"""Klaviyo, SendGrid and Kit sends over real HTTP against their emulators: one send each,
+"""Klaviyo, SendGrid, Kit and Mailchimp sends over real HTTP against their emulators: one send each,
 however often the sender runs, and none repeated after an interruption."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ CASES = {
     "klaviyo": ("campaign", {}, "campaign"),
     "sendgrid": ("single_send", {"sender_id": "1", "suppression_group_id": "5"}, "single_send"),
     "kit": ("broadcast", {}, "broadcast"),
+    "mailchimp": ("campaign", {}, "campaign"),
 }
 
 
@@ -84,3 +85,46 @@ def test_interrupted_in_the_send_call_is_not_sent_again(
     assert send.sends == 1
     row = CampaignSend.objects.get()
     assert row.state == SendState.SENT and row.remote_id == send.remote_id
+
+
+# Where the worker dies: right after a ledger entry is committed, or right after a step's call
+# was answered (before anything about it is recorded).
+CRASHES = [
+    ("ledger", "creating"),
+    ("ledger", "created"),
+    ("ledger", "sending"),
+    ("call", StepKind.CONTENT),
+    ("call", StepKind.CHECK),
+    ("call", StepKind.SEND),
+]
+
+
+@pytest.mark.parametrize("where", CRASHES, ids=[f"{a}-{b}" for a, b in CRASHES])
+def test_a_crash_at_any_step_still_sends_exactly_once(
+    make_assignment, target, author, approver, monkeypatch, where
+):
+    slug, kind, _ = target
+    assignment = approve(make_assignment, target, author, approver)
+    place, name = where
+    if place == "ledger":
+        owner, attribute = sending.Ledger, name
+    else:
+        owner, attribute = CampaignSending, "run_step"
+    original = getattr(owner, attribute)
+
+    def crashing(self, *args):
+        answer = original(self, *args)
+        if place == "ledger" or args[0].kind == name:
+            raise Crash
+        return answer
+
+    monkeypatch.setattr(owner, attribute, crashing)
+    try:
+        sending.send_assignment(assignment.pk)
+    except Crash:
+        pass
+    monkeypatch.setattr(owner, attribute, original)
+    sending.send_assignment(assignment.pk)
+    sending.send_assignment(assignment.pk)
+    assert [s.sends for s in recorded(slug, kind)] == [1]
+    assert CampaignSend.objects.get().state == SendState.SENT
