@@ -6,9 +6,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html_join
 
 from campaigns.models import Assignment, AssignmentEvent, AssignmentTarget, CampaignSend
-from campaigns.services import workflow
+from campaigns.services import specs, workflow
 from integrations.admin import RefusedActionsAdmin
 
 
@@ -55,15 +56,38 @@ class AssignmentAdmin(RefusedActionsAdmin):
     list_display = ["title", "subject", "status", "author", "scheduled_at", "updated_at"]
     list_filter = ["status"]
     search_fields = ["title", "subject"]
-    readonly_fields = ["status", "author", "created_at", "updated_at"]
+    readonly_fields = ["status", "author", "created_at", "updated_at", "sends"]
     inlines = [AssignmentTargetInline, AssignmentEventInline]
-    actions = ["submit", "approve", "cancel"]
+    actions = ["preflight", "submit", "approve", "cancel"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status not in workflow.EDITABLE:
             # Approved content is what goes out: it no longer changes.
-            return [f.name for f in self.model._meta.fields]
+            return [f.name for f in self.model._meta.fields] + ["sends"]
         return self.readonly_fields
+
+    @admin.display(description="Sends")
+    def sends(self, obj: Assignment):
+        rows = CampaignSend.objects.filter(target__assignment=obj).select_related(
+            "target__integration", "target__segment"
+        )
+        if not rows:
+            return "— (created on approval)"
+        return format_html_join(
+            "",
+            "<div>{}: <strong>{}</strong> {} {}</div>",
+            (
+                (
+                    send.target,
+                    send.get_state_display(),
+                    f"(remote {send.remote_id or send.remote_send_id})"
+                    if send.remote_id or send.remote_send_id
+                    else "",
+                    send.error,
+                )
+                for send in rows
+            ),
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -81,6 +105,24 @@ class AssignmentAdmin(RefusedActionsAdmin):
                 self.message_user(request, f"{assignment}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{assignment}: {done}.", messages.SUCCESS)
+
+    @admin.action(description="Check the targets (pre-flight)", permissions=["view"])
+    def preflight(self, request, queryset):
+        for assignment in queryset:
+            problems = specs.preflight(assignment)
+            if problems:
+                self.message_user(
+                    request,
+                    workflow.problems_message(problems).replace(
+                        "Not approved: ", f"{assignment}: "
+                    ),
+                    messages.WARNING,
+                )
+            else:
+                plans = "; ".join(specs.describe(t) for t in assignment.targets.all())
+                self.message_user(
+                    request, f"{assignment}: every target can send — {plans}.", messages.SUCCESS
+                )
 
     @admin.action(description="Submit for review", permissions=["change"])
     def submit(self, request, queryset):

@@ -122,6 +122,8 @@ class CampaignSend(models.Model):
     target = models.OneToOneField(AssignmentTarget, on_delete=models.CASCADE, related_name="send")
     state = models.CharField(max_length=10, choices=SendState.choices, default=SendState.PENDING)
     idempotency_key = models.CharField(max_length=64, unique=True)
+    # The segment as approved: a re-import that drops the segment never widens the audience.
+    segment_remote_id = models.CharField(max_length=100, blank=True)
     remote_id = models.CharField(
         max_length=100, blank=True, help_text="The campaign, broadcast or single send created."
     )

@@ -19,6 +19,7 @@ or failed from its sends' states.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.conf import settings
@@ -36,7 +37,9 @@ from campaigns.models import (
 from campaigns.services.specs import spec_for
 from campaigns.services.workflow import WorkflowError, record
 from integrations import clock
-from integrations.platforms.errors import PlatformError, TransientError
+from integrations.platforms.errors import PlatformError, TransientError, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 SETTLED = (AssignmentStatus.SENT, AssignmentStatus.PARTLY_SENT, AssignmentStatus.FAILED)
 UNKNOWN_OUTCOME = (
@@ -126,7 +129,10 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
     target = send.target
     ledger = Ledger(send.pk, owner)
     client = target.integration.client()
+    method = client.send_method(target.method)
     try:
+        if method is not None and method.needs_segment and not send.segment_remote_id:
+            raise ValidationFailed("The target was approved without a segment: not sent.")
         result = client.send_campaign(spec_for(target, send), ledger)
     except PlatformError as exc:
         if ledger.attempted and isinstance(exc, TransientError):
@@ -140,6 +146,11 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
                 )
         else:
             _finish(send.pk, state=SendState.FAILED, error=exc.message)
+    except Exception as exc:
+        # A fault of ours (an answer we could not read): what was committed stands, the next
+        # run resumes from it, and the other targets go on.
+        logger.exception("Send #%s stopped", send.pk)
+        _finish(send.pk, error=f"Stopped by an unexpected error ({type(exc).__name__}); rerun.")
     else:
         _finish(
             send.pk,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from campaigns.models import AssignmentTarget, CampaignSend
+from campaigns.models import AssignmentTarget, CampaignSend, SendState
 from integrations.platforms.errors import PlatformError
 
 
@@ -29,7 +29,9 @@ def spec_for(target: AssignmentTarget, send: CampaignSend | None = None):
         plain_text=assignment.plain_text,
         from_name=(variant and variant.from_name) or assignment.from_name,
         reply_to=assignment.reply_to,
-        segment_id=target.segment.remote_id if target.segment_id else "",
+        segment_id=send.segment_remote_id
+        if send
+        else (target.segment.remote_id if target.segment_id else ""),
         remote_campaign_id=target.remote_template_or_campaign_id,
         send_at=assignment.scheduled_at,
         data={
@@ -37,6 +39,7 @@ def spec_for(target: AssignmentTarget, send: CampaignSend | None = None):
             **({"sharpsend_variant": variant.label} if variant else {}),
         },
         remote_id=send.remote_id if send else "",
+        interrupted=bool(send) and send.state in (SendState.CREATING, SendState.SENDING),
     )
 
 
@@ -66,3 +69,17 @@ def preflight(assignment) -> dict[AssignmentTarget, list[str]]:
         if problems:
             found[target] = problems
     return found
+
+
+def describe(target: AssignmentTarget) -> str:
+    """What a target will do, as the pre-flight shows it: method, segment and its size."""
+    platform = target.integration.platform_class
+    method = platform.send_method(target.method)
+    how = method.label if method else target.method
+    if method and method.trigger_only:
+        how += f" {target.remote_template_or_campaign_id or '(none chosen)'}"
+    if not target.segment_id:
+        return f"{target.integration}: {how} to the default audience"
+    count = target.segment.member_count
+    size = f"{count:,} members" if count is not None else "size unknown"
+    return f"{target.integration}: {how} to {target.segment} ({size})"

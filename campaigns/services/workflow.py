@@ -103,8 +103,12 @@ def approve(assignment: Assignment, actor, note: str = "", *, queue_send: bool =
         locked = _locked(assignment.pk)
         _expect(locked, AssignmentStatus.IN_REVIEW, doing="approved")
         record(locked, actor, AssignmentStatus.APPROVED, note)
-        for target in locked.targets.all():
-            CampaignSend.objects.create(target=target, idempotency_key=new_idempotency_key(target))
+        for target in locked.targets.select_related("segment"):
+            CampaignSend.objects.create(
+                target=target,
+                idempotency_key=new_idempotency_key(target),
+                segment_remote_id=target.segment.remote_id if target.segment_id else "",
+            )
         if queue_send:
             from integrations.services.queue import enqueue
 

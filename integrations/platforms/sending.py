@@ -8,8 +8,10 @@ answer `read_created` turns into the remote id), CONTENT and CHECK steps, then o
 do and what it has done, so that a rerun after a crash resumes instead of repeating:
 
 - CREATE: `ledger.creating()` before the call, `ledger.created(remote_id)` right after. A
-  rerun with a remote id skips it; one that crashed during it first looks the campaign up by
-  its name (`find_campaign`), which carries the idempotency key.
+  rerun with a remote id skips it; one that stopped during a create or send call without a
+  remote id (`spec.interrupted`) first looks the object up by its name (`find_campaign`),
+  which carries the idempotency key — also where the send call itself creates the object
+  (a Kit broadcast made with its send time).
 - SEND: `ledger.sending()` before the call (the attempt is recorded). A rerun with a remote
   id asks the platform its state (`remote_campaign`) and does not send again if it went out.
   A trigger-only platform (content on the platform, no campaign to ask about) cannot be
@@ -75,6 +77,8 @@ class SendSpec:
     data: dict[str, Any] = field(default_factory=dict)
     # The remote object an earlier attempt created (a rerun resumes from it).
     remote_id: str = ""
+    # An earlier attempt stopped during a create or send call: what it made is looked up.
+    interrupted: bool = False
 
     @property
     def content_bytes(self) -> int:
@@ -83,7 +87,7 @@ class SendSpec:
     @property
     def remote_name(self) -> str:
         """The campaign's internal name on the platform: finds it again after a crash."""
-        return f"{self.name} [{self.idempotency_key}]"
+        return f"{self.name[:60]} [{self.idempotency_key}]"  # ≤ 100 characters
 
     def resuming(self, remote_id: str) -> SendSpec:
         return replace(self, remote_id=remote_id)
@@ -161,6 +165,7 @@ class CampaignSending:
     """The send engine and the hooks a platform fills in (a mixin of PlatformClient)."""
 
     send_methods: ClassVar[tuple[SendMethod, ...]] = ()
+    sending = False  # set while send_campaign runs: its calls go with priority
     # The largest HTML + plain text the platform takes, in bytes (None: no documented limit).
     max_content_bytes: ClassVar[int | None] = None
 
@@ -186,7 +191,8 @@ class CampaignSending:
         return str(response.json()["id"])
 
     def read_sent(self, response: requests.Response) -> str:
-        """The trigger or send job id in a SEND step's answer ("" when there is none)."""
+        """The trigger, send job or created object's id in a SEND step's answer ("" when
+        there is none)."""
         return ""
 
     def check_step(self, step: SendStep, response: requests.Response) -> None:
@@ -255,11 +261,25 @@ class CampaignSending:
         return problems
 
     def send_campaign(self, spec: SendSpec, ledger: SendLedger | None = None) -> SendResult:
-        """Create, fill and send (or schedule) `spec`, resuming from `spec.remote_id`."""
+        """Create, fill and send (or schedule) `spec`, resuming from `spec.remote_id`.
+
+        Every call it makes (lookups included) takes the shared limit's next slot before bulk
+        work: the transport sends with priority while `sending` is set.
+        """
         if not self.supports(Capability.SEND_CAMPAIGN):
             raise self.unsupported(Capability.SEND_CAMPAIGN)
-        ledger = ledger or NoLedger()
+        self.sending = True
+        try:
+            return self._send(spec, ledger or NoLedger())
+        finally:
+            self.sending = False
+
+    def _send(self, spec: SendSpec, ledger: SendLedger) -> SendResult:
         remote_id = spec.remote_id
+        if not remote_id and spec.interrupted:
+            remote_id = self.find_campaign(spec)
+            if remote_id:
+                ledger.created(remote_id)
         if remote_id:
             campaign = self.remote_campaign(remote_id)
             if campaign is not None and campaign.gone_out:
@@ -267,10 +287,8 @@ class CampaignSending:
         steps = self.plan_send(spec, remote_id or PENDING_ID)
         create = next((s for s in steps if s.kind == StepKind.CREATE), None)
         if create is not None and not remote_id:
-            remote_id = self.find_campaign(spec)
-            if not remote_id:
-                ledger.creating()
-                remote_id = self.read_created(self.run_step(create))
+            ledger.creating()
+            remote_id = self.read_created(self.run_step(create))
             ledger.created(remote_id)
             steps = self.plan_send(spec, remote_id)
         values: dict[str, str] = {}

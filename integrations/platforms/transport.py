@@ -70,6 +70,7 @@ class Transport:
         platform did not act on, never after an unknown outcome (a timeout, a 5xx).
         """
         ok = tuple(ok)
+        priority = priority or getattr(self, "sending", False)  # a send's every call
         rate_name = rate if rate in self.limits.rates else surface
         limit = self.limits.rates[rate_name]
         key = self.rate_key(rate_name)

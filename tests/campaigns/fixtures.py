@@ -57,3 +57,18 @@ def make_assignment(author):
         return assignment
 
     return make
+
+
+@pytest.fixture
+def mailchimp_answers():
+    """Mailchimp's answer to the pre-flight's segment check (segment 3 of the demo audience
+    exists), as a strict-shaped `responses` mock; other calls are refused (not registered)."""
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(
+            "https://us6.api.mailchimp.com/3.0/lists/sandbox6a/segments/3",
+            match=[responses.matchers.query_param_matcher({"fields": "id,member_count"})],
+            json={"id": 3, "member_count": 5},
+        )
+        yield rsps

@@ -13,7 +13,6 @@ from integrations.sandbox import registry
 from integrations.sandbox.models import SandboxSend
 from integrations.services.segments import import_segments
 
-pytest_plugins = ["tests.campaigns.fixtures"]
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -155,3 +154,103 @@ def test_preflight_stops_approval_for_an_unknown_broadcast(
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.IN_REVIEW
     assert not CampaignSend.objects.exists() and not SandboxSend.objects.exists()
+
+
+def test_one_target_failing_leaves_the_other_sent(
+    make_assignment, targets, author, approver, e2e_clock
+):
+    from integrations.sandbox.emulation import set_faults
+
+    assignment = approved(make_assignment, targets, author, approver)
+    set_faults("mailchimp", error_rate=1.0, error_status=503)
+    sending.send_assignment(assignment.pk)
+    sends = {s.target.integration.platform: s for s in CampaignSend.objects.all()}
+    assert sends["customerio"].state == SendState.SENT
+    assert sends["mailchimp"].state == SendState.FAILED
+    assert (
+        sends["mailchimp"].error
+        == "Mailchimp answered 503 to POST /3.0/campaigns: Service Unavailable"
+    )
+    assert not sandbox_sends("mailchimp")
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.PARTLY_SENT
+
+
+def test_two_broadcasts_in_a_row_keep_customerio_s_limit(
+    make_assignment, targets, author, approver, e2e_clock
+):
+    """1 trigger per 10 s per workspace: the second waits its turn (on the shared limiter)
+    instead of being refused."""
+    cio, _ = targets
+    first = approved(make_assignment, [cio], author, approver)
+    second = approved(make_assignment, [cio], author, approver)
+    sending.send_assignment(first.pk)
+    started = e2e_clock.now()
+    sending.send_assignment(second.pk)
+    assert e2e_clock.now() - started >= 9.9
+    assert [s.sends for s in sandbox_sends("customerio")] == [1, 1]
+    assert set(CampaignSend.objects.values_list("state", flat=True)) == {SendState.SENT}
+
+
+def test_an_unexpected_error_stops_one_target_and_a_rerun_finishes_it_once(
+    make_assignment, targets, author, approver, monkeypatch
+):
+    """An answer the client cannot read (after Mailchimp created the campaign): the other
+    target is sent, this one waits in `creating`; the rerun finds the campaign by its title."""
+    from integrations.platforms.mailchimp import MailchimpClient
+
+    assignment = approved(make_assignment, targets, author, approver)
+    readable = MailchimpClient.read_created
+
+    def unreadable(self, response):
+        raise KeyError("id")
+
+    monkeypatch.setattr(MailchimpClient, "read_created", unreadable)
+    sending.send_assignment(assignment.pk)
+    sends = {s.target.integration.platform: s for s in CampaignSend.objects.all()}
+    assert sends["customerio"].state == SendState.SENT
+    assert sends["mailchimp"].state == SendState.CREATING
+    assert "unexpected error (KeyError)" in sends["mailchimp"].error
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.SENDING
+    monkeypatch.setattr(MailchimpClient, "read_created", readable)
+    sending.send_assignment(assignment.pk)
+    (campaign,) = sandbox_sends("mailchimp")
+    assert campaign.status == "sent" and campaign.sends == 1
+    assert CampaignSend.objects.get(target__integration__platform="mailchimp").remote_id == (
+        campaign.remote_id
+    )
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.SENT
+
+
+def test_a_segment_dropped_after_approval_does_not_widen_the_audience(
+    make_assignment, targets, author, approver
+):
+    from integrations.models import Segment
+
+    assignment = approved(make_assignment, targets, author, approver)
+    Segment.objects.filter(remote_id="3").delete()  # a re-import no longer finds it
+    sending.send_assignment(assignment.pk)
+    (campaign,) = sandbox_sends("mailchimp")
+    assert campaign.body["recipients"]["segment_opts"] == {"saved_segment_id": 3}
+    (trigger,) = sandbox_sends("customerio")
+    assert trigger.body["recipients"] == {"segment": {"id": 3}}
+
+
+def test_the_send_command_reports_each_target(make_assignment, targets, author, approver):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    assignment = approved(make_assignment, targets, author, approver)
+    out = StringIO()
+    call_command("send_assignment", str(assignment.pk), stdout=out)
+    (campaign,) = sandbox_sends("mailchimp")
+    (trigger,) = sandbox_sends("customerio")
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        f"customerio test → All readers: Sent (remote {trigger.remote_id})",
+        f"mailchimp test → All readers: Sent (remote {campaign.remote_id})",
+        "“Issue 42”: sent.",
+    ]

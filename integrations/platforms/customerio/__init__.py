@@ -92,7 +92,8 @@ class CustomerIoClient(
             "app_api_key",
             "App API key",
             "Account Settings → API Credentials → App API keys (reads segments and "
-            "workspaces, creates the manual segments SharpSend pushes). Shown once when created.",
+            "workspaces, creates the manual segments SharpSend pushes, triggers API-triggered "
+            "broadcasts). Shown once when created.",
         ),
     )
     regions = {"us": "United States", "eu": "European Union"}

@@ -57,6 +57,10 @@ class IterableClient(
             Capability.REMOVE_FROM_SEGMENT,
         }
     )
+    unsupported_reasons = {
+        Capability.SEND_CAMPAIGN: "Iterable campaigns from a template are not wired in the "
+        "console yet",
+    }
     credential_fields = (
         CredentialField(
             "api_key",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.kit.api import API, SEGMENT, TAG
+from integrations.platforms.kit.broadcasts import KitBroadcasts
 from integrations.platforms.kit.connection import KitConnection
 from integrations.platforms.kit.contacts import MAX_CUSTOM_FIELDS, STANDARD_FIELDS, KitContacts
 from integrations.platforms.kit.members import KitMembers
@@ -18,6 +19,7 @@ from integrations.platforms.kit.segment_push import KitSegmentPush
 from integrations.platforms.kit.segments import KitSegments
 from integrations.platforms.kit.webhooks import KitWebhooks
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -32,7 +34,14 @@ __all__ = ["API", "MAX_CUSTOM_FIELDS", "SEGMENT", "STANDARD_FIELDS", "TAG", "Kit
 
 @register
 class KitClient(
-    KitConnection, KitContacts, KitSegments, KitMembers, KitWebhooks, KitSegmentPush, PlatformClient
+    KitConnection,
+    KitContacts,
+    KitSegments,
+    KitMembers,
+    KitWebhooks,
+    KitSegmentPush,
+    KitBroadcasts,
+    PlatformClient,
 ):
     slug = "kit"
     label = "Kit"
@@ -55,14 +64,15 @@ class KitClient(
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
     )
+    send_methods = (SendMethod("broadcast", "Broadcast"),)
     rate_limited_by = ("api_key",)  # Kit counts 120 requests a minute per API key
     unsupported_reasons = {
         Capability.DELETE_CONTACT: "Kit's API has no way to delete a subscriber; delete them "
         "in the Kit app (the API can only unsubscribe)",
         Capability.TRACK_EVENTS: "Kit's API takes no custom events (only purchases)",
-        Capability.SEND_CAMPAIGN: "broadcasts are not wired for Kit yet",
         Capability.CAMPAIGN_METRICS: "broadcast stats are not wired for Kit yet",
     }
     credential_fields = (

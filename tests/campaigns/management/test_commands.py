@@ -13,12 +13,11 @@ from integrations.models import Segment
 
 
 @pytest.fixture
-def in_review(make_assignment, make_integration, author, monkeypatch):
+def in_review(make_assignment, make_integration, author, mailchimp_answers):
     integration = make_integration("mailchimp")
     Segment.objects.create(
         integration=integration, remote_id="3", name="All", imported_at="2026-01-01T00:00Z"
     )
-    monkeypatch.setattr(type(integration.client()), "remote_problems", lambda self, spec: [])
     return workflow.submit(make_assignment((integration, "3", "campaign", "")), author)
 
 

@@ -55,16 +55,6 @@ def validated(spec, path):  # noqa: F811
 def test_create_template_assign_send(client, spec):  # noqa: F811
     ledger = Recorder()
     with strict(registry=OrderedRegistry) as rsps:
-        rsps.get(
-            f"{BASE}/api/campaigns",
-            match=[
-                HEADERS,
-                matchers.query_param_matcher(
-                    {"filter": "and(equals(messages.channel,'email'),contains(name,'ss-1-3-abc'))"}
-                ),
-            ],
-            json={"data": []},
-        )
         create = rsps.post(
             f"{BASE}/api/campaigns",
             match=[HEADERS, validated(spec, "/api/campaigns")],
@@ -157,3 +147,28 @@ def test_the_dry_run_shows_the_values_to_come(client):
     assert assign["id"] == "{message_id}"
     assert assign["relationships"]["template"]["data"]["id"] == "{template_id}"
     assert steps[1].request.path == "/api/campaigns/{remote_id}/relationships/campaign-messages"
+
+
+def test_an_interrupted_send_is_found_by_name_and_not_sent_again(client):
+    interrupted = SendSpec(**{**SEND.__dict__, "interrupted": True})
+    ledger = Recorder()
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.get(
+            f"{BASE}/api/campaigns",
+            match=[
+                HEADERS,
+                matchers.query_param_matcher(
+                    {"filter": "and(equals(messages.channel,'email'),contains(name,'ss-1-3-abc'))"}
+                ),
+            ],
+            json={
+                "data": [
+                    {"type": "campaign", "id": "C0", "attributes": {"name": "Other [ss-1-3-abc]"}},
+                    {"type": "campaign", "id": "C1", "attributes": {"name": SEND.remote_name}},
+                ]
+            },
+        )
+        rsps.get(f"{BASE}/api/campaigns/C1", json=campaign("C1", "Sent"))
+        result = client.send_campaign(interrupted, ledger)
+    assert result.already_sent and result.remote_id == "C1"
+    assert ledger.calls == [("created", "C1")]

@@ -71,7 +71,6 @@ def lookup(rsps, campaigns=()):
 def test_create_content_checklist_send(client):
     ledger = Recorder()
     with strict(registry=OrderedRegistry) as rsps:
-        lookup(rsps)
         rsps.post(
             f"{US6}/campaigns",
             match=[AUTH, matchers.json_params_matcher(CREATE)],
@@ -120,10 +119,12 @@ def test_a_crash_during_create_finds_the_campaign_by_its_title(client):
     ledger = Recorder()
     with strict(registry=OrderedRegistry) as rsps:
         lookup(rsps, [{"id": "c9", "settings": {"title": "Issue 42 [ss-1-2-abc]"}}])
+        rsps.get(f"{US6}/campaigns/c9", json={"id": "c9", "status": "save"})
         rsps.put(f"{US6}/campaigns/c9/content", json={})
         rsps.get(f"{US6}/campaigns/c9/send-checklist", json={"is_ready": True, "items": []})
         rsps.post(f"{US6}/campaigns/c9/actions/send", status=204)
-        assert client.send_campaign(SPEC, ledger).remote_id == "c9"
+        interrupted = SendSpec(**{**SPEC.__dict__, "interrupted": True})
+        assert client.send_campaign(interrupted, ledger).remote_id == "c9"
     assert ledger.calls == [("created", "c9"), "sending"]
 
 
@@ -179,3 +180,30 @@ def test_the_dry_run_plan_is_the_requests(client):
         ("send", "POST", "/3.0/campaigns/{remote_id}/actions/send"),
     ]
     assert json.loads(steps[0].request.content) == CREATE
+
+
+def test_every_send_call_takes_the_shared_limit_with_priority(client, monkeypatch):
+    """Sends go before bulk syncs on the same account (integrations/ratelimit.py)."""
+    taken = []
+    acquire = client.runtime.acquire
+
+    def recording(key, limit, patience, priority=False):
+        taken.append(priority)
+        return acquire(key, limit, patience, priority=priority)
+
+    monkeypatch.setattr(client.runtime, "acquire", recording)
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.get(f"{US6}/campaigns/c1", json={"id": "c1", "status": "save"})
+        rsps.put(f"{US6}/campaigns/c1/content", json={})
+        rsps.get(f"{US6}/campaigns/c1/send-checklist", json={"is_ready": True, "items": []})
+        rsps.post(f"{US6}/campaigns/c1/actions/send", status=204)
+        client.send_campaign(SPEC.resuming("c1"), Recorder())
+    assert taken == [True, True, True, True]  # the state check too
+    assert client.sending is False
+
+
+def test_content_over_a_declared_limit_is_a_preflight_problem(client, monkeypatch):
+    # No platform here documents a campaign content limit yet; the check is the base's.
+    monkeypatch.setattr(type(client), "max_content_bytes", 10)
+    with strict():
+        assert client.preflight(SPEC) == ["The content is 11 bytes; Mailchimp takes at most 10."]

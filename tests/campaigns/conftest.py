@@ -1,1 +1,0 @@
-from tests.campaigns.fixtures import approver, author, make_assignment  # noqa: F401
