@@ -19,7 +19,24 @@ def refresh_metrics() -> str:
 
 
 def select_ab_winners() -> str:
-    """Housekeeping: decide every running A/B test."""
-    from campaigns.services import experiments
+    """Housekeeping: decide every running A/B test and send each winner to the rest."""
+    from campaigns.models import Experiment, ExperimentState
+    from campaigns.services import ab_sending, experiments
 
-    return ", ".join(f"{n} {state}" for state, n in experiments.select_winners().items()) or "none"
+    decided = experiments.select_winners()
+    for experiment in Experiment.objects.filter(state=ExperimentState.DECIDED):
+        try:
+            ab_sending.send_winner(experiment)
+        except ab_sending.ExperimentError as exc:  # kept on the test; the next run tries again
+            experiment.decision_reason += f" Sending the winner: {exc}"
+            experiment.save(update_fields=["decision_reason"])
+    return ", ".join(f"{n} {state}" for state, n in decided.items()) or "none"
+
+
+def run_experiment(assignment_id: int) -> str:
+    """An approved assignment's A/B test: split, push and send each variant once."""
+    from campaigns.models import Experiment
+    from campaigns.services import ab_sending
+
+    sends = ab_sending.launch(Experiment.objects.get(assignment_id=assignment_id))
+    return f"{len(sends)} variant sends: " + ", ".join(s.state for s in sends)

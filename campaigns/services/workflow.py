@@ -18,6 +18,8 @@ from campaigns.models import (
     AssignmentEvent,
     AssignmentStatus,
     CampaignSend,
+    Experiment,
+    ExperimentState,
     SendState,
 )
 from campaigns.services.specs import new_idempotency_key, preflight
@@ -103,7 +105,12 @@ def approve(assignment: Assignment, actor, note: str = "", *, queue_send: bool =
         locked = _locked(assignment.pk)
         _expect(locked, AssignmentStatus.IN_REVIEW, doing="approved")
         record(locked, actor, AssignmentStatus.APPROVED, note)
+        # An A/B test sends its variants and then the winner through targets of its own
+        # (campaigns/services/ab_sending.py); the assignment's targets send nothing themselves.
+        testing = Experiment.objects.filter(assignment=locked, state=ExperimentState.DRAFT).exists()
         for target in locked.targets.select_related("segment"):
+            if testing:
+                continue
             CampaignSend.objects.create(
                 target=target,
                 idempotency_key=new_idempotency_key(target),
@@ -112,7 +119,8 @@ def approve(assignment: Assignment, actor, note: str = "", *, queue_send: bool =
         if queue_send:
             from integrations.services.queue import enqueue
 
-            enqueue("campaigns.tasks.send_assignment", locked.pk)
+            task = "run_experiment" if testing else "send_assignment"
+            enqueue(f"campaigns.tasks.{task}", locked.pk)
     assignment.refresh_from_db()
     return assignment
 
