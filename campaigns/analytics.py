@@ -70,7 +70,9 @@ def sends_with_latest(
     """Each send with its newest snapshot (two queries)."""
     newest = MetricsSnapshot.objects.filter(send=OuterRef("pk")).order_by("-taken_at", "-pk")
     rows = list(
-        sends.select_related("target__assignment", "target__integration", "target__segment")
+        sends.select_related(
+            "target__assignment", "target__integration", "target__segment", "target__variant"
+        )
         .annotate(latest_id=Subquery(newest.values("pk")[:1]))
         .order_by("target__assignment_id", "target_id")
     )
@@ -105,7 +107,11 @@ def by_target(pairs) -> list[Totals]:
     for send, snapshot in pairs:
         target = send.target
         segment = target.segment.name if target.segment_id else "default audience"
-        row = Totals(label=f"{target.integration.name} · {segment}")
+        label = f"{target.integration.name} · {segment}"
+        if target.variant_id:  # an A/B test's send: which variant, to which group
+            group = "the rest (winner)" if target.audience_group else "its split"
+            label += f" · variant {target.variant.label} to {group}"
+        row = Totals(label=label)
         row.add(snapshot)
         row.send = send
         rows.append(row)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 
 from campaigns import analytics
 from campaigns.models import Assignment
+from campaigns.services import experiments
 from sharpsend.csv_export import csv_response
 
 viewer = permission_required("campaigns.view_assignment", raise_exception=True)
@@ -47,6 +48,7 @@ def assignment(request, pk: int):
     found = get_object_or_404(Assignment, pk=pk)
     pairs = analytics.sends_with_latest(analytics.sent_sends().filter(target__assignment=found))
     (total,) = analytics.by_assignment(pairs) or [analytics.Totals(label=found.title)]
+    test = experiments.results(found.experiment) if hasattr(found, "experiment") else None
     return render(
         request,
         "campaigns/analytics_assignment.html",
@@ -56,7 +58,8 @@ def assignment(request, pk: int):
             assignment=found,
             total=total,
             targets=analytics.by_target(pairs),
-            chart={"growth": analytics.growth(found)},
+            test=test,
+            chart={"growth": analytics.growth(found), "test": test.chart() if test else None},
         ),
     )
 

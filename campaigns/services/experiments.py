@@ -158,3 +158,38 @@ def select_winners(now=None) -> dict[str, int]:
     for experiment in Experiment.objects.filter(state=ExperimentState.TESTING):
         counts[decide_now(experiment, now).state.value] += 1
     return dict(counts)
+
+
+@dataclass
+class VariantResult:
+    variant: Variant
+    counts: VariantCounts
+    rate: float
+    low: float
+    high: float
+
+
+@dataclass
+class Results:
+    """What the results page shows: each variant's metric with its always-valid interval,
+    the verdict the test would give now, and the decision recorded (if any)."""
+
+    experiment: Experiment
+    variants: list[VariantResult]
+    now: Decision
+
+    def chart(self) -> dict:
+        return {
+            "labels": [f"{r.variant.label}: {r.variant.subject_line}" for r in self.variants],
+            "rate": [r.rate for r in self.variants],
+            "interval": [[r.low, r.high] for r in self.variants],
+        }
+
+
+def results(experiment: Experiment) -> Results:
+    counts = variant_counts(experiment)
+    elapsed = timezone.now() - (experiment.started_at or timezone.now())
+    verdict = decide(experiment.plan(), counts, elapsed)
+    variants = {v.label: v for v in experiment.variants.all()}
+    rows = [VariantResult(variants[c.label], c, *verdict.intervals[c.label]) for c in counts]
+    return Results(experiment, rows, verdict)

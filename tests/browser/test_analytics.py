@@ -9,13 +9,12 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from campaigns.models import AssignmentStatus, CampaignSend, MetricsSnapshot, SendState
-from tests.campaigns.fixtures import author, make_assignment  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def two_sent_assignments(make_integration, make_assignment):  # noqa: F811
+def two_sent_assignments(make_integration, make_assignment):
     cio = make_integration("customerio", name="Customer.io journeys")
     mc = make_integration("mailchimp", name="Mailchimp newsletter")
     made = []
@@ -66,3 +65,48 @@ def test_the_analytics_pages_draw_their_charts(
     expect(page.locator("#totals")).to_contain_text("34.7 %")  # 680 / 1960
     shot("assignment")
     assert problems == []
+
+
+def test_an_ab_tests_results_show_each_variant_with_its_interval(
+    page, live_server, log_in, shot, admin_user, make_integration, make_assignment
+):
+    from campaigns.models import AssignmentTarget
+    from campaigns.services import experiments
+
+    mc = make_integration("mailchimp", name="Mailchimp newsletter")
+    assignment = make_assignment(
+        (mc, None, "campaign", ""), title="Subject test", status=AssignmentStatus.SENDING
+    )
+    experiment = experiments.configure(
+        assignment,
+        [{"subject": "Markets this week"}, {"subject": "Three stocks to watch"}],
+        min_sample=100,
+    )
+    for variant, opened in zip(experiment.variants.all(), (900, 1150), strict=True):
+        target = AssignmentTarget.objects.create(
+            assignment=assignment, integration=mc, method="campaign", variant=variant
+        )
+        send = CampaignSend.objects.create(
+            target=target,
+            idempotency_key=f"b{variant.label}",
+            state=SendState.SENT,
+            sent_at=timezone.now(),
+        )
+        MetricsSnapshot.objects.create(
+            send=send, taken_at=timezone.now(), sent=4000, delivered=4000, opened=opened, clicked=90
+        )
+    experiment.state, experiment.started_at = "testing", timezone.now() - timedelta(hours=3)
+    experiment.save()
+    experiments.select_winners()
+    log_in()
+    page.goto(f"{live_server.url}/console/analytics/assignments/{assignment.pk}/")
+    expect(page.locator("#test-state")).to_contain_text(
+        "Winner: B: Three stocks to watch (decided by test"
+    )
+    expect(page.locator("#variants tbody tr")).to_have_count(2)
+    expect(page.locator('[data-variant="B"]')).to_contain_text("28.7 %")  # 1150 / 4000 = 28.75 %
+    drawn = page.evaluate(
+        "() => Chart.getChart(document.getElementById('chart-test')).data.datasets[1].data"
+    )
+    assert drawn == [pytest.approx(0.225), pytest.approx(0.2875)]
+    shot("ab-results")

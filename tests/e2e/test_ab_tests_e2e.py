@@ -55,7 +55,9 @@ def recipients(send: SandboxSend) -> set[str]:
     return set(tag.members().values_list("identifier", flat=True))
 
 
-def test_variants_then_the_winner_each_reader_once(mailchimp, make_assignment, author, approver):
+def test_variants_then_the_winner_each_reader_once(
+    mailchimp, make_assignment, author, approver, admin_client
+):
     worst, best = worst_and_best()
     assignment = make_assignment((mailchimp, "3", "campaign", ""))
     experiment = experiments.configure(
@@ -87,6 +89,9 @@ def test_variants_then_the_winner_each_reader_once(mailchimp, make_assignment, a
     experiment.refresh_from_db()
     assert experiment.state == ExperimentState.DECIDED and experiment.decided_by == "test"
     assert experiment.winner.subject == best
+    page = admin_client.get(f"/console/analytics/assignments/{assignment.pk}/").content.decode()
+    assert "A/B test" in page and worst in page and best in page
+    assert f"Winner: <strong>B: {best}</strong> (decided by test" in page
 
     ab_sending.send_winner(experiment)
     ab_sending.send_winner(experiment)  # a rerun sends nothing more

@@ -30,3 +30,17 @@
                y: {beginAtZero: true}}})});
   }
 })();
+(function () {
+  const source = document.getElementById("analytics-chart");
+  const canvas = document.getElementById("chart-test");
+  if (!source || !canvas || typeof Chart === "undefined") { return; }
+  const test = JSON.parse(source.textContent).test;
+  if (!test) { return; }
+  // The interval as a floating bar, the estimate as a point on it.
+  new Chart(canvas, {data: {labels: test.labels, datasets: [
+    {type: "bar", label: "interval", data: test.interval, backgroundColor: "rgba(13,110,253,.25)"},
+    {type: "scatter", label: "rate", data: test.rate, backgroundColor: "#0d6efd", pointRadius: 5},
+  ]}, options: {responsive: true, maintainAspectRatio: false, animation: false, indexAxis: "x",
+    plugins: {legend: {position: "bottom"}},
+    scales: {y: {beginAtZero: true, ticks: {callback: (v) => Math.round(v * 1000) / 10 + " %"}}}}});
+})();
