@@ -93,8 +93,13 @@ APPROVER = Role(
 PRIVACY_OFFICER = Role(
     "Privacy officer",
     "Handles privacy requests about subscribers.",
-    # The privacy issue adds a privacy request model: its permissions belong here then.
-    permissions=("audience.view_subscriber",),
+    permissions=(
+        "audience.view_subscriber",
+        "integrations.view_integration",
+        "integrations.view_privacyrequest",
+        "integrations.view_privacytask",
+        "integrations.handle_privacyrequest",
+    ),
 )
 ADMIN = Role(
     "Admin",

@@ -465,3 +465,14 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.target_label}"
+
+
+# Each capability adds its own module; its models are imported here so Django registers them.
+from integrations.models.privacy import (  # noqa: E402, F401
+    SETTLED_STATES,
+    PrivacyKind,
+    PrivacyRequest,
+    PrivacyStatus,
+    PrivacyTask,
+    TaskState,
+)
