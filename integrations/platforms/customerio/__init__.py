@@ -42,6 +42,11 @@ class CustomerIoClient(
         }
     )
     unsupported_reasons = {
+        Capability.DELETE_CONTACT: "not wired in the console yet: Customer.io deletes and "
+        "suppresses people through its Track API (a Track API key is needed); erase the person "
+        "in Customer.io",
+        Capability.EXPORT_CONTACT: "not wired in the console yet: read the person's profile in "
+        "Customer.io",
         Capability.CREATE_SEGMENT: "only empty manual segments can be created through the API; "
         "data-driven segments are built in Customer.io's UI (not yet wired in the console)",
     }

@@ -40,6 +40,11 @@ class IterableClient(IterableConnection, IterableContacts, IterableSegments, Pla
         }
     )
     unsupported_reasons = {
+        Capability.DELETE_CONTACT: "not wired in the console yet: Iterable's deletion "
+        "(DELETE /api/users/{email}, or /api/users/forget) is asynchronous; erase the user in "
+        "Iterable",
+        Capability.EXPORT_CONTACT: "not wired in the console yet: read the user's profile in "
+        "Iterable",
         Capability.CREATE_SEGMENT: "only static lists can be created through the API; dynamic "
         "lists are built in Iterable's UI (not yet wired in the console)",
     }

@@ -38,6 +38,8 @@ __all__ = ["API", "JOBS", "MEDIA_TYPE", "REVISION", "KlaviyoClient", "KlaviyoKey
 class KlaviyoClient(KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, PlatformClient):
     slug = "klaviyo"
     label = "Klaviyo"
+    # A data privacy deletion job, processed asynchronously (docs/platforms/klaviyo.md).
+    deletion_mode = "async"
     category = Category.EMAIL
     summary = (
         "Profiles through the bulk profile import job; lists and segments with profile counts; "
