@@ -6,7 +6,7 @@ import logging
 
 from integrations import metering
 from integrations.models import Integration, IntegrationStatus, SyncTrigger
-from integrations.services import connection, oauth, queue, segments, sync
+from integrations.services import connection, oauth, privacy, queue, segments, sync
 
 logger = logging.getLogger(__name__)
 
@@ -63,3 +63,15 @@ def prune_api_calls() -> int:
 def refresh_oauth_tokens() -> dict:
     """Refresh OAuth tokens that would expire before the next run, ahead of any sync."""
     return oauth.refresh_due()
+
+
+def run_privacy_task(task_id: int) -> str:
+    task = privacy.run_task(task_id)
+    return f"privacy task {task_id}: {task.state if task else 'nothing to do'}"
+
+
+def look_after_privacy_requests() -> str:
+    """Housekeeping: follow platform jobs and stale tasks of open requests; purge bundles."""
+    advanced = privacy.advance_open()
+    purged = privacy.purge_expired_bundles()
+    return f"{advanced} requests advanced, {purged} bundles purged"
