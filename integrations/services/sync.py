@@ -20,7 +20,8 @@ from django.db.models import Exists, FilteredRelation, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from audience.models import Subscriber, SubscriberStatus
+from audience.models import Subscriber, SubscriberStatus, Suppression, normalise_email
+from audience.suppression import suppressed_among
 from integrations.models import (
     ACTIVE_SYNC_STATUSES,
     Integration,
@@ -220,6 +221,8 @@ class _Runner(JobListener):
         self.consecutive_refused_batches = 0
         self.targets_checked = False
         self.current: tuple[_Chunk, int] | None = None  # the chunk being sent, its last id
+        # Suppressed readers (audience/suppression.py) are looked up per chunk, if any exist.
+        self.any_suppressed = Suppression.objects.exists()
 
     def execute(self) -> None:
         run = self.run
@@ -377,8 +380,14 @@ class _Runner(JobListener):
         email_index = mapper.columns.index("email")
         n = len(mapper.columns)
         keep_existing = not self.integration.update_existing
+        suppressed = (
+            suppressed_among(row[email_index] for row in rows) if self.any_suppressed else ()
+        )
         for row in rows:
             subscriber_id = row[0]
+            if suppressed and normalise_email(row[email_index]) in suppressed:
+                run.excluded += 1  # asked to be forgotten: never sent, never recreated
+                continue
             old_hash, state_status, ever_synced = row[n], row[n + 1], bool(row[n + 2])
             if row[status_index] != SubscriberStatus.SUBSCRIBED and not ever_synced:
                 run.excluded += 1  # never create an unsubscribed reader on a platform
