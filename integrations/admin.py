@@ -906,3 +906,7 @@ class AuditedUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, AuditedUserAdmin)
+
+
+# The privacy requests' admin lives in its own module (registered on import).
+from integrations import admin_privacy  # noqa: E402, F401

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations.views import logs, oauth
+from integrations.views import logs, oauth, privacy
 from integrations.views.wizard import IntegrationWizard
 
 app_name = "integrations"
@@ -19,4 +19,6 @@ urlpatterns = [
     path("runs/<int:pk>/retry/", logs.retry_failed, name="run-retry"),
     path("integrations/<int:pk>/reconnect/", oauth.reconnect, name="reconnect"),
     path("oauth/callback/", oauth.callback, name="oauth-callback"),
+    path("privacy/<int:pk>/bundle.json", privacy.bundle, name="privacy-bundle"),
+    path("privacy/capabilities/", privacy.capabilities, name="privacy-capabilities"),
 ]
