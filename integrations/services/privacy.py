@@ -111,7 +111,22 @@ def _task_for(request: PrivacyRequest, integration: Integration) -> PrivacyTask:
         task.state = TaskState.NOT_SUPPORTED
         task.reason = str(platform.unsupported(capability))
         task.finished_at = timezone.now()
+    elif key_permits(integration, capability) is False:
+        # Checked up front: the last connection test said this key may not. Retrying the
+        # task (after fixing the key) asks the platform for real.
+        task.state = TaskState.FAILED
+        task.reason = (
+            f"The stored {platform.label} key may not {capability.label.lower()} (last "
+            "connection test): give it that permission, then retry the task."
+        )
+        task.finished_at = timezone.now()
     return task
+
+
+def key_permits(integration: Integration, capability: Capability) -> bool | None:
+    """What the integration's last connection test said of this capability (None: unknown)."""
+    permissions = (integration.connection_report or {}).get("permissions") or {}
+    return permissions.get(capability.value)
 
 
 # --- running --------------------------------------------------------------------------------
@@ -382,6 +397,7 @@ def capability_matrix() -> list[dict]:
             row[kind] = {
                 "supported": supported,
                 "reason": "" if supported else str(platform.unsupported(capability)),
+                "key_permits": key_permits(integration, capability) if supported else None,
             }
         row["deletion_mode"] = platform.deletion_mode
         rows.append(row)

@@ -261,3 +261,16 @@ def test_capability_matrix_says_why_not(make_integration):
     assert rows["Kit"]["deletion"]["supported"] is False
     assert "Kit app" in rows["Kit"]["deletion"]["reason"]
     assert rows["SendGrid"]["deletion_mode"] == "async"
+
+
+def test_a_key_the_connection_test_refused_fails_up_front(make_integration):
+    make_integration(
+        "mailchimp",
+        name="Mailchimp",
+        connection_report={"ok": True, "permissions": {"delete_contact": False}},
+    )
+    request = privacy.open_request("deletion", EMAIL)
+    task = request.tasks.get()
+    assert task.state == TaskState.FAILED and task.attempts == 0
+    assert "may not delete contact" in task.reason
+    assert privacy.capability_matrix()[0]["deletion"]["key_permits"] is False
