@@ -151,7 +151,7 @@ class PrivacyRequestAdmin(RefusedActionsAdmin):
         return self.inlines if obj is not None else []
 
     def has_add_permission(self, request) -> bool:
-        return request.user.has_perm(HANDLE)
+        return super().has_add_permission(request) and request.user.has_perm(HANDLE)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -16,6 +17,7 @@ handler = permission_required("integrations.handle_privacyrequest", raise_except
 viewer = permission_required("integrations.view_privacyrequest", raise_exception=True)
 
 
+@staff_member_required
 @handler
 def bundle(request, pk: int) -> HttpResponse:
     """The access bundle as a JSON download, while it has not expired."""
@@ -38,6 +40,7 @@ def bundle(request, pk: int) -> HttpResponse:
     return response
 
 
+@staff_member_required
 @viewer
 def capabilities(request) -> HttpResponse:
     """Per integration: access and deletion support (sync/async), and why not."""

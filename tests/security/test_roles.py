@@ -31,7 +31,7 @@ from integrations.models import (
     SyncStatus,
     SyncTrigger,
 )
-from integrations.services import audit
+from integrations.services import audit, privacy
 
 LOGIN = "/admin/login/"
 
@@ -88,6 +88,7 @@ NO_ADD = {
     "axes.accessfailurelog",
 }
 NO_CHANGE = {
+    "integrations.privacyrequest",  # a request changes only through the service
     "integrations.syncrun",
     "integrations.syncrecord",
     "integrations.segment",
@@ -170,6 +171,10 @@ def world(make_integration, monkeypatch):
             AuditAction.SYNC_REQUESTED, via="test", target=integration
         ),
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
+        # Complete at once (Customer.io's access is not supported): its bundle downloadable.
+        "integrations.privacyrequest": privacy.advance(
+            privacy.open_request("access", "p@example.org", via="test")
+        ),
         "auth.group": Group.objects.get(name="Viewer"),
         "auth.user": User.objects.create_user("someone"),
         "django_q.schedule": Schedule.objects.create(func="math.floor", name="role walk"),
@@ -213,7 +218,9 @@ def checks(world) -> tuple[list[Check], int]:
             continue
         found = _admin_model_checks(route, labels, world)
         if found is None:
-            found = _other_checks(route, integration, run, app_labels)
+            found = _other_checks(
+                route, integration, run, app_labels, world["integrations.privacyrequest"].pk
+            )
         assert found, f"No check for the URL pattern {route!r}: add one to this module."
         result += found
     return result, emulated
@@ -295,7 +302,7 @@ def _app_visible(actor: Actor, app_label: str) -> bool:
     )
 
 
-def _other_checks(route, integration, run, app_labels) -> list[Check]:
+def _other_checks(route, integration, run, app_labels, privacy_pk) -> list[Check]:
     pk, run_pk = integration.pk, run.pk
     view = "integrations.view_integration"
     runner = "integrations.run_sync"
@@ -425,6 +432,22 @@ def _other_checks(route, integration, run, app_labels) -> list[Check]:
         ],
         "console/oauth/callback/": [
             Check(route, "GET", "/console/oauth/callback/?state=forged", staff_page(connecting))
+        ],
+        "console/privacy/<int:pk>/bundle.json": [
+            Check(
+                route,
+                "GET",
+                f"/console/privacy/{privacy_pk}/bundle.json",
+                allowed_if(lambda a: a.can("integrations.handle_privacyrequest")),
+            )
+        ],
+        "console/privacy/capabilities/": [
+            Check(
+                route,
+                "GET",
+                "/console/privacy/capabilities/",
+                allowed_if(lambda a: a.can("integrations.view_privacyrequest")),
+            )
         ],
         "sandbox/": [Check(route, "GET", "/sandbox/", allowed_if(lambda a: a.can(view)))],
         "sandbox/connect/<str:slug>.json": [
