@@ -268,7 +268,10 @@ def _step(task: PrivacyTask, request: PrivacyRequest) -> None:
         _settle(task, TaskState.NOT_SUPPORTED, exc.message)
         return
     except PlatformError as exc:
-        _settle(task, TaskState.FAILED, _failure(client, exc))
+        if exc.retryable and task.attempts < settings.PRIVACY_TASK_MAX_ATTEMPTS:
+            _wait(task, f"{_failure(client, exc)} (tried {task.attempts}×; tried again later)")
+        else:
+            _settle(task, TaskState.FAILED, _failure(client, exc))
         return
     except Exception as exc:  # a bug must not leave the task running for ever
         logger.exception("privacy task %s", task.pk)

@@ -274,3 +274,36 @@ def test_a_key_the_connection_test_refused_fails_up_front(make_integration):
     assert task.state == TaskState.FAILED and task.attempts == 0
     assert "may not delete contact" in task.reason
     assert privacy.capability_matrix()[0]["deletion"]["key_permits"] is False
+
+
+def test_a_transient_failure_waits_and_is_tried_again(crisp, ann, settings):
+    from integrations.sandbox.models import SandboxFault
+
+    synced(crisp)
+    settings.PLATFORM_MAX_ATTEMPTS = 1  # the transport gives up at once
+    settings.PRIVACY_POLL_SECONDS = 0
+    outage = SandboxFault.objects.create(platform="crisp", error_rate=1.0, error_status=503)
+    request = privacy.advance(privacy.open_request("deletion", EMAIL))
+    task = request.tasks.get()
+    assert task.state == TaskState.WAITING and "tried again later" in task.reason
+    assert request.status == PrivacyStatus.OPEN
+
+    outage.delete()
+    request = privacy.run_until_settled(request)
+    task.refresh_from_db()
+    assert (task.state, task.attempts) == (TaskState.DONE, 2)
+    assert not held("crisp")
+
+
+def test_a_transient_failure_fails_after_the_last_attempt(crisp, settings):
+    from integrations.sandbox.models import SandboxFault
+
+    settings.PLATFORM_MAX_ATTEMPTS = 1
+    settings.PRIVACY_POLL_SECONDS = 0
+    settings.PRIVACY_TASK_MAX_ATTEMPTS = 2
+    SandboxFault.objects.create(platform="crisp", error_rate=1.0, error_status=503)
+    request = privacy.run_until_settled(privacy.open_request("access", EMAIL))
+    task = request.tasks.get()
+    assert (task.state, task.attempts) == (TaskState.FAILED, 2)
+    assert "HTTP 503" in task.reason
+    assert request.status == PrivacyStatus.ATTENTION
