@@ -193,8 +193,11 @@ class PrivacyRequestAdmin(RefusedActionsAdmin):
             return "—"
         if not obj.bundle_available:
             return "not available (not complete, or expired and purged)"
-        url = reverse("integrations:privacy-bundle", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Download (JSON)</a>', url)
+        return format_html(
+            '<a class="button" href="{}">Download (JSON)</a> <a href="{}">Read it here</a>',
+            reverse("integrations:privacy-bundle", args=[obj.pk]),
+            reverse("integrations:privacy-bundle-summary", args=[obj.pk]),
+        )
 
     # --- actions ---------------------------------------------------------------------------
 

@@ -20,5 +20,6 @@ urlpatterns = [
     path("integrations/<int:pk>/reconnect/", oauth.reconnect, name="reconnect"),
     path("oauth/callback/", oauth.callback, name="oauth-callback"),
     path("privacy/<int:pk>/bundle.json", privacy.bundle, name="privacy-bundle"),
+    path("privacy/<int:pk>/bundle/", privacy.bundle_summary, name="privacy-bundle-summary"),
     path("privacy/capabilities/", privacy.capabilities, name="privacy-capabilities"),
 ]

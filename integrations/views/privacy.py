@@ -17,10 +17,7 @@ handler = permission_required("integrations.handle_privacyrequest", raise_except
 viewer = permission_required("integrations.view_privacyrequest", raise_exception=True)
 
 
-@staff_member_required
-@handler
-def bundle(request, pk: int) -> HttpResponse:
-    """The access bundle as a JSON download, while it has not expired."""
+def _available_bundle(request, pk: int, how: str) -> PrivacyRequest:
     item = get_object_or_404(PrivacyRequest, pk=pk, kind=PrivacyKind.ACCESS)
     if not item.bundle_available:
         raise Http404("This request has no bundle (not complete, or expired and purged).")
@@ -29,13 +26,45 @@ def bundle(request, pk: int) -> HttpResponse:
         actor=request.user,
         via="console",
         target=item,
-        summary="Access bundle downloaded",
+        summary=f"Access bundle {how}",
     )
+    return item
+
+
+@staff_member_required
+@handler
+def bundle(request, pk: int) -> HttpResponse:
+    """The access bundle as a JSON download, while it has not expired."""
+    item = _available_bundle(request, pk, "downloaded")
     response = HttpResponse(
         json.dumps(item.bundle, indent=2, ensure_ascii=False, default=str),
         content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="privacy-request-{item.pk}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_member_required
+@handler
+def bundle_summary(request, pk: int) -> HttpResponse:
+    """The access bundle as a readable page (the same data as the JSON)."""
+    item = _available_bundle(request, pk, "viewed")
+    response = render(
+        request,
+        "integrations/privacy_bundle.html",
+        {
+            **admin.site.each_context(request),
+            "title": f"Access request #{item.pk}: what is held about {item.bundle['subject']}",
+            "item": item,
+            "bundle": item.bundle,
+            "sharpsend": json.dumps(item.bundle["sharpsend"], indent=2, ensure_ascii=False),
+            "platforms": [
+                {**p, "pretty": json.dumps(p["data"], indent=2, ensure_ascii=False, default=str)}
+                for p in item.bundle["platforms"]
+            ],
+        },
+    )
     response["Cache-Control"] = "no-store"
     return response
 

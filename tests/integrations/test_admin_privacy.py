@@ -102,9 +102,16 @@ def test_the_bundle_downloads_for_the_officer_until_it_expires(client, officer):
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     assert response.json()["subject"] == "nobody@example.com"
+    summary = client.get(reverse("integrations:privacy-bundle-summary", args=[request.pk]))
+    assert summary.status_code == 200
+    assert b"nobody@example.com" in summary.content
+    assert b"SharpSend holds no subscriber with this email." in summary.content
+    change = client.get(reverse("admin:integrations_privacyrequest_change", args=[request.pk]))
+    assert url.encode() in change.content
     request.bundle_expires_at = timezone.now() - timedelta(seconds=1)
     request.save()
     assert client.get(url).status_code == 404
+    assert AuditEntry.objects.filter(summary="Access bundle downloaded").exists()
 
 
 def test_the_bundle_is_refused_to_an_operator(client):

@@ -441,6 +441,14 @@ def _other_checks(route, integration, run, app_labels, privacy_pk) -> list[Check
                 allowed_if(lambda a: a.can("integrations.handle_privacyrequest")),
             )
         ],
+        "console/privacy/<int:pk>/bundle/": [
+            Check(
+                route,
+                "GET",
+                f"/console/privacy/{privacy_pk}/bundle/",
+                allowed_if(lambda a: a.can("integrations.handle_privacyrequest")),
+            )
+        ],
         "console/privacy/capabilities/": [
             Check(
                 route,
