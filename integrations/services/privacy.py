@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audience.models import normalise_email
-from audience.suppression import suppression_hash
+from audience.suppression import suppress, suppression_hash
 from integrations import clock
 from integrations.models import (
     ACTIVE_SYNC_STATUSES,
@@ -163,9 +163,10 @@ def run_until_settled(request: PrivacyRequest, timeout: float = 3600.0) -> Priva
             run_task(task_id, force=True)
         request.refresh_from_db()
         waiting = request.tasks.filter(state=TaskState.WAITING).exists()
-        if not waiting or clock.now() >= deadline:
+        if not (waiting or request.local_done_at is None) or clock.now() >= deadline:
             return conclude(request)
         clock.sleep(settings.PRIVACY_POLL_SECONDS)
+        do_local_side(request)
 
 
 def retry_failed(request: PrivacyRequest, *, actor=None, via: str = "") -> int:
@@ -188,12 +189,20 @@ def retry_failed(request: PrivacyRequest, *, actor=None, via: str = "") -> int:
 
 
 def do_local_side(request: PrivacyRequest) -> None:
-    """Erase (deletion) or collect (access) what SharpSend holds, once per request."""
+    """Erase (deletion) or collect (access) what SharpSend holds, once per request.
+
+    A deletion suppresses the email at once (a running sync's next chunk leaves the reader
+    out) but erases the rows only once no sync is running, so that no sync in flight records
+    outcomes for a subscriber that is gone; until then the step waits for the next advance.
+    """
     with transaction.atomic():
         locked = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
         if locked.local_done_at is not None or not locked.subject_email:
             return
         if locked.kind == PrivacyKind.DELETION:
+            suppress(locked.subject_email, reason="deletion request")
+            if SyncRun.objects.filter(status__in=ACTIVE_SYNC_STATUSES, dry_run=False).exists():
+                return
             locked.local_result = privacy_local.erase(locked.subject_email)
         else:
             locked.local_result = privacy_local.held_data(locked.subject_email)

@@ -221,8 +221,6 @@ class _Runner(JobListener):
         self.consecutive_refused_batches = 0
         self.targets_checked = False
         self.current: tuple[_Chunk, int] | None = None  # the chunk being sent, its last id
-        # Suppressed readers (audience/suppression.py) are looked up per chunk, if any exist.
-        self.any_suppressed = Suppression.objects.exists()
 
     def execute(self) -> None:
         run = self.run
@@ -380,8 +378,12 @@ class _Runner(JobListener):
         email_index = mapper.columns.index("email")
         n = len(mapper.columns)
         keep_existing = not self.integration.update_existing
+        # Suppressed readers (audience/suppression.py), looked up per chunk if any exist: a
+        # deletion request during this run suppresses at once, before the row is erased.
         suppressed = (
-            suppressed_among(row[email_index] for row in rows) if self.any_suppressed else ()
+            suppressed_among(row[email_index] for row in rows)
+            if Suppression.objects.exists()
+            else ()
         )
         for row in rows:
             subscriber_id = row[0]

@@ -215,12 +215,18 @@ def test_a_deletion_waits_for_a_running_sync_of_that_integration(front, ann):
     assert f"sync run #{running.pk}" in task.reason
     assert request.status == PrivacyStatus.OPEN
     assert held("front")
+    # SharpSend suppresses at once (the sync's next chunk leaves Ann out) and erases the row
+    # once the sync is over (no outcome is recorded for a subscriber that is gone).
+    assert is_suppressed(EMAIL)
+    assert Subscriber.objects.filter(email=EMAIL).exists()
+    assert request.local_done_at is None
 
     running.status = SyncStatus.SUCCEEDED
     running.save()
     request = privacy.run_until_settled(request)
     assert request.status == PrivacyStatus.COMPLETE
     assert not held("front")
+    assert not Subscriber.objects.filter(email=EMAIL).exists()
 
 
 def test_an_asynchronous_deletion_job_is_followed_to_its_end(
