@@ -71,6 +71,9 @@ class PlatformDeclarations:
     # How a deletion ends: "sync" (gone when the call returns) or "async" (the platform
     # accepted it and erases later; where it gives a job id, privacy_job_status follows it).
     deletion_mode: ClassVar[str] = "sync"
+    # What a deletion leaves behind on the platform, said with every deletion's receipt and on
+    # the privacy capability page ("" when it erases the person).
+    deletion_note: ClassVar[str] = ""
     # First mappings offered for a new integration: (source, target, transform, identifier).
     suggested_mappings: ClassVar[tuple[tuple[str, str, str, bool], ...]] = (
         ("email", "email", "", True),
@@ -181,6 +184,8 @@ class PlatformDeclarations:
             detail = f"{self.label} accepted the deletion and erases the data asynchronously."
         else:
             detail = f"{self.label} deleted the contact (or held none)."
+        if self.deletion_note:
+            detail += f" {self.deletion_note}."
         return PrivacyReceipt(PrivacyState.DONE, detail=detail)
 
     def privacy_job_status(self, job_id: str) -> PrivacyReceipt:

@@ -412,5 +412,6 @@ def capability_matrix() -> list[dict]:
                 "key_permits": key_permits(integration, capability) if supported else None,
             }
         row["deletion_mode"] = platform.deletion_mode
+        row["deletion_note"] = platform.deletion_note
         rows.append(row)
     return rows

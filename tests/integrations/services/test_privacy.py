@@ -313,3 +313,17 @@ def test_a_transient_failure_fails_after_the_last_attempt(crisp, settings):
     assert (task.state, task.attempts) == (TaskState.FAILED, 2)
     assert "HTTP 503" in task.reason
     assert request.status == PrivacyStatus.ATTENTION
+
+
+def test_a_soft_deletion_says_what_the_platform_keeps(make_integration, sandbox_url, ann):
+    registry.seed("campaign_monitor")
+    cm = make_integration(
+        "campaign_monitor", base_url=f"{sandbox_url}/campaign_monitor", name="Campaign Monitor"
+    )
+    synced(cm)
+    request = privacy.advance(privacy.open_request("deletion", EMAIL))
+    task = request.tasks.get()
+    assert task.state == TaskState.DONE
+    assert "keeps the subscriber in its Deleted state" in task.reason
+    row = {r["integration"].name: r for r in privacy.capability_matrix()}["Campaign Monitor"]
+    assert "erase them permanently" in row["deletion_note"]
