@@ -1,4 +1,4 @@
-"""Privacy requests end to end: six platforms connected to the sandbox over real HTTP, a
+"""Privacy requests end to end: seven platforms connected to the sandbox over real HTTP, a
 deletion that erases the reader everywhere (and nothing recreates them), an access request
 whose bundle holds what each platform returned."""
 
@@ -20,7 +20,7 @@ from integrations.services import privacy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PLATFORMS = ("braze", "crisp", "front", "mailchimp", "sendgrid")
+PLATFORMS = ("braze", "crisp", "front", "iterable", "mailchimp", "sendgrid")
 FORGOTTEN = "reader03@example.com"
 CURIOUS = "reader05@example.com"
 

@@ -1,4 +1,5 @@
-"""Iterable: users through bulkUpdate, fields from getFields, lists with their sizes.
+"""Iterable: users through bulkUpdate, fields from getFields, lists with their sizes, a
+user's export and deletion.
 
 Facts: ../shared/platforms/iterable.md; request shapes checked against
 ../shared/specs/iterable/api-docs.json in the tests.
@@ -11,6 +12,7 @@ from integrations.platforms.base import PlatformClient
 from integrations.platforms.iterable.api import API, ENVELOPE
 from integrations.platforms.iterable.connection import IterableConnection
 from integrations.platforms.iterable.contacts import IterableContacts
+from integrations.platforms.iterable.privacy import IterablePrivacy
 from integrations.platforms.iterable.segments import IterableSegments
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
@@ -26,9 +28,13 @@ __all__ = ["API", "IterableClient"]
 
 
 @register
-class IterableClient(IterableConnection, IterableContacts, IterableSegments, PlatformClient):
+class IterableClient(
+    IterableConnection, IterableContacts, IterableSegments, IterablePrivacy, PlatformClient
+):
     slug = "iterable"
     label = "Iterable"
+    # DELETE /api/users/{email} is processed asynchronously, with no job id to follow.
+    deletion_mode = "async"
     category = Category.CROSS_CHANNEL
     summary = "Users and their data fields through bulk update; lists with member counts."
     capabilities = frozenset(
@@ -37,14 +43,11 @@ class IterableClient(IterableConnection, IterableContacts, IterableSegments, Pla
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.DELETE_CONTACT,
+            Capability.EXPORT_CONTACT,
         }
     )
     unsupported_reasons = {
-        Capability.DELETE_CONTACT: "not wired in the console yet: Iterable's deletion "
-        "(DELETE /api/users/{email}, or /api/users/forget) is asynchronous; erase the user in "
-        "Iterable",
-        Capability.EXPORT_CONTACT: "not wired in the console yet: read the user's profile in "
-        "Iterable",
         Capability.CREATE_SEGMENT: "only static lists can be created through the API; dynamic "
         "lists are built in Iterable's UI (not yet wired in the console)",
     }

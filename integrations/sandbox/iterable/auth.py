@@ -16,6 +16,7 @@ RATES = {
     "lists.size": (5, 60.0),
     "users.getFields": (3, 1.0),
     "users.bulkUpdate": (5, 1.0),
+    "users.one": (100, 1.0),  # user GET / DELETE (fact sheet §11)
 }
 
 
