@@ -1,4 +1,4 @@
-"""Privacy requests end to end: seven platforms connected to the sandbox over real HTTP, a
+"""Privacy requests end to end: eight platforms connected to the sandbox over real HTTP, a
 deletion that erases the reader everywhere (and nothing recreates them), an access request
 whose bundle holds what each platform returned."""
 
@@ -14,13 +14,14 @@ from audience.models import Subscriber
 from audience.suppression import is_suppressed
 from integrations.models import ApiCall, PrivacyStatus, SyncStatus, TaskState
 from integrations.platforms.registry import get_platform
+from integrations.platforms.types import Capability
 from integrations.sandbox import registry
 from integrations.sandbox.models import SandboxContact
 from integrations.services import privacy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PLATFORMS = ("braze", "crisp", "front", "iterable", "mailchimp", "sendgrid")
+PLATFORMS = ("braze", "crisp", "customerio", "front", "iterable", "mailchimp", "sendgrid")
 FORGOTTEN = "reader03@example.com"
 CURIOUS = "reader05@example.com"
 
@@ -102,6 +103,11 @@ def test_an_access_bundle_holds_what_each_platform_returned(connected, run_sync)
     assert request.bundle["sharpsend"]["subscriber"]["email"] == CURIOUS
     platforms = {p["platform"]: p for p in request.bundle["platforms"]}
     assert set(platforms) == set(PLATFORMS) | {"keap"}
+    for slug, part in list(platforms.items()):
+        if not get_platform(slug).supports(Capability.EXPORT_CONTACT):  # Customer.io
+            assert part["state"] == TaskState.NOT_SUPPORTED and part["detail"]
+            del platforms[slug]
+    assert len(platforms) == len(PLATFORMS)  # six of the seven, and Keap
     for slug, part in platforms.items():
         assert part["state"] == TaskState.DONE, (slug, part["detail"])
         assert privacy.holds_data(part["data"]), slug

@@ -39,13 +39,12 @@ class CustomerIoClient(
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.DELETE_CONTACT,
         }
     )
     unsupported_reasons = {
-        Capability.DELETE_CONTACT: "not wired in the console yet: Customer.io deletes and "
-        "suppresses people through its Track API (a Track API key is needed); erase the person "
-        "in Customer.io",
-        Capability.EXPORT_CONTACT: "not wired in the console yet: read the person's profile in "
+        Capability.EXPORT_CONTACT: "not wired in the console yet (the App API's "
+        "/v1/customers/{id}/attributes, segments and messages): read the person's profile in "
         "Customer.io",
         Capability.CREATE_SEGMENT: "only empty manual segments can be created through the API; "
         "data-driven segments are built in Customer.io's UI (not yet wired in the console)",

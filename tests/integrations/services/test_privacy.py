@@ -76,7 +76,7 @@ def test_opening_makes_one_task_per_integration_with_reasons_where_not_supported
     make_integration,
 ):
     make_integration("kit", name="Kit")
-    make_integration("customerio", name="Customer.io")
+    make_integration("drift", name="Drift")
     make_integration("front", name="Front")
     request = privacy.open_request("deletion", " Ann@Example.com ", via="test")
     assert request.subject_email == EMAIL
@@ -86,8 +86,8 @@ def test_opening_makes_one_task_per_integration_with_reasons_where_not_supported
     assert tasks["Front"].state == TaskState.PENDING
     assert tasks["Kit"].state == TaskState.NOT_SUPPORTED
     assert "no way to delete a subscriber" in tasks["Kit"].reason
-    assert tasks["Customer.io"].state == TaskState.NOT_SUPPORTED
-    assert "Track API" in tasks["Customer.io"].reason
+    assert tasks["Drift"].state == TaskState.NOT_SUPPORTED
+    assert "not to third-party apps" in tasks["Drift"].reason
 
 
 def test_the_deadline_follows_the_setting(settings, make_integration):
