@@ -378,6 +378,10 @@ def _close(request: PrivacyRequest) -> None:
         request.local_result = {"found": bool(request.local_result.get("found"))}
         request.tasks.update(result=None)  # the bundle holds the data until it is purged
     privacy_local.scrub_api_calls(email)
+    for task in tasks:  # a platform's message may have named the address
+        reason = privacy_local.redact_email(task.reason, email)
+        if reason != task.reason:
+            PrivacyTask.objects.filter(pk=task.pk).update(reason=reason)
     request.subject_email = ""
     request.status = PrivacyStatus.COMPLETE
     request.completed_at = now

@@ -140,6 +140,13 @@ def scrub_api_calls(email: str, integration=None) -> int:
     return len(changed)
 
 
+def redact_email(text: str, email: str) -> str:
+    """`text` with every form of `email` replaced by a redaction."""
+    for form in sorted(_path_forms(email), key=len, reverse=True):
+        text = _replace_ci(text, form, REDACTED_EMAIL)
+    return text
+
+
 def _replace_ci(text: str, old: str, new: str) -> str:
     lowered, needle, out, start = text.lower(), old.lower(), [], 0
     while (at := lowered.find(needle, start)) != -1:

@@ -327,3 +327,12 @@ def test_a_soft_deletion_says_what_the_platform_keeps(make_integration, sandbox_
     assert "keeps the subscriber in its Deleted state" in task.reason
     row = {r["integration"].name: r for r in privacy.capability_matrix()}["Campaign Monitor"]
     assert "erase them permanently" in row["deletion_note"]
+
+
+def test_closing_redacts_the_email_from_task_reasons(make_integration):
+    make_integration("kit", name="Kit")
+    request = privacy.open_request("deletion", EMAIL)
+    request.tasks.update(reason=f"Kit said: no subscriber {EMAIL.upper()} here")
+    request = privacy.advance(request)
+    assert request.status == PrivacyStatus.COMPLETE
+    assert request.tasks.get().reason == f"Kit said: no subscriber {REDACTED_EMAIL} here"
