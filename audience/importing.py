@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from audience.csv_records import read_records
 from audience.models import Subscriber, SubscriberStatus, normalise_email
+from audience.suppression import suppressed_among
 
 CHUNK_SIZE = 1000
 MAX_CELL_CHARS = 10_000
@@ -64,6 +65,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Rows for readers who asked to be forgotten (audience/suppression.py): never recreated.
+    suppressed: int = 0
     errors: list[RowError] = field(default_factory=list)
     attribute_columns: list[str] = field(default_factory=list)
 
@@ -74,7 +77,7 @@ class ImportReport:
     @property
     def rows(self) -> int:
         """Data rows read (blank lines are not rows)."""
-        return self.imported + len(self.errors)
+        return self.imported + self.suppressed + len(self.errors)
 
 
 @dataclass
@@ -197,6 +200,10 @@ def _parse_row(line, cells, columns, seen: dict[str, int], report: ImportReport)
 
 def _write(chunk: list[_Row], report: ImportReport) -> None:
     """Create or update one chunk of rows in one transaction."""
+    suppressed = suppressed_among([row.email for row in chunk])
+    if suppressed:
+        report.suppressed += sum(1 for row in chunk if row.email in suppressed)
+        chunk = [row for row in chunk if row.email not in suppressed]
     emails = [row.email for row in chunk]
     now = timezone.now()
     with transaction.atomic():

@@ -94,20 +94,26 @@ APPROVER = Role(
 PRIVACY_OFFICER = Role(
     "Privacy officer",
     "Handles privacy requests about subscribers.",
-    # The privacy issue adds a privacy request model: its permissions belong here then.
-    permissions=("audience.view_subscriber",),
+    permissions=(
+        "audience.view_subscriber",
+        "integrations.view_integration",
+        "integrations.view_privacyrequest",
+        "integrations.view_privacytask",
+        "integrations.add_privacyrequest",
+        "integrations.handle_privacyrequest",
+    ),
 )
 ADMIN = Role(
     "Admin",
     "Everything on integrations: adds, changes and deletes them and their credentials, "
-    "runs them, and reads the audit log.",
+    "runs them, handles privacy requests, and reads the audit log.",
     permissions=("integrations.view_auditentry", "campaigns.approve_assignment"),
     app_models=(
         AppModels("integrations", actions=("view", "add", "change", "delete")),
         AppModels("audience", actions=("view", "add", "change", "delete")),
         AppModels("campaigns", actions=("view", "add", "change", "delete")),
     ),
-    includes=(OPERATOR,),
+    includes=(OPERATOR, PRIVACY_OFFICER),
 )
 
 ROLES: tuple[Role, ...] = (VIEWER, OPERATOR, EDITOR, APPROVER, PRIVACY_OFFICER, ADMIN)

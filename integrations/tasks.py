@@ -10,6 +10,7 @@ from integrations.services import (
     connection,
     membership,
     oauth,
+    privacy,
     queue,
     segment_push,
     segments,
@@ -103,3 +104,15 @@ def process_webhook_event(event_id: int) -> str:
     if event is None:
         return "skipped: webhook event gone"
     return f"webhook event {event.pk}: {event.state}"
+
+
+def run_privacy_task(task_id: int) -> str:
+    task = privacy.run_task(task_id)
+    return f"privacy task {task_id}: {task.state if task else 'nothing to do'}"
+
+
+def look_after_privacy_requests() -> str:
+    """Housekeeping: follow platform jobs and stale tasks of open requests; purge bundles."""
+    advanced = privacy.advance_open()
+    purged = privacy.purge_expired_bundles()
+    return f"{advanced} requests advanced, {purged} bundles purged"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations.views import home, logs, oauth
+from integrations.views import home, logs, oauth, privacy
 from integrations.views.wizard import IntegrationWizard
 
 app_name = "integrations"
@@ -20,4 +20,7 @@ urlpatterns = [
     path("runs/<int:pk>/retry/", logs.retry_failed, name="run-retry"),
     path("integrations/<int:pk>/reconnect/", oauth.reconnect, name="reconnect"),
     path("oauth/callback/", oauth.callback, name="oauth-callback"),
+    path("privacy/<int:pk>/bundle.json", privacy.bundle, name="privacy-bundle"),
+    path("privacy/<int:pk>/bundle/", privacy.bundle_summary, name="privacy-bundle-summary"),
+    path("privacy/capabilities/", privacy.capabilities, name="privacy-capabilities"),
 ]

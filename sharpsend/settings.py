@@ -213,6 +213,17 @@ PLATFORM_MAX_RETRY_AFTER = env.float("PLATFORM_MAX_RETRY_AFTER", default=120.0)
 ALLOW_SELF_APPROVAL = env.bool("ALLOW_SELF_APPROVAL", default=False)
 SEND_LEASE_SECONDS = env.float("SEND_LEASE_SECONDS", default=300.0)
 
+# Privacy requests (integrations/services/privacy.py): the legal deadline from receipt (GDPR:
+# one month; CCPA: 45 days), how long an access bundle stays downloadable, and after how long
+# a task left "running" (a crashed worker) is taken up again.
+PRIVACY_DEADLINE_DAYS = env.int("PRIVACY_DEADLINE_DAYS", default=30)
+PRIVACY_BUNDLE_TTL_HOURS = env.int("PRIVACY_BUNDLE_TTL_HOURS", default=72)
+PRIVACY_TASK_STALE_MINUTES = env.int("PRIVACY_TASK_STALE_MINUTES", default=15)
+PRIVACY_POLL_SECONDS = env.int("PRIVACY_POLL_SECONDS", default=60)
+# A task failing for a transient reason (5xx, 429 after the transport's retries) waits and is
+# tried again up to this many times before it is marked failed.
+PRIVACY_TASK_MAX_ATTEMPTS = env.int("PRIVACY_TASK_MAX_ATTEMPTS", default=5)
+
 # A running sync whose heartbeat is older than this is taken to have died.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=600)
 # The wizard's forecast maps every subscriber up to this many; above, a uniform sample of

@@ -503,6 +503,16 @@ class AuditEntry(models.Model):
 # Each capability's models live in their own module; imported here so Django finds them.
 from integrations.models.membership import SegmentMember  # noqa: E402, F401 (the app's models)
 
+# Each capability adds its own module; its models are imported here so Django registers them.
+from integrations.models.privacy import (  # noqa: E402, F401
+    SETTLED_STATES,
+    PrivacyKind,
+    PrivacyRequest,
+    PrivacyStatus,
+    PrivacyTask,
+    TaskState,
+)
+
 # Each capability's models live in their own module of this package.
 from integrations.models.segments import (  # noqa: E402, F401
     ACTIVE_PUSH_STATUSES,

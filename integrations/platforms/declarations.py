@@ -23,6 +23,8 @@ from integrations.platforms.types import (
     MembershipResult,
     OAuthSpec,
     PlannedRequest,
+    PrivacyReceipt,
+    PrivacyState,
     RecordResult,
     RemoteSegment,
     SegmentMember,
@@ -70,6 +72,12 @@ class PlatformDeclarations:
     # How the platform authenticates: API keys (credential_fields), OAuth (oauth), or both.
     auth_methods: ClassVar[tuple[AuthMethod, ...]] = (AuthMethod.API_KEY,)
     oauth: ClassVar[OAuthSpec | None] = None
+    # How a deletion ends: "sync" (gone when the call returns) or "async" (the platform
+    # accepted it and erases later; where it gives a job id, privacy_job_status follows it).
+    deletion_mode: ClassVar[str] = "sync"
+    # What a deletion leaves behind on the platform, said with every deletion's receipt and on
+    # the privacy capability page ("" when it erases the person).
+    deletion_note: ClassVar[str] = ""
     # First mappings offered for a new integration: (source, target, transform, identifier).
     suggested_mappings: ClassVar[tuple[tuple[str, str, str, bool], ...]] = (
         ("email", "email", "", True),
@@ -197,6 +205,25 @@ class PlatformDeclarations:
 
     def export_contact(self, identifier: str) -> dict:
         raise self.unsupported(Capability.EXPORT_CONTACT)
+
+    def request_deletion(self, identifier: str) -> PrivacyReceipt:
+        """Start erasing the person: done, or waiting on the platform's job (its id).
+
+        The default calls delete_contact, which returns once the platform took the request;
+        a platform whose deletion is a job it numbers overrides this and privacy_job_status.
+        """
+        self.delete_contact(identifier)
+        if self.deletion_mode == "async":
+            detail = f"{self.label} accepted the deletion and erases the data asynchronously."
+        else:
+            detail = f"{self.label} deleted the contact (or held none)."
+        if self.deletion_note:
+            detail += f" {self.deletion_note}."
+        return PrivacyReceipt(PrivacyState.DONE, detail=detail)
+
+    def privacy_job_status(self, job_id: str) -> PrivacyReceipt:
+        """Where the platform's deletion job `job_id` stands (one call, no waiting)."""
+        raise UnsupportedCapability(f"{self.label} gives no privacy job to follow.")
 
     def verify_webhook(
         self, request: webhooks.InboundRequest, now: float

@@ -292,3 +292,18 @@ class MembershipResult(RecordResult):
     """What the platform did with one membership change; `remote_key` as SegmentMember's."""
 
     remote_key: str = ""
+
+
+class PrivacyState(enum.StrEnum):
+    DONE = "done"
+    WAITING = "waiting"  # the platform took it as a job; ask privacy_job_status(job_id) later
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PrivacyReceipt:
+    """What a platform answered to a deletion: done, or a job to poll, with its id."""
+
+    state: PrivacyState
+    job_id: str = ""
+    detail: str = ""

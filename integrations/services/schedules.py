@@ -20,6 +20,11 @@ HOUSEKEEPING = (
     # (name, function, minutes)
     ("integrations: look after sync runs", "integrations.tasks.look_after_sync_runs", 1),
     ("integrations: prune API call records", "integrations.tasks.prune_api_calls", 1440),
+    (
+        "integrations: look after privacy requests",
+        "integrations.tasks.look_after_privacy_requests",
+        5,
+    ),
     ("integrations: refresh OAuth tokens", "integrations.tasks.refresh_oauth_tokens", 15),
     ("integrations: refresh segment members", "integrations.tasks.refresh_stale_members", 60),
     ("campaigns: refresh send metrics", "campaigns.tasks.refresh_metrics", 15),

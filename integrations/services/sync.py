@@ -20,7 +20,8 @@ from django.db.models import Exists, FilteredRelation, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from audience.models import Subscriber, SubscriberStatus
+from audience.models import Subscriber, SubscriberStatus, Suppression, normalise_email
+from audience.suppression import suppressed_among
 from integrations import metering
 from integrations.models import (
     ACTIVE_SYNC_STATUSES,
@@ -381,8 +382,18 @@ class _Runner(JobListener):
         email_index = mapper.columns.index("email")
         n = len(mapper.columns)
         keep_existing = not self.integration.update_existing
+        # Suppressed readers (audience/suppression.py), looked up per chunk if any exist: a
+        # deletion request during this run suppresses at once, before the row is erased.
+        suppressed = (
+            suppressed_among(row[email_index] for row in rows)
+            if Suppression.objects.exists()
+            else ()
+        )
         for row in rows:
             subscriber_id = row[0]
+            if suppressed and normalise_email(row[email_index]) in suppressed:
+                run.excluded += 1  # asked to be forgotten: never sent, never recreated
+                continue
             old_hash, state_status, ever_synced = row[n], row[n + 1], bool(row[n + 2])
             if row[status_index] != SubscriberStatus.SUBSCRIBED and not ever_synced:
                 run.excluded += 1  # never create an unsubscribed reader on a platform

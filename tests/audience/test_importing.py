@@ -272,3 +272,14 @@ def test_streams_in_chunks_with_a_bounded_number_of_queries(monkeypatch):
     # A few queries per chunk (select, insert, update, savepoints), not per row.
     assert len(queries) <= 3 * 6
     assert Subscriber.objects.count() == 250
+
+
+def test_a_suppressed_reader_is_never_recreated_by_an_import():
+    from audience.suppression import suppress
+
+    suppress("Forgotten@Example.com")
+    report = import_subscribers(
+        csv_bytes("email,first_name\nforgotten@example.com,F\nkept@example.com,K\n")
+    )
+    assert (report.created, report.suppressed, report.rows) == (1, 1, 2)
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["kept@example.com"]

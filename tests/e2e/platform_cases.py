@@ -353,7 +353,7 @@ CUSTOMERIO = PlatformCase(
     connection=Connection(
         account="SharpSend demo workspace",
         region="us",
-        permissions={"upsert_contacts": True, "list_segments": True},
+        permissions={"upsert_contacts": True, "delete_contact": True, "list_segments": True},
         permissions_exact=True,
     ),
     sync=Sync(

@@ -33,7 +33,7 @@ from integrations.models import (
     SyncTrigger,
     WebhookEvent,
 )
-from integrations.services import audit
+from integrations.services import audit, privacy
 
 LOGIN = "/admin/login/"
 
@@ -92,6 +92,7 @@ NO_ADD = {
     "campaigns.campaignsend",
 }
 NO_CHANGE = {
+    "integrations.privacyrequest",  # a request changes only through the service
     "integrations.syncrun",
     "integrations.syncrecord",
     "integrations.segment",
@@ -189,6 +190,10 @@ def world(make_integration, monkeypatch):
         ),
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
         "audience.audiencesegment": AudienceSegment.objects.create(name="Growth", slug="growth"),
+        # Complete at once (Customer.io's access is not supported): its bundle downloadable.
+        "integrations.privacyrequest": privacy.advance(
+            privacy.open_request("access", "p@example.org", via="test")
+        ),
         "auth.group": Group.objects.get(name="Viewer"),
         "auth.user": someone,
         "campaigns.assignment": assignment,
@@ -236,7 +241,9 @@ def checks(world) -> tuple[list[Check], int]:
             continue
         found = _admin_model_checks(route, labels, world)
         if found is None:
-            found = _other_checks(route, integration, run, app_labels)
+            found = _other_checks(
+                route, integration, run, app_labels, world["integrations.privacyrequest"].pk
+            )
         assert found, f"No check for the URL pattern {route!r}: add one to this module."
         result += found
     return result, emulated
@@ -318,7 +325,7 @@ def _app_visible(actor: Actor, app_label: str) -> bool:
     )
 
 
-def _other_checks(route, integration, run, app_labels) -> list[Check]:
+def _other_checks(route, integration, run, app_labels, privacy_pk) -> list[Check]:
     pk, run_pk = integration.pk, run.pk
     view = "integrations.view_integration"
     assignments = "campaigns.view_assignment"
@@ -469,6 +476,30 @@ def _other_checks(route, integration, run, app_labels) -> list[Check]:
         ],
         "console/oauth/callback/": [
             Check(route, "GET", "/console/oauth/callback/?state=forged", staff_page(connecting))
+        ],
+        "console/privacy/<int:pk>/bundle.json": [
+            Check(
+                route,
+                "GET",
+                f"/console/privacy/{privacy_pk}/bundle.json",
+                allowed_if(lambda a: a.can("integrations.handle_privacyrequest")),
+            )
+        ],
+        "console/privacy/<int:pk>/bundle/": [
+            Check(
+                route,
+                "GET",
+                f"/console/privacy/{privacy_pk}/bundle/",
+                allowed_if(lambda a: a.can("integrations.handle_privacyrequest")),
+            )
+        ],
+        "console/privacy/capabilities/": [
+            Check(
+                route,
+                "GET",
+                "/console/privacy/capabilities/",
+                allowed_if(lambda a: a.can("integrations.view_privacyrequest")),
+            )
         ],
         "sandbox/": [Check(route, "GET", "/sandbox/", allowed_if(lambda a: a.can(view)))],
         # Public by design: the platforms post here; the signature is the check

@@ -34,6 +34,11 @@ class Command(BaseCommand):
             f"{report.rows} rows: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {len(report.errors)} skipped."
         )
+        if report.suppressed:
+            self.stdout.write(
+                f"{report.suppressed} rows for readers who asked to be forgotten were not "
+                "imported (suppressed)."
+            )
         if report.attribute_columns:
             self.stdout.write("Custom attributes: " + ", ".join(report.attribute_columns) + ".")
         if report.errors:

@@ -36,6 +36,8 @@ __all__ = ["BrazeClient", "INSTANCES", "OBJECTS_PER_REQUEST", "REST"]
 class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, PlatformClient):
     slug = "braze"
     label = "Braze"
+    # Braze deletes asynchronously and irreversibly (docs/platforms/braze.md); no job id to follow.
+    deletion_mode = "async"
     category = Category.CROSS_CHANNEL
     rate_limit_reset = "epoch"  # X-RateLimit-Reset: the Unix time the window reopens
     summary = (

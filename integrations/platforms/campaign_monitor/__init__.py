@@ -45,6 +45,11 @@ class CampaignMonitorClient(
 ):
     slug = "campaign_monitor"
     label = "Campaign Monitor"
+    # docs/platforms/campaign_monitor.md: deletion is soft; there is no erasure API.
+    deletion_note = (
+        "Campaign Monitor keeps the subscriber in its Deleted state (there is no erasure API): "
+        "erase them permanently in Campaign Monitor's app"
+    )
     category = Category.EMAIL
     rate_limit_reset = "seconds"  # X-RateLimit-Reset: seconds until the window reopens
     summary = (

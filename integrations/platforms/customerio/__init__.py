@@ -65,6 +65,7 @@ class CustomerIoClient(
             Capability.CREATE_SEGMENT,
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,
+            Capability.DELETE_CONTACT,
         }
     )
     send_methods = (
@@ -75,6 +76,11 @@ class CustomerIoClient(
             can_schedule=False,
         ),
     )
+    unsupported_reasons = {
+        Capability.EXPORT_CONTACT: "not wired in the console yet (the App API's "
+        "/v1/customers/{id}/attributes, segments and messages): read the person's profile in "
+        "Customer.io",
+    }
     credential_fields = (
         CredentialField(
             "site_id",

@@ -64,7 +64,11 @@ class CustomerIoConnection(PlatformClient):
             (w.get("name", "") for w in workspaces if str(w.get("id")) == env_id),
             workspaces[0].get("name", "") if workspaces else "",
         )
-        permissions = {Capability.UPSERT_CONTACTS.value: True}  # Track keys can only write
+        # Track keys can only write; deleting a person is a Track API write too.
+        permissions = {
+            Capability.UPSERT_CONTACTS.value: True,
+            Capability.DELETE_CONTACT.value: True,
+        }
         # A 401 here refuses the segments, not the connection.
         can_read_segments = self.permits("GET", APP, "/v1/segments", unauthorized_means_no=True)
         permissions[Capability.LIST_SEGMENTS.value] = can_read_segments

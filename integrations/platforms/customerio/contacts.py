@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.customerio.api import ENVELOPE, TRACK
+from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.types import (
     ContactRecord,
     Outcome,
@@ -85,3 +86,18 @@ class CustomerIoContacts(PlatformClient):
             message=message,
             hint=f"Fix the subscriber's {field or 'data'} in SharpSend, or the field mapping.",
         )
+
+    # --- privacy ------------------------------------------------------------------------------
+
+    def delete_contact(self, identifier: str) -> None:
+        """Delete the person with a v2 `delete` entry (Track API key). Customer.io would let a
+        later identify re-create them; the console's suppression sends none."""
+        kind = "email" if "@" in identifier else "id"
+        body = {
+            "batch": [{"type": "person", "identifiers": {kind: identifier}, "action": "delete"}]
+        }
+        response = self.request("POST", TRACK, "/api/v2/batch", json=body, ok=(200, 207))
+        errors = response.json().get("errors", []) if response.status_code == 207 else []
+        if errors:
+            message = "; ".join(str(e.get("message", e.get("reason", ""))) for e in errors)
+            raise ValidationFailed(self.redact(f"Customer.io refused the deletion: {message}"))

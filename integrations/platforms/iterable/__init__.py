@@ -1,4 +1,5 @@
-"""Iterable: users through bulkUpdate, fields from getFields, lists with their sizes.
+"""Iterable: users through bulkUpdate, fields from getFields, lists with their sizes, a
+user's export and deletion.
 
 Facts: ../shared/platforms/iterable.md; request shapes checked against
 ../shared/specs/iterable/api-docs.json in the tests.
@@ -11,6 +12,7 @@ from integrations.platforms.base import PlatformClient
 from integrations.platforms.iterable.api import API, ENVELOPE
 from integrations.platforms.iterable.connection import IterableConnection
 from integrations.platforms.iterable.contacts import IterableContacts
+from integrations.platforms.iterable.privacy import IterablePrivacy
 from integrations.platforms.iterable.segment_push import IterableSegmentPush
 from integrations.platforms.iterable.segments import IterableSegments
 from integrations.platforms.iterable.webhooks import IterableWebhooks
@@ -34,10 +36,13 @@ class IterableClient(
     IterableSegments,
     IterableWebhooks,
     IterableSegmentPush,
+    IterablePrivacy,
     PlatformClient,
 ):
     slug = "iterable"
     label = "Iterable"
+    # DELETE /api/users/{email} is processed asynchronously, with no job id to follow.
+    deletion_mode = "async"
     category = Category.CROSS_CHANNEL
     summary = (
         "Users and their data fields through bulk update; lists with member counts; "
@@ -55,6 +60,8 @@ class IterableClient(
             Capability.CREATE_SEGMENT,
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,
+            Capability.DELETE_CONTACT,
+            Capability.EXPORT_CONTACT,
         }
     )
     unsupported_reasons = {

@@ -50,6 +50,8 @@ class KlaviyoClient(
 ):
     slug = "klaviyo"
     label = "Klaviyo"
+    # A data privacy deletion job, processed asynchronously (docs/platforms/klaviyo.md).
+    deletion_mode = "async"
     category = Category.EMAIL
     summary = (
         "Profiles through the bulk profile import job; lists and segments with profile counts; "

@@ -70,6 +70,8 @@ class SendGridClient(
 ):
     slug = "sendgrid"
     label = "SendGrid"
+    # Deletion is a job, followed on the imports-status endpoint (docs/platforms/sendgrid.md).
+    deletion_mode = "async"
     category = Category.EMAIL
     rate_limit_reset = "epoch"  # X-RateLimit-Reset: the Unix time the window reopens
     summary = (

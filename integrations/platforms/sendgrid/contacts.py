@@ -14,6 +14,7 @@ from integrations.platforms.sendgrid.api import (
     API,
     CONTACTS,
     FIELDS,
+    IMPORTS,
     WRITABLE_RESERVED,
     _type_problem,
 )
@@ -21,6 +22,8 @@ from integrations.platforms.types import (
     ContactRecord,
     Outcome,
     PlannedRequest,
+    PrivacyReceipt,
+    PrivacyState,
     RecordResult,
     TargetField,
     UpsertPlan,
@@ -149,16 +152,53 @@ class SendGridContacts(PlatformClient):
     def delete_contact(self, identifier: str) -> None:
         """Delete the contact (a job, polled to its end). Suppressions stay: SendGrid keeps
         unsubscribes and bounces apart from contacts."""
+        job_id = self._submit_deletion(identifier)
+        if job_id:
+            status = self._wait_for_job(job_id)
+            if status.get("status") in ("failed", "errored"):
+                raise ValidationFailed(f"SendGrid could not delete the contact (job {job_id}).")
+
+    def request_deletion(self, identifier: str) -> PrivacyReceipt:
+        """Submit the deletion job and return its id at once (privacy_job_status follows it)."""
+        job_id = self._submit_deletion(identifier)
+        if job_id is None:
+            return PrivacyReceipt(PrivacyState.DONE, detail="SendGrid holds no such contact.")
+        if not job_id:
+            return PrivacyReceipt(PrivacyState.DONE, detail="SendGrid accepted the deletion.")
+        return PrivacyReceipt(
+            PrivacyState.WAITING, job_id=job_id, detail=f"SendGrid deletion job {job_id}."
+        )
+
+    def privacy_job_status(self, job_id: str) -> PrivacyReceipt:
+        """The deletion job's state, read once from the imports-status endpoint."""
+        data = self.request("GET", API, f"{IMPORTS}/{job_id}", rate="contacts.imports").json()
+        state = str(data.get("status", ""))
+        if state == "completed":
+            deleted = (data.get("results") or {}).get("deleted_count")
+            detail = f"SendGrid deletion job {job_id} completed"
+            detail += f" ({deleted} deleted)." if deleted is not None else "."
+            return PrivacyReceipt(PrivacyState.DONE, job_id=job_id, detail=detail)
+        if state in ("failed", "errored"):
+            return PrivacyReceipt(
+                PrivacyState.FAILED,
+                job_id=job_id,
+                detail=f"SendGrid deletion job {job_id}: {state}.",
+            )
+        return PrivacyReceipt(
+            PrivacyState.WAITING,
+            job_id=job_id,
+            detail=f"SendGrid deletion job {job_id}: {state or 'pending'}.",
+        )
+
+    def _submit_deletion(self, identifier: str) -> str | None:
+        """The deletion job's id; "" when SendGrid gave none, None when there is no contact."""
         contact = self._find(identifier)
         if contact is None:
-            return
+            return None
         response = self.request(
             "DELETE", API, CONTACTS, params={"ids": contact["id"]}, ok=(202,)
         ).json()
         job_id = response.get("job_id")
         if isinstance(job_id, dict):  # the spec types it as an object; it is a string
             job_id = job_id.get("id")
-        if job_id:
-            status = self._wait_for_job(str(job_id))
-            if status.get("status") in ("failed", "errored"):
-                raise ValidationFailed(f"SendGrid could not delete the contact (job {job_id}).")
+        return str(job_id) if job_id else ""

@@ -1,4 +1,5 @@
-"""People through the Track API's v2 batch: identify entries, suppressed people refused."""
+"""People through the Track API's v2 batch: identify and delete entries, suppressed people
+refused."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_POST
 from integrations.sandbox import store
 from integrations.sandbox.customerio.auth import PLATFORM, TRACK
 from integrations.sandbox.emulation import json_response, parse_json, read_body
+from integrations.sandbox.models import SandboxContact
 
 MAX_BODY = 500_000
 MAX_ENTRY = 32_000
@@ -35,7 +37,7 @@ def batch(request, account):
             {"errors": [{"reason": "invalid", "field": "batch", "message": "batch is required"}]},
             status=400,
         )
-    errors, changes, positions = [], {}, {}
+    errors, changes, positions, doomed = [], {}, {}, set()
     for index, entry in enumerate(data["batch"]):
         problem = _check_entry(entry)
         if problem:
@@ -43,6 +45,11 @@ def batch(request, account):
             continue
         kind, value = next(iter(entry["identifiers"].items()))
         identifier = value.lower() if kind == "email" else f"{kind}:{value}"
+        if entry["action"] == "delete":  # the person goes (an unknown one is no error)
+            doomed.add(identifier)
+            changes.pop(identifier, None)
+            continue
+        doomed.discard(identifier)
         attributes = dict(entry.get("attributes") or {})
         if kind == "email":
             attributes.setdefault("email", value)
@@ -58,6 +65,9 @@ def batch(request, account):
             )
             del changes[identifier]
     store.upsert(PLATFORM, account.account, changes, known)
+    SandboxContact.objects.filter(
+        platform=PLATFORM, account=account.account, identifier__in=doomed
+    ).delete()
     if errors:
         return json_response({"errors": sorted(errors, key=lambda e: e["batch_index"])}, status=207)
     return HttpResponse(status=200)
@@ -70,8 +80,8 @@ def _check_entry(entry) -> tuple[str, str, str] | None:
         return ("too_large", "", "entry must be at most 32KB")
     if entry.get("type") != "person":
         return ("invalid", "type", "only person entries are emulated")
-    if entry.get("action") != "identify":
-        return ("invalid", "action", "only identify is emulated")
+    if entry.get("action") not in ("identify", "delete"):
+        return ("invalid", "action", "only identify and delete are emulated")
     identifiers = entry.get("identifiers")
     if (
         not isinstance(identifiers, dict)

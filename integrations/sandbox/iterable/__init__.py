@@ -12,6 +12,7 @@ from integrations.sandbox import accounts
 from integrations.sandbox.iterable.auth import EMULATOR, HOSTS, PLATFORM
 from integrations.sandbox.iterable.contacts import bulk_update, get_fields
 from integrations.sandbox.iterable.lists import subscribe, unsubscribe
+from integrations.sandbox.iterable.privacy import get_by_email, user_by_email, user_by_id
 from integrations.sandbox.iterable.segments import list_size, lists
 
 __all__ = ["ACCOUNTS", "EMULATOR", "HOSTS", "PLATFORM", "seed_account", "urlpatterns"]
@@ -56,4 +57,7 @@ urlpatterns = [
     path("<str:host>/api/lists/unsubscribe", unsubscribe),
     path("<str:host>/api/users/getFields", get_fields),
     path("<str:host>/api/users/bulkUpdate", bulk_update),
+    path("<str:host>/api/users/getByEmail", get_by_email),
+    path("<str:host>/api/users/byUserId/<str:user_id>", user_by_id),
+    path("<str:host>/api/users/<str:email>", user_by_email),
 ]

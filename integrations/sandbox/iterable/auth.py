@@ -18,6 +18,7 @@ RATES = {
     "users.bulkUpdate": (5, 1.0),
     # lists/subscribe and unsubscribe: no limit documented; the sandbox allows the lists rate
     "lists.subscribe": (100, 1.0),
+    "users.one": (100, 1.0),  # user GET / DELETE (fact sheet §11)
 }
 
 

@@ -276,3 +276,27 @@ def test_every_surface_and_region_resolves_a_base_url(cls, db):
         client = cls(integration)
         for surface, by_region in cls.hosts.items():
             assert client.base_url(surface) == by_region[region]
+
+
+@platform
+def test_privacy_hooks_follow_the_declarations(cls, db, fake_clock):
+    """request_deletion of a platform that cannot delete says why (no request leaves); only a
+    platform whose deletion is asynchronous follows jobs."""
+    assert cls.deletion_mode in ("sync", "async")
+    if cls.privacy_job_status is not PlatformClient.privacy_job_status:
+        assert cls.deletion_mode == "async" and cls.supports(Capability.DELETE_CONTACT)
+    if cls.request_deletion is not PlatformClient.request_deletion:
+        assert cls.supports(Capability.DELETE_CONTACT)
+    if cls.supports(Capability.DELETE_CONTACT):
+        return
+    integration = Integration.objects.create(
+        platform=cls.slug,
+        name=f"privacy {cls.slug}",
+        region=cls.default_region(),
+        credentials={f.key: f"test-{f.key}-value" for f in cls.credential_fields},
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        with pytest.raises(UnsupportedCapability) as caught:
+            cls(integration).request_deletion("a@example.com")
+        assert caught.value.message == cls.unsupported(Capability.DELETE_CONTACT).message
+        assert len(rsps.calls) == 0

@@ -89,7 +89,11 @@ def test_connection_ok(client):
     assert report.account == "Newsletter"
     assert report.region == "us"
     assert "Newsletter" in report.detail and "US" in report.detail
-    assert report.permissions == {"upsert_contacts": True, "list_segments": True}
+    assert report.permissions == {
+        "upsert_contacts": True,
+        "delete_contact": True,  # a Track API write, like the upsert
+        "list_segments": True,
+    }
 
 
 def test_connection_in_the_eu_uses_the_eu_hosts(eu_client):
@@ -487,3 +491,33 @@ def test_segment_member_count(client):
 def test_list_fields_offers_reserved_attributes(client):
     keys = [f.key for f in client.list_fields()]
     assert {"email", "id", "created_at", "unsubscribed"} <= set(keys)
+
+
+# --- privacy: deleting a person -------------------------------------------------------------------
+
+
+def test_delete_contact_sends_one_v2_delete_entry_with_the_track_key(client):
+    entry = {"type": "person", "identifiers": {"email": "ann@example.com"}, "action": "delete"}
+    with strict() as rsps:
+        rsps.post(
+            f"{TRACK_US}/api/v2/batch",
+            match=[basic(US_CREDS), JSON_BODY, matchers.json_params_matcher({"batch": [entry]})],
+            status=200,
+        )
+        client.delete_contact("ann@example.com")
+
+
+def test_delete_contact_by_id_and_a_refused_entry_raises(client):
+    from integrations.platforms.errors import ValidationFailed
+
+    entry = {"type": "person", "identifiers": {"id": "42"}, "action": "delete"}
+    error = {"batch_index": 0, "reason": "invalid", "field": "identifiers", "message": "bad id"}
+    with strict() as rsps:
+        rsps.post(
+            f"{TRACK_US}/api/v2/batch",
+            match=[matchers.json_params_matcher({"batch": [entry]})],
+            status=207,
+            json={"errors": [error]},
+        )
+        with pytest.raises(ValidationFailed, match="bad id"):
+            client.delete_contact("42")

@@ -527,3 +527,45 @@ def test_responses_used_here_match_the_spec():
         }
     )
     assert list(validator.iter_errors({"successCount": 1}))  # failCount is required
+
+
+# --- privacy: export and delete one user -----------------------------------------------------------
+
+
+def test_export_contact_by_email(client):
+    user = {"email": "ann@example.com", "dataFields": {"firstName": "Ann"}}
+    with strict() as rsps:
+        rsps.get(
+            f"{US}/api/users/getByEmail",
+            match=[AUTH, matchers.query_param_matcher({"email": "ann@example.com"})],
+            json={"user": user},
+        )
+        assert client.export_contact("ann@example.com") == {"found": True, "user": user}
+
+
+def test_export_contact_unknown_user_is_not_found(client):
+    with strict() as rsps:
+        rsps.get(f"{US}/api/users/getByEmail", json={})  # UserResponse's user is optional
+        assert client.export_contact("nobody@example.com") == {"found": False, "user": {}}
+
+
+def test_export_contact_by_user_id(client):
+    with strict() as rsps:
+        rsps.get(f"{US}/api/users/byUserId/u%2F7", match=[AUTH], json={"user": {"userId": "u/7"}})
+        assert client.export_contact("u/7")["user"] == {"userId": "u/7"}
+
+
+def test_delete_contact_by_email_and_by_user_id(client):
+    ok = {"code": "Success", "msg": "", "params": None}
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.delete(f"{US}/api/users/ann@example.com", match=[AUTH], json=ok)
+        rsps.delete(f"{US}/api/users/byUserId/u%2F7", match=[AUTH], json=ok)
+        client.delete_contact("ann@example.com")
+        client.delete_contact("u/7")
+
+
+def test_delete_paths_are_in_the_spec():
+    spec = json.loads(SPEC.read_text())
+    assert "delete" in spec["paths"]["/api/users/{email}"]
+    assert "delete" in spec["paths"]["/api/users/byUserId/{userId}"]
+    assert "get" in spec["paths"]["/api/users/getByEmail"]

@@ -17,7 +17,14 @@ from responses.registries import OrderedRegistry
 from integrations.platforms.base import JobListener
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.sendgrid import SendGridClient, may_write_marketing, parse_errors_file
-from integrations.platforms.types import ContactRecord, Outcome, RemoteSegment, TargetField, Written
+from integrations.platforms.types import (
+    ContactRecord,
+    Outcome,
+    PrivacyState,
+    RemoteSegment,
+    TargetField,
+    Written,
+)
 from tests.integrations.platforms.support import strict
 from tests.specs import SPECS as SPEC_ROOT
 
@@ -640,6 +647,54 @@ def test_delete_job_that_fails_raises(client):
         rsps.get(f"{API}/v3/marketing/contacts/imports/d", json={"id": "d", "status": "failed"})
         with pytest.raises(ValidationFailed):
             client.delete_contact("a@example.com")
+
+
+def test_request_deletion_submits_the_job_and_returns_its_id_without_waiting(client):
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.post(
+            f"{API}/v3/marketing/contacts/search/emails",
+            match=[AUTH, matchers.json_params_matcher({"emails": ["ann@example.com"]})],
+            json={"result": {"ann@example.com": {"contact": {"id": "c-1"}}}},
+        )
+        rsps.delete(
+            f"{API}/v3/marketing/contacts",
+            match=[AUTH, matchers.query_param_matcher({"ids": "c-1"})],
+            status=202,
+            json={"job_id": "del-1"},
+        )
+        receipt = client.request_deletion("Ann@example.com")
+    assert (receipt.state, receipt.job_id) == (PrivacyState.WAITING, "del-1")
+
+
+def test_request_deletion_of_an_unknown_contact_is_done_at_once(client):
+    with strict() as rsps:
+        rsps.post(
+            f"{API}/v3/marketing/contacts/search/emails",
+            status=404,
+            json={"errors": [{"message": "No contacts found"}]},
+        )
+        receipt = client.request_deletion("nobody@example.com")
+    assert (receipt.state, receipt.job_id) == (PrivacyState.DONE, "")
+
+
+@pytest.mark.parametrize(
+    ("status", "results", "state", "words"),
+    [
+        ("pending", {}, PrivacyState.WAITING, "pending"),
+        ("completed", {"deleted_count": 1}, PrivacyState.DONE, "1 deleted"),
+        ("failed", {}, PrivacyState.FAILED, "failed"),
+    ],
+)
+def test_privacy_job_status_reads_the_job_once(client, status, results, state, words):
+    with strict() as rsps:
+        rsps.get(
+            f"{API}/v3/marketing/contacts/imports/del-1",
+            match=[AUTH],
+            json={"id": "del-1", "status": status, "job_type": "delete", "results": results},
+        )
+        receipt = client.privacy_job_status("del-1")
+    assert receipt.state == state and receipt.job_id == "del-1"
+    assert words in receipt.detail
 
 
 def test_export_contact(client):

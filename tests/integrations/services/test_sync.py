@@ -303,3 +303,14 @@ def test_a_retry_run_sends_only_the_records_still_pending(cio, audience):
     assert (retry.total, retry.seen, retry.created, retry.updated) == (1, 1, 1, 0)
     # The changed reader was not part of the retry; the next ordinary run sends it.
     assert run_sync(cio).updated == 1
+
+
+def test_a_suppressed_reader_left_in_the_audience_is_never_sent(cio, audience):
+    from audience.suppression import suppress
+
+    suppress("READER003@example.com")  # e.g. re-added by hand after a deletion request
+    run = run_sync(cio)
+    assert run.status == SyncStatus.SUCCEEDED
+    assert "reader003@example.com" not in stored_emails()
+    assert len(stored_emails()) == 29
+    assert run.excluded == 2  # the unsubscribed reader and the suppressed one
