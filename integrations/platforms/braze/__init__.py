@@ -52,7 +52,8 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, PlatformClient)
         }
     )
     unsupported_reasons = {
-        Capability.REMOVE_FROM_SEGMENT: "Braze segments are filter-based and take no members through the API; write an attribute the segment filters on instead",
+        Capability.REMOVE_FROM_SEGMENT: "Braze segments are filter-based and take no members "
+        "through the API; write an attribute the segment filters on instead",
         Capability.CREATE_SEGMENT: "Braze's REST API cannot create or edit segments; they are "
         "built from filters in the dashboard (write an attribute and filter on it)",
         Capability.ADD_TO_SEGMENT: "Braze segments are filter-based and take no members "

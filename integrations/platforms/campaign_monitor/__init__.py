@@ -57,7 +57,8 @@ class CampaignMonitorClient(
         }
     )
     unsupported_reasons = {
-        Capability.REMOVE_FROM_SEGMENT: "segments cannot hold hand-picked members (they are rules on the list's fields)",
+        Capability.REMOVE_FROM_SEGMENT: "segments cannot hold hand-picked members (they are rules "
+        "on the list's fields)",
         Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",
         Capability.CREATE_SEGMENT: "segments are rule-based only; lists can be created through "
         "the API but are not yet wired in the console",
