@@ -148,6 +148,7 @@ class _Pusher:
         self.batch = max(1, min(self.client.segment_batch_max, 10_000))
         self.identifier = self.client.segment_member_identifier
         self.consecutive_failed = 0
+        self.consecutive_refused = 0
 
     def execute(self) -> None:
         check_pushable(self.push.integration)
@@ -300,12 +301,24 @@ class _Pusher:
         if auth is not None:
             raise StopPush(f"{auth.message} {auth.hint}".strip())
         transient = bool(results) and all(r.outcome in _TRANSIENT for r in results)
+        # Every change of the batch refused by one answer to the whole request: a setting or
+        # the list itself, not the members; more batches cannot help.
+        refused = bool(results) and not transient and all(r.whole_request for r in results)
         self.consecutive_failed = self.consecutive_failed + 1 if transient else 0
-        if self.consecutive_failed >= settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES:
+        self.consecutive_refused = self.consecutive_refused + 1 if refused else 0
+        limit = settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES
+        if self.consecutive_failed >= limit:
             raise StopPush(
                 f"Stopped after {self.consecutive_failed} batches in a row were throttled or "
                 f"failed at {self.client.label} ({results[-1].message}). Nothing is lost: the "
                 "next push sends what is left."
+            )
+        if self.consecutive_refused >= limit:
+            raise StopPush(
+                f"Stopped after {self.consecutive_refused} batches in a row were refused whole "
+                f"by {self.client.label}: {results[-1].message} Check the list "
+                f"'{self.push.remote_name}' ({self.push.remote_id}) still exists there and the "
+                "integration's settings; nothing is lost, the next push sends what is left."
             )
 
 

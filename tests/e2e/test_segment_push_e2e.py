@@ -146,3 +146,86 @@ def test_a_push_that_dies_resumes_without_loss_or_a_second_list(connected, monke
     assert remote_members(slug) == wanted()
     assert SandboxSegment.objects.filter(platform=slug, static=True).count() == 1
     assert SegmentPushRun.objects.filter(status=PushStatus.INTERRUPTED).count() == 1
+
+
+@pytest.fixture
+def iterable(make_integration, live_server, e2e_clock, make_subscribers):
+    seed("iterable")
+    make_subscribers(30, unsubscribed=(7, 19))
+    return make_integration("iterable", base_url=f"{live_server.url}/sandbox/iterable")
+
+
+def test_refused_members_are_recorded_and_sent_again_next_push(iterable):
+    from integrations.sandbox.models import SandboxContact
+
+    SandboxContact.objects.create(
+        platform="iterable", account="sandbox-project-us", identifier="reader03@example.com",
+        suppressed=True, attributes={"email": "reader03@example.com"},
+    )  # fmt: skip
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    run = push(segment, iterable)
+    assert run.status == PushStatus.PARTIAL
+    assert (run.added, run.rejected_compliance) == (9, 1)
+    (record,) = run.records.all()
+    assert (record.identifier, record.action, record.code) == (
+        "reader03@example.com",
+        "add",
+        "Forgotten",
+    )
+    assert "reader03@example.com" not in remote_members("iterable")
+    again = push(segment, iterable)  # the refused one is tried again, and only it
+    assert (again.added, again.rejected_compliance, again.api_calls) == (0, 1, 1)
+
+
+def test_a_reader_deleted_from_sharpsend_is_removed(iterable):
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    push(segment, iterable)
+    Subscriber.objects.filter(email="reader06@example.com").delete()
+    run = push(segment, iterable)
+    assert (run.added, run.removed) == (0, 1)
+    assert "reader06@example.com" not in remote_members("iterable")
+    assert not SegmentPush.objects.get().members.filter(identifier="reader06@example.com").exists()
+
+
+def test_a_list_deleted_on_the_platform_stops_the_push_with_a_clear_message(
+    make_integration, live_server, e2e_clock, make_subscribers, run_sync
+):
+    seed("klaviyo")
+    make_subscribers(30, unsubscribed=(7, 19))
+    klaviyo = make_integration("klaviyo", base_url=f"{live_server.url}/sandbox/klaviyo")
+    run_sync(klaviyo)
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    push(segment, klaviyo)
+    SandboxSegment.objects.filter(platform="klaviyo", static=True).delete()
+    Subscriber.objects.filter(email="reader01@example.com").update(
+        attributes={"interest": "growth"}
+    )
+    run = push(segment, klaviyo)
+    assert run.status == PushStatus.FAILED
+    assert "no longer has the list 'Growth readers'" in run.error and "deleted there" in run.error
+    pushed = SegmentPush.objects.get()
+    assert pushed.last_error == run.error
+    assert pushed.members.count() == 10  # nothing is forgotten: the membership as last accepted
+
+
+def test_an_unsupported_platform_or_invalid_rules_queue_nothing(make_integration):
+    from django.core.exceptions import ValidationError
+
+    from integrations.platforms.errors import UnsupportedCapability
+
+    drift = make_integration("drift")
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    with pytest.raises(UnsupportedCapability, match="Drift has no segment or list API"):
+        segment_push.start_push(segment, drift, "command")
+    bad = AudienceSegment.objects.create(name="Bad", slug="bad", rules={"field": "nope"})
+    with pytest.raises(ValidationError):
+        segment_push.start_push(bad, make_integration("iterable", name="it"), "command")
+    assert not SegmentPushRun.objects.exists()
+
+
+def test_a_second_start_while_one_is_queued_returns_the_active_run(make_integration):
+    integration = make_integration("iterable")
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    first, created = segment_push.start_push(segment, integration, "command")
+    again, created_again = segment_push.start_push(segment, integration, "command")
+    assert created and not created_again and again.pk == first.pk
