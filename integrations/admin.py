@@ -906,3 +906,6 @@ class AuditedUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, AuditedUserAdmin)
+
+# Each capability's admin pages live in their own module, registered on import.
+from integrations import admin_segment_push  # noqa: E402, F401

@@ -19,13 +19,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
-from audience.models import Subscriber
+from audience.models import AudienceSegment, Subscriber
 from integrations import roles
 from integrations.models import (
     ApiCall,
     AuditAction,
     Integration,
     Segment,
+    SegmentPush,
+    SegmentPushRun,
     SyncRecord,
     SyncRun,
     SyncStatus,
@@ -76,6 +78,8 @@ ACTORS = _actors()
 # deleted from either.
 NO_ADD = {
     "integrations.syncrun",
+    "integrations.segmentpush",
+    "integrations.segmentpushrun",
     "integrations.syncrecord",
     "integrations.segment",
     "integrations.apicall",
@@ -89,6 +93,8 @@ NO_ADD = {
 }
 NO_CHANGE = {
     "integrations.syncrun",
+    "integrations.segmentpush",
+    "integrations.segmentpushrun",
     "integrations.syncrecord",
     "integrations.segment",
     "integrations.apicall",
@@ -148,6 +154,8 @@ def world(make_integration, monkeypatch):
         integration=integration, trigger=SyncTrigger.MANUAL, status=SyncStatus.PARTIAL
     )
     now = timezone.now()
+    segment = AudienceSegment.objects.create(name="Role walk", slug="role-walk")
+    push = SegmentPush.objects.create(segment=segment, integration=integration)
     objects = {
         "integrations.integration": integration,
         "integrations.syncrun": run,
@@ -170,6 +178,9 @@ def world(make_integration, monkeypatch):
             AuditAction.SYNC_REQUESTED, via="test", target=integration
         ),
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
+        "audience.audiencesegment": segment,
+        "integrations.segmentpush": push,
+        "integrations.segmentpushrun": SegmentPushRun.objects.create(push=push, trigger="command"),
         "auth.group": Group.objects.get(name="Viewer"),
         "auth.user": User.objects.create_user("someone"),
         "django_q.schedule": Schedule.objects.create(func="math.floor", name="role walk"),
