@@ -59,3 +59,17 @@ def test_segment_counts_over_the_rate_limit_are_left_to_a_one_off_schedule(
     assert follow_up.func == "integrations.tasks.refresh_segment_counts"
     assert follow_up.schedule_type == Schedule.ONCE
     assert follow_up.next_run > timezone.now()
+
+
+def test_run_segment_push_runs_the_queued_push(make_integration, sandbox_url, fake_clock):
+    from audience.models import AudienceSegment
+    from integrations.services import segment_push
+
+    Subscriber.objects.create(email="a@example.com", attributes={"vip": True})
+    segment = AudienceSegment.objects.create(
+        name="VIPs", slug="vips", rules={"field": "attributes.vip", "op": "eq", "value": True}
+    )
+    integration = make_integration("iterable", base_url=f"{sandbox_url}/iterable")
+    run, _ = segment_push.start_push(segment, integration, "manual")
+    assert tasks.run_segment_push(run.pk) == f"segment push run {run.pk}: succeeded (+1 -0)"
+    assert tasks.run_segment_push(run.pk).endswith("succeeded (+1 -0)")  # not run twice
