@@ -82,13 +82,18 @@ def start_push(
 
 
 def mark_stale_runs(push: SegmentPush) -> int:
-    """A running push without a heartbeat for SYNC_STALE_AFTER_SECONDS is interrupted."""
+    """Make way for a new push: a running one without a heartbeat for
+    SYNC_STALE_AFTER_SECONDS, or a queued one never started in that time (its task lost), is
+    interrupted. A task that turns up later finds its run no longer queued and does nothing."""
     cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
-    return push.runs.filter(status=PushStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+    stale = Q(status=PushStatus.RUNNING, heartbeat_at__lt=cutoff) | Q(
+        status=PushStatus.QUEUED, created_at__lt=cutoff
+    )
+    return push.runs.filter(stale).update(
         status=PushStatus.INTERRUPTED,
         finished_at=timezone.now(),
-        error="No progress: the worker stopped. The next push continues from what it "
-        "committed (nothing is sent twice, no second list is created).",
+        error="No progress: the worker stopped (or the queued task was lost). The next push "
+        "continues from what was committed (nothing is sent twice, no second list is created).",
     )
 
 

@@ -229,3 +229,15 @@ def test_a_second_start_while_one_is_queued_returns_the_active_run(make_integrat
     first, created = segment_push.start_push(segment, integration, "command")
     again, created_again = segment_push.start_push(segment, integration, "command")
     assert created and not created_again and again.pk == first.pk
+
+
+def test_a_queued_push_whose_task_was_lost_makes_way_after_a_while(make_integration, settings):
+    integration = make_integration("iterable")
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    lost, _ = segment_push.start_push(segment, integration, "manual")
+    settings.SYNC_STALE_AFTER_SECONDS = 0
+    fresh, created = segment_push.start_push(segment, integration, "manual")
+    assert created and fresh.pk != lost.pk
+    lost.refresh_from_db()
+    assert lost.status == PushStatus.INTERRUPTED
+    assert segment_push.execute_push(lost.pk).status == PushStatus.INTERRUPTED  # not run late
