@@ -13,7 +13,8 @@ A push:
    or were deleted from SharpSend).
 Each batch ends in one transaction writing the accepted membership rows, the refused changes
 and the run's counts, so a push that dies resumes from what its finished batches committed:
-the next run computes the same difference and sends only what is left. An unchanged segment
+the next run (queued by the housekeeping, services.queue.look_after_segment_pushes) computes
+the same difference and sends only what is left. An unchanged segment
 sends nothing. Opted-out readers are never added (a reader who opts out is removed).
 """
 
