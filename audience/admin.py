@@ -8,6 +8,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat
 from django.utils.html import format_html, format_html_join
 
+from audience.engagement import COMPUTED_FIELDS
 from audience.models import AudienceSegment, Subscriber, normalise_email
 from integrations.admin import RefusedActionsAdmin
 from integrations.models import Integration
@@ -44,26 +45,17 @@ class SubscriberAdmin(RefusedActionsAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     # Engagement is written back from the platforms' metrics and webhooks, not by hand.
-    readonly_fields = (
-        "last_opened_at",
-        "last_clicked_at",
-        "opens_count",
-        "clicks_count",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = (*COMPUTED_FIELDS, "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("email", "first_name", "last_name", "status", "attributes")}),
         (
             "Engagement",
             {
                 "fields": (
-                    "last_opened_at",
-                    "last_clicked_at",
-                    "opens_count",
-                    "clicks_count",
-                    "created_at",
-                    "updated_at",
+                    ("engagement_score", "sends_received", "open_rate", "click_rate"),
+                    ("opens_count", "clicks_count"),
+                    ("last_opened_at", "last_clicked_at", "last_interaction_at"),
+                    ("created_at", "updated_at"),
                 )
             },
         ),

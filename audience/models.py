@@ -43,6 +43,15 @@ class Subscriber(models.Model):
     last_clicked_at = models.DateTimeField(null=True, blank=True)
     opens_count = models.PositiveIntegerField(default=0)
     clicks_count = models.PositiveIntegerField(default=0)
+    # Computed from the reader's engagement events (audience/engagement.py), only when those
+    # change, so a changed-only sync sends them only then.
+    sends_received = models.PositiveIntegerField(default=0)
+    open_rate = models.FloatField(null=True, blank=True, help_text="Sends opened / received.")
+    click_rate = models.FloatField(null=True, blank=True, help_text="Sends clicked / received.")
+    engagement_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="0–100: 60 % the open rate, 40 % the click rate."
+    )
+    last_interaction_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,6 +168,11 @@ STANDARD_FIELDS: dict[str, str] = {
     "last_clicked_at": "date",
     "opens_count": "number",
     "clicks_count": "number",
+    "sends_received": "number",
+    "open_rate": "number",
+    "click_rate": "number",
+    "engagement_score": "number",
+    "last_interaction_at": "date",
 }
 
 

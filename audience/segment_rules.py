@@ -8,8 +8,10 @@ A rule is a group or a condition:
     {"field": "<name>", "op": "<operator>", "value": <value>}
 
 Fields: the subscriber's first_name, last_name, email, status, created_at; engagement
-opens_count, clicks_count, last_opened_at, last_clicked_at; a custom attribute as
-`attributes.<key>`. "Opened in the last 30 days" is
+opens_count, clicks_count, last_opened_at, last_clicked_at, sends_received, open_rate,
+click_rate, engagement_score, last_interaction_at; a custom attribute as `attributes.<key>`;
+membership of an imported platform segment (`platform_segment`, member_of / not_member_of its
+id) and an A/B test's group (`experiment_group`). "Opened in the last 30 days" is
 `{"field": "last_opened_at", "op": "within_days", "value": 30}`.
 
 Everything is built with the ORM (lookups and JSON key transforms, values as parameters):
@@ -58,6 +60,16 @@ FIELDS: dict[str, str] = {
     "clicks_count": "number",
     "last_opened_at": "date",
     "last_clicked_at": "date",
+    "sends_received": "number",
+    "open_rate": "number",
+    "click_rate": "number",
+    "engagement_score": "number",
+    "last_interaction_at": "date",
+    # Membership of a segment imported from a platform (its integrations.Segment id), as
+    # its members were last read in (integrations/services/membership.py).
+    "platform_segment": "membership",
+    # A group of an A/B test's split: {"experiment": id, "integration": id, "group": "A"}.
+    "experiment_group": "experiment",
 }
 OPERATORS: dict[str, tuple[str, ...]] = {
     "string": STRING_OPS,
@@ -65,6 +77,8 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "date": DATE_OPS,
     "status": STATUS_OPS,
     "attribute": ATTRIBUTE_OPS,
+    "membership": ("member_of", "not_member_of"),
+    "experiment": ("in_group",),
 }
 _NO_VALUE = ("is_set", "is_not_set")
 _LIST_OPS = ("in", "not_in")
@@ -343,7 +357,34 @@ _ORDER_CLASSES = {
     "lt": lookups.LessThan,
     "lte": lookups.LessThanOrEqual,
 }
+
+
+def _membership_condition(key: str, op: str, value, context: _Context) -> Q:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise context.error("the value is the id of an imported platform segment.")
+    q = Q(platform_segments__segment_id=value)
+    return q if op == "member_of" else ~q
+
+
+def _experiment_condition(key: str, op: str, value, context: _Context) -> Q:
+    if not isinstance(value, dict) or set(value) != {"experiment", "integration", "group"}:
+        raise context.error('the value is {"experiment": id, "integration": id, "group": …}.')
+    experiment, integration, group = value["experiment"], value["integration"], value["group"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (experiment, integration)):
+        raise context.error("the experiment and the integration are ids.")
+    if not isinstance(group, str) or not group:
+        raise context.error("the group is a variant label, holdout or rest.")
+    # One Q: the three lookups bind to the same ExperimentMember row.
+    return Q(
+        experiment_groups__experiment_id=experiment,
+        experiment_groups__integration_id=integration,
+        experiment_groups__group=group,
+    )
+
+
 _BUILDERS = {
+    "membership": _membership_condition,
+    "experiment": _experiment_condition,
     "string": _string_condition,
     "number": _number_condition,
     "status": _status_condition,

@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
-from integrations import formatting, selectors
+from integrations import admin_webhooks, formatting, selectors
 from integrations.admin_filters import ErrorKindFilter, SurfaceFilter
 from integrations.forms import (
     CLEAR_PREFIX,
@@ -178,7 +178,8 @@ class IntegrationAdminForm(forms.ModelForm):
         platform = self.platform_cls
         if platform is None:
             return cleaned
-        self._credentials = credentials_for(self, platform, cleaned, self.instance)
+        credentials = credentials_for(self, platform, cleaned, self.instance)
+        self._credentials = admin_webhooks.with_webhook_secrets(platform, cleaned, credentials)
         return cleaned
 
     def save(self, commit: bool = True):
@@ -312,6 +313,15 @@ class IntegrationAdmin(RefusedActionsAdmin):
                 oauth.needs_attention(obj, setup.MOVED_TOKEN_MESSAGE)
             self.message_user(request, f"{obj}: {setup.MOVED_TOKEN_MESSAGE}", messages.WARNING)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        integration = self.get_object(request, object_id)
+        if integration is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "webhook_setup": admin_webhooks.webhook_setup(request, integration),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def delete_model(self, request, obj):
         audit.integration_deleted(obj, actor=request.user, via="admin")
         super().delete_model(request, obj)
@@ -326,6 +336,7 @@ class IntegrationAdmin(RefusedActionsAdmin):
         attrs = {"platform_cls": platform}
         if platform is not None:
             attrs.update(credential_form_fields(platform))
+            attrs.update(admin_webhooks.webhook_secret_fields(platform))
         kwargs["form"] = type("IntegrationAdminForm", (self.form,), attrs)
         return super().get_form(request, obj, change=change, **kwargs)
 
@@ -359,6 +370,18 @@ class IntegrationAdmin(RefusedActionsAdmin):
                 },
             ),
         ]
+        webhook_fields = list(admin_webhooks.webhook_secret_fields(platform))
+        if webhook_fields:
+            fieldsets.append(
+                (
+                    "Webhook secrets",
+                    {
+                        "fields": webhook_fields,
+                        "description": "Issued by the platform for its webhooks; never shown "
+                        "again once saved. The webhook URL and steps are below.",
+                    },
+                )
+            )
         if obj is not None:
             fieldsets.append(
                 (
@@ -760,21 +783,50 @@ class SegmentAdmin(ReadOnlyAdmin):
         "integration",
         "kind",
         "member_count",
+        "members_in_sharpsend",
         "imported_at",
         "count_updated_at",
     )
     list_filter = ("integration", "kind")
     search_fields = ("name", "remote_id")
     list_select_related = ("integration",)
+    actions = ["import_members"]
+
+    def has_run_sync_permission(self, request) -> bool:
+        return request.user.has_perm("integrations.run_sync")
+
+    @admin.display(description="Members in SharpSend", ordering="members_matched")
+    def members_in_sharpsend(self, segment: Segment) -> str:
+        if segment.members_refreshed_at is None:
+            return "reading…" if segment.members_refreshing else "not read"
+        return f"{segment.members_matched:,} (+{segment.members_unmatched:,} not in SharpSend)"
+
+    @admin.action(description="Import members", permissions=["run_sync"])
+    def import_members(self, request, queryset):
+        queued = []
+        for segment in queryset.select_related("integration"):
+            try:
+                queue.enqueue_member_refresh(segment, actor=request.user, via="admin")
+            except UnsupportedCapability as exc:
+                self.message_user(request, f"{segment}: {exc}", messages.WARNING)
+                continue
+            queued.append(segment.name)
+        if queued:
+            self.message_user(
+                request,
+                f"Member import queued for {', '.join(queued)}.",
+                messages.SUCCESS,
+            )
 
 
 @admin.register(ApiCall)
 class ApiCallAdmin(ReadOnlyAdmin):
-    list_display = ("call_at", "integration", "request", "result", "latency", "size")
+    list_display = ("call_at", "integration", "feature", "request", "result", "latency", "size")
     list_display_links = ("call_at",)
     # No date hierarchy and no DISTINCT-scanning filters: the table holds every call made.
     list_filter = (
         "ok",
+        "feature",
         SurfaceFilter,
         ErrorKindFilter,
         "integration",

@@ -77,6 +77,9 @@ def merged_credentials(platform, cleaned: dict, stored: dict) -> dict[str, str]:
         elif cleaned.get(CLEAR_PREFIX + credential.key) or not credential.secret:
             credentials.pop(credential.key, None)
     known = {c.key for c in platform.credential_fields}
+    # The webhook secrets are kept too (set on the webhook form, or made by the console).
+    scheme = platform.webhook_scheme
+    known.update(scheme.secret_keys() if scheme is not None else ())
     return {k: v for k, v in credentials.items() if k in known}
 
 

@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+from contextlib import ContextDecorator
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.utils import timezone
 
-from integrations.models import ApiCall, Integration
+from integrations.models import ApiCall, ApiFeature, Integration
+
+_current_feature: ContextVar[str] = ContextVar("metered_feature", default=ApiFeature.OTHER)
+
+
+class feature(ContextDecorator):  # noqa: N801 (used as a decorator and a `with`)
+    """Calls made inside are counted for `name` (sync, segments, sends …), as a decorator on a
+    service's entry point or a `with` block; the innermost one counts."""
+
+    def __init__(self, name: ApiFeature):
+        self.name = ApiFeature(name)
+        self._tokens: list = []
+
+    def _recreate_cm(self):
+        # A fresh instance per decorated call: the same function may run in several threads.
+        return type(self)(self.name)
+
+    def __enter__(self):
+        self._tokens.append(_current_feature.set(self.name))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _current_feature.reset(self._tokens.pop())
+
+
+def current_feature() -> str:
+    return _current_feature.get()
 
 
 def record_call(
@@ -31,6 +59,7 @@ def record_call(
     ApiCall.objects.create(
         integration=integration,
         surface=surface,
+        feature=current_feature(),
         method=method,
         path=path[:300],
         status_code=status_code,

@@ -70,13 +70,14 @@ VIEWER = Role(
         "integrations.view_apicall",
         "integrations.view_segmentpush",
         "integrations.view_segmentpushrun",
+        "integrations.view_webhookevent",
     ),
 )
 OPERATOR = Role(
     "Operator",
-    "A Viewer who also runs syncs and dry runs, tests connections, imports segments and "
-    "retries failed records.",
-    permissions=("integrations.run_sync",),
+    "A Viewer who also runs syncs and dry runs, tests connections, imports segments, "
+    "retries failed records and replays failed webhook events.",
+    permissions=("integrations.run_sync", "integrations.replay_webhookevent"),
     includes=(VIEWER,),
 )
 EDITOR = Role(
@@ -87,9 +88,9 @@ EDITOR = Role(
 )
 APPROVER = Role(
     "Approver",
-    "Approves sends: sees what an Editor prepares.",
-    # The campaigns issue adds an Assignment model with an "approve_assignment" permission:
-    # name it here ("campaigns.approve_assignment") when it exists.
+    "Approves sends: sees what an Editor prepares and approves it (the sends go out). "
+    "Not their own assignments unless ALLOW_SELF_APPROVAL is set.",
+    permissions=("campaigns.approve_assignment",),
     app_models=(AppModels("campaigns", actions=("view",)),),
 )
 PRIVACY_OFFICER = Role(
@@ -102,7 +103,7 @@ ADMIN = Role(
     "Admin",
     "Everything on integrations: adds, changes and deletes them and their credentials, "
     "runs them, and reads the audit log.",
-    permissions=("integrations.view_auditentry",),
+    permissions=("integrations.view_auditentry", "campaigns.approve_assignment"),
     app_models=(
         AppModels("integrations", actions=("view", "add", "change", "delete")),
         AppModels("audience", actions=("view", "add", "change", "delete")),

@@ -145,3 +145,34 @@ def token_health(integration: Integration) -> TokenHealth | None:
 def field_mappings(integration: Integration) -> QuerySet[FieldMapping]:
     """The integration's mappings, the identifier first."""
     return FieldMapping.objects.filter(integration=integration).order_by("-is_identifier", "id")
+
+
+@dataclass(frozen=True)
+class WebhookHealth:
+    """An integration's webhook inbox at a glance (no secrets)."""
+
+    last_received_at: datetime | None
+    lag_seconds: float | None  # arrival → processing, of the last processed delivery
+    counts: dict[str, int]  # by WebhookState value
+
+    @property
+    def rejected(self) -> int:
+        return self.counts.get("rejected", 0)
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0)
+
+
+def webhook_health(integration: Integration) -> WebhookHealth:
+    events = integration.webhook_events
+    counts = dict(events.values("state").annotate(n=Count("id")).values_list("state", "n"))
+    last = events.aggregate(last=Max("received_at"))["last"]
+    latest = (
+        events.filter(processed_at__isnull=False)
+        .order_by("-processed_at")
+        .values_list("received_at", "processed_at")
+        .first()
+    )
+    lag = max((latest[1] - latest[0]).total_seconds(), 0.0) if latest else None
+    return WebhookHealth(last, lag, counts)

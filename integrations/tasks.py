@@ -5,8 +5,17 @@ from __future__ import annotations
 import logging
 
 from integrations import metering
-from integrations.models import Integration, IntegrationStatus, SyncTrigger
-from integrations.services import connection, oauth, queue, segment_push, segments, sync
+from integrations.models import Integration, IntegrationStatus, Segment, SyncTrigger
+from integrations.services import (
+    connection,
+    membership,
+    oauth,
+    queue,
+    segment_push,
+    segments,
+    sync,
+    webhook_events,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +61,25 @@ def refresh_segment_counts(integration_id: int) -> str:
     return f"{result.counted} counted, {len(result.counts_pending)} pending"
 
 
+def refresh_segment_members(segment_id: int) -> str:
+    """Read a segment's members; a long one goes on in a follow-up task every few pages."""
+    segment = Segment.objects.select_related("integration").filter(pk=segment_id).first()
+    if segment is None:
+        return "skipped: segment gone"
+    result = membership.refresh_members(segment, max_pages=membership.PAGES_PER_TASK)
+    if not result.complete:
+        queue.enqueue("integrations.tasks.refresh_segment_members", segment.pk)
+    return f"{segment.name}: {result.summary()}"
+
+
+def refresh_stale_members() -> str:
+    """Housekeeping: queue a member refresh of every segment not read for a day."""
+    due = list(membership.stale_segments().values_list("pk", flat=True))
+    for segment_id in due:
+        queue.enqueue("integrations.tasks.refresh_segment_members", segment_id)
+    return f"{len(due)} segments queued"
+
+
 def mark_stale_runs() -> int:
     return sync.mark_stale_runs()
 
@@ -72,3 +100,10 @@ def prune_api_calls() -> int:
 def refresh_oauth_tokens() -> dict:
     """Refresh OAuth tokens that would expire before the next run, ahead of any sync."""
     return oauth.refresh_due()
+
+
+def process_webhook_event(event_id: int) -> str:
+    event = webhook_events.process(event_id)
+    if event is None:
+        return "skipped: webhook event gone"
+    return f"webhook event {event.pk}: {event.state}"

@@ -1,13 +1,14 @@
-"""The console's own pages: the setup wizard and the sync logs."""
+"""The console's own pages: its home, the setup wizard and the sync logs."""
 
 from django.urls import path
 
-from integrations.views import logs, oauth
+from integrations.views import home, logs, oauth
 from integrations.views.wizard import IntegrationWizard
 
 app_name = "integrations"
 
 urlpatterns = [
+    path("", home.home, name="home"),
     path("connect/", IntegrationWizard.as_view(), name="connect"),
     path("integrations/<int:pk>/", logs.integration_detail, name="integration"),
     path("integrations/<int:pk>/edit/", IntegrationWizard.as_view(), name="edit"),

@@ -208,6 +208,11 @@ PLATFORM_BACKOFF_MAX = env.float("PLATFORM_BACKOFF_MAX", default=30.0)
 # A Retry-After longer than this is not waited out inside a run: the batch is marked throttled.
 PLATFORM_MAX_RETRY_AFTER = env.float("PLATFORM_MAX_RETRY_AFTER", default=120.0)
 
+# Assignments: whether an author holding approve_assignment may approve their own, and how
+# long a worker holds a send it is moving along (one that died is taken over after this).
+ALLOW_SELF_APPROVAL = env.bool("ALLOW_SELF_APPROVAL", default=False)
+SEND_LEASE_SECONDS = env.float("SEND_LEASE_SECONDS", default=300.0)
+
 # A running sync whose heartbeat is older than this is taken to have died.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=600)
 # The wizard's forecast maps every subscriber up to this many; above, a uniform sample of

@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from integrations.views import webhooks
+
 admin.site.site_header = "SharpSend integration console"
 admin.site.site_title = "SharpSend console"
 admin.site.index_title = "Integrations, audience and campaigns"
@@ -12,7 +14,10 @@ admin.site.index_title = "Integrations, audience and campaigns"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("console/analytics/", include("campaigns.urls")),
     path("console/", include("integrations.urls")),
+    # Platforms post here (no session, CSRF-exempt for this view only; see the view).
+    path("webhooks/<str:webhook_id>/", webhooks.receive, name="webhook"),
 ]
 
 if settings.SANDBOX_ENABLED:

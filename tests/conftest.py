@@ -9,6 +9,9 @@ from integrations.models import FieldMapping, Integration
 from integrations.sandbox import accounts
 from integrations.sandbox.emulation import reset_limits
 
+# Assignments and their authors and approvers, for the campaigns tests and their e2e tests.
+pytest_plugins = ["tests.campaigns.fixtures"]
+
 
 class FakeClock:
     """Stands in for integrations.clock: sleeping advances time instantly."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from encrypted_fields.fields import EncryptedJSONField, EncryptedTextField
@@ -69,6 +71,8 @@ class Integration(models.Model):
         "value a field keeps.",
     )
     enabled = models.BooleanField(default=True)
+    # The unguessable id in the integration's webhook URL (/webhooks/<webhook_id>/).
+    webhook_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -358,6 +362,19 @@ class Segment(models.Model):
     member_count = models.PositiveIntegerField(null=True, blank=True)
     count_updated_at = models.DateTimeField(null=True, blank=True)
     imported_at = models.DateTimeField()
+    # Membership read in (integrations/services/membership.py): a refresh pages through the
+    # platform's members as generation `members_generation + 1`, keeping its place in
+    # `members_cursor`, and drops those it did not see only once it reaches the last page.
+    members_generation = models.PositiveIntegerField(default=0)
+    members_cursor = models.CharField(max_length=500, blank=True)
+    members_refreshing = models.BooleanField(default=False)
+    members_refreshed_at = models.DateTimeField(null=True, blank=True)
+    members_matched = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Members who are SharpSend subscribers."
+    )
+    members_unmatched = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Members SharpSend does not hold (not created)."
+    )
 
     class Meta:
         ordering = ["integration", "name"]
@@ -371,11 +388,26 @@ class Segment(models.Model):
         return self.name
 
 
+class ApiFeature(models.TextChoices):
+    """What the console was doing when it called a platform (integrations.metering.feature)."""
+
+    SYNC = "sync", "Contact sync"
+    SEGMENTS = "segments", "Segments"
+    SENDS = "sends", "Sends"
+    METRICS = "metrics", "Metrics"
+    WEBHOOKS = "webhooks", "Webhooks"
+    PRIVACY = "privacy", "Privacy requests"
+    CONNECTION = "connection", "Connection tests and setup"
+    AUTH = "auth", "OAuth tokens"
+    OTHER = "other", "Other"
+
+
 class ApiCall(models.Model):
     """One HTTP call to a platform (metering: counts, errors, latency, bytes)."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="api_calls")
     surface = models.CharField(max_length=40)
+    feature = models.CharField(max_length=16, choices=ApiFeature.choices, default=ApiFeature.OTHER)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=300, help_text="Without the query string.")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -468,6 +500,9 @@ class AuditEntry(models.Model):
         return f"{self.get_action_display()}: {self.target_label}"
 
 
+# Each capability's models live in their own module; imported here so Django finds them.
+from integrations.models.membership import SegmentMember  # noqa: E402, F401 (the app's models)
+
 # Each capability's models live in their own module of this package.
 from integrations.models.segments import (  # noqa: E402, F401
     ACTIVE_PUSH_STATUSES,
@@ -479,3 +514,4 @@ from integrations.models.segments import (  # noqa: E402, F401
     SegmentPushRecord,
     SegmentPushRun,
 )
+from integrations.models.webhooks import WebhookEvent, WebhookState  # noqa: E402, F401

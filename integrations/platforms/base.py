@@ -10,6 +10,7 @@ shares is written once here:
 - failures.py: a failed response as a typed error; redaction of every form of a secret
 - encoding.py: records as request entries, the platform's rules, grouping into batches
 - batching.py: planned requests, bulk jobs, per-record outcomes
+- sending.py: campaign sends, step by step, resumable through the console's send ledger
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from integrations.platforms.failures import (
     parse_retry_after,
 )
 from integrations.platforms.runtime import Runtime, TokenSource
+from integrations.platforms.sending import CampaignSending
 from integrations.platforms.transport import Transport
 
 __all__ = [
@@ -43,7 +45,9 @@ __all__ = [
 ]
 
 
-class PlatformClient(PlatformDeclarations, Access, Transport, Failures, Encoding, Batching):
+class PlatformClient(
+    PlatformDeclarations, Access, Transport, Failures, Encoding, Batching, CampaignSending
+):
     """Base of every platform client: one integration's connection to its platform.
 
     `runtime` is the console's rate limiter, meter and token store (the installed one unless

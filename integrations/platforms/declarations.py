@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from integrations.platforms import rules, urlpolicy
+from integrations.platforms import rules, urlpolicy, webhook_events, webhooks
 from integrations.platforms.errors import (
     UnsupportedCapability,
 )
+from integrations.platforms.metrics import MetricsRef, SendMetrics
 from integrations.platforms.types import (
     AuthMethod,
     Capability,
@@ -18,6 +19,7 @@ from integrations.platforms.types import (
     ContactRecord,
     CredentialField,
     Limits,
+    MemberPage,
     MembershipResult,
     OAuthSpec,
     PlannedRequest,
@@ -72,6 +74,9 @@ class PlatformDeclarations:
     suggested_mappings: ClassVar[tuple[tuple[str, str, str, bool], ...]] = (
         ("email", "email", "", True),
     )
+    # How the platform's webhook deliveries are authenticated (integrations/platforms/
+    # webhooks.py); None where the console receives none from it.
+    webhook_scheme: ClassVar[webhooks.WebhookScheme | None] = None
     # Pushing SharpSend segments (integrations/services/segment_push.py): the most members one
     # add or remove call takes, and the subscriber field that names a member on the platform.
     segment_batch_max: ClassVar[int] = 1000
@@ -150,6 +155,14 @@ class PlatformDeclarations:
     def segment_member_count(self, remote_id: str, max_wait: float | None = None) -> int | None:
         raise self.unsupported(Capability.LIST_SEGMENTS)
 
+    def segment_members(self, remote_id: str, cursor: str | None) -> MemberPage:
+        """One page of the segment's members from `cursor` (None: the first page).
+
+        The cursor is whatever the platform pages by (an offset, its own token), kept by the
+        console between pages so a refresh resumes where it stopped.
+        """
+        raise self.unsupported(Capability.LIST_SEGMENT_MEMBERS)
+
     def create_segment(self, name: str, description: str = "") -> RemoteSegment:
         """Create an empty static list/segment/tag named `name`; its id is the push's."""
         raise self.unsupported(Capability.CREATE_SEGMENT)
@@ -170,13 +183,13 @@ class PlatformDeclarations:
         accepted."""
         raise self.unsupported(Capability.REMOVE_FROM_SEGMENT)
 
-    def send_campaign(self, spec: dict) -> str:
-        raise self.unsupported(Capability.SEND_CAMPAIGN)
+    # send_campaign and preflight: integrations/platforms/sending.py (the send engine).
 
-    def trigger_journey(self, spec: dict) -> str:
+    def trigger_journey(self, spec) -> str:
         raise self.unsupported(Capability.TRIGGER_JOURNEY)
 
-    def campaign_metrics(self, remote_id: str) -> dict:
+    def campaign_metrics(self, ref: MetricsRef) -> SendMetrics:
+        """The send's metrics now (integrations/platforms/metrics.py)."""
         raise self.unsupported(Capability.CAMPAIGN_METRICS)
 
     def delete_contact(self, identifier: str) -> None:
@@ -185,11 +198,26 @@ class PlatformDeclarations:
     def export_contact(self, identifier: str) -> dict:
         raise self.unsupported(Capability.EXPORT_CONTACT)
 
-    def verify_webhook(self, request) -> bool:
+    def verify_webhook(
+        self, request: webhooks.InboundRequest, now: float
+    ) -> webhooks.WebhookScheme:
+        """Check a delivery against the declared scheme, with this integration's secrets (one
+        engine for every platform); raises WebhookRejected saying why."""
+        if self.webhook_scheme is None:
+            raise self.unsupported(Capability.WEBHOOKS)
+        return webhooks.verify(self.webhook_scheme, request, self._secrets, now)
+
+    def parse_webhook(
+        self, body: bytes, content_type: str, received_at
+    ) -> list[webhook_events.NormalisedEvent]:
+        """A verified delivery's events, normalised (the platform's webhooks.py). Raises
+        ValueError for a body the platform would not send."""
         raise self.unsupported(Capability.WEBHOOKS)
 
-    def parse_webhook(self, request) -> list[dict]:
-        raise self.unsupported(Capability.WEBHOOKS)
+    @classmethod
+    def webhook_delivery_id(cls, body: bytes) -> str:
+        """The platform's id of a delivery, where its body has one (else "")."""
+        return ""
 
     @classmethod
     def account_key_from_token(cls, token: dict) -> str:

@@ -58,6 +58,7 @@ class Transport:
         max_wait: float | None = None,
         url: str | None = None,
         priority: bool = False,
+        repeatable: bool = True,
     ) -> requests.Response:
         """Send one API call within the shared rate limit, retrying what is worth retrying.
 
@@ -65,8 +66,11 @@ class Transport:
         `url` is an absolute URL the platform handed back (a job's result file) to call instead
         of the surface's host + `path`; `path` is then only what metering and messages show.
         `priority` marks a send: it takes the next slot of a limit it shares with bulk syncs.
+        `repeatable=False` (a create or a send) is retried only after a 429, which the
+        platform did not act on, never after an unknown outcome (a timeout, a 5xx).
         """
         ok = tuple(ok)
+        priority = priority or getattr(self, "sending", False)  # a send's every call
         rate_name = rate if rate in self.limits.rates else surface
         limit = self.limits.rates[rate_name]
         key = self.rate_key(rate_name)
@@ -87,7 +91,13 @@ class Transport:
         retrying = Retrying(
             stop=_StopPolicy(settings.PLATFORM_MAX_ATTEMPTS, settings.PLATFORM_MAX_RETRY_AFTER),
             wait=wait,
-            retry=retry_if_exception(lambda exc: isinstance(exc, PlatformError) and exc.retryable),
+            retry=retry_if_exception(
+                lambda exc: (
+                    isinstance(exc, PlatformError)
+                    and exc.retryable
+                    and (repeatable or isinstance(exc, RateLimited))
+                )
+            ),
             sleep=clock.sleep,
             reraise=True,
         )

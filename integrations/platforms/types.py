@@ -75,6 +75,7 @@ class Capability(enum.StrEnum):
     UPSERT_CONTACTS = "upsert_contacts"
     TRACK_EVENTS = "track_events"
     LIST_SEGMENTS = "list_segments"
+    LIST_SEGMENT_MEMBERS = "list_segment_members"
     CREATE_SEGMENT = "create_segment"
     ADD_TO_SEGMENT = "add_to_segment"
     REMOVE_FROM_SEGMENT = "remove_from_segment"
@@ -250,6 +251,17 @@ class RecordResult:
     message: str = ""
     hint: str = ""
     whole_request: bool = False  # the request failed as a whole, not this record alone
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    """One page of a platform segment's members, and where the next page starts (None: last).
+
+    Each member is (email, platform id); either may be blank where the platform gives only one.
+    """
+
+    members: list[tuple[str, str]]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,34 @@ class SandboxOAuthToken(models.Model):
 
     def __str__(self) -> str:
         return f"tokens for {self.platform}/{self.account}"
+
+
+class SandboxSend(models.Model):
+    """A campaign, broadcast trigger or single send an emulated platform holds.
+
+    `sends` counts the times it went out: the console's send ledger keeps it at most 1.
+    """
+
+    platform = models.CharField(max_length=32)
+    account = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20)  # campaign, trigger, …
+    remote_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=20, default="save")
+    body = models.JSONField(default=dict, help_text="What the create (or trigger) call sent.")
+    content = models.JSONField(default=dict, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+    sends = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["platform", "account", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account", "kind", "remote_id"], name="sandbox_send_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}/{self.account} {self.kind} {self.remote_id}: {self.status}"

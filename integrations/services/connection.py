@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from integrations.models import Integration, IntegrationStatus
+from integrations import metering
+from integrations.models import ApiFeature, Integration, IntegrationStatus
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.types import ConnectionReport
 
 
+@metering.feature(ApiFeature.CONNECTION)
 def judge_connection(integration: Integration) -> ConnectionReport:
     """Ask the platform whether these credentials work and may write (nothing is stored).
 

@@ -170,3 +170,18 @@ def enqueue_import_segments(integration: Integration, *, actor=None, via: str = 
         raise platform.unsupported(Capability.LIST_SEGMENTS)
     enqueue("integrations.tasks.import_segments", integration.pk)
     _audit(AuditAction.SEGMENTS_IMPORTED, integration, actor, via, "Segment import queued")
+
+
+def enqueue_member_refresh(segment, *, actor=None, via: str = "") -> None:
+    """Queue reading a platform segment's members; UnsupportedCapability where there is none."""
+    platform = segment.integration.platform_class
+    if not platform.supports(Capability.LIST_SEGMENT_MEMBERS):
+        raise platform.unsupported(Capability.LIST_SEGMENT_MEMBERS)
+    enqueue("integrations.tasks.refresh_segment_members", segment.pk)
+    _audit(
+        AuditAction.SEGMENTS_IMPORTED,
+        segment.integration,
+        actor,
+        via,
+        f"Member import queued for segment {segment.name}",
+    )

@@ -21,6 +21,9 @@ HOUSEKEEPING = (
     ("integrations: look after sync runs", "integrations.tasks.look_after_sync_runs", 1),
     ("integrations: prune API call records", "integrations.tasks.prune_api_calls", 1440),
     ("integrations: refresh OAuth tokens", "integrations.tasks.refresh_oauth_tokens", 15),
+    ("integrations: refresh segment members", "integrations.tasks.refresh_stale_members", 60),
+    ("campaigns: refresh send metrics", "campaigns.tasks.refresh_metrics", 15),
+    ("campaigns: select A/B winners", "campaigns.tasks.select_ab_winners", 15),
 )
 
 

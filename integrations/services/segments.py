@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from integrations import clock
-from integrations.models import Integration, Segment
+from integrations import clock, metering
+from integrations.models import ApiFeature, Integration, Segment
 from integrations.platforms.errors import RateLimited
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class SegmentImport:
     retry_in: float = 0.0
 
 
+@metering.feature(ApiFeature.SEGMENTS)
 def import_segments(integration: Integration, budget: float | None = None) -> SegmentImport:
     """Store the platform's segments (dropping ones it no longer has), then count members.
 
@@ -59,6 +60,7 @@ def import_segments(integration: Integration, budget: float | None = None) -> Se
     return result
 
 
+@metering.feature(ApiFeature.SEGMENTS)
 def refresh_counts(integration: Integration, budget: float | None = None) -> SegmentImport:
     """Count the members of the integration's stored segments, oldest counts first."""
     budget = COUNT_BUDGET_SECONDS if budget is None else budget

@@ -21,8 +21,10 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from audience.models import Subscriber, SubscriberStatus
+from integrations import metering
 from integrations.models import (
     ACTIVE_SYNC_STATUSES,
+    ApiFeature,
     Integration,
     IntegrationStatus,
     Outcome,
@@ -127,6 +129,7 @@ def mark_stale_runs(integration: Integration | None = None) -> int:
 # --- running them ------------------------------------------------------------------------------
 
 
+@metering.feature(ApiFeature.SYNC)
 def execute_sync(run_id: int) -> SyncRun:
     """Run a queued sync to its end (or take over a running one whose worker died)."""
     now = timezone.now()
@@ -160,6 +163,7 @@ def execute_sync(run_id: int) -> SyncRun:
     return run
 
 
+@metering.feature(ApiFeature.SYNC)
 def dry_run_requests(integration: Integration, limit: int = DRY_RUN_SIZE) -> list[dict]:
     """The requests a full sync would send for the first `limit` subscribers it would send.
 

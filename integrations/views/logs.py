@@ -54,6 +54,7 @@ def _integration_page(request, integration: Integration, **extra) -> HttpRespons
             usage=selectors.api_usage(integration),
             mappings=selectors.field_mappings(integration),
             token=selectors.token_health(integration),
+            webhooks=selectors.webhook_health(integration),
             **extra,
         ),
     )

@@ -241,3 +241,49 @@ def test_admin_refuses_an_invalid_rule(admin_client):
     assert response.status_code == 200
     assert "must be a number" in response.content.decode()
     assert not AudienceSegment.objects.exists()
+
+
+def _emails(rules):
+    return set(Subscriber.objects.filter(compile_rules(rules)).values_list("email", flat=True))
+
+
+def test_members_of_an_imported_platform_segment_and_engagement_fields(readers, make_integration):
+    from integrations.models import Segment, SegmentMember
+
+    segment = Segment.objects.create(integration=make_integration("customerio"), remote_id="7",
+                                     name="Growth Investors", imported_at=timezone.now())  # fmt: skip
+    SegmentMember.objects.create(segment=segment, subscriber=readers["ann"], generation=1)
+    SegmentMember.objects.create(segment=segment, subscriber=readers["bob"], generation=1)
+    Subscriber.objects.filter(pk=readers["ann"].pk).update(engagement_score=85)
+    growth = {"field": "platform_segment", "op": "member_of", "value": segment.pk}
+    assert _emails(growth) == {"ann@example.com", "bob@sample.org"}
+    engaged = {"field": "engagement_score", "op": "gt", "value": 80}
+    assert _emails({"all": [growth, engaged]}) == {"ann@example.com"}
+    outside = _emails({"field": "platform_segment", "op": "not_member_of", "value": segment.pk})
+    assert "ann@example.com" not in outside and "bob@sample.org" not in outside
+    with pytest.raises(ValidationError, match="id of an imported platform segment"):
+        compile_rules({"field": "platform_segment", "op": "member_of", "value": "Growth"})
+
+
+def test_an_experiment_group_selects_that_group_on_that_platform_only(
+    readers, make_integration, make_assignment
+):
+    from campaigns.models import Experiment, ExperimentMember
+
+    cio, kl = make_integration("customerio", name="c"), make_integration("klaviyo", name="k")
+    experiment = Experiment.objects.create(assignment=make_assignment())
+    ExperimentMember.objects.create(
+        experiment=experiment, subscriber=readers["ann"], integration=cio, group="A"
+    )
+    ExperimentMember.objects.create(
+        experiment=experiment, subscriber=readers["bob"], integration=kl, group="A"
+    )
+    ExperimentMember.objects.create(
+        experiment=experiment, subscriber=readers["cat"], integration=cio, group="B"
+    )
+    value = {"experiment": experiment.pk, "integration": cio.pk, "group": "A"}
+    assert _emails({"field": "experiment_group", "op": "in_group", "value": value}) == {
+        "ann@example.com"
+    }
+    with pytest.raises(ValidationError, match="experiment"):
+        compile_rules({"field": "experiment_group", "op": "in_group", "value": {"group": "A"}})

@@ -152,3 +152,47 @@ def test_suppressed_person_stays_pending(integration, make_subscribers, run_sync
     assert third.created == 1
     assert states(integration)[gone.pk] == SyncStateStatus.SYNCED
     assert stored()[gone.email]["first_name"] == gone.first_name
+
+
+def test_calls_are_metered_by_the_feature_that_made_them(integration, make_subscribers, run_sync):
+    make_subscribers()
+    connection.test_connection(integration)
+    run_sync(integration)
+    by_feature = set(
+        ApiCall.objects.filter(integration=integration).values_list("feature", "surface")
+    )
+    assert by_feature == {("connection", "track"), ("connection", "app"), ("sync", "track")}
+
+
+def test_engagement_written_back_reaches_the_profile_in_a_changed_only_sync(
+    make_integration, base_url, e2e_clock, make_subscribers, run_sync
+):
+    from datetime import UTC, datetime
+
+    from audience.engagement import Observed, record
+
+    integration = make_integration(
+        SLUG,
+        base_url=base_url,
+        mappings=(
+            *get_platform(SLUG).suggested_mappings,
+            ("engagement_score", "engagement_score", "", False),
+            ("open_rate", "open_rate", "", False),
+        ),
+    )
+    readers = make_subscribers()
+    run_sync(integration)
+    reader = readers[5]
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    record(
+        integration,
+        [
+            Observed(reader.email, "delivered", at, "d1", remote_campaign_id="bc-1"),
+            Observed(reader.email, "opened", at, "o1", remote_campaign_id="bc-1"),
+        ],
+        source="webhook",
+    )
+    run = run_sync(integration)
+    assert (run.created, run.updated) == (0, 1)  # only the reader whose engagement moved
+    profile = stored()[reader.email]
+    assert (profile["engagement_score"], profile["open_rate"]) == (60, 1.0)

@@ -634,3 +634,29 @@ def test_import_segments_is_refused_with_the_reason_where_the_platform_has_none(
     assert queued_tasks() == [("integrations.tasks.import_segments", (with_segments.pk,))]
     reason = without.unsupported_reasons[Capability.LIST_SEGMENTS]
     assert any(m.startswith("No segments:") and reason in m for m in messages_of(response))
+
+
+def test_import_members_queues_platforms_that_list_members_and_says_why_not_otherwise(
+    admin_client, make_integration, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from integrations.models import Segment
+
+    now = timezone.now()
+    cio = Segment.objects.create(integration=make_integration("customerio", name="cio"),
+                                 remote_id="1", name="Growth", imported_at=now)  # fmt: skip
+    braze = Segment.objects.create(integration=make_integration("braze", name="bz"),
+                                   remote_id="2", name="Braze readers", imported_at=now)  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:integrations_segment_changelist"),
+            {"action": "import_members", "_selected_action": [cio.pk, braze.pk]},
+            follow=True,
+        )
+    assert queued_tasks() == [("integrations.tasks.refresh_segment_members", (cio.pk,))]
+    shown = messages_of(response)
+    assert "Member import queued for Growth." in shown
+    assert any(m.startswith("Braze readers") and "cannot list segment members" in m for m in shown)
+    page = admin_client.get(reverse("admin:integrations_segment_changelist")).content.decode()
+    assert "not read" in page

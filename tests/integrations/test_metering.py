@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from integrations import metering
-from integrations.models import ApiCall, Integration
+from integrations.models import ApiCall, ApiFeature, Integration
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +48,58 @@ def test_prune_deletes_only_old_calls(integration, record_api_call):
     assert metering.prune(older_than_days=30) == 2
     assert ApiCall.objects.count() == 1
     assert metering.prune(older_than_days=30) == 0
+
+
+def test_a_call_outside_any_feature_counts_as_other(integration, record_api_call):
+    record_api_call(integration)
+    assert ApiCall.objects.get().feature == ApiFeature.OTHER
+
+
+def test_the_innermost_feature_counts_and_the_outer_one_returns(integration, record_api_call):
+    @metering.feature(ApiFeature.SENDS)
+    def send():
+        record_api_call(integration)
+        with metering.feature(ApiFeature.METRICS):
+            record_api_call(integration)
+        record_api_call(integration)
+
+    with metering.feature("sync"):
+        send()
+        record_api_call(integration)
+    record_api_call(integration)
+    features = list(ApiCall.objects.order_by("id").values_list("feature", flat=True))
+    assert features == ["sends", "metrics", "sends", "sync", "other"]
+
+
+def test_an_unknown_feature_is_refused():
+    with pytest.raises(ValueError):
+        metering.feature("marketing")
+
+
+def test_a_decorated_function_keeps_its_feature_in_concurrent_threads(integration):
+    import threading
+
+    seen = []
+    barrier = threading.Barrier(4)
+
+    @metering.feature(ApiFeature.SENDS)
+    def work():
+        barrier.wait()  # all four inside the decorator at once
+        seen.append(metering.current_feature())
+
+    errors = []
+
+    def in_thread():
+        try:
+            work()
+        except Exception as exc:  # a token reset in the wrong context raises here
+            errors.append(exc)
+
+    threads = [threading.Thread(target=in_thread) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert seen == ["sends"] * 4
+    assert metering.current_feature() == "other"

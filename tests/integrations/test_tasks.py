@@ -61,6 +61,52 @@ def test_segment_counts_over_the_rate_limit_are_left_to_a_one_off_schedule(
     assert follow_up.next_run > timezone.now()
 
 
+def test_a_long_member_refresh_continues_in_a_follow_up_task(
+    make_integration, sandbox_url, monkeypatch
+):
+    from django_q.models import OrmQ
+
+    from integrations.models import Segment, SegmentMember
+    from integrations.platforms.customerio import members
+    from integrations.services import membership, segments
+
+    monkeypatch.setattr(members, "MEMBERS_PER_PAGE", 2)
+    monkeypatch.setattr(membership, "PAGES_PER_TASK", 2)
+    seed("customerio")
+    integration = make_integration("customerio", base_url=f"{sandbox_url}/customerio")
+    for i in range(7):
+        Subscriber.objects.create(email=f"m{i}@example.com")
+    tasks.run_sync(tasks.sync.start_sync(integration, SyncTrigger.COMMAND)[0].pk)
+    segments.import_segments(integration)
+    everyone = Segment.objects.get(integration=integration, name="All readers")
+    queued_before = OrmQ.objects.count()
+    assert tasks.refresh_segment_members(everyone.pk).endswith("continuing")
+    assert OrmQ.objects.count() == queued_before + 1  # the follow-up, from the stored cursor
+    assert tasks.refresh_segment_members(everyone.pk).endswith("left the segment")
+    assert SegmentMember.objects.filter(segment=everyone).count() == 7
+    assert tasks.refresh_segment_members(999999) == "skipped: segment gone"
+
+
+def test_segments_not_read_for_a_day_are_queued_by_the_housekeeping(make_integration):
+    from django_q.models import OrmQ
+
+    from integrations.models import Segment
+
+    now = timezone.now()
+    cio = make_integration("customerio", name="cio")
+    braze = make_integration("braze", name="braze")  # lists no members: never queued
+    fresh = Segment.objects.create(integration=cio, remote_id="1", name="fresh", imported_at=now,
+                                   members_refreshed_at=now)  # fmt: skip
+    Segment.objects.create(integration=cio, remote_id="2", name="old", imported_at=now,
+                           members_refreshed_at=now - timedelta(days=2))  # fmt: skip
+    Segment.objects.create(integration=cio, remote_id="3", name="never", imported_at=now)
+    Segment.objects.create(integration=braze, remote_id="4", name="braze", imported_at=now)
+    before = OrmQ.objects.count()
+    assert tasks.refresh_stale_members() == "2 segments queued"
+    assert OrmQ.objects.count() == before + 2
+    assert fresh.pk not in {s.pk for s in tasks.membership.stale_segments()}
+
+
 def test_run_segment_push_runs_the_queued_push(make_integration, sandbox_url, fake_clock):
     from audience.models import AudienceSegment
     from integrations.services import segment_push

@@ -20,7 +20,10 @@ def test_migrate_seeded_every_role_with_its_permissions():
     # The test database was migrated: the groups exist without anyone running a command.
     assert set(Group.objects.values_list("name", flat=True)) >= {r.name for r in roles.ROLES}
     assert perms_of("Viewer") == set(roles.VIEWER.codenames())
-    assert perms_of("Operator") == perms_of("Viewer") | {"integrations.run_sync"}
+    assert perms_of("Operator") == perms_of("Viewer") | {
+        "integrations.run_sync",
+        "integrations.replay_webhookevent",
+    }
     admin = perms_of("Admin")
     assert {
         "integrations.add_integration",
@@ -55,11 +58,11 @@ def test_a_role_whose_data_changes_updates_its_group():
 
 @pytest.mark.parametrize(
     "codename",
-    ["integrations.approve_assignment", "campaigns.view_assignment", "no_dot_here"],
+    ["integrations.approve_assignment", "campaigns.view_nothing", "no_dot_here"],
 )
 def test_a_permission_that_does_not_exist_is_an_error_not_skipped(codename):
     broken = roles.Role("Broken", "", permissions=("integrations.view_integration", codename))
-    with pytest.raises(ImproperlyConfigured, match="approve_assignment|view_assignment|no_dot"):
+    with pytest.raises(ImproperlyConfigured, match="approve_assignment|view_nothing|no_dot"):
         roles.ensure_roles((broken,))
     assert not Group.objects.filter(name="Broken").exists()  # nothing half-seeded
 

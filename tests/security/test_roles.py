@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
 from audience.models import AudienceSegment, Subscriber
+from campaigns.models import Assignment, AssignmentTarget, CampaignSend
 from integrations import roles
 from integrations.models import (
     ApiCall,
@@ -32,6 +33,7 @@ from integrations.models import (
     SyncRun,
     SyncStatus,
     SyncTrigger,
+    WebhookEvent,
 )
 from integrations.services import audit
 
@@ -84,12 +86,14 @@ NO_ADD = {
     "integrations.segment",
     "integrations.apicall",
     "integrations.auditentry",
+    "integrations.webhookevent",
     "django_q.success",
     "django_q.failure",
     "django_q.ormq",
     "axes.accessattempt",
     "axes.accesslog",
     "axes.accessfailurelog",
+    "campaigns.campaignsend",
 }
 NO_CHANGE = {
     "integrations.syncrun",
@@ -99,8 +103,11 @@ NO_CHANGE = {
     "integrations.segment",
     "integrations.apicall",
     "integrations.auditentry",
+    "campaigns.campaignsend",
+    "integrations.webhookevent",
 }
-NO_DELETE = {"integrations.auditentry"}
+# The send ledger is never deleted by hand: it is what stops a second send.
+NO_DELETE = {"integrations.auditentry", "campaigns.campaignsend"}
 # The platforms' emulated APIs and the sandbox's authorization server: they answer to the
 # sandbox's fake keys and tokens, not to console users (tests/integrations/sandbox).
 EMULATED = re.compile(r"^sandbox/(?!$|connect/)")
@@ -156,6 +163,14 @@ def world(make_integration, monkeypatch):
     now = timezone.now()
     segment = AudienceSegment.objects.create(name="Role walk", slug="role-walk")
     push = SegmentPush.objects.create(segment=segment, integration=integration)
+    someone = User.objects.create_user("someone")
+    assignment = Assignment.objects.create(title="Issue 1", subject="Hello", author=someone)
+    # Its own integration: a target protects its integration from deletion.
+    target = AssignmentTarget.objects.create(
+        assignment=assignment,
+        integration=make_integration("customerio", name="Role walk sends"),
+        method="api_triggered_broadcast",
+    )
     objects = {
         "integrations.integration": integration,
         "integrations.syncrun": run,
@@ -177,12 +192,19 @@ def world(make_integration, monkeypatch):
         "integrations.auditentry": audit.record(
             AuditAction.SYNC_REQUESTED, via="test", target=integration
         ),
+        "integrations.webhookevent": WebhookEvent.objects.create(
+            integration=integration, dedupe_key="sha256:walk", body=b"{}", state="failed"
+        ),
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
         "audience.audiencesegment": segment,
         "integrations.segmentpush": push,
         "integrations.segmentpushrun": SegmentPushRun.objects.create(push=push, trigger="command"),
         "auth.group": Group.objects.get(name="Viewer"),
-        "auth.user": User.objects.create_user("someone"),
+        "auth.user": someone,
+        "campaigns.assignment": assignment,
+        "campaigns.campaignsend": CampaignSend.objects.create(
+            target=target, idempotency_key="ss-role-walk"
+        ),
         "django_q.schedule": Schedule.objects.create(func="math.floor", name="role walk"),
         "django_q.success": Task.objects.create(
             id="a" * 32, name="ok", func="math.floor", started=now, stopped=now, success=True
@@ -309,6 +331,7 @@ def _app_visible(actor: Actor, app_label: str) -> bool:
 def _other_checks(route, integration, run, app_labels) -> list[Check]:
     pk, run_pk = integration.pk, run.pk
     view = "integrations.view_integration"
+    assignments = "campaigns.view_assignment"
     runner = "integrations.run_sync"
     everyone = lambda status, where=None: lambda a: (status, where)  # noqa: E731
     ct = ContentType.objects.get_for_model(Integration).pk
@@ -363,6 +386,26 @@ def _other_checks(route, integration, run, app_labels) -> list[Check]:
         ],
         "admin/(?P<url>.*)$": [
             Check(route, "GET", "/admin/no-such-page/", staff_page(everyone(404)))
+        ],
+        "console/": [Check(route, "GET", "/console/", allowed_if(lambda a: a.can(view)))],
+        "console/analytics/": [
+            Check(route, "GET", "/console/analytics/", allowed_if(lambda a: a.can(assignments)))
+        ],
+        "console/analytics/assignments/<int:pk>/": [
+            Check(
+                route,
+                "GET",
+                f"/console/analytics/assignments/{Assignment.objects.earliest('pk').pk}/",
+                allowed_if(lambda a: a.can(assignments)),
+            )
+        ],
+        "console/analytics/export.csv": [
+            Check(
+                route,
+                "GET",
+                "/console/analytics/export.csv",
+                allowed_if(lambda a: a.can(assignments)),
+            )
         ],
         "console/connect/": [
             Check(route, "GET", "/console/connect/", wizard("integrations.add_integration"))
@@ -438,6 +481,12 @@ def _other_checks(route, integration, run, app_labels) -> list[Check]:
             Check(route, "GET", "/console/oauth/callback/?state=forged", staff_page(connecting))
         ],
         "sandbox/": [Check(route, "GET", "/sandbox/", allowed_if(lambda a: a.can(view)))],
+        # Public by design: the platforms post here; the signature is the check
+        # (tests/integrations/webhooks). Its GET is the probe Mailchimp makes.
+        "webhooks/<str:webhook_id>/": [
+            Check(route, "GET", f"/webhooks/{integration.webhook_id}/", lambda a: (200, None)),
+            Check(route, "POST", f"/webhooks/{integration.webhook_id}/", lambda a: (401, None)),
+        ],
         "sandbox/connect/<str:slug>.json": [
             Check(
                 route,
@@ -513,6 +562,12 @@ ACTIONS = {
     "import_segments": "integrations.run_sync",
     "delete_selected": "integrations.delete_integration",
 }
+# Actions of the other console admins: (model, action, permission besides seeing the list).
+OTHER_ACTIONS = [
+    ("integrations.segment", "import_members", "integrations.run_sync"),
+    # "Create/update on <integration>": one action per pushable integration.
+    ("audience.audiencesegment", "push_to_{integration}", "integrations.run_sync"),
+]
 
 
 @pytest.mark.parametrize("actor", ACTORS, ids=[a.label for a in ACTORS])
@@ -545,6 +600,37 @@ def test_every_integration_action_as_each_role(
         if not ok:
             wrong.append(f"{action}: {status}, queued {queued}")
     assert Integration.objects.filter(pk=integration.pk).exists()
+    assert not wrong, f"{actor.label}:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("actor", ACTORS, ids=[a.label for a in ACTORS])
+def test_every_other_console_action_as_each_role(
+    client, world, actor, django_capture_on_commit_callbacks, monkeypatch
+):
+    from integrations.services import queue
+
+    queued = []
+    monkeypatch.setattr(queue, "async_task", lambda *args, **kwargs: queued.append(args[0]))
+    _login(client, actor)
+    wrong = []
+    for label, action, permission in OTHER_ACTIONS:
+        app, model = label.split(".")
+        action = action.format(integration=world["integrations.integration"].pk)
+        queued.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse(f"admin:{app}_{model}_changelist"),
+                {"action": action, "_selected_action": [world[label].pk]},
+            )
+        status = response.status_code
+        if not actor.admin_user:
+            ok = status == 302 and response["Location"].startswith(LOGIN)
+        elif not actor.can(f"{app}.view_{model}") or not actor.can(permission):
+            ok = status == 403 and not queued
+        else:
+            ok = status == 302 and len(queued) == 1
+        if not ok:
+            wrong.append(f"{label} {action}: {status}, queued {queued}")
     assert not wrong, f"{actor.label}:\n" + "\n".join(wrong)
 
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import AuditAction
 from integrations.platforms.errors import PlatformError, UnsupportedCapability
-from integrations.services import segments
+from integrations.services import membership, segments
 
 from ._common import OPERATOR_NOTE, audited, find_integration
 
@@ -27,8 +27,13 @@ class Command(BaseCommand):
             help="Seconds to wait at most on the platform's rate limit for member counts "
             "(default %(default)s).",
         )
+        parser.add_argument(
+            "--members",
+            action="store_true",
+            help="Also read who is in each segment (matched to SharpSend subscribers by email).",
+        )
 
-    def handle(self, *args, integration: str, budget: float, **options):
+    def handle(self, *args, integration: str, budget: float, members: bool, **options):
         target = find_integration(integration)
         try:
             result = segments.import_segments(target, budget=budget)
@@ -56,6 +61,8 @@ class Command(BaseCommand):
                 count = f"{segment.member_count} members"
             kind = f" [{segment.kind}]" if segment.kind else ""
             self.stdout.write(f"  {segment.name}{kind} (id {segment.remote_id}): {count}")
+            if members:
+                self.stdout.write(f"    members: {self._members(segment)}")
         if segments.schedule_pending_counts(target, result):
             self.stdout.write(
                 self.style.WARNING(
@@ -64,3 +71,11 @@ class Command(BaseCommand):
                     "them then."
                 )
             )
+
+    def _members(self, segment) -> str:
+        try:
+            return membership.refresh_members(segment).summary()
+        except UnsupportedCapability as exc:
+            return str(exc)
+        except PlatformError as exc:
+            return f"not read: {exc.message}"

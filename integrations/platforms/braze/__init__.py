@@ -18,6 +18,7 @@ from integrations.platforms.braze.api import INSTANCES, OBJECTS_PER_REQUEST, RES
 from integrations.platforms.braze.connection import BrazeConnection
 from integrations.platforms.braze.contacts import BrazeContacts
 from integrations.platforms.braze.segments import BrazeSegments
+from integrations.platforms.braze.webhooks import BrazeWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -32,7 +33,7 @@ __all__ = ["BrazeClient", "INSTANCES", "OBJECTS_PER_REQUEST", "REST"]
 
 
 @register
-class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, PlatformClient):
+class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, PlatformClient):
     slug = "braze"
     label = "Braze"
     category = Category.CROSS_CHANNEL
@@ -43,6 +44,7 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, PlatformClient)
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -54,6 +56,8 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, PlatformClient)
     unsupported_reasons = {
         Capability.REMOVE_FROM_SEGMENT: "Braze segments are filter-based and take no members "
         "through the API; write an attribute the segment filters on instead",
+        Capability.SEND_CAMPAIGN: "Braze's API-triggered campaigns and Canvases are not "
+        "wired in the console yet",
         Capability.CREATE_SEGMENT: "Braze's REST API cannot create or edit segments; they are "
         "built from filters in the dashboard (write an attribute and filter on it)",
         Capability.ADD_TO_SEGMENT: "Braze segments are filter-based and take no members "

@@ -21,6 +21,7 @@ from integrations.platforms.campaign_monitor.contacts import (
     CampaignMonitorContacts,
 )
 from integrations.platforms.campaign_monitor.segments import CampaignMonitorSegments
+from integrations.platforms.campaign_monitor.webhooks import CampaignMonitorWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -36,7 +37,11 @@ __all__ = ["API", "STANDARD_TARGETS", "V", "CampaignMonitorClient"]
 
 @register
 class CampaignMonitorClient(
-    CampaignMonitorConnection, CampaignMonitorContacts, CampaignMonitorSegments, PlatformClient
+    CampaignMonitorConnection,
+    CampaignMonitorContacts,
+    CampaignMonitorSegments,
+    CampaignMonitorWebhooks,
+    PlatformClient,
 ):
     slug = "campaign_monitor"
     label = "Campaign Monitor"
@@ -48,6 +53,7 @@ class CampaignMonitorClient(
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -59,6 +65,8 @@ class CampaignMonitorClient(
     unsupported_reasons = {
         Capability.REMOVE_FROM_SEGMENT: "segments cannot hold hand-picked members (they are rules "
         "on the list's fields)",
+        Capability.SEND_CAMPAIGN: "Campaign Monitor campaigns fetch their content from a "
+        "public URL, which the console does not serve yet",
         Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",
         Capability.CREATE_SEGMENT: "segments are rule-based only; lists can be created through "
         "the API but are not yet wired in the console",

@@ -23,6 +23,7 @@ from integrations.platforms.crisp.api import API, DEFAULT_QUOTA, SEGMENTS, SUBSC
 from integrations.platforms.crisp.connection import CrispConnection
 from integrations.platforms.crisp.contacts import CrispContacts
 from integrations.platforms.crisp.segments import CrispSegments
+from integrations.platforms.crisp.webhooks import CrispWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -37,7 +38,7 @@ __all__ = ["API", "DEFAULT_QUOTA", "SEGMENTS", "SUBSCRIBED", "CrispClient"]
 
 
 @register
-class CrispClient(CrispConnection, CrispContacts, CrispSegments, PlatformClient):
+class CrispClient(CrispConnection, CrispContacts, CrispSegments, CrispWebhooks, PlatformClient):
     slug = "crisp"
     label = "Crisp"
     category = Category.CONVERSATIONS
@@ -47,6 +48,7 @@ class CrispClient(CrispConnection, CrispContacts, CrispSegments, PlatformClient)
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -67,7 +69,6 @@ class CrispClient(CrispConnection, CrispContacts, CrispSegments, PlatformClient)
         Capability.SEND_CAMPAIGN: "Crisp campaigns cannot be sent with a plugin token",
         Capability.CAMPAIGN_METRICS: "Crisp campaigns cannot be read with a plugin token",
         Capability.TRIGGER_JOURNEY: "Crisp has no journeys in its API",
-        Capability.WEBHOOKS: "Crisp plugin hooks are not yet wired in the console",
     }
     credential_fields = (
         CredentialField(

@@ -9,11 +9,16 @@ from __future__ import annotations
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.customerio.api import APP, TRACK
+from integrations.platforms.customerio.broadcasts import BROADCAST_TRIGGER, CustomerIoBroadcasts
 from integrations.platforms.customerio.connection import CustomerIoConnection
 from integrations.platforms.customerio.contacts import CustomerIoContacts
+from integrations.platforms.customerio.members import CustomerIoMembers
+from integrations.platforms.customerio.metrics import CustomerIoMetrics
 from integrations.platforms.customerio.segment_push import CustomerIoSegmentPush
 from integrations.platforms.customerio.segments import CustomerIoSegments
+from integrations.platforms.customerio.webhooks import CustomerIoWebhooks
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -31,6 +36,10 @@ class CustomerIoClient(
     CustomerIoConnection,
     CustomerIoContacts,
     CustomerIoSegments,
+    CustomerIoBroadcasts,
+    CustomerIoMembers,
+    CustomerIoMetrics,
+    CustomerIoWebhooks,
     CustomerIoSegmentPush,
     PlatformClient,
 ):
@@ -43,16 +52,28 @@ class CustomerIoClient(
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_SEGMENT_MEMBERS,
+            Capability.SEND_CAMPAIGN,
+            Capability.CAMPAIGN_METRICS,
             # SharpSend segments are pushed as manual segments (data-driven ones cannot be
             # created through the API).
             Capability.CREATE_SEGMENT,
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,
         }
+    )
+    send_methods = (
+        SendMethod(
+            "api_triggered_broadcast",
+            "API-triggered broadcast",
+            trigger_only=True,
+            can_schedule=False,
+        ),
     )
     credential_fields = (
         CredentialField(
@@ -71,7 +92,8 @@ class CustomerIoClient(
             "app_api_key",
             "App API key",
             "Account Settings → API Credentials → App API keys (reads segments and "
-            "workspaces, creates the manual segments SharpSend pushes). Shown once when created.",
+            "workspaces, creates the manual segments SharpSend pushes, triggers API-triggered "
+            "broadcasts). Shown once when created.",
         ),
     )
     regions = {"us": "United States", "eu": "European Union"}
@@ -85,7 +107,8 @@ class CustomerIoClient(
         batch_max_records=2000,
         batch_max_bytes=499_000,
         record_max_bytes=32_000,
-        rates={TRACK: Rate(100, 1.0), APP: Rate(10, 1.0)},
+        # The broadcast trigger has its own limit: 1 request per 10 s per workspace.
+        rates={TRACK: Rate(100, 1.0), APP: Rate(10, 1.0), BROADCAST_TRIGGER: Rate(1, 10.0)},
         timestamp_format=TimestampFormat.UNIX_SECONDS,
     )
     identifier_fields = ("email", "id")

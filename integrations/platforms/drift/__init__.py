@@ -15,6 +15,7 @@ from integrations.platforms.base import PlatformClient
 from integrations.platforms.drift.api import API
 from integrations.platforms.drift.connection import FIELDS_SCOPE, NEEDED_SCOPES, DriftConnection
 from integrations.platforms.drift.contacts import STANDARD, DriftContacts
+from integrations.platforms.drift.webhooks import DriftWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     AuthMethod,
@@ -36,7 +37,7 @@ GDPR_REASON = (
 
 
 @register
-class DriftClient(DriftConnection, DriftContacts, PlatformClient):
+class DriftClient(DriftConnection, DriftContacts, DriftWebhooks, PlatformClient):
     slug = "drift"
     label = "Drift"
     category = Category.CONVERSATIONS
@@ -45,7 +46,12 @@ class DriftClient(DriftConnection, DriftContacts, PlatformClient):
         "attributes created on first write."
     )
     capabilities = frozenset(
-        {Capability.TEST_CONNECTION, Capability.LIST_FIELDS, Capability.UPSERT_CONTACTS}
+        {
+            Capability.WEBHOOKS,
+            Capability.TEST_CONNECTION,
+            Capability.LIST_FIELDS,
+            Capability.UPSERT_CONTACTS,
+        }
     )
     unsupported_reasons = {
         Capability.REMOVE_FROM_SEGMENT: "Drift has no segment or list API (only per-contact tags)",

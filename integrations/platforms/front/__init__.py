@@ -21,6 +21,7 @@ from integrations.platforms.front.api import API, OAUTH_RATE, TOKEN_RATE, alias
 from integrations.platforms.front.connection import FrontConnection
 from integrations.platforms.front.contacts import FrontContacts
 from integrations.platforms.front.segments import FrontSegments
+from integrations.platforms.front.webhooks import FrontWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     AuthMethod,
@@ -37,7 +38,7 @@ __all__ = ["API", "OAUTH_RATE", "TOKEN_RATE", "FrontClient", "alias"]
 
 
 @register
-class FrontClient(FrontConnection, FrontContacts, FrontSegments, PlatformClient):
+class FrontClient(FrontConnection, FrontContacts, FrontSegments, FrontWebhooks, PlatformClient):
     slug = "front"
     label = "Front"
     category = Category.CONVERSATIONS
@@ -47,6 +48,7 @@ class FrontClient(FrontConnection, FrontContacts, FrontSegments, PlatformClient)
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -67,7 +69,6 @@ class FrontClient(FrontConnection, FrontContacts, FrontSegments, PlatformClient)
         "its id (not yet wired in the console)",
         Capability.ADD_TO_SEGMENT: "adding contacts to a Front contact list is not yet wired "
         "in the console",
-        Capability.WEBHOOKS: "Front application webhooks are not yet wired in the console",
     }
     auth_methods = (AuthMethod.API_KEY, AuthMethod.OAUTH)
     oauth = OAuthSpec(

@@ -13,6 +13,7 @@ from integrations.platforms.iterable.connection import IterableConnection
 from integrations.platforms.iterable.contacts import IterableContacts
 from integrations.platforms.iterable.segment_push import IterableSegmentPush
 from integrations.platforms.iterable.segments import IterableSegments
+from integrations.platforms.iterable.webhooks import IterableWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     Capability,
@@ -28,7 +29,12 @@ __all__ = ["API", "IterableClient"]
 
 @register
 class IterableClient(
-    IterableConnection, IterableContacts, IterableSegments, IterableSegmentPush, PlatformClient
+    IterableConnection,
+    IterableContacts,
+    IterableSegments,
+    IterableWebhooks,
+    IterableSegmentPush,
+    PlatformClient,
 ):
     slug = "iterable"
     label = "Iterable"
@@ -39,6 +45,7 @@ class IterableClient(
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -50,6 +57,10 @@ class IterableClient(
             Capability.REMOVE_FROM_SEGMENT,
         }
     )
+    unsupported_reasons = {
+        Capability.SEND_CAMPAIGN: "Iterable campaigns from a template are not wired in the "
+        "console yet",
+    }
     credential_fields = (
         CredentialField(
             "api_key",

@@ -38,6 +38,7 @@ from integrations.platforms.keap.api import (
 from integrations.platforms.keap.connection import KeapConnection
 from integrations.platforms.keap.contacts import KeapContacts
 from integrations.platforms.keap.segments import KeapSegments
+from integrations.platforms.keap.webhooks import KeapWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.types import (
     AuthMethod,
@@ -66,7 +67,7 @@ __all__ = [
 
 
 @register
-class KeapClient(KeapConnection, KeapContacts, KeapSegments, PlatformClient):
+class KeapClient(KeapConnection, KeapContacts, KeapSegments, KeapWebhooks, PlatformClient):
     slug = "keap"
     label = "Keap"
     category = Category.CRM
@@ -76,6 +77,7 @@ class KeapClient(KeapConnection, KeapContacts, KeapSegments, PlatformClient):
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -95,8 +97,6 @@ class KeapClient(KeapConnection, KeapContacts, KeapSegments, PlatformClient):
         Capability.SEND_CAMPAIGN: "Keap's API cannot create or send a marketing broadcast to a "
         "tag or segment",
         Capability.CAMPAIGN_METRICS: "Keap has no campaign-level open or click report in its API",
-        Capability.WEBHOOKS: "Keap's REST Hooks carry only ids and are unsigned (not yet wired "
-        "in the console)",
     }
     auth_methods = (AuthMethod.OAUTH,)
     oauth = OAuthSpec(

@@ -11,11 +11,15 @@ from __future__ import annotations
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.kit.api import API, SEGMENT, TAG
+from integrations.platforms.kit.broadcasts import KitBroadcasts
 from integrations.platforms.kit.connection import KitConnection
 from integrations.platforms.kit.contacts import MAX_CUSTOM_FIELDS, STANDARD_FIELDS, KitContacts
+from integrations.platforms.kit.members import KitMembers
 from integrations.platforms.kit.segment_push import KitSegmentPush
 from integrations.platforms.kit.segments import KitSegments
+from integrations.platforms.kit.webhooks import KitWebhooks
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -29,7 +33,16 @@ __all__ = ["API", "MAX_CUSTOM_FIELDS", "SEGMENT", "STANDARD_FIELDS", "TAG", "Kit
 
 
 @register
-class KitClient(KitConnection, KitContacts, KitSegments, KitSegmentPush, PlatformClient):
+class KitClient(
+    KitConnection,
+    KitContacts,
+    KitSegments,
+    KitMembers,
+    KitWebhooks,
+    KitSegmentPush,
+    KitBroadcasts,
+    PlatformClient,
+):
     slug = "kit"
     label = "Kit"
     category = Category.EMAIL
@@ -40,25 +53,27 @@ class KitClient(KitConnection, KitContacts, KitSegments, KitSegmentPush, Platfor
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_SEGMENT_MEMBERS,
             # SharpSend segments are pushed as tags (Kit segments are read-only).
             Capability.CREATE_SEGMENT,
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
     )
+    send_methods = (SendMethod("broadcast", "Broadcast"),)
     rate_limited_by = ("api_key",)  # Kit counts 120 requests a minute per API key
     unsupported_reasons = {
         Capability.DELETE_CONTACT: "Kit's API has no way to delete a subscriber; delete them "
         "in the Kit app (the API can only unsubscribe)",
         Capability.TRACK_EVENTS: "Kit's API takes no custom events (only purchases)",
-        Capability.SEND_CAMPAIGN: "broadcasts are not wired for Kit yet",
         Capability.CAMPAIGN_METRICS: "broadcast stats are not wired for Kit yet",
-        Capability.WEBHOOKS: "Kit's webhook endpoints are not wired yet",
     }
     credential_fields = (
         CredentialField(

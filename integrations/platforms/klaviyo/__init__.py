@@ -18,11 +18,14 @@ from __future__ import annotations
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.klaviyo.api import API, JOBS, MEDIA_TYPE, REVISION
+from integrations.platforms.klaviyo.campaigns import CAMPAIGNS, TEMPLATES, KlaviyoCampaigns
 from integrations.platforms.klaviyo.connection import KlaviyoConnection, KlaviyoKeyAuth
 from integrations.platforms.klaviyo.contacts import KlaviyoContacts
 from integrations.platforms.klaviyo.segment_push import KlaviyoSegmentPush
 from integrations.platforms.klaviyo.segments import KlaviyoSegments
+from integrations.platforms.klaviyo.webhooks import KlaviyoWebhooks
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -37,7 +40,13 @@ __all__ = ["API", "JOBS", "MEDIA_TYPE", "REVISION", "KlaviyoClient", "KlaviyoKey
 
 @register
 class KlaviyoClient(
-    KlaviyoConnection, KlaviyoContacts, KlaviyoSegments, KlaviyoSegmentPush, PlatformClient
+    KlaviyoConnection,
+    KlaviyoContacts,
+    KlaviyoSegments,
+    KlaviyoCampaigns,
+    KlaviyoWebhooks,
+    KlaviyoSegmentPush,
+    PlatformClient,
 ):
     slug = "klaviyo"
     label = "Klaviyo"
@@ -48,6 +57,7 @@ class KlaviyoClient(
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -57,15 +67,18 @@ class KlaviyoClient(
             Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
     )
+    send_methods = (SendMethod("campaign", "Email campaign"),)
     credential_fields = (
         CredentialField(
             "private_api_key",
             "Private API key",
             "Klaviyo → account menu (bottom left) → Settings → Account → API keys → Create "
             "Private API Key. Choose Custom with Profiles: Full, Lists: Full, Segments: Read, "
-            "Accounts: Read and Data Privacy: Full (or Full Access). Starts with pk_; shown once.",
+            "Accounts: Read and Data Privacy: Full (or Full Access); Campaigns: Full and "
+            "Templates: Full to send assignments. Starts with pk_; shown once.",
         ),
     )
     regions = {"global": "Global (a.klaviyo.com)"}
@@ -83,6 +96,9 @@ class KlaviyoClient(
             "list_count": Rate(15, 60.0),
             "segment_count": Rate(15, 60.0),
             "data_privacy": Rate(60, 60.0, burst=3),
+            # Campaign endpoints share 10/s and 150/m (fact sheet §7); templates the same tier.
+            CAMPAIGNS: Rate(150, 60.0, burst=10),
+            TEMPLATES: Rate(150, 60.0, burst=10),
             # create_list: 10/s, 150/m (and 150 a day); list membership: 10/s, 150/m
             "list_create": Rate(150, 60.0, burst=10),
             "list_members": Rate(150, 60.0, burst=10),

@@ -22,11 +22,16 @@ from integrations.platforms.mailchimp.api import (
     key_data_centre,
     subscriber_hash,
 )
+from integrations.platforms.mailchimp.campaigns import MailchimpCampaigns
 from integrations.platforms.mailchimp.connection import MailchimpConnection
 from integrations.platforms.mailchimp.contacts import MailchimpContacts
+from integrations.platforms.mailchimp.members import MailchimpMembers
+from integrations.platforms.mailchimp.metrics import MailchimpMetrics
 from integrations.platforms.mailchimp.segment_push import MailchimpSegmentPush
 from integrations.platforms.mailchimp.segments import MailchimpSegments
+from integrations.platforms.mailchimp.webhooks import MailchimpWebhooks
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -41,7 +46,15 @@ __all__ = ["API", "AUTO", "MailchimpClient", "key_data_centre", "subscriber_hash
 
 @register
 class MailchimpClient(
-    MailchimpConnection, MailchimpContacts, MailchimpSegments, MailchimpSegmentPush, PlatformClient
+    MailchimpConnection,
+    MailchimpContacts,
+    MailchimpSegments,
+    MailchimpCampaigns,
+    MailchimpMembers,
+    MailchimpMetrics,
+    MailchimpWebhooks,
+    MailchimpSegmentPush,
+    PlatformClient,
 ):
     slug = "mailchimp"
     label = "Mailchimp"
@@ -53,23 +66,27 @@ class MailchimpClient(
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_SEGMENT_MEMBERS,
             Capability.CREATE_SEGMENT,
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
+            Capability.CAMPAIGN_METRICS,
         }
+    )
+    send_methods = (
+        SendMethod("campaign", "Regular campaign", needs_reply_to=True, needs_from_name=True),
     )
     unsupported_reasons = {
         Capability.TRACK_EVENTS: "Mailchimp takes custom events one member at a time; the "
         "console does not wire them yet",
-        Capability.SEND_CAMPAIGN: "campaigns are not wired for Mailchimp yet",
-        Capability.CAMPAIGN_METRICS: "campaign reports are not wired for Mailchimp yet",
-        Capability.WEBHOOKS: "Mailchimp's audience webhooks are not wired yet",
     }
     credential_fields = (
         CredentialField(

@@ -34,6 +34,9 @@ from integrations.platforms.sendgrid.contacts import SendGridContacts
 from integrations.platforms.sendgrid.jobs import SendGridJobs
 from integrations.platforms.sendgrid.segment_push import SendGridSegmentPush
 from integrations.platforms.sendgrid.segments import SendGridSegments
+from integrations.platforms.sendgrid.singlesends import SendGridSingleSends
+from integrations.platforms.sendgrid.webhooks import SendGridWebhooks
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -63,6 +66,8 @@ class SendGridClient(
     SendGridSegmentPush,
     SendGridJobs,
     SendGridSegments,
+    SendGridWebhooks,
+    SendGridSingleSends,
     PlatformClient,
 ):
     slug = "sendgrid"
@@ -75,6 +80,7 @@ class SendGridClient(
     )
     capabilities = frozenset(
         {
+            Capability.WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -85,8 +91,10 @@ class SendGridClient(
             Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
     )
+    send_methods = (SendMethod("single_send", "Single Send"),)
     unsupported_reasons = {
         Capability.TRACK_EVENTS: "Marketing Campaigns has no custom-event ingestion",
     }
@@ -102,6 +110,21 @@ class SendGridClient(
             "List ID (optional)",
             "Marketing → Contacts → open the list: the ID at the end of the page's URL. "
             "Synced contacts are added to this list; leave blank to only upsert contacts.",
+            secret=False,
+            required=False,
+        ),
+        CredentialField(
+            "sender_id",
+            "Sender ID (to send)",
+            "Marketing → Senders → the verified sender assignments go out from: the number at "
+            "the end of its page's URL. Needed to send Single Sends.",
+            secret=False,
+            required=False,
+        ),
+        CredentialField(
+            "suppression_group_id",
+            "Unsubscribe group ID (to send)",
+            "Suppressions → Unsubscribe Groups: the group's ID. SendGrid needs one to send.",
             secret=False,
             required=False,
         ),

@@ -1,5 +1,5 @@
 """Customer.io emulator: the Track API (region, v2 batch, manual segment membership) and the App
-API (workspaces, segments, manual segments created empty).
+API (workspaces, segments, manual segments created empty, API-triggered broadcasts).
 
 Served as /sandbox/customerio/<real host>/<real path>, so regions stay distinct.
 """
@@ -11,9 +11,14 @@ from django.urls import path
 from integrations.sandbox import accounts
 from integrations.sandbox.customerio.account import region, workspaces
 from integrations.sandbox.customerio.auth import APP, APP_HOSTS, PLATFORM, TRACK, TRACK_HOSTS
+from integrations.sandbox.customerio.broadcasts import broadcast_metrics, broadcasts, trigger
 from integrations.sandbox.customerio.contacts import batch
 from integrations.sandbox.customerio.manual import add_customers, remove_customers
-from integrations.sandbox.customerio.segments import segment_customer_count, segments
+from integrations.sandbox.customerio.segments import (
+    segment_customer_count,
+    segment_membership,
+    segments,
+)
 
 __all__ = [
     "ACCOUNTS",
@@ -65,6 +70,10 @@ urlpatterns = [
     path("<str:host>/v1/workspaces", workspaces),
     path("<str:host>/v1/segments", segments),
     path("<str:host>/v1/segments/<int:segment_id>/customer_count", segment_customer_count),
+    path("<str:host>/v1/segments/<int:segment_id>/membership", segment_membership),
+    path("<str:host>/v1/broadcasts", broadcasts),
+    path("<str:host>/v1/broadcasts/<int:broadcast_id>/metrics", broadcast_metrics),
+    path("<str:host>/v1/campaigns/<int:broadcast_id>/triggers", trigger),
     path("<str:host>/api/v1/segments/<int:segment_id>/add_customers", add_customers),
     path("<str:host>/api/v1/segments/<int:segment_id>/remove_customers", remove_customers),
 ]

@@ -15,7 +15,8 @@ PLATFORM = "customerio"
 TRACK_HOSTS = {"track.customer.io": "us", "track-eu.customer.io": "eu"}
 APP_HOSTS = {"api.customer.io": "us", "api-eu.customer.io": "eu"}
 _LIMIT_BODY = {"meta": {"error": "Too many requests"}}
-RATES = {"track": (100, 1.0), "app": (10, 1.0)}  # requests a second, per workspace
+# (requests, per seconds), per workspace; a broadcast trigger: 1 per 10 s.
+RATES = {"track": (100, 1.0), "app": (10, 1.0), "broadcast": (1, 10.0)}
 
 
 def _unauthorized() -> HttpResponse:

@@ -52,3 +52,44 @@ def segment_customer_count(request, account, segment_id: int):
     if segment is None:
         return json_response({"meta": {"error": "segment not found"}}, status=404)
     return json_response({"count": segment.members().count()})
+
+
+MAX_MEMBERS_PER_PAGE = 30_000
+
+
+@require_GET
+@APP.endpoint()
+def segment_membership(request, account, segment_id: int):
+    """GET /v1/segments/{id}/membership?start=&limit= — identifiers and an opaque `next`."""
+    segment = SandboxSegment.objects.filter(
+        platform=PLATFORM, account=account.account, remote_id=segment_id
+    ).first()
+    if segment is None:
+        return json_response({"meta": {"error": "segment not found"}}, status=404)
+    try:
+        limit = int(request.GET.get("limit") or 1000)
+        start = int(request.GET.get("start") or 0)
+    except ValueError:
+        return json_response({"meta": {"error": "invalid start or limit"}}, status=400)
+    if not 1 <= limit <= MAX_MEMBERS_PER_PAGE:
+        return json_response({"meta": {"error": "limit must be 1 to 30000"}}, status=400)
+    rows = list(
+        segment.members()
+        .filter(pk__gt=start)
+        .order_by("pk")
+        .values_list("pk", "identifier")[:limit]
+    )
+    body = {
+        "identifiers": [
+            {
+                "email": identifier if "@" in identifier else None,
+                "id": identifier,
+                "cio_id": f"a{pk:07d}",
+            }
+            for pk, identifier in rows
+        ],
+        "ids": [identifier for _, identifier in rows],
+    }
+    if len(rows) == limit:
+        body["next"] = str(rows[-1][0])
+    return json_response(body)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from integrations.sandbox import accounts
 from integrations.sandbox.emulation import json_response
+from integrations.sandbox.kit import broadcasts
 from integrations.sandbox.kit.auth import EMULATOR, HOSTS, PLATFORM, RATE, endpoint
 from integrations.sandbox.kit.contacts import (
     bulk_subscribers,
@@ -82,6 +83,8 @@ ACCOUNTS = (
 )
 
 urlpatterns = [
+    path("<str:host>/v4/broadcasts", broadcasts.broadcasts),
+    path("<str:host>/v4/broadcasts/<int:broadcast_id>", broadcasts.broadcast),
     path("<str:host>/v4/account", account_view),
     path("<str:host>/v4/custom_fields", custom_fields),
     path("<str:host>/v4/subscribers", subscribers),

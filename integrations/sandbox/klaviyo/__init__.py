@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.urls import path
 
 from integrations.sandbox import accounts, emulation
+from integrations.sandbox.klaviyo import campaigns
 from integrations.sandbox.klaviyo.auth import (
     EMULATOR,
     HOST,
@@ -82,6 +83,15 @@ ACCOUNTS = (
 
 urlpatterns = [
     path("<str:host>/api/accounts", accounts_view),
+    path("<str:host>/api/campaigns", campaigns.campaigns),
+    path("<str:host>/api/campaigns/<str:campaign_id>", campaigns.campaign),
+    path(
+        "<str:host>/api/campaigns/<str:campaign_id>/relationships/campaign-messages",
+        campaigns.campaign_messages,
+    ),
+    path("<str:host>/api/templates", campaigns.templates),
+    path("<str:host>/api/campaign-message-assign-template", campaigns.assign_template),
+    path("<str:host>/api/campaign-send-jobs", campaigns.send_jobs),
     path("<str:host>/api/profile-bulk-import-jobs", bulk_import_jobs),
     path("<str:host>/api/profile-bulk-import-jobs/<str:job_id>", bulk_import_job),
     path("<str:host>/api/profile-bulk-import-jobs/<str:job_id>/import-errors", import_errors),

@@ -29,11 +29,14 @@ RATES = {
     "data_privacy": (3, 60),
     "list_create": (10, 150),  # create_list (and 150 a day, not emulated)
     "list_members": (10, 150),  # add/remove_profiles_to/from_list
+    "campaigns": (10, 150),
+    "templates": (10, 150),
 }
 FULL_SCOPES = frozenset(
     {
         "accounts:read", "lists:read", "lists:write", "profiles:read", "profiles:write",
         "segments:read", "segments:write", "data-privacy:write",
+        "campaigns:read", "campaigns:write", "templates:read", "templates:write",
     }
 )  # fmt: skip
 READ_SCOPES = frozenset(s for s in FULL_SCOPES if s.endswith(":read"))

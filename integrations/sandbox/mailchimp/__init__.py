@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from integrations.sandbox import accounts
 from integrations.sandbox.emulation import json_response
-from integrations.sandbox.mailchimp import contacts, members, segments
+from integrations.sandbox.mailchimp import campaigns, contacts, members, reports, segments
 from integrations.sandbox.mailchimp.auth import (
     EMULATOR,
     MAX_CONNECTIONS,
@@ -128,12 +128,23 @@ ACCOUNTS = (
 )
 
 urlpatterns = [
+    path("<str:host>/3.0/campaigns", campaigns.campaigns),
+    path("<str:host>/3.0/campaigns/<str:campaign_id>", campaigns.campaign),
+    path("<str:host>/3.0/campaigns/<str:campaign_id>/content", campaigns.content),
+    path("<str:host>/3.0/campaigns/<str:campaign_id>/send-checklist", campaigns.send_checklist),
+    path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/send", campaigns.send_now),
+    path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/schedule", campaigns.schedule),
+    path("<str:host>/3.0/reports/<str:campaign_id>", reports.report),
     path("<str:host>/3.0/", root),
     path("<str:host>/3.0/ping", ping),
     path("<str:host>/3.0/lists/<str:list_id>", contacts.audience),
     path("<str:host>/3.0/lists/<str:list_id>/merge-fields", contacts.merge_fields),
     path("<str:host>/3.0/lists/<str:list_id>/segments", segments.segments),
     path("<str:host>/3.0/lists/<str:list_id>/segments/<int:segment_id>", segments.segment),
+    path(
+        "<str:host>/3.0/lists/<str:list_id>/segments/<int:segment_id>/members",
+        segments.segment_members,
+    ),
     path("<str:host>/3.0/lists/<str:list_id>/members/<str:subscriber_hash>", members.member),
     path(
         "<str:host>/3.0/lists/<str:list_id>/members/<str:subscriber_hash>/tags",

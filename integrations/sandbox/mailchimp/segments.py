@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from integrations.sandbox.emulation import json_response
 from integrations.sandbox.mailchimp.auth import PLATFORM, endpoint, problem
-from integrations.sandbox.mailchimp.state import _subscribed
+from integrations.sandbox.mailchimp.state import _subscribed, member_hash
 from integrations.sandbox.models import SandboxSegment
 
 # --- segments and tags ---------------------------------------------------------------------
@@ -74,3 +74,30 @@ def _segment(request, account, segment_id: int):
     if row is None:
         return problem(404, "Resource Not Found", "The requested resource could not be found.")
     return json_response(_segment_view(account, row))
+
+
+@require_GET
+@endpoint()
+def segment_members(request, account, segment_id: int):
+    """GET /lists/{id}/segments/{id}/members?count=&offset= — subscribed members, by id."""
+    row = SandboxSegment.objects.filter(
+        platform=PLATFORM, account=account.account, remote_id=segment_id
+    ).first()
+    if row is None:
+        return problem(404, "Resource Not Found", "The requested resource could not be found.")
+    try:
+        count = min(int(request.GET.get("count", 10)), 1000)
+        offset = int(request.GET.get("offset", 0))
+    except ValueError:
+        return problem(400, "Invalid Resource", "count and offset must be integers.")
+    members = _subscribed(row.members()).order_by("pk")
+    page = members.values_list("identifier", flat=True)[offset : offset + count]
+    return json_response(
+        {
+            "members": [
+                {"id": member_hash(email), "email_address": email, "status": "subscribed"}
+                for email in page
+            ],
+            "total_items": members.count(),
+        }
+    )

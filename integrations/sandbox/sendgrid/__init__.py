@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from integrations.sandbox import accounts
 from integrations.sandbox.emulation import json_response
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
-from integrations.sandbox.sendgrid import contacts, jobs, lists, segments
+from integrations.sandbox.sendgrid import contacts, jobs, lists, segments, singlesends
 from integrations.sandbox.sendgrid.auth import (
     EMULATOR,
     FULL_SCOPES,
@@ -143,6 +143,11 @@ ACCOUNTS = (
 )
 urlpatterns = [
     path("<str:host>/v3/scopes", scopes),
+    path("<str:host>/v3/marketing/senders/<int:sender_id>", singlesends.sender),
+    path("<str:host>/v3/marketing/singlesends", singlesends.singlesends),
+    path("<str:host>/v3/marketing/singlesends/search", singlesends.search),
+    path("<str:host>/v3/marketing/singlesends/<str:singlesend_id>", singlesends.singlesend),
+    path("<str:host>/v3/marketing/singlesends/<str:singlesend_id>/schedule", singlesends.schedule),
     path("<str:host>/v3/marketing/field_definitions", contacts.field_definitions),
     path("<str:host>/v3/marketing/contacts", contacts.contacts),
     path("<str:host>/v3/marketing/contacts/search/emails", contacts.search_emails),

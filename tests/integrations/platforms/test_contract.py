@@ -11,6 +11,7 @@ from integrations.models import Integration
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import ConfigurationError, UnsupportedCapability
 from integrations.platforms.registry import all_platforms, get_platform, platform_choices
+from integrations.platforms.sending import SendSpec
 from integrations.platforms.types import (
     AuthMethod,
     Capability,
@@ -24,6 +25,7 @@ from integrations.platforms.types import (
 )
 
 PLATFORMS = all_platforms()
+SPEC = SendSpec("key-1", "campaign", "Issue 1", subject="Hi", html="<p>Hi</p>", segment_id="1")
 
 # How to call each capability's methods (a capability may own several).
 CALLS = {
@@ -34,17 +36,21 @@ CALLS = {
     ],
     Capability.TRACK_EVENTS: [("track_events", ([{"name": "opened"}],))],
     Capability.LIST_SEGMENTS: [("list_segments", ()), ("segment_member_count", ("1",))],
+    Capability.LIST_SEGMENT_MEMBERS: [("segment_members", ("1", None))],
     Capability.CREATE_SEGMENT: [("create_segment", ("Readers",))],
     Capability.ADD_TO_SEGMENT: [("add_to_segment", ("1", [SegmentMember(1, "a@example.com")]))],
     Capability.REMOVE_FROM_SEGMENT: [
         ("remove_from_segment", ("1", [SegmentMember(1, "a@example.com")]))
     ],
-    Capability.SEND_CAMPAIGN: [("send_campaign", ({"subject": "Hi"},))],
+    # send_campaign and preflight are the base's engine over plan_send (platforms/sending.py).
+    Capability.SEND_CAMPAIGN: [("plan_send", (SPEC,))],
     Capability.TRIGGER_JOURNEY: [("trigger_journey", ({"journey": "1"},))],
     Capability.CAMPAIGN_METRICS: [("campaign_metrics", ("1",))],
     Capability.DELETE_CONTACT: [("delete_contact", ("a@example.com",))],
     Capability.EXPORT_CONTACT: [("export_contact", ("a@example.com",))],
-    Capability.WEBHOOKS: [("verify_webhook", (None,)), ("parse_webhook", (None,))],
+    # verify_webhook is the one engine over the declared webhook_scheme (base); each platform
+    # implements only its normaliser.
+    Capability.WEBHOOKS: [("parse_webhook", (b"{}", "application/json", None))],
 }
 
 platform = pytest.mark.parametrize("cls", PLATFORMS, ids=lambda cls: cls.slug)
@@ -204,6 +210,21 @@ def test_undeclared_capabilities_raise_unsupported_from_the_base(cls, db, fake_c
                 if declared:
                     assert reason == declared
         assert len(rsps.calls) == 0
+
+
+@platform
+def test_send_methods_are_declared_with_the_capability(cls, db, fake_clock):
+    keys = [m.key for m in cls.send_methods]
+    assert len(keys) == len(set(keys))
+    if not cls.supports(Capability.SEND_CAMPAIGN):
+        assert not cls.send_methods
+        integration = Integration(platform=cls.slug, name="x", region=cls.default_region())
+        client = cls(integration)
+        with pytest.raises(UnsupportedCapability):
+            client.send_campaign(SPEC)
+        assert client.preflight(SPEC) == [cls.unsupported(Capability.SEND_CAMPAIGN).message]
+    else:
+        assert cls.send_methods, f"{cls.slug} sends campaigns but declares no send method"
 
 
 @platform

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audience', '0003_engagement_and_suppression'),
+        ('audience', '0004_engagement_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audience', '0004_audience_segments'),
-        ('integrations', '0010_rate_limit_priority'),
+        ('audience', '0005_audience_segments'),
+        ('integrations', '0013_webhooks'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sandbox', '0004_connection_faults'),
+        ('sandbox', '0005_sandbox_sends'),
     ]
 
     operations = [

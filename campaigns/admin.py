@@ -1,0 +1,156 @@
+"""Admin for assignments: targets inline, actions Submit / Approve / Cancel (thin over
+campaigns/services/workflow.py), and the send ledger read-only."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html_join
+
+from campaigns.models import Assignment, AssignmentEvent, AssignmentTarget, CampaignSend
+from campaigns.services import specs, workflow
+from integrations.admin import RefusedActionsAdmin
+
+
+class AssignmentTargetForm(forms.ModelForm):
+    class Meta:
+        model = AssignmentTarget
+        fields = ["integration", "segment", "method", "remote_template_or_campaign_id"]
+
+    def clean(self):
+        data = super().clean()
+        integration, method = data.get("integration"), data.get("method")
+        if integration and method:
+            platform = integration.platform_class
+            if platform.send_method(method) is None:
+                offered = ", ".join(m.key for m in platform.send_methods) or "none"
+                self.add_error("method", f"{platform.label} offers: {offered}.")
+        segment = data.get("segment")
+        if integration and segment and segment.integration_id != integration.pk:
+            self.add_error("segment", "Choose a segment of this integration.")
+        return data
+
+
+class AssignmentTargetInline(admin.TabularInline):
+    model = AssignmentTarget
+    form = AssignmentTargetForm
+    extra = 1
+    autocomplete_fields = ()
+    raw_id_fields = ("segment",)
+
+
+class AssignmentEventInline(admin.TabularInline):
+    model = AssignmentEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "actor", "from_status", "to_status", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(RefusedActionsAdmin):
+    list_display = ["title", "subject", "status", "author", "scheduled_at", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "subject"]
+    readonly_fields = ["status", "author", "created_at", "updated_at", "sends"]
+    inlines = [AssignmentTargetInline, AssignmentEventInline]
+    actions = ["preflight", "submit", "approve", "cancel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status not in workflow.EDITABLE:
+            # Approved content is what goes out: it no longer changes.
+            return [f.name for f in self.model._meta.fields] + ["sends"]
+        return self.readonly_fields
+
+    @admin.display(description="Sends")
+    def sends(self, obj: Assignment):
+        rows = CampaignSend.objects.filter(target__assignment=obj).select_related(
+            "target__integration", "target__segment"
+        )
+        if not rows:
+            return "— (created on approval)"
+        return format_html_join(
+            "",
+            "<div>{}: <strong>{}</strong> {} {}</div>",
+            (
+                (
+                    send.target,
+                    send.get_state_display(),
+                    f"(remote {send.remote_id or send.remote_send_id})"
+                    if send.remote_id or send.remote_send_id
+                    else "",
+                    send.error,
+                )
+                for send in rows
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm(workflow.APPROVE)
+
+    def _each(self, request, queryset, change, done: str):
+        for assignment in queryset:
+            try:
+                change(assignment, request.user)
+            except (workflow.WorkflowError, PermissionDenied) as exc:
+                self.message_user(request, f"{assignment}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{assignment}: {done}.", messages.SUCCESS)
+
+    @admin.action(description="Check the targets (pre-flight)", permissions=["view"])
+    def preflight(self, request, queryset):
+        for assignment in queryset:
+            problems = specs.preflight(assignment)
+            if problems:
+                self.message_user(
+                    request,
+                    workflow.problems_message(problems).replace(
+                        "Not approved: ", f"{assignment}: "
+                    ),
+                    messages.WARNING,
+                )
+            else:
+                plans = "; ".join(specs.describe(t) for t in assignment.targets.all())
+                self.message_user(
+                    request, f"{assignment}: every target can send — {plans}.", messages.SUCCESS
+                )
+
+    @admin.action(description="Submit for review", permissions=["change"])
+    def submit(self, request, queryset):
+        self._each(request, queryset, workflow.submit, "submitted for review")
+
+    @admin.action(description="Approve (the sends go out)", permissions=["approve"])
+    def approve(self, request, queryset):
+        self._each(request, queryset, workflow.approve, "approved; sending is queued")
+
+    @admin.action(description="Cancel", permissions=["change"])
+    def cancel(self, request, queryset):
+        self._each(request, queryset, workflow.cancel, "cancelled")
+
+
+@admin.register(CampaignSend)
+class CampaignSendAdmin(admin.ModelAdmin):
+    list_display = ["target", "state", "remote_id", "attempts", "sent_at", "updated_at"]
+    list_filter = ["state"]
+    list_select_related = ["target__integration", "target__segment"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,135 @@
+"""An A/B test's sends: each variant to its split, then the winner to the rest, once each.
+
+For every target platform of the assignment, each group of the stored split (a variant, or
+"rest" for the winner) becomes a SharpSend segment selecting that group on that platform
+(rules: `experiment_group`), pushed to the platform as a static list by the segment push
+engine (its remote id is kept, so a rerun never makes a second list). A target made for the
+group (its `variant`, its `audience_group`) then goes through the send ledger like any other:
+one CampaignSend, exactly once, whatever reruns and crashes. Every step looks for what an
+earlier run made before making it, so `launch` and `send_winner` can be rerun at will.
+
+The holdout receives nothing. Nobody is in two groups of one platform's split, and the groups
+are pushed as they were split, so nobody receives two variants.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from audience.models import AudienceSegment
+from campaigns.experiments.split import REST
+from campaigns.models import (
+    AssignmentTarget,
+    CampaignSend,
+    Experiment,
+    ExperimentState,
+    Variant,
+)
+from campaigns.services import experiments, sending
+from campaigns.services.specs import new_idempotency_key
+from integrations.models import PushStatus, Segment
+from integrations.services import segment_push
+
+
+class ExperimentError(Exception):
+    """The test cannot go on (a push failed, no winner yet); the message says why."""
+
+
+def group_segment(experiment: Experiment, base: AssignmentTarget, group: str) -> AudienceSegment:
+    """The SharpSend segment selecting one group of the split on the base target's platform."""
+    rule = {
+        "field": "experiment_group",
+        "op": "in_group",
+        "value": {"experiment": experiment.pk, "integration": base.integration_id, "group": group},
+    }
+    segment, _ = AudienceSegment.objects.get_or_create(
+        slug=f"ab-{experiment.pk}-{base.pk}-{group.lower()}",
+        defaults={
+            "name": f"A/B {experiment.assignment.title[:120]} · {base.integration.name} · {group}",
+            "rules": {"all": [rule]},
+            "description": "Made by the console for an A/B test's split; do not edit.",
+        },
+    )
+    return segment
+
+
+def pushed_segment(segment: AudienceSegment, base: AssignmentTarget) -> Segment:
+    """Push `segment` to the base target's platform (or find the push made before); the
+    platform's list as an imported Segment row the send can name."""
+    push = segment.pushes.filter(integration=base.integration).first()
+    if push is None or not push.remote_id or push.last_pushed_at is None:
+        run, _ = segment_push.push_segment(segment, base.integration, "ab_test")
+        run.refresh_from_db()
+        if run.status not in (PushStatus.SUCCEEDED, PushStatus.PARTIAL):
+            raise ExperimentError(
+                f"Pushing {segment.name} to {base.integration} did not finish "
+                f"({run.get_status_display().lower()}): {run.error or 'see the push run'}"
+            )
+        push = segment.pushes.get(integration=base.integration)
+    row, _ = Segment.objects.get_or_create(
+        integration=base.integration,
+        remote_id=push.remote_id,
+        defaults={"name": push.remote_name or segment.name, "imported_at": timezone.now()},
+    )
+    return row
+
+
+def group_target(base: AssignmentTarget, variant: Variant, group: str, segment: Segment):
+    """The target (and its ledger row) sending `variant` to one group; made once."""
+    with transaction.atomic():
+        target, created = AssignmentTarget.objects.get_or_create(
+            assignment=base.assignment,
+            integration=base.integration,
+            variant=variant,
+            audience_group="" if group == variant.label else group,
+            defaults={
+                "segment": segment,
+                "method": base.method,
+                "remote_template_or_campaign_id": base.remote_template_or_campaign_id,
+            },
+        )
+        if created:
+            CampaignSend.objects.create(
+                target=target,
+                idempotency_key=new_idempotency_key(target),
+                segment_remote_id=segment.remote_id,
+            )
+    return target
+
+
+def launch(experiment: Experiment) -> list[CampaignSend]:
+    """Split, push each variant's group, send each variant once; the test is then running."""
+    experiment.refresh_from_db()
+    if experiment.state not in (ExperimentState.DRAFT, ExperimentState.TESTING):
+        return []
+    experiments.split(experiment)
+    sends = []
+    for base in experiments.base_targets(experiment).select_related("integration"):
+        for variant in experiment.variants.all():
+            segment = pushed_segment(group_segment(experiment, base, variant.label), base)
+            target = group_target(base, variant, variant.label, segment)
+            sends.append(sending.advance(target.send.pk))
+    if experiment.state == ExperimentState.DRAFT:
+        experiment.state, experiment.started_at = ExperimentState.TESTING, timezone.now()
+        experiment.save(update_fields=["state", "started_at"])
+    return sends
+
+
+def send_winner(experiment: Experiment) -> list[CampaignSend]:
+    """Send the chosen variant to the rest of each platform's audience (not the holdout)."""
+    experiment.refresh_from_db()
+    if experiment.state == ExperimentState.WINNER_SENT:
+        return []
+    if experiment.state != ExperimentState.DECIDED or experiment.winner is None:
+        raise ExperimentError(f"The test is {experiment.get_state_display().lower()}: no winner.")
+    sends = []
+    for base in experiments.base_targets(experiment).select_related("integration"):
+        segment = pushed_segment(group_segment(experiment, base, REST), base)
+        target = group_target(base, experiment.winner, REST, segment)
+        sends.append(sending.advance(target.send.pk))
+    if all(s.finished for s in sends):
+        experiment.state = ExperimentState.WINNER_SENT
+        experiment.save(update_fields=["state"])
+        sending.settle(experiment.assignment_id)
+    return sends

@@ -1,0 +1,85 @@
+"""What a target becomes for the platform layer: its SendSpec, and its pre-flight problems."""
+
+from __future__ import annotations
+
+import secrets
+
+from campaigns.models import AssignmentTarget, CampaignSend, SendState
+from integrations.platforms.errors import PlatformError
+
+
+def new_idempotency_key(target: AssignmentTarget) -> str:
+    """Unique per send: the assignment, the target, and random bits (never reused)."""
+    return f"ss-{target.assignment_id}-{target.pk}-{secrets.token_hex(6)}"
+
+
+def spec_for(target: AssignmentTarget, send: CampaignSend | None = None):
+    from integrations.platforms.sending import SendSpec
+
+    assignment = target.assignment
+    variant = target.variant  # an A/B test's version: its fields, or the assignment's
+    label = f" [{variant.label}]" if variant else ""
+    return SendSpec(
+        idempotency_key=send.idempotency_key if send else f"preview-{target.pk}",
+        method=target.method,
+        name=assignment.title + label,
+        subject=(variant and variant.subject) or assignment.subject,
+        preview_text=(variant and variant.preview_text) or assignment.preview_text,
+        html=(variant and variant.html) or assignment.html,
+        plain_text=assignment.plain_text,
+        from_name=(variant and variant.from_name) or assignment.from_name,
+        reply_to=assignment.reply_to,
+        segment_id=send.segment_remote_id
+        if send
+        else (target.segment.remote_id if target.segment_id else ""),
+        remote_campaign_id=target.remote_template_or_campaign_id,
+        send_at=assignment.scheduled_at,
+        data={
+            "sharpsend_assignment": assignment.pk,
+            **({"sharpsend_variant": variant.label} if variant else {}),
+        },
+        remote_id=send.remote_id if send else "",
+        interrupted=bool(send) and send.state in (SendState.CREATING, SendState.SENDING),
+    )
+
+
+def target_problems(target: AssignmentTarget) -> list[str]:
+    """What stops this target from sending, knowable now (asks the platform where needed)."""
+    integration = target.integration
+    problems = []
+    if not integration.enabled:
+        problems.append(f"{integration} is disabled.")
+    if target.segment_id and target.segment.integration_id != integration.pk:
+        problems.append(f"The segment {target.segment} belongs to another integration.")
+    if problems:
+        return problems
+    client = integration.client()
+    can_write = (integration.connection_report or {}).get("can_write")
+    try:
+        return client.preflight(spec_for(target), can_write=can_write)
+    except PlatformError as exc:
+        return [f"{integration}: could not check the target: {exc.message}"]
+
+
+def preflight(assignment) -> dict[AssignmentTarget, list[str]]:
+    """Each target's problems ({} entries left out when a target has none)."""
+    found = {}
+    for target in assignment.targets.select_related("integration", "segment", "assignment"):
+        problems = target_problems(target)
+        if problems:
+            found[target] = problems
+    return found
+
+
+def describe(target: AssignmentTarget) -> str:
+    """What a target will do, as the pre-flight shows it: method, segment and its size."""
+    platform = target.integration.platform_class
+    method = platform.send_method(target.method)
+    how = method.label if method else target.method
+    if method and method.trigger_only:
+        how += f" {target.remote_template_or_campaign_id or '(none chosen)'}"
+    if not target.segment_id:
+        return f"{target.integration}: {how} to the default audience"
+    count = target.segment.member_count
+    size = f"{count:,} members" if count is not None else "size unknown"
+    return f"{target.integration}: {how} to {target.segment} ({size})"

@@ -1,0 +1,105 @@
+"""Kit broadcasts (v4): created with a send time (scheduled) or none (a draft).
+
+Real shapes (../shared/platforms/kit.md §7): `POST /v4/broadcasts` with subject, preview_text,
+content, description, public, send_at, subscriber_filter (`[{"all": [{"type": "segment" |
+"tag", "ids": [...]}]}]`) → 201 `{"broadcast": {...}}`; `GET /v4/broadcasts` (paginated) and
+`GET /v4/broadcasts/{id}`. Scheduling needs subject and content. Recorded as SandboxSend
+(kind "broadcast"; `sends` 1 once scheduled, since Kit sends it at `send_at` by itself).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from integrations.sandbox.emulation import json_response, parse_json
+from integrations.sandbox.kit.auth import PLATFORM, endpoint, errors
+from integrations.sandbox.kit.state import paginate
+from integrations.sandbox.models import SandboxSegment, SandboxSend
+
+
+def _view(send: SandboxSend) -> dict:
+    body = send.body
+    return {
+        "id": int(send.remote_id),
+        "created_at": send.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "subject": body.get("subject"),
+        "preview_text": body.get("preview_text"),
+        "description": body.get("description"),
+        "content": body.get("content"),
+        "public": bool(body.get("public")),
+        "published_at": None,
+        "send_at": body.get("send_at"),
+        "thumbnail_alt": None,
+        "thumbnail_url": None,
+        "email_address": None,
+        "email_template": {"id": 1, "name": "Text Only"},
+        "subscriber_filter": body.get("subscriber_filter")
+        or [{"all": [{"type": "all_subscribers"}]}],
+    }
+
+
+def _audience(account, subscriber_filter):
+    """The members a filter names, or an error message."""
+    groups = (subscriber_filter or [{}])[0].get("all") or []
+    members = None
+    for group in groups:
+        kind = group.get("type")
+        if kind == "all_subscribers":
+            continue
+        if kind not in ("segment", "tag"):
+            return None, f"subscriber_filter type '{kind}' is not valid"
+        for number in group.get("ids") or []:
+            row = SandboxSegment.objects.filter(
+                platform=PLATFORM, account=account.account, kind=kind, remote_id=number
+            ).first()
+            if row is None:
+                return None, f"{kind.capitalize()} {number} not found"
+            ids = set(row.members().values_list("pk", flat=True))
+            members = ids if members is None else members & ids
+    return members, None
+
+
+@csrf_exempt
+@endpoint
+def broadcasts(request, account):
+    rows = SandboxSend.objects.filter(platform=PLATFORM, account=account.account, kind="broadcast")
+    if request.method == "GET":
+        page, pagination = paginate([_view(r) for r in rows.order_by("pk")], request)
+        return json_response({"broadcasts": page, "pagination": pagination})
+    if request.method != "POST":
+        return errors(405, "Method not allowed")
+    body = parse_json(request)
+    if not isinstance(body, dict):
+        return errors(422, "The request body is not valid JSON")
+    if body.get("send_at") and not (body.get("subject") and body.get("content")):
+        return errors(422, "Subject and content are required to schedule a broadcast")
+    members, problem = _audience(account, body.get("subscriber_filter"))
+    if problem:
+        return errors(422, problem)
+    scheduled = bool(body.get("send_at"))
+    send = SandboxSend.objects.create(
+        platform=PLATFORM,
+        account=account.account,
+        kind="broadcast",
+        remote_id=str(rows.count() + 1001),
+        name=str(body.get("description") or ""),
+        status="scheduled" if scheduled else "draft",
+        body=body,
+        recipients=len(members) if members is not None else 0,
+        sends=1 if scheduled else 0,
+        sent_at=timezone.now() if scheduled else None,
+    )
+    return json_response({"broadcast": _view(send)}, status=201)
+
+
+@require_GET
+@endpoint
+def broadcast(request, account, broadcast_id: int):
+    send = SandboxSend.objects.filter(
+        platform=PLATFORM, account=account.account, kind="broadcast", remote_id=str(broadcast_id)
+    ).first()
+    if send is None:
+        return errors(404, "Not Found")
+    return json_response({"broadcast": _view(send)})

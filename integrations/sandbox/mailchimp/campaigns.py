@@ -1,0 +1,183 @@
+"""The Mailchimp emulator's regular campaigns: create, content, send checklist, send/schedule.
+
+Real shapes (../shared/platforms/mailchimp.md §7): `POST /3.0/campaigns` → the campaign
+(`id`, `status: "save"`, `recipients`, `settings`); `PUT .../content` → the content;
+`GET .../send-checklist` → `is_ready`, `items[]`; `POST .../actions/send` and
+`.../actions/schedule` `{"schedule_time"}` (quarter hours, UTC) → 204. A campaign that is not
+a draft any more cannot be sent again (400). Each is a SandboxSend of kind "campaign".
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from integrations.sandbox.emulation import json_response, parse_json
+from integrations.sandbox.mailchimp.auth import PLATFORM, endpoint, problem
+from integrations.sandbox.mailchimp.state import _members, _subscribed
+from integrations.sandbox.models import SandboxSegment, SandboxSend
+
+
+def _view(send: SandboxSend) -> dict:
+    return {
+        "id": send.remote_id,
+        "type": send.body.get("type", "regular"),
+        "status": send.status,
+        "emails_sent": send.recipients if send.sends else 0,
+        "recipients": send.body.get("recipients", {}),
+        "settings": send.body.get("settings", {}),
+        "tracking": send.body.get("tracking", {}),
+    }
+
+
+def _campaign(account, campaign_id: str) -> SandboxSend | None:
+    return SandboxSend.objects.filter(
+        platform=PLATFORM, account=account.account, kind="campaign", remote_id=campaign_id
+    ).first()
+
+
+def _not_found():
+    return problem(404, "Resource Not Found", "The requested resource could not be found.")
+
+
+def _audience_of(account, body: dict):
+    """The members the campaign's recipients name, or an error answer."""
+    recipients = body.get("recipients") or {}
+    if recipients.get("list_id") != account.credentials["list_id"]:
+        return None, problem(400, "Invalid Resource", "The resource submitted could not be validated.",
+                             [{"field": "recipients.list_id", "message": "Invalid list."}])  # fmt: skip
+    segment_id = (recipients.get("segment_opts") or {}).get("saved_segment_id")
+    if segment_id is None:
+        return _subscribed(_members(account)), None
+    segment = SandboxSegment.objects.filter(
+        platform=PLATFORM, account=account.account, remote_id=segment_id
+    ).first()
+    if segment is None:
+        return None, problem(400, "Invalid Resource", "The segment does not exist.",
+                             [{"field": "recipients.segment_opts", "message": "Invalid segment."}])  # fmt: skip
+    return _subscribed(segment.members()), None
+
+
+@csrf_exempt
+@endpoint(audience=False, write=True)
+def campaigns(request, account):
+    if request.method == "GET":
+        rows = SandboxSend.objects.filter(
+            platform=PLATFORM, account=account.account, kind="campaign"
+        )
+        list_id = request.GET.get("list_id")
+        views = [_view(r) for r in rows.order_by("-created_at", "-pk")]
+        if list_id:
+            views = [v for v in views if v["recipients"].get("list_id") == list_id]
+        return json_response({"campaigns": views, "total_items": len(views)})
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    body = parse_json(request)
+    if not isinstance(body, dict) or body.get("type") != "regular":
+        return problem(400, "Invalid Resource", "The resource submitted could not be validated.")
+    _, refused = _audience_of(account, body)
+    if refused is not None:
+        return refused
+    send = SandboxSend.objects.create(
+        platform=PLATFORM,
+        account=account.account,
+        kind="campaign",
+        remote_id=secrets.token_hex(5),
+        name=(body.get("settings") or {}).get("title", ""),
+        body=body,
+    )
+    return json_response(_view(send))
+
+
+@require_GET
+@endpoint(audience=False)
+def campaign(request, account, campaign_id: str):
+    send = _campaign(account, campaign_id)
+    return _not_found() if send is None else json_response(_view(send))
+
+
+@csrf_exempt
+@endpoint(audience=False, write=True)
+def content(request, account, campaign_id: str):
+    send = _campaign(account, campaign_id)
+    if send is None:
+        return _not_found()
+    if request.method == "PUT":
+        body = parse_json(request)
+        if not isinstance(body, dict):
+            return problem(
+                400, "Invalid Resource", "The resource submitted could not be validated."
+            )
+        send.content = {k: body[k] for k in ("html", "plain_text") if k in body}
+        send.save(update_fields=["content"])
+    return json_response({"html": send.content.get("html", ""),
+                          "plain_text": send.content.get("plain_text", "")})  # fmt: skip
+
+
+def _checklist(send: SandboxSend) -> list[dict]:
+    settings = send.body.get("settings") or {}
+    items = []
+    for field, heading in (("subject_line", "Subject"), ("from_name", "From name"),
+                           ("reply_to", "Reply-to address")):  # fmt: skip
+        if not settings.get(field):
+            items.append({"type": "error", "id": len(items), "heading": heading,
+                          "details": f"Add a {heading.lower()}."})  # fmt: skip
+    if not send.content.get("html") and not send.content.get("plain_text"):
+        items.append({"type": "error", "id": len(items), "heading": "Content",
+                      "details": "Add content to the campaign."})  # fmt: skip
+    return items
+
+
+@require_GET
+@endpoint(audience=False)
+def send_checklist(request, account, campaign_id: str):
+    send = _campaign(account, campaign_id)
+    if send is None:
+        return _not_found()
+    items = _checklist(send)
+    return json_response({"is_ready": not items, "items": items})
+
+
+def _go(account, campaign_id: str, status: str):
+    send = _campaign(account, campaign_id)
+    if send is None:
+        return _not_found()
+    if send.status != "save":
+        return problem(400, "Bad Request", f"This campaign cannot be sent: it is {send.status}.")
+    if _checklist(send):
+        return problem(400, "Bad Request", "Your campaign is not ready to send.")
+    members, _ = _audience_of(account, send.body)
+    send.status = status
+    send.recipients = members.count() if members is not None else 0
+    if status == "sent":
+        send.sends += 1
+        send.sent_at = timezone.now()
+    send.save()
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+@endpoint(audience=False, write=True)
+def send_now(request, account, campaign_id: str):
+    return _go(account, campaign_id, "sent")
+
+
+@csrf_exempt
+@require_POST
+@endpoint(audience=False, write=True)
+def schedule(request, account, campaign_id: str):
+    body = parse_json(request) or {}
+    try:
+        at = datetime.fromisoformat(str(body.get("schedule_time", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return problem(400, "Invalid Resource", "schedule_time must be an ISO 8601 time.")
+    if at.minute % 15 or at.second:
+        return problem(400, "Invalid Resource",
+                       "Schedule time must be on the quarter-hour (:00, :15, :30, :45).")  # fmt: skip
+    return _go(account, campaign_id, "schedule")

@@ -1,0 +1,239 @@
+"""Receiving webhooks: find the integration, verify its platform's declared scheme, store the
+delivery once, queue its processing, answer fast.
+
+The endpoint (integrations/views/webhooks.py) is public by design — the platform is the
+caller — so the signature, token or URL secret the platform's scheme declares is the
+authentication. Callers learn only a status: why a request was refused is in the inbox.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets as secrets_module
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations import clock
+from integrations.models import Integration, WebhookEvent, WebhookState
+from integrations.models.webhooks import WEBHOOK_MAX_BODY
+from integrations.platforms.webhook_events import body_hash
+from integrations.platforms.webhooks import (
+    InboundRequest,
+    Method,
+    WebhookRejected,
+    WebhookScheme,
+    active_scheme,
+)
+from integrations.services import queue
+
+PROCESS_TASK = "integrations.tasks.process_webhook_event"
+REDACTED = b"[redacted]"
+# A refused request keeps only this much of its body (a flood of forgeries stays small).
+REJECTED_BODY_KEPT = 4096
+
+
+@dataclass
+class Reply:
+    """What the endpoint answers: a status, a short body, maybe headers (a handshake's)."""
+
+    status: int
+    body: dict = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+NOT_FOUND = Reply(404, {"error": "not found"})
+UNAUTHORISED = Reply(401, {"error": "unauthorised"})
+TOO_LARGE = Reply(413, {"error": "too large"})
+
+
+# --- secrets and the URL ------------------------------------------------------------------------
+
+
+def scheme_of(integration: Integration) -> WebhookScheme | None:
+    try:
+        return integration.platform_class.webhook_scheme
+    except LookupError:
+        return None
+
+
+def ensure_secret(integration: Integration) -> str:
+    """The integration's console-made webhook token, generated (and saved) on first use."""
+    scheme = scheme_of(integration)
+    chain = scheme.schemes() if scheme is not None else []
+    generated = next((s.secret for s in chain if s.secret.generated), None)
+    if generated is None:
+        return ""
+    current = integration.secrets.get(generated.key)
+    if current:
+        return current
+    with transaction.atomic():
+        locked = Integration.objects.select_for_update().get(pk=integration.pk)
+        credentials = dict(locked.credentials or {})
+        if not credentials.get(generated.key):
+            credentials[generated.key] = secrets_module.token_urlsafe(32)
+            locked.credentials = credentials
+            locked.save(update_fields=["credentials", "updated_at"])
+    integration.credentials = locked.credentials
+    return integration.credentials[generated.key]
+
+
+def webhook_path(integration: Integration) -> str:
+    return reverse("webhook", args=[integration.webhook_id])
+
+
+def webhook_url(integration: Integration, base: str) -> str:
+    """The URL to give the platform (`base`: scheme and host). It holds the integration's
+    token where the scheme checks a URL token, so show it only to those who may see secrets."""
+    url = base.rstrip("/") + webhook_path(integration)
+    url_token = _first_url_token(scheme_of(integration))
+    if url_token is not None:
+        url += "?" + urlencode({url_token.query_param: ensure_secret(integration)})
+    return url
+
+
+def _first_url_token(scheme: WebhookScheme) -> WebhookScheme | None:
+    return next((s for s in scheme.schemes() if s.method == Method.URL_TOKEN), None)
+
+
+# --- receiving ----------------------------------------------------------------------------------
+
+
+def find_integration(webhook_id: uuid.UUID | str) -> Integration | None:
+    try:
+        key = uuid.UUID(str(webhook_id))
+    except ValueError:
+        return None
+    integration = Integration.objects.filter(webhook_id=key, enabled=True).first()
+    if integration is None or scheme_of(integration) is None:
+        return None
+    return integration
+
+
+def receive(
+    integration: Integration,
+    method: str,
+    body: bytes,
+    headers: dict[str, str],
+    query: dict[str, str],
+) -> Reply:
+    """Answer one request to the integration's webhook URL (see the module docstring)."""
+    if method in ("GET", "HEAD"):
+        return Reply(200, {"ok": True})  # Mailchimp probes the URL with a GET on saving it
+    if len(body) > WEBHOOK_MAX_BODY:
+        return TOO_LARGE
+    scheme = scheme_of(integration)
+    request = InboundRequest(body=body, headers=headers, query=query)
+    handshake = scheme.handshake_header and request.header(scheme.handshake_header)
+    if not body.strip() and not handshake:
+        return Reply(200, {"ok": True})  # an empty probe (Mailchimp, some say): nothing to keep
+    client = integration.client()
+    try:
+        used = client.verify_webhook(request, clock.now())
+    except WebhookRejected as exc:
+        _record_rejected(integration, scheme, request, str(exc))
+        return UNAUTHORISED
+    reply = _handshake(scheme, request)
+    if reply is not None:
+        return reply
+    content_type = request.header("Content-Type").split(";")[0].strip().lower()
+    if content_type not in used.content_types:
+        _store(integration, scheme, request, WebhookState.FAILED, f"content type {content_type!r}")
+        return Reply(415, {"error": "unsupported content type"})
+    if content_type == "application/json" and not _is_json(body):
+        _store(integration, scheme, request, WebhookState.FAILED, "the body is not valid JSON")
+        return Reply(400, {"error": "malformed body"})
+    event, created = _store(
+        integration,
+        scheme,
+        request,
+        WebhookState.VERIFIED,
+        "",
+        delivery_id=integration.platform_class.webhook_delivery_id(body),
+    )
+    if created:
+        queue.enqueue(PROCESS_TASK, event.pk, task_name=f"webhook-{event.pk}", group="webhooks")
+    return Reply(200, {"ok": True})
+
+
+def _handshake(scheme: WebhookScheme, request: InboundRequest) -> Reply | None:
+    """A verified setup request (Keap's X-Hook-Secret, Front's challenge) echoed back."""
+    name = scheme.handshake_header
+    value = request.header(name).strip() if name else ""
+    if not value:
+        return None
+    value = value[:200]
+    if scheme.handshake_reply == "json":
+        return Reply(200, {"challenge": value}, {name: value})
+    return Reply(200, {"ok": True}, {name: value})
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
+
+
+def kept_headers(scheme: WebhookScheme, headers: dict[str, str]) -> dict[str, str]:
+    hidden = scheme.hidden_headers()
+    return {k: str(v)[:500] for k, v in headers.items() if k.lower() not in hidden}
+
+
+def _redacted_body(integration: Integration, scheme: WebhookScheme, body: bytes) -> bytes:
+    """The body with every stored webhook secret's value blanked (Drift puts its token in
+    the body, and a caller may echo anything)."""
+    for key in scheme.secret_keys():
+        value = integration.secrets.get(key)
+        if value and len(value) >= 8:
+            body = body.replace(value.encode(), REDACTED)
+    return body
+
+
+def _store(
+    integration, scheme, request, state, error: str, *, delivery_id: str = ""
+) -> tuple[WebhookEvent, bool]:
+    """The delivery, stored once: a repeat (same platform id, or same bytes) is counted."""
+    if state == WebhookState.VERIFIED:
+        key = f"id:{delivery_id}" if delivery_id else f"sha256:{body_hash(request.body)}"
+    else:
+        key = f"{state}:{body_hash(request.body)}"
+    body = request.body if state != WebhookState.REJECTED else request.body[:REJECTED_BODY_KEPT]
+    now = timezone.now()
+    repeat = WebhookEvent.objects.filter(integration=integration, dedupe_key=key[:128])
+    if repeat.update(redeliveries=F("redeliveries") + 1, last_redelivered_at=now):
+        return repeat.get(), False
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                integration=integration,
+                dedupe_key=key[:128],
+                state=state,
+                content_type=request.header("Content-Type")[:200],
+                body=_redacted_body(integration, scheme, body),
+                headers=kept_headers(scheme, dict(request.headers)),
+                error=error,
+            )
+    except IntegrityError:  # the same delivery, stored by a concurrent request
+        repeat.update(redeliveries=F("redeliveries") + 1, last_redelivered_at=now)
+        return repeat.get(), False
+    return event, True
+
+
+def _record_rejected(integration, scheme, request, reason: str) -> None:
+    _store(integration, scheme, request, WebhookState.REJECTED, reason)
+
+
+def secret_configured(integration: Integration) -> bool:
+    """Whether a secret the scheme can check is stored (else every delivery is refused)."""
+    try:
+        active_scheme(scheme_of(integration), integration.secrets)
+    except WebhookRejected:
+        return False
+    return True

@@ -1,0 +1,92 @@
+"""The assignment admin's actions, as the Editor and Approver roles."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+
+from campaigns.models import AssignmentStatus, CampaignSend
+from integrations import roles
+from integrations.models import Segment
+
+URL = "admin:campaigns_assignment_changelist"
+
+
+def member(role: str, name: str) -> User:
+    user = User.objects.create_user(name, password="not-a-real-password", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def assignment(make_assignment, make_integration, monkeypatch, mailchimp_answers):
+    roles.ensure_roles()
+    integration = make_integration("mailchimp")
+    Segment.objects.create(
+        integration=integration, remote_id="3", name="All", imported_at="2026-01-01T00:00Z"
+    )
+    monkeypatch.setattr("integrations.services.queue.enqueue", lambda *args: None)
+    return make_assignment((integration, "3", "campaign", ""))
+
+
+def act(client, user, action, assignment):
+    client.force_login(user)
+    return client.post(reverse(URL), {"action": action, "_selected_action": [assignment.pk]})
+
+
+def test_an_editor_submits_but_cannot_approve(client, assignment):
+    editor = member("Editor", "editor")
+    assert act(client, editor, "submit", assignment).status_code == 302
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.IN_REVIEW
+    assert act(client, editor, "approve", assignment).status_code == 403
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.IN_REVIEW
+
+
+def test_an_approver_approves_and_the_sends_are_created(client, assignment):
+    assignment.status = AssignmentStatus.IN_REVIEW
+    assignment.save()
+    approver = member("Approver", "approver-user")
+    response = act(client, approver, "approve", assignment)
+    assert response.status_code == 302
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.APPROVED
+    assert CampaignSend.objects.filter(target__assignment=assignment).count() == 1
+    assert act(client, approver, "submit", assignment).status_code == 403  # no change right
+
+
+def test_the_send_ledger_is_read_only(client, assignment):
+    admin_user = member("Admin", "admin-user")
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:campaigns_campaignsend_add")).status_code == 403
+
+
+def test_the_preflight_action_reports_each_target(client, assignment):
+    assignment.reply_to = ""
+    assignment.save()
+    editor = member("Editor", "editor")
+    response = act(client, editor, "preflight", assignment)
+    assert response.status_code == 302
+    shown = [str(m) for m in response.wsgi_request._messages]
+    assert any("needs a reply-to address" in m for m in shown), shown
+
+
+def test_the_preflight_action_says_what_each_target_will_do(client, assignment):
+    Segment.objects.filter(remote_id="3").update(member_count=1234)
+    response = act(client, member("Editor", "editor"), "preflight", assignment)
+    shown = [str(m) for m in response.wsgi_request._messages]
+    assert shown == [
+        "Issue 42: every target can send — mailchimp test: Regular campaign to All (1,234 members)."
+    ]
+
+
+def test_the_change_page_shows_each_send(client, assignment):
+    assignment.status = AssignmentStatus.IN_REVIEW
+    assignment.save()
+    approver = member("Approver", "approver-user")
+    act(client, approver, "approve", assignment)
+    page = client.get(reverse("admin:campaigns_assignment_change", args=[assignment.pk]))
+    assert page.status_code == 200
+    assert "mailchimp test → All: <strong>Pending</strong>" in page.content.decode()

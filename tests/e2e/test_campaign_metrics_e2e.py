@@ -1,0 +1,99 @@
+"""Metrics back over real HTTP: a sent assignment's figures read from Customer.io's broadcast
+metrics and Mailchimp's campaign report, as the sandbox's seeded engagement made them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from audience.models import Subscriber
+from campaigns.models import CampaignSend, MetricsSnapshot
+from campaigns.services import metrics, sending, workflow
+from integrations.models import ApiCall
+from integrations.sandbox import engagement, registry
+from integrations.sandbox.models import SandboxContact, SandboxSend
+from integrations.services import sync
+from integrations.services.segments import import_segments
+
+pytest_plugins = ["tests.campaigns.fixtures"]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+READERS = 400
+
+
+@pytest.fixture
+def sent(make_integration, sandbox_url, e2e_clock, make_assignment, author, approver):
+    Subscriber.objects.bulk_create(Subscriber(email=f"m{i}@example.com") for i in range(READERS))
+    targets = []
+    for slug, method, remote in (
+        ("customerio", "api_triggered_broadcast", "1"),
+        ("mailchimp", "campaign", ""),
+    ):
+        registry.seed(slug)
+        integration = make_integration(slug, base_url=f"{sandbox_url}/{slug}")
+        run, _ = sync.start_sync(integration, "command")
+        sync.execute_sync(run.pk)
+        import_segments(integration)
+        targets.append((integration, "3", method, remote))  # "All readers"
+    assignment = make_assignment(*targets)
+    workflow.submit(assignment, author)
+    workflow.approve(assignment, approver, queue_send=False)
+    sending.send_assignment(assignment.pk)
+    # Two days later, as far as the sandbox's readers and the ledger are concerned.
+    two_days_ago = timezone.now() - timedelta(hours=47)
+    SandboxSend.objects.update(sent_at=two_days_ago)
+    CampaignSend.objects.update(sent_at=two_days_ago)
+    return assignment, two_days_ago
+
+
+def expected(slug: str, send: SandboxSend) -> dict:
+    subject = (
+        send.body["data"]["subject"]
+        if slug == "customerio"
+        else send.body["settings"]["subject_line"]
+    )
+    emails = SandboxContact.objects.filter(platform=slug, account=send.account).values_list(
+        "identifier", flat=True
+    )
+    key = f"{slug}:{send.account}:{send.remote_id}"
+    return engagement.totals(key, emails, subject, send.sent_at, timezone.now())
+
+
+def test_metrics_are_read_back_into_snapshots(sent):
+    assignment, _ = sent
+    result = metrics.refresh_metrics()
+    assert (result.read, result.failed, result.unsupported) == (2, [], 0)
+    for slug in ("customerio", "mailchimp"):
+        send = CampaignSend.objects.get(target__integration__platform=slug)
+        snapshot = metrics.latest(send)
+        truth = expected(slug, SandboxSend.objects.get(platform=slug))
+        assert (
+            snapshot.sent == truth["sent"] == SandboxContact.objects.filter(platform=slug).count()
+        )
+        assert snapshot.opened == truth["opened"] and snapshot.clicked == truth["clicked"]
+        assert snapshot.bounced == truth["bounced_hard"] + truth["bounced_soft"]
+        assert snapshot.unsubscribed == truth["unsubscribed"]
+        assert 0.2 < snapshot.open_rate < 0.4  # the sandbox's 30 % ± the subject's lift
+    assert ApiCall.objects.filter(feature="metrics").count() == 2
+
+
+def test_a_read_is_due_again_after_half_an_hour_in_the_first_two_days(sent):
+    metrics.refresh_metrics()
+    assert metrics.due_sends().count() == 0  # just read
+    MetricsSnapshot.objects.update(taken_at=timezone.now() - timedelta(minutes=31))
+    assert metrics.due_sends().count() == 2
+    CampaignSend.objects.update(sent_at=timezone.now() - timedelta(days=3))
+    assert metrics.due_sends().count() == 0  # daily now, and read 31 minutes ago
+    CampaignSend.objects.update(sent_at=timezone.now() - timedelta(days=31))
+    MetricsSnapshot.objects.all().delete()
+    assert metrics.due_sends().count() == 0  # too old to ask
+
+
+def test_refresh_metrics_command_prints_each_sends_figures(sent, capsys):
+    assignment, _ = sent
+    call_command("refresh_metrics", "--assignment", str(assignment.pk))
+    out = capsys.readouterr().out
+    assert out.startswith("2 sends read, 0 failed")
+    assert out.count("opened ") == 2 and "%" in out

@@ -1,0 +1,72 @@
+"""Reading a send's metrics: the exact requests (docs/platforms/<slug>.md §8) and the figures
+the console makes of the answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from responses import matchers
+
+from integrations.platforms.customerio import CustomerIoClient
+from integrations.platforms.customerio.metrics import period_since
+from integrations.platforms.mailchimp import MailchimpClient
+from integrations.platforms.mailchimp.metrics import REPORT_FIELDS
+from integrations.platforms.metrics import MetricsRef, SendMetrics
+from tests.integrations.platforms.support import strict
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
+
+
+def test_mailchimp_report_becomes_send_metrics(make_integration):
+    credentials = {"api_key": "0123456789abcdef0123456789abcdef-us6", "list_id": "abc123"}
+    client = MailchimpClient(make_integration("mailchimp", region="auto", credentials=credentials))
+    with strict() as rsps:
+        rsps.get(
+            "https://us6.api.mailchimp.com/3.0/reports/c0ffee",
+            match=[matchers.query_param_matcher({"fields": REPORT_FIELDS})],
+            json={
+                "emails_sent": 1000, "abuse_reports": 1, "unsubscribed": 4,
+                "opens": {"opens_total": 410, "unique_opens": 300},
+                "clicks": {"clicks_total": 90, "unique_subscriber_clicks": 60},
+                "bounces": {"hard_bounces": 7, "soft_bounces": 3, "syntax_errors": 0},
+            },
+        )  # fmt: skip
+        metrics = client.campaign_metrics(MetricsRef(remote_id="c0ffee"))
+    assert metrics == SendMetrics(
+        sent=1000, delivered=990, opened=300, clicked=60, bounced=10, unsubscribed=4,
+        complained=1, opens_total=410, clicks_total=90,
+    )  # fmt: skip
+
+
+def test_customerio_broadcast_series_are_summed_since_the_send(make_integration, fake_clock):
+    credentials = {"site_id": "s", "track_api_key": "t", "app_api_key": "app-key-test"}
+    client = CustomerIoClient(make_integration("customerio", region="us", credentials=credentials))
+    sent_at = datetime.fromtimestamp(fake_clock.now(), UTC) - timedelta(hours=5, minutes=10)
+    with strict() as rsps:
+        rsps.get(
+            "https://api.customer.io/v1/broadcasts/2/metrics",
+            match=[
+                matchers.header_matcher({"Authorization": "Bearer app-key-test"}),
+                matchers.query_param_matcher({"period": "hours", "steps": "6"}),
+            ],
+            json={"metric": {"series": {
+                "sent": [0, 500, 0, 0, 0, 0, 0], "delivered": [0, 490, 2, 0, 0, 0, 0],
+                "opened": [0, 40, 60, 30, 10, 5, 5], "clicked": [0, 5, 9, 3, 1, 0, 0],
+                "bounced": [0, 8, 0, 0, 0, 0, 0], "spammed": [0, 0, 1, 0, 0, 0, 0],
+                "unsubscribed": [0, 1, 0, 1, 0, 0, 0],
+            }}},
+        )  # fmt: skip
+        metrics = client.campaign_metrics(MetricsRef("", "17", "2", sent_at))
+    assert (metrics.sent, metrics.delivered, metrics.opened, metrics.clicked) == (500, 492, 150, 18)
+    assert (metrics.bounced, metrics.complained, metrics.unsubscribed) == (8, 1, 2)
+    assert metrics.converted is None  # not in the answer: not reported, not zero
+    assert "broadcast" in metrics.note
+
+
+def test_the_series_asked_for_is_the_shortest_that_covers_the_send(fake_clock):
+    now = datetime.fromtimestamp(fake_clock.now(), UTC)
+    assert period_since(now - timedelta(minutes=20)) == {"period": "hours", "steps": 1}
+    assert period_since(now - timedelta(hours=30)) == {"period": "days", "steps": 2}
+    assert period_since(now - timedelta(days=90)) == {"period": "days", "steps": 45}
+    assert period_since(None) == {"period": "days", "steps": 45}
