@@ -8,7 +8,7 @@ API calls, time and the push process's peak RSS for each.
 Like bench/sync_throughput.py: its own SQLite file (under --workdir), its own web server for
 the sandbox, each push in a child process (os.wait4 gives its own peak RSS). The segment is
 "every subscribed reader without the attribute bench_out", so all subscribed readers are in.
-Membership import (issue 10 part 1) is not built yet and is not measured here.
+Membership import (issue 10 part 1) is not measured here.
 """
 
 from __future__ import annotations
