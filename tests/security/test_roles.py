@@ -198,7 +198,10 @@ def world(make_integration, monkeypatch):
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
         "audience.audiencesegment": segment,
         "integrations.segmentpush": push,
-        "integrations.segmentpushrun": SegmentPushRun.objects.create(push=push, trigger="command"),
+        # Finished, so that the walk's "Create/update on" action queues a new push.
+        "integrations.segmentpushrun": SegmentPushRun.objects.create(
+            push=push, trigger="command", status="succeeded"
+        ),
         "auth.group": Group.objects.get(name="Viewer"),
         "auth.user": someone,
         "campaigns.assignment": assignment,
