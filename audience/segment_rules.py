@@ -308,7 +308,8 @@ def _attribute_condition(key: str, op: str, value, context: _Context) -> Q:
 
     Equality compares JSON values (80 is not "80"; text compares case-insensitively);
     ordering takes numbers, and a number written as text ("85", as CSV imports store them)
-    counts as that number (anything else is never greater or less than a number); contains/starts_with/ends_with compare the value as text.
+    counts as that number (anything else is never greater or less than a number);
+    contains, starts_with and ends_with compare the value as text.
     """
     has_key = Q(attributes__has_key=key)  # the key is the lookup's value: a parameter
     if op in _NO_VALUE:

@@ -962,5 +962,5 @@ admin.site.unregister(User)
 admin.site.register(User, AuditedUserAdmin)
 
 
-# The privacy requests' admin lives in its own module (registered on import).
-from integrations import admin_privacy  # noqa: E402, F401
+# Each capability's admin pages live in their own module, registered on import.
+from integrations import admin_privacy, admin_segment_push  # noqa: E402, F401

@@ -68,6 +68,8 @@ VIEWER = Role(
         "integrations.view_syncrecord",
         "integrations.view_segment",
         "integrations.view_apicall",
+        "integrations.view_segmentpush",
+        "integrations.view_segmentpushrun",
         "integrations.view_webhookevent",
     ),
 )

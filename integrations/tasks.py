@@ -87,7 +87,11 @@ def mark_stale_runs() -> int:
 
 def look_after_sync_runs() -> str:
     done = queue.look_after_sync_runs()
-    return f"{done.interrupted} interrupted, {done.resumed} resumed, {done.requeued} requeued"
+    pushes = queue.look_after_segment_pushes()
+    return (
+        f"{done.interrupted} interrupted, {done.resumed} resumed, {done.requeued} requeued; "
+        f"{pushes} segment pushes resumed"
+    )
 
 
 def prune_api_calls() -> int:

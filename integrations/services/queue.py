@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -19,6 +20,7 @@ from integrations.models import (
     SyncStatus,
     SyncTrigger,
 )
+from integrations.platforms.errors import UnsupportedCapability
 from integrations.platforms.types import Capability
 from integrations.services import audit
 from integrations.services.sync import mark_stale_runs, start_sync
@@ -104,12 +106,42 @@ def look_after_sync_runs() -> Housekeeping:
     return Housekeeping(interrupted, resumed, requeued)
 
 
+def look_after_segment_pushes() -> int:
+    """What the one-minute housekeeping does for segment pushes: a push whose last run was
+    interrupted (its worker died, or its queued task was lost) is queued again, unless its
+    integration is disabled or waits for a person. It continues from what was committed.
+    Returns how many were queued."""
+    from integrations.models import PushStatus, SegmentPush
+    from integrations.services import segment_push
+
+    resumed = 0
+    pushes = (
+        SegmentPush.objects.filter(integration__enabled=True)
+        .exclude(integration__status__in=(IntegrationStatus.NEEDS_ATTENTION,
+                                          IntegrationStatus.DISABLED))
+        .select_related("segment", "integration")
+    )  # fmt: skip
+    for push in pushes:
+        segment_push.mark_stale_runs(push)
+        latest = push.runs.order_by("-created_at", "-id").first()
+        if latest is None or latest.status != PushStatus.INTERRUPTED:
+            continue
+        try:
+            _, created = enqueue_segment_push(push.segment, push.integration, trigger="resume")
+        except (UnsupportedCapability, ValidationError):  # rules edited since, or platform changed
+            continue
+        resumed += created
+    return resumed
+
+
 def enqueue_test_connection(integration: Integration, *, actor=None, via: str = "") -> None:
     enqueue("integrations.tasks.test_connection", integration.pk)
     _audit(AuditAction.CONNECTION_TESTED, integration, actor, via, "Connection test queued")
 
 
-def enqueue_segment_push(segment, integration: Integration, *, actor=None, via: str = ""):
+def enqueue_segment_push(
+    segment, integration: Integration, *, actor=None, via: str = "", trigger: str = ""
+):
     """Queue a push of a SharpSend segment to `integration`; (run, created) as start_push.
 
     UnsupportedCapability (with the reason) where the platform takes no pushed segments;
@@ -117,7 +149,8 @@ def enqueue_segment_push(segment, integration: Integration, *, actor=None, via: 
     """
     from integrations.services import segment_push
 
-    run, created = segment_push.start_push(segment, integration, "manual" if actor else "command")
+    trigger = trigger or ("manual" if actor else "command")
+    run, created = segment_push.start_push(segment, integration, trigger)
     if created:
         enqueue("integrations.tasks.run_segment_push", run.pk, group=f"push-{run.push_id}")
         _audit(

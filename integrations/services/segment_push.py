@@ -13,7 +13,8 @@ A push:
    or were deleted from SharpSend).
 Each batch ends in one transaction writing the accepted membership rows, the refused changes
 and the run's counts, so a push that dies resumes from what its finished batches committed:
-the next run computes the same difference and sends only what is left. An unchanged segment
+the next run (queued by the housekeeping, services.queue.look_after_segment_pushes) computes
+the same difference and sends only what is left. An unchanged segment
 sends nothing. Opted-out readers are never added (a reader who opts out is removed).
 """
 
@@ -82,13 +83,18 @@ def start_push(
 
 
 def mark_stale_runs(push: SegmentPush) -> int:
-    """A running push without a heartbeat for SYNC_STALE_AFTER_SECONDS is interrupted."""
+    """Make way for a new push: a running one without a heartbeat for
+    SYNC_STALE_AFTER_SECONDS, or a queued one never started in that time (its task lost), is
+    interrupted. A task that turns up later finds its run no longer queued and does nothing."""
     cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
-    return push.runs.filter(status=PushStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+    stale = Q(status=PushStatus.RUNNING, heartbeat_at__lt=cutoff) | Q(
+        status=PushStatus.QUEUED, created_at__lt=cutoff
+    )
+    return push.runs.filter(stale).update(
         status=PushStatus.INTERRUPTED,
         finished_at=timezone.now(),
-        error="No progress: the worker stopped. The next push continues from what it "
-        "committed (nothing is sent twice, no second list is created).",
+        error="No progress: the worker stopped (or the queued task was lost). The next push "
+        "continues from what was committed (nothing is sent twice, no second list is created).",
     )
 
 
@@ -148,6 +154,7 @@ class _Pusher:
         self.batch = max(1, min(self.client.segment_batch_max, 10_000))
         self.identifier = self.client.segment_member_identifier
         self.consecutive_failed = 0
+        self.consecutive_refused = 0
 
     def execute(self) -> None:
         check_pushable(self.push.integration)
@@ -300,12 +307,24 @@ class _Pusher:
         if auth is not None:
             raise StopPush(f"{auth.message} {auth.hint}".strip())
         transient = bool(results) and all(r.outcome in _TRANSIENT for r in results)
+        # Every change of the batch refused by one answer to the whole request: a setting or
+        # the list itself, not the members; more batches cannot help.
+        refused = bool(results) and not transient and all(r.whole_request for r in results)
         self.consecutive_failed = self.consecutive_failed + 1 if transient else 0
-        if self.consecutive_failed >= settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES:
+        self.consecutive_refused = self.consecutive_refused + 1 if refused else 0
+        limit = settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES
+        if self.consecutive_failed >= limit:
             raise StopPush(
                 f"Stopped after {self.consecutive_failed} batches in a row were throttled or "
                 f"failed at {self.client.label} ({results[-1].message}). Nothing is lost: the "
                 "next push sends what is left."
+            )
+        if self.consecutive_refused >= limit:
+            raise StopPush(
+                f"Stopped after {self.consecutive_refused} batches in a row were refused whole "
+                f"by {self.client.label}: {results[-1].message} Check the list "
+                f"'{self.push.remote_name}' ({self.push.remote_id}) still exists there and the "
+                "integration's settings; nothing is lost, the next push sends what is left."
             )
 
 

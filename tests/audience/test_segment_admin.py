@@ -71,3 +71,19 @@ def test_without_run_sync_the_action_is_refused(client, make_integration, segmen
     )
     assert response.status_code == 403
     assert not SegmentPushRun.objects.exists() and queued == []
+
+
+def test_push_runs_and_their_refused_changes_are_readable(admin_client, make_integration, segment):
+    from integrations.models import SegmentPush, SegmentPushRecord
+
+    push = SegmentPush.objects.create(segment=segment, integration=make_integration("iterable"))
+    run = SegmentPushRun.objects.create(push=push, trigger="command", status="partial", added=3)
+    SegmentPushRecord.objects.create(run=run, identifier="gone@example.com", action="add",
+                                     outcome="rejected_compliance", code="Forgotten")  # fmt: skip
+    page = admin_client.get(reverse("admin:integrations_segmentpushrun_change", args=[run.pk]))
+    content = page.content.decode()
+    assert page.status_code == 200 and "gone@example.com" in content and "Forgotten" in content
+    listing = admin_client.get(reverse("admin:integrations_segmentpushrun_changelist"))
+    assert listing.status_code == 200
+    add = admin_client.get(reverse("admin:integrations_segmentpushrun_add"))
+    assert add.status_code == 403

@@ -1,5 +1,5 @@
-"""SharpSend segments pushed to Klaviyo lists, Iterable static lists and Mailchimp tags over
-real HTTP: the
+"""SharpSend segments pushed over real HTTP to each platform that takes them (Klaviyo and
+SendGrid lists, Iterable static lists, Mailchimp and Kit tags, Customer.io manual segments): the
 emulators keep the membership, so what the platform holds after each push is checked there."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from integrations.services import segment_push
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PLATFORMS = ("klaviyo", "iterable", "mailchimp", "customerio", "kit")
+PLATFORMS = ("klaviyo", "iterable", "mailchimp", "customerio", "kit", "sendgrid")
 GROWTH = {"field": "attributes.interest", "op": "eq", "value": "growth"}
 
 
@@ -93,10 +93,13 @@ def test_push_then_only_changes_then_nothing(connected):
     assert members == wanted()
     assert "reader01@example.com" in members and "reader00@example.com" not in members
     # Klaviyo: one profile look-up for the new member, the add and the remove (the leaving
-    # member's profile id was kept from the add); Iterable and Mailchimp: one call each way.
+    # member's profile id was kept from the add); SendGrid: the upsert job and its two polls,
+    # the contact id search and the list removal; the others: one call each way.
     assert (
         third.api_calls
-        == {"klaviyo": 3, "iterable": 2, "mailchimp": 2, "customerio": 2, "kit": 2}[slug]
+        == {"klaviyo": 3, "iterable": 2, "mailchimp": 2, "customerio": 2, "kit": 2, "sendgrid": 5}[
+            slug
+        ]
     )
     assert SandboxSegment.objects.filter(platform=slug, static=True).count() == 1
 
@@ -143,3 +146,98 @@ def test_a_push_that_dies_resumes_without_loss_or_a_second_list(connected, monke
     assert remote_members(slug) == wanted()
     assert SandboxSegment.objects.filter(platform=slug, static=True).count() == 1
     assert SegmentPushRun.objects.filter(status=PushStatus.INTERRUPTED).count() == 1
+
+
+@pytest.fixture
+def iterable(make_integration, live_server, e2e_clock, make_subscribers):
+    seed("iterable")
+    make_subscribers(30, unsubscribed=(7, 19))
+    return make_integration("iterable", base_url=f"{live_server.url}/sandbox/iterable")
+
+
+def test_refused_members_are_recorded_and_sent_again_next_push(iterable):
+    from integrations.sandbox.models import SandboxContact
+
+    SandboxContact.objects.create(
+        platform="iterable", account="sandbox-project-us", identifier="reader03@example.com",
+        suppressed=True, attributes={"email": "reader03@example.com"},
+    )  # fmt: skip
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    run = push(segment, iterable)
+    assert run.status == PushStatus.PARTIAL
+    assert (run.added, run.rejected_compliance) == (9, 1)
+    (record,) = run.records.all()
+    assert (record.identifier, record.action, record.code) == (
+        "reader03@example.com",
+        "add",
+        "Forgotten",
+    )
+    assert "reader03@example.com" not in remote_members("iterable")
+    again = push(segment, iterable)  # the refused one is tried again, and only it
+    assert (again.added, again.rejected_compliance, again.api_calls) == (0, 1, 1)
+
+
+def test_a_reader_deleted_from_sharpsend_is_removed(iterable):
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    push(segment, iterable)
+    Subscriber.objects.filter(email="reader06@example.com").delete()
+    run = push(segment, iterable)
+    assert (run.added, run.removed) == (0, 1)
+    assert "reader06@example.com" not in remote_members("iterable")
+    assert not SegmentPush.objects.get().members.filter(identifier="reader06@example.com").exists()
+
+
+def test_a_list_deleted_on_the_platform_stops_the_push_with_a_clear_message(
+    make_integration, live_server, e2e_clock, make_subscribers, run_sync
+):
+    seed("klaviyo")
+    make_subscribers(30, unsubscribed=(7, 19))
+    klaviyo = make_integration("klaviyo", base_url=f"{live_server.url}/sandbox/klaviyo")
+    run_sync(klaviyo)
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    push(segment, klaviyo)
+    SandboxSegment.objects.filter(platform="klaviyo", static=True).delete()
+    Subscriber.objects.filter(email="reader01@example.com").update(
+        attributes={"interest": "growth"}
+    )
+    run = push(segment, klaviyo)
+    assert run.status == PushStatus.FAILED
+    assert "no longer has the list 'Growth readers'" in run.error and "deleted there" in run.error
+    pushed = SegmentPush.objects.get()
+    assert pushed.last_error == run.error
+    assert pushed.members.count() == 10  # nothing is forgotten: the membership as last accepted
+
+
+def test_an_unsupported_platform_or_invalid_rules_queue_nothing(make_integration):
+    from django.core.exceptions import ValidationError
+
+    from integrations.platforms.errors import UnsupportedCapability
+
+    drift = make_integration("drift")
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    with pytest.raises(UnsupportedCapability, match="Drift has no segment or list API"):
+        segment_push.start_push(segment, drift, "command")
+    bad = AudienceSegment.objects.create(name="Bad", slug="bad", rules={"field": "nope"})
+    with pytest.raises(ValidationError):
+        segment_push.start_push(bad, make_integration("iterable", name="it"), "command")
+    assert not SegmentPushRun.objects.exists()
+
+
+def test_a_second_start_while_one_is_queued_returns_the_active_run(make_integration):
+    integration = make_integration("iterable")
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    first, created = segment_push.start_push(segment, integration, "command")
+    again, created_again = segment_push.start_push(segment, integration, "command")
+    assert created and not created_again and again.pk == first.pk
+
+
+def test_a_queued_push_whose_task_was_lost_makes_way_after_a_while(make_integration, settings):
+    integration = make_integration("iterable")
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    lost, _ = segment_push.start_push(segment, integration, "manual")
+    settings.SYNC_STALE_AFTER_SECONDS = 0
+    fresh, created = segment_push.start_push(segment, integration, "manual")
+    assert created and fresh.pk != lost.pk
+    lost.refresh_from_db()
+    assert lost.status == PushStatus.INTERRUPTED
+    assert segment_push.execute_push(lost.pk).status == PushStatus.INTERRUPTED  # not run late

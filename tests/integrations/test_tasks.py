@@ -105,3 +105,17 @@ def test_segments_not_read_for_a_day_are_queued_by_the_housekeeping(make_integra
     assert tasks.refresh_stale_members() == "2 segments queued"
     assert OrmQ.objects.count() == before + 2
     assert fresh.pk not in {s.pk for s in tasks.membership.stale_segments()}
+
+
+def test_run_segment_push_runs_the_queued_push(make_integration, sandbox_url, fake_clock):
+    from audience.models import AudienceSegment
+    from integrations.services import segment_push
+
+    Subscriber.objects.create(email="a@example.com", attributes={"vip": True})
+    segment = AudienceSegment.objects.create(
+        name="VIPs", slug="vips", rules={"field": "attributes.vip", "op": "eq", "value": True}
+    )
+    integration = make_integration("iterable", base_url=f"{sandbox_url}/iterable")
+    run, _ = segment_push.start_push(segment, integration, "manual")
+    assert tasks.run_segment_push(run.pk) == f"segment push run {run.pk}: succeeded (+1 -0)"
+    assert tasks.run_segment_push(run.pk).endswith("succeeded (+1 -0)")  # not run twice

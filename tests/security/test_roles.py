@@ -27,6 +27,8 @@ from integrations.models import (
     AuditAction,
     Integration,
     Segment,
+    SegmentPush,
+    SegmentPushRun,
     SyncRecord,
     SyncRun,
     SyncStatus,
@@ -78,6 +80,8 @@ ACTORS = _actors()
 # deleted from either.
 NO_ADD = {
     "integrations.syncrun",
+    "integrations.segmentpush",
+    "integrations.segmentpushrun",
     "integrations.syncrecord",
     "integrations.segment",
     "integrations.apicall",
@@ -94,6 +98,8 @@ NO_ADD = {
 NO_CHANGE = {
     "integrations.privacyrequest",  # a request changes only through the service
     "integrations.syncrun",
+    "integrations.segmentpush",
+    "integrations.segmentpushrun",
     "integrations.syncrecord",
     "integrations.segment",
     "integrations.apicall",
@@ -156,6 +162,8 @@ def world(make_integration, monkeypatch):
         integration=integration, trigger=SyncTrigger.MANUAL, status=SyncStatus.PARTIAL
     )
     now = timezone.now()
+    segment = AudienceSegment.objects.create(name="Role walk", slug="role-walk")
+    push = SegmentPush.objects.create(segment=segment, integration=integration)
     someone = User.objects.create_user("someone")
     assignment = Assignment.objects.create(title="Issue 1", subject="Hello", author=someone)
     # Its own integration: a target protects its integration from deletion.
@@ -189,7 +197,12 @@ def world(make_integration, monkeypatch):
             integration=integration, dedupe_key="sha256:walk", body=b"{}", state="failed"
         ),
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
-        "audience.audiencesegment": AudienceSegment.objects.create(name="Growth", slug="growth"),
+        "audience.audiencesegment": segment,
+        "integrations.segmentpush": push,
+        # Finished, so that the walk's "Create/update on" action queues a new push.
+        "integrations.segmentpushrun": SegmentPushRun.objects.create(
+            push=push, trigger="command", status="succeeded"
+        ),
         # Complete at once (Customer.io's access is not supported): its bundle downloadable.
         "integrations.privacyrequest": privacy.advance(
             privacy.open_request("access", "p@example.org", via="test")

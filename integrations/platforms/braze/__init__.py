@@ -56,7 +56,8 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, 
         }
     )
     unsupported_reasons = {
-        Capability.REMOVE_FROM_SEGMENT: "Braze segments are filter-based and take no members through the API; write an attribute the segment filters on instead",
+        Capability.REMOVE_FROM_SEGMENT: "Braze segments are filter-based and take no members "
+        "through the API; write an attribute the segment filters on instead",
         Capability.SEND_CAMPAIGN: "Braze's API-triggered campaigns and Canvases are not "
         "wired in the console yet",
         Capability.CREATE_SEGMENT: "Braze's REST API cannot create or edit segments; they are "

@@ -68,7 +68,8 @@ class CampaignMonitorClient(
         }
     )
     unsupported_reasons = {
-        Capability.REMOVE_FROM_SEGMENT: "segments cannot hold hand-picked members (they are rules on the list's fields)",
+        Capability.REMOVE_FROM_SEGMENT: "segments cannot hold hand-picked members (they are rules "
+        "on the list's fields)",
         Capability.SEND_CAMPAIGN: "Campaign Monitor campaigns fetch their content from a "
         "public URL, which the console does not serve yet",
         Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",

@@ -59,7 +59,8 @@ class CrispClient(CrispConnection, CrispContacts, CrispSegments, CrispWebhooks, 
     )
     rate_limited_by = ("identifier",)  # Crisp counts its quota per plugin token
     unsupported_reasons = {
-        Capability.REMOVE_FROM_SEGMENT: "untagging profiles (batch/segments) is not yet wired in the console",
+        Capability.REMOVE_FROM_SEGMENT: "untagging profiles (batch/segments) is not yet wired in "
+        "the console",
         Capability.CREATE_SEGMENT: "Crisp segments are free-text tags on profiles; there is no "
         "segment object to create",
         Capability.ADD_TO_SEGMENT: "tagging profiles with a segment (batch/segments) is not yet "

@@ -59,7 +59,8 @@ class FrontClient(FrontConnection, FrontContacts, FrontSegments, FrontWebhooks, 
     )
     rate_limited_by = ("api_token",)  # Front counts per company: one token, one company
     unsupported_reasons = {
-        Capability.REMOVE_FROM_SEGMENT: "removing contacts from a Front contact list is not yet wired in the console",
+        Capability.REMOVE_FROM_SEGMENT: "removing contacts from a Front contact list is not yet "
+        "wired in the console",
         Capability.TRACK_EVENTS: "Front has no events on contacts",
         Capability.SEND_CAMPAIGN: "Front sends conversation messages one by one, not campaigns",
         Capability.CAMPAIGN_METRICS: "Front has no campaigns",

@@ -87,7 +87,8 @@ class KeapClient(KeapConnection, KeapContacts, KeapSegments, KeapWebhooks, Platf
         }
     )
     unsupported_reasons = {
-        Capability.REMOVE_FROM_SEGMENT: "removing tags from contacts is not yet wired in the console",
+        Capability.REMOVE_FROM_SEGMENT: "removing tags from contacts is not yet wired in the "
+        "console",
         Capability.TRACK_EVENTS: "Keap has no custom-event ingestion; only API goals, which "
         "move contacts through automations",
         Capability.CREATE_SEGMENT: "Keap's segments are tags; conditions-based segments "

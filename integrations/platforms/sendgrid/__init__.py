@@ -32,6 +32,7 @@ from integrations.platforms.sendgrid.api import (
 from integrations.platforms.sendgrid.connection import SendGridConnection
 from integrations.platforms.sendgrid.contacts import SendGridContacts
 from integrations.platforms.sendgrid.jobs import SendGridJobs
+from integrations.platforms.sendgrid.segment_push import SendGridSegmentPush
 from integrations.platforms.sendgrid.segments import SendGridSegments
 from integrations.platforms.sendgrid.singlesends import SendGridSingleSends
 from integrations.platforms.sendgrid.webhooks import SendGridWebhooks
@@ -62,6 +63,7 @@ __all__ = [
 class SendGridClient(
     SendGridConnection,
     SendGridContacts,
+    SendGridSegmentPush,
     SendGridJobs,
     SendGridSegments,
     SendGridWebhooks,
@@ -85,6 +87,10 @@ class SendGridClient(
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            # SharpSend segments are pushed as lists (Segments 2.0 take no static members).
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
             Capability.SEND_CAMPAIGN,
@@ -92,12 +98,7 @@ class SendGridClient(
     )
     send_methods = (SendMethod("single_send", "Single Send"),)
     unsupported_reasons = {
-        Capability.REMOVE_FROM_SEGMENT: "removing contacts from a list (by contact id) is not yet wired in the console",
         Capability.TRACK_EVENTS: "Marketing Campaigns has no custom-event ingestion",
-        Capability.CREATE_SEGMENT: "segments are SQL queries built in SendGrid; lists can be "
-        "created through the API but are not yet wired in the console",
-        Capability.ADD_TO_SEGMENT: "segments have no static members; list membership is "
-        "written with the contacts upsert (set a List ID on the integration)",
     }
     credential_fields = (
         CredentialField(
@@ -160,6 +161,9 @@ class SendGridClient(
         rules.TypedFields(code="invalid_contact"),
     )
     accepts_new_fields = False
+    # A pushed list's adds go out as one upsert job a batch (≤ 30,000 allowed; ours: the
+    # checkpoint granularity); removes look contact ids up 100 at a time.
+    segment_batch_max = 1000
     suggested_mappings = (
         ("email", "email", "", True),
         ("first_name", "first_name", "", False),

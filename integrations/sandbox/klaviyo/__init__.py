@@ -1,5 +1,6 @@
 """Klaviyo emulator: accounts, the bulk profile import job (asynchronous), lists and segments
-with profile counts (lists created through the API keep their members), profiles, data privacy deletion.
+with profile counts (lists created through the API keep their members), profiles, data privacy
+deletion.
 
 Served as /sandbox/klaviyo/a.klaviyo.com/api/…. Every request needs the `revision` header and
 `Authorization: Klaviyo-API-Key <key>`; each key has scopes (the read-only key has only the

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from integrations.sandbox import accounts
 from integrations.sandbox.emulation import json_response
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
-from integrations.sandbox.sendgrid import contacts, jobs, segments, singlesends
+from integrations.sandbox.sendgrid import contacts, jobs, lists, segments, singlesends
 from integrations.sandbox.sendgrid.auth import (
     EMULATOR,
     FULL_SCOPES,
@@ -156,6 +156,7 @@ urlpatterns = [
     path("<str:host>/v3/marketing/lists", segments.lists),
     path("<str:host>/v3/marketing/lists/<str:list_id>", segments.list_detail),
     path("<str:host>/v3/marketing/lists/<str:list_id>/contacts/count", segments.list_count),
+    path("<str:host>/v3/marketing/lists/<str:list_id>/contacts", lists.list_contacts),
     path("<str:host>/v3/marketing/segments/2.0", segments.segments),
     path("<str:host>/v3/marketing/segments/2.0/<str:segment_id>", segments.segment_detail),
 ]

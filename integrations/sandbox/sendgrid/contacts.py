@@ -12,6 +12,7 @@ from integrations.sandbox import store
 from integrations.sandbox.emulation import json_response, parse_json, read_body
 from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
 from integrations.sandbox.sendgrid.auth import EMULATOR, PLATFORM, _errors
+from integrations.sandbox.sendgrid.lists import join_static_lists
 from integrations.sandbox.sendgrid.state import (
     _ISO_DATE,
     _TYPE_LETTER,
@@ -115,6 +116,7 @@ def _upsert_contacts(request, account):
         merged_lists = set((before.attributes if before else {}).get("list_ids", []))
         fields["list_ids"] = sorted(merged_lists | set(list_ids))
     store.upsert(PLATFORM, account.account, changes, known)
+    join_static_lists(account.account, list_ids, changes)
     created = sum(1 for identifier in changes if identifier not in known)
     prefix = request.path.rsplit("/v3/", 1)[0]
     errors_url = request.build_absolute_uri(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from integrations.sandbox.emulation import json_response
@@ -17,9 +18,19 @@ def _segments(account, kind: str):
     return [s for s in rows if (s.kind == "list") == (kind == "list")]
 
 
+@csrf_exempt
+def lists(request, host):
+    """GET pages the lists; POST creates one (integrations/sandbox/sendgrid/lists.py)."""
+    if request.method == "POST":
+        from integrations.sandbox.sendgrid.lists import create_list
+
+        return create_list(request, host)
+    return _lists(request, host)
+
+
 @require_GET
 @EMULATOR.endpoint()
-def lists(request, account):
+def _lists(request, account):
     try:
         size = int(request.GET.get("page_size", 100))
     except ValueError:

@@ -98,3 +98,32 @@ def test_an_integration_that_waits_for_a_person_is_not_resumed(
     )
     assert queue.look_after_sync_runs().resumed == 0
     assert SyncRun.objects.filter(integration=integration).count() == 1
+
+
+def test_an_interrupted_segment_push_is_queued_again(
+    make_integration, queued_tasks, settings, django_capture_on_commit_callbacks
+):
+    from audience.models import AudienceSegment
+    from integrations.models import PushStatus, SegmentPush, SegmentPushRun
+
+    settings.SYNC_STALE_AFTER_SECONDS = 600
+    integration = make_integration("iterable")
+    segment = AudienceSegment.objects.create(name="VIPs", slug="vips")
+    push = SegmentPush.objects.create(segment=segment, integration=integration, remote_id="5")
+    dead = SegmentPushRun.objects.create(
+        push=push, trigger="manual", status=PushStatus.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(seconds=601),
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        assert queue.look_after_segment_pushes() == 1
+    dead.refresh_from_db()
+    assert dead.status == PushStatus.INTERRUPTED
+    resumed = push.runs.get(status=PushStatus.QUEUED)
+    assert resumed.trigger == "resume"
+    assert queued_tasks == [("integrations.tasks.run_segment_push", (resumed.pk,))]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert queue.look_after_segment_pushes() == 0  # queued once: the queued run stands
+    integration.enabled = False
+    integration.save()
+    SegmentPushRun.objects.filter(pk=resumed.pk).update(status=PushStatus.INTERRUPTED)
+    assert queue.look_after_segment_pushes() == 0  # a disabled integration is left alone
