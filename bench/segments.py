@@ -23,7 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sync_throughput import PYTHON, ROOT, django_setup, free_port  # noqa: E402
+from sync_throughput import (  # noqa: E402
+    PYTHON,
+    ROOT,
+    bench_env,
+    django_setup,
+    free_port,
+    fresh_database,
+    sandbox_server,
+)
 
 INTEGRATION = "Iterable (segment bench)"
 SLUG = "bench-segment"
@@ -120,45 +128,20 @@ def main() -> None:
         seed(args.subscribers, args.seed_only)
         return
 
-    workdir = Path(args.workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    db = workdir / f"segments-{args.subscribers}.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db = fresh_database(args.workdir, f"segments-{args.subscribers}")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/sandbox"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
-        "SANDBOX_BASE_URL": base_url,
-        "DEBUG": "false",
-        "SANDBOX_ENABLED": "true",
-        "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-not-a-secret-key-0123456789abcdef"),
-        "SALT_KEY": os.environ.get("SALT_KEY", "bench-salt"),
-    }
+    env = bench_env(db, base_url)
     manage = [PYTHON, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
     subprocess.run([PYTHON, __file__, "--subscribers", str(args.subscribers), "--seed-only",
                     base_url], env=env, check=True)  # fmt: skip
-    server = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        subprocess.run(
-            [*manage, "wait_for_http", f"http://127.0.0.1:{port}/admin/login/"], env=env, check=True
-        )
+    with sandbox_server(env, port):
         first = measure(env)
         unchanged = measure(env)
         changed = subprocess.run([PYTHON, __file__, "--change-only", "1"], env=env, check=True,
                                  capture_output=True, text=True).stdout.strip()  # fmt: skip
         after_change = measure(env)
-    finally:
-        server.terminate()
-        server.wait()
     print(f"subscribers: {args.subscribers:,}; 1 % change = {changed} membership changes")
     for name, f in (("first push", first), ("unchanged push", unchanged),
                     ("1 % changed", after_change)):  # fmt: skip

@@ -15,6 +15,7 @@ own (os.wait4), not the seeding's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -33,6 +34,50 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def fresh_database(workdir: str, name: str) -> Path:
+    """A new SQLite file for one bench run under `workdir` (any earlier one removed)."""
+    folder = Path(workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / f"{name}.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return db
+
+
+def bench_env(db: Path, base_url: str) -> dict:
+    """The environment of a bench's processes: its own database, the sandbox at `base_url`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "SANDBOX_BASE_URL": base_url,
+        "DEBUG": "false",
+        "SANDBOX_ENABLED": "true",  # off unless DEBUG otherwise
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-not-a-secret-key-0123456789abcdef"),
+        "SALT_KEY": os.environ.get("SALT_KEY", "bench-salt"),
+    }
+
+
+@contextlib.contextmanager
+def sandbox_server(env: dict, port: int):
+    """A web server serving the sandbox on `port` for the block, stopped after it."""
+    manage = [PYTHON, str(ROOT / "manage.py")]
+    server = subprocess.Popen(
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        subprocess.run(
+            [*manage, "wait_for_http", f"http://127.0.0.1:{port}/admin/login/"], env=env, check=True
+        )
+        yield
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def django_setup() -> None:
@@ -156,23 +201,10 @@ def main() -> None:
         seed(args.subscribers, args.seed_only)
         return
 
-    workdir = Path(args.workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    db = workdir / f"bench-{args.subscribers}.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db = fresh_database(args.workdir, f"bench-{args.subscribers}")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/sandbox"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
-        "SANDBOX_BASE_URL": base_url,
-        "DEBUG": "false",
-        "SANDBOX_ENABLED": "true",  # off unless DEBUG otherwise
-        "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-not-a-secret-key-0123456789abcdef"),
-        "SALT_KEY": os.environ.get("SALT_KEY", "bench-salt"),
-    }
+    env = bench_env(db, base_url)
     manage = [PYTHON, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
     t0 = time.perf_counter()
@@ -182,23 +214,11 @@ def main() -> None:
         check=True,
     )
     seeding = time.perf_counter() - t0
-    server = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        subprocess.run(
-            [*manage, "wait_for_http", f"http://127.0.0.1:{port}/admin/login/"], env=env, check=True
-        )
+    with sandbox_server(env, port):
         full = measure(env, "full", args.profile)
         unchanged = measure(env, "changed")
         subprocess.run([PYTHON, __file__, "--touch-only", "1"], env=env, check=True)
         one_percent = measure(env, "changed")
-    finally:
-        server.terminate()
-        server.wait()
     print(f"subscribers: {args.subscribers:,} (seeded in {seeding:.1f} s)")
     runs = (("full sync", full), ("unchanged re-sync", unchanged), ("1 % changed", one_percent))
     for name, f in runs:
