@@ -50,7 +50,9 @@ UNKNOWN_OUTCOME = (
 
 def _send_row(send_pk: int) -> CampaignSend:
     return (
-        CampaignSend.objects.select_for_update()
+        # Only the send row is locked (its target joins are read, not locked: PostgreSQL
+        # cannot lock the nullable side of the segment's outer join).
+        CampaignSend.objects.select_for_update(of=("self",))
         .select_related("target__integration", "target__segment", "target__assignment")
         .get(pk=send_pk)
     )

@@ -224,7 +224,8 @@ def _claim(task_id: int, force: bool) -> PrivacyTask | None:
     now = timezone.now()
     with transaction.atomic():
         task = (
-            PrivacyTask.objects.select_for_update()
+            # The task row only: its integration is an outer join PostgreSQL cannot lock.
+            PrivacyTask.objects.select_for_update(of=("self",))
             .select_related("request", "integration")
             .filter(pk=task_id)
             .first()

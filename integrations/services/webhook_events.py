@@ -32,6 +32,7 @@ from audience.profiles import merge_profile
 from audience.suppression import suppressed_among
 from integrations.models import WebhookEvent, WebhookState
 from integrations.platforms.webhook_events import NormalisedEvent
+from integrations.services.webhooks import storable
 
 # What an event says about the reader's status.
 STATUS_OF = {
@@ -81,7 +82,7 @@ def process(event_id: int) -> WebhookEvent | None:
             outcome = apply_events(event.integration, events)
     except Exception as exc:  # noqa: BLE001 - any failure is kept on the delivery for replay
         event.state = WebhookState.FAILED
-        event.error = f"{type(exc).__name__}: {exc}"[:ERROR_KEPT]
+        event.error = storable(f"{type(exc).__name__}: {exc}", ERROR_KEPT)
         event.save(update_fields=["state", "error"])
         return event
     # Every event already recorded (the same events in another body): a duplicate delivery.

@@ -181,9 +181,17 @@ def _is_json(body: bytes) -> bool:
     return True
 
 
+def storable(text: str, limit: int) -> str:
+    """Text a caller sent, as a database text field can hold it: PostgreSQL refuses NUL
+    characters (a forged header may carry them), so they are shown as \\x00."""
+    return str(text).replace("\x00", "\\x00")[:limit]
+
+
 def kept_headers(scheme: WebhookScheme, headers: dict[str, str]) -> dict[str, str]:
     hidden = scheme.hidden_headers()
-    return {k: str(v)[:500] for k, v in headers.items() if k.lower() not in hidden}
+    return {
+        storable(k, 200): storable(v, 500) for k, v in headers.items() if k.lower() not in hidden
+    }
 
 
 def _redacted_body(integration: Integration, scheme: WebhookScheme, body: bytes) -> bytes:
@@ -215,10 +223,10 @@ def _store(
                 integration=integration,
                 dedupe_key=key[:128],
                 state=state,
-                content_type=request.header("Content-Type")[:200],
+                content_type=storable(request.header("Content-Type"), 200),
                 body=_redacted_body(integration, scheme, body),
                 headers=kept_headers(scheme, dict(request.headers)),
-                error=error,
+                error=storable(error, 10_000),
             )
     except IntegrityError:  # the same delivery, stored by a concurrent request
         repeat.update(redeliveries=F("redeliveries") + 1, last_redelivered_at=now)
