@@ -25,11 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sync_throughput import (  # noqa: E402
     PYTHON,
-    ROOT,
-    bench_env,
     django_setup,
-    free_port,
-    fresh_database,
+    migrated_bench,
     sandbox_server,
 )
 
@@ -128,12 +125,7 @@ def main() -> None:
         seed(args.subscribers, args.seed_only)
         return
 
-    db = fresh_database(args.workdir, f"segments-{args.subscribers}")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/sandbox"
-    env = bench_env(db, base_url)
-    manage = [PYTHON, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+    env, port, base_url = migrated_bench(args.workdir, f"segments-{args.subscribers}")
     subprocess.run([PYTHON, __file__, "--subscribers", str(args.subscribers), "--seed-only",
                     base_url], env=env, check=True)  # fmt: skip
     with sandbox_server(env, port):

@@ -60,6 +60,18 @@ def bench_env(db: Path, base_url: str) -> dict:
     }
 
 
+def migrated_bench(workdir: str, name: str) -> tuple[dict, int, str]:
+    """A fresh, migrated bench database and a free port for its sandbox: (env, port, base URL)."""
+    db = fresh_database(workdir, name)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}/sandbox"
+    env = bench_env(db, base_url)
+    subprocess.run(
+        [PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], env=env, check=True
+    )
+    return env, port, base_url
+
+
 @contextlib.contextmanager
 def sandbox_server(env: dict, port: int):
     """A web server serving the sandbox on `port` for the block, stopped after it."""
@@ -201,12 +213,7 @@ def main() -> None:
         seed(args.subscribers, args.seed_only)
         return
 
-    db = fresh_database(args.workdir, f"bench-{args.subscribers}")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/sandbox"
-    env = bench_env(db, base_url)
-    manage = [PYTHON, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+    env, port, base_url = migrated_bench(args.workdir, f"bench-{args.subscribers}")
     t0 = time.perf_counter()
     subprocess.run(
         [PYTHON, __file__, "--subscribers", str(args.subscribers), "--seed-only", base_url],

@@ -26,6 +26,8 @@ class Totals:
     label: str = ""
     sends: int = 0
     figures: dict = field(default_factory=lambda: dict.fromkeys(FIGURES))
+    assignment: Assignment | None = None  # by_assignment's rows
+    send: CampaignSend | None = None  # by_target's rows
 
     def add(self, snapshot: MetricsSnapshot | None) -> None:
         self.sends += 1
@@ -88,8 +90,10 @@ def by_assignment(pairs) -> list[Totals]:
     totals: dict[int, Totals] = {}
     for send, snapshot in pairs:
         assignment = send.target.assignment
-        totals.setdefault(assignment.pk, Totals(label=assignment.title)).add(snapshot)
-        totals[assignment.pk].assignment = assignment
+        row = totals.setdefault(
+            assignment.pk, Totals(label=assignment.title, assignment=assignment)
+        )
+        row.add(snapshot)
     return list(totals.values())
 
 
@@ -111,9 +115,8 @@ def by_target(pairs) -> list[Totals]:
         if target.variant_id:  # an A/B test's send: which variant, to which group
             group = "the rest (winner)" if target.audience_group else "its split"
             label += f" · variant {target.variant.label} to {group}"
-        row = Totals(label=label)
+        row = Totals(label=label, send=send)
         row.add(snapshot)
-        row.send = send
         rows.append(row)
     return rows
 

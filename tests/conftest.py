@@ -10,7 +10,7 @@ from integrations.sandbox import accounts
 from integrations.sandbox.emulation import reset_limits
 
 # Assignments and their authors and approvers, for the campaigns tests and their e2e tests.
-pytest_plugins = ["tests.campaigns.fixtures"]
+pytest_plugins = ["tests.campaigns.fixtures", "tests.integrations.privacy_fixtures"]
 
 
 class FakeClock:

@@ -14,6 +14,7 @@ from integrations import usage
 @permission_required("integrations.view_integration", raise_exception=True)
 def home(request):
     health = usage.health()
+    features = usage.usage_by_feature()
     return render(
         request,
         "integrations/home.html",
@@ -22,8 +23,8 @@ def home(request):
             "title": "Console",
             "health": health,
             "attention": [h for h in health if not h.healthy],
-            "features": usage.usage_by_feature(),
-            "charts": {"hourly": usage.hourly_usage(), "features": usage.usage_by_feature()},
+            "features": features,
+            "charts": {"hourly": usage.hourly_usage(), "features": features},
             "runs": usage.recent_runs(),
         },
     )

@@ -3,34 +3,16 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
-from django_q.conf import Conf
 
 from integrations.models import AuditEntry, PrivacyRequest, PrivacyStatus, TaskState
 from integrations.services import privacy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline_queue")]
 
 CHANGELIST = "admin:integrations_privacyrequest_changelist"
-
-
-@pytest.fixture(autouse=True)
-def inline_queue(monkeypatch):
-    monkeypatch.setattr(Conf, "SYNC", True)
-
-
-def staff(client, role: str):
-    user = User.objects.create_user(role.lower().replace(" ", "-"), password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def officer(client):
-    return staff(client, "Privacy officer")
 
 
 def test_an_officer_opens_a_request_from_the_admin(client, officer, make_integration):

@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
-from django_q.conf import Conf
 
 from audience.models import EngagementEvent, Subscriber
 from audience.suppression import is_suppressed, suppression_hash
@@ -29,15 +28,10 @@ from integrations.sandbox.models import SandboxContact
 from integrations.services import privacy, sync
 from integrations.services.privacy_local import REDACTED_EMAIL
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("inline_queue")]
 
 EMAIL = "ann@example.com"
 FRONT_MAPPINGS = (*get_platform("front").suggested_mappings,)
-
-
-@pytest.fixture(autouse=True)
-def inline_queue(monkeypatch):
-    monkeypatch.setattr(Conf, "SYNC", True)
 
 
 @pytest.fixture

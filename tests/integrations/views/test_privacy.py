@@ -3,34 +3,16 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
-from django_q.conf import Conf
 
 from integrations.models import AuditEntry
 from integrations.services import privacy
+from tests.integrations.privacy_fixtures import staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline_queue")]
 
 CHANGELIST = "admin:integrations_privacyrequest_changelist"
-
-
-@pytest.fixture(autouse=True)
-def inline_queue(monkeypatch):
-    monkeypatch.setattr(Conf, "SYNC", True)
-
-
-def staff(client, role: str):
-    user = User.objects.create_user(role.lower().replace(" ", "-"), password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def officer(client):
-    return staff(client, "Privacy officer")
 
 
 def test_the_bundle_downloads_for_the_officer_until_it_expires(client, officer):
