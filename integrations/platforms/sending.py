@@ -207,6 +207,11 @@ class CampaignSending:
         """The id of a campaign an interrupted attempt created (by `spec.remote_name`)."""
         return ""
 
+    def trigger_choices(self, method: str) -> list[tuple[str, str]]:
+        """(remote id, name) of what a trigger-only `method` can trigger on the platform (its
+        broadcasts, campaigns or journeys), offered in the target form; [] when not asked."""
+        return []
+
     def remote_problems(self, spec: SendSpec) -> list[str]:
         """Problems only the platform knows (an unknown broadcast, a segment gone)."""
         return []
