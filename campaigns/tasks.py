@@ -40,3 +40,10 @@ def run_experiment(assignment_id: int) -> str:
 
     sends = ab_sending.launch(Experiment.objects.get(assignment_id=assignment_id))
     return f"{len(sends)} variant sends: " + ", ".join(s.state for s in sends)
+
+
+def advance_demo() -> str:
+    """The demo's assignments (seed_demo): one more step each minute until they are ready."""
+    from campaigns import demo
+
+    return demo.advance_demo()

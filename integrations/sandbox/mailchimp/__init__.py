@@ -77,6 +77,10 @@ def ping(request, account):
 # --- demo data -----------------------------------------------------------------------------
 
 
+# The demo integration maps the readers' interest to the merge field its segments test.
+DEMO_MAPPINGS = (("attributes.interest", "INTEREST"),)
+
+
 def seed_account(account) -> None:
     """The demo audience's merge fields, a saved segment per interest and an all-readers tag."""
     for tag, (_, kind) in DEMO_MERGE_FIELDS.items():
