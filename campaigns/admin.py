@@ -11,9 +11,10 @@ from django.urls import path
 from django.utils.html import format_html_join
 
 from campaigns.models import Assignment, AssignmentEvent, AssignmentTarget, CampaignSend
-from campaigns.services import specs, triggers, workflow
+from campaigns.services import specs, test_sends, triggers, workflow
 from integrations.admin import RefusedActionsAdmin
 from integrations.models import Integration
+from integrations.platforms.errors import PlatformError
 
 
 class AssignmentTargetForm(forms.ModelForm):
@@ -70,7 +71,7 @@ class AssignmentAdmin(RefusedActionsAdmin):
     search_fields = ["title", "subject"]
     readonly_fields = ["status", "author", "created_at", "updated_at", "sends"]
     inlines = [AssignmentTargetInline, AssignmentEventInline]
-    actions = ["preflight", "submit", "approve", "cancel"]
+    actions = ["preflight", "send_test_to_me", "submit", "approve", "cancel"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status not in workflow.EDITABLE:
@@ -164,6 +165,25 @@ class AssignmentAdmin(RefusedActionsAdmin):
                 self.message_user(
                     request, f"{assignment}: every target can send — {plans}.", messages.SUCCESS
                 )
+
+    @admin.action(description="Send a test to me (where the platform has test sends)",
+                  permissions=["change"])  # fmt: skip
+    def send_test_to_me(self, request, queryset):
+        if not request.user.email:
+            self.message_user(
+                request, "Add an email address to your user first: the test goes there.",
+                messages.ERROR,
+            )  # fmt: skip
+            return
+        for assignment in queryset:
+            try:
+                outcomes = test_sends.send_test(assignment, request.user, [request.user.email])
+            except (PlatformError, PermissionDenied) as exc:
+                self.message_user(request, f"{assignment}: {exc}", messages.ERROR)
+                continue
+            for outcome in outcomes:
+                level = messages.SUCCESS if outcome.sent else messages.WARNING
+                self.message_user(request, f"{outcome.target}: {outcome.message}", level)
 
     @admin.action(description="Submit for review", permissions=["change"])
     def submit(self, request, queryset):

@@ -24,7 +24,7 @@ a 5xx): only a 429, which the platform did not act on. `plan_send` is also the d
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -39,6 +39,7 @@ from integrations.platforms.types import Capability, PlannedRequest
 # What a plan shows in place of an id the platform has not handed out yet.
 PENDING_ID = "{remote_id}"
 EMPTY: Mapping[str, str] = MappingProxyType({})
+MAX_TEST_EMAILS = 10  # the fewest any platform with test sends takes (SendGrid's 10)
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,16 @@ class CampaignSending:
         """Problems only the platform knows (an unknown broadcast, a segment gone)."""
         return []
 
+    def plan_test_send(
+        self, spec: SendSpec, remote_id: str, emails: Sequence[str]
+    ) -> list[SendStep]:
+        """The calls that send the filled draft `remote_id` to `emails` only (TEST_SEND)."""
+        raise self.unsupported(Capability.TEST_SEND)
+
+    def plan_discard(self, remote_id: str) -> list[SendStep]:
+        """The calls that delete a test's draft afterwards ([]: the platform keeps it)."""
+        return []
+
     @classmethod
     def can_check_sent(cls) -> bool:
         """Whether a rerun can ask the platform if an attempted send went out."""
@@ -319,6 +330,41 @@ class CampaignSending:
                 values[step.provides] = self.read_value(step, response)
                 steps = self.plan_send(spec, remote_id, values)
         raise ValidationFailed(f"{self.label}: the send plan has no send step.")
+
+    def send_test(self, spec: SendSpec, emails: Sequence[str]) -> str:
+        """Send `spec` to `emails` only: a draft of its own is created and filled by the real
+        send's own steps (the same code path), sent as a test, then discarded. Returns the
+        draft's id. Nothing goes to the segment: the plan's SEND step is never run."""
+        if not self.supports(Capability.TEST_SEND):
+            raise self.unsupported(Capability.TEST_SEND)
+        if not 1 <= len(emails) <= MAX_TEST_EMAILS:
+            raise ValidationFailed(f"A test goes to 1 to {MAX_TEST_EMAILS} addresses.")
+        steps = self.plan_send(spec)
+        create = next(s for s in steps if s.kind == StepKind.CREATE)
+        self.sending = True
+        try:
+            remote_id = self.read_created(self.run_step(create))
+            try:
+                values: dict[str, str] = {}
+                steps = self.plan_send(spec, remote_id)
+                index = 0
+                while index < len(steps):
+                    step = steps[index]
+                    index += 1
+                    if step.kind is not StepKind.CONTENT:
+                        continue  # the checklist asks of a real send what a test needs not
+                    response = self.run_step(step)
+                    if step.provides:
+                        values[step.provides] = self.read_value(step, response)
+                        steps = self.plan_send(spec, remote_id, values)
+                for step in self.plan_test_send(spec, remote_id, emails):
+                    self.run_step(step)
+            finally:
+                for step in self.plan_discard(remote_id):
+                    self.run_step(step)
+        finally:
+            self.sending = False
+        return remote_id
 
     def run_step(self, step: SendStep) -> requests.Response:
         """One step's request, sent as planned, before any bulk work on the same limit."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
@@ -142,3 +144,27 @@ def test_a_target_naming_an_unknown_broadcast_is_not_saved(make_integration, set
     assert form.errors["remote_template_or_campaign_id"] == [
         "Customer.io has no such api triggered broadcast: it offers Daily (4)."
     ]
+
+
+def test_send_a_test_to_me_goes_to_the_editor_s_address(client, assignment, mailchimp_answers):
+    base = "https://us6.api.mailchimp.com/3.0/campaigns"
+    mailchimp_answers.post(base, json={"id": "t9", "status": "save"})
+    mailchimp_answers.put(f"{base}/t9/content", json={})
+    test = mailchimp_answers.post(f"{base}/t9/actions/test", status=204)
+    gone = mailchimp_answers.delete(f"{base}/t9", status=204)
+    editor = member("Editor", "editor")
+    response = act(client, editor, "send_test_to_me", assignment)
+    assert "Add an email address to your user first" in _messages(client, response)
+    assert test.call_count == 0
+    editor.email = "editor@example.com"
+    editor.save()
+    response = act(client, editor, "send_test_to_me", assignment)
+    assert "test sent to editor@example.com" in _messages(client, response)
+    assert json.loads(test.calls[0].request.body)["test_emails"] == ["editor@example.com"]
+    assert gone.call_count == 1
+    viewer = member("Viewer", "viewer")
+    assert act(client, viewer, "send_test_to_me", assignment).status_code == 403
+
+
+def _messages(client, response) -> str:
+    return " ".join(str(m) for m in client.get(response.url).context["messages"])

@@ -87,6 +87,7 @@ class KeapClient(KeapConnection, KeapContacts, KeapSegments, KeapWebhooks, Platf
         }
     )
     unsupported_reasons = {
+        Capability.TEST_SEND: "test sends are not available through the API",
         Capability.REMOVE_FROM_SEGMENT: "removing tags from contacts is not yet wired in the "
         "console",
         Capability.TRACK_EVENTS: "Keap has no custom-event ingestion; only API goals, which "

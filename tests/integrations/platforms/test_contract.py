@@ -44,6 +44,8 @@ CALLS = {
     ],
     # send_campaign and preflight are the base's engine over plan_send (platforms/sending.py).
     Capability.SEND_CAMPAIGN: [("plan_send", (SPEC,))],
+    # send_test is the base's engine over plan_send and plan_test_send.
+    Capability.TEST_SEND: [("plan_test_send", (SPEC, "1", ["qa@example.com"]))],
     Capability.TRIGGER_JOURNEY: [("trigger_journey", ({"journey": "1"},))],
     Capability.CAMPAIGN_METRICS: [("campaign_metrics", ("1",))],
     Capability.DELETE_CONTACT: [("delete_contact", ("a@example.com",))],
