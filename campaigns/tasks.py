@@ -10,6 +10,11 @@ def send_assignment(assignment_id: int) -> str:
     return f"{assignment}: {assignment.get_status_display().lower()}"
 
 
+def look_after_sends() -> str:
+    """Housekeeping: resume the sends left unfinished."""
+    return f"{sending.look_after_sends()} assignments queued again"
+
+
 def refresh_metrics() -> str:
     """Housekeeping: read the metrics of every send that is due."""
     from campaigns.services import metrics

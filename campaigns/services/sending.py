@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -34,10 +35,12 @@ from campaigns.models import (
     CampaignSend,
     SendState,
 )
+from campaigns.services import journey_sending
 from campaigns.services.specs import spec_for
 from campaigns.services.workflow import WorkflowError, record
 from integrations import clock
 from integrations.platforms.errors import PlatformError, TransientError, ValidationFailed
+from integrations.platforms.sending import SendStep, StepKind
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +99,9 @@ def claim(send_pk: int, owner: str) -> CampaignSend | None:
         if send.lease_owner not in ("", owner) and send.lease_until > now:
             return None
         platform = send.target.integration.platform_class
-        if send.state == SendState.SENDING and not platform.can_check_sent():
+        method = platform.send_method(send.target.method)
+        resumable = method is not None and method.per_reader  # journey events go on
+        if send.state == SendState.SENDING and not (resumable or platform.can_check_sent()):
             send.state = SendState.UNKNOWN
             send.error = UNKNOWN_OUTCOME.format(detail="the worker stopped during the call")
             send.lease_owner = ""
@@ -135,9 +140,15 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
     try:
         if method is not None and method.needs_segment and not send.segment_remote_id:
             raise ValidationFailed("The target was approved without a segment: not sent.")
-        result = client.send_campaign(spec_for(target, send), ledger)
+        if method is not None and method.per_reader:
+            result = journey_sending.send_journey(send, owner, client, spec_for(target, send))
+        else:
+            result = client.send_campaign(spec_for(target, send), ledger)
     except PlatformError as exc:
-        if ledger.attempted and isinstance(exc, TransientError):
+        if isinstance(exc, TransientError) and method is not None and method.per_reader:
+            # Still sending: the next run goes on from the last batch committed.
+            _finish(send.pk, state=SendState.SENDING, error=exc.message)
+        elif ledger.attempted and isinstance(exc, TransientError):
             if client.can_check_sent():
                 # Still SENDING: the next run asks the platform whether it went out.
                 _finish(send.pk, error=exc.message)
@@ -228,8 +239,38 @@ def plan_assignment(assignment: Assignment) -> list[tuple]:
         send = CampaignSend.objects.filter(target=target).first()
         client = target.integration.client()
         spec = spec_for(target, send)
-        if spec.remote_id:
+        method = client.send_method(target.method)
+        if method is not None and method.per_reader:
+            requests = journey_sending.plan_first_batch(send, client, spec) if send else []
+            plans.append((target, [SendStep(StepKind.SEND, r) for r in requests]))
+        elif spec.remote_id:
             plans.append((target, client.plan_send(spec, spec.remote_id)))
         else:
             plans.append((target, client.plan_send(spec)))
     return plans
+
+
+RESUME_AFTER_SECONDS = 120
+
+
+def stalled_assignments() -> list[int]:
+    """Approved or sending assignments with a send left unfinished and unheld for a while (a
+    journey stopped by a 429 storm, a send whose worker's task ended early)."""
+    idle_since = timezone.now() - timedelta(seconds=RESUME_AFTER_SECONDS)
+    sends = CampaignSend.objects.exclude(state__in=TERMINAL_SEND_STATES).filter(
+        lease_until__lt=clock.now(),
+        updated_at__lt=idle_since,
+        target__assignment__status__in=(AssignmentStatus.APPROVED, AssignmentStatus.SENDING),
+    )
+    return sorted(set(sends.values_list("target__assignment_id", flat=True)))
+
+
+def look_after_sends() -> int:
+    """Housekeeping: queue the sender again for every stalled assignment (the lease and the
+    ledger keep a second sender from repeating anything)."""
+    from integrations.services.queue import enqueue
+
+    stalled = stalled_assignments()
+    for assignment_id in stalled:
+        enqueue("campaigns.tasks.send_assignment", assignment_id)
+    return len(stalled)

@@ -57,6 +57,9 @@ class SendMethod:
     needs_reply_to: bool = False
     needs_from_name: bool = False
     can_schedule: bool = True
+    # An event to every reader of the segment (a journey trigger: integrations/platforms/
+    # journeys.py), sent in batches the console resumes, instead of one campaign call.
+    per_reader: bool = False
 
 
 @dataclass(frozen=True)
@@ -272,6 +275,8 @@ class CampaignSending:
                 f"The content is {spec.content_bytes:,} bytes; {self.label} takes at most "
                 f"{limit:,}."
             )
+        if method.per_reader:
+            problems += self.journey_problems(spec)
         if not problems:
             problems += self.remote_problems(spec)
         return problems

@@ -27,7 +27,7 @@ def test_a_target_is_offered_the_broadcasts_to_trigger(
     page.goto(f"{live_server.url}/admin/campaigns/assignment/add/")
     page.select_option("#id_targets-0-integration", label="Customer.io journeys")
     methods = page.locator("#targets-0-methods option")
-    expect(methods).to_have_count(1)
+    expect(methods).to_have_count(2)
     assert methods.first.get_attribute("value") == "api_triggered_broadcast"
     page.fill("#id_targets-0-method", "api_triggered_broadcast")
     page.dispatch_event("#id_targets-0-method", "change")

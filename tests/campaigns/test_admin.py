@@ -117,7 +117,8 @@ def test_the_target_form_is_offered_the_platform_s_methods_and_broadcasts(
                 "key": "api_triggered_broadcast",
                 "label": "API-triggered broadcast",
                 "trigger_only": True,
-            }
+            },
+            {"key": "journey_event", "label": "Journey (event)", "trigger_only": False},
         ],
         "choices": [{"id": "4", "name": "Daily"}],
         "error": "",

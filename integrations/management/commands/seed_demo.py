@@ -14,8 +14,7 @@ from ._common import OPERATOR_NOTE
 class Command(BaseCommand):
     help = (
         "Create demo subscribers and sandbox integrations, queue their first syncs, and two "
-        "demo assignments (one sent once the syncs are done, one left in review)."
-        + OPERATOR_NOTE
+        "demo assignments (one sent once the syncs are done, one left in review)." + OPERATOR_NOTE
     )
 
     def add_arguments(self, parser):

@@ -63,8 +63,10 @@ class CustomerIoBroadcasts(PlatformClient):
 
     def remote_problems(self, spec: SendSpec) -> list[str]:
         problems = []
-        broadcasts = self._broadcasts()
-        if not any(str(b.get("id")) == spec.remote_campaign_id for b in broadcasts):
+        method = self.send_method(spec.method)
+        if method.trigger_only and not any(
+            str(b.get("id")) == spec.remote_campaign_id for b in self._broadcasts()
+        ):
             problems.append(
                 f"Customer.io has no broadcast {spec.remote_campaign_id} in this workspace "
                 "(make it in Customer.io as an API-triggered broadcast)."

@@ -214,7 +214,10 @@ def test_a_test_send_fills_a_draft_of_its_own_sends_it_to_the_testers_and_delete
 
     test = replace(SPEC, idempotency_key="test-1-9f", name="[Test] Issue 42")
     with strict(registry=OrderedRegistry) as rsps:
-        create = {**CREATE, "settings": {**CREATE["settings"], "title": "[Test] Issue 42 [test-1-9f]"}}
+        create = {
+            **CREATE,
+            "settings": {**CREATE["settings"], "title": "[Test] Issue 42 [test-1-9f]"},
+        }
         rsps.post(
             f"{US6}/campaigns",
             match=[AUTH, matchers.json_params_matcher(create)],
@@ -247,7 +250,11 @@ def test_a_refused_test_still_deletes_its_draft(client):
         rsps.post(
             f"{US6}/campaigns/t2/actions/test",
             status=400,
-            json={"title": "Invalid Resource", "detail": "Test emails must be valid", "status": 400},
+            json={
+                "title": "Invalid Resource",
+                "detail": "Test emails must be valid",
+                "status": 400,
+            },
         )
         rsps.delete(f"{US6}/campaigns/t2", status=204)
         with pytest.raises(ValidationFailed):
