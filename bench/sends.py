@@ -191,6 +191,9 @@ def kills(env: dict, count: int, lease: float) -> dict:
             env=env, capture_output=True, text=True,
         )  # fmt: skip
         killed = child.returncode == -signal.SIGKILL
+        if not killed:
+            tail = (child.stdout + child.stderr).strip().splitlines()[-3:]
+            print(f"round {index} ({integration.platform} {when} {kind}) not killed: {tail}")
         time.sleep(lease)  # the dead worker's lease lapses
         sending.send_assignment(pk)
         sent = sent_on_platform(integration.platform, since)
@@ -270,6 +273,7 @@ def main() -> None:
     parser.add_argument("--audience", type=int, default=60, help="readers the sends go to")
     parser.add_argument("--sync-subscribers", type=int, default=100_000)
     parser.add_argument("--workdir", default="/tmp/sharpsend-bench")
+    parser.add_argument("--no-latency", action="store_true", help="the kill rounds only")
     parser.add_argument("--child-send", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--child-sync", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -289,18 +293,32 @@ def main() -> None:
         started = time.perf_counter()
         found = kills(env, args.kills, lease)
         kill_seconds = time.perf_counter() - started
-        quiet = latency("quiet")
-        grow_audience(args.sync_subscribers)
-        syncs = [
-            subprocess.Popen(
-                [PYTHON, __file__, "--child-sync", slug], env=env, stdout=subprocess.PIPE, text=True
-            )  # fmt: skip
-            for slug in SYNCED
-        ]
-        wait_for_syncs_under_way()
-        busy = latency("during sync")
-        sync_figures = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in syncs]
+        if args.no_latency:
+            quiet = busy = {"seconds": {}, "skipped": []}
+            sync_figures = []
+            args.sync_subscribers = 0
+        else:
+            quiet, busy, sync_figures = latencies(env, args.sync_subscribers)
+    report(args, found, kill_seconds, quiet, busy, sync_figures)
 
+
+def latencies(env: dict, subscribers: int) -> tuple[dict, dict, list]:
+    """Send latency with nothing else running, then during syncs to the same accounts."""
+    quiet = latency("quiet")
+    grow_audience(subscribers)
+    syncs = [
+        subprocess.Popen(
+            [PYTHON, __file__, "--child-sync", slug], env=env, stdout=subprocess.PIPE, text=True
+        )  # fmt: skip
+        for slug in SYNCED
+    ]
+    wait_for_syncs_under_way()
+    busy = latency("during sync")
+    sync_figures = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in syncs]
+    return quiet, busy, sync_figures
+
+
+def report(args, found: dict, kill_seconds: float, quiet: dict, busy: dict, syncs: list) -> None:
     print(f"== kill -9 during sends: {args.kills} rounds in {kill_seconds:.0f} s")
     duplicates = 0
     for (platform, point), counts in sorted(found["results"].items()):
@@ -308,19 +326,20 @@ def main() -> None:
             f"{platform:12} {point:14} " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
         )
         duplicates += sum(
-            v
-            for k, v in counts.items()
+            v for k, v in counts.items()
             if k.startswith("sent ") and not k.startswith(("sent 0×", "sent 1×"))
-        )
+        )  # fmt: skip
     for line in found["skipped"]:
         print(f"not probed: {line}")
     print(f"rounds that sent more than once: {duplicates}")
-    print("== seconds from approval to each send")
+    if not syncs:
+        return
+    print("== seconds from approval to each send (targets are sent one after another)")
     print(f"quiet:                    {quiet['seconds']}")
     print(f"during {args.sync_subscribers:,}-reader syncs: {busy['seconds']}")
     for line in quiet["skipped"]:
         print(f"not sent: {line}")
-    print(f"syncs: {sync_figures}")
+    print(f"syncs: {syncs}")
 
 
 if __name__ == "__main__":
