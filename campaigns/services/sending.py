@@ -10,7 +10,7 @@ Approval created one CampaignSend per target (workflow.approve). A sender moves 
    update of the locked row; no lock is held across an HTTP call.
 3. A rerun resumes from what was committed: with a remote id it skips the create, and where
    the platform returns the campaign it asks the campaign's state before sending. A recorded
-   send attempt on a trigger-only platform, whose outcome cannot be asked, is marked UNKNOWN
+   send attempt of a trigger-only method, whose outcome cannot be asked, is marked UNKNOWN
    (someone checks the platform) and never sent again.
 
 A target's failure is its own: other targets go on, and the assignment ends sent, partly sent
@@ -96,7 +96,7 @@ def claim(send_pk: int, owner: str) -> CampaignSend | None:
         if send.lease_owner not in ("", owner) and send.lease_until > now:
             return None
         platform = send.target.integration.platform_class
-        if send.state == SendState.SENDING and not platform.can_check_sent():
+        if send.state == SendState.SENDING and not platform.can_check_sent(send.target.method):
             send.state = SendState.UNKNOWN
             send.error = UNKNOWN_OUTCOME.format(detail="the worker stopped during the call")
             send.lease_owner = ""
@@ -138,7 +138,7 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
         result = client.send_campaign(spec_for(target, send), ledger)
     except PlatformError as exc:
         if ledger.attempted and isinstance(exc, TransientError):
-            if client.can_check_sent():
+            if client.can_check_sent(target.method):
                 # Still SENDING: the next run asks the platform whether it went out.
                 _finish(send.pk, error=exc.message)
             else:
