@@ -339,7 +339,7 @@ class CampaignSending:
                 self.check_step(step, response)
             if step.provides:
                 values[step.provides] = self.read_value(step, response)
-                steps = self.plan_send(spec, remote_id, values)
+                steps = self.plan_send(spec, remote_id or PENDING_ID, values)
         raise ValidationFailed(f"{self.label}: the send plan has no send step.")
 
     def run_step(self, step: SendStep) -> requests.Response:
