@@ -20,9 +20,10 @@ Facts (../shared/platforms/braze.md §7, §11, §12, §13):
   but Braze does not de-duplicate triggers by it: a trigger whose outcome is unknown is never
   repeated (the ledger marks it unknown; trigger-only methods cannot be asked).
 - Requests that target a segment (`broadcast`) are limited to 250 a minute; `/campaigns/list`
-  and `/canvas/list` page by `page` (from 0), 100 a page. Campaigns marked `is_api_campaign`
-  are API campaigns (content sent in /messages/send), not API-triggered ones: they cannot be
-  triggered.
+  and `/canvas/list` page by `page` (from 0), 100 a page (Braze's export pages: `{"campaigns":
+  [{"id", "name", "is_api_campaign", …}]}`, `{"canvases": [{"id", "name", …}]}`). Campaigns
+  marked `is_api_campaign` are API campaigns (their content is sent with /messages/send), not
+  campaigns with API-triggered delivery: the console neither offers nor triggers them.
 """
 
 from __future__ import annotations
