@@ -10,7 +10,7 @@ Approval created one CampaignSend per target (workflow.approve). A sender moves 
    update of the locked row; no lock is held across an HTTP call.
 3. A rerun resumes from what was committed: with a remote id it skips the create, and where
    the platform returns the campaign it asks the campaign's state before sending. A recorded
-   send attempt on a trigger-only platform, whose outcome cannot be asked, is marked UNKNOWN
+   send attempt of a trigger-only method, whose outcome cannot be asked, is marked UNKNOWN
    (someone checks the platform) and never sent again.
 
 A target's failure is its own: other targets go on, and the assignment ends sent, partly sent
@@ -101,7 +101,8 @@ def claim(send_pk: int, owner: str) -> CampaignSend | None:
         platform = send.target.integration.platform_class
         method = platform.send_method(send.target.method)
         resumable = method is not None and method.per_reader  # journey events go on
-        if send.state == SendState.SENDING and not (resumable or platform.can_check_sent()):
+        checkable = platform.can_check_sent(send.target.method)
+        if send.state == SendState.SENDING and not (resumable or checkable):
             send.state = SendState.UNKNOWN
             send.error = UNKNOWN_OUTCOME.format(detail="the worker stopped during the call")
             send.lease_owner = ""
@@ -149,7 +150,7 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
             # Still sending: the next run goes on from the last batch committed.
             _finish(send.pk, state=SendState.SENDING, error=exc.message)
         elif ledger.attempted and isinstance(exc, TransientError):
-            if client.can_check_sent():
+            if client.can_check_sent(target.method):
                 # Still SENDING: the next run asks the platform whether it went out.
                 _finish(send.pk, error=exc.message)
             else:

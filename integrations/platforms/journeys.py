@@ -33,19 +33,6 @@ def event_id(idempotency_key: str, subscriber_id: int) -> str:
     return "".join(chars)
 
 
-def event_data(spec: SendSpec) -> dict:
-    """The assignment's data an event carries (the journey's message reads it)."""
-    return {
-        "sharpsend_send": spec.idempotency_key,
-        "title": spec.name,
-        "subject": spec.subject,
-        "preview_text": spec.preview_text,
-        "from_name": spec.from_name,
-        "reply_to": spec.reply_to,
-        **spec.data,
-    }
-
-
 class JourneyTriggering:
     """The journey hooks a platform fills in (a mixin of PlatformClient)."""
 

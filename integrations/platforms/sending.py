@@ -14,8 +14,9 @@ do and what it has done, so that a rerun after a crash resumes instead of repeat
   (a Kit broadcast made with its send time).
 - SEND: `ledger.sending()` before the call (the attempt is recorded). A rerun with a remote
   id asks the platform its state (`remote_campaign`) and does not send again if it went out.
-  A trigger-only platform (content on the platform, no campaign to ask about) cannot be
-  asked: the console marks such an attempt unknown instead of repeating it.
+  A trigger-only method (content on the platform, no campaign to ask about) cannot be
+  asked, whatever else its platform can (`can_check_sent(method)`): the console marks such
+  an attempt unknown instead of repeating it.
 
 Create and send calls are never retried by the transport on an unknown outcome (a timeout,
 a 5xx): only a 429, which the platform did not act on. `plan_send` is also the dry run.
@@ -95,6 +96,20 @@ class SendSpec:
 
     def resuming(self, remote_id: str) -> SendSpec:
         return replace(self, remote_id=remote_id)
+
+    def trigger_data(self) -> dict[str, Any]:
+        """The assignment as a trigger's data, for content made on the platform to read
+        (Liquid or Handlebars: `{{trigger.subject}}`, `{{subject}}` …)."""
+        return {
+            "sharpsend_send": self.idempotency_key,
+            "title": self.name,
+            "subject": self.subject,
+            "preview_text": self.preview_text,
+            "from_name": self.from_name,
+            "html": self.html,
+            "plain_text": self.plain_text,
+            **self.data,
+        }
 
 
 @dataclass(frozen=True)
@@ -231,8 +246,15 @@ class CampaignSending:
         return []
 
     @classmethod
-    def can_check_sent(cls) -> bool:
-        """Whether a rerun can ask the platform if an attempted send went out."""
+    def can_check_sent(cls, method: str = "") -> bool:
+        """Whether a rerun can ask the platform if an attempted send (of `method`) went out.
+
+        Never for a trigger-only method: a trigger leaves no campaign to ask about, even on a
+        platform whose other methods make one.
+        """
+        declared = cls.send_method(method) if method else None
+        if declared is not None and declared.trigger_only:
+            return False
         return cls.remote_campaign is not CampaignSending.remote_campaign
 
     # --- the engine ----------------------------------------------------------------------------
@@ -333,7 +355,7 @@ class CampaignSending:
                 self.check_step(step, response)
             if step.provides:
                 values[step.provides] = self.read_value(step, response)
-                steps = self.plan_send(spec, remote_id, values)
+                steps = self.plan_send(spec, remote_id or PENDING_ID, values)
         raise ValidationFailed(f"{self.label}: the send plan has no send step.")
 
     def send_test(self, spec: SendSpec, emails: Sequence[str]) -> str:

@@ -1,4 +1,5 @@
-"""Braze: users through /users/track, custom attributes, segments with their size estimates.
+"""Braze: users through /users/track, custom attributes, segments with their size estimates,
+API-triggered campaigns and Canvases.
 
 Facts: ../shared/platforms/braze.md (Braze publishes no OpenAPI document). Each workspace lives
 on one instance (US-01 … AU-01); the REST endpoint must be that instance's, and a key sent to
@@ -7,7 +8,8 @@ other instances before calling a key wrong. Keys carry an immutable list of perm
 missing one answers 403 on that endpoint only, which is how a restricted key is found.
 
 The client is assembled here from its parts: connection.py (key, errors, the connection test),
-contacts.py (fields, /users/track, delete, export) and segments.py; api.py holds what they share.
+contacts.py (fields, /users/track, delete, export), segments.py and campaigns.py (triggered
+sends); api.py holds what they share.
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ from __future__ import annotations
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.braze.api import INSTANCES, OBJECTS_PER_REQUEST, REST
+from integrations.platforms.braze.campaigns import (
+    BROADCAST,
+    CAMPAIGN,
+    CANVAS,
+    SEND_IDS,
+    BrazeCampaigns,
+)
 from integrations.platforms.braze.connection import BrazeConnection
 from integrations.platforms.braze.contacts import BrazeContacts
 from integrations.platforms.braze.segments import BrazeSegments
 from integrations.platforms.braze.webhooks import BrazeWebhooks
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -33,7 +43,14 @@ __all__ = ["BrazeClient", "INSTANCES", "OBJECTS_PER_REQUEST", "REST"]
 
 
 @register
-class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, PlatformClient):
+class BrazeClient(
+    BrazeConnection,
+    BrazeContacts,
+    BrazeSegments,
+    BrazeCampaigns,
+    BrazeWebhooks,
+    PlatformClient,
+):
     slug = "braze"
     label = "Braze"
     # Braze deletes asynchronously and irreversibly (docs/platforms/braze.md); no job id to follow.
@@ -42,7 +59,7 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, 
     rate_limit_reset = "epoch"  # X-RateLimit-Reset: the Unix time the window reopens
     summary = (
         "Users and custom attributes through /users/track; segments with their size estimates; "
-        "user delete and export."
+        "API-triggered campaigns and Canvases; user delete and export."
     )
     capabilities = frozenset(
         {
@@ -53,13 +70,32 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, 
             Capability.LIST_SEGMENTS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
     )
+    # Made in Braze with API-triggered delivery (or entry); they send to their own audience.
+    send_methods = (
+        SendMethod(
+            CAMPAIGN,
+            "API-triggered campaign",
+            trigger_only=True,
+            needs_segment=False,
+            can_schedule=False,
+        ),
+        SendMethod(
+            CANVAS,
+            "API-triggered Canvas",
+            trigger_only=True,
+            needs_segment=False,
+            can_schedule=False,
+        ),
+    )
     unsupported_reasons = {
+        Capability.TRIGGER_JOURNEY: "a Canvas is triggered as an assignment's send method "
+        "(API-triggered Canvas)",
+        Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Braze yet",
         Capability.REMOVE_FROM_SEGMENT: "Braze segments are filter-based and take no members "
         "through the API; write an attribute the segment filters on instead",
-        Capability.SEND_CAMPAIGN: "Braze's API-triggered campaigns and Canvases are not "
-        "wired in the console yet",
         Capability.CREATE_SEGMENT: "Braze's REST API cannot create or edit segments; they are "
         "built from filters in the dashboard (write an attribute and filter on it)",
         Capability.ADD_TO_SEGMENT: "Braze segments are filter-based and take no members "
@@ -71,8 +107,10 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, 
             "REST API key",
             "Braze dashboard → Settings → APIs and Identifiers → API Keys → Create API key, in "
             "the workspace to sync into. Tick users.track, users.delete, users.export.ids, "
-            "segments.list, segments.data_series and custom_attributes.get (permissions cannot "
-            "be changed later; leave the IP allow-list empty or add this server).",
+            "segments.list, segments.data_series and custom_attributes.get, and to send "
+            "campaigns.list, canvas.list, campaigns.trigger.send, canvas.trigger.send and "
+            "sends.id.create (permissions cannot be changed later; leave the IP allow-list "
+            "empty or add this server).",
         ),
         CredentialField(
             "objects_per_request",
@@ -99,6 +137,9 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, 
             "custom_attributes": Rate(1000, 3600.0),
             "users.delete": Rate(20_000, 60.0),
             "users.export.ids": Rate(250, 60.0),
+            # Triggers sent to a segment: 250 a minute; send ids: 100 a day (fact sheet §11).
+            BROADCAST: Rate(250, 60.0),
+            SEND_IDS: Rate(100, 86_400.0, burst=100),
         },
         timestamp_format=TimestampFormat.ISO8601,
     )

@@ -28,25 +28,11 @@ from integrations.platforms.sending import (
 BROADCAST_TRIGGER = "broadcast_trigger"  # the rate of the trigger endpoint
 
 
-def trigger_data(spec: SendSpec) -> dict:
-    """What the broadcast's Liquid reads as {{trigger.<key>}}."""
-    return {
-        "sharpsend_send": spec.idempotency_key,
-        "title": spec.name,
-        "subject": spec.subject,
-        "preview_text": spec.preview_text,
-        "from_name": spec.from_name,
-        "html": spec.html,
-        "plain_text": spec.plain_text,
-        **spec.data,
-    }
-
-
 class CustomerIoBroadcasts(PlatformClient):
     def plan_send(
         self, spec: SendSpec, remote_id: str = PENDING_ID, values: Mapping[str, str] = EMPTY
     ) -> list[SendStep]:
-        body: dict = {"data": trigger_data(spec)}
+        body: dict = {"data": spec.trigger_data()}
         if spec.segment_id:
             body = {"recipients": {"segment": {"id": int(spec.segment_id)}}, **body}
         path = f"/v1/campaigns/{spec.remote_campaign_id}/triggers"

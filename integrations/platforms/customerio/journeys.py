@@ -16,14 +16,14 @@ from collections.abc import Sequence
 
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.customerio.api import ENVELOPE, TRACK
-from integrations.platforms.journeys import JOURNEY_EVENT, event_data, event_id
+from integrations.platforms.journeys import JOURNEY_EVENT, event_id
 from integrations.platforms.sending import SendSpec
 from integrations.platforms.types import ContactRecord, PlannedRequest, RecordResult, UpsertPlan
 
 
 class CustomerIoJourneys(PlatformClient):
     def plan_journey_events(self, spec: SendSpec, readers: Sequence[ContactRecord]) -> UpsertPlan:
-        data = {**event_data(spec), "html": spec.html, "plain_text": spec.plain_text}
+        data = spec.trigger_data()
 
         def entry(record: ContactRecord) -> dict:
             return {

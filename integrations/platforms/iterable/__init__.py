@@ -1,5 +1,6 @@
 """Iterable: users through bulkUpdate, fields from getFields, lists with their sizes, a
-user's export and deletion.
+user's export and deletion; blast campaigns from the assignment, triggered campaigns and
+journeys triggered for a list (campaigns.py).
 
 Facts: ../shared/platforms/iterable.md; request shapes checked against
 ../shared/specs/iterable/api-docs.json in the tests.
@@ -10,6 +11,12 @@ from __future__ import annotations
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.iterable.api import API, ENVELOPE
+from integrations.platforms.iterable.campaigns import (
+    BLAST,
+    JOURNEY,
+    TRIGGERED,
+    IterableCampaigns,
+)
 from integrations.platforms.iterable.connection import IterableConnection
 from integrations.platforms.iterable.contacts import IterableContacts
 from integrations.platforms.iterable.privacy import IterablePrivacy
@@ -17,6 +24,7 @@ from integrations.platforms.iterable.segment_push import IterableSegmentPush
 from integrations.platforms.iterable.segments import IterableSegments
 from integrations.platforms.iterable.webhooks import IterableWebhooks
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -34,6 +42,7 @@ class IterableClient(
     IterableConnection,
     IterableContacts,
     IterableSegments,
+    IterableCampaigns,
     IterableWebhooks,
     IterableSegmentPush,
     IterablePrivacy,
@@ -46,7 +55,8 @@ class IterableClient(
     category = Category.CROSS_CHANNEL
     summary = (
         "Users and their data fields through bulk update; lists with member counts; "
-        "SharpSend segments pushed as static lists."
+        "SharpSend segments pushed as static lists; blast campaigns from a template, "
+        "triggered campaigns and journeys."
     )
     capabilities = frozenset(
         {
@@ -62,11 +72,20 @@ class IterableClient(
             Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
     )
+    send_methods = (
+        # The assignment's content in a template of its own, sent (or scheduled) to a list.
+        SendMethod(BLAST, "Blast campaign"),
+        # Made in Iterable; the target names it and the assignment is its data fields.
+        SendMethod(TRIGGERED, "Triggered campaign", trigger_only=True, can_schedule=False),
+        SendMethod(JOURNEY, "Journey", trigger_only=True, can_schedule=False),
+    )
     unsupported_reasons = {
-        Capability.SEND_CAMPAIGN: "Iterable campaigns from a template are not wired in the "
-        "console yet",
+        Capability.TRIGGER_JOURNEY: "a journey is triggered as an assignment's send method "
+        "(Journey), for a list",
+        Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Iterable yet",
     }
     credential_fields = (
         CredentialField(

@@ -1,4 +1,5 @@
-"""Braze emulator: /users/track, custom attributes, segments and their sizes, user delete/export.
+"""Braze emulator: /users/track, custom attributes, segments and their sizes, user delete/export,
+API-triggered campaigns and Canvases (campaigns.py: the workspace's own, fixed).
 
 Served as /sandbox/braze/<instance REST host>/<real path>, so instances stay distinct: a key
 used on another instance's host is answered 401, as Braze does. Keys carry permissions; an
@@ -14,6 +15,15 @@ from django.urls import path
 
 from integrations.sandbox import accounts, emulation
 from integrations.sandbox.braze.auth import EMULATOR, HOSTS, PLATFORM, RATES
+from integrations.sandbox.braze.campaigns import (
+    CAMPAIGNS,
+    CANVASES,
+    campaigns_list,
+    campaigns_trigger_send,
+    canvas_list,
+    canvas_trigger_send,
+    send_id_create,
+)
 from integrations.sandbox.braze.contacts import (
     custom_attributes,
     users_delete,
@@ -23,8 +33,8 @@ from integrations.sandbox.braze.contacts import (
 from integrations.sandbox.braze.segments import segment_id, segments_data_series, segments_list
 
 __all__ = [
-    "ACCOUNTS", "EMULATOR", "HOSTS", "PLATFORM", "RATES", "seed_account", "segment_id",
-    "urlpatterns",
+    "ACCOUNTS", "CAMPAIGNS", "CANVASES", "EMULATOR", "HOSTS", "PLATFORM", "RATES",
+    "seed_account", "segment_id", "urlpatterns",
 ]  # fmt: skip
 
 
@@ -75,4 +85,9 @@ urlpatterns = [
     path("<str:host>/custom_attributes", custom_attributes),
     path("<str:host>/segments/list", segments_list),
     path("<str:host>/segments/data_series", segments_data_series),
+    path("<str:host>/campaigns/list", campaigns_list),
+    path("<str:host>/canvas/list", canvas_list),
+    path("<str:host>/sends/id/create", send_id_create),
+    path("<str:host>/campaigns/trigger/send", campaigns_trigger_send),
+    path("<str:host>/canvas/trigger/send", canvas_trigger_send),
 ]

@@ -24,14 +24,21 @@ RATES = {
     "custom_attributes": (1000, 3600.0),
     "users.delete": (20_000, 60.0),
     "users.export.ids": (250, 60.0),
+    "broadcast": (250, 60.0),  # trigger and message sends that target a segment
+    "sends.id.create": (100, 86_400.0),
 }
 ALL_PERMISSIONS = frozenset(
     {
         "users.track", "users.delete", "users.export.ids", "segments.list",
         "segments.data_series", "segments.details", "custom_attributes.get",
+        "campaigns.list", "canvas.list", "campaigns.trigger.send", "canvas.trigger.send",
+        "sends.id.create",
     }
 )  # fmt: skip
-READ_PERMISSIONS = frozenset({"segments.list", "segments.data_series", "custom_attributes.get"})
+READ_PERMISSIONS = frozenset(
+    {"segments.list", "segments.data_series", "custom_attributes.get", "campaigns.list",
+     "canvas.list"}
+)  # fmt: skip
 
 
 def message_response(message: str, status: int, errors: list | None = None) -> HttpResponse:

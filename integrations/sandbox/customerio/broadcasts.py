@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.sandbox import engagement
+from integrations.sandbox import deliveries, engagement
 from integrations.sandbox.customerio.auth import APP, PLATFORM
 from integrations.sandbox.emulation import json_response, parse_json
-from integrations.sandbox.models import SandboxContact, SandboxSegment, SandboxSend
+from integrations.sandbox.models import SandboxContact, SandboxSend
 
 # The workspace's API-triggered broadcasts (made in Customer.io's UI): id → name.
 BROADCASTS = {1: "Daily issue (API-triggered)", 2: "Breaking news (API-triggered)"}
@@ -56,28 +55,20 @@ def trigger(request, account, broadcast_id: int):
     recipients = body.get("recipients")
     if recipients is not None:
         segment_id = (recipients.get("segment") or {}).get("id")
-        segment = SandboxSegment.objects.filter(
-            platform=PLATFORM, account=account.account, remote_id=segment_id
-        ).first()
-        if not isinstance(segment_id, int) or segment is None:
+        segment = deliveries.segment_of(PLATFORM, account.account, segment_id)
+        if segment is None:
             return _invalid(f"segment {segment_id} does not exist", "/recipients/segment/id")
         contacts = segment.members()
     elif "emails" in body:
         contacts = contacts.filter(identifier__in=body["emails"])
-    with transaction.atomic():
-        number = SandboxSend.objects.filter(platform=PLATFORM, account=account.account).count()
-        send = SandboxSend.objects.create(
-            platform=PLATFORM,
-            account=account.account,
-            kind="trigger",
-            remote_id=str(number + 1),
-            name=BROADCASTS[broadcast_id],
-            status="sent",
-            body=body,
-            recipients=contacts.filter(suppressed=False).count(),
-            sends=1,
-            sent_at=timezone.now(),
-        )
+    send = deliveries.record_sent(
+        PLATFORM,
+        account.account,
+        "trigger",
+        BROADCASTS[broadcast_id],
+        body,
+        deliveries.reached(contacts).count(),
+    )
     return json_response({"id": int(send.remote_id)})
 
 
@@ -89,13 +80,11 @@ def _recipients(account, body: dict):
     contacts = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
     segment_id = ((body.get("recipients") or {}).get("segment") or {}).get("id")
     if segment_id is not None:
-        segment = SandboxSegment.objects.filter(
-            platform=PLATFORM, account=account.account, remote_id=segment_id
-        ).first()
+        segment = deliveries.segment_of(PLATFORM, account.account, segment_id)
         contacts = segment.members() if segment else contacts.none()
     elif "emails" in body:
         contacts = contacts.filter(identifier__in=body["emails"])
-    return contacts.filter(suppressed=False).values_list("identifier", flat=True)
+    return deliveries.emails(deliveries.reached(contacts))
 
 
 @require_GET

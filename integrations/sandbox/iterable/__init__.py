@@ -1,5 +1,6 @@
 """Iterable emulator: lists and their sizes (static lists created and filled through the API
-keep their members), user fields, users/bulkUpdate.
+keep their members), user fields, users/bulkUpdate, email templates, campaigns (blasts made
+from a template, the project's triggered campaigns) and journeys.
 
 Served as /sandbox/iterable/<real host>/api/…, so the two data centers stay distinct.
 """
@@ -10,12 +11,28 @@ from django.urls import path
 
 from integrations.sandbox import accounts
 from integrations.sandbox.iterable.auth import EMULATOR, HOSTS, PLATFORM
+from integrations.sandbox.iterable.campaigns import (
+    JOURNEYS,
+    TRIGGERED,
+    campaign,
+    campaigns,
+    create,
+    journeys,
+    schedule,
+    send_now,
+    trigger,
+    trigger_workflow,
+)
 from integrations.sandbox.iterable.contacts import bulk_update, get_fields
 from integrations.sandbox.iterable.lists import subscribe, unsubscribe
 from integrations.sandbox.iterable.privacy import get_by_email, user_by_email, user_by_id
 from integrations.sandbox.iterable.segments import list_size, lists
+from integrations.sandbox.iterable.templates import by_client_template_id, upsert_email
 
-__all__ = ["ACCOUNTS", "EMULATOR", "HOSTS", "PLATFORM", "seed_account", "urlpatterns"]
+__all__ = [
+    "ACCOUNTS", "EMULATOR", "HOSTS", "JOURNEYS", "PLATFORM", "TRIGGERED", "seed_account",
+    "urlpatterns",
+]  # fmt: skip
 
 
 def seed_account(account) -> None:
@@ -60,4 +77,14 @@ urlpatterns = [
     path("<str:host>/api/users/getByEmail", get_by_email),
     path("<str:host>/api/users/byUserId/<str:user_id>", user_by_id),
     path("<str:host>/api/users/<str:email>", user_by_email),
+    path("<str:host>/api/templates/email/upsert", upsert_email),
+    path("<str:host>/api/templates/getByClientTemplateId", by_client_template_id),
+    path("<str:host>/api/campaigns", campaigns),
+    path("<str:host>/api/campaigns/create", create),
+    path("<str:host>/api/campaigns/trigger", trigger),
+    path("<str:host>/api/campaigns/<int:campaign_id>", campaign),
+    path("<str:host>/api/campaigns/<int:campaign_id>/send", send_now),
+    path("<str:host>/api/campaigns/<int:campaign_id>/schedule", schedule),
+    path("<str:host>/api/journeys", journeys),
+    path("<str:host>/api/workflows/triggerWorkflow", trigger_workflow),
 ]

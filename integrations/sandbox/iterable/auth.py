@@ -19,6 +19,10 @@ RATES = {
     # lists/subscribe and unsubscribe: no limit documented; the sandbox allows the lists rate
     "lists.subscribe": (100, 1.0),
     "users.one": (100, 1.0),  # user GET / DELETE (fact sheet §11)
+    # GET /api/campaigns and templates are 100/s; create, trigger, journeys document none:
+    # the sandbox allows the same
+    "campaigns": (100, 1.0),
+    "templates": (100, 1.0),
 }
 
 

@@ -25,20 +25,20 @@ def lists(request, host):
 @EMULATOR.endpoint(endpoint="lists")
 def _lists(request, account):
     rows = SandboxSegment.objects.filter(platform=PLATFORM, account=account.account)
-    return json_response(
-        {
-            "lists": [
-                {
-                    "id": s.remote_id,
-                    "name": s.name,
-                    "description": "",
-                    "createdAt": 1700000000000,
-                    "listType": s.kind or "Standard",
-                }
-                for s in rows
-            ]
-        }
-    )
+    return json_response({"lists": [_details(s) for s in rows]})
+
+
+def _details(segment: SandboxSegment) -> dict:
+    details = {
+        "id": segment.remote_id,
+        "name": segment.name,
+        "description": "",
+        "createdAt": 1700000000000,
+        "listType": segment.kind or "Standard",
+    }
+    if segment.kind == "Suppression":  # the sandbox's suppression lists are all global
+        details["isGlobalSuppressionEnabled"] = True
+    return details
 
 
 @require_GET

@@ -46,7 +46,7 @@ def test_one_event_entry_per_reader_with_the_assignment_as_event_data(client):
     body = json.loads(call.calls[0].request.body)
     data = {
         "sharpsend_send": "ss-7-3-abc", "title": "Issue 42", "subject": "Markets",
-        "preview_text": "", "from_name": "", "reply_to": "", "sharpsend_assignment": 7,
+        "preview_text": "", "from_name": "", "sharpsend_assignment": 7,
         "html": "<p>Hi</p>", "plain_text": "",
     }  # fmt: skip
     assert body == {

@@ -266,7 +266,7 @@ class TestBatch:
             person("ok1@example.com"),
             "not an object",
             {**person("t@example.com"), "type": "object"},
-            {**person("a@example.com"), "action": "event"},
+            {**person("a@example.com"), "action": "add_relationships"},
             {**person("e@example.com"), "identifiers": {"email": "e@example.com", "id": "7"}},
             {**person("x@example.com"), "identifiers": {"phone": "123"}},
             person("not-an-email"),
