@@ -56,6 +56,8 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, 
         }
     )
     unsupported_reasons = {
+        Capability.LIST_CONTACTS: "Braze exports users only asynchronously, to cloud storage "
+        "or a download URL (POST /users/export/segment); the console reads no such export",
         Capability.REMOVE_FROM_SEGMENT: "Braze segments are filter-based and take no members "
         "through the API; write an attribute the segment filters on instead",
         Capability.SEND_CAMPAIGN: "Braze's API-triggered campaigns and Canvases are not "

@@ -65,6 +65,8 @@ class IterableClient(
         }
     )
     unsupported_reasons = {
+        Capability.LIST_CONTACTS: "Iterable lists its users only through export jobs and "
+        "newline-delimited downloads, not in pages; the console does not read those yet",
         Capability.SEND_CAMPAIGN: "Iterable campaigns from a template are not wired in the "
         "console yet",
     }
