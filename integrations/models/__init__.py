@@ -295,6 +295,11 @@ class SyncRun(models.Model):
         return sum(getattr(self, o.value) for o in FAILED_OUTCOMES)
 
     @property
+    def mode_label(self) -> str:
+        """What the run does, as the run lists show it: a push's mode, or "Profile import"."""
+        return self.get_kind_display() if self.kind == SyncKind.IMPORT else self.get_mode_display()
+
+    @property
     def progress_percent(self) -> int:
         if self.status in (SyncStatus.SUCCEEDED, SyncStatus.PARTIAL) or not self.total:
             return 100 if self.status in (SyncStatus.SUCCEEDED, SyncStatus.PARTIAL) else 0
