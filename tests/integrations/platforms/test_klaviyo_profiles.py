@@ -20,9 +20,7 @@ pytestmark = pytest.mark.usefixtures("steady_retries")
 
 URL = "https://a.klaviyo.com/api/profiles"
 KEY = "pk_sandbox-klaviyo-private-key"
-HEADERS = matchers.header_matcher(
-    {"Authorization": f"Klaviyo-API-Key {KEY}", "revision": REVISION}
-)
+HEADERS = matchers.header_matcher({"Authorization": f"Klaviyo-API-Key {KEY}", "revision": REVISION})
 FIRST = {"page[size]": "100", "additional-fields[profile]": "subscriptions"}
 
 
