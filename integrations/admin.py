@@ -46,7 +46,6 @@ from integrations.models import (
     IntegrationStatus,
     Outcome,
     Segment,
-    SyncKind,
     SyncRecord,
     SyncRun,
     SyncStatus,
@@ -705,7 +704,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
     @admin.display(description="Trigger · mode", ordering="trigger")
     def started_by(self, run: SyncRun):
         mode = run.get_mode_display().lower() + (" · dry run" if run.dry_run else "")
-        if run.kind == SyncKind.IMPORT:
+        if run.is_import:
             mode = "profile import" + (f" · {run.conflict_policy}" if run.conflict_policy else "")
         return format_html("{}<br><small>{}</small>", run.get_trigger_display(), mode)
 
@@ -761,7 +760,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
     def outcome_table(self, run: SyncRun):
         rows = [("Total in scope", run.total), ("Seen", run.seen)]
         rows += [(outcome.label, getattr(run, outcome.value)) for outcome in Outcome]
-        if run.kind == SyncKind.IMPORT:
+        if run.is_import:
             rows.append(("Skipped (suppressed, or no consent: not created)", run.excluded))
         else:
             rows.append(("Excluded (never sent)", run.excluded))

@@ -295,9 +295,13 @@ class SyncRun(models.Model):
         return sum(getattr(self, o.value) for o in FAILED_OUTCOMES)
 
     @property
+    def is_import(self) -> bool:
+        return self.kind == SyncKind.IMPORT
+
+    @property
     def mode_label(self) -> str:
         """What the run does, as the run lists show it: a push's mode, or "Profile import"."""
-        return self.get_kind_display() if self.kind == SyncKind.IMPORT else self.get_mode_display()
+        return self.get_kind_display() if self.is_import else self.get_mode_display()
 
     @property
     def progress_percent(self) -> int:
