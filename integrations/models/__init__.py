@@ -422,6 +422,7 @@ class ApiFeature(models.TextChoices):
     """What the console was doing when it called a platform (integrations.metering.feature)."""
 
     SYNC = "sync", "Contact sync"
+    PROFILES = "profiles", "Profile imports"
     SEGMENTS = "segments", "Segments"
     SENDS = "sends", "Sends"
     METRICS = "metrics", "Metrics"

@@ -34,10 +34,12 @@ from django.utils import timezone
 from audience.models import Subscriber, SubscriberStatus, normalise_email
 from audience.profiles import merge_profile
 from audience.suppression import suppressed_among
-from integrations.models import Outcome, SyncRecord, SyncRun, SyncStatus
+from integrations import metering
+from integrations.models import ApiFeature, Outcome, SyncRecord, SyncRun, SyncStatus
 from integrations.platforms.types import Capability, ContactPage, RemoteProfile
 from integrations.services.mapping import ReverseMapper, compile_reverse
 from integrations.services.sync import StopRun, finish_run
+from integrations.services.webhooks import storable
 
 _STATUSES = frozenset(SubscriberStatus.values)
 _NAME_LENGTHS = {
@@ -81,18 +83,20 @@ class ProfileImporter:
         run = self.run
         # A run resumed after its last page was committed has nothing left to read.
         finished = run.cursor > 0 and not run.remote_cursor
-        while not finished:
-            page = self.client.contacts_page(run.remote_cursor or None)
-            self._write(page, self._prepare(page, mapper))
-            finished = page.next_cursor is None
+        with metering.feature(ApiFeature.PROFILES):
+            while not finished:
+                page = self.client.contacts_page(run.remote_cursor or None)
+                self._write(page, self._prepare(page, mapper))
+                finished = page.next_cursor is None
         finish_run(run, SyncStatus.SUCCEEDED if run.failed == 0 else SyncStatus.PARTIAL)
 
     # --- one page ------------------------------------------------------------------------------
 
     def _prepare(self, page: ContactPage, mapper: ReverseMapper) -> _Page:
         run, prepared = self.run, _Page()
-        emails = {normalise_email(p.email) for p in page.profiles if isinstance(p.email, str)}
-        emails.discard("")
+        checked = [(profile, _checked_email(profile)) for profile in page.profiles]
+        # Only valid emails reach a query (PostgreSQL refuses a NUL in a parameter).
+        emails = {email for _, email in checked if isinstance(email, str)}
         suppressed = suppressed_among(emails) if emails else set()
         known = {
             s.email_ci: s
@@ -100,16 +104,18 @@ class ProfileImporter:
                 email_ci__in=emails - suppressed
             )
         }
-        for profile in page.profiles:
+        for profile, email in checked:
             run.seen += 1
+            if email in suppressed:
+                run.excluded += 1  # asked to be forgotten: never recreated, never recorded
+                continue
             try:
-                email, incoming = self._incoming(profile, mapper)
+                if isinstance(email, _Malformed):
+                    raise email
+                incoming = self._incoming(profile, mapper)
             except _Malformed as bad:
                 run.rejected_data += 1
                 prepared.errors.append(self._error_record(profile, bad, known))
-                continue
-            if email in suppressed:
-                run.excluded += 1  # asked to be forgotten: never recreated
                 continue
             subscriber = prepared.to_create.get(email) or known.get(email)
             if subscriber is None:
@@ -130,27 +136,9 @@ class ProfileImporter:
                 run.unchanged += 1
         return prepared
 
-    def _incoming(self, profile: RemoteProfile, mapper: ReverseMapper) -> tuple[str, dict]:
-        """The profile's email and what it brings (merge_profile's input); _Malformed if
-        SharpSend cannot take it."""
-        raw = profile.email if isinstance(profile.email, str) else ""
-        email = normalise_email(raw)
-        if not email:
-            raise _Malformed(
-                "missing_email",
-                "The platform's profile has no email address.",
-                "SharpSend keys readers by email: give the contact an email on the platform.",
-            )
-        try:
-            validate_email(email)
-            if len(email) > _EMAIL_LENGTH:
-                raise ValidationError("too long")
-        except ValidationError:
-            raise _Malformed(
-                "invalid_email",
-                f"'{raw[:254]}' is not a valid email address.",
-                "Correct the contact's email on the platform, then import again.",
-            ) from None
+    def _incoming(self, profile: RemoteProfile, mapper: ReverseMapper) -> dict:
+        """What the profile brings (merge_profile's input); _Malformed if SharpSend cannot
+        take it."""
         incoming = mapper.map_back(profile.fields)
         for name, limit in _NAME_LENGTHS.items():
             value = incoming.get(name)
@@ -171,7 +159,7 @@ class ProfileImporter:
             )
         if profile.status in _STATUSES:
             incoming["status"] = profile.status
-        return email, incoming
+        return incoming
 
     def _error_record(self, profile: RemoteProfile, bad: _Malformed, known) -> SyncRecord:
         email = profile.email if isinstance(profile.email, str) else ""
@@ -181,10 +169,10 @@ class ProfileImporter:
         return SyncRecord(
             run=self.run,
             subscriber=known.get(normalise_email(email)),
-            email=email.strip()[:254],
+            email=storable(email.strip(), 254),
             outcome=Outcome.REJECTED_DATA,
             code=bad.code,
-            message=self.client.redact(message)[:1000],
+            message=storable(self.client.redact(message), 1000),
             hint=bad.hint[:300],
         )
 
@@ -208,6 +196,37 @@ class ProfileImporter:
         except Exception:
             run.refresh_from_db()  # the page's counts and checkpoint were not written
             raise
+
+
+def _checked_email(profile: RemoteProfile) -> str | _Malformed:
+    """The profile's email, normalised, or why it cannot be one (none, or invalid)."""
+    try:
+        return _email_of(profile)
+    except _Malformed as bad:
+        return bad
+
+
+def _email_of(profile: RemoteProfile) -> str:
+    """The profile's email, normalised; _Malformed when it has none or one that is invalid."""
+    raw = profile.email if isinstance(profile.email, str) else ""
+    email = normalise_email(raw)
+    if not email:
+        raise _Malformed(
+            "missing_email",
+            "The platform's profile has no email address.",
+            "SharpSend keys readers by email: give the contact an email on the platform.",
+        )
+    try:
+        validate_email(email)
+        if len(email) > _EMAIL_LENGTH:
+            raise ValidationError("too long")
+    except ValidationError:
+        raise _Malformed(
+            "invalid_email",
+            f"'{raw[:254]}' is not a valid email address.",
+            "Correct the contact's email on the platform, then import again.",
+        ) from None
+    return email
 
 
 def _holds_nul(value) -> bool:

@@ -16,6 +16,8 @@ from audience.models import Subscriber, SubscriberStatus
 from audience.profiles import ConflictPolicy
 from audience.suppression import suppress
 from integrations.models import (
+    ApiCall,
+    ApiFeature,
     Outcome,
     SyncKind,
     SyncRecord,
@@ -113,6 +115,8 @@ def test_new_profiles_are_created_with_their_state_names_and_mapped_attributes(i
     assert bob.attributes == {}  # PLAN is mapped through a lower-case transform: not read back
     assert reader("cleo@example.com").status == SubscriberStatus.CLEANED
     assert run.api_calls == 1 and run.cursor == 1 and run.remote_cursor == ""
+    (call,) = ApiCall.objects.filter(integration=integration)
+    assert call.feature == ApiFeature.PROFILES  # usage by feature tells imports apart
     integration.refresh_from_db()
     assert integration.status == "connected" and integration.last_success_at is not None
 
@@ -221,7 +225,13 @@ def test_an_opt_out_on_the_platform_is_taken_in_whatever_the_policy(integration,
 def test_suppressed_emails_are_never_recreated_nor_updated(integration):
     suppress("forgotten@example.com")
     with strict() as rsps:
-        serve(rsps, [member("Forgotten@Example.com", FNAME="F"), member("new@example.com")])
+        serve(
+            rsps,
+            [
+                member("Forgotten@Example.com", FNAME="F" * 200),  # malformed, yet unrecorded
+                member("new@example.com"),
+            ],
+        )
         run = run_import(integration)
     assert not Subscriber.objects.filter(email="forgotten@example.com").exists()
     assert (run.seen, run.created, run.excluded) == (2, 1, 1)
@@ -237,6 +247,7 @@ def test_malformed_profiles_are_recorded_one_by_one_and_the_rest_imported(integr
             [
                 {"id": "no-email", "status": "subscribed", "merge_fields": {}},
                 member("not-an-email", FNAME="X"),
+                member("nul\x00@example.com"),  # stored escaped: PostgreSQL refuses NUL
                 member("ok@example.com", FNAME="Ok"),
                 member("long@example.com", FNAME=long_name),
                 member("nul@example.com", INTEREST="bad\x00value"),
@@ -244,12 +255,13 @@ def test_malformed_profiles_are_recorded_one_by_one_and_the_rest_imported(integr
         )
         run = run_import(integration)
     assert run.status == SyncStatus.PARTIAL
-    assert (run.seen, run.created, run.rejected_data, run.failed) == (5, 1, 4, 4)
+    assert (run.seen, run.created, run.rejected_data, run.failed) == (6, 1, 5, 5)
     records = {r.code: r for r in SyncRecord.objects.filter(run=run)}
     assert set(records) == {"missing_email", "invalid_email", "value_too_long", "nul_character"}
     assert all(r.outcome == Outcome.REJECTED_DATA and r.hint for r in records.values())
     assert "no-email" in records["missing_email"].message  # the platform's id names it
-    assert records["invalid_email"].email == "not-an-email"
+    invalid = SyncRecord.objects.filter(run=run, code="invalid_email")
+    assert set(invalid.values_list("email", flat=True)) == {"not-an-email", "nul\\x00@example.com"}
     assert set(Subscriber.objects.values_list("email", flat=True)) == {"ok@example.com"}
     integration.refresh_from_db()
     assert "profile import was partial" in integration.last_error
