@@ -24,6 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
+from audience.profiles import ConflictPolicy
 from integrations import admin_webhooks, formatting, selectors
 from integrations.admin_filters import ErrorKindFilter, SurfaceFilter
 from integrations.forms import (
@@ -159,6 +160,10 @@ class IntegrationAdminForm(forms.ModelForm):
                 "form for {}.",
                 links,
             )
+        if "conflict_policy" in self.fields:
+            # A post without it (a script, a form saved before the field was shown) keeps the
+            # stored policy rather than failing.
+            self.fields["conflict_policy"].required = False
         if platform is None:
             return
         if "region" in self.fields:
@@ -168,6 +173,13 @@ class IntegrationAdminForm(forms.ModelForm):
             else:
                 self.fields["region"] = field
         mark_stored_secrets(self, platform, stored)
+
+    def clean_conflict_policy(self):
+        return (
+            self.cleaned_data.get("conflict_policy")
+            or self.instance.conflict_policy
+            or ConflictPolicy.SHARPSEND_WINS
+        )
 
     def clean_api_base_url(self):
         url = self.cleaned_data.get("api_base_url") or ""
@@ -246,7 +258,7 @@ class IntegrationAdmin(RefusedActionsAdmin):
     list_display_links = ("name_and_platform",)
     list_filter = ("platform", "status", "enabled")
     search_fields = ("name",)
-    actions = ["sync_now", "test_connection", "import_segments"]
+    actions = ["sync_now", "test_connection", "import_segments", "import_profiles"]
     readonly_fields = (
         "status",
         "last_error",
@@ -348,7 +360,14 @@ class IntegrationAdmin(RefusedActionsAdmin):
 
     def get_fieldsets(self, request, obj=None):
         platform = platform_from(request, obj)
-        basics = ["platform", "name", "enabled", "sync_frequency", "update_existing"]
+        basics = [
+            "platform",
+            "name",
+            "enabled",
+            "sync_frequency",
+            "update_existing",
+            "conflict_policy",  # what webhooks and profile imports apply to known readers
+        ]
         if platform is None:
             return [(None, {"fields": basics})]
         connection = []
@@ -561,6 +580,41 @@ class IntegrationAdmin(RefusedActionsAdmin):
             messages.SUCCESS,
         )
 
+    def has_import_profiles_permission(self, request) -> bool:
+        return request.user.has_perm("integrations.import_profiles")
+
+    @admin.action(description="Import profiles", permissions=["import_profiles"])
+    def import_profiles(self, request, queryset):
+        """Queue a backfill of each platform's contacts into SharpSend (its conflict policy)."""
+        for integration in queryset:
+            if not integration.enabled:
+                self.message_user(
+                    request, f"{integration}: disabled, not imported.", messages.WARNING
+                )
+                continue
+            try:
+                run, created = queue.enqueue_profile_import(
+                    integration, SyncTrigger.MANUAL, actor=request.user, via="admin"
+                )
+            except UnsupportedCapability as exc:
+                self.message_user(request, f"{integration}: {exc}", messages.WARNING)
+                continue
+            if created:
+                self.message_user(
+                    request,
+                    f"{integration}: profile import run #{run.pk} queued "
+                    f"({integration.get_conflict_policy_display().lower()}); it shows in the "
+                    "sync logs.",
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"{integration}: run #{run.pk} is already "
+                    f"{run.get_status_display().lower()}; no import queued.",
+                    messages.WARNING,
+                )
+
 
 # --- sync runs and their records ------------------------------------------------------------------
 
@@ -588,12 +642,23 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "queued_at",
     )
     list_display_links = ("run_number",)
-    list_filter = ("status", "trigger", "mode", "dry_run", "integration")
+    list_filter = ("kind", "status", "trigger", "mode", "dry_run", "integration")
     list_select_related = ("integration",)
     fieldsets = (
         (
             None,
-            {"fields": ("integration", "trigger", "mode", "dry_run", "status_badge", "progress")},
+            {
+                "fields": (
+                    "integration",
+                    "kind",
+                    "trigger",
+                    "mode",
+                    "conflict_policy",
+                    "dry_run",
+                    "status_badge",
+                    "progress",
+                )
+            },
         ),
         ("Outcomes", {"fields": ("outcome_table", "records_link", "excluded", "api_calls")}),
         ("Problems", {"fields": ("error", "warnings_display")}),
@@ -608,6 +673,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
                     "finished_at",
                     "duration_display",
                     "cursor",
+                    "remote_cursor",
                     "resumed_from",
                 )
             },
@@ -638,6 +704,8 @@ class SyncRunAdmin(ReadOnlyAdmin):
     @admin.display(description="Trigger · mode", ordering="trigger")
     def started_by(self, run: SyncRun):
         mode = run.get_mode_display().lower() + (" · dry run" if run.dry_run else "")
+        if run.is_import:
+            mode = "profile import" + (f" · {run.conflict_policy}" if run.conflict_policy else "")
         return format_html("{}<br><small>{}</small>", run.get_trigger_display(), mode)
 
     @admin.display(description="Queued", ordering="created_at")
@@ -692,7 +760,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
     def outcome_table(self, run: SyncRun):
         rows = [("Total in scope", run.total), ("Seen", run.seen)]
         rows += [(outcome.label, getattr(run, outcome.value)) for outcome in Outcome]
-        rows.append(("Excluded (never sent)", run.excluded))
+        if run.is_import:
+            rows.append(("Skipped (suppressed, or no consent: not created)", run.excluded))
+        else:
+            rows.append(("Excluded (never sent)", run.excluded))
         return format_html(
             "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
         )

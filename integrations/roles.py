@@ -108,8 +108,14 @@ PRIVACY_OFFICER = Role(
 ADMIN = Role(
     "Admin",
     "Everything on integrations: adds, changes and deletes them and their credentials, "
-    "runs them, handles privacy requests, and reads the audit log.",
-    permissions=("integrations.view_auditentry", "campaigns.approve_assignment"),
+    "runs them, imports their profiles into the audience, handles privacy requests, and "
+    "reads the audit log.",
+    # Importing profiles writes SharpSend's audience, which an Operator cannot edit.
+    permissions=(
+        "integrations.view_auditentry",
+        "campaigns.approve_assignment",
+        "integrations.import_profiles",
+    ),
     app_models=(
         AppModels("integrations", actions=("view", "add", "change", "delete")),
         AppModels("audience", actions=("view", "add", "change", "delete")),

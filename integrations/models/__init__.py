@@ -79,7 +79,10 @@ class Integration(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["status"]), models.Index(fields=["enabled"])]
-        permissions = [("run_sync", "Can run syncs and retry failed records")]
+        permissions = [
+            ("run_sync", "Can run syncs and retry failed records"),
+            ("import_profiles", "Can import profiles from the platform into SharpSend"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -186,6 +189,15 @@ class SyncMode(models.TextChoices):
     RETRY = "retry", "Retry failed records"
 
 
+class SyncKind(models.TextChoices):
+    """Which way a run goes: SharpSend's subscribers pushed out, or the platform's profiles
+    read in (integrations/services/profile_import.py). Both share the run's life: queued,
+    claimed by one worker, a heartbeat, a checkpoint per batch, resumed when interrupted."""
+
+    PUSH = "push", "Sync to the platform"
+    IMPORT = "import", "Profile import"
+
+
 class SyncStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -202,6 +214,7 @@ class SyncRun(models.Model):
     """One sync of an integration: who started it, how far it got, what happened."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=8, choices=SyncKind.choices, default=SyncKind.PUSH)
     trigger = models.CharField(max_length=10, choices=SyncTrigger.choices)
     mode = models.CharField(max_length=10, choices=SyncMode.choices, default=SyncMode.CHANGED)
     dry_run = models.BooleanField(default=False)
@@ -223,8 +236,9 @@ class SyncRun(models.Model):
     unknown = models.PositiveIntegerField(default=0)
     excluded = models.PositiveIntegerField(
         default=0,
-        help_text="Unsubscribed, bounced or cleaned subscribers never sent to this platform: "
-        "they are not created there.",
+        help_text="A push: unsubscribed, bounced or cleaned subscribers never sent to this "
+        "platform (not created there). An import: profiles skipped (suppressed readers, or new "
+        "ones the platform holds no consent for: not created in SharpSend).",
     )
     api_calls = models.PositiveIntegerField(default=0)
     # Changed-only in O(changes) (services/changes.py): what decided the payloads, the time
@@ -238,8 +252,15 @@ class SyncRun(models.Model):
         "(blank: every subscriber was compared).",
     )
     cursor = models.BigIntegerField(
-        default=0, help_text="Subscribers up to this id are done (the per-batch checkpoint)."
+        default=0,
+        help_text="The per-batch checkpoint: a push is done with the subscribers up to this "
+        "id, an import with this many of the platform's pages.",
     )
+    # A profile import: where the platform's next page starts (its own paging token or
+    # offset; blank: the first page, or none left once `cursor` pages are done), and the
+    # conflict policy it applies (blank: the integration's).
+    remote_cursor = models.TextField(blank=True)
+    conflict_policy = models.CharField(max_length=16, choices=ConflictPolicy.choices, blank=True)
     # A platform's asynchronous bulk job submitted for the current batch and not yet read
     # back: a resumed run polls it instead of sending the batch again.
     pending_job = models.JSONField(default=dict, blank=True)
@@ -272,6 +293,15 @@ class SyncRun(models.Model):
     @property
     def failed(self) -> int:
         return sum(getattr(self, o.value) for o in FAILED_OUTCOMES)
+
+    @property
+    def is_import(self) -> bool:
+        return self.kind == SyncKind.IMPORT
+
+    @property
+    def mode_label(self) -> str:
+        """What the run does, as the run lists show it: a push's mode, or "Profile import"."""
+        return self.get_kind_display() if self.is_import else self.get_mode_display()
 
     @property
     def progress_percent(self) -> int:
@@ -392,6 +422,7 @@ class ApiFeature(models.TextChoices):
     """What the console was doing when it called a platform (integrations.metering.feature)."""
 
     SYNC = "sync", "Contact sync"
+    PROFILES = "profiles", "Profile imports"
     SEGMENTS = "segments", "Segments"
     SENDS = "sends", "Sends"
     METRICS = "metrics", "Metrics"
@@ -447,6 +478,7 @@ class AuditAction(models.TextChoices):
     SECRETS_CHANGED = "secrets_changed", "Credentials changed"
     SYNC_REQUESTED = "sync_requested", "Sync requested"
     SYNC_CANCELLED = "sync_cancelled", "Sync cancelled"
+    PROFILES_IMPORT_REQUESTED = "profiles_import_requested", "Profile import requested"
     CONNECTION_TESTED = "connection_tested", "Connection tested"
     SEGMENTS_IMPORTED = "segments_imported", "Segments imported"
     SEGMENT_PUSH_REQUESTED = "segment_push_requested", "Segment push requested"

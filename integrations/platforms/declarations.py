@@ -16,6 +16,7 @@ from integrations.platforms.types import (
     Capability,
     Category,
     ConnectionReport,
+    ContactPage,
     ContactRecord,
     CredentialField,
     Limits,
@@ -170,6 +171,14 @@ class PlatformDeclarations:
         console between pages so a refresh resumes where it stopped.
         """
         raise self.unsupported(Capability.LIST_SEGMENT_MEMBERS)
+
+    def contacts_page(self, cursor: str | None) -> ContactPage:
+        """One page of every contact the account holds, from `cursor` (None: the first page),
+        with each one's consent state (a profile import, integrations/services/
+        profile_import.py). The cursor is the platform's own paging token or offset, kept by
+        the console between pages so an import resumes where it stopped; a page is at most
+        the platform's largest page size, so memory stays flat."""
+        raise self.unsupported(Capability.LIST_CONTACTS)
 
     def create_segment(self, name: str, description: str = "") -> RemoteSegment:
         """Create an empty static list/segment/tag named `name`; its id is the push's."""

@@ -76,6 +76,7 @@ class Capability(enum.StrEnum):
     TRACK_EVENTS = "track_events"
     LIST_SEGMENTS = "list_segments"
     LIST_SEGMENT_MEMBERS = "list_segment_members"
+    LIST_CONTACTS = "list_contacts"
     CREATE_SEGMENT = "create_segment"
     ADD_TO_SEGMENT = "add_to_segment"
     REMOVE_FROM_SEGMENT = "remove_from_segment"
@@ -262,6 +263,31 @@ class MemberPage:
     """
 
     members: list[tuple[str, str]]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class RemoteProfile:
+    """One contact as the platform holds it, for a profile import.
+
+    `fields` are the profile's values keyed by the names the platform's field mappings target
+    (the keys `list_fields` offers), `status` a SharpSend subscriber status ("subscribed",
+    "unsubscribed", "bounced", "cleaned", "complained") read from the platform's own state, or
+    "" where the platform records no consent either way. `email` is as the platform has it
+    (it may be blank or invalid: the import reports such a profile).
+    """
+
+    email: str
+    platform_id: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    """One page of the platform's contacts, and where the next page starts (None: last)."""
+
+    profiles: list[RemoteProfile]
     next_cursor: str | None
 
 

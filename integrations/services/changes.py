@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from integrations.models import (
     Integration,
+    SyncKind,
     SyncMode,
     SyncRun,
     SyncState,
@@ -56,7 +57,8 @@ def snapshot_now() -> datetime:
 
 def changed_since(run: SyncRun, digest: str) -> datetime | None:
     """Since when changed-only `run` needs to read (None: everyone)."""
-    runs = run.integration.sync_runs.filter(dry_run=False).exclude(pk=run.pk)
+    # Pushes only: a profile import sends no payloads (its writes move `updated_at`).
+    runs = run.integration.sync_runs.filter(dry_run=False, kind=SyncKind.PUSH).exclude(pk=run.pk)
     last = (
         runs.filter(
             status__in=COMPLETE,

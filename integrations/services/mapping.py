@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from audience.models import STANDARD_FIELDS, SubscriberStatus
+from audience.profiles import PROFILE_FIELDS
 from integrations.models import FieldMapping, Integration, Transform
 from integrations.platforms.types import TargetField
 
@@ -150,3 +151,58 @@ def payload_hash(identifier: str | None, fields: dict[str, Any]) -> str:
     """A stable fingerprint of what would be sent (changed-only syncs compare it)."""
     encoded = orjson.dumps([identifier, fields], option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+
+
+# --- the reverse direction: a platform's profile read back (a profile import) ------------------
+
+# Transforms whose platform value is the SharpSend value: only "as is". Lower case, upper case
+# and trimming lose what they changed (the platform holds "ada", SharpSend had "Ada"), and the
+# subscribed?/unsubscribed? flags come from the status, which an import reads from the
+# platform's own subscription state instead (RemoteProfile.status).
+REVERSIBLE_TRANSFORMS = frozenset({Transform.NONE})
+
+
+@dataclass(frozen=True)
+class ReverseMapper:
+    """The integration's mappings read backwards: platform field → SharpSend source.
+
+    Only mappings a platform value may write back: a reversible transform, and a source that
+    is a profile field (first and last name) or a custom attribute. The identifier (email) is
+    the key, the status comes from the platform's state, and the other standard fields (dates,
+    engagement) are SharpSend's own.
+    """
+
+    sources: dict[str, str]
+
+    def map_back(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The profile (first_name, last_name, attributes) a platform's fields become, in the
+        form audience.profiles.merge_profile takes; fields nothing maps back are left out."""
+        incoming: dict[str, Any] = {"attributes": {}}
+        for target, source in self.sources.items():
+            if target not in fields:
+                continue
+            if source.startswith(ATTRIBUTE_PREFIX):
+                incoming["attributes"][source[len(ATTRIBUTE_PREFIX) :]] = fields[target]
+            else:
+                incoming[source] = fields[target]
+        return incoming
+
+
+def reads_back(mapping: FieldMapping) -> bool:
+    """Whether a profile import writes this mapping's platform value back to its source."""
+    source = mapping.source
+    writable = source in PROFILE_FIELDS or (
+        source.startswith(ATTRIBUTE_PREFIX) and len(source) > len(ATTRIBUTE_PREFIX)
+    )
+    return (
+        writable
+        and not mapping.is_identifier
+        and (mapping.transform or Transform.NONE) in REVERSIBLE_TRANSFORMS
+    )
+
+
+def compile_reverse(integration: Integration, mappings=None) -> ReverseMapper:
+    """The integration's mappings (or `mappings`) that a profile import reads back."""
+    if mappings is None:
+        mappings = list(integration.field_mappings.all())
+    return ReverseMapper({m.target: m.source for m in mappings if reads_back(m)})

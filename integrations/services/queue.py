@@ -15,6 +15,7 @@ from integrations.models import (
     AuditAction,
     Integration,
     IntegrationStatus,
+    SyncKind,
     SyncMode,
     SyncRun,
     SyncStatus,
@@ -37,6 +38,7 @@ def enqueue_sync(
     mode: str = SyncMode.CHANGED,
     dry_run: bool = False,
     *,
+    kind: str = SyncKind.PUSH,
     actor=None,
     via: str = "",
 ) -> tuple[SyncRun, bool]:
@@ -45,10 +47,30 @@ def enqueue_sync(
     A request by someone (`actor`, or `via` for a command) is in the audit log; the
     housekeeping's own resumes are not.
     """
-    run, created = start_sync(integration, trigger, mode=mode, dry_run=dry_run)
+    run, created = start_sync(integration, trigger, mode=mode, dry_run=dry_run, kind=kind)
     if created:
         _enqueue_run(run)
         _audit(AuditAction.SYNC_REQUESTED, integration, actor, via, f"Sync run #{run.pk} ({mode})")
+    return run, created
+
+
+def enqueue_profile_import(
+    integration: Integration, trigger: str, conflict_policy: str = "", *, actor=None, via=""
+) -> tuple[SyncRun, bool]:
+    """Queue an import of the platform's profiles (a run of kind "import"); (the active run,
+    False) when a run of the integration is under way. UnsupportedCapability (with the
+    reason) where the platform cannot list its contacts."""
+    platform = integration.platform_class
+    if not platform.supports(Capability.LIST_CONTACTS):
+        raise platform.unsupported(Capability.LIST_CONTACTS)
+    run, created = start_sync(
+        integration, trigger, kind=SyncKind.IMPORT, conflict_policy=conflict_policy
+    )
+    if created:
+        _enqueue_run(run)
+        policy = run.conflict_policy or integration.conflict_policy
+        summary = f"Profile import run #{run.pk} ({policy})"
+        _audit(AuditAction.PROFILES_IMPORT_REQUESTED, integration, actor, via, summary)
     return run, created
 
 
@@ -72,8 +94,8 @@ def look_after_sync_runs() -> Housekeeping:
     """What the one-minute housekeeping schedule does for sync runs.
 
     - A running run without a heartbeat for SYNC_STALE_AFTER_SECONDS is marked interrupted.
-    - An interrupted run is resumed from its checkpoint (a new run), unless the integration is
-      disabled or waits for a person (needs attention).
+    - An interrupted run (a push or an import) is resumed from its checkpoint (a new run of
+      its kind), unless the integration is disabled or waits for a person (needs attention).
     - A run queued for longer than that gets its task queued again, once per such period, in
       case the broker lost it; running it twice is harmless, as only one worker can claim a
       queued run. Its `heartbeat_at` records when it was last queued.
@@ -81,17 +103,22 @@ def look_after_sync_runs() -> Housekeeping:
     interrupted = mark_stale_runs()
     resumed = 0
     waiting = (
-        Integration.objects.filter(
-            enabled=True,
-            sync_runs__status=SyncStatus.INTERRUPTED,
-            sync_runs__dry_run=False,
-            sync_runs__resumed_by__isnull=True,
+        SyncRun.objects.filter(
+            status=SyncStatus.INTERRUPTED,
+            dry_run=False,
+            resumed_by__isnull=True,
+            integration__enabled=True,
         )
-        .exclude(status__in=(IntegrationStatus.NEEDS_ATTENTION, IntegrationStatus.DISABLED))
+        .exclude(
+            integration__status__in=(IntegrationStatus.NEEDS_ATTENTION, IntegrationStatus.DISABLED)
+        )
+        .order_by("integration_id", "kind")
+        .values_list("integration_id", "kind")
         .distinct()
     )
-    for integration in waiting:
-        _, created = enqueue_sync(integration, SyncTrigger.RESUME)
+    for integration_id, kind in waiting:
+        integration = Integration.objects.get(pk=integration_id)
+        _, created = enqueue_sync(integration, SyncTrigger.RESUME, kind=kind)
         resumed += created
     cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
     requeued = 0

@@ -29,6 +29,7 @@ from integrations.models import (
     Integration,
     IntegrationStatus,
     Outcome,
+    SyncKind,
     SyncMode,
     SyncRecord,
     SyncRun,
@@ -71,18 +72,23 @@ def start_sync(
     trigger: str,
     mode: str = SyncMode.CHANGED,
     dry_run: bool = False,
+    *,
+    kind: str = SyncKind.PUSH,
+    conflict_policy: str = "",
 ) -> tuple[SyncRun, bool]:
     """Create a queued run; (the active run, False) when one is already queued or running.
 
-    A run interrupted earlier (its worker died) is resumed: the new run starts from its
-    checkpoint, in its mode.
+    `kind` says which way it goes (a push, or a profile import with `conflict_policy`, blank
+    for the integration's). Either way at most one run of an integration is active. A run of
+    that kind interrupted earlier (its worker died) is resumed: the new run starts from its
+    checkpoint, in its mode and with its policy.
     """
     mark_stale_runs(integration)
     resume = None
     if not dry_run:
         resume = (
             integration.sync_runs.filter(
-                status=SyncStatus.INTERRUPTED, dry_run=False, resumed_by__isnull=True
+                status=SyncStatus.INTERRUPTED, dry_run=False, resumed_by__isnull=True, kind=kind
             )
             .order_by("-created_at")
             .first()
@@ -91,10 +97,13 @@ def start_sync(
         with transaction.atomic():
             run = SyncRun.objects.create(
                 integration=integration,
+                kind=kind,
                 trigger=SyncTrigger.RESUME if resume else trigger,
                 mode=resume.mode if resume else mode,
                 dry_run=dry_run,
                 cursor=resume.cursor if resume else 0,
+                remote_cursor=resume.remote_cursor if resume else "",
+                conflict_policy=resume.conflict_policy if resume else conflict_policy,
                 pending_job=resume.pending_job if resume else {},
                 resumed_from=resume,
                 mapping_digest=resume.mapping_digest if resume else "",
@@ -104,7 +113,9 @@ def start_sync(
     except IntegrityError:
         active = integration.sync_runs.filter(status__in=ACTIVE_SYNC_STATUSES).first()
         if active is None:  # it finished between our insert and this read
-            return start_sync(integration, trigger, mode, dry_run)
+            return start_sync(
+                integration, trigger, mode, dry_run, kind=kind, conflict_policy=conflict_policy
+            )
         return active, False
     return run, True
 
@@ -132,7 +143,8 @@ def mark_stale_runs(integration: Integration | None = None) -> int:
 
 @metering.feature(ApiFeature.SYNC)
 def execute_sync(run_id: int) -> SyncRun:
-    """Run a queued sync to its end (or take over a running one whose worker died)."""
+    """Run a queued run to its end (or take over a running one whose worker died): a push,
+    or a profile import (services/profile_import.py), each by its own runner."""
     now = timezone.now()
     claimed = SyncRun.objects.filter(pk=run_id, status=SyncStatus.QUEUED).update(
         status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now
@@ -151,16 +163,16 @@ def execute_sync(run_id: int) -> SyncRun:
             return run
         run.heartbeat_at = now
     try:
-        _Runner(run).execute()
+        _runner_for(run).execute()
     except StopRun as exc:
-        _finish(run, SyncStatus.FAILED, str(exc))
+        finish_run(run, SyncStatus.FAILED, str(exc))
     except MappingError as exc:
-        _finish(run, SyncStatus.FAILED, f"Field mapping: {exc}")
+        finish_run(run, SyncStatus.FAILED, f"Field mapping: {exc}")
     except PlatformError as exc:
-        _finish(run, SyncStatus.FAILED, exc.message)
+        finish_run(run, SyncStatus.FAILED, exc.message)
     except Exception as exc:
         logger.exception("sync run %s failed", run.pk)
-        _finish(run, SyncStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
+        finish_run(run, SyncStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
     return run
 
 
@@ -180,7 +192,16 @@ def dry_run_requests(integration: Integration, limit: int = DRY_RUN_SIZE) -> lis
     return planned_requests(runner.client, records, integration.update_existing)
 
 
-def _finish(run: SyncRun, status: str, error: str = "") -> None:
+def _runner_for(run: SyncRun):
+    if run.kind == SyncKind.IMPORT:
+        from integrations.services.profile_import import ProfileImporter
+
+        return ProfileImporter(run)
+    return _Runner(run)
+
+
+def finish_run(run: SyncRun, status: str, error: str = "") -> None:
+    """End a run (a push or an import) with `status`, and say on the integration how it went."""
     run.status = status
     run.error = error[:2000]
     run.finished_at = timezone.now()
@@ -194,11 +215,15 @@ def _finish(run: SyncRun, status: str, error: str = "") -> None:
     else:
         integration.status = IntegrationStatus.CONNECTED
         integration.last_success_at = run.finished_at
-        integration.last_error = (
-            f"Last sync was partial: {run.failed} records were not accepted."
-            if status == SyncStatus.PARTIAL
-            else ""
-        )
+        integration.last_error = ""
+        if status == SyncStatus.PARTIAL and run.kind == SyncKind.IMPORT:
+            integration.last_error = (
+                f"Last profile import was partial: {run.failed} profiles could not be imported."
+            )
+        elif status == SyncStatus.PARTIAL:
+            integration.last_error = (
+                f"Last sync was partial: {run.failed} records were not accepted."
+            )
     integration.save(update_fields=["status", "last_error", "last_success_at", "updated_at"])
     logger.info("sync run %s of %s: %s %s", run.pk, integration, status, error)
 
@@ -262,7 +287,7 @@ class _Runner(JobListener):
             self._record(chunk, results, last_id=rows[-1][0])
             self._check_stop(results)
         run.warnings = sorted(set(run.warnings + self.client.warnings))
-        _finish(run, SyncStatus.SUCCEEDED if run.failed == 0 else SyncStatus.PARTIAL)
+        finish_run(run, SyncStatus.SUCCEEDED if run.failed == 0 else SyncStatus.PARTIAL)
 
     def _check_targets(self) -> None:
         """Once per run, before anything is sent: every mapped field exists on the platform.

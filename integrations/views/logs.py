@@ -166,4 +166,11 @@ def sync_now(request, pk: int):
 @runner
 def retry_failed(request, pk: int):
     run = get_object_or_404(SyncRun.objects.select_related("integration"), pk=pk)
+    if run.is_import:
+        messages.warning(
+            request,
+            "An import's failed profiles are the platform's: correct them there, then import "
+            "again.",
+        )
+        return redirect(reverse("integrations:run", args=[run.pk]))
     return _start(request, run.integration, SyncMode.RETRY, SyncTrigger.MANUAL)

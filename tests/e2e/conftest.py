@@ -17,7 +17,7 @@ import pytest
 from audience.models import Subscriber, SubscriberStatus
 from integrations.models import SyncRun
 from integrations.platforms.registry import get_platform
-from integrations.sandbox import accounts, emulation, store
+from integrations.sandbox import accounts, emulation, registry, store
 from integrations.services import sync
 
 INTERESTS = ("growth", "dividends", "")
@@ -134,3 +134,23 @@ def integration(make_integration, base_url, e2e_clock, request):
     return make_integration(
         module.SLUG, base_url=base_url, mappings=getattr(module, "MAPPINGS", None)
     )
+
+
+@pytest.fixture
+def case_integration(case, make_integration, oauth_integration, live_server, e2e_clock):
+    """A PlatformCase's platform (tests/e2e/platform_cases.py; the test's `case` parameter)
+    connected to its sandbox with the case's mappings."""
+    if case.reset:
+        case.reset()
+    if case.seed:
+        registry.seed(case.slug)
+    connect = oauth_integration if case.oauth else make_integration
+    integration = connect(
+        case.slug,
+        base_url=f"{live_server.url}/sandbox/{case.slug}",
+        mappings=case.integration_mappings(),
+        **case.fields,
+    )
+    yield integration
+    if case.reset:
+        case.reset()

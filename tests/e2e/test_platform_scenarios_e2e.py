@@ -37,22 +37,9 @@ def cases_with(attribute: str):
 
 
 @pytest.fixture
-def integration(case, make_integration, oauth_integration, live_server, e2e_clock):
-    """The case's platform connected to its sandbox with the case's mappings."""
-    if case.reset:
-        case.reset()
-    if case.seed:
-        registry.seed(case.slug)
-    connect = oauth_integration if case.oauth else make_integration
-    integration = connect(
-        case.slug,
-        base_url=f"{live_server.url}/sandbox/{case.slug}",
-        mappings=case.integration_mappings(),
-        **case.fields,
-    )
-    yield integration
-    if case.reset:
-        case.reset()
+def integration(case_integration):
+    """The case's platform connected to its sandbox with the case's mappings (conftest)."""
+    return case_integration
 
 
 @every_platform

@@ -660,3 +660,98 @@ def test_import_members_queues_platforms_that_list_members_and_says_why_not_othe
     assert any(m.startswith("Braze readers") and "cannot list segment members" in m for m in shown)
     page = admin_client.get(reverse("admin:integrations_segment_changelist")).content.decode()
     assert "not read" in page
+
+
+# --- Import profiles ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mailchimp(make_integration):
+    return make_integration("mailchimp", name="Mailchimp main")
+
+
+def staff_with(*codenames):
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("staffer", password="staffer-pw-123", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def test_import_profiles_queues_an_import_run_with_the_permission(
+    client, mailchimp, django_capture_on_commit_callbacks
+):
+    client.force_login(staff_with("view_integration", "change_integration", "import_profiles"))
+    page = client.get(reverse("admin:integrations_integration_changelist"))
+    assert b'value="import_profiles"' in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(client, "import_profiles", [mailchimp])
+    run = SyncRun.objects.get()
+    assert (run.kind, run.status, run.trigger) == ("import", SyncStatus.QUEUED, SyncTrigger.MANUAL)
+    assert queued_tasks() == [("integrations.tasks.run_sync", (run.pk,))]
+    assert (
+        f"Mailchimp main: profile import run #{run.pk} queued (sharpsend wins (existing "
+        "subscribers are not changed)); it shows in the sync logs." in messages_of(response)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(client, "import_profiles", [mailchimp])
+    assert SyncRun.objects.count() == 1 and len(queued_tasks()) == 1
+    assert f"run #{run.pk} is already queued; no import queued." in messages_of(response)[0]
+
+
+def test_import_profiles_without_the_permission_is_hidden_and_refused(
+    client, mailchimp, django_capture_on_commit_callbacks
+):
+    # May run syncs, not import profiles: the import writes the audience.
+    client.force_login(staff_with("view_integration", "change_integration", "run_sync"))
+    page = client.get(reverse("admin:integrations_integration_changelist"))
+    assert b'value="sync_now"' in page.content
+    assert b'value="import_profiles"' not in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:integrations_integration_changelist"),
+            {"action": "import_profiles", "_selected_action": [mailchimp.pk]},
+        )
+    assert response.status_code == 403
+    assert queued_tasks() == [] and not SyncRun.objects.exists()
+
+
+def test_import_profiles_says_why_a_platform_cannot_and_skips_disabled_ones(
+    admin_client, mailchimp, make_integration, django_capture_on_commit_callbacks
+):
+    braze = make_integration("braze", name="Braze main")
+    off = make_integration("kit", name="Kit off", enabled=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(admin_client, "import_profiles", [braze, off])
+    said = messages_of(response)
+    assert any(m.startswith("Braze main: Braze cannot list contacts: Braze exports") for m in said)
+    assert "Kit off: disabled, not imported." in said
+    assert queued_tasks() == [] and not SyncRun.objects.exists()
+
+
+def test_the_run_list_shows_imports_beside_syncs(admin_client, mailchimp):
+    SyncRun.objects.create(
+        integration=mailchimp,
+        kind="import",
+        trigger=SyncTrigger.MANUAL,
+        status=SyncStatus.SUCCEEDED,
+        conflict_policy="fill_blanks",
+        created=3,
+    )
+    page = admin_client.get(reverse("admin:integrations_syncrun_changelist"))
+    assert b"profile import \xc2\xb7 fill_blanks" in page.content
+    filtered = admin_client.get(reverse("admin:integrations_syncrun_changelist"), {"kind": "push"})
+    assert b"profile import" not in filtered.content
+
+
+def test_the_conflict_policy_is_set_on_the_integrations_form(admin_client, customerio):
+    url = reverse("admin:integrations_integration_change", args=[customerio.pk])
+    response = admin_client.post(url, change_data(customerio, conflict_policy="fill_blanks"))
+    assert response.status_code == 302
+    customerio.refresh_from_db()
+    assert customerio.conflict_policy == "fill_blanks"
+    # A post without the field keeps the stored policy.
+    response = admin_client.post(url, change_data(customerio))
+    assert response.status_code == 302
+    customerio.refresh_from_db()
+    assert customerio.conflict_policy == "fill_blanks"

@@ -20,6 +20,7 @@ from integrations.platforms.campaign_monitor.contacts import (
     STANDARD_TARGETS,
     CampaignMonitorContacts,
 )
+from integrations.platforms.campaign_monitor.profiles import CampaignMonitorProfiles
 from integrations.platforms.campaign_monitor.segments import CampaignMonitorSegments
 from integrations.platforms.campaign_monitor.webhooks import CampaignMonitorWebhooks
 from integrations.platforms.registry import register
@@ -38,6 +39,7 @@ __all__ = ["API", "STANDARD_TARGETS", "V", "CampaignMonitorClient"]
 @register
 class CampaignMonitorClient(
     CampaignMonitorConnection,
+    CampaignMonitorProfiles,
     CampaignMonitorContacts,
     CampaignMonitorSegments,
     CampaignMonitorWebhooks,
@@ -63,6 +65,7 @@ class CampaignMonitorClient(
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_CONTACTS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
         }

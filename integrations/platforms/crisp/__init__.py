@@ -59,6 +59,8 @@ class CrispClient(CrispConnection, CrispContacts, CrispSegments, CrispWebhooks, 
     )
     rate_limited_by = ("identifier",)  # Crisp counts its quota per plugin token
     unsupported_reasons = {
+        Capability.LIST_CONTACTS: "Crisp's profiles are chat contacts with no email consent "
+        "state, so they cannot become newsletter subscribers",
         Capability.REMOVE_FROM_SEGMENT: "untagging profiles (batch/segments) is not yet wired in "
         "the console",
         Capability.CREATE_SEGMENT: "Crisp segments are free-text tags on profiles; there is no "

@@ -82,6 +82,9 @@ class CustomerIoClient(
         SendMethod("journey_event", "Journey (event)", can_schedule=False, per_reader=True),
     )
     unsupported_reasons = {
+        Capability.LIST_CONTACTS: "the App API's people search (POST /v1/customers) "
+        "returns identifiers only, and each person's attributes and subscription state are a "
+        "call each; not wired for a profile import yet",
         Capability.EXPORT_CONTACT: "not wired in the console yet (the App API's "
         "/v1/customers/{id}/attributes, segments and messages): read the person's profile in "
         "Customer.io",

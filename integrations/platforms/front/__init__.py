@@ -59,6 +59,8 @@ class FrontClient(FrontConnection, FrontContacts, FrontSegments, FrontWebhooks, 
     )
     rate_limited_by = ("api_token",)  # Front counts per company: one token, one company
     unsupported_reasons = {
+        Capability.LIST_CONTACTS: "Front's contacts are conversation participants with no "
+        "email consent state, so they cannot become newsletter subscribers",
         Capability.REMOVE_FROM_SEGMENT: "removing contacts from a Front contact list is not yet "
         "wired in the console",
         Capability.TRACK_EVENTS: "Front has no events on contacts",

@@ -86,6 +86,8 @@ class IterableClient(
         Capability.TRIGGER_JOURNEY: "a journey is triggered as an assignment's send method "
         "(Journey), for a list",
         Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Iterable yet",
+        Capability.LIST_CONTACTS: "Iterable lists its users only through export jobs and "
+        "newline-delimited downloads, not in pages; the console does not read those yet",
     }
     credential_fields = (
         CredentialField(

@@ -37,6 +37,7 @@ from integrations.platforms.keap.api import (
 )
 from integrations.platforms.keap.connection import KeapConnection
 from integrations.platforms.keap.contacts import KeapContacts
+from integrations.platforms.keap.profiles import KeapProfiles
 from integrations.platforms.keap.segments import KeapSegments
 from integrations.platforms.keap.webhooks import KeapWebhooks
 from integrations.platforms.registry import register
@@ -67,7 +68,9 @@ __all__ = [
 
 
 @register
-class KeapClient(KeapConnection, KeapContacts, KeapSegments, KeapWebhooks, PlatformClient):
+class KeapClient(
+    KeapConnection, KeapProfiles, KeapContacts, KeapSegments, KeapWebhooks, PlatformClient
+):
     slug = "keap"
     label = "Keap"
     category = Category.CRM
@@ -82,6 +85,7 @@ class KeapClient(KeapConnection, KeapContacts, KeapSegments, KeapWebhooks, Platf
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_CONTACTS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
         }

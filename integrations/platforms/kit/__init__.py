@@ -15,6 +15,7 @@ from integrations.platforms.kit.broadcasts import KitBroadcasts
 from integrations.platforms.kit.connection import KitConnection
 from integrations.platforms.kit.contacts import MAX_CUSTOM_FIELDS, STANDARD_FIELDS, KitContacts
 from integrations.platforms.kit.members import KitMembers
+from integrations.platforms.kit.profiles import KitProfiles
 from integrations.platforms.kit.segment_push import KitSegmentPush
 from integrations.platforms.kit.segments import KitSegments
 from integrations.platforms.kit.webhooks import KitWebhooks
@@ -38,6 +39,7 @@ class KitClient(
     KitContacts,
     KitSegments,
     KitMembers,
+    KitProfiles,
     KitWebhooks,
     KitSegmentPush,
     KitBroadcasts,
@@ -59,6 +61,7 @@ class KitClient(
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
             Capability.LIST_SEGMENT_MEMBERS,
+            Capability.LIST_CONTACTS,
             # SharpSend segments are pushed as tags (Kit segments are read-only).
             Capability.CREATE_SEGMENT,
             Capability.ADD_TO_SEGMENT,

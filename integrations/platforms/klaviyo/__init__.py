@@ -21,6 +21,7 @@ from integrations.platforms.klaviyo.api import API, JOBS, MEDIA_TYPE, REVISION
 from integrations.platforms.klaviyo.campaigns import CAMPAIGNS, TEMPLATES, KlaviyoCampaigns
 from integrations.platforms.klaviyo.connection import KlaviyoConnection, KlaviyoKeyAuth
 from integrations.platforms.klaviyo.contacts import KlaviyoContacts
+from integrations.platforms.klaviyo.profiles import KlaviyoProfiles
 from integrations.platforms.klaviyo.segment_push import KlaviyoSegmentPush
 from integrations.platforms.klaviyo.segments import KlaviyoSegments
 from integrations.platforms.klaviyo.webhooks import KlaviyoWebhooks
@@ -42,6 +43,7 @@ __all__ = ["API", "JOBS", "MEDIA_TYPE", "REVISION", "KlaviyoClient", "KlaviyoKey
 class KlaviyoClient(
     KlaviyoConnection,
     KlaviyoContacts,
+    KlaviyoProfiles,
     KlaviyoSegments,
     KlaviyoCampaigns,
     KlaviyoWebhooks,
@@ -64,6 +66,7 @@ class KlaviyoClient(
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_CONTACTS,
             Capability.CREATE_SEGMENT,
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,

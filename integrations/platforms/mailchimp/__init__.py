@@ -7,7 +7,8 @@ unless the integration names one.
 
 The package: this declaration (the registered client), `api` (constants and pure helpers),
 `connection` (data centres, auth, errors, test_connection), `contacts` (merge fields, batch
-subscribe, deletion, export) and `segments` (segments and tags with counts).
+subscribe, deletion, export), `profiles` (every member, for a profile import) and `segments`
+(segments and tags with counts).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from integrations.platforms.mailchimp.connection import MailchimpConnection
 from integrations.platforms.mailchimp.contacts import MailchimpContacts
 from integrations.platforms.mailchimp.members import MailchimpMembers
 from integrations.platforms.mailchimp.metrics import MailchimpMetrics
+from integrations.platforms.mailchimp.profiles import MailchimpProfiles
 from integrations.platforms.mailchimp.segment_push import MailchimpSegmentPush
 from integrations.platforms.mailchimp.segments import MailchimpSegments
 from integrations.platforms.mailchimp.webhooks import MailchimpWebhooks
@@ -51,6 +53,7 @@ class MailchimpClient(
     MailchimpSegments,
     MailchimpCampaigns,
     MailchimpMembers,
+    MailchimpProfiles,
     MailchimpMetrics,
     MailchimpWebhooks,
     MailchimpSegmentPush,
@@ -72,6 +75,7 @@ class MailchimpClient(
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
             Capability.LIST_SEGMENT_MEMBERS,
+            Capability.LIST_CONTACTS,
             Capability.CREATE_SEGMENT,
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,

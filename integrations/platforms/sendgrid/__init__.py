@@ -100,6 +100,10 @@ class SendGridClient(
     unsupported_reasons = {
         Capability.TEST_SEND: "its test send takes a dynamic transactional "
         "template, not a Single Send's content",
+        Capability.LIST_CONTACTS: "SendGrid lists no contacts page by page (GET "
+        "/v3/marketing/contacts is a sample of 50 and a search stops at 50 matches); the whole "
+        "list comes only as an asynchronous CSV export job, which the console does not read "
+        "yet",
         Capability.TRACK_EVENTS: "Marketing Campaigns has no custom-event ingestion",
     }
     credential_fields = (

@@ -144,6 +144,10 @@ urlpatterns = [
     path("<str:host>/api/v3.3/lists/<str:list_ref>/customfields.json", contacts.custom_fields),
     path("<str:host>/api/v3.3/lists/<str:list_ref>/stats.json", segments.list_stats),
     path("<str:host>/api/v3.3/segments/<str:segment_ref>/active.json", segments.segment_active),
+    *(
+        path(f"<str:host>/api/v3.3/lists/<str:list_ref>/{state}.json", segments.state_list(state))
+        for state in segments.STATE_LISTS
+    ),
     path(
         "<str:host>/api/v3.3/clients/<str:client_id>/listsforemail.json", contacts.lists_for_email
     ),

@@ -1,7 +1,9 @@
-"""The Campaign Monitor emulator's lists and segments: the client's, with stats and members."""
+"""The Campaign Monitor emulator's lists and segments: the client's, with stats and members,
+and the list's subscribers state by state."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.views.decorators.http import require_GET
 
 from integrations.sandbox.campaign_monitor.auth import (
@@ -70,6 +72,46 @@ def segment_active(request, account, segment_ref: str):
     )
     if segment is None or CLIENT_ID not in _clients(account):
         return _error(103, "Invalid SegmentID")
+    members = segment.members().filter(attributes__State="Active").order_by("identifier")
+    return _paged(request, members)
+
+
+# A subscriber's state in the list (stored as attributes.State) for each state list's path.
+STATE_LISTS = {
+    "active": "Active",
+    "unconfirmed": "Unconfirmed",
+    "unsubscribed": "Unsubscribed",
+    "bounced": "Bounced",
+    "deleted": "Deleted",
+}
+
+
+def state_list(state: str):
+    """GET /lists/{listid}/<state>.json?page=&pagesize=&orderfield=&orderdirection= — the
+    list's subscribers in that state (addresses on the suppression list are not members)."""
+
+    @require_GET
+    @EMULATOR.endpoint()
+    def view(request, account, list_ref: str):
+        rows = SandboxContact.objects.filter(
+            platform=PLATFORM, account=account.account, suppressed=False
+        )
+        wanted = Q(attributes__State=STATE_LISTS[state])
+        if state == "active":  # a subscriber stored without a State is active
+            wanted |= ~Q(attributes__has_key="State")
+        rows = rows.filter(wanted)
+        return _paged(request, rows)
+
+    view.__name__ = f"{state}_subscribers"
+    return view
+
+
+_ORDER = {"email": "identifier", "date": "created_at"}
+
+
+def _paged(request, rows):
+    """One page of subscribers in Campaign Monitor's paged envelope (pages from 1, pagesize
+    10–1000, ordered by email or date; by name as email here)."""
     try:
         page = int(request.GET.get("page", 1))
         size = int(request.GET.get("pagesize", 1000))
@@ -77,17 +119,22 @@ def segment_active(request, account, segment_ref: str):
         page, size = 0, 0
     if page < 1 or not 10 <= size <= 1000:
         return _error(1, "page must be 1 or more and pagesize 10 to 1000")
-    members = segment.members().filter(attributes__State="Active").order_by("identifier")
-    total = members.count()
-    rows = list(members[(page - 1) * size : page * size])
+    field = request.GET.get("orderfield", "email")
+    direction = request.GET.get("orderdirection", "asc")
+    if field not in (*_ORDER, "name") or direction not in ("asc", "desc"):
+        return _error(1, "orderfield must be email, name or date; orderdirection asc or desc")
+    order = _ORDER.get(field, "identifier")
+    rows = rows.order_by(order if direction == "asc" else f"-{order}", "pk")
+    total = rows.count()
+    chunk = list(rows[(page - 1) * size : page * size])
     return json_response(
         {
-            "Results": [_subscriber_body(row) for row in rows],
-            "ResultsOrderedBy": "email",
-            "OrderDirection": "asc",
+            "Results": [_subscriber_body(row) for row in chunk],
+            "ResultsOrderedBy": field,
+            "OrderDirection": direction,
             "PageNumber": page,
             "PageSize": size,
-            "RecordsOnThisPage": len(rows),
+            "RecordsOnThisPage": len(chunk),
             "TotalNumberOfRecords": total,
             "NumberOfPages": (total + size - 1) // size,
         }

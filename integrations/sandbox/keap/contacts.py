@@ -12,6 +12,7 @@ from integrations.sandbox.keap.auth import PLATFORM, _error, gated
 from integrations.sandbox.keap.state import (
     CREATED,
     DUPLICATE_OPTIONS,
+    LISTABLE,
     MARKETABLE,
     MAX_LENGTHS,
     REOPTABLE,
@@ -60,9 +61,13 @@ def _list_contacts(request, account):
         return paged
     chunk, token = paged
     fields = _fields(account.account)
-    return json_response(
-        {"contacts": [_contact_json(c, fields) for c in chunk], "next_page_token": token}
-    )
+    wanted = {f for f in request.GET.get("fields", "").split(",") if f}
+    if wanted - LISTABLE:
+        return _error(400, f"Unknown fields: {', '.join(sorted(wanted - LISTABLE))}", "Bad Request")
+    contacts = [_contact_json(c, fields) for c in chunk]
+    if wanted:  # only the properties asked for (and the id)
+        contacts = [{k: v for k, v in c.items() if k in wanted or k == "id"} for c in contacts]
+    return json_response({"contacts": contacts, "next_page_token": token})
 
 
 def _create_contact(request, account):

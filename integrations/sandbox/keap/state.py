@@ -23,6 +23,11 @@ REQUEST_PROPERTIES = {
     "source_type", "spouse_name", "time_zone", "utm_parameters", "assistant_name",
     "assistant_phone", "billing_information",
 }  # fmt: skip
+# What listContacts' `fields` may name (swagger.yml).
+LISTABLE = REQUEST_PROPERTIES | {
+    "id", "create_time", "update_time", "links", "notes", "score_value", "tag_ids",
+    "account_id", "created_by", "groups", "last_updated_by",
+}  # fmt: skip
 MAX_LENGTHS = {"given_name": 40, "family_name": 40, "middle_name": 100, "preferred_name": 100,
                "website": 100, "spouse_name": 100, "job_title": 255}  # fmt: skip
 SCALARS = REQUEST_PROPERTIES - {

@@ -50,9 +50,12 @@ def _list_subscribers(request, account):
     if email:
         rows = rows.filter(identifier=email.lower())
     status = request.GET.get("status", "active")
+    if status not in (*STATES, "all"):
+        return errors(422, f"Status must be one of {', '.join(STATES)} or all")
     if status != "all":
         rows = rows.filter(attributes__state=status)
-    page, pagination = paginate([subscriber_view(c, with_fields=False) for c in rows], request)
+    # Each with its custom field values, keyed by the field's key (Kit's list answers so).
+    page, pagination = paginate([subscriber_view(c) for c in rows], request)
     return json_response({"subscribers": page, "pagination": pagination})
 
 

@@ -23,17 +23,44 @@ from integrations.sandbox.models import SandboxContact
 _FILTER = re.compile(r'^equals\((email|external_id|phone_number|id),"((?:[^"\\]|\\.)*)"\)$')
 _ANY_EMAIL = re.compile(r'^any\(email,\[((?:"(?:[^"\\]|\\.)*",?)*)\]\)$')
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+ADDITIONAL_FIELDS = {"subscriptions", "predictive_analytics"}
 
 
 def profile_id(contact: SandboxContact) -> str:
     return f"01SBX{contact.pk:021d}"
 
 
-def _profile_resource(request, contact: SandboxContact, fields: set[str] | None) -> dict:
-    attributes = {k: v for k, v in contact.attributes.items()}
+def _subscriptions(contact: SandboxContact) -> dict:
+    """The profile's `subscriptions` (additional-fields[profile]=subscriptions): as stored
+    under that key (tests and demos seed consent there; nothing the API writes sets it), else
+    no consent recorded, or a USER_SUPPRESSED suppression for a suppressed contact."""
+    stored = contact.attributes.get("subscriptions")
+    if isinstance(stored, dict):
+        return stored
+    suppression = (
+        [{"reason": "USER_SUPPRESSED", "timestamp": "2024-01-01T00:00:00+00:00"}]
+        if contact.suppressed
+        else []
+    )
+    marketing = {
+        "can_receive_email_marketing": not contact.suppressed,
+        "consent": "UNSUBSCRIBED" if contact.suppressed else "NEVER_SUBSCRIBED",
+        "consent_timestamp": None,
+        "suppression": suppression,
+        "list_suppressions": [],
+    }
+    return {"email": {"marketing": marketing}}
+
+
+def _profile_resource(
+    request, contact: SandboxContact, fields: set[str] | None, subscriptions: bool = False
+) -> dict:
+    attributes = {k: v for k, v in contact.attributes.items() if k != "subscriptions"}
     attributes.setdefault("properties", {})
     if fields:
         attributes = {k: v for k, v in attributes.items() if k in fields}
+    if subscriptions:
+        attributes["subscriptions"] = _subscriptions(contact)
     url = request.build_absolute_uri(f"/sandbox/{PLATFORM}/{HOST}/api/profiles")
     return {
         "type": "profile",
@@ -90,7 +117,14 @@ def profiles(request, account):
                                   parameter="filter")  # fmt: skip
     fields = request.GET.get("fields[profile]")
     wanted = set(fields.split(",")) if fields else None
-    data = [_profile_resource(request, c, wanted) for c in rows.order_by("pk")]
+    extra = [v for v in request.GET.get("additional-fields[profile]", "").split(",") if v]
+    if set(extra) - ADDITIONAL_FIELDS:
+        return error_response(400, "invalid", "Invalid input.",
+                              f"Invalid additional field: {','.join(extra)}",
+                              parameter="additional-fields[profile]")  # fmt: skip
+    data = [
+        _profile_resource(request, c, wanted, "subscriptions" in extra) for c in rows.order_by("pk")
+    ]
     return paged(request, data, size)
 
 

@@ -7,7 +7,7 @@ member's email_address, status, merge_fields and timestamp_signup.
 
 The package: this declaration (accounts, demo data, routes, the API root), `auth` (the gate
 and its hooks), `state` (members and merge fields as stored), `contacts` (the audience, batch
-subscribe, merge fields), `members` (one member) and `segments` (segments and tags).
+subscribe, merge fields), `members` (every member, and one) and `segments` (segments and tags).
 """
 
 from __future__ import annotations
@@ -150,6 +150,7 @@ urlpatterns = [
         "<str:host>/3.0/lists/<str:list_id>/segments/<int:segment_id>/members",
         segments.segment_members,
     ),
+    path("<str:host>/3.0/lists/<str:list_id>/members", members.members),
     path("<str:host>/3.0/lists/<str:list_id>/members/<str:subscriber_hash>", members.member),
     path(
         "<str:host>/3.0/lists/<str:list_id>/members/<str:subscriber_hash>/tags",

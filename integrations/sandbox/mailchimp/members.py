@@ -70,3 +70,37 @@ def delete_permanent(request, account, subscriber_hash: str):
     contact.suppressed = True
     contact.save(update_fields=["attributes", "suppressed", "updated_at"])
     return HttpResponse(status=204)
+
+
+@require_GET
+@endpoint()
+def members(request, account):
+    """GET /lists/{id}/members?count=&offset=&fields= — every member (any status), oldest
+    first, `count` at most 1000; `fields` trims the answer as Mailchimp's does (dot notation:
+    members.email_address, total_items …)."""
+    try:
+        count = min(int(request.GET.get("count", 10)), 1000)
+        offset = int(request.GET.get("offset", 0))
+    except ValueError:
+        return problem(400, "Invalid Resource", "count and offset must be integers.")
+    if count < 1 or offset < 0:
+        return problem(400, "Invalid Resource", "count must be 1 or more and offset 0 or more.")
+    rows = _members(account).filter(suppressed=False).order_by("pk")
+    page = [_member_view(account, c.attributes) for c in rows[offset : offset + count]]
+    answer = {"members": page, "list_id": account.credentials["list_id"]}
+    answer["total_items"] = rows.count()
+    return json_response(_trimmed(answer, request.GET.get("fields", "")))
+
+
+def _trimmed(answer: dict, fields: str) -> dict:
+    """Only the `fields` asked for (Mailchimp's `fields=` parameter), or all of them."""
+    wanted = [f.strip() for f in fields.split(",") if f.strip()]
+    if not wanted:
+        return answer
+    member_keys = {f.split(".", 1)[1] for f in wanted if f.startswith("members.")}
+    trimmed = {k: v for k, v in answer.items() if k in wanted and k != "members"}
+    if member_keys:
+        trimmed["members"] = [
+            {k: v for k, v in member.items() if k in member_keys} for member in answer["members"]
+        ]
+    return trimmed

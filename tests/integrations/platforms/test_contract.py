@@ -37,6 +37,7 @@ CALLS = {
     Capability.TRACK_EVENTS: [("track_events", ([{"name": "opened"}],))],
     Capability.LIST_SEGMENTS: [("list_segments", ()), ("segment_member_count", ("1",))],
     Capability.LIST_SEGMENT_MEMBERS: [("segment_members", ("1", None))],
+    Capability.LIST_CONTACTS: [("contacts_page", (None,))],
     Capability.CREATE_SEGMENT: [("create_segment", ("Readers",))],
     Capability.ADD_TO_SEGMENT: [("add_to_segment", ("1", [SegmentMember(1, "a@example.com")]))],
     Capability.REMOVE_FROM_SEGMENT: [

@@ -255,3 +255,32 @@ class TestRateLimits:
             do_import(client, [subscriber("a@example.com")], headers=basic("x")).status_code == 401
         )
         assert do_import(client, [subscriber("a@example.com")]).status_code == 429
+
+
+def test_the_list_is_read_state_by_state_with_pages(client):
+    for index, state in enumerate(["Active", "Active", "Unsubscribed", "Bounced", "Deleted"]):
+        SandboxContact.objects.create(
+            platform="campaign_monitor", account=ACCOUNT, identifier=f"r{index}@example.com",
+            attributes={"EmailAddress": f"r{index}@example.com", "State": state, "Name": "R"},
+        )  # fmt: skip
+    SandboxContact.objects.create(
+        platform="campaign_monitor", account=ACCOUNT, identifier="held@example.com",
+        attributes={"EmailAddress": "held@example.com"}, suppressed=True,
+    )  # fmt: skip
+    url = f"{V}/lists/{DEMO_LIST_ID}"
+    first = client.get(f"{url}/active.json", {"pagesize": 10}, headers=ACCOUNT_KEY).json()
+    assert [r["EmailAddress"] for r in first["Results"]] == ["r0@example.com", "r1@example.com"]
+    assert (first["PageNumber"], first["NumberOfPages"], first["TotalNumberOfRecords"]) == (1, 1, 2)
+    for state, email in (
+        ("unsubscribed", "r2@example.com"),
+        ("bounced", "r3@example.com"),
+        ("deleted", "r4@example.com"),
+    ):
+        answer = client.get(f"{url}/{state}.json", headers=ACCOUNT_KEY).json()
+        assert [r["EmailAddress"] for r in answer["Results"]] == [email]
+        assert answer["Results"][0]["State"] == state.capitalize()
+    assert client.get(f"{url}/unconfirmed.json", headers=ACCOUNT_KEY).json()["Results"] == []
+    assert client.get(f"{url}/active.json", {"pagesize": 5}, headers=ACCOUNT_KEY).status_code == 400
+    assert client.get(f"{url}/active.json", {"page": 0}, headers=ACCOUNT_KEY).status_code == 400
+    other = client.get(f"{V}/lists/{'0' * 32}/active.json", headers=ACCOUNT_KEY)
+    assert other.json()["Code"] == 101

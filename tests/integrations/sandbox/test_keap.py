@@ -295,3 +295,26 @@ class TestQuota:
         refused = client.get(f"{BASE}/tags", headers=auth)
         assert refused.status_code == 429 and refused["Retry-After"] == "3"
         assert client.get(f"{BASE}/tags", headers=auth).status_code == 200
+
+
+def test_the_contact_list_pages_by_token_and_returns_the_fields_asked_for(client, auth):
+    post(client, auth, body("ann@example.com", given_name="Ann", opt_in=True))
+    post(client, auth, body("bob@example.com", given_name="Bob"))
+    first = client.get(
+        f"{BASE}/contacts",
+        {"page_size": 1, "fields": "id,given_name,email_addresses"},
+        headers=auth,
+    ).json()
+    [ann] = first["contacts"]
+    assert set(ann) == {"id", "given_name", "email_addresses"}
+    assert ann["email_addresses"][0]["email_opt_status"] == "SINGLE_OPT_IN"
+    assert first["next_page_token"]
+    rest = client.get(
+        f"{BASE}/contacts", {"page_size": 1, "page_token": first["next_page_token"]}, headers=auth
+    ).json()
+    assert rest["contacts"][0]["email_addresses"][0]["email_opt_status"] == "NON_MARKETABLE"
+    assert rest["next_page_token"] == ""
+    wrong = client.get(f"{BASE}/contacts", {"fields": "id,secret_sauce"}, headers=auth)
+    assert wrong.status_code == 400
+    too_many = client.get(f"{BASE}/contacts", {"page_size": 1001}, headers=auth)
+    assert too_many.status_code == 400

@@ -188,3 +188,22 @@ class TestListsAndCounts:
             not in client.get(f"{BASE}/tags/1/subscribers", headers=KEY).json()["pagination"]
         )
         assert client.get(f"{BASE}/tags/9/subscribers", headers=KEY).status_code == 404
+
+
+def test_the_subscriber_list_takes_a_status_and_carries_custom_fields(client):
+    upsert(client, email_address="ann@example.com", first_name="Ann", fields={"last_name": "Lee"})
+    upsert(client, email_address="bob@example.com", state="cancelled")
+    active = client.get(f"{BASE}/subscribers", headers=KEY).json()
+    assert [s["email_address"] for s in active["subscribers"]] == ["ann@example.com"]
+    assert active["subscribers"][0]["fields"] == {"last_name": "Lee"}
+    everyone = client.get(
+        f"{BASE}/subscribers", {"status": "all", "per_page": 1}, headers=KEY
+    ).json()
+    assert [s["state"] for s in everyone["subscribers"]] == ["active"]
+    assert everyone["pagination"]["has_next_page"] is True
+    after = everyone["pagination"]["end_cursor"]
+    rest = client.get(f"{BASE}/subscribers", {"status": "all", "after": after}, headers=KEY).json()
+    assert [s["state"] for s in rest["subscribers"]] == ["cancelled"]
+    assert rest["pagination"]["has_next_page"] is False
+    wrong = client.get(f"{BASE}/subscribers", {"status": "gone"}, headers=KEY)
+    assert wrong.status_code == 422

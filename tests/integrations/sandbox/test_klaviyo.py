@@ -289,3 +289,33 @@ class TestProfilesAndPrivacy:
             headers=READ_ONLY,
         )  # fmt: skip
         assert refused.status_code == 403
+
+
+def test_profiles_carry_their_subscriptions_only_when_asked(client):
+    SandboxContact.objects.create(
+        platform="klaviyo", account=ACCOUNT, identifier="ann@example.com",
+        attributes={"email": "ann@example.com", "first_name": "Ann"},
+    )  # fmt: skip
+    SandboxContact.objects.create(
+        platform="klaviyo", account=ACCOUNT, identifier="bob@example.com",
+        attributes={"email": "bob@example.com"}, suppressed=True,
+    )  # fmt: skip
+    consent = {"email": {"marketing": {"can_receive_email_marketing": True,
+                                       "consent": "SUBSCRIBED", "suppression": []}}}  # fmt: skip
+    SandboxContact.objects.create(
+        platform="klaviyo", account=ACCOUNT, identifier="cy@example.com",
+        attributes={"email": "cy@example.com", "subscriptions": consent},
+    )  # fmt: skip
+    plain = get(client, "/api/profiles?page[size]=2").json()
+    assert all("subscriptions" not in p["attributes"] for p in plain["data"])
+    asked = get(client, "/api/profiles?page[size]=2&additional-fields[profile]=subscriptions")
+    page = asked.json()
+    marketing = [p["attributes"]["subscriptions"]["email"]["marketing"] for p in page["data"]]
+    assert [m["consent"] for m in marketing] == ["NEVER_SUBSCRIBED", "UNSUBSCRIBED"]
+    assert marketing[1]["suppression"][0]["reason"] == "USER_SUPPRESSED"
+    rest = client.get(page["links"]["next"], headers=HEADERS).json()
+    assert rest["data"][0]["attributes"]["subscriptions"] == consent
+    assert rest["links"]["next"] is None
+    wrong = get(client, "/api/profiles?additional-fields[profile]=everything")
+    assert wrong.status_code == 400
+    assert get(client, "/api/profiles?page[size]=101").status_code == 400

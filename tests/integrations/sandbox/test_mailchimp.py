@@ -293,3 +293,41 @@ def test_injected_throttle(client):
     response = client.get(f"{US6}/", headers=basic(KEY))
     assert (response.status_code, response["Retry-After"]) == (429, "2")
     assert client.get(f"{US6}/", headers=basic(KEY)).status_code == 200
+
+
+def test_the_audience_members_are_offset_paged_any_status_and_trimmed_by_fields(client):
+    registry.seed("mailchimp")
+    subscribe(
+        client,
+        [
+            {"email_address": "a@example.com", "status": "subscribed",
+             "merge_fields": {"FNAME": "A"}},
+            {"email_address": "b@example.com", "status": "unsubscribed"},
+            {"email_address": "c@example.com", "status": "cleaned"},
+        ],
+    )  # fmt: skip
+    fields = "members.email_address,members.status,members.merge_fields,total_items"
+    first = client.get(
+        f"{US6}/lists/{LIST}/members",
+        {"count": 2, "offset": 0, "fields": fields},
+        headers=basic(KEY),
+    )
+    assert first.status_code == 200
+    assert first.json() == {
+        "members": [
+            {"email_address": "a@example.com", "status": "subscribed",
+             "merge_fields": {"FNAME": "A"}},
+            {"email_address": "b@example.com", "status": "unsubscribed", "merge_fields": {}},
+        ],
+        "total_items": 3,
+    }  # fmt: skip
+    rest = client.get(
+        f"{US6}/lists/{LIST}/members", {"count": 2, "offset": 2}, headers=basic(KEY)
+    ).json()
+    assert [m["email_address"] for m in rest["members"]] == ["c@example.com"]
+    assert rest["members"][0]["id"] == digest("c@example.com")  # untrimmed: the whole member
+    capped = client.get(f"{US6}/lists/{LIST}/members", {"count": 5000}, headers=basic(KEY))
+    assert len(capped.json()["members"]) == 3
+    bad = client.get(f"{US6}/lists/{LIST}/members", {"count": "x"}, headers=basic(KEY))
+    assert bad.status_code == 400
+    assert client.get(f"{US6}/lists/other/members", headers=basic(KEY)).status_code == 404

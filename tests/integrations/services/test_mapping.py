@@ -13,7 +13,9 @@ from integrations.services.mapping import (
     MappingError,
     check_mappings,
     compile_mapper,
+    compile_reverse,
     payload_hash,
+    reads_back,
 )
 
 
@@ -134,3 +136,49 @@ def test_payload_hash_is_stable_and_sensitive():
     assert a == payload_hash("a@example.com", {"y": when, "x": 1})
     assert a != payload_hash("a@example.com", {"x": 2, "y": when})
     assert a != payload_hash("b@example.com", {"x": 1, "y": when})
+
+
+# --- read backwards (a profile import) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "transform", "identifier", "expected"),
+    [
+        ("first_name", "", False, True),
+        ("last_name", "", False, True),
+        ("attributes.plan", "", False, True),
+        ("attributes.plan", "lower", False, False),  # "Gold" sent as "gold": not SharpSend's
+        ("first_name", "upper", False, False),
+        ("first_name", "strip", False, False),
+        ("status", "is_subscribed", False, False),  # the platform's own state is read instead
+        ("status", "", False, False),
+        ("email", "", True, False),  # the key, not a value to write back
+        ("created_at", "", False, False),  # SharpSend's own
+        ("engagement_score", "", False, False),
+        ("attributes.", "", False, False),
+    ],
+)
+def test_only_reversible_mappings_to_profile_fields_and_attributes_read_back(
+    source, transform, identifier, expected
+):
+    assert reads_back(mapping(source, "x", transform, identifier)) is expected
+
+
+def test_the_reverse_mapper_turns_platform_fields_into_a_profile(make_integration):
+    integration = make_integration(
+        "mailchimp",
+        mappings=[
+            ("email", "email", "", True),
+            ("first_name", "FNAME", "", False),
+            ("last_name", "LNAME", "strip", False),
+            ("attributes.interest", "INTEREST", "", False),
+            ("status", "status", "", False),
+        ],
+    )
+    reverse = compile_reverse(integration)
+    assert reverse.sources == {"FNAME": "first_name", "INTEREST": "attributes.interest"}
+    incoming = reverse.map_back(
+        {"FNAME": "Ada", "LNAME": "Lovelace", "INTEREST": "growth", "OTHER": "x"}
+    )
+    assert incoming == {"first_name": "Ada", "attributes": {"interest": "growth"}}
+    assert reverse.map_back({}) == {"attributes": {}}

@@ -128,6 +128,24 @@ def test_retry_failed_queues_a_run_of_pending_records(
     assert queued == [("integrations.tasks.run_sync", (retry.pk,))]
 
 
+def test_an_import_run_shows_as_one_and_offers_no_retry(
+    admin_client, run, django_capture_on_commit_callbacks, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(queue, "async_task", lambda func, *args, **kw: queued.append((func, args)))
+    SyncRun.objects.filter(pk=run.pk).update(kind="import")
+    page = admin_client.get(reverse("integrations:run", args=[run.pk]))
+    assert b"Profile import" in page.content
+    assert b'id="retry-failed"' not in page.content
+    assert b'id="failures-csv"' in page.content
+    listing = admin_client.get(reverse("integrations:integration", args=[run.integration.pk]))
+    assert b"Profile import" in listing.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("integrations:run-retry", args=[run.pk]), follow=True)
+    assert SyncRun.objects.count() == 1 and queued == []
+    assert "correct them there, then import again" in str(list(response.context["messages"])[0])
+
+
 def test_pages_need_the_view_permission(client, run):
     someone = User.objects.create_user("staff", password="pw-123456", is_staff=True)
     client.force_login(someone)
