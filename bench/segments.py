@@ -1,14 +1,15 @@
 """Segment push at scale: push a SharpSend segment of N members to the sandbox Iterable over
 real HTTP (a new static list), push it again unchanged, then push it after 1 % of its membership
 changed (half the 1 % leave the segment, as many new readers join). Prints the changes sent,
-API calls, time and the push process's peak RSS for each.
+API calls, time and the push process's peak RSS for each. Then membership in: the same readers
+synced to the sandbox Customer.io, and the members of its "All readers" segment (all of them)
+imported into SharpSend, page by page, with the import process's peak RSS.
 
     .venv/bin/python bench/segments.py --subscribers 100000
 
 Like bench/sync_throughput.py: its own SQLite file (under --workdir), its own web server for
 the sandbox, each push in a child process (os.wait4 gives its own peak RSS). The segment is
 "every subscribed reader without the attribute bench_out", so all subscribed readers are in.
-Membership import (issue 10 part 1) is not measured here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import sync_throughput  # noqa: E402
 from sync_throughput import (  # noqa: E402
     PYTHON,
     django_setup,
@@ -95,8 +97,30 @@ def child_push() -> None:
                       "api_calls": run.api_calls, "seconds": elapsed}))  # fmt: skip
 
 
-def measure(env: dict) -> dict:
-    proc = subprocess.Popen([PYTHON, __file__, "--child-push"], env=env, stdout=subprocess.PIPE,
+def child_members() -> None:
+    """Import the members of the sandbox Customer.io's "All readers" segment; figures as JSON."""
+    django_setup()
+    from integrations.models import ApiCall, Integration, Segment
+    from integrations.services.membership import refresh_members
+    from integrations.services.segments import import_segments
+
+    from integrations.sandbox import registry
+
+    registry.seed("customerio")  # its demo segments; "All readers" has no rule: everyone
+    integration = Integration.objects.get(name=sync_throughput.INTEGRATION)
+    import_segments(integration)
+    segment = Segment.objects.get(integration=integration, name="All readers")
+    calls = ApiCall.objects.filter(integration=integration).count()
+    started = time.perf_counter()
+    result = refresh_members(segment)
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"matched": result.matched, "unmatched": result.unmatched,
+                      "pages": result.pages, "complete": result.complete, "seconds": elapsed,
+                      "api_calls": ApiCall.objects.filter(integration=integration).count() - calls}))  # fmt: skip
+
+
+def measure(env: dict, child: str = "--child-push") -> dict:
+    proc = subprocess.Popen([PYTHON, __file__, child], env=env, stdout=subprocess.PIPE,
                             text=True)  # fmt: skip
     out = proc.stdout.read()
     _, _, usage = os.wait4(proc.pid, 0)
@@ -112,11 +136,15 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--workdir", default="/tmp/sharpsend-bench")
     parser.add_argument("--child-push", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-members", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seed-only", type=str, help=argparse.SUPPRESS)
     parser.add_argument("--change-only", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_push:
         child_push()
+        return
+    if args.child_members:
+        child_members()
         return
     if args.change_only:
         print(change(args.change_only))
@@ -134,6 +162,11 @@ def main() -> None:
         changed = subprocess.run([PYTHON, __file__, "--change-only", "1"], env=env, check=True,
                                  capture_output=True, text=True).stdout.strip()  # fmt: skip
         after_change = measure(env)
+        bench_sync = str(Path(sync_throughput.__file__))
+        subprocess.run([PYTHON, bench_sync, "--subscribers", str(args.subscribers), "--seed-only",
+                        base_url], env=env, check=True)  # fmt: skip
+        synced = sync_throughput.measure(env, "full")
+        members = measure(env, "--child-members")
     print(f"subscribers: {args.subscribers:,}; 1 % change = {changed} membership changes")
     for name, f in (("first push", first), ("unchanged push", unchanged),
                     ("1 % changed", after_change)):  # fmt: skip
@@ -144,6 +177,13 @@ def main() -> None:
         )
         if f["error"]:
             print(f"{'':>15}  error: {f['error']}")
+    print(f"membership in: {synced['seen']:,} readers synced to the sandbox Customer.io first")
+    print(
+        f"{'members import':>15}: {members['matched']:,} matched, {members['unmatched']:,} "
+        f"unmatched, {members['pages']} pages in {members['seconds']:.2f} s = "
+        f"{members['matched'] / members['seconds']:,.0f} members/s; {members['api_calls']} API "
+        f"calls; complete {members['complete']}; peak RSS {members['peak_rss_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":
