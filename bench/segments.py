@@ -101,10 +101,9 @@ def child_members() -> None:
     """Import the members of the sandbox Customer.io's "All readers" segment; figures as JSON."""
     django_setup()
     from integrations.models import ApiCall, Integration, Segment
+    from integrations.sandbox import registry
     from integrations.services.membership import refresh_members
     from integrations.services.segments import import_segments
-
-    from integrations.sandbox import registry
 
     registry.seed("customerio")  # its demo segments; "All readers" has no rule: everyone
     integration = Integration.objects.get(name=sync_throughput.INTEGRATION)

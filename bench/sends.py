@@ -82,6 +82,8 @@ def target_for(integration):
         if not choices:
             return None
         remote = choices[0][0]
+    if not method.needs_segment:  # the audience is set on the platform (Braze)
+        return None, method.key, remote
     segments = Segment.objects.filter(integration=integration)
     segment = segments.filter(name="All readers").first() or segments.order_by("name").first()
     return segment, method.key, remote
@@ -114,6 +116,8 @@ def approve(title: str, integrations) -> tuple[int, list[str]]:
         if problems:
             skipped.append(f"{integration.platform}: {'; '.join(problems)}")
             target.delete()
+    if not assignment.targets.exists():
+        return assignment.pk, skipped
     workflow.submit(assignment, author)
     workflow.approve(assignment, User.objects.get(username="bench-approver"), queue_send=False)
     return assignment.pk, skipped
