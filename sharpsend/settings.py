@@ -220,6 +220,9 @@ PRIVACY_DEADLINE_DAYS = env.int("PRIVACY_DEADLINE_DAYS", default=30)
 PRIVACY_BUNDLE_TTL_HOURS = env.int("PRIVACY_BUNDLE_TTL_HOURS", default=72)
 PRIVACY_TASK_STALE_MINUTES = env.int("PRIVACY_TASK_STALE_MINUTES", default=15)
 PRIVACY_POLL_SECONDS = env.int("PRIVACY_POLL_SECONDS", default=60)
+# A platform's asynchronous deletion job still unfinished after this is given up (failed, with
+# the job id, for someone to check on the platform and retry).
+PRIVACY_JOB_GIVE_UP_DAYS = env.int("PRIVACY_JOB_GIVE_UP_DAYS", default=14)
 # A task failing for a transient reason (5xx, 429 after the transport's retries) waits and is
 # tried again up to this many times before it is marked failed.
 PRIVACY_TASK_MAX_ATTEMPTS = env.int("PRIVACY_TASK_MAX_ATTEMPTS", default=5)

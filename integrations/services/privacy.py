@@ -173,8 +173,10 @@ def retry_failed(request: PrivacyRequest, *, actor=None, via: str = "") -> int:
     """Put the request's failed tasks back to pending and queue them; how many."""
     if request.status == PrivacyStatus.COMPLETE:
         return 0
+    # A retried task starts afresh: a deletion is asked again (the platforms take a repeated
+    # deletion as one), so a job given up on is not given up on again at once.
     count = request.tasks.filter(state=TaskState.FAILED).update(
-        state=TaskState.PENDING, next_check_at=None
+        state=TaskState.PENDING, next_check_at=None, job_id="", created_at=timezone.now()
     )
     if count:
         audit.record(
@@ -264,6 +266,15 @@ def _step(task: PrivacyTask, request: PrivacyRequest) -> None:
             result = client.export_contact(email)
             task.result = result
             _settle(task, TaskState.DONE, "exported" if holds_data(result) else NOTHING_HELD)
+            return
+        days = settings.PRIVACY_JOB_GIVE_UP_DAYS
+        if task.job_id and timezone.now() - task.created_at > timedelta(days=days):
+            _settle(
+                task,
+                TaskState.FAILED,
+                f"{client.label}'s deletion job {task.job_id} has not finished in {days} days: "
+                "check it on the platform; retrying the task asks for the deletion again.",
+            )
             return
         sync = _running_sync(task.integration)
         if sync is not None:

@@ -15,6 +15,7 @@ from integrations.models import (
     ApiCall,
     PrivacyKind,
     PrivacyStatus,
+    PrivacyTask,
     SyncRecord,
     SyncRun,
     SyncState,
@@ -241,6 +242,36 @@ def test_an_asynchronous_deletion_job_is_followed_to_its_end(
     assert "completed" in task.reason and "1 deleted" in task.reason
     assert request.status == PrivacyStatus.COMPLETE
     assert not SandboxContact.objects.filter(platform="sendgrid", identifier=EMAIL).exists()
+
+
+def test_a_deletion_job_that_never_finishes_is_given_up_then_retried_afresh(
+    make_integration, sandbox_url, ann, settings
+):
+    registry.seed("sendgrid")
+    sendgrid = make_integration("sendgrid", base_url=f"{sandbox_url}/sendgrid", name="SendGrid")
+    synced(sendgrid)
+    request = privacy.advance(privacy.open_request("deletion", EMAIL))
+    task = request.tasks.get()
+    job = task.job_id
+    assert task.state == TaskState.WAITING and job
+    PrivacyTask.objects.filter(pk=task.pk).update(
+        created_at=timezone.now() - timedelta(days=settings.PRIVACY_JOB_GIVE_UP_DAYS, minutes=1)
+    )
+    privacy.run_task(task.pk, force=True)
+    task.refresh_from_db()
+    request.refresh_from_db()
+    assert task.state == TaskState.FAILED
+    assert task.reason == (
+        f"SendGrid's deletion job {job} has not finished in 14 days: check it on the platform; "
+        "retrying the task asks for the deletion again."
+    )
+    assert request.status != PrivacyStatus.COMPLETE  # nothing reported complete that is not
+    settings.PRIVACY_POLL_SECONDS = 0
+    assert privacy.retry_failed(request) == 1
+    task.refresh_from_db()
+    assert task.job_id != job  # asked again, not given up on again at once
+    request = privacy.run_until_settled(request)
+    assert request.status == PrivacyStatus.COMPLETE
 
 
 def test_overdue_requests_are_flagged(make_integration):
