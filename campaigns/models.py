@@ -135,6 +135,11 @@ class CampaignSend(models.Model):
     attempts = models.PositiveIntegerField(
         default=0, help_text="Send calls attempted (recorded before each call)."
     )
+    # A batched send (a platform whose send call names its recipients): how far it got, as
+    # integrations/platforms/send_batches.py's BatchProgress (empty for other sends).
+    batches = models.JSONField(
+        default=dict, blank=True, help_text="A batched send's progress: batches sent, lost."
+    )
     # Held by the worker moving this send along (clock seconds), so two never do at once.
     lease_owner = models.CharField(max_length=32, blank=True)
     lease_until = models.FloatField(default=0.0)

@@ -12,6 +12,11 @@ Approval created one CampaignSend per target (workflow.approve). A sender moves 
    the platform returns the campaign it asks the campaign's state before sending. A recorded
    send attempt on a trigger-only platform, whose outcome cannot be asked, is marked UNKNOWN
    (someone checks the platform) and never sent again.
+4. A batched send (the platform's send call names its recipients) commits its progress
+   before and after each batch (`batch_sending`, `batch_done`); a rerun goes on after the last
+   batch done, and a batch whose outcome is unknown is counted lost, never repeated. Such a
+   send ends UNKNOWN when a batch was lost, and a failure after some batches went out leaves
+   its assignment partly sent.
 
 A target's failure is its own: other targets go on, and the assignment ends sent, partly sent
 or failed from its sends' states.
@@ -38,6 +43,7 @@ from campaigns.services.specs import spec_for
 from campaigns.services.workflow import WorkflowError, record
 from integrations import clock
 from integrations.platforms.errors import PlatformError, TransientError, ValidationFailed
+from integrations.platforms.send_batches import BatchProgress
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +91,15 @@ class Ledger:
         self._update(state=SendState.SENDING, attempts=F("attempts") + 1)
         self.attempted = True
 
+    def batch_sending(self, progress: BatchProgress) -> None:
+        self._update(
+            state=SendState.SENDING, attempts=F("attempts") + 1, batches=progress.as_dict()
+        )
+        self.attempted = True
+
+    def batch_done(self, progress: BatchProgress) -> None:
+        self._update(batches=progress.as_dict())
+
 
 def claim(send_pk: int, owner: str) -> CampaignSend | None:
     """The send, leased to `owner`; None when it is finished or another worker holds it."""
@@ -96,7 +111,7 @@ def claim(send_pk: int, owner: str) -> CampaignSend | None:
         if send.lease_owner not in ("", owner) and send.lease_until > now:
             return None
         platform = send.target.integration.platform_class
-        if send.state == SendState.SENDING and not platform.can_check_sent():
+        if send.state == SendState.SENDING and not platform.can_resume_send():
             send.state = SendState.UNKNOWN
             send.error = UNKNOWN_OUTCOME.format(detail="the worker stopped during the call")
             send.lease_owner = ""
@@ -138,8 +153,9 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
         result = client.send_campaign(spec_for(target, send), ledger)
     except PlatformError as exc:
         if ledger.attempted and isinstance(exc, TransientError):
-            if client.can_check_sent():
-                # Still SENDING: the next run asks the platform whether it went out.
+            if client.can_resume_send():
+                # Still SENDING: the next run asks the platform whether it went out (or, for
+                # a batched send, gives the batch in flight up and sends the rest).
                 _finish(send.pk, error=exc.message)
             else:
                 detail = exc.message
@@ -147,20 +163,21 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
                     send.pk, state=SendState.UNKNOWN, error=UNKNOWN_OUTCOME.format(detail=detail)
                 )
         else:
-            _finish(send.pk, state=SendState.FAILED, error=exc.message)
+            _finish(send.pk, state=SendState.FAILED, error=_with_progress(send.pk, exc.message))
     except Exception as exc:
         # A fault of ours (an answer we could not read): what was committed stands, the next
         # run resumes from it, and the other targets go on.
         logger.exception("Send #%s stopped", send.pk)
         _finish(send.pk, error=f"Stopped by an unexpected error ({type(exc).__name__}); rerun.")
     else:
+        lost = result.progress is not None and result.progress.lost_batches
         _finish(
             send.pk,
-            state=SendState.SENT,
+            state=SendState.UNKNOWN if lost else SendState.SENT,
             remote_id=result.remote_id,
             remote_send_id=result.remote_send_id or send.remote_send_id,
             remote_state=result.remote_state,
-            error="",
+            error=f"{result.progress.summary()}." if lost else "",
             sent_at=timezone.now(),
         )
     finally:
@@ -168,9 +185,21 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
     return CampaignSend.objects.get(pk=send.pk)
 
 
+def _with_progress(send_pk: int, message: str) -> str:
+    """A failure's message, saying what a batched send had sent before it stopped."""
+    progress = BatchProgress.from_dict(CampaignSend.objects.get(pk=send_pk).batches)
+    return f"{message} (before it stopped: {progress.summary()})" if progress.started else message
+
+
+def _partly_out(send) -> bool:
+    """A failed batched send some of whose batches went out."""
+    return send.state == SendState.FAILED and BatchProgress.from_dict(send.batches).batches > 0
+
+
 def settled_status(sends) -> str | None:
     """The assignment's status its sends make (None while one is still under way)."""
-    states = [s.state for s in sends if s.state != SendState.CANCELLED]
+    sends = [s for s in sends if s.state != SendState.CANCELLED]
+    states = [s.state for s in sends]
     if any(state not in TERMINAL_SEND_STATES for state in states):
         return None
     if not states:
@@ -178,7 +207,7 @@ def settled_status(sends) -> str | None:
     sent = states.count(SendState.SENT)
     if sent == len(states):
         return AssignmentStatus.SENT
-    if sent == 0 and SendState.UNKNOWN not in states:
+    if sent == 0 and SendState.UNKNOWN not in states and not any(map(_partly_out, sends)):
         return AssignmentStatus.FAILED
     return AssignmentStatus.PARTLY_SENT
 

@@ -16,6 +16,9 @@ do and what it has done, so that a rerun after a crash resumes instead of repeat
   id asks the platform its state (`remote_campaign`) and does not send again if it went out.
   A trigger-only platform (content on the platform, no campaign to ask about) cannot be
   asked: the console marks such an attempt unknown instead of repeating it.
+- A platform whose send call names its recipients sends once per batch of them, each batch
+  recorded before and after its call (`ledger.batch_sending`, `ledger.batch_done`; see
+  send_batches.py): a rerun resumes after the last batch done and never repeats one.
 
 Create and send calls are never retried by the transport on an unknown outcome (a timeout,
 a 5xx): only a 429, which the platform did not act on. `plan_send` is also the dry run.
@@ -34,6 +37,7 @@ import orjson
 import requests
 
 from integrations.platforms.errors import ValidationFailed
+from integrations.platforms.send_batches import BatchProgress, send_in_batches
 from integrations.platforms.types import Capability, PlannedRequest
 
 # What a plan shows in place of an id the platform has not handed out yet.
@@ -79,6 +83,12 @@ class SendSpec:
     remote_id: str = ""
     # An earlier attempt stopped during a create or send call: what it made is looked up.
     interrupted: bool = False
+    # Where a platform that fetches the content (Campaign Monitor) reads it: the console's
+    # signed URLs of this send's HTML and plain text ("" when there is no plain text).
+    content_url: str = ""
+    text_url: str = ""
+    # A batched send's progress so far (send_batches.py): a rerun resumes after it.
+    progress: BatchProgress = field(default_factory=BatchProgress)
 
     @property
     def content_bytes(self) -> int:
@@ -100,6 +110,7 @@ class SendResult:
     remote_state: str = ""
     scheduled: bool = False
     already_sent: bool = False  # a rerun found the platform had sent it
+    progress: BatchProgress | None = None  # a batched send's, as it ended
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,10 @@ class SendLedger(Protocol):
 
     def sending(self) -> None: ...
 
+    def batch_sending(self, progress: BatchProgress) -> None: ...
+
+    def batch_done(self, progress: BatchProgress) -> None: ...
+
 
 class NoLedger:
     """For a send nobody records (a script); the console always hands its own."""
@@ -160,6 +175,12 @@ class NoLedger:
     def sending(self) -> None:
         pass
 
+    def batch_sending(self, progress: BatchProgress) -> None:
+        pass
+
+    def batch_done(self, progress: BatchProgress) -> None:
+        pass
+
 
 class CampaignSending:
     """The send engine and the hooks a platform fills in (a mixin of PlatformClient)."""
@@ -168,6 +189,9 @@ class CampaignSending:
     sending = False  # set while send_campaign runs: its calls go with priority
     # The largest HTML + plain text the platform takes, in bytes (None: no documented limit).
     max_content_bytes: ClassVar[int | None] = None
+    # > 0: the send call names its recipients and goes out once per this many of them
+    # (`send_recipients`, send_batches.py); 0: one call reaches the whole audience.
+    recipients_per_send: ClassVar[int] = 0
 
     @classmethod
     def send_method(cls, key: str) -> SendMethod | None:
@@ -216,10 +240,20 @@ class CampaignSending:
         """Problems only the platform knows (an unknown broadcast, a segment gone)."""
         return []
 
+    def send_recipients(self, spec: SendSpec, after: str) -> list[str]:
+        """A batched send's audience: its platform ids in ascending order, after `after`."""
+        raise self.unsupported(Capability.SEND_CAMPAIGN)
+
     @classmethod
     def can_check_sent(cls) -> bool:
         """Whether a rerun can ask the platform if an attempted send went out."""
         return cls.remote_campaign is not CampaignSending.remote_campaign
+
+    @classmethod
+    def can_resume_send(cls) -> bool:
+        """Whether a rerun after an attempted send call may go on: it can ask the platform,
+        or the send is batched (the batch in flight is given up, the others go out)."""
+        return cls.can_check_sent() or cls.recipients_per_send > 0
 
     # --- the engine ----------------------------------------------------------------------------
 
@@ -303,6 +337,8 @@ class CampaignSending:
             index += 1
             if step.kind == StepKind.CREATE:
                 continue
+            if step.kind == StepKind.SEND and self.recipients_per_send:
+                return send_in_batches(self, spec, ledger, remote_id, values)
             if step.kind == StepKind.SEND:
                 ledger.sending()
                 response = self.run_step(step)
