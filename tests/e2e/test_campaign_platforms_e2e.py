@@ -1,5 +1,6 @@
-"""Klaviyo, SendGrid, Kit and Mailchimp sends over real HTTP against their emulators: one send each,
-however often the sender runs, and none repeated after an interruption."""
+"""Klaviyo, SendGrid, Kit, Mailchimp and Campaign Monitor sends over real HTTP against their
+emulators: one send each, however often the sender runs, and none repeated after an
+interruption."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ CASES = {
     "sendgrid": ("single_send", {"sender_id": "1", "suppression_group_id": "5"}, "single_send"),
     "kit": ("broadcast", {}, "broadcast"),
     "mailchimp": ("campaign", {}, "campaign"),
+    # Campaign Monitor fetches the content from the console's signed URLs (the live server).
+    "campaign_monitor": ("campaign", {"from_email": "news@example.com"}, "campaign"),
 }
 
 
