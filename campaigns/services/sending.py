@@ -42,7 +42,12 @@ from campaigns.models import (
 from campaigns.services.specs import spec_for
 from campaigns.services.workflow import WorkflowError, record
 from integrations import clock
-from integrations.platforms.errors import PlatformError, TransientError, ValidationFailed
+from integrations.platforms.errors import (
+    PlatformError,
+    RateLimited,
+    TransientError,
+    ValidationFailed,
+)
 from integrations.platforms.send_batches import BatchProgress
 
 logger = logging.getLogger(__name__)
@@ -152,16 +157,16 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
             raise ValidationFailed("The target was approved without a segment: not sent.")
         result = client.send_campaign(spec_for(target, send), ledger)
     except PlatformError as exc:
-        if ledger.attempted and isinstance(exc, TransientError):
-            if client.can_resume_send():
-                # Still SENDING: the next run asks the platform whether it went out (or, for
-                # a batched send, gives the batch in flight up and sends the rest).
-                _finish(send.pk, error=exc.message)
-            else:
-                detail = exc.message
-                _finish(
-                    send.pk, state=SendState.UNKNOWN, error=UNKNOWN_OUTCOME.format(detail=detail)
-                )
+        unknown = ledger.attempted and isinstance(exc, TransientError)
+        # A 429 past its waits: the platform did not act, and a resumable send goes on later.
+        later = ledger.attempted and isinstance(exc, RateLimited)
+        if (unknown or later) and client.can_resume_send():
+            # Still SENDING: the next run asks the platform whether it went out (or, for a
+            # batched send, gives a batch in flight up and sends the rest).
+            _finish(send.pk, error=exc.message)
+        elif unknown:
+            detail = exc.message
+            _finish(send.pk, state=SendState.UNKNOWN, error=UNKNOWN_OUTCOME.format(detail=detail))
         else:
             _finish(send.pk, state=SendState.FAILED, error=_with_progress(send.pk, exc.message))
     except Exception as exc:

@@ -8,7 +8,8 @@ them in batches of that size, and the ledger carries a `BatchProgress`:
 - before a batch's call, `ledger.batch_sending(progress)` commits it with the batch in flight
   (its last recipient and its size) and counts the attempt;
 - after the call, `ledger.batch_done(progress)` commits the batch as sent: `done_through`
-  moves to its last recipient.
+  moves to its last recipient. A call the platform refused (a 4xx, a 429 past its waits) did
+  not send: the batch is taken off the flight and the error raised, so a rerun sends it.
 
 A rerun resumes after `done_through`, so no recipient is sent a batch twice, and recipients
 who joined the audience meanwhile are reached if they come later in the order. A batch left in
@@ -85,6 +86,10 @@ class BatchProgress:
             batches=self.batches + 1,
         )
 
+    def refused(self) -> BatchProgress:
+        """The batch in flight was refused by the platform (nothing sent): off the flight."""
+        return replace(self, in_flight="", in_flight_count=0)
+
     def given_up(self) -> BatchProgress:
         """The batch in flight, counted lost: its outcome is unknown and it is not repeated."""
         return replace(
@@ -109,6 +114,7 @@ class BatchProgress:
 
 def send_in_batches(client, spec, ledger, remote_id: str, values: Mapping[str, str]):
     """Send `spec`'s remaining batches (the engine's SEND step of a batched platform)."""
+    from integrations.platforms.errors import PlatformError, TransientError
     from integrations.platforms.sending import SendResult, StepKind
 
     progress = spec.progress
@@ -121,7 +127,12 @@ def send_in_batches(client, spec, ledger, remote_id: str, values: Mapping[str, s
         ledger.batch_sending(progress)
         planned = {**values, RECIPIENTS: recipients_value(batch)}
         steps = client.plan_send(spec, remote_id, planned)
-        client.run_step(next(s for s in steps if s.kind == StepKind.SEND))
+        try:
+            client.run_step(next(s for s in steps if s.kind == StepKind.SEND))
+        except PlatformError as exc:
+            if not isinstance(exc, TransientError):  # refused, so not sent: not in flight
+                ledger.batch_done(progress.refused())
+            raise
         progress = progress.confirmed()
         ledger.batch_done(progress)
     state = "sent" if not progress.lost_batches else "sent, some batches unknown"
