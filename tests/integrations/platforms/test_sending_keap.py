@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import jsonschema
 import pytest
+import yaml
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -18,16 +19,19 @@ from integrations.platforms.errors import TransientError, ValidationFailed
 from integrations.platforms.keap import KeapClient
 from integrations.platforms.send_batches import BatchProgress
 from integrations.platforms.sending import SendSpec
+from integrations.services import oauth
 from tests.integrations.platforms.support import strict
-from tests.integrations.platforms.test_keap import (  # noqa: F401 (fixtures)
+from tests.integrations.platforms.test_keap import (
+    ACCESS,
     AUTH,
     BASE,
+    REFRESH,
     _closed,
     _request_schema,
     _resolve,
-    client,
-    integration,
-    spec,
+)
+from tests.integrations.platforms.test_keap import (
+    SPEC as OPENAPI,
 )
 from tests.integrations.platforms.test_sending_customerio import Recorder
 
@@ -53,6 +57,20 @@ class BatchRecorder(Recorder):
 
     def batch_done(self, progress):
         self.calls.append(("batch_done", progress.done_through, progress.sent, progress.lost))
+
+
+@pytest.fixture
+def client(make_integration):
+    integration = make_integration("keap", credentials={})
+    oauth.save_connection(
+        integration, {"access_token": ACCESS, "refresh_token": REFRESH, "expires_in": 3600}
+    )
+    return KeapClient(integration)
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return yaml.safe_load(OPENAPI.read_text())
 
 
 @pytest.fixture
@@ -196,9 +214,9 @@ def test_a_user_outside_the_app_stops_before_any_send(client):
 def test_the_request_body_matches_the_spec(client, spec):
     steps = client.plan_send(SPEC, values={"user_id": "1", "recipients": "3\n5"})
     body = json.loads(steps[-1].request.content)
-    jsonschema.Draft202012Validator(
-        _request_schema(spec, "/rest/v2/emails:send", "post")
-    ).validate(body)
+    jsonschema.Draft202012Validator(_request_schema(spec, "/rest/v2/emails:send", "post")).validate(
+        body
+    )
     assert base64.b64decode(body["html_content"]).decode() == SPEC.html
     assert body["contacts"] == ["3", "5"]
     assert "post" in spec["paths"]["/rest/v2/emails:send"]
