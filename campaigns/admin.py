@@ -6,11 +6,15 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.urls import path
 from django.utils.html import format_html_join
 
 from campaigns.models import Assignment, AssignmentEvent, AssignmentTarget, CampaignSend
-from campaigns.services import specs, workflow
+from campaigns.services import specs, test_sends, triggers, workflow
 from integrations.admin import RefusedActionsAdmin
+from integrations.models import Integration
+from integrations.platforms.errors import PlatformError
 
 
 class AssignmentTargetForm(forms.ModelForm):
@@ -29,6 +33,11 @@ class AssignmentTargetForm(forms.ModelForm):
         segment = data.get("segment")
         if integration and segment and segment.integration_id != integration.pk:
             self.add_error("segment", "Choose a segment of this integration.")
+        remote = data.get("remote_template_or_campaign_id")
+        if integration and method and remote and not self.errors:
+            problem = triggers.choice_problem(integration, method, remote)
+            if problem:
+                self.add_error("remote_template_or_campaign_id", problem)
         return data
 
 
@@ -38,6 +47,10 @@ class AssignmentTargetInline(admin.TabularInline):
     extra = 1
     autocomplete_fields = ()
     raw_id_fields = ("segment",)
+
+    class Media:
+        # Offers what the chosen integration's platform can trigger (trigger_choices_view).
+        js = ["campaigns/trigger_choices.js"]
 
 
 class AssignmentEventInline(admin.TabularInline):
@@ -58,7 +71,7 @@ class AssignmentAdmin(RefusedActionsAdmin):
     search_fields = ["title", "subject"]
     readonly_fields = ["status", "author", "created_at", "updated_at", "sends"]
     inlines = [AssignmentTargetInline, AssignmentEventInline]
-    actions = ["preflight", "submit", "approve", "cancel"]
+    actions = ["preflight", "send_test_to_me", "submit", "approve", "cancel"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status not in workflow.EDITABLE:
@@ -94,6 +107,35 @@ class AssignmentAdmin(RefusedActionsAdmin):
             obj.author = request.user
         super().save_model(request, obj, form, change)
 
+    def get_urls(self):
+        urls = super().get_urls()
+        choices = path(
+            "trigger-choices/",
+            self.admin_site.admin_view(self.trigger_choices_view),
+            name="campaigns_assignment_trigger_choices",
+        )
+        return [choices, *urls]
+
+    def trigger_choices_view(self, request):
+        """JSON: what ?integration=<pk>&method=<key> can trigger, for the target form."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        integration = Integration.objects.filter(pk=request.GET.get("integration") or 0).first()
+        if integration is None:
+            return JsonResponse({"choices": [], "error": "Choose an integration."}, status=404)
+        platform = integration.platform_class
+        found = triggers.trigger_choices(integration, request.GET.get("method", ""))
+        return JsonResponse(
+            {
+                "methods": [
+                    {"key": m.key, "label": m.label, "trigger_only": m.trigger_only}
+                    for m in platform.send_methods
+                ],
+                "choices": [{"id": k, "name": v} for k, v in found.choices],
+                "error": found.error,
+            }
+        )
+
     def has_approve_permission(self, request) -> bool:
         return request.user.has_perm(workflow.APPROVE)
 
@@ -123,6 +165,25 @@ class AssignmentAdmin(RefusedActionsAdmin):
                 self.message_user(
                     request, f"{assignment}: every target can send — {plans}.", messages.SUCCESS
                 )
+
+    @admin.action(description="Send a test to me (where the platform has test sends)",
+                  permissions=["change"])  # fmt: skip
+    def send_test_to_me(self, request, queryset):
+        if not request.user.email:
+            self.message_user(
+                request, "Add an email address to your user first: the test goes there.",
+                messages.ERROR,
+            )  # fmt: skip
+            return
+        for assignment in queryset:
+            try:
+                outcomes = test_sends.send_test(assignment, request.user, [request.user.email])
+            except (PlatformError, PermissionDenied) as exc:
+                self.message_user(request, f"{assignment}: {exc}", messages.ERROR)
+                continue
+            for outcome in outcomes:
+                level = messages.SUCCESS if outcome.sent else messages.WARNING
+                self.message_user(request, f"{outcome.target}: {outcome.message}", level)
 
     @admin.action(description="Submit for review", permissions=["change"])
     def submit(self, request, queryset):

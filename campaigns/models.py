@@ -140,6 +140,13 @@ class CampaignSend(models.Model):
     batches = models.JSONField(
         default=dict, blank=True, help_text="A batched send's progress: batches sent, lost."
     )
+    # A journey triggered by event (a send method with per_reader): how far it got, committed
+    # after every batch (campaigns/services/journey_sending.py).
+    reader_cursor = models.BigIntegerField(
+        default=0, help_text="Journey events: the last subscriber id whose batch was sent."
+    )
+    readers_sent = models.PositiveIntegerField(default=0)
+    readers_refused = models.PositiveIntegerField(default=0)
     # Held by the worker moving this send along (clock seconds), so two never do at once.
     lease_owner = models.CharField(max_length=32, blank=True)
     lease_until = models.FloatField(default=0.0)

@@ -10,6 +10,11 @@ def send_assignment(assignment_id: int) -> str:
     return f"{assignment}: {assignment.get_status_display().lower()}"
 
 
+def look_after_sends() -> str:
+    """Housekeeping: resume the sends left unfinished."""
+    return f"{sending.look_after_sends()} assignments queued again"
+
+
 def refresh_metrics() -> str:
     """Housekeeping: read the metrics of every send that is due."""
     from campaigns.services import metrics
@@ -40,3 +45,10 @@ def run_experiment(assignment_id: int) -> str:
 
     sends = ab_sending.launch(Experiment.objects.get(assignment_id=assignment_id))
     return f"{len(sends)} variant sends: " + ", ".join(s.state for s in sends)
+
+
+def advance_demo() -> str:
+    """The demo's assignments (seed_demo): one more step each minute until they are ready."""
+    from campaigns import demo
+
+    return demo.advance_demo()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -39,6 +40,7 @@ from campaigns.models import (
     CampaignSend,
     SendState,
 )
+from campaigns.services import journey_sending
 from campaigns.services.specs import spec_for
 from campaigns.services.workflow import WorkflowError, record
 from integrations import clock
@@ -49,6 +51,7 @@ from integrations.platforms.errors import (
     ValidationFailed,
 )
 from integrations.platforms.send_batches import BatchProgress
+from integrations.platforms.sending import SendStep, StepKind
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +119,9 @@ def claim(send_pk: int, owner: str) -> CampaignSend | None:
         if send.lease_owner not in ("", owner) and send.lease_until > now:
             return None
         platform = send.target.integration.platform_class
-        if send.state == SendState.SENDING and not platform.can_resume_send():
+        method = platform.send_method(send.target.method)
+        resumable = method is not None and method.per_reader  # journey events go on
+        if send.state == SendState.SENDING and not (resumable or platform.can_resume_send()):
             send.state = SendState.UNKNOWN
             send.error = UNKNOWN_OUTCOME.format(detail="the worker stopped during the call")
             send.lease_owner = ""
@@ -155,12 +160,18 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
     try:
         if method is not None and method.needs_segment and not send.segment_remote_id:
             raise ValidationFailed("The target was approved without a segment: not sent.")
-        result = client.send_campaign(spec_for(target, send), ledger)
+        if method is not None and method.per_reader:
+            result = journey_sending.send_journey(send, owner, client, spec_for(target, send))
+        else:
+            result = client.send_campaign(spec_for(target, send), ledger)
     except PlatformError as exc:
         unknown = ledger.attempted and isinstance(exc, TransientError)
         # A 429 past its waits: the platform did not act, and a resumable send goes on later.
         later = ledger.attempted and isinstance(exc, RateLimited)
-        if (unknown or later) and client.can_resume_send():
+        if isinstance(exc, TransientError) and method is not None and method.per_reader:
+            # Still sending: the next run goes on from the last batch committed.
+            _finish(send.pk, state=SendState.SENDING, error=exc.message)
+        elif (unknown or later) and client.can_resume_send():
             # Still SENDING: the next run asks the platform whether it went out (or, for a
             # batched send, gives a batch in flight up and sends the rest).
             _finish(send.pk, error=exc.message)
@@ -262,8 +273,38 @@ def plan_assignment(assignment: Assignment) -> list[tuple]:
         send = CampaignSend.objects.filter(target=target).first()
         client = target.integration.client()
         spec = spec_for(target, send)
-        if spec.remote_id:
+        method = client.send_method(target.method)
+        if method is not None and method.per_reader:
+            requests = journey_sending.plan_first_batch(send, client, spec) if send else []
+            plans.append((target, [SendStep(StepKind.SEND, r) for r in requests]))
+        elif spec.remote_id:
             plans.append((target, client.plan_send(spec, spec.remote_id)))
         else:
             plans.append((target, client.plan_send(spec)))
     return plans
+
+
+RESUME_AFTER_SECONDS = 120
+
+
+def stalled_assignments() -> list[int]:
+    """Approved or sending assignments with a send left unfinished and unheld for a while (a
+    journey stopped by a 429 storm, a send whose worker's task ended early)."""
+    idle_since = timezone.now() - timedelta(seconds=RESUME_AFTER_SECONDS)
+    sends = CampaignSend.objects.exclude(state__in=TERMINAL_SEND_STATES).filter(
+        lease_until__lt=clock.now(),
+        updated_at__lt=idle_since,
+        target__assignment__status__in=(AssignmentStatus.APPROVED, AssignmentStatus.SENDING),
+    )
+    return sorted(set(sends.values_list("target__assignment_id", flat=True)))
+
+
+def look_after_sends() -> int:
+    """Housekeeping: queue the sender again for every stalled assignment (the lease and the
+    ledger keep a second sender from repeating anything)."""
+    from integrations.services.queue import enqueue
+
+    stalled = stalled_assignments()
+    for assignment_id in stalled:
+        enqueue("campaigns.tasks.send_assignment", assignment_id)
+    return len(stalled)

@@ -59,6 +59,13 @@ def target_problems(target: AssignmentTarget) -> list[str]:
         problems.append(f"The segment {target.segment} belongs to another integration.")
     if problems:
         return problems
+    method = integration.platform_class.send_method(target.method)
+    if method is not None and method.per_reader and target.segment_id:
+        if not target.segment.members.exists():
+            return [
+                f"No members of {target.segment} are imported: refresh its members first "
+                "(the journey's readers are its members as last imported)."
+            ]
     client = integration.client()
     can_write = (integration.connection_report or {}).get("can_write")
     try:

@@ -30,6 +30,7 @@ from integrations.platforms.failures import (
     generic_error_detail,
     parse_retry_after,
 )
+from integrations.platforms.journeys import JourneyTriggering
 from integrations.platforms.runtime import Runtime, TokenSource
 from integrations.platforms.sending import CampaignSending
 from integrations.platforms.transport import Transport
@@ -46,7 +47,14 @@ __all__ = [
 
 
 class PlatformClient(
-    PlatformDeclarations, Access, Transport, Failures, Encoding, Batching, CampaignSending
+    PlatformDeclarations,
+    Access,
+    Transport,
+    Failures,
+    Encoding,
+    Batching,
+    CampaignSending,
+    JourneyTriggering,
 ):
     """Base of every platform client: one integration's connection to its platform.
 

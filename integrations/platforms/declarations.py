@@ -193,8 +193,7 @@ class PlatformDeclarations:
 
     # send_campaign and preflight: integrations/platforms/sending.py (the send engine).
 
-    def trigger_journey(self, spec) -> str:
-        raise self.unsupported(Capability.TRIGGER_JOURNEY)
+    # trigger_journey: integrations/platforms/journeys.py (the journey engine).
 
     def campaign_metrics(self, ref: MetricsRef) -> SendMetrics:
         """The send's metrics now (integrations/platforms/metrics.py)."""

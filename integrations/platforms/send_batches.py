@@ -115,7 +115,7 @@ class BatchProgress:
 def send_in_batches(client, spec, ledger, remote_id: str, values: Mapping[str, str]):
     """Send `spec`'s remaining batches (the engine's SEND step of a batched platform)."""
     from integrations.platforms.errors import PlatformError, TransientError
-    from integrations.platforms.sending import SendResult, StepKind
+    from integrations.platforms.send_types import SendResult, StepKind
 
     progress = spec.progress
     if progress.in_flight:

@@ -22,164 +22,52 @@ do and what it has done, so that a rerun after a crash resumes instead of repeat
 
 Create and send calls are never retried by the transport on an unknown outcome (a timeout,
 a 5xx): only a 429, which the platform did not act on. `plan_send` is also the dry run.
+
+The value types (SendMethod, SendSpec, SendStep, the ledger protocol …) are in send_types.py
+and exported here.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from types import MappingProxyType
-from typing import Any, ClassVar, Protocol
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
-import orjson
 import requests
 
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.send_batches import BatchProgress, send_in_batches
-from integrations.platforms.types import Capability, PlannedRequest
+from integrations.platforms.send_types import (
+    EMPTY,
+    MAX_TEST_EMAILS,
+    PENDING_ID,
+    NoLedger,
+    RemoteCampaign,
+    SendLedger,
+    SendMethod,
+    SendResult,
+    SendSpec,
+    SendStep,
+    StepKind,
+    planned,
+)
+from integrations.platforms.types import Capability
 
-# What a plan shows in place of an id the platform has not handed out yet.
-PENDING_ID = "{remote_id}"
-EMPTY: Mapping[str, str] = MappingProxyType({})
-
-
-@dataclass(frozen=True)
-class SendMethod:
-    """One way a platform sends an assignment, offered in the target form.
-
-    `trigger_only`: the content lives on the platform (a broadcast or campaign made there);
-    the target names it (`remote_campaign_id`) and the assignment's fields are trigger data.
-    """
-
-    key: str
-    label: str
-    trigger_only: bool = False
-    needs_segment: bool = True
-    needs_reply_to: bool = False
-    needs_from_name: bool = False
-    can_schedule: bool = True
-
-
-@dataclass(frozen=True)
-class SendSpec:
-    """One target's send, as the platform layer sees it (no database rows)."""
-
-    idempotency_key: str
-    method: str
-    name: str
-    subject: str = ""
-    preview_text: str = ""
-    html: str = ""
-    plain_text: str = ""
-    from_name: str = ""
-    reply_to: str = ""
-    segment_id: str = ""
-    remote_campaign_id: str = ""
-    send_at: datetime | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    # The remote object an earlier attempt created (a rerun resumes from it).
-    remote_id: str = ""
-    # An earlier attempt stopped during a create or send call: what it made is looked up.
-    interrupted: bool = False
-    # Where a platform that fetches the content (Campaign Monitor) reads it: the console's
-    # signed URLs of this send's HTML and plain text ("" when there is no plain text).
-    content_url: str = ""
-    text_url: str = ""
-    # A batched send's progress so far (send_batches.py): a rerun resumes after it.
-    progress: BatchProgress = field(default_factory=BatchProgress)
-
-    @property
-    def content_bytes(self) -> int:
-        return len(self.html.encode()) + len(self.plain_text.encode())
-
-    @property
-    def remote_name(self) -> str:
-        """The campaign's internal name on the platform: finds it again after a crash."""
-        return f"{self.name[:60]} [{self.idempotency_key}]"  # ≤ 100 characters
-
-    def resuming(self, remote_id: str) -> SendSpec:
-        return replace(self, remote_id=remote_id)
-
-
-@dataclass(frozen=True)
-class SendResult:
-    remote_id: str
-    remote_send_id: str = ""
-    remote_state: str = ""
-    scheduled: bool = False
-    already_sent: bool = False  # a rerun found the platform had sent it
-    progress: BatchProgress | None = None  # a batched send's, as it ended
-
-
-@dataclass(frozen=True)
-class RemoteCampaign:
-    """A campaign as the platform reports it; `gone_out`: sending, sent or scheduled."""
-
-    remote_id: str
-    state: str
-    gone_out: bool
-
-
-class StepKind(enum.StrEnum):
-    CREATE = "create"
-    CONTENT = "content"
-    CHECK = "check"
-    SEND = "send"
-
-
-@dataclass(frozen=True)
-class SendStep:
-    """One call of a send. `provides` names a value its answer holds (`read_value`) that
-    later steps are planned with (a message or template id), shown as {name} until then."""
-
-    kind: StepKind
-    request: PlannedRequest
-    ok: tuple[int, ...] = (200,)
-    provides: str = ""
-
-    @property
-    def repeatable(self) -> bool:
-        """Whether repeating the call after an unknown outcome is harmless."""
-        return self.kind not in (StepKind.CREATE, StepKind.SEND)
-
-    def describe(self) -> str:
-        r = self.request
-        query = "?" + "&".join(f"{k}={v}" for k, v in r.params) if r.params else ""
-        body = f"\n{r.content.decode()}" if r.content else ""
-        return f"{self.kind}: {r.method} [{r.surface}] {r.path}{query}{body}"
-
-
-class SendLedger(Protocol):
-    def creating(self) -> None: ...
-
-    def created(self, remote_id: str) -> None: ...
-
-    def sending(self) -> None: ...
-
-    def batch_sending(self, progress: BatchProgress) -> None: ...
-
-    def batch_done(self, progress: BatchProgress) -> None: ...
-
-
-class NoLedger:
-    """For a send nobody records (a script); the console always hands its own."""
-
-    def creating(self) -> None:
-        pass
-
-    def created(self, remote_id: str) -> None:
-        pass
-
-    def sending(self) -> None:
-        pass
-
-    def batch_sending(self, progress: BatchProgress) -> None:
-        pass
-
-    def batch_done(self, progress: BatchProgress) -> None:
-        pass
+__all__ = [
+    "EMPTY",
+    "MAX_TEST_EMAILS",
+    "PENDING_ID",
+    "BatchProgress",
+    "CampaignSending",
+    "NoLedger",
+    "RemoteCampaign",
+    "SendLedger",
+    "SendMethod",
+    "SendResult",
+    "SendSpec",
+    "SendStep",
+    "StepKind",
+    "planned",
+]
 
 
 class CampaignSending:
@@ -244,6 +132,16 @@ class CampaignSending:
         """A batched send's audience: its platform ids in ascending order, after `after`."""
         raise self.unsupported(Capability.SEND_CAMPAIGN)
 
+    def plan_test_send(
+        self, spec: SendSpec, remote_id: str, emails: Sequence[str]
+    ) -> list[SendStep]:
+        """The calls that send the filled draft `remote_id` to `emails` only (TEST_SEND)."""
+        raise self.unsupported(Capability.TEST_SEND)
+
+    def plan_discard(self, remote_id: str) -> list[SendStep]:
+        """The calls that delete a test's draft afterwards ([]: the platform keeps it)."""
+        return []
+
     @classmethod
     def can_check_sent(cls) -> bool:
         """Whether a rerun can ask the platform if an attempted send went out."""
@@ -295,6 +193,8 @@ class CampaignSending:
                 f"The content is {spec.content_bytes:,} bytes; {self.label} takes at most "
                 f"{limit:,}."
             )
+        if method.per_reader:
+            problems += self.journey_problems(spec)
         if not problems:
             problems += self.remote_problems(spec)
         return problems
@@ -356,6 +256,41 @@ class CampaignSending:
                 steps = self.plan_send(spec, remote_id, values)
         raise ValidationFailed(f"{self.label}: the send plan has no send step.")
 
+    def send_test(self, spec: SendSpec, emails: Sequence[str]) -> str:
+        """Send `spec` to `emails` only: a draft of its own is created and filled by the real
+        send's own steps (the same code path), sent as a test, then discarded. Returns the
+        draft's id. Nothing goes to the segment: the plan's SEND step is never run."""
+        if not self.supports(Capability.TEST_SEND):
+            raise self.unsupported(Capability.TEST_SEND)
+        if not 1 <= len(emails) <= MAX_TEST_EMAILS:
+            raise ValidationFailed(f"A test goes to 1 to {MAX_TEST_EMAILS} addresses.")
+        steps = self.plan_send(spec)
+        create = next(s for s in steps if s.kind == StepKind.CREATE)
+        self.sending = True
+        try:
+            remote_id = self.read_created(self.run_step(create))
+            try:
+                values: dict[str, str] = {}
+                steps = self.plan_send(spec, remote_id)
+                index = 0
+                while index < len(steps):
+                    step = steps[index]
+                    index += 1
+                    if step.kind is not StepKind.CONTENT:
+                        continue  # the checklist asks of a real send what a test needs not
+                    response = self.run_step(step)
+                    if step.provides:
+                        values[step.provides] = self.read_value(step, response)
+                        steps = self.plan_send(spec, remote_id, values)
+                for step in self.plan_test_send(spec, remote_id, emails):
+                    self.run_step(step)
+            finally:
+                for step in self.plan_discard(remote_id):
+                    self.run_step(step)
+        finally:
+            self.sending = False
+        return remote_id
+
     def run_step(self, step: SendStep) -> requests.Response:
         """One step's request, sent as planned, before any bulk work on the same limit."""
         r = step.request
@@ -370,23 +305,3 @@ class CampaignSending:
             priority=True,
             repeatable=step.repeatable,
         )
-
-
-def planned(
-    method: str,
-    surface: str,
-    path: str,
-    body: Any = None,
-    *,
-    params: dict[str, str] | None = None,
-    rate: str | None = None,
-) -> PlannedRequest:
-    """A step's request: `body` as the JSON bytes the transport sends."""
-    return PlannedRequest(
-        method,
-        surface,
-        path,
-        orjson.dumps(body) if body is not None else b"",
-        params=tuple((params or {}).items()),
-        rate=rate,
-    )

@@ -80,6 +80,7 @@ class Capability(enum.StrEnum):
     ADD_TO_SEGMENT = "add_to_segment"
     REMOVE_FROM_SEGMENT = "remove_from_segment"
     SEND_CAMPAIGN = "send_campaign"
+    TEST_SEND = "test_send"
     TRIGGER_JOURNEY = "trigger_journey"
     CAMPAIGN_METRICS = "campaign_metrics"
     DELETE_CONTACT = "delete_contact"

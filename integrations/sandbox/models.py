@@ -205,3 +205,31 @@ class SandboxSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform}/{self.account} {self.kind} {self.remote_id}: {self.status}"
+
+
+class SandboxEvent(models.Model):
+    """A custom event an emulated platform took for a person (journeys trigger on them).
+
+    `event_id` is the sender's id where it gave one: a second event with the same id is
+    dropped, as the platform drops it (`duplicates` counts them on the first).
+    """
+
+    platform = models.CharField(max_length=32)
+    account = models.CharField(max_length=100)
+    event_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    identifier = models.CharField(max_length=254)
+    data = models.JSONField(default=dict)
+    duplicates = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["platform", "account", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account", "event_id"], name="sandbox_event_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}/{self.account} {self.name} for {self.identifier}"

@@ -48,6 +48,12 @@ def emulated(slug: str) -> bool:
     return slug in emulators()
 
 
+def demo_mappings(slug: str) -> tuple[tuple[str, str], ...] | None:
+    """(source, target) the demo integration maps besides the platform's suggestions, where the
+    emulator names them (its demo segments test a field of its own); None: not named."""
+    return getattr(emulators()[slug], "DEMO_MAPPINGS", None)
+
+
 def seed(slug: str) -> None:
     """Create the demo data of every writable sandbox account of `slug`."""
     from integrations.sandbox import accounts

@@ -56,11 +56,13 @@ def create_demo_integrations(base_url: str | None = None) -> list[Integration]:
                 )
                 for source, target, transform, identifier in platform.suggested_mappings
             ]
-            if platform.accepts_new_fields:
-                rows += [
-                    FieldMapping(integration=integration, source=source, target=target)
-                    for source, target in DEMO_ATTRIBUTES
-                ]
+            extra = sandbox.demo_mappings(platform.slug)
+            if extra is None:
+                extra = DEMO_ATTRIBUTES if platform.accepts_new_fields else ()
+            rows += [
+                FieldMapping(integration=integration, source=source, target=target)
+                for source, target in extra
+            ]
             FieldMapping.objects.bulk_create(rows)
         # Draft until a real test of the connection passes: queued (it runs once the q
         # cluster starts, when the sandbox is served), ahead of the first syncs.

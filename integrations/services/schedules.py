@@ -28,6 +28,7 @@ HOUSEKEEPING = (
     ("integrations: refresh OAuth tokens", "integrations.tasks.refresh_oauth_tokens", 15),
     ("integrations: refresh segment members", "integrations.tasks.refresh_stale_members", 60),
     ("campaigns: refresh send metrics", "campaigns.tasks.refresh_metrics", 15),
+    ("campaigns: look after sends", "campaigns.tasks.look_after_sends", 1),
     ("campaigns: select A/B winners", "campaigns.tasks.select_ab_winners", 15),
 )
 

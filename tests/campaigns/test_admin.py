@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
@@ -90,3 +92,80 @@ def test_the_change_page_shows_each_send(client, assignment):
     page = client.get(reverse("admin:campaigns_assignment_change", args=[assignment.pk]))
     assert page.status_code == 200
     assert "mailchimp test → All: <strong>Pending</strong>" in page.content.decode()
+
+
+def test_the_target_form_is_offered_the_platform_s_methods_and_broadcasts(
+    client, make_integration, settings
+):
+    from tests.integrations.platforms.support import strict
+    from tests.integrations.platforms.test_customerio import APP_US, US_CREDS
+
+    roles.ensure_roles()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    integration = make_integration("customerio", region="us", credentials=dict(US_CREDS))
+    url = reverse("admin:campaigns_assignment_trigger_choices")
+    query = {"integration": integration.pk, "method": "api_triggered_broadcast"}
+    client.force_login(member("Viewer", "viewer"))
+    assert client.get(url, query).status_code == 403
+    client.force_login(member("Editor", "editor"))
+    with strict() as rsps:
+        rsps.get(f"{APP_US}/v1/broadcasts", json={"broadcasts": [{"id": 4, "name": "Daily"}]})
+        answer = client.get(url, query).json()
+    assert answer == {
+        "methods": [
+            {
+                "key": "api_triggered_broadcast",
+                "label": "API-triggered broadcast",
+                "trigger_only": True,
+            },
+            {"key": "journey_event", "label": "Journey (event)", "trigger_only": False},
+        ],
+        "choices": [{"id": "4", "name": "Daily"}],
+        "error": "",
+    }
+    assert client.get(url, {"integration": 0}).status_code == 404
+
+
+def test_a_target_naming_an_unknown_broadcast_is_not_saved(make_integration, settings):
+    from campaigns.admin import AssignmentTargetForm
+    from tests.integrations.platforms.support import strict
+    from tests.integrations.platforms.test_customerio import APP_US, US_CREDS
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    integration = make_integration("customerio", region="us", credentials=dict(US_CREDS))
+    data = {
+        "integration": integration.pk,
+        "method": "api_triggered_broadcast",
+        "remote_template_or_campaign_id": "99",
+    }
+    with strict() as rsps:
+        rsps.get(f"{APP_US}/v1/broadcasts", json={"broadcasts": [{"id": 4, "name": "Daily"}]})
+        form = AssignmentTargetForm(data)
+        assert not form.is_valid()
+    assert form.errors["remote_template_or_campaign_id"] == [
+        "Customer.io has no such api triggered broadcast: it offers Daily (4)."
+    ]
+
+
+def test_send_a_test_to_me_goes_to_the_editor_s_address(client, assignment, mailchimp_answers):
+    base = "https://us6.api.mailchimp.com/3.0/campaigns"
+    mailchimp_answers.post(base, json={"id": "t9", "status": "save"})
+    mailchimp_answers.put(f"{base}/t9/content", json={})
+    test = mailchimp_answers.post(f"{base}/t9/actions/test", status=204)
+    gone = mailchimp_answers.delete(f"{base}/t9", status=204)
+    editor = member("Editor", "editor")
+    response = act(client, editor, "send_test_to_me", assignment)
+    assert "Add an email address to your user first" in _messages(client, response)
+    assert test.call_count == 0
+    editor.email = "editor@example.com"
+    editor.save()
+    response = act(client, editor, "send_test_to_me", assignment)
+    assert "test sent to editor@example.com" in _messages(client, response)
+    assert json.loads(test.calls[0].request.body)["test_emails"] == ["editor@example.com"]
+    assert gone.call_count == 1
+    viewer = member("Viewer", "viewer")
+    assert act(client, viewer, "send_test_to_me", assignment).status_code == 403
+
+
+def _messages(client, response) -> str:
+    return " ".join(str(m) for m in client.get(response.url).context["messages"])

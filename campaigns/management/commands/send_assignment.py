@@ -1,12 +1,13 @@
 """Send (or resume sending) an approved assignment now, in this process:
-`manage.py send_assignment ID [--dry-run]`."""
+`manage.py send_assignment ID [--dry-run] [--test-to a@x.com,b@y.com]`."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.models import CampaignSend
-from campaigns.services import sending, workflow
+from campaigns.services import sending, test_sends, workflow
+from integrations.platforms.errors import PlatformError
 
 from ._common import find_assignment
 
@@ -22,9 +23,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("assignment", help="The assignment's id.")
         parser.add_argument("--dry-run", action="store_true", help="Print the requests only.")
+        parser.add_argument(
+            "--test-to",
+            metavar="EMAILS",
+            help="Send a test to these comma-separated addresses only (any status; the targets "
+            "whose platform has test sends), instead of the send.",
+        )
 
-    def handle(self, *args, assignment: str, dry_run: bool, **options):
+    def handle(self, *args, assignment: str, dry_run: bool, test_to: str | None, **options):
         target = find_assignment(assignment)
+        if test_to is not None:
+            try:
+                outcomes = test_sends.send_test(target, None, test_to.split(","))
+            except PlatformError as exc:
+                raise CommandError(exc.message) from None
+            for outcome in outcomes:
+                self.stdout.write(f"{outcome.target}: {outcome.message}")
+            if not any(outcome.sent for outcome in outcomes):
+                raise CommandError("No target sent a test.")
+            return
         if dry_run:
             for assignment_target, steps in sending.plan_assignment(target):
                 self.stdout.write(f"== {assignment_target} ({assignment_target.method})")

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from audience.demo import create_demo_audience
+from campaigns.demo import queue_demo_assignments
 from integrations.models import SyncTrigger
 from integrations.services.demo import create_demo_integrations
 from integrations.services.queue import enqueue_sync
@@ -12,8 +13,8 @@ from ._common import OPERATOR_NOTE
 
 class Command(BaseCommand):
     help = (
-        "Create demo subscribers and sandbox integrations, and queue their first syncs."
-        + OPERATOR_NOTE
+        "Create demo subscribers and sandbox integrations, queue their first syncs, and two "
+        "demo assignments (one sent once the syncs are done, one left in review)." + OPERATOR_NOTE
     )
 
     def add_arguments(self, parser):
@@ -34,3 +35,9 @@ class Command(BaseCommand):
                 )
                 line += f" — sync run #{run.pk} {'queued' if created else 'already ' + run.status}"
             self.stdout.write(line)
+        if not no_sync:
+            queue_demo_assignments()
+            self.stdout.write(
+                "Demo assignments: queued (one is sent once the Mailchimp and Customer.io "
+                "sandbox syncs are done; the other waits in review for you to approve)."
+            )

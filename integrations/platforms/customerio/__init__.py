@@ -12,6 +12,7 @@ from integrations.platforms.customerio.api import APP, TRACK
 from integrations.platforms.customerio.broadcasts import BROADCAST_TRIGGER, CustomerIoBroadcasts
 from integrations.platforms.customerio.connection import CustomerIoConnection
 from integrations.platforms.customerio.contacts import CustomerIoContacts
+from integrations.platforms.customerio.journeys import CustomerIoJourneys
 from integrations.platforms.customerio.members import CustomerIoMembers
 from integrations.platforms.customerio.metrics import CustomerIoMetrics
 from integrations.platforms.customerio.segment_push import CustomerIoSegmentPush
@@ -37,6 +38,7 @@ class CustomerIoClient(
     CustomerIoContacts,
     CustomerIoSegments,
     CustomerIoBroadcasts,
+    CustomerIoJourneys,
     CustomerIoMembers,
     CustomerIoMetrics,
     CustomerIoWebhooks,
@@ -59,6 +61,7 @@ class CustomerIoClient(
             Capability.LIST_SEGMENTS,
             Capability.LIST_SEGMENT_MEMBERS,
             Capability.SEND_CAMPAIGN,
+            Capability.TRIGGER_JOURNEY,
             Capability.CAMPAIGN_METRICS,
             # SharpSend segments are pushed as manual segments (data-driven ones cannot be
             # created through the API).
@@ -75,6 +78,8 @@ class CustomerIoClient(
             trigger_only=True,
             can_schedule=False,
         ),
+        # A campaign in Customer.io triggered by the event sharpsend_assignment_approved.
+        SendMethod("journey_event", "Journey (event)", can_schedule=False, per_reader=True),
     )
     unsupported_reasons = {
         Capability.EXPORT_CONTACT: "not wired in the console yet (the App API's "

@@ -55,10 +55,18 @@ class CustomerIoBroadcasts(PlatformClient):
     def read_sent(self, response) -> str:
         return str(response.json()["id"])
 
+    def _broadcasts(self) -> list[dict]:
+        return self.request("GET", APP, "/v1/broadcasts").json().get("broadcasts") or []
+
+    def trigger_choices(self, method: str) -> list[tuple[str, str]]:
+        return [(str(b["id"]), b.get("name") or f"Broadcast {b['id']}") for b in self._broadcasts()]
+
     def remote_problems(self, spec: SendSpec) -> list[str]:
         problems = []
-        broadcasts = self.request("GET", APP, "/v1/broadcasts").json().get("broadcasts") or []
-        if not any(str(b.get("id")) == spec.remote_campaign_id for b in broadcasts):
+        method = self.send_method(spec.method)
+        if method.trigger_only and not any(
+            str(b.get("id")) == spec.remote_campaign_id for b in self._broadcasts()
+        ):
             problems.append(
                 f"Customer.io has no broadcast {spec.remote_campaign_id} in this workspace "
                 "(make it in Customer.io as an API-triggered broadcast)."

@@ -101,6 +101,7 @@ class KeapClient(
     # on approval, from the connected user (campaigns.py).
     send_methods = (SendMethod("email", "Email to the tag's contacts", can_schedule=False),)
     unsupported_reasons = {
+        Capability.TEST_SEND: "test sends are not available through the API",
         Capability.REMOVE_FROM_SEGMENT: "removing tags from contacts is not yet wired in the "
         "console",
         Capability.TRACK_EVENTS: "Keap has no custom-event ingestion; only API goals, which "

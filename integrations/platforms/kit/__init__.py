@@ -70,6 +70,7 @@ class KitClient(
     send_methods = (SendMethod("broadcast", "Broadcast"),)
     rate_limited_by = ("api_key",)  # Kit counts 120 requests a minute per API key
     unsupported_reasons = {
+        Capability.TEST_SEND: "the v4 API has no test-send endpoint",
         Capability.DELETE_CONTACT: "Kit's API has no way to delete a subscriber; delete them "
         "in the Kit app (the API can only unsubscribe)",
         Capability.TRACK_EVENTS: "Kit's API takes no custom events (only purchases)",

@@ -78,6 +78,7 @@ class MailchimpClient(
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
             Capability.SEND_CAMPAIGN,
+            Capability.TEST_SEND,
             Capability.CAMPAIGN_METRICS,
         }
     )

@@ -5,7 +5,9 @@ Facts (../shared/platforms/mailchimp.md §7): `POST /3.0/campaigns` (type, recip
 `segment_opts.saved_segment_id`, settings, tracking); `PUT /3.0/campaigns/{id}/content`
 `{"html", "plain_text"}`; `GET /3.0/campaigns/{id}/send-checklist` → `is_ready`, `items[]`;
 `POST /3.0/campaigns/{id}/actions/send` (204) or `.../actions/schedule` `{"schedule_time"}`
-(UTC, :00/:15/:30/:45 only, 204). `reply_to` is needed to send. A campaign's `status` is
+(UTC, :00/:15/:30/:45 only, 204); a test: `POST .../actions/test` `{"test_emails", "send_type":
+"html" | "plaintext"}` (204), and a draft is deleted with `DELETE /3.0/campaigns/{id}` (204).
+`reply_to` is needed to send. A campaign's `status` is
 `save`, `paused`, `schedule`, `sending` or `sent`; its `settings.title` is internal, so it
 carries the send's idempotency key and finds the campaign again after a crash.
 """
@@ -70,6 +72,15 @@ class MailchimpCampaigns(PlatformClient):
             SendStep(StepKind.CHECK, planned("GET", API, f"{campaign}/send-checklist")),
             SendStep(StepKind.SEND, send, ok=(204,)),
         ]
+
+    def plan_test_send(self, spec: SendSpec, remote_id: str, emails) -> list[SendStep]:
+        body = {"test_emails": list(emails), "send_type": "html" if spec.html else "plaintext"}
+        path = f"/3.0/campaigns/{remote_id}/actions/test"
+        return [SendStep(StepKind.CONTENT, planned("POST", API, path, body), ok=(204,))]
+
+    def plan_discard(self, remote_id: str) -> list[SendStep]:
+        path = f"/3.0/campaigns/{remote_id}"
+        return [SendStep(StepKind.CONTENT, planned("DELETE", API, path), ok=(204,))]
 
     def check_step(self, step: SendStep, response) -> None:
         data = response.json()

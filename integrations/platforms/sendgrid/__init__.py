@@ -98,6 +98,8 @@ class SendGridClient(
     )
     send_methods = (SendMethod("single_send", "Single Send"),)
     unsupported_reasons = {
+        Capability.TEST_SEND: "its test send takes a dynamic transactional "
+        "template, not a Single Send's content",
         Capability.TRACK_EVENTS: "Marketing Campaigns has no custom-event ingestion",
     }
     credential_fields = (

@@ -84,6 +84,7 @@ DEMO = (
 )
 DEMO_FIELDS = (("interest", "Text"), ("plan", "Text"), ("score", "Number"), ("renewal", "Date"))
 DEMO_LIST_ID = list_id(1)
+DEMO_FROM_EMAIL = "news@sharpsend.example.com"
 
 
 def seed_account(account) -> None:
@@ -110,6 +111,7 @@ ACCOUNTS = (
             "api_key": "sandbox-cm-account-key",
             "client_id": CLIENT_ID,
             "list_id": DEMO_LIST_ID,
+            "from_email": DEMO_FROM_EMAIL,  # campaigns need a sender address
         },
         "SharpSend Demo",
     ),
@@ -121,6 +123,7 @@ ACCOUNTS = (
             "api_key": "sandbox-cm-client-key",
             "client_id": CLIENT_ID,
             "list_id": DEMO_LIST_ID,
+            "from_email": DEMO_FROM_EMAIL,
             "key_client": CLIENT_ID,
         },
         "SharpSend Demo (client key)",

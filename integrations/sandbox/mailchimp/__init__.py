@@ -77,6 +77,10 @@ def ping(request, account):
 # --- demo data -----------------------------------------------------------------------------
 
 
+# The demo integration maps the readers' interest to the merge field its segments test.
+DEMO_MAPPINGS = (("attributes.interest", "INTEREST"),)
+
+
 def seed_account(account) -> None:
     """The demo audience's merge fields, a saved segment per interest and an all-readers tag."""
     for tag, (_, kind) in DEMO_MERGE_FIELDS.items():
@@ -134,6 +138,7 @@ urlpatterns = [
     path("<str:host>/3.0/campaigns/<str:campaign_id>/send-checklist", campaigns.send_checklist),
     path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/send", campaigns.send_now),
     path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/schedule", campaigns.schedule),
+    path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/test", campaigns.send_test),
     path("<str:host>/3.0/reports/<str:campaign_id>", reports.report),
     path("<str:host>/3.0/", root),
     path("<str:host>/3.0/ping", ping),

@@ -94,11 +94,56 @@ def campaigns(request, account):
     return json_response(_view(send))
 
 
-@require_GET
-@endpoint(audience=False)
+@csrf_exempt
+@endpoint(audience=False, write=True)
 def campaign(request, account, campaign_id: str):
+    """GET the campaign; DELETE a draft (204; one that went out cannot be deleted)."""
     send = _campaign(account, campaign_id)
-    return _not_found() if send is None else json_response(_view(send))
+    if send is None:
+        return _not_found()
+    if request.method == "GET":
+        return json_response(_view(send))
+    if request.method != "DELETE":
+        return HttpResponse(status=405)
+    if send.status != "save":
+        return problem(400, "Bad Request", f"This campaign cannot be deleted: it is {send.status}.")
+    send.delete()
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+@endpoint(audience=False, write=True)
+def send_test(request, account, campaign_id: str):
+    """`{"test_emails": [...], "send_type": "html" | "plaintext"}` → 204; recorded as a
+    SandboxSend of kind "test" (what the testers got), never as a send of the campaign."""
+    send = _campaign(account, campaign_id)
+    if send is None:
+        return _not_found()
+    body = parse_json(request)
+    emails = body.get("test_emails") if isinstance(body, dict) else None
+    if (
+        not isinstance(emails, list)
+        or not emails
+        or not all(isinstance(e, str) and "@" in e.strip("@") for e in emails)
+        or body.get("send_type") not in ("html", "plaintext")
+    ):
+        return problem(400, "Invalid Resource", "Test emails must be valid email addresses.",
+                       [{"field": "test_emails", "message": "Invalid email."}])  # fmt: skip
+    SandboxSend.objects.create(
+        platform=PLATFORM,
+        account=account.account,
+        kind="test",
+        remote_id=secrets.token_hex(5),
+        name=send.name,
+        status="sent",
+        body={"campaign_id": send.remote_id, **body, "settings": send.body.get("settings", {})},
+        content=send.content,
+        recipients=len(emails),
+        sends=1,
+        sent_at=timezone.now(),
+    )
+    return HttpResponse(status=204)
 
 
 @csrf_exempt

@@ -44,7 +44,13 @@ CALLS = {
     ],
     # send_campaign and preflight are the base's engine over plan_send (platforms/sending.py).
     Capability.SEND_CAMPAIGN: [("plan_send", (SPEC,))],
-    Capability.TRIGGER_JOURNEY: [("trigger_journey", ({"journey": "1"},))],
+    # send_test is the base's engine over plan_send and plan_test_send.
+    Capability.TEST_SEND: [("plan_test_send", (SPEC, "1", ["qa@example.com"]))],
+    # trigger_journey is the base's engine over plan_journey_events and send_journey_request.
+    Capability.TRIGGER_JOURNEY: [
+        ("plan_journey_events", (SPEC, [])),
+        ("send_journey_request", (None,)),
+    ],
     Capability.CAMPAIGN_METRICS: [("campaign_metrics", ("1",))],
     Capability.DELETE_CONTACT: [("delete_contact", ("a@example.com",))],
     Capability.EXPORT_CONTACT: [("export_contact", ("a@example.com",))],

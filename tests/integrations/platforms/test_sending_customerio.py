@@ -119,3 +119,16 @@ def test_preflight_local_problems_need_no_call(client):
         "A Customer.io api-triggered broadcast cannot be scheduled: clear the scheduled time "
         "(it is sent on approval).",
     ]
+
+
+def test_trigger_choices_are_the_workspace_broadcasts(client):
+    with strict() as rsps:
+        rsps.get(
+            f"{APP_US}/v1/broadcasts",
+            match=[bearer(US_CREDS)],
+            json={"broadcasts": [{"id": 3, "name": "Daily issue"}, {"id": 9, "name": ""}]},
+        )
+        assert client.trigger_choices("api_triggered_broadcast") == [
+            ("3", "Daily issue"),
+            ("9", "Broadcast 9"),
+        ]

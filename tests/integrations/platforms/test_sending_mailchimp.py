@@ -207,3 +207,61 @@ def test_content_over_a_declared_limit_is_a_preflight_problem(client, monkeypatc
     monkeypatch.setattr(type(client), "max_content_bytes", 10)
     with strict():
         assert client.preflight(SPEC) == ["The content is 11 bytes; Mailchimp takes at most 10."]
+
+
+def test_a_test_send_fills_a_draft_of_its_own_sends_it_to_the_testers_and_deletes_it(client):
+    from dataclasses import replace
+
+    test = replace(SPEC, idempotency_key="test-1-9f", name="[Test] Issue 42")
+    with strict(registry=OrderedRegistry) as rsps:
+        create = {
+            **CREATE,
+            "settings": {**CREATE["settings"], "title": "[Test] Issue 42 [test-1-9f]"},
+        }
+        rsps.post(
+            f"{US6}/campaigns",
+            match=[AUTH, matchers.json_params_matcher(create)],
+            json={"id": "t1", "status": "save"},
+        )
+        rsps.put(
+            f"{US6}/campaigns/t1/content",
+            match=[AUTH, matchers.json_params_matcher({"html": "<p>Hi</p>", "plain_text": "Hi"})],
+            json={"html": "<p>Hi</p>"},
+        )
+        rsps.post(
+            f"{US6}/campaigns/t1/actions/test",
+            match=[
+                AUTH,
+                matchers.json_params_matcher(
+                    {"test_emails": ["qa@example.com", "ed@example.com"], "send_type": "html"}
+                ),
+            ],
+            status=204,
+        )
+        rsps.delete(f"{US6}/campaigns/t1", match=[AUTH], status=204)
+        assert client.send_test(test, ["qa@example.com", "ed@example.com"]) == "t1"
+    # No checklist, and never the send itself: the calls above are all there were (strict).
+
+
+def test_a_refused_test_still_deletes_its_draft(client):
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.post(f"{US6}/campaigns", json={"id": "t2", "status": "save"})
+        rsps.put(f"{US6}/campaigns/t2/content", json={})
+        rsps.post(
+            f"{US6}/campaigns/t2/actions/test",
+            status=400,
+            json={
+                "title": "Invalid Resource",
+                "detail": "Test emails must be valid",
+                "status": 400,
+            },
+        )
+        rsps.delete(f"{US6}/campaigns/t2", status=204)
+        with pytest.raises(ValidationFailed):
+            client.send_test(SPEC, ["not-an-address"])
+        assert rsps.calls[-1].request.method == "DELETE"
+
+
+def test_a_test_goes_to_one_to_ten_addresses(client):
+    with pytest.raises(ValidationFailed, match="1 to 10"):
+        client.send_test(SPEC, [f"qa{i}@example.com" for i in range(11)])

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0003_experiments'),
+        ('campaigns', '0004_journey_progress'),
     ]
 
     operations = [

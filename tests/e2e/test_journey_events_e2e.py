@@ -1,0 +1,106 @@
+"""Journeys triggered by event over real HTTP (Customer.io): every subscribed reader of the
+segment gets `sharpsend_assignment_approved` once, however the sender is interrupted."""
+
+from __future__ import annotations
+
+import pytest
+
+from audience.models import SubscriberStatus
+from campaigns.models import AssignmentStatus, CampaignSend, SendState
+from campaigns.services import sending, workflow
+from integrations.models import Segment
+from integrations.platforms.customerio import CustomerIoClient
+from integrations.platforms.journeys import JOURNEY_EVENT
+from integrations.sandbox import accounts, registry
+from integrations.sandbox.models import SandboxEvent
+from integrations.services.membership import refresh_members
+from integrations.services.segments import import_segments
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+class Crash(BaseException):
+    """The worker dies here."""
+
+
+@pytest.fixture
+def journey(make_integration, make_subscribers, run_sync, sandbox_url, e2e_clock, monkeypatch):
+    monkeypatch.setattr(CustomerIoClient, "journey_batch_max", 4)
+    registry.seed("customerio")
+    integration = make_integration(
+        "customerio",
+        base_url=f"{sandbox_url}/customerio",
+        credentials=dict(accounts.demo_account("customerio").credentials),
+    )
+    readers = make_subscribers(14, unsubscribed=(3,))
+    run_sync(integration)
+    import_segments(integration)
+    segment = Segment.objects.get(integration=integration, name="All readers")
+    refresh_members(segment)
+    return integration, segment, readers
+
+
+def approved(make_assignment, journey, author, approver):
+    integration, segment, _ = journey
+    assignment = make_assignment((integration, segment.remote_id, "journey_event", ""))
+    workflow.submit(assignment, author)
+    return workflow.approve(assignment, approver, queue_send=False)
+
+
+def events():
+    return SandboxEvent.objects.filter(platform="customerio", name=JOURNEY_EVENT)
+
+
+def test_every_subscribed_reader_gets_the_event_once(make_assignment, journey, author, approver):
+    _, segment, readers = journey
+    assignment = approved(make_assignment, journey, author, approver)
+    sending.send_assignment(assignment.pk)
+    sending.send_assignment(assignment.pk)  # a rerun sends nothing more
+    send = CampaignSend.objects.get()
+    assert send.state == SendState.SENT
+    subscribed = {r.email.lower() for r in readers if r.status == SubscriberStatus.SUBSCRIBED}
+    assert segment.members.count() == len(readers) - 1 == 13  # the unsubscribed one is out
+    assert send.readers_sent == 13 and send.readers_refused == 0
+    assert sorted(e.identifier for e in events()) == sorted(subscribed)
+    assert {e.data["subject"] for e in events()} == {"Markets this week"}
+    assert {e.data["sharpsend_send"] for e in events()} == {send.idempotency_key}
+    assert assignment.__class__.objects.get().status == AssignmentStatus.SENT
+
+
+def test_a_batch_repeated_after_a_crash_triggers_nobody_twice(
+    make_assignment, journey, author, approver, monkeypatch, settings
+):
+    settings.SEND_LEASE_SECONDS = 0.0  # the dead worker's lease has lapsed at once
+    assignment = approved(make_assignment, journey, author, approver)
+    original = CustomerIoClient.trigger_journey
+    calls = []
+
+    def dies_after_the_second_batch(self, spec, readers):
+        results = original(self, spec, readers)
+        calls.append(len(readers))
+        if len(calls) == 2:
+            raise Crash  # the platform took the batch; the cursor was not committed
+        return results
+
+    monkeypatch.setattr(CustomerIoClient, "trigger_journey", dies_after_the_second_batch)
+    with pytest.raises(Crash):
+        sending.send_assignment(assignment.pk)
+    send = CampaignSend.objects.get()
+    assert send.state == SendState.SENDING and send.readers_sent == 4
+    monkeypatch.setattr(CustomerIoClient, "trigger_journey", original)
+    sending.send_assignment(assignment.pk)
+    send.refresh_from_db()
+    assert send.state == SendState.SENT and send.readers_sent == 13
+    assert events().count() == 13  # one each
+    assert sum(e.duplicates for e in events()) == 4  # the repeated batch, dropped by id
+
+
+def test_without_imported_members_approval_says_what_to_do(
+    make_assignment, journey, author, approver
+):
+    _, segment, _ = journey
+    segment.members.all().delete()
+    assignment = make_assignment((journey[0], segment.remote_id, "journey_event", ""))
+    workflow.submit(assignment, author)
+    with pytest.raises(workflow.WorkflowError, match="refresh its members first"):
+        workflow.approve(assignment, approver, queue_send=False)
