@@ -521,6 +521,12 @@ def _other_checks(route, integration, run, app_labels, privacy_pk) -> list[Check
             Check(route, "GET", f"/webhooks/{integration.webhook_id}/", lambda a: (200, None)),
             Check(route, "POST", f"/webhooks/{integration.webhook_id}/", lambda a: (401, None)),
         ],
+        # Public by design: Campaign Monitor fetches a send's content here; the signed token is
+        # the check (tests/campaigns/test_content_views.py). A token that is not one: 404.
+        "content/<int:assignment_id>/<str:token>/": [
+            Check(route, "GET", "/content/1/not-a-token/", lambda a: (404, None)),
+            Check(route, "POST", "/content/1/not-a-token/", lambda a: (405, None)),
+        ],
         "sandbox/connect/<str:slug>.json": [
             Check(
                 route,
