@@ -87,6 +87,8 @@ class CampaignMonitorClient(
         Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",
         Capability.TEST_SEND: "Campaign Monitor's test send (sendpreview.json) is not wired in "
         "the console yet",
+        Capability.CAMPAIGN_METRICS: "reading a campaign's summary (summary.json) is not wired "
+        "in the console yet",
         Capability.CREATE_SEGMENT: "segments are rule-based only; lists can be created through "
         "the API but are not yet wired in the console",
         Capability.ADD_TO_SEGMENT: "segments cannot hold hand-picked members (they are rules "
