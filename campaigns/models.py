@@ -135,6 +135,11 @@ class CampaignSend(models.Model):
     attempts = models.PositiveIntegerField(
         default=0, help_text="Send calls attempted (recorded before each call)."
     )
+    # A batched send (a platform whose send call names its recipients): how far it got, as
+    # integrations/platforms/send_batches.py's BatchProgress (empty for other sends).
+    batches = models.JSONField(
+        default=dict, blank=True, help_text="A batched send's progress: batches sent, lost."
+    )
     # A journey triggered by event (a send method with per_reader): how far it got, committed
     # after every batch (campaigns/services/journey_sending.py).
     reader_cursor = models.BigIntegerField(

@@ -212,6 +212,11 @@ PLATFORM_MAX_RETRY_AFTER = env.float("PLATFORM_MAX_RETRY_AFTER", default=120.0)
 # long a worker holds a send it is moving along (one that died is taken over after this).
 ALLOW_SELF_APPROVAL = env.bool("ALLOW_SELF_APPROVAL", default=False)
 SEND_LEASE_SECONDS = env.float("SEND_LEASE_SECONDS", default=300.0)
+# The console's own address as platforms reach it: Campaign Monitor fetches each send's
+# content from a signed URL under it (campaigns/content.py), so in production it is the
+# console's public https origin. The URLs stop working after CAMPAIGN_CONTENT_URL_MAX_AGE s.
+CONSOLE_BASE_URL = env("CONSOLE_BASE_URL", default=f"http://127.0.0.1:{PORT}")
+CAMPAIGN_CONTENT_URL_MAX_AGE = env.int("CAMPAIGN_CONTENT_URL_MAX_AGE", default=86_400)
 
 # Privacy requests (integrations/services/privacy.py): the legal deadline from receipt (GDPR:
 # one month; CCPA: 45 days), how long an access bundle stays downloadable, and after how long

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from campaigns import content_views
 from integrations.views import webhooks
 
 admin.site.site_header = "SharpSend integration console"
@@ -18,6 +19,12 @@ urlpatterns = [
     path("console/", include("integrations.urls")),
     # Platforms post here (no session, CSRF-exempt for this view only; see the view).
     path("webhooks/<str:webhook_id>/", webhooks.receive, name="webhook"),
+    # A send's content for the platforms that fetch it (no session; the signed token decides).
+    path(
+        "content/<int:assignment_id>/<str:token>/",
+        content_views.serve,
+        name="campaign-content",
+    ),
 ]
 
 if settings.SANDBOX_ENABLED:

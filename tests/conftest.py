@@ -60,6 +60,8 @@ def _sandbox_at_the_live_server(request, settings):
     if "live_server" in request.fixturenames:
         live_server = request.getfixturevalue("live_server")
         settings.SANDBOX_BASE_URL = f"{live_server.url}/sandbox"
+        # The signed content URLs (campaigns/content.py) point at the same server.
+        settings.CONSOLE_BASE_URL = live_server.url
     yield
 
 

@@ -12,6 +12,11 @@ Approval created one CampaignSend per target (workflow.approve). A sender moves 
    the platform returns the campaign it asks the campaign's state before sending. A recorded
    send attempt of a trigger-only method, whose outcome cannot be asked, is marked UNKNOWN
    (someone checks the platform) and never sent again.
+4. A batched send (the platform's send call names its recipients) commits its progress
+   before and after each batch (`batch_sending`, `batch_done`); a rerun goes on after the last
+   batch done, and a batch whose outcome is unknown is counted lost, never repeated. Such a
+   send ends UNKNOWN when a batch was lost, and a failure after some batches went out leaves
+   its assignment partly sent.
 
 A target's failure is its own: other targets go on, and the assignment ends sent, partly sent
 or failed from its sends' states.
@@ -39,7 +44,13 @@ from campaigns.services import journey_sending
 from campaigns.services.specs import spec_for
 from campaigns.services.workflow import WorkflowError, record
 from integrations import clock
-from integrations.platforms.errors import PlatformError, TransientError, ValidationFailed
+from integrations.platforms.errors import (
+    PlatformError,
+    RateLimited,
+    TransientError,
+    ValidationFailed,
+)
+from integrations.platforms.send_batches import BatchProgress
 from integrations.platforms.sending import SendStep, StepKind
 
 logger = logging.getLogger(__name__)
@@ -88,6 +99,15 @@ class Ledger:
         self._update(state=SendState.SENDING, attempts=F("attempts") + 1)
         self.attempted = True
 
+    def batch_sending(self, progress: BatchProgress) -> None:
+        self._update(
+            state=SendState.SENDING, attempts=F("attempts") + 1, batches=progress.as_dict()
+        )
+        self.attempted = True
+
+    def batch_done(self, progress: BatchProgress) -> None:
+        self._update(batches=progress.as_dict())
+
 
 def claim(send_pk: int, owner: str) -> CampaignSend | None:
     """The send, leased to `owner`; None when it is finished or another worker holds it."""
@@ -101,8 +121,9 @@ def claim(send_pk: int, owner: str) -> CampaignSend | None:
         platform = send.target.integration.platform_class
         method = platform.send_method(send.target.method)
         resumable = method is not None and method.per_reader  # journey events go on
-        checkable = platform.can_check_sent(send.target.method)
-        if send.state == SendState.SENDING and not (resumable or checkable):
+        if send.state == SendState.SENDING and not (
+            resumable or platform.can_resume_send(send.target.method)
+        ):
             send.state = SendState.UNKNOWN
             send.error = UNKNOWN_OUTCOME.format(detail="the worker stopped during the call")
             send.lease_owner = ""
@@ -146,33 +167,35 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
         else:
             result = client.send_campaign(spec_for(target, send), ledger)
     except PlatformError as exc:
+        unknown = ledger.attempted and isinstance(exc, TransientError)
+        # A 429 past its waits: the platform did not act, and a resumable send goes on later.
+        later = ledger.attempted and isinstance(exc, RateLimited)
         if isinstance(exc, TransientError) and method is not None and method.per_reader:
             # Still sending: the next run goes on from the last batch committed.
             _finish(send.pk, state=SendState.SENDING, error=exc.message)
-        elif ledger.attempted and isinstance(exc, TransientError):
-            if client.can_check_sent(target.method):
-                # Still SENDING: the next run asks the platform whether it went out.
-                _finish(send.pk, error=exc.message)
-            else:
-                detail = exc.message
-                _finish(
-                    send.pk, state=SendState.UNKNOWN, error=UNKNOWN_OUTCOME.format(detail=detail)
-                )
+        elif (unknown or later) and client.can_resume_send(target.method):
+            # Still SENDING: the next run asks the platform whether it went out (or, for a
+            # batched send, gives a batch in flight up and sends the rest).
+            _finish(send.pk, error=exc.message)
+        elif unknown:
+            detail = exc.message
+            _finish(send.pk, state=SendState.UNKNOWN, error=UNKNOWN_OUTCOME.format(detail=detail))
         else:
-            _finish(send.pk, state=SendState.FAILED, error=exc.message)
+            _finish(send.pk, state=SendState.FAILED, error=_with_progress(send.pk, exc.message))
     except Exception as exc:
         # A fault of ours (an answer we could not read): what was committed stands, the next
         # run resumes from it, and the other targets go on.
         logger.exception("Send #%s stopped", send.pk)
         _finish(send.pk, error=f"Stopped by an unexpected error ({type(exc).__name__}); rerun.")
     else:
+        lost = result.progress is not None and result.progress.lost_batches
         _finish(
             send.pk,
-            state=SendState.SENT,
+            state=SendState.UNKNOWN if lost else SendState.SENT,
             remote_id=result.remote_id,
             remote_send_id=result.remote_send_id or send.remote_send_id,
             remote_state=result.remote_state,
-            error="",
+            error=f"{result.progress.summary()}." if lost else "",
             sent_at=timezone.now(),
         )
     finally:
@@ -180,9 +203,21 @@ def advance(send_pk: int, owner: str | None = None) -> CampaignSend:
     return CampaignSend.objects.get(pk=send.pk)
 
 
+def _with_progress(send_pk: int, message: str) -> str:
+    """A failure's message, saying what a batched send had sent before it stopped."""
+    progress = BatchProgress.from_dict(CampaignSend.objects.get(pk=send_pk).batches)
+    return f"{message} (before it stopped: {progress.summary()})" if progress.started else message
+
+
+def _partly_out(send) -> bool:
+    """A failed batched send some of whose batches went out."""
+    return send.state == SendState.FAILED and BatchProgress.from_dict(send.batches).batches > 0
+
+
 def settled_status(sends) -> str | None:
     """The assignment's status its sends make (None while one is still under way)."""
-    states = [s.state for s in sends if s.state != SendState.CANCELLED]
+    sends = [s for s in sends if s.state != SendState.CANCELLED]
+    states = [s.state for s in sends]
     if any(state not in TERMINAL_SEND_STATES for state in states):
         return None
     if not states:
@@ -190,7 +225,7 @@ def settled_status(sends) -> str | None:
     sent = states.count(SendState.SENT)
     if sent == len(states):
         return AssignmentStatus.SENT
-    if sent == 0 and SendState.UNKNOWN not in states:
+    if sent == 0 and SendState.UNKNOWN not in states and not any(map(_partly_out, sends)):
         return AssignmentStatus.FAILED
     return AssignmentStatus.PARTLY_SENT
 

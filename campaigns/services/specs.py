@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from campaigns import content
 from campaigns.models import AssignmentTarget, CampaignSend, SendState
 from integrations.platforms.errors import PlatformError
 
@@ -14,19 +15,21 @@ def new_idempotency_key(target: AssignmentTarget) -> str:
 
 
 def spec_for(target: AssignmentTarget, send: CampaignSend | None = None):
+    from integrations.platforms.send_batches import BatchProgress
     from integrations.platforms.sending import SendSpec
 
     assignment = target.assignment
     variant = target.variant  # an A/B test's version: its fields, or the assignment's
     label = f" [{variant.label}]" if variant else ""
+    body = content.content_of(target)  # what the content URLs serve, too
     return SendSpec(
         idempotency_key=send.idempotency_key if send else f"preview-{target.pk}",
         method=target.method,
         name=assignment.title + label,
         subject=(variant and variant.subject) or assignment.subject,
         preview_text=(variant and variant.preview_text) or assignment.preview_text,
-        html=(variant and variant.html) or assignment.html,
-        plain_text=assignment.plain_text,
+        html=body.html,
+        plain_text=body.plain_text,
         from_name=(variant and variant.from_name) or assignment.from_name,
         reply_to=assignment.reply_to,
         segment_id=send.segment_remote_id
@@ -40,6 +43,9 @@ def spec_for(target: AssignmentTarget, send: CampaignSend | None = None):
         },
         remote_id=send.remote_id if send else "",
         interrupted=bool(send) and send.state in (SendState.CREATING, SendState.SENDING),
+        content_url=content.content_url(target, content.HTML),
+        text_url=content.content_url(target, content.TEXT) if body.plain_text else "",
+        progress=BatchProgress.from_dict(send.batches if send else None),
     )
 
 

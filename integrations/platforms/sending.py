@@ -17,167 +17,58 @@ do and what it has done, so that a rerun after a crash resumes instead of repeat
   A trigger-only method (content on the platform, no campaign to ask about) cannot be
   asked, whatever else its platform can (`can_check_sent(method)`): the console marks such
   an attempt unknown instead of repeating it.
+- A platform whose send call names its recipients sends once per batch of them, each batch
+  recorded before and after its call (`ledger.batch_sending`, `ledger.batch_done`; see
+  send_batches.py): a rerun resumes after the last batch done and never repeats one.
 
 Create and send calls are never retried by the transport on an unknown outcome (a timeout,
 a 5xx): only a 429, which the platform did not act on. `plan_send` is also the dry run.
+
+The value types (SendMethod, SendSpec, SendStep, the ledger protocol …) are in send_types.py
+and exported here.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from types import MappingProxyType
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar
 
-import orjson
 import requests
 
 from integrations.platforms.errors import ValidationFailed
-from integrations.platforms.types import Capability, PlannedRequest
+from integrations.platforms.send_batches import BatchProgress, send_in_batches
+from integrations.platforms.send_types import (
+    EMPTY,
+    MAX_TEST_EMAILS,
+    PENDING_ID,
+    NoLedger,
+    RemoteCampaign,
+    SendLedger,
+    SendMethod,
+    SendResult,
+    SendSpec,
+    SendStep,
+    StepKind,
+    planned,
+)
+from integrations.platforms.types import Capability
 
-# What a plan shows in place of an id the platform has not handed out yet.
-PENDING_ID = "{remote_id}"
-EMPTY: Mapping[str, str] = MappingProxyType({})
-MAX_TEST_EMAILS = 10  # the fewest any platform with test sends takes (SendGrid's 10)
-
-
-@dataclass(frozen=True)
-class SendMethod:
-    """One way a platform sends an assignment, offered in the target form.
-
-    `trigger_only`: the content lives on the platform (a broadcast or campaign made there);
-    the target names it (`remote_campaign_id`) and the assignment's fields are trigger data.
-    """
-
-    key: str
-    label: str
-    trigger_only: bool = False
-    needs_segment: bool = True
-    needs_reply_to: bool = False
-    needs_from_name: bool = False
-    can_schedule: bool = True
-    # An event to every reader of the segment (a journey trigger: integrations/platforms/
-    # journeys.py), sent in batches the console resumes, instead of one campaign call.
-    per_reader: bool = False
-
-
-@dataclass(frozen=True)
-class SendSpec:
-    """One target's send, as the platform layer sees it (no database rows)."""
-
-    idempotency_key: str
-    method: str
-    name: str
-    subject: str = ""
-    preview_text: str = ""
-    html: str = ""
-    plain_text: str = ""
-    from_name: str = ""
-    reply_to: str = ""
-    segment_id: str = ""
-    remote_campaign_id: str = ""
-    send_at: datetime | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    # The remote object an earlier attempt created (a rerun resumes from it).
-    remote_id: str = ""
-    # An earlier attempt stopped during a create or send call: what it made is looked up.
-    interrupted: bool = False
-
-    @property
-    def content_bytes(self) -> int:
-        return len(self.html.encode()) + len(self.plain_text.encode())
-
-    @property
-    def remote_name(self) -> str:
-        """The campaign's internal name on the platform: finds it again after a crash."""
-        return f"{self.name[:60]} [{self.idempotency_key}]"  # ≤ 100 characters
-
-    def resuming(self, remote_id: str) -> SendSpec:
-        return replace(self, remote_id=remote_id)
-
-    def trigger_data(self) -> dict[str, Any]:
-        """The assignment as a trigger's data, for content made on the platform to read
-        (Liquid or Handlebars: `{{trigger.subject}}`, `{{subject}}` …)."""
-        return {
-            "sharpsend_send": self.idempotency_key,
-            "title": self.name,
-            "subject": self.subject,
-            "preview_text": self.preview_text,
-            "from_name": self.from_name,
-            "html": self.html,
-            "plain_text": self.plain_text,
-            **self.data,
-        }
-
-
-@dataclass(frozen=True)
-class SendResult:
-    remote_id: str
-    remote_send_id: str = ""
-    remote_state: str = ""
-    scheduled: bool = False
-    already_sent: bool = False  # a rerun found the platform had sent it
-
-
-@dataclass(frozen=True)
-class RemoteCampaign:
-    """A campaign as the platform reports it; `gone_out`: sending, sent or scheduled."""
-
-    remote_id: str
-    state: str
-    gone_out: bool
-
-
-class StepKind(enum.StrEnum):
-    CREATE = "create"
-    CONTENT = "content"
-    CHECK = "check"
-    SEND = "send"
-
-
-@dataclass(frozen=True)
-class SendStep:
-    """One call of a send. `provides` names a value its answer holds (`read_value`) that
-    later steps are planned with (a message or template id), shown as {name} until then."""
-
-    kind: StepKind
-    request: PlannedRequest
-    ok: tuple[int, ...] = (200,)
-    provides: str = ""
-
-    @property
-    def repeatable(self) -> bool:
-        """Whether repeating the call after an unknown outcome is harmless."""
-        return self.kind not in (StepKind.CREATE, StepKind.SEND)
-
-    def describe(self) -> str:
-        r = self.request
-        query = "?" + "&".join(f"{k}={v}" for k, v in r.params) if r.params else ""
-        body = f"\n{r.content.decode()}" if r.content else ""
-        return f"{self.kind}: {r.method} [{r.surface}] {r.path}{query}{body}"
-
-
-class SendLedger(Protocol):
-    def creating(self) -> None: ...
-
-    def created(self, remote_id: str) -> None: ...
-
-    def sending(self) -> None: ...
-
-
-class NoLedger:
-    """For a send nobody records (a script); the console always hands its own."""
-
-    def creating(self) -> None:
-        pass
-
-    def created(self, remote_id: str) -> None:
-        pass
-
-    def sending(self) -> None:
-        pass
+__all__ = [
+    "EMPTY",
+    "MAX_TEST_EMAILS",
+    "PENDING_ID",
+    "BatchProgress",
+    "CampaignSending",
+    "NoLedger",
+    "RemoteCampaign",
+    "SendLedger",
+    "SendMethod",
+    "SendResult",
+    "SendSpec",
+    "SendStep",
+    "StepKind",
+    "planned",
+]
 
 
 class CampaignSending:
@@ -187,6 +78,9 @@ class CampaignSending:
     sending = False  # set while send_campaign runs: its calls go with priority
     # The largest HTML + plain text the platform takes, in bytes (None: no documented limit).
     max_content_bytes: ClassVar[int | None] = None
+    # > 0: the send call names its recipients and goes out once per this many of them
+    # (`send_recipients`, send_batches.py); 0: one call reaches the whole audience.
+    recipients_per_send: ClassVar[int] = 0
 
     @classmethod
     def send_method(cls, key: str) -> SendMethod | None:
@@ -235,6 +129,10 @@ class CampaignSending:
         """Problems only the platform knows (an unknown broadcast, a segment gone)."""
         return []
 
+    def send_recipients(self, spec: SendSpec, after: str) -> list[str]:
+        """A batched send's audience: its platform ids in ascending order, after `after`."""
+        raise self.unsupported(Capability.SEND_CAMPAIGN)
+
     def plan_test_send(
         self, spec: SendSpec, remote_id: str, emails: Sequence[str]
     ) -> list[SendStep]:
@@ -256,6 +154,12 @@ class CampaignSending:
         if declared is not None and declared.trigger_only:
             return False
         return cls.remote_campaign is not CampaignSending.remote_campaign
+
+    @classmethod
+    def can_resume_send(cls, method: str = "") -> bool:
+        """Whether a rerun after an attempted send call (of `method`) may go on: it can ask the
+        platform, or the send is batched (the batch in flight is given up, the others go out)."""
+        return cls.can_check_sent(method) or cls.recipients_per_send > 0
 
     # --- the engine ----------------------------------------------------------------------------
 
@@ -341,6 +245,8 @@ class CampaignSending:
             index += 1
             if step.kind == StepKind.CREATE:
                 continue
+            if step.kind == StepKind.SEND and self.recipients_per_send:
+                return send_in_batches(self, spec, ledger, remote_id, values)
             if step.kind == StepKind.SEND:
                 ledger.sending()
                 response = self.run_step(step)
@@ -407,23 +313,3 @@ class CampaignSending:
             priority=True,
             repeatable=step.repeatable,
         )
-
-
-def planned(
-    method: str,
-    surface: str,
-    path: str,
-    body: Any = None,
-    *,
-    params: dict[str, str] | None = None,
-    rate: str | None = None,
-) -> PlannedRequest:
-    """A step's request: `body` as the JSON bytes the transport sends."""
-    return PlannedRequest(
-        method,
-        surface,
-        path,
-        orjson.dumps(body) if body is not None else b"",
-        params=tuple((params or {}).items()),
-        rate=rate,
-    )

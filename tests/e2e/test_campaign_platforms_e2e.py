@@ -1,4 +1,5 @@
-"""Klaviyo, SendGrid, Kit, Mailchimp and Iterable (blast) sends over real HTTP against their
+"""Klaviyo, SendGrid, Kit, Mailchimp, Iterable (blast) and Campaign Monitor sends over real HTTP
+against their
 emulators: one send each, however often the sender runs, and none repeated after an
 interruption."""
 
@@ -23,6 +24,8 @@ CASES = {
     "kit": ("broadcast", {}, "broadcast"),
     "mailchimp": ("campaign", {}, "campaign"),
     "iterable": ("blast_campaign", {}, "campaign"),
+    # Campaign Monitor fetches the content from the console's signed URLs (the live server).
+    "campaign_monitor": ("campaign", {"from_email": "news@example.com"}, "campaign"),
 }
 
 

@@ -397,6 +397,18 @@ def _other_checks(route, integration, run, app_labels, privacy_pk) -> list[Check
         "admin/(?P<url>.*)$": [
             Check(route, "GET", "/admin/no-such-page/", staff_page(everyone(404)))
         ],
+        # The target form's lookup of what a trigger-only method can trigger (JSON).
+        "admin/campaigns/assignment/trigger-choices/": [
+            Check(
+                route,
+                "GET",
+                f"/admin/campaigns/assignment/trigger-choices/?integration={integration.pk}"
+                "&method=campaign",
+                allowed_if(
+                    lambda a: a.can("campaigns.add_assignment", "campaigns.change_assignment")
+                ),
+            )
+        ],
         "console/": [Check(route, "GET", "/console/", allowed_if(lambda a: a.can(view)))],
         "console/analytics/": [
             Check(route, "GET", "/console/analytics/", allowed_if(lambda a: a.can(assignments)))
@@ -520,6 +532,12 @@ def _other_checks(route, integration, run, app_labels, privacy_pk) -> list[Check
         "webhooks/<str:webhook_id>/": [
             Check(route, "GET", f"/webhooks/{integration.webhook_id}/", lambda a: (200, None)),
             Check(route, "POST", f"/webhooks/{integration.webhook_id}/", lambda a: (401, None)),
+        ],
+        # Public by design: Campaign Monitor fetches a send's content here; the signed token is
+        # the check (tests/campaigns/test_content_views.py). A token that is not one: 404.
+        "content/<int:assignment_id>/<str:token>/": [
+            Check(route, "GET", "/content/1/not-a-token/", lambda a: (404, None)),
+            Check(route, "POST", "/content/1/not-a-token/", lambda a: (405, None)),
         ],
         "sandbox/connect/<str:slug>.json": [
             Check(

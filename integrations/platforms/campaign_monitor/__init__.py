@@ -1,5 +1,6 @@
 """Campaign Monitor (API v3.3): subscribers through the list import, custom fields per list,
-the client's lists and segments with counts.
+the client's lists and segments with counts, campaigns that fetch their content from the
+console.
 
 Facts: ../shared/platforms/campaign_monitor.md. Everything lives under a client (ClientID)
 and a list (ListID); the API key goes as the Basic-auth user name. The import answers at once
@@ -7,7 +8,8 @@ and a list (ListID); the API key goes as the Basic-auth user name. The import an
 
 The package: this declaration (the registered client), `api` (surface and path prefix),
 `connection` (auth, errors, test_connection), `contacts` (custom fields, the import, export
-and deletion) and `segments` (the client's lists and segments with counts).
+and deletion), `segments` (the client's lists and segments with counts) and `campaigns`
+(draft campaigns with the console's content URLs, and their send).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from integrations.platforms import rules
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.campaign_monitor.api import API, V
+from integrations.platforms.campaign_monitor.campaigns import CampaignMonitorCampaigns
 from integrations.platforms.campaign_monitor.connection import CampaignMonitorConnection
 from integrations.platforms.campaign_monitor.contacts import (
     STANDARD_TARGETS,
@@ -24,6 +27,7 @@ from integrations.platforms.campaign_monitor.profiles import CampaignMonitorProf
 from integrations.platforms.campaign_monitor.segments import CampaignMonitorSegments
 from integrations.platforms.campaign_monitor.webhooks import CampaignMonitorWebhooks
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     Capability,
     Category,
@@ -42,6 +46,7 @@ class CampaignMonitorClient(
     CampaignMonitorProfiles,
     CampaignMonitorContacts,
     CampaignMonitorSegments,
+    CampaignMonitorCampaigns,
     CampaignMonitorWebhooks,
     PlatformClient,
 ):
@@ -56,7 +61,8 @@ class CampaignMonitorClient(
     rate_limit_reset = "seconds"  # X-RateLimit-Reset: seconds until the window reopens
     summary = (
         "Subscribers of one list through the synchronous import (per-address failures "
-        "included); custom fields of the list; the client's lists and segments with counts."
+        "included); custom fields of the list; the client's lists and segments with counts; "
+        "campaigns to a list or segment, their content fetched from the console."
     )
     capabilities = frozenset(
         {
@@ -68,14 +74,24 @@ class CampaignMonitorClient(
             Capability.LIST_CONTACTS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
+    )
+    # Sent on approval: SendDate is in the client's time zone, which the API names without its
+    # daylight-saving rules (campaigns.py).
+    send_methods = (
+        SendMethod(
+            "campaign", "Campaign", needs_reply_to=True, needs_from_name=True, can_schedule=False
+        ),
     )
     unsupported_reasons = {
         Capability.REMOVE_FROM_SEGMENT: "segments cannot hold hand-picked members (they are rules "
         "on the list's fields)",
-        Capability.SEND_CAMPAIGN: "Campaign Monitor campaigns fetch their content from a "
-        "public URL, which the console does not serve yet",
         Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",
+        Capability.TEST_SEND: "Campaign Monitor's test send (sendpreview.json) is not wired in "
+        "the console yet",
+        Capability.CAMPAIGN_METRICS: "reading a campaign's summary (summary.json) is not wired "
+        "in the console yet",
         Capability.CREATE_SEGMENT: "segments are rule-based only; lists can be created through "
         "the API but are not yet wired in the console",
         Capability.ADD_TO_SEGMENT: "segments cannot hold hand-picked members (they are rules "
@@ -101,6 +117,14 @@ class CampaignMonitorClient(
             "Lists & subscribers → open the list → Settings (or 'change name/type'): the "
             "'API ID' at the bottom of the page.",
             secret=False,
+        ),
+        CredentialField(
+            "from_email",
+            "From email (to send)",
+            "The address the console's campaigns come from (their FromEmail). Needed to send "
+            "campaigns; syncs do not use it.",
+            secret=False,
+            required=False,
         ),
     )
     regions = {"global": "Global (api.createsend.com)"}

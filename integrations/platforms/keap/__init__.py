@@ -13,9 +13,13 @@ Marketability (opt-in) lives beside the contact: a new address is marketable onl
 created with an `opt_in_reason`; addresses that unsubscribed, bounced or complained cannot be
 opted in again through the API — those records are *rejected (compliance)*.
 
+Keap cannot send a marketing broadcast to a tag; the console sends an assignment as Keap's
+one-to-many email (`emails:send`) to the tag's contacts, batch by batch, each batch once.
+
 The package: this declaration (the registered client), `api` (constants and pure helpers),
 `connection` (hosts, OAuth, errors, quotas, test_connection), `contacts` (custom fields, the
-per-contact upsert and opt-in, export and deletion) and `segments` (tags).
+per-contact upsert and opt-in, export and deletion), `segments` (tags, their counts and
+members) and `campaigns` (emails to a tag's contacts).
 """
 
 from __future__ import annotations
@@ -35,12 +39,14 @@ from integrations.platforms.keap.api import (
     STANDARD,
     V2,
 )
+from integrations.platforms.keap.campaigns import KeapEmails
 from integrations.platforms.keap.connection import KeapConnection
 from integrations.platforms.keap.contacts import KeapContacts
 from integrations.platforms.keap.profiles import KeapProfiles
 from integrations.platforms.keap.segments import KeapSegments
 from integrations.platforms.keap.webhooks import KeapWebhooks
 from integrations.platforms.registry import register
+from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
     AuthMethod,
     Capability,
@@ -69,14 +75,21 @@ __all__ = [
 
 @register
 class KeapClient(
-    KeapConnection, KeapProfiles, KeapContacts, KeapSegments, KeapWebhooks, PlatformClient
+    KeapConnection,
+    KeapProfiles,
+    KeapContacts,
+    KeapSegments,
+    KeapEmails,
+    KeapWebhooks,
+    PlatformClient,
 ):
     slug = "keap"
     label = "Keap"
     category = Category.CRM
     summary = (
         "Contacts upserted by email (one call each: Keap has no bulk endpoint), custom fields, "
-        "email opt-in status; tags with member counts."
+        "email opt-in status; tags with member counts and members; emails to a tag's "
+        "contacts (Keap's one-to-many email, not a tracked campaign)."
     )
     capabilities = frozenset(
         {
@@ -86,10 +99,15 @@ class KeapClient(
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
             Capability.LIST_CONTACTS,
+            Capability.LIST_SEGMENT_MEMBERS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SEND_CAMPAIGN,
         }
     )
+    # Keap's emails:send has no schedule, preview text, sender name or reply-to: it goes out
+    # on approval, from the connected user (campaigns.py).
+    send_methods = (SendMethod("email", "Email to the tag's contacts", can_schedule=False),)
     unsupported_reasons = {
         Capability.TEST_SEND: "test sends are not available through the API",
         Capability.REMOVE_FROM_SEGMENT: "removing tags from contacts is not yet wired in the "
@@ -99,8 +117,6 @@ class KeapClient(
         Capability.CREATE_SEGMENT: "Keap's segments are tags; conditions-based segments "
         "(saved searches) cannot be created through the API (tag creation is not yet wired "
         "in the console)",
-        Capability.SEND_CAMPAIGN: "Keap's API cannot create or send a marketing broadcast to a "
-        "tag or segment",
         Capability.CAMPAIGN_METRICS: "Keap has no campaign-level open or click report in its API",
     }
     auth_methods = (AuthMethod.OAUTH,)

@@ -1,5 +1,6 @@
 """Campaign Monitor emulator (API v3.3): clients, a list with its custom fields and stats,
-segments with counts, the synchronous subscriber import, and one subscriber's details.
+segments with counts, the synchronous subscriber import, one subscriber's details and
+history, and campaigns (drafts whose content is fetched from their URLs, send, summary).
 
 Served as /sandbox/campaign_monitor/api.createsend.com/api/v3.3/….
 
@@ -10,8 +11,9 @@ real API answers. Subscribers marked suppressed in the sandbox stand for address
 client's suppression list (Code 204).
 
 The package: this declaration (accounts, demo data, routes, the account and its clients),
-`auth` (the gate and its hooks), `contacts` (custom fields, the import, one subscriber) and
-`segments` (the client's lists and segments with counts).
+`auth` (the gate and its hooks), `contacts` (custom fields, the import, one subscriber),
+`segments` (the client's lists and segments with counts) and `campaigns` (create, list, send,
+summary, a subscriber's campaign history).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from integrations.sandbox import accounts
-from integrations.sandbox.campaign_monitor import contacts, segments
+from integrations.sandbox.campaign_monitor import campaigns, contacts, segments
 from integrations.sandbox.campaign_monitor.auth import (
     CLIENT_ID,
     EMULATOR,
@@ -82,6 +84,7 @@ DEMO = (
 )
 DEMO_FIELDS = (("interest", "Text"), ("plan", "Text"), ("score", "Number"), ("renewal", "Date"))
 DEMO_LIST_ID = list_id(1)
+DEMO_FROM_EMAIL = "news@sharpsend.example.com"
 
 
 def seed_account(account) -> None:
@@ -108,6 +111,7 @@ ACCOUNTS = (
             "api_key": "sandbox-cm-account-key",
             "client_id": CLIENT_ID,
             "list_id": DEMO_LIST_ID,
+            "from_email": DEMO_FROM_EMAIL,  # campaigns need a sender address
         },
         "SharpSend Demo",
     ),
@@ -119,6 +123,7 @@ ACCOUNTS = (
             "api_key": "sandbox-cm-client-key",
             "client_id": CLIENT_ID,
             "list_id": DEMO_LIST_ID,
+            "from_email": DEMO_FROM_EMAIL,
             "key_client": CLIENT_ID,
         },
         "SharpSend Demo (client key)",
@@ -154,4 +159,10 @@ urlpatterns = [
     path("<str:host>/api/v3.3/subscribers/<str:list_ref>/import.json", contacts.import_subscribers),
     path("<str:host>/api/v3.3/subscribers/<str:list_ref>/history.json", contacts.history),
     path("<str:host>/api/v3.3/subscribers/<str:list_ref>.json", contacts.subscriber),
+    path("<str:host>/api/v3.3/campaigns/<str:client_id>.json", campaigns.create),
+    path("<str:host>/api/v3.3/campaigns/<str:campaign_id>/send.json", campaigns.send),
+    path("<str:host>/api/v3.3/campaigns/<str:campaign_id>/summary.json", campaigns.summary),
+    path("<str:host>/api/v3.3/clients/<str:client_id>/drafts.json", campaigns.drafts),
+    path("<str:host>/api/v3.3/clients/<str:client_id>/scheduled.json", campaigns.scheduled),
+    path("<str:host>/api/v3.3/clients/<str:client_id>/campaigns.json", campaigns.sent),
 ]

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.sandbox import store
+from integrations.sandbox.campaign_monitor import campaigns
 from integrations.sandbox.campaign_monitor.auth import (
     CLIENT_ID,
     EMULATOR,
@@ -197,8 +198,11 @@ def lists_for_email(request, account, client_id: str):
 @require_GET
 @EMULATOR.endpoint()
 def history(request, account, list_ref: str):
-    """No campaigns are sent in the sandbox yet: every subscriber's history is empty."""
+    """The campaigns sent to the subscriber, with their opens and clicks so far."""
+    email = request.GET.get("email", "").lower()
     exists = SandboxContact.objects.filter(
-        platform=PLATFORM, account=account.account, identifier=request.GET.get("email", "").lower()
+        platform=PLATFORM, account=account.account, identifier=email
     ).exists()
-    return json_response([]) if exists else _error(203, "Subscriber not in list")
+    if not exists:
+        return _error(203, "Subscriber not in list")
+    return json_response(campaigns.history(account, email))

@@ -15,7 +15,8 @@ cleared. Tags are SandboxSegments whose members follow a custom field's value.
 
 The package: this declaration (OAuth, accounts, demo data, routes, userinfo), `auth` (the gate,
 quotas and their headers), `state` (contacts, fields and tags as stored), `contacts` (the
-contact model, upsert, one contact, opt-in status) and `segments` (tags).
+contact model, upsert, one contact, opt-in status), `segments` (tags) and `emails` (the app's
+users, emails sent to contacts and their records with opens and clicks).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_GET
 
 from integrations.sandbox import accounts, emulation
 from integrations.sandbox.emulation import json_response
-from integrations.sandbox.keap import contacts, segments
+from integrations.sandbox.keap import contacts, emails, segments
 from integrations.sandbox.keap.auth import (
     DAILY,
     EMULATOR,
@@ -37,12 +38,15 @@ from integrations.sandbox.keap.auth import (
 )
 from integrations.sandbox.keap.contacts import set_email_status
 from integrations.sandbox.keap.state import (
+    ADMINS,
     CUSTOM_FIELDS,
+    GLOBAL_USER_ID,
     MARKETABLE,
     MAX_LENGTHS,
     MAX_PAGE,
     REOPTABLE,
     REQUEST_PROPERTIES,
+    owner_email,
 )
 from integrations.sandbox.models import SandboxFieldType
 
@@ -74,8 +78,6 @@ OAUTH = {
     "rotates": True,
     "scope": "full|sandbox123.infusionsoft.com",
 }
-# Whether the user who authorized each account is a Keap admin (userinfo's is_admin).
-ADMINS = {"sandbox-keap-app": True, "sandbox-keap-staff": False}
 
 
 # --- the user --------------------------------------------------------------------------------------
@@ -86,10 +88,10 @@ ADMINS = {"sandbox-keap-app": True, "sandbox-keap-staff": False}
 def userinfo(request, account):
     return json_response(
         {
-            "email": f"owner@{account.account}.example.com",
+            "email": owner_email(account.account),
             "sub": "12345",
-            "id": "123456",
-            "keap_id": f"owner@{account.account}.example.com",
+            "id": GLOBAL_USER_ID,
+            "keap_id": owner_email(account.account),
             "given_name": "Sandbox",
             "family_name": "Owner",
             "is_admin": ADMINS.get(account.account, True),
@@ -127,4 +129,7 @@ urlpatterns = [
     path(f"{_V2}/tags", segments.tags),
     path(f"{_V2}/tags/<int:tag_id>/contacts", segments.tag_contacts),
     path(f"{_V2}/emailAddresses/<str:email>/status", contacts.email_status),
+    path(f"{_V2}/users", emails.users),
+    path(f"{_V2}/emails:send", emails.send_email),
+    path(f"{_V2}/emails", emails.sent_emails),
 ]

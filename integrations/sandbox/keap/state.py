@@ -41,6 +41,17 @@ CUSTOM_FIELDS = {
     "signup_date": ("16", "Signup date", "DATE"),
 }
 CREATED = "2024-01-10T08:00:00Z"
+# Whether the user who authorized each account is a Keap admin (userinfo's is_admin).
+ADMINS = {"sandbox-keap-app": True, "sandbox-keap-staff": False}
+# The authorizing user: their global id (userinfo's `id`) and their id in the Keap app (the
+# `user_id` emails:send takes).
+GLOBAL_USER_ID = "123456"
+APP_USER_ID = "1"
+
+
+def owner_email(account: str) -> str:
+    return f"owner@{account}.example.com"
+
 
 # --- helpers ------------------------------------------------------------------------------------
 

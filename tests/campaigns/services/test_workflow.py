@@ -95,3 +95,9 @@ def test_settled_status():
     assert sending.settled_status(sends("failed", "failed")) == "failed"
     assert sending.settled_status(sends("unknown", "failed")) == "partly_sent"
     assert sending.settled_status(sends("sent", "created")) is None
+
+
+def test_a_batched_send_that_failed_after_some_batches_is_partly_sent():
+    stopped = CampaignSend(state="failed", batches={"done_through": "5", "sent": 2, "batches": 1})
+    assert sending.settled_status([stopped]) == "partly_sent"
+    assert sending.settled_status([CampaignSend(state="failed", batches={})]) == "failed"
