@@ -291,6 +291,8 @@ def main() -> None:
     env, port, base_url = migrated_bench(args.workdir, "sends")
     lease = 1.0
     env["SEND_LEASE_SECONDS"] = str(lease)
+    # Campaign Monitor fetches each send's content from the console: this bench's server.
+    env["CONSOLE_BASE_URL"] = f"http://127.0.0.1:{port}"
     os.environ.update(env)
     with sandbox_server(env, port):
         seed(args.audience, base_url)
