@@ -294,7 +294,7 @@ def main() -> None:
     # Campaign Monitor fetches each send's content from the console: this bench's server.
     env["CONSOLE_BASE_URL"] = f"http://127.0.0.1:{port}"
     os.environ.update(env)
-    with sandbox_server(env, port):
+    with sandbox_server(env, port, threads=True):
         seed(args.audience, base_url)
         started = time.perf_counter()
         found = kills(env, args.kills, lease)

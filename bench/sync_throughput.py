@@ -73,11 +73,16 @@ def migrated_bench(workdir: str, name: str) -> tuple[dict, int, str]:
 
 
 @contextlib.contextmanager
-def sandbox_server(env: dict, port: int):
-    """A web server serving the sandbox on `port` for the block, stopped after it."""
+def sandbox_server(env: dict, port: int, threads: bool = False):
+    """A web server serving the sandbox on `port` for the block, stopped after it.
+
+    One thread unless `threads`: an emulator that calls the console back while it answers
+    (Campaign Monitor fetching a send's content) needs a second one.
+    """
     manage = [PYTHON, str(ROOT / "manage.py")]
+    threading = [] if threads else ["--nothreading"]
     server = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", *threading],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
