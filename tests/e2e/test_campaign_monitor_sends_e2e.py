@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from campaigns.models import AssignmentStatus, CampaignSend, SendState
-from campaigns.services import sending, workflow
+from campaigns.services import sending
 from integrations.models import Segment
 from integrations.platforms.registry import get_platform
 from integrations.sandbox import accounts, registry
 from integrations.sandbox.models import SandboxSend
 from integrations.services.segments import import_segments
+from tests.e2e.sending import approved, recorded
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -37,22 +38,26 @@ def integration(make_integration, sandbox_url, e2e_clock, make_subscribers, run_
     return integration
 
 
-def approved(make_assignment, integration, author, approver, **fields):
-    growth = Segment.objects.get(integration=integration, name="Growth Investors")
-    assignment = make_assignment((integration, growth.remote_id, "campaign", ""), **fields)
-    workflow.submit(assignment, author)
-    return workflow.approve(assignment, approver, queue_send=False)
+def growth(integration):
+    """A campaign to the "Growth Investors" segment."""
+    segment = Segment.objects.get(integration=integration, name="Growth Investors")
+    return integration, segment.remote_id, "campaign", ""
 
 
 def test_the_campaign_carries_exactly_the_assignments_content(
     integration, make_assignment, author, approver
 ):
     assignment = approved(
-        make_assignment, integration, author, approver, html=HTML, plain_text="Three charts"
+        make_assignment,
+        growth(integration),
+        author=author,
+        approver=approver,
+        html=HTML,
+        plain_text="Three charts",
     )
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
-    (campaign,) = SandboxSend.objects.filter(platform=SLUG, kind="campaign")
+    (campaign,) = recorded(SLUG, "campaign")
     assert campaign.content["html"] == HTML
     assert campaign.content["text"] == "Three charts"
     assert (campaign.status, campaign.sends, campaign.recipients) == ("sent", 1, 10)
@@ -65,7 +70,7 @@ def test_the_campaign_carries_exactly_the_assignments_content(
 def test_content_the_emulator_cannot_fetch_fails_the_send_and_sends_nothing(
     integration, make_assignment, author, approver, settings
 ):
-    assignment = approved(make_assignment, integration, author, approver)
+    assignment = approved(make_assignment, growth(integration), author=author, approver=approver)
     settings.CONSOLE_BASE_URL = "http://127.0.0.1:9"  # nothing answers there
     sending.send_assignment(assignment.pk)
     send = CampaignSend.objects.get()

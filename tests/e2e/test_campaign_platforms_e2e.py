@@ -5,15 +5,17 @@ interruption."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import pytest
 
 from campaigns.models import AssignmentStatus, CampaignSend, SendState
-from campaigns.services import sending, workflow
+from campaigns.services import sending
 from integrations.models import Segment
-from integrations.platforms.sending import CampaignSending, StepKind
+from integrations.platforms.sending import StepKind
 from integrations.sandbox import accounts, registry
-from integrations.sandbox.models import SandboxSend
 from integrations.services.segments import import_segments
+from tests.e2e.sending import Crash, approved, crash_at, recorded
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,10 +31,6 @@ CASES = {
 }
 
 
-class Crash(BaseException):
-    pass
-
-
 @pytest.fixture(params=sorted(CASES))
 def target(request, make_integration, sandbox_url, e2e_clock):
     slug = request.param
@@ -45,19 +43,9 @@ def target(request, make_integration, sandbox_url, e2e_clock):
     return slug, kind, (integration, segment.remote_id, method, "")
 
 
-def approve(make_assignment, target, author, approver):
-    assignment = make_assignment(target[2])
-    workflow.submit(assignment, author)
-    return workflow.approve(assignment, approver, queue_send=False)
-
-
-def recorded(slug, kind):
-    return list(SandboxSend.objects.filter(platform=slug, kind=kind))
-
-
 def test_sent_once_when_run_twice(make_assignment, target, author, approver):
-    slug, kind, _ = target
-    assignment = approve(make_assignment, target, author, approver)
+    slug, kind, spec = target
+    assignment = approved(make_assignment, spec, author=author, approver=approver)
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
     (send,) = recorded(slug, kind)
@@ -71,20 +59,10 @@ def test_sent_once_when_run_twice(make_assignment, target, author, approver):
 def test_interrupted_in_the_send_call_is_not_sent_again(
     make_assignment, target, author, approver, monkeypatch
 ):
-    slug, kind, _ = target
-    assignment = approve(make_assignment, target, author, approver)
-    original = CampaignSending.run_step
-
-    def run_then_crash(self, step):
-        response = original(self, step)
-        if step.kind == StepKind.SEND:
-            raise Crash
-        return response
-
-    monkeypatch.setattr(CampaignSending, "run_step", run_then_crash)
-    with pytest.raises(Crash):
+    slug, kind, spec = target
+    assignment = approved(make_assignment, spec, author=author, approver=approver)
+    with crash_at(monkeypatch, "call", StepKind.SEND), pytest.raises(Crash):
         sending.send_assignment(assignment.pk)
-    monkeypatch.setattr(CampaignSending, "run_step", original)
     sending.send_assignment(assignment.pk)
     (send,) = recorded(slug, kind)
     assert send.sends == 1
@@ -108,27 +86,10 @@ CRASHES = [
 def test_a_crash_at_any_step_still_sends_exactly_once(
     make_assignment, target, author, approver, monkeypatch, where
 ):
-    slug, kind, _ = target
-    assignment = approve(make_assignment, target, author, approver)
-    place, name = where
-    if place == "ledger":
-        owner, attribute = sending.Ledger, name
-    else:
-        owner, attribute = CampaignSending, "run_step"
-    original = getattr(owner, attribute)
-
-    def crashing(self, *args):
-        answer = original(self, *args)
-        if place == "ledger" or args[0].kind == name:
-            raise Crash
-        return answer
-
-    monkeypatch.setattr(owner, attribute, crashing)
-    try:
+    slug, kind, spec = target
+    assignment = approved(make_assignment, spec, author=author, approver=approver)
+    with crash_at(monkeypatch, *where), suppress(Crash):
         sending.send_assignment(assignment.pk)
-    except Crash:
-        pass
-    monkeypatch.setattr(owner, attribute, original)
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
     assert [s.sends for s in recorded(slug, kind)] == [1]

@@ -9,10 +9,11 @@ import pytest
 
 from campaigns.models import AssignmentStatus, CampaignSend, SendState
 from campaigns.services import sending, workflow
-from integrations.platforms.sending import CampaignSending, StepKind
+from integrations.platforms.sending import StepKind
 from integrations.sandbox import accounts, braze, iterable, registry
 from integrations.sandbox.models import SandboxContact, SandboxSegment, SandboxSend
 from integrations.services.segments import import_segments
+from tests.e2e.sending import Crash, approved, crash_at, recorded
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,10 +33,6 @@ CASES = {
     "iterable-journey": ("iterable", "journey", "201", "journey_trigger", True),
 }
 READERS = ("ann@example.com", "bob@example.com", "cy@example.com")
-
-
-class Crash(BaseException):
-    """The worker dies here (not an error any code handles)."""
 
 
 def readers(slug: str, **attributes) -> None:
@@ -64,19 +61,9 @@ def case(request, make_integration, sandbox_url, e2e_clock):
     return slug, kind, (integration, segment, method, remote)
 
 
-def approved(make_assignment, target, author, approver, **fields):
-    assignment = make_assignment(target, **fields)
-    workflow.submit(assignment, author)
-    return workflow.approve(assignment, approver, queue_send=False)
-
-
-def recorded(slug: str, kind: str) -> list[SandboxSend]:
-    return list(SandboxSend.objects.filter(platform=slug, kind=kind))
-
-
 def test_sent_once_to_the_audience_when_run_twice(make_assignment, case, author, approver):
     slug, kind, target = case
-    assignment = approved(make_assignment, target, author, approver)
+    assignment = approved(make_assignment, target, author=author, approver=approver)
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
     (trigger,) = recorded(slug, kind)
@@ -95,19 +82,9 @@ def test_interrupted_after_the_trigger_is_unknown_and_never_repeated(
     make_assignment, case, author, approver, monkeypatch
 ):
     slug, kind, target = case
-    assignment = approved(make_assignment, target, author, approver)
-    original = CampaignSending.run_step
-
-    def run_then_crash(self, step):
-        response = original(self, step)
-        if step.kind == StepKind.SEND:
-            raise Crash
-        return response
-
-    monkeypatch.setattr(CampaignSending, "run_step", run_then_crash)
-    with pytest.raises(Crash):
+    assignment = approved(make_assignment, target, author=author, approver=approver)
+    with crash_at(monkeypatch, "call", StepKind.SEND), pytest.raises(Crash):
         sending.send_assignment(assignment.pk)
-    monkeypatch.setattr(CampaignSending, "run_step", original)
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
     assert [s.sends for s in recorded(slug, kind)] == [1]
@@ -122,17 +99,9 @@ def test_interrupted_before_the_trigger_call_is_never_sent_twice(
 ):
     """The attempt is committed, then the worker dies: at most once, so it stays unsent."""
     slug, kind, target = case
-    assignment = approved(make_assignment, target, author, approver)
-    original = sending.Ledger.sending
-
-    def sending_then_crash(self):
-        original(self)
-        raise Crash
-
-    monkeypatch.setattr(sending.Ledger, "sending", sending_then_crash)
-    with pytest.raises(Crash):
+    assignment = approved(make_assignment, target, author=author, approver=approver)
+    with crash_at(monkeypatch, "ledger", "sending"), pytest.raises(Crash):
         sending.send_assignment(assignment.pk)
-    monkeypatch.setattr(sending.Ledger, "sending", original)
     sending.send_assignment(assignment.pk)
     assert recorded(slug, kind) == []
     assert CampaignSend.objects.get().state == SendState.UNKNOWN
@@ -148,23 +117,9 @@ def test_a_braze_crash_around_the_send_id_still_triggers_once(
     readers("braze")
     integration = connect(make_integration, sandbox_url, "braze")
     target = (integration, "", "api_triggered_campaign", BRAZE_CAMPAIGN)
-    assignment = approved(make_assignment, target, author, approver)
-    place, name = where
-    owner, attribute = (
-        (sending.Ledger, name) if place == "ledger" else (CampaignSending, "run_step")
-    )
-    original = getattr(owner, attribute)
-
-    def crashing(self, *args):
-        answer = original(self, *args)
-        if place == "ledger" or args[0].kind == name:
-            raise Crash
-        return answer
-
-    monkeypatch.setattr(owner, attribute, crashing)
-    with pytest.raises(Crash):
+    assignment = approved(make_assignment, target, author=author, approver=approver)
+    with crash_at(monkeypatch, *where), pytest.raises(Crash):
         sending.send_assignment(assignment.pk)
-    monkeypatch.setattr(owner, attribute, original)
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
     (trigger,) = recorded("braze", "campaign_trigger")
@@ -183,7 +138,7 @@ def test_braze_reaches_the_campaign_s_segment_without_the_unsubscribed(
     SandboxContact.objects.filter(identifier="cy@example.com").update(suppressed=True)
     integration = connect(make_integration, sandbox_url, "braze")
     target = (integration, "", "api_triggered_canvas", BRAZE_CANVAS)
-    sending.send_assignment(approved(make_assignment, target, author, approver).pk)
+    sending.send_assignment(approved(make_assignment, target, author=author, approver=approver).pk)
     (trigger,) = recorded("braze", "canvas_trigger")
     assert trigger.recipients == 1  # ann: bob unsubscribed, cy blocked
 
@@ -194,7 +149,7 @@ def test_a_stopped_canvas_fails_the_send_and_records_nothing(
     integration = connect(make_integration, sandbox_url, "braze")
     stopped = "ca7a5000-1d2e-4f3a-8b4c-000000000002"
     target = (integration, "", "api_triggered_canvas", stopped)
-    assignment = approved(make_assignment, target, author, approver)
+    assignment = approved(make_assignment, target, author=author, approver=approver)
     sending.send_assignment(assignment.pk)
     row = CampaignSend.objects.get()
     assert row.state == SendState.FAILED
@@ -239,12 +194,13 @@ def test_iterable_leaves_out_the_global_suppression_list(
     account = accounts.demo_account("iterable").account
     suppression = SandboxSegment.create_static("iterable", account, "Do not mail", "Suppression")
     suppression.static_members.add(SandboxContact.objects.get(identifier="bob@example.com"))
-    assignment = make_assignment(
+    assignment = approved(
+        make_assignment,
         (integration, "3", "triggered_campaign", "101"),
         (integration, "3", "blast_campaign", ""),
+        author=author,
+        approver=approver,
     )
-    workflow.submit(assignment, author)
-    workflow.approve(assignment, approver, queue_send=False)
     sending.send_assignment(assignment.pk)
     (trigger,) = recorded("iterable", "trigger")
     (blast,) = recorded("iterable", "campaign")

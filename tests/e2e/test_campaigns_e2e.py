@@ -8,16 +8,13 @@ import pytest
 
 from campaigns.models import AssignmentStatus, CampaignSend, SendState
 from campaigns.services import sending, workflow
-from integrations.platforms.sending import CampaignSending, StepKind
+from integrations.platforms.sending import StepKind
 from integrations.sandbox import registry
 from integrations.sandbox.models import SandboxSend
 from integrations.services.segments import import_segments
+from tests.e2e.sending import Crash, approved, crash_at
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-class Crash(BaseException):
-    """The worker dies here (not an error any code handles)."""
 
 
 @pytest.fixture
@@ -34,12 +31,6 @@ def targets(make_integration, sandbox_url, e2e_clock):
     return found
 
 
-def approved(make_assignment, targets, author, approver):
-    assignment = make_assignment(*targets)
-    workflow.submit(assignment, author)
-    return workflow.approve(assignment, approver, queue_send=False)
-
-
 def sandbox_sends(slug: str) -> list[SandboxSend]:
     return list(SandboxSend.objects.filter(platform=slug))
 
@@ -50,7 +41,7 @@ def test_approved_and_sent_once_even_when_the_sender_runs_twice(
     author,
     approver,
 ):
-    assignment = approved(make_assignment, targets, author, approver)
+    assignment = approved(make_assignment, *targets, author=author, approver=approver)
     assert CampaignSend.objects.filter(target__assignment=assignment).count() == 2
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
@@ -83,20 +74,12 @@ def test_interrupted_after_create_resumes_without_creating_again(
     approver,
     monkeypatch,
 ):
-    assignment = approved(make_assignment, targets, author, approver)
-    original = sending.Ledger.created
-
-    def created_then_crash(self, remote_id):
-        original(self, remote_id)
-        raise Crash
-
-    monkeypatch.setattr(sending.Ledger, "created", created_then_crash)
-    with pytest.raises(Crash):
+    assignment = approved(make_assignment, *targets, author=author, approver=approver)
+    with crash_at(monkeypatch, "ledger", "created"), pytest.raises(Crash):
         sending.send_assignment(assignment.pk)
     mailchimp = CampaignSend.objects.get(target__integration__platform="mailchimp")
     assert mailchimp.state == SendState.CREATED and mailchimp.remote_id
     assert [s.status for s in sandbox_sends("mailchimp")] == ["save"]
-    monkeypatch.setattr(sending.Ledger, "created", original)
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
     (campaign,) = sandbox_sends("mailchimp")
@@ -115,20 +98,11 @@ def test_interrupted_after_the_send_call_never_sends_again(
 ):
     """The call went out and the worker died before recording it: Mailchimp is asked and
     found sent; Customer.io cannot be asked, so that send is marked unknown, not repeated."""
-    assignment = approved(make_assignment, targets, author, approver)
-    original = CampaignSending.run_step
-
-    def run_then_crash(self, step):
-        response = original(self, step)
-        if step.kind == StepKind.SEND:
-            raise Crash
-        return response
-
-    monkeypatch.setattr(CampaignSending, "run_step", run_then_crash)
-    for _ in targets:
-        with pytest.raises(Crash):
-            sending.send_assignment(assignment.pk)
-    monkeypatch.setattr(CampaignSending, "run_step", original)
+    assignment = approved(make_assignment, *targets, author=author, approver=approver)
+    with crash_at(monkeypatch, "call", StepKind.SEND):
+        for _ in targets:
+            with pytest.raises(Crash):
+                sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
     states = {s.target.integration.platform: s.state for s in CampaignSend.objects.all()}
@@ -161,7 +135,7 @@ def test_one_target_failing_leaves_the_other_sent(
 ):
     from integrations.sandbox.emulation import set_faults
 
-    assignment = approved(make_assignment, targets, author, approver)
+    assignment = approved(make_assignment, *targets, author=author, approver=approver)
     set_faults("mailchimp", error_rate=1.0, error_status=503)
     sending.send_assignment(assignment.pk)
     sends = {s.target.integration.platform: s for s in CampaignSend.objects.all()}
@@ -182,8 +156,8 @@ def test_two_broadcasts_in_a_row_keep_customerio_s_limit(
     """1 trigger per 10 s per workspace: the second waits its turn (on the shared limiter)
     instead of being refused."""
     cio, _ = targets
-    first = approved(make_assignment, [cio], author, approver)
-    second = approved(make_assignment, [cio], author, approver)
+    first = approved(make_assignment, cio, author=author, approver=approver)
+    second = approved(make_assignment, cio, author=author, approver=approver)
     sending.send_assignment(first.pk)
     started = e2e_clock.now()
     sending.send_assignment(second.pk)
@@ -199,7 +173,7 @@ def test_an_unexpected_error_stops_one_target_and_a_rerun_finishes_it_once(
     target is sent, this one waits in `creating`; the rerun finds the campaign by its title."""
     from integrations.platforms.mailchimp import MailchimpClient
 
-    assignment = approved(make_assignment, targets, author, approver)
+    assignment = approved(make_assignment, *targets, author=author, approver=approver)
     readable = MailchimpClient.read_created
 
     def unreadable(self, response):
@@ -229,7 +203,7 @@ def test_a_segment_dropped_after_approval_does_not_widen_the_audience(
 ):
     from integrations.models import Segment
 
-    assignment = approved(make_assignment, targets, author, approver)
+    assignment = approved(make_assignment, *targets, author=author, approver=approver)
     Segment.objects.filter(remote_id="3").delete()  # a re-import no longer finds it
     sending.send_assignment(assignment.pk)
     (campaign,) = sandbox_sends("mailchimp")
@@ -243,7 +217,7 @@ def test_the_send_command_reports_each_target(make_assignment, targets, author, 
 
     from django.core.management import call_command
 
-    assignment = approved(make_assignment, targets, author, approver)
+    assignment = approved(make_assignment, *targets, author=author, approver=approver)
     out = StringIO()
     call_command("send_assignment", str(assignment.pk), stdout=out)
     (campaign,) = sandbox_sends("mailchimp")

@@ -15,12 +15,9 @@ from integrations.sandbox import accounts, registry
 from integrations.sandbox.models import SandboxEvent
 from integrations.services.membership import refresh_members
 from integrations.services.segments import import_segments
+from tests.e2e.sending import Crash, approved, crash_after
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-class Crash(BaseException):
-    """The worker dies here."""
 
 
 @pytest.fixture
@@ -40,11 +37,9 @@ def journey(make_integration, make_subscribers, run_sync, sandbox_url, e2e_clock
     return integration, segment, readers
 
 
-def approved(make_assignment, journey, author, approver):
+def target(journey):
     integration, segment, _ = journey
-    assignment = make_assignment((integration, segment.remote_id, "journey_event", ""))
-    workflow.submit(assignment, author)
-    return workflow.approve(assignment, approver, queue_send=False)
+    return integration, segment.remote_id, "journey_event", ""
 
 
 def events():
@@ -53,7 +48,7 @@ def events():
 
 def test_every_subscribed_reader_gets_the_event_once(make_assignment, journey, author, approver):
     _, segment, readers = journey
-    assignment = approved(make_assignment, journey, author, approver)
+    assignment = approved(make_assignment, target(journey), author=author, approver=approver)
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)  # a rerun sends nothing more
     send = CampaignSend.objects.get()
@@ -71,23 +66,13 @@ def test_a_batch_repeated_after_a_crash_triggers_nobody_twice(
     make_assignment, journey, author, approver, monkeypatch, settings
 ):
     settings.SEND_LEASE_SECONDS = 0.0  # the dead worker's lease has lapsed at once
-    assignment = approved(make_assignment, journey, author, approver)
-    original = CustomerIoClient.trigger_journey
-    calls = []
-
-    def dies_after_the_second_batch(self, spec, readers):
-        results = original(self, spec, readers)
-        calls.append(len(readers))
-        if len(calls) == 2:
-            raise Crash  # the platform took the batch; the cursor was not committed
-        return results
-
-    monkeypatch.setattr(CustomerIoClient, "trigger_journey", dies_after_the_second_batch)
-    with pytest.raises(Crash):
+    assignment = approved(make_assignment, target(journey), author=author, approver=approver)
+    # It dies once the platform took the second batch, before the cursor was committed.
+    second_batch = crash_after(monkeypatch, CustomerIoClient, "trigger_journey", times=2)
+    with second_batch, pytest.raises(Crash):
         sending.send_assignment(assignment.pk)
     send = CampaignSend.objects.get()
     assert send.state == SendState.SENDING and send.readers_sent == 4
-    monkeypatch.setattr(CustomerIoClient, "trigger_journey", original)
     sending.send_assignment(assignment.pk)
     send.refresh_from_db()
     assert send.state == SendState.SENT and send.readers_sent == 13
@@ -100,7 +85,7 @@ def test_without_imported_members_approval_says_what_to_do(
 ):
     _, segment, _ = journey
     segment.members.all().delete()
-    assignment = make_assignment((journey[0], segment.remote_id, "journey_event", ""))
+    assignment = make_assignment(target(journey))
     workflow.submit(assignment, author)
     with pytest.raises(workflow.WorkflowError, match="refresh its members first"):
         workflow.approve(assignment, approver, queue_send=False)

@@ -9,15 +9,16 @@ from collections import Counter
 import pytest
 
 from campaigns.models import AssignmentStatus, CampaignSend, SendState
-from campaigns.services import sending, workflow
+from campaigns.services import sending
 from integrations.models import Segment
 from integrations.platforms.keap import KeapClient
 from integrations.platforms.registry import get_platform
-from integrations.platforms.sending import CampaignSending, StepKind
+from integrations.platforms.sending import StepKind
 from integrations.sandbox import keap as emulator
 from integrations.sandbox import registry
 from integrations.sandbox.models import SandboxContact, SandboxSend
 from integrations.services.segments import import_segments
+from tests.e2e.sending import Crash, approved, crash_at, recorded
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,10 +27,6 @@ MAPPINGS = (*get_platform(SLUG).suggested_mappings, ("attributes.interest", "int
 HTML = "<p>Dividends this week — “ünïcode” &amp; more</p>"
 TAG = "Dividend Income"  # 8 contacts (readers 7 and 19 unsubscribed: never created in Keap)
 ACCOUNT = "sandbox-keap-app"
-
-
-class Crash(BaseException):
-    pass
 
 
 @pytest.fixture
@@ -48,9 +45,10 @@ def integration(oauth_integration, sandbox_url, e2e_clock, make_subscribers, run
 @pytest.fixture
 def assignment(integration, make_assignment, author, approver):
     tag = Segment.objects.get(integration=integration, name=TAG)
-    made = make_assignment((integration, tag.remote_id, "email", ""), html=HTML, plain_text="Hi")
-    workflow.submit(made, author)
-    return workflow.approve(made, approver, queue_send=False)
+    target = (integration, tag.remote_id, "email", "")
+    return approved(
+        make_assignment, target, author=author, approver=approver, html=HTML, plain_text="Hi"
+    )
 
 
 def members() -> dict[str, bool]:
@@ -60,7 +58,7 @@ def members() -> dict[str, bool]:
 
 
 def received() -> Counter:
-    emails = SandboxSend.objects.filter(platform=SLUG, kind="email")
+    emails = recorded(SLUG, "email")
     return Counter(i for e in emails for i in e.content["delivered"])
 
 
@@ -70,7 +68,7 @@ def test_each_contact_gets_it_once_however_often_the_sender_runs(assignment):
     marketable = {i for i, ok in members().items() if ok}
     assert len(members()) == 8 and len(marketable) == 7
     assert received() == Counter(marketable)  # each exactly once
-    emails = list(SandboxSend.objects.filter(platform=SLUG, kind="email"))
+    emails = recorded(SLUG, "email")
     assert len(emails) == 3 and all(e.sends == 1 for e in emails)  # 8 ids, 3 a call
     assert {e.content["html"] for e in emails} == {HTML}
     assert {e.content["plain"] for e in emails} == {"Hi"}
@@ -88,41 +86,17 @@ def test_the_request_is_keaps_shape(assignment):
     assert len(email.body["contacts"]) == 3
 
 
-def crash_on_second(monkeypatch, owner, attribute, when=lambda *args: True):
-    """Crash the second time `owner.attribute` is called (with args `when` accepts)."""
-    original, seen = getattr(owner, attribute), []
-
-    def crashing(self, *args):
-        answer = original(self, *args)
-        if when(*args):
-            seen.append(1)
-            if len(seen) == 2:
-                raise Crash
-        return answer
-
-    monkeypatch.setattr(owner, attribute, crashing)
-    return lambda: monkeypatch.setattr(owner, attribute, original)
-
-
-def is_send(step):
-    return step.kind == StepKind.SEND
-
-
 CRASHES = [
-    ("after the second batch was recorded as sent", sending.Ledger, "batch_done", None),
-    ("after the second batch's call was answered", CampaignSending, "run_step", is_send),
-    ("after the second batch was recorded in flight", sending.Ledger, "batch_sending", None),
+    ("after the second batch was recorded as sent", "ledger", "batch_done"),
+    ("after the second batch's call was answered", "call", StepKind.SEND),
+    ("after the second batch was recorded in flight", "ledger", "batch_sending"),
 ]
 
 
-@pytest.mark.parametrize("where, owner, attribute, when", CRASHES, ids=[c[0] for c in CRASHES])
-def test_a_crash_anywhere_sends_no_contact_twice(
-    assignment, monkeypatch, where, owner, attribute, when
-):
-    restore = crash_on_second(monkeypatch, owner, attribute, when or (lambda *args: True))
-    with pytest.raises(Crash):
+@pytest.mark.parametrize("where, place, name", CRASHES, ids=[c[0] for c in CRASHES])
+def test_a_crash_anywhere_sends_no_contact_twice(assignment, monkeypatch, where, place, name):
+    with crash_at(monkeypatch, place, name, times=2), pytest.raises(Crash):
         sending.send_assignment(assignment.pk)
-    restore()
     sending.send_assignment(assignment.pk)
     sending.send_assignment(assignment.pk)
     counts = received()

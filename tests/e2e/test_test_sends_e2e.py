@@ -12,6 +12,7 @@ from integrations.models import Segment
 from integrations.sandbox import accounts, registry
 from integrations.sandbox.models import SandboxSend
 from integrations.services.segments import import_segments
+from tests.e2e.sending import recorded
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +41,7 @@ def test_the_testers_get_what_the_send_carries_and_the_draft_is_gone(assignment,
     ]
     assert outcomes[0].message == "test sent to ed@example.com, qa@example.com"
     assert outcomes[1].message == ("Kit cannot test send: the v4 API has no test-send endpoint.")
-    (test,) = SandboxSend.objects.filter(platform="mailchimp", kind="test")
+    (test,) = recorded("mailchimp", "test")
     assert test.body["test_emails"] == ["ed@example.com", "qa@example.com"]
     assert test.content == {"html": "<p>Issue <b>42</b></p>", "plain_text": "Hello readers"}
     assert test.body["settings"]["subject_line"] == "Markets this week"
@@ -55,7 +56,7 @@ def test_the_testers_get_what_the_send_carries_and_the_draft_is_gone(assignment,
     approver.user_permissions.add(Permission.objects.get(codename="approve_assignment"))
     workflow.approve(assignment, User.objects.get(pk=approver.pk), queue_send=False)
     sending.send_assignment(assignment.pk)
-    (real,) = SandboxSend.objects.filter(platform="mailchimp", kind="campaign")
+    (real,) = recorded("mailchimp", "campaign")
     assert real.sends == 1 and "[Test]" not in real.name
 
 
