@@ -42,6 +42,7 @@ from integrations.platforms.keap.api import (
 from integrations.platforms.keap.campaigns import KeapEmails
 from integrations.platforms.keap.connection import KeapConnection
 from integrations.platforms.keap.contacts import KeapContacts
+from integrations.platforms.keap.members import KeapMembers
 from integrations.platforms.keap.profiles import KeapProfiles
 from integrations.platforms.keap.segments import KeapSegments
 from integrations.platforms.keap.webhooks import KeapWebhooks
@@ -78,6 +79,7 @@ class KeapClient(
     KeapConnection,
     KeapProfiles,
     KeapContacts,
+    KeapMembers,
     KeapSegments,
     KeapEmails,
     KeapWebhooks,

@@ -1,15 +1,15 @@
-"""Keap's segments: tags, counted (and their members listed) by paging through their contacts."""
+"""Keap's segments: tags, counted by paging through their contacts."""
 
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.types import MemberPage, RemoteSegment
+from integrations.platforms.types import RemoteSegment
 
 PAGE = 1000  # v2's page_size maximum
 
 
 class KeapSegments(PlatformClient):
-    """Tags as segments, a tag's member count, and its members page by page."""
+    """Tags as segments, and a tag's member count."""
 
     # --- tags (Keap's segments) ----------------------------------------------------------------
 
@@ -26,9 +26,11 @@ class KeapSegments(PlatformClient):
             if not token:
                 return segments
 
-    def _tagged(self, remote_id: str, token: str | None, max_wait: float | None = None) -> dict:
+    def _tagged(
+        self, remote_id: str, token: str | None, max_wait: float | None = None, size: int = PAGE
+    ) -> dict:
         """One page of `GET /tags/{id}/contacts` (id, email, names, applied_time)."""
-        params = {"page_size": PAGE, **({"page_token": token} if token else {})}
+        params = {"page_size": size, **({"page_token": token} if token else {})}
         return self.call(
             "GET", f"/tags/{remote_id}/contacts", params=params, max_wait=max_wait
         ).json()
@@ -42,11 +44,3 @@ class KeapSegments(PlatformClient):
             token = data.get("next_page_token")
             if not token:
                 return count
-
-    def segment_members(self, remote_id: str, cursor: str | None) -> MemberPage:
-        """One page of the tag's contacts as (email, contact id); the cursor is Keap's token."""
-        data = self._tagged(remote_id, cursor)
-        members = [
-            (str(c.get("email") or ""), str(c.get("id") or "")) for c in data.get("contacts") or []
-        ]
-        return MemberPage(members, data.get("next_page_token") or None)
