@@ -11,6 +11,7 @@ shares is written once here:
 - encoding.py: records as request entries, the platform's rules, grouping into batches
 - batching.py: planned requests, bulk jobs, per-record outcomes
 - sending.py: campaign sends, step by step, resumable through the console's send ledger
+- webhook_registration.py: the console's webhook created on the platform, never twice
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from integrations.platforms.failures import (
 from integrations.platforms.runtime import Runtime, TokenSource
 from integrations.platforms.sending import CampaignSending
 from integrations.platforms.transport import Transport
+from integrations.platforms.webhook_registration import WebhookRegistering
 
 __all__ = [
     "REDACTED",
@@ -46,7 +48,14 @@ __all__ = [
 
 
 class PlatformClient(
-    PlatformDeclarations, Access, Transport, Failures, Encoding, Batching, CampaignSending
+    PlatformDeclarations,
+    Access,
+    Transport,
+    Failures,
+    Encoding,
+    Batching,
+    CampaignSending,
+    WebhookRegistering,
 ):
     """Base of every platform client: one integration's connection to its platform.
 

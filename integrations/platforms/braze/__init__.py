@@ -56,6 +56,9 @@ class BrazeClient(BrazeConnection, BrazeContacts, BrazeSegments, BrazeWebhooks, 
         }
     )
     unsupported_reasons = {
+        Capability.REGISTER_WEBHOOKS: (
+            "Braze has no webhook API: Currents connectors are set up in the dashboard"
+        ),
         Capability.REMOVE_FROM_SEGMENT: "Braze segments are filter-based and take no members "
         "through the API; write an attribute the segment filters on instead",
         Capability.SEND_CAMPAIGN: "Braze's API-triggered campaigns and Canvases are not "

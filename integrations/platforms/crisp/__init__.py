@@ -59,6 +59,9 @@ class CrispClient(CrispConnection, CrispContacts, CrispSegments, CrispWebhooks, 
     )
     rate_limited_by = ("identifier",)  # Crisp counts its quota per plugin token
     unsupported_reasons = {
+        Capability.REGISTER_WEBHOOKS: (
+            "Crisp's plugin hooks are set in the Marketplace, not through the API"
+        ),
         Capability.REMOVE_FROM_SEGMENT: "untagging profiles (batch/segments) is not yet wired in "
         "the console",
         Capability.CREATE_SEGMENT: "Crisp segments are free-text tags on profiles; there is no "

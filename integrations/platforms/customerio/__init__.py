@@ -77,6 +77,10 @@ class CustomerIoClient(
         ),
     )
     unsupported_reasons = {
+        Capability.REGISTER_WEBHOOKS: (
+            "Customer.io's reporting webhooks (App API POST /v1/reporting_webhooks) are not wired"
+            " in the console yet: create one by hand with the steps shown"
+        ),
         Capability.EXPORT_CONTACT: "not wired in the console yet (the App API's "
         "/v1/customers/{id}/attributes, segments and messages): read the person's profile in "
         "Customer.io",

@@ -59,6 +59,9 @@ class FrontClient(FrontConnection, FrontContacts, FrontSegments, FrontWebhooks, 
     )
     rate_limited_by = ("api_token",)  # Front counts per company: one token, one company
     unsupported_reasons = {
+        Capability.REGISTER_WEBHOOKS: (
+            "Front's application webhooks are set in the app's settings, not through the API"
+        ),
         Capability.REMOVE_FROM_SEGMENT: "removing contacts from a Front contact list is not yet "
         "wired in the console",
         Capability.TRACK_EVENTS: "Front has no events on contacts",

@@ -65,6 +65,10 @@ class IterableClient(
         }
     )
     unsupported_reasons = {
+        Capability.REGISTER_WEBHOOKS: (
+            "Iterable's API reads and updates system webhooks but cannot create one (there is no "
+            "create endpoint)"
+        ),
         Capability.SEND_CAMPAIGN: "Iterable campaigns from a template are not wired in the "
         "console yet",
     }

@@ -78,6 +78,7 @@ class KeapClient(KeapConnection, KeapContacts, KeapSegments, KeapWebhooks, Platf
     capabilities = frozenset(
         {
             Capability.WEBHOOKS,
+            Capability.REGISTER_WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,

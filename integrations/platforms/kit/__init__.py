@@ -70,6 +70,10 @@ class KitClient(
     send_methods = (SendMethod("broadcast", "Broadcast"),)
     rate_limited_by = ("api_key",)  # Kit counts 120 requests a minute per API key
     unsupported_reasons = {
+        Capability.REGISTER_WEBHOOKS: (
+            "Kit's webhook endpoints (POST /v4/webhook_endpoints) are not wired in the console "
+            "yet: create one by hand with the steps shown"
+        ),
         Capability.DELETE_CONTACT: "Kit's API has no way to delete a subscriber; delete them "
         "in the Kit app (the API can only unsubscribe)",
         Capability.TRACK_EVENTS: "Kit's API takes no custom events (only purchases)",
