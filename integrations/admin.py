@@ -246,7 +246,7 @@ class IntegrationAdmin(RefusedActionsAdmin):
     list_display_links = ("name_and_platform",)
     list_filter = ("platform", "status", "enabled")
     search_fields = ("name",)
-    actions = ["sync_now", "test_connection", "import_segments"]
+    actions = ["sync_now", "test_connection", "import_segments", "register_webhooks"]
     readonly_fields = (
         "status",
         "last_error",
@@ -560,6 +560,30 @@ class IntegrationAdmin(RefusedActionsAdmin):
             "platform's rate limits allow.",
             messages.SUCCESS,
         )
+
+    # Registering writes to the platform's settings and stores the secrets it hands back: the
+    # permission of those who change integrations and their credentials.
+    @admin.action(description="Register webhooks", permissions=["change"])
+    def register_webhooks(self, request, queryset):
+        names = []
+        for integration in queryset:
+            try:
+                queue.enqueue_register_webhooks(integration, actor=request.user, via="admin")
+            except UnsupportedCapability as exc:
+                self.message_user(
+                    request,
+                    f"{integration}: {exc} The webhook URL and the steps are on its page.",
+                    messages.WARNING,
+                )
+                continue
+            names.append(integration.name)
+        if names:
+            self.message_user(
+                request,
+                f"Webhook registration queued for {', '.join(names)}; the registered webhooks "
+                "appear on each integration's page.",
+                messages.SUCCESS,
+            )
 
 
 # --- sync runs and their records ------------------------------------------------------------------

@@ -195,6 +195,10 @@ LOGGING = {
 # --- the console's own settings -------------------------------------------------------------
 
 PORT = env("PORT")
+# Where the platforms reach this console (scheme and host, no path): the webhook URLs the
+# console registers with them start here. In production an https address the platforms can
+# reach; `make run` sets it to the local server (the sandbox's emulators post there).
+CONSOLE_BASE_URL = env("CONSOLE_BASE_URL", default=f"http://127.0.0.1:{PORT}")
 # The built-in emulators of every platform's API, served under /sandbox/ to this machine and
 # staff (never in production): on with DEBUG unless turned off, off without it unless asked.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)

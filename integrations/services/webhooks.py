@@ -62,25 +62,43 @@ def scheme_of(integration: Integration) -> WebhookScheme | None:
         return None
 
 
-def ensure_secret(integration: Integration) -> str:
-    """The integration's console-made webhook token, generated (and saved) on first use."""
-    scheme = scheme_of(integration)
-    chain = scheme.schemes() if scheme is not None else []
-    generated = next((s.secret for s in chain if s.secret.generated), None)
-    if generated is None:
-        return ""
-    current = integration.secrets.get(generated.key)
+def ensure_secret(integration: Integration, key: str = "") -> str:
+    """The integration's console-made webhook secret `key` (default: the scheme's generated
+    token), generated and saved encrypted on first use; "" when the scheme makes none."""
+    if not key:
+        scheme = scheme_of(integration)
+        chain = scheme.schemes() if scheme is not None else []
+        generated = next((s.secret for s in chain if s.secret.generated), None)
+        if generated is None:
+            return ""
+        key = generated.key
+    current = integration.secrets.get(key)
     if current:
         return current
     with transaction.atomic():
         locked = Integration.objects.select_for_update().get(pk=integration.pk)
         credentials = dict(locked.credentials or {})
-        if not credentials.get(generated.key):
-            credentials[generated.key] = secrets_module.token_urlsafe(32)
+        if not credentials.get(key):
+            credentials[key] = secrets_module.token_urlsafe(32)
             locked.credentials = credentials
             locked.save(update_fields=["credentials", "updated_at"])
     integration.credentials = locked.credentials
-    return integration.credentials[generated.key]
+    return integration.credentials[key]
+
+
+def store_secrets(integration: Integration, values: dict[str, str]) -> list[str]:
+    """Keep webhook secrets a platform issued (encrypted with the credentials); the keys whose
+    value changed. Values are never logged or shown."""
+    with transaction.atomic():
+        locked = Integration.objects.select_for_update().get(pk=integration.pk)
+        credentials = dict(locked.credentials or {})
+        changed = [k for k, v in values.items() if v and credentials.get(k) != v]
+        if changed:
+            credentials.update({k: values[k] for k in changed})
+            locked.credentials = credentials
+            locked.save(update_fields=["credentials", "updated_at"])
+    integration.credentials = locked.credentials
+    return changed
 
 
 def webhook_path(integration: Integration) -> str:

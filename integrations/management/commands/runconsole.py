@@ -32,6 +32,8 @@ class Command(BaseCommand):
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         origin = f"http://{host}:{port}"
         env = {**os.environ, "SANDBOX_BASE_URL": f"{origin}/sandbox"}
+        # The webhook URLs registered with the sandbox point here, unless told another address.
+        env.setdefault("CONSOLE_BASE_URL", origin)
         supervisor = Supervisor(stop_timeout=stop_timeout, log=self.stdout.write)
         supervisor.install_signal_handlers()
         self.stdout.write(f"Console: {origin}/admin/  (Ctrl-C stops the server and the q cluster)")
