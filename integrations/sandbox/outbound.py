@@ -148,7 +148,8 @@ def _event_key(*parts: str) -> str:
 
 
 def harvest(platform: str, account_name: str, now: datetime) -> int:
-    """Store the seeded engagement of the account's recent sends up to `now` (once each)."""
+    """Store the seeded engagement of the account's recent sends up to `now` (once each);
+    how many events were new."""
     outbound = declared()[platform]
     if outbound.audience is None:
         return 0
@@ -185,8 +186,10 @@ def harvest(platform: str, account_name: str, now: datetime) -> int:
                 )
             )
     rows.sort(key=lambda row: row.occurred_at)
-    made = SandboxWebhookEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    return len(made)
+    stored = SandboxWebhookEvent.objects.filter(platform=platform, account=account_name)
+    before = stored.count()
+    SandboxWebhookEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return stored.count() - before
 
 
 def record_change(

@@ -31,7 +31,10 @@ RATES = {
     "list_members": (10, 150),  # add/remove_profiles_to/from_list
     "campaigns": (10, 150),
     "templates": (10, 150),
-    "webhooks": (1, 15),  # get_webhooks, create_webhook, get_webhook_topics
+    # get_webhooks, create_webhook, get_webhook_topics: 1/s and 15/m each
+    "webhooks.read": (1, 15),
+    "webhooks.create": (1, 15),
+    "webhook_topics": (1, 15),
 }
 FULL_SCOPES = frozenset(
     {

@@ -38,8 +38,9 @@ TOPICS = {
     "event:klaviyo.unsubscribed_from_email_marketing": "unsubscribed",
     "event:klaviyo.sent_sms": "",
 }
-READ = {"scopes": ("webhooks:read",), "endpoint": "webhooks"}
-WRITE = {"scopes": ("webhooks:write",), "endpoint": "webhooks", "write": True}
+READ = {"scopes": ("webhooks:read",), "endpoint": "webhooks.read"}
+WRITE = {"scopes": ("webhooks:write",), "endpoint": "webhooks.create", "write": True}
+TOPICS_READ = {"scopes": ("webhooks:read",), "endpoint": "webhook_topics"}
 
 
 def _invalid(detail: str, pointer: str = "/data"):
@@ -66,7 +67,7 @@ def _resource(hook: SandboxWebhook) -> dict:
     }
 
 
-@EMULATOR.endpoint(**READ)
+@EMULATOR.endpoint(**TOPICS_READ)
 def topics(request, account):
     data = [{"type": "webhook-topic", "id": t, "attributes": {"name": t}} for t in TOPICS]
     return api_response({"data": data, "links": {"self": request.build_absolute_uri()}})
