@@ -32,6 +32,7 @@ from integrations.platforms.urlpolicy import is_console_webhook_url
 from integrations.sandbox import accounts, engagement
 from integrations.sandbox import webhooks as signing
 from integrations.sandbox.models import (
+    SandboxContact,
     SandboxSend,
     SandboxWebhook,
     SandboxWebhookDelivery,
@@ -88,8 +89,9 @@ class Outbound:
     signer: str = ""
     send_kinds: tuple[str, ...] = ()
     audience: Callable[[accounts.SandboxAccount, SandboxSend], SendAudience | None] | None = None
-    # The emulator's own record of a reader unsubscribing; returns the contact's id there.
-    unsubscribe: Callable[[accounts.SandboxAccount, str], str] | None = None
+    # The emulator's own record of a reader unsubscribing: the contact's id there ("" where
+    # its webhooks name readers by address), None when it holds no such reader.
+    unsubscribe: Callable[[accounts.SandboxAccount, str], str | None] | None = None
     headers: Callable[[SandboxWebhook], dict[str, str]] | None = None
 
 
@@ -207,14 +209,26 @@ def record_change(
     )
 
 
+def mark(rows, **attributes) -> list[SandboxContact]:
+    """Set `attributes` on the stored contacts `rows`; the ones changed."""
+    changed = list(rows)
+    for row in changed:
+        row.attributes = {**(row.attributes or {}), **attributes}
+        row.save(update_fields=["attributes", "updated_at"])
+    return changed
+
+
 def reader_unsubscribes(platform: str, email: str, account: str = "") -> SandboxWebhookEvent:
     """A reader unsubscribes on the platform (its own page or link, not the API): the
-    emulator marks them and its webhooks report it."""
+    emulator marks them and its webhooks report it. LookupError when it holds no such
+    reader."""
     chosen = account_of(platform, account) if account else accounts.demo_account(platform)
     outbound = declared()[platform]
     contact_id = outbound.unsubscribe(chosen, email) if outbound.unsubscribe else ""
+    if contact_id is None:
+        raise LookupError(f"The {platform} emulator holds no reader {email} in {chosen.account}.")
     return record_change(
-        platform, chosen.account, "unsubscribed", email=email, contact_id=contact_id or ""
+        platform, chosen.account, "unsubscribed", email=email, contact_id=contact_id
     )
 
 

@@ -191,9 +191,11 @@ def test_a_sends_engagement_is_posted_signed_and_recorded_once(
         [e for e in SandboxWebhookEvent.objects.filter(platform=slug)
          if outbound.declared()[slug].topics.get(e.kind) in hook.events]
     )  # fmt: skip
-    assert not WebhookEvent.objects.filter(integration=integration).exclude(
-        state=WebhookState.PROCESSED
-    ).exists()
+    assert (
+        not WebhookEvent.objects.filter(integration=integration)
+        .exclude(state=WebhookState.PROCESSED)
+        .exists()
+    )
     assert _recorded(integration) == expected
     # Nothing new to post; an exact replay of a delivery is a redelivery, recorded nothing.
     assert outbound.post_pending(later, slug).deliveries == []

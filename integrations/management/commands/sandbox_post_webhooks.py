@@ -47,7 +47,10 @@ class Command(BaseCommand):
         if unsubscribe:
             if not platform:
                 raise CommandError("--unsubscribe needs --platform.")
-            event = outbound.reader_unsubscribes(platform, unsubscribe, account)
+            try:
+                event = outbound.reader_unsubscribes(platform, unsubscribe, account)
+            except LookupError as exc:
+                raise CommandError(str(exc)) from None
             self.stdout.write(f"{platform}/{event.account}: {event.email} unsubscribed.")
         if options["replay_last"] or options["forge_last"]:
             self._again(platform, forged=options["forge_last"])

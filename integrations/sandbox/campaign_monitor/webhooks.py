@@ -119,14 +119,11 @@ def _render(batch: outbound.Batch) -> bytes:
     )
 
 
-def _unsubscribe(account, email: str) -> str:
+def _unsubscribe(account, email: str) -> str | None:
     rows = SandboxContact.objects.filter(
         platform=PLATFORM, account=account.account, identifier=email.strip().lower()
     )
-    for row in rows:
-        row.attributes = {**row.attributes, "State": "Unsubscribed"}
-        row.save(update_fields=["attributes", "updated_at"])
-    return ""
+    return "" if outbound.mark(rows, State="Unsubscribed") else None
 
 
 WEBHOOKS = outbound.Outbound(

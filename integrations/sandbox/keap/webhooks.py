@@ -120,14 +120,10 @@ def _render(batch: outbound.Batch) -> bytes:
     )
 
 
-def _unsubscribe(account, email: str) -> str:
+def _unsubscribe(account, email: str) -> str | None:
     """The reader opts out: their address becomes non-marketable (an edit of the contact)."""
-    contact_id = ""
-    for row in _by_email(account.account, email):
-        row.attributes = {**row.attributes, "email_status": "LIST_UNSUBSCRIBE"}
-        row.save(update_fields=["attributes", "updated_at"])
-        contact_id = row.identifier
-    return contact_id
+    rows = outbound.mark(_by_email(account.account, email), email_status="LIST_UNSUBSCRIBE")
+    return rows[-1].identifier if rows else None
 
 
 WEBHOOKS = outbound.Outbound(

@@ -181,13 +181,11 @@ def _render(batch: outbound.Batch) -> bytes:
     )
 
 
-def _unsubscribe(account, email: str) -> str:
-    for row in SandboxContact.objects.filter(
+def _unsubscribe(account, email: str) -> str | None:
+    rows = SandboxContact.objects.filter(
         platform=PLATFORM, account=account.account, identifier=email.strip().lower()
-    ):
-        row.attributes = {**row.attributes, "unsubscribed": True}
-        row.save(update_fields=["attributes", "updated_at"])
-    return ""
+    )
+    return "" if outbound.mark(rows, unsubscribed=True) else None
 
 
 WEBHOOKS = outbound.Outbound(

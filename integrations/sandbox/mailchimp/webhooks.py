@@ -121,11 +121,9 @@ def _render(batch: outbound.Batch) -> bytes:
     return urlencode(data).encode()
 
 
-def _unsubscribe(account, email: str) -> str:
-    for row in _members(account).filter(identifier=email.strip().lower()):
-        row.attributes = {**row.attributes, "status": "unsubscribed"}
-        row.save(update_fields=["attributes", "updated_at"])
-    return member_hash(email)
+def _unsubscribe(account, email: str) -> str | None:
+    rows = _members(account).filter(identifier=email.strip().lower())
+    return member_hash(email) if outbound.mark(rows, status="unsubscribed") else None
 
 
 WEBHOOKS = outbound.Outbound(

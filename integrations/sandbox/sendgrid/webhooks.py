@@ -169,13 +169,10 @@ def _render(batch: outbound.Batch) -> bytes:
     return orjson.dumps([_event(event) for event in batch.events])
 
 
-def _unsubscribe(account, email: str) -> str:
+def _unsubscribe(account, email: str) -> str | None:
     rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account,
                                          identifier=email.strip().lower())  # fmt: skip
-    for row in rows:
-        row.attributes = {**row.attributes, "unsubscribed_at": timezone.now().isoformat()}
-        row.save(update_fields=["attributes", "updated_at"])
-    return ""
+    return "" if outbound.mark(rows, unsubscribed_at=timezone.now().isoformat()) else None
 
 
 WEBHOOKS = outbound.Outbound(

@@ -190,6 +190,10 @@ def test_the_command_posts_and_explains_what_it_cannot(fake_clock, settings):
     assert "replayed → 200" in text
     with pytest.raises(CommandError, match="No emulator posts webhooks as 'braze'"):
         call_command("sandbox_post_webhooks", "--platform", "braze")
+    with pytest.raises(CommandError, match="holds no reader nobody@example.com"):
+        call_command(
+            "sandbox_post_webhooks", "--platform", CM, "--unsubscribe", "nobody@example.com"
+        )
     with pytest.raises(CommandError, match="--unsubscribe needs --platform"):
         call_command("sandbox_post_webhooks", "--unsubscribe", "x@example.com")
     settings.SANDBOX_ENABLED = False
