@@ -231,10 +231,7 @@ def _store(
     else:
         key = f"{state}:{body_hash(request.body)}"
     body = request.body if state != WebhookState.REJECTED else request.body[:REJECTED_BODY_KEPT]
-    now = timezone.now()
-    repeat = WebhookEvent.objects.filter(integration=integration, dedupe_key=key[:128])
-    if repeat.update(redeliveries=F("redeliveries") + 1, last_redelivered_at=now):
-        return repeat.get(), False
+    # Stored first (one statement), a repeat found by the unique key: most deliveries are new.
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -246,8 +243,9 @@ def _store(
                 headers=kept_headers(scheme, dict(request.headers)),
                 error=storable(error, 10_000),
             )
-    except IntegrityError:  # the same delivery, stored by a concurrent request
-        repeat.update(redeliveries=F("redeliveries") + 1, last_redelivered_at=now)
+    except IntegrityError:  # the same delivery again (a retry), or stored by a concurrent one
+        repeat = WebhookEvent.objects.filter(integration=integration, dedupe_key=key[:128])
+        repeat.update(redeliveries=F("redeliveries") + 1, last_redelivered_at=timezone.now())
         return repeat.get(), False
     return event, True
 
