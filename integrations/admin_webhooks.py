@@ -94,7 +94,12 @@ class WebhookEventAdmin(admin.ModelAdmin):
     def replay(self, request, queryset):
         failed = list(queryset.filter(state=WebhookState.FAILED).values_list("pk", flat=True))
         for pk in failed:
-            queue.enqueue(webhooks.PROCESS_TASK, pk, task_name=f"webhook-{pk}-replay")
+            queue.enqueue(
+                webhooks.PROCESS_TASK,
+                pk,
+                task_name=f"webhook-{pk}-replay",
+                **webhooks.PROCESS_OPTIONS,
+            )
         skipped = queryset.count() - len(failed)
         self.message_user(
             request, f"{len(failed)} failed webhook event(s) queued to process again."

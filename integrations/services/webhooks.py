@@ -33,6 +33,9 @@ from integrations.platforms.webhooks import (
 from integrations.services import queue
 
 PROCESS_TASK = "integrations.tasks.process_webhook_event"
+# The delivery's own row records how its processing went: a successful task is not saved as
+# well (one write less per delivery); django-q still keeps the failed ones.
+PROCESS_OPTIONS = {"group": "webhooks", "save": False}
 REDACTED = b"[redacted]"
 # A refused request keeps only this much of its body (a flood of forgeries stays small).
 REJECTED_BODY_KEPT = 4096
@@ -175,7 +178,7 @@ def receive(
         delivery_id=integration.platform_class.webhook_delivery_id(body),
     )
     if created:
-        queue.enqueue(PROCESS_TASK, event.pk, task_name=f"webhook-{event.pk}", group="webhooks")
+        queue.enqueue(PROCESS_TASK, event.pk, task_name=f"webhook-{event.pk}", **PROCESS_OPTIONS)
     return Reply(200, {"ok": True})
 
 
