@@ -1,4 +1,5 @@
-"""The webhook inbox: every request a platform posts to an integration's webhook URL.
+"""The webhook inbox: every request a platform posts to an integration's webhook URL; and the
+webhooks the console registered with the platforms (RegisteredWebhook).
 
 A request is stored before anything is done with it (received → verified → processed, or
 failed / rejected / duplicate), so nothing is lost and every step can be replayed. Raw bodies
