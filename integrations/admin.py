@@ -258,7 +258,8 @@ class IntegrationAdmin(RefusedActionsAdmin):
     list_display_links = ("name_and_platform",)
     list_filter = ("platform", "status", "enabled")
     search_fields = ("name",)
-    actions = ["sync_now", "test_connection", "import_segments", "import_profiles"]
+    actions = ["sync_now", "test_connection", "import_segments", "import_profiles",
+               "register_webhooks"]  # fmt: skip
     readonly_fields = (
         "status",
         "last_error",
@@ -614,6 +615,30 @@ class IntegrationAdmin(RefusedActionsAdmin):
                     f"{run.get_status_display().lower()}; no import queued.",
                     messages.WARNING,
                 )
+
+    # Registering writes to the platform's settings and stores the secrets it hands back: the
+    # permission of those who change integrations and their credentials.
+    @admin.action(description="Register webhooks", permissions=["change"])
+    def register_webhooks(self, request, queryset):
+        names = []
+        for integration in queryset:
+            try:
+                queue.enqueue_register_webhooks(integration, actor=request.user, via="admin")
+            except UnsupportedCapability as exc:
+                self.message_user(
+                    request,
+                    f"{integration}: {exc} The webhook URL and the steps are on its page.",
+                    messages.WARNING,
+                )
+                continue
+            names.append(integration.name)
+        if names:
+            self.message_user(
+                request,
+                f"Webhook registration queued for {', '.join(names)}; the registered webhooks "
+                "appear on each integration's page.",
+                messages.SUCCESS,
+            )
 
 
 # --- sync runs and their records ------------------------------------------------------------------

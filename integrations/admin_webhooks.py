@@ -14,12 +14,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
 from integrations import selectors
 from integrations.models import Integration, WebhookEvent, WebhookState
+from integrations.platforms.types import Capability
 from integrations.platforms.webhooks import Method
-from integrations.services import queue, webhooks
+from integrations.services import queue, webhook_registration, webhooks
 
 STATE_COLOURS = {
     WebhookState.RECEIVED: "#6c757d",
@@ -92,7 +94,12 @@ class WebhookEventAdmin(admin.ModelAdmin):
     def replay(self, request, queryset):
         failed = list(queryset.filter(state=WebhookState.FAILED).values_list("pk", flat=True))
         for pk in failed:
-            queue.enqueue(webhooks.PROCESS_TASK, pk, task_name=f"webhook-{pk}-replay")
+            queue.enqueue(
+                webhooks.PROCESS_TASK,
+                pk,
+                task_name=f"webhook-{pk}-replay",
+                **webhooks.PROCESS_OPTIONS,
+            )
         skipped = queryset.count() - len(failed)
         self.message_user(
             request, f"{len(failed)} failed webhook event(s) queued to process again."
@@ -136,30 +143,83 @@ class WebhookEventAdmin(admin.ModelAdmin):
 admin.site.register(WebhookEvent, WebhookEventAdmin)
 
 
+def masked(value: str, shown: str | None = None):
+    """A secret as "••••" and its last four characters, revealed by a click; rendered only for
+    those who may see it (`shown`: the text to reveal, when it is more than the secret)."""
+    hint = "••••" + value[-4:] if len(value) > 8 else "••••"
+    full = shown if shown is not None else value
+    cover = full.replace(value, hint) if value and shown is not None else hint
+    return format_html(
+        '<details class="webhook-secret"><summary><code>{}</code> (reveal)</summary>'
+        "<code>{}</code></details>",
+        cover,
+        full,
+    )
+
+
+def _registration_row(integration: Integration):
+    """What the platform holds: the hooks the console registered, or how to register."""
+    platform = integration.platform_class
+    if not platform.supports(Capability.REGISTER_WEBHOOKS):
+        return (
+            "Registration",
+            f"{platform.unsupported(Capability.REGISTER_WEBHOOKS).message} Create the webhook "
+            "by hand with the URL and the steps below.",
+        )
+    hooks = list(integration.registered_webhooks.all())
+    if not hooks:
+        return (
+            "Registered",
+            "not yet: select this integration in the list and run “Register webhooks” (or "
+            "manage.py register_webhooks); an existing webhook on this URL is reused.",
+        )
+    lines = format_html_join(
+        mark_safe("<br>"),  # noqa: S308 - a constant
+        "<code>{}</code> {} — {}; registered {}, last confirmed {}",
+        (
+            (
+                hook.remote_id,
+                ", ".join(hook.events),
+                "active" if hook.active else f"not active ({hook.status or 'waiting'})",
+                date_format(localtime(hook.registered_at), "Y-m-d H:i"),
+                date_format(localtime(hook.confirmed_at), "Y-m-d H:i"),
+            )
+            for hook in hooks
+        ),
+    )
+    return ("Registered", lines)
+
+
 def webhook_setup(request, integration: Integration):
-    """The integration page's webhook block: URL, secret (only with change permission), the
-    platform's steps and the inbox's counts."""
+    """The integration page's webhook block: URL, secret (masked, revealed on a click, only
+    with change permission), the registration with the platform, the platform's steps and the
+    inbox's counts."""
     scheme = webhooks.scheme_of(integration)
     if scheme is None or integration.pk is None:
         return "—"
     may_see = request.user.has_perm("integrations.change_integration")
-    base = request.build_absolute_uri("/")
+    # What the platform is given: the console's public address (CONSOLE_BASE_URL).
+    plain = webhook_registration.public_base_url() + webhooks.webhook_path(integration)
     if may_see:
-        url = webhooks.webhook_url(integration, base)
+        url = webhook_registration.registration_url(integration)
+        token = webhooks.ensure_secret(integration) if url != plain else ""
+        shown = masked(token, url) if token else format_html("<code>{}</code>", url)
     else:
-        url = base.rstrip("/") + webhooks.webhook_path(integration) + " (token hidden)"
-    rows = [("Webhook URL", format_html("<code>{}</code>", url))]
+        hidden = " (token hidden)" if url_token(scheme) else ""
+        shown = format_html("<code>{}</code>{}", plain, hidden)
+    rows = [("Webhook URL", shown)]
     for link in scheme.schemes():
         secret = link.secret
         stored = integration.secrets.get(secret.key)
         if secret.generated and link.method != Method.URL_TOKEN:
-            value = webhooks.ensure_secret(integration) if may_see else "hidden"
-            rows.append((secret.label, format_html("<code>{}</code>", value)))
+            value = masked(webhooks.ensure_secret(integration)) if may_see else "hidden"
+            rows.append((secret.label, value))
         elif not secret.generated:
             state = "stored" if stored else "not set: every delivery is refused until it is"
             if link.fallback is not None and not stored:
                 state = "not set: the URL token is checked instead"
             rows.append((secret.label, f"{state} ({secret.help_text})"))
+    rows.append(_registration_row(integration))
     health = selectors.webhook_health(integration)
     last = health.last_received_at
     rows.append(("Last received", date_format(localtime(last), "Y-m-d H:i:s") if last else "never"))
@@ -186,6 +246,10 @@ def webhook_setup(request, integration: Integration):
         steps,
         note,
     )
+
+
+def url_token(scheme) -> bool:
+    return any(s.method == Method.URL_TOKEN for s in scheme.schemes())
 
 
 # --- the platform-issued webhook secrets on the integration form -------------------------------

@@ -154,6 +154,11 @@ class WebhookHealth:
     last_received_at: datetime | None
     lag_seconds: float | None  # arrival → processing, of the last processed delivery
     counts: dict[str, int]  # by WebhookState value
+    registered: tuple = ()  # RegisteredWebhook rows: the hooks registered with the platform
+
+    @property
+    def active_registrations(self) -> int:
+        return sum(1 for hook in self.registered if hook.active)
 
     @property
     def rejected(self) -> int:
@@ -175,4 +180,4 @@ def webhook_health(integration: Integration) -> WebhookHealth:
         .first()
     )
     lag = max((latest[1] - latest[0]).total_seconds(), 0.0) if latest else None
-    return WebhookHealth(last, lag, counts)
+    return WebhookHealth(last, lag, counts, tuple(integration.registered_webhooks.all()))

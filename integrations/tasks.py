@@ -16,6 +16,7 @@ from integrations.services import (
     segments,
     sync,
     webhook_events,
+    webhook_registration,
 )
 
 logger = logging.getLogger(__name__)
@@ -108,6 +109,13 @@ def process_webhook_event(event_id: int) -> str:
     if event is None:
         return "skipped: webhook event gone"
     return f"webhook event {event.pk}: {event.state}"
+
+
+def register_webhooks(integration_id: int) -> str:
+    integration = Integration.objects.filter(pk=integration_id).first()
+    if integration is None:
+        return "skipped: integration gone"
+    return f"{integration}: {webhook_registration.register_webhooks(integration).summary()}"
 
 
 def run_privacy_task(task_id: int) -> str:

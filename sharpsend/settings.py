@@ -195,6 +195,11 @@ LOGGING = {
 # --- the console's own settings -------------------------------------------------------------
 
 PORT = env("PORT")
+# Where the platforms reach this console (scheme and host, no path): the webhook URLs the
+# console registers with them and the content URLs Campaign Monitor fetches start here. In
+# production an https address the platforms can reach; `make run` sets it to the local server
+# (the sandbox's emulators post and fetch there).
+CONSOLE_BASE_URL = env("CONSOLE_BASE_URL", default=f"http://127.0.0.1:{PORT}")
 # The built-in emulators of every platform's API, served under /sandbox/ to this machine and
 # staff (never in production): on with DEBUG unless turned off, off without it unless asked.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
@@ -212,10 +217,8 @@ PLATFORM_MAX_RETRY_AFTER = env.float("PLATFORM_MAX_RETRY_AFTER", default=120.0)
 # long a worker holds a send it is moving along (one that died is taken over after this).
 ALLOW_SELF_APPROVAL = env.bool("ALLOW_SELF_APPROVAL", default=False)
 SEND_LEASE_SECONDS = env.float("SEND_LEASE_SECONDS", default=300.0)
-# The console's own address as platforms reach it: Campaign Monitor fetches each send's
-# content from a signed URL under it (campaigns/content.py), so in production it is the
-# console's public https origin. The URLs stop working after CAMPAIGN_CONTENT_URL_MAX_AGE s.
-CONSOLE_BASE_URL = env("CONSOLE_BASE_URL", default=f"http://127.0.0.1:{PORT}")
+# Campaign Monitor fetches each send's content from a signed URL under CONSOLE_BASE_URL
+# (campaigns/content.py); the URLs stop working after CAMPAIGN_CONTENT_URL_MAX_AGE seconds.
 CAMPAIGN_CONTENT_URL_MAX_AGE = env.int("CAMPAIGN_CONTENT_URL_MAX_AGE", default=86_400)
 
 # Privacy requests (integrations/services/privacy.py): the legal deadline from receipt (GDPR:

@@ -556,4 +556,8 @@ from integrations.models.segments import (  # noqa: E402, F401
     SegmentPushRecord,
     SegmentPushRun,
 )
-from integrations.models.webhooks import WebhookEvent, WebhookState  # noqa: E402, F401
+from integrations.models.webhooks import (  # noqa: E402, F401
+    RegisteredWebhook,
+    WebhookEvent,
+    WebhookState,
+)

@@ -1,4 +1,5 @@
-"""The webhook inbox: every request a platform posts to an integration's webhook URL.
+"""The webhook inbox: every request a platform posts to an integration's webhook URL; and the
+webhooks the console registered with the platforms (RegisteredWebhook).
 
 A request is stored before anything is done with it (received → verified → processed, or
 failed / rejected / duplicate), so nothing is lost and every step can be replayed. Raw bodies
@@ -64,3 +65,35 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration} webhook {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RegisteredWebhook(models.Model):
+    """A webhook the console registered with (or found on) the platform, for one integration.
+
+    `endpoint` is the URL without its query: the token it carries is a secret and stays in the
+    integration's encrypted credentials.
+    """
+
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="registered_webhooks"
+    )
+    remote_id = models.CharField(max_length=200, help_text="The platform's id of the webhook.")
+    endpoint = models.CharField(max_length=500, help_text="Where it posts (without the query).")
+    events = models.JSONField(default=list, blank=True, help_text="In the platform's names.")
+    active = models.BooleanField(
+        default=True, help_text="Whether the platform sends to it (Keap: verified)."
+    )
+    status = models.CharField(max_length=40, blank=True, help_text="As the platform says it.")
+    registered_at = models.DateTimeField(help_text="When the console created or first found it.")
+    confirmed_at = models.DateTimeField(help_text="When a registration last found it in place.")
+
+    class Meta:
+        ordering = ["integration", "registered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "remote_id"], name="registered_webhook_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration} webhook {self.remote_id}"

@@ -11,6 +11,7 @@ shares is written once here:
 - encoding.py: records as request entries, the platform's rules, grouping into batches
 - batching.py: planned requests, bulk jobs, per-record outcomes
 - sending.py: campaign sends, step by step, resumable through the console's send ledger
+- webhook_registration.py: the console's webhook created on the platform, never twice
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from integrations.platforms.journeys import JourneyTriggering
 from integrations.platforms.runtime import Runtime, TokenSource
 from integrations.platforms.sending import CampaignSending
 from integrations.platforms.transport import Transport
+from integrations.platforms.webhook_registration import WebhookRegistering
 
 __all__ = [
     "REDACTED",
@@ -55,6 +57,7 @@ class PlatformClient(
     Batching,
     CampaignSending,
     JourneyTriggering,
+    WebhookRegistering,
 ):
     """Base of every platform client: one integration's connection to its platform.
 

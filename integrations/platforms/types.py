@@ -87,6 +87,8 @@ class Capability(enum.StrEnum):
     DELETE_CONTACT = "delete_contact"
     EXPORT_CONTACT = "export_contact"
     WEBHOOKS = "webhooks"
+    # Creating the console's webhook on the platform through its API (else the steps are shown).
+    REGISTER_WEBHOOKS = "register_webhooks"
 
     @property
     def label(self) -> str:

@@ -70,6 +70,33 @@ def is_sandbox_url(url: str, slug: str) -> bool:
     )
 
 
+def console_origins() -> set[tuple[str, str, int | None]]:
+    """This console's own origins: its public address and the sandbox's (while it is on)."""
+    origins = set()
+    if settings.CONSOLE_BASE_URL:
+        origins.add(_origin(urlsplit(settings.CONSOLE_BASE_URL)))
+    root = sandbox_root()
+    if root is not None:
+        origins.add(_origin(root))
+    return origins
+
+
+def is_console_webhook_url(url: str) -> bool:
+    """True when `url` is a webhook URL of this console (the only place the sandbox's
+    emulators post webhooks to: they never become a way to call anything else)."""
+    try:
+        parts = parse(url)
+    except URLRefused:
+        return False
+    return (
+        _origin(parts) in console_origins()
+        and not parts.username
+        and not parts.password
+        and parts.path.startswith("/webhooks/")
+        and not parts.fragment
+    )
+
+
 def check_base_url(platform, url: str) -> None:
     """Raise URLRefused unless `url` is the sandbox or https on a host `platform` publishes."""
     if not url or is_sandbox_url(url, platform.slug):

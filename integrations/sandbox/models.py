@@ -207,6 +207,86 @@ class SandboxSend(models.Model):
         return f"{self.platform}/{self.account} {self.kind} {self.remote_id}: {self.status}"
 
 
+class SandboxWebhook(models.Model):
+    """A webhook an emulated platform account holds: where it posts, what, and its signing.
+
+    `url` is as registered (its query may carry the console's token); `secret` is what the
+    platform signs with (an HMAC key, or SendGrid's private key as PEM). `posted_through` is
+    the last SandboxWebhookEvent it delivered: the next posting starts after it.
+    """
+
+    platform = models.CharField(max_length=32)
+    account = models.CharField(max_length=100)
+    remote_id = models.CharField(max_length=64)
+    url = models.TextField()
+    name = models.CharField(max_length=200, blank=True)
+    events = models.JSONField(default=list, help_text="In the platform's names.")
+    secret = models.TextField(blank=True)
+    public_key = models.TextField(blank=True)
+    signed = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, default="active")
+    settings = models.JSONField(default=dict, blank=True, help_text="The rest of what was sent.")
+    posted_through = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["platform", "account", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account", "remote_id"], name="sandbox_webhook_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}/{self.account} webhook {self.remote_id}"
+
+
+class SandboxWebhookEvent(models.Model):
+    """Something that happened on an emulated platform, for its webhooks to report: a reader's
+    engagement with a send (from the seeded engagement) or a change made in the emulator."""
+
+    platform = models.CharField(max_length=32)
+    account = models.CharField(max_length=100)
+    key = models.CharField(max_length=200, help_text="What makes it one event (unique).")
+    kind = models.CharField(max_length=30)  # the console's kinds: delivered, opened, …
+    email = models.CharField(max_length=254, blank=True)
+    contact_id = models.CharField(max_length=100, blank=True)
+    send_id = models.CharField(max_length=64, blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account", "key"], name="sandbox_webhook_event_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["platform", "account", "id"], name="sandbox_event_order")]
+
+    def __str__(self) -> str:
+        return f"{self.platform}/{self.account} {self.kind} {self.email or self.contact_id}"
+
+
+class SandboxWebhookDelivery(models.Model):
+    """A request an emulator posted to a webhook, as sent (kept so a test can replay it)."""
+
+    hook = models.ForeignKey(SandboxWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    url = models.TextField()
+    body = models.BinaryField()
+    content_type = models.CharField(max_length=100)
+    headers = models.JSONField(default=dict)
+    events_count = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    posted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.hook} delivery {self.pk}: {self.status_code}"
+
+
 class SandboxEvent(models.Model):
     """A custom event an emulated platform took for a person (journeys trigger on them).
 

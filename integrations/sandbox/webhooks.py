@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 
@@ -92,36 +93,55 @@ def _url_token(body: bytes, secret: str, now: float) -> SignedRequest:
     return SignedRequest(query={"token": secret})
 
 
+def _hmac_key() -> str:
+    return "not-the-secret-" + "x" * 24
+
+
+def _ecdsa_key() -> str:
+    return new_ecdsa_key()[0]
+
+
+@dataclass(frozen=True)
+class Signer:
+    """How one platform signs a delivery, and what a key that is not its own looks like
+    (a forger's: another HMAC key, or another ECDSA private key)."""
+
+    sign: Callable[[bytes, str, float], SignedRequest]
+    other_key: Callable[[], str] = _hmac_key
+
+
 SIGNERS = {
-    "mailchimp": _t_v1("X-Mailchimp-Signature"),
-    "kit": _t_v1("X-Kit-Signature"),
-    "customerio": _customerio,
-    "crisp": _crisp,
-    "front": _front,
-    "klaviyo": _klaviyo,
-    "sendgrid": _sendgrid,
-    "iterable": _header("Authorization"),  # Auth Type "Basic": the raw token, no prefix
-    "braze": _header("Authorization", "Bearer "),
-    "drift": _header("X-Verification-Token"),
-    "campaign_monitor": _url_token,
-    "keap": _url_token,
+    "mailchimp": Signer(_t_v1("X-Mailchimp-Signature")),
+    "kit": Signer(_t_v1("X-Kit-Signature")),
+    "customerio": Signer(_customerio),
+    "crisp": Signer(_crisp),
+    "front": Signer(_front),
+    "klaviyo": Signer(_klaviyo),
+    "sendgrid": Signer(_sendgrid, other_key=_ecdsa_key),
+    "iterable": Signer(_header("Authorization")),  # Auth Type "Basic": the raw token
+    "braze": Signer(_header("Authorization", "Bearer ")),
+    "drift": Signer(_header("X-Verification-Token")),
+    "campaign_monitor": Signer(_url_token),
+    "keap": Signer(_url_token),
 }
 # Platforms whose unsigned webhooks are checked by the URL token alone.
-UNSIGNED_SIGNERS = {"mailchimp": _url_token, "kit": _url_token}
+UNSIGNED_SIGNERS = {"mailchimp": Signer(_url_token), "kit": Signer(_url_token)}
+
+
+def signer(slug: str, *, unsigned: bool = False) -> Signer:
+    return UNSIGNED_SIGNERS[slug] if unsigned else SIGNERS[slug]
 
 
 def sign(slug: str, body: bytes, secret: str, now: float, *, unsigned: bool = False):
     """The headers/query the platform `slug` sends with `body` (secret: its key; SendGrid's
     is the PEM private key whose public half the console stores)."""
-    signer = UNSIGNED_SIGNERS[slug] if unsigned else SIGNERS[slug]
-    return signer(body, secret, now)
+    return signer(slug, unsigned=unsigned).sign(body, secret, now)
 
 
-def forge(slug: str, body: bytes, now: float) -> SignedRequest:
+def forge(slug: str, body: bytes, now: float, *, unsigned: bool = False) -> SignedRequest:
     """The same request signed with a key that is not the platform's."""
-    if slug == "sendgrid":
-        return _sendgrid(body, new_ecdsa_key()[0], now)
-    return SIGNERS[slug](body, "not-the-secret-" + "x" * 24, now)
+    chosen = signer(slug, unsigned=unsigned)
+    return chosen.sign(body, chosen.other_key(), now)
 
 
 def new_ecdsa_key() -> tuple[str, str]:

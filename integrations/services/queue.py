@@ -166,6 +166,16 @@ def enqueue_test_connection(integration: Integration, *, actor=None, via: str = 
     _audit(AuditAction.CONNECTION_TESTED, integration, actor, via, "Connection test queued")
 
 
+def enqueue_register_webhooks(integration: Integration, *, actor=None, via: str = "") -> None:
+    """Queue registering the integration's webhook with its platform; UnsupportedCapability
+    (with the reason) where its API cannot (the integration's page shows the steps)."""
+    platform = integration.platform_class
+    if not platform.supports(Capability.REGISTER_WEBHOOKS):
+        raise platform.unsupported(Capability.REGISTER_WEBHOOKS)
+    enqueue("integrations.tasks.register_webhooks", integration.pk)
+    _audit(AuditAction.WEBHOOKS_REGISTERED, integration, actor, via, "Webhook registration queued")
+
+
 def enqueue_segment_push(
     segment, integration: Integration, *, actor=None, via: str = "", trigger: str = ""
 ):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -75,11 +76,17 @@ def remove_schedule(integration_id: int) -> None:
 
 # Housekeeping schedules of earlier versions, removed when the new ones are made.
 RETIRED = ("integrations: mark stale sync runs",)
+# While the sandbox is on, its emulators post their pending webhooks (never in production).
+SANDBOX = (("sandbox: post webhooks", "integrations.sandbox.tasks.post_webhooks", 1),)
 
 
 def ensure_housekeeping() -> None:
     Schedule.objects.filter(name__in=RETIRED).delete()
-    for name, func, minutes in HOUSEKEEPING:
+    sandbox = SANDBOX if settings.SANDBOX_ENABLED else ()
+    Schedule.objects.filter(name__in=[name for name, _, _ in SANDBOX]).exclude(
+        name__in=[name for name, _, _ in sandbox]
+    ).delete()
+    for name, func, minutes in (*HOUSEKEEPING, *sandbox):
         Schedule.objects.update_or_create(
             name=name,
             defaults={

@@ -33,6 +33,9 @@ from integrations.platforms.webhooks import (
 from integrations.services import queue
 
 PROCESS_TASK = "integrations.tasks.process_webhook_event"
+# The delivery's own row records how its processing went: a successful task is not saved as
+# well (one write less per delivery); django-q still keeps the failed ones.
+PROCESS_OPTIONS = {"group": "webhooks", "save": False}
 REDACTED = b"[redacted]"
 # A refused request keeps only this much of its body (a flood of forgeries stays small).
 REJECTED_BODY_KEPT = 4096
@@ -62,25 +65,43 @@ def scheme_of(integration: Integration) -> WebhookScheme | None:
         return None
 
 
-def ensure_secret(integration: Integration) -> str:
-    """The integration's console-made webhook token, generated (and saved) on first use."""
-    scheme = scheme_of(integration)
-    chain = scheme.schemes() if scheme is not None else []
-    generated = next((s.secret for s in chain if s.secret.generated), None)
-    if generated is None:
-        return ""
-    current = integration.secrets.get(generated.key)
+def ensure_secret(integration: Integration, key: str = "") -> str:
+    """The integration's console-made webhook secret `key` (default: the scheme's generated
+    token), generated and saved encrypted on first use; "" when the scheme makes none."""
+    if not key:
+        scheme = scheme_of(integration)
+        chain = scheme.schemes() if scheme is not None else []
+        generated = next((s.secret for s in chain if s.secret.generated), None)
+        if generated is None:
+            return ""
+        key = generated.key
+    current = integration.secrets.get(key)
     if current:
         return current
     with transaction.atomic():
         locked = Integration.objects.select_for_update().get(pk=integration.pk)
         credentials = dict(locked.credentials or {})
-        if not credentials.get(generated.key):
-            credentials[generated.key] = secrets_module.token_urlsafe(32)
+        if not credentials.get(key):
+            credentials[key] = secrets_module.token_urlsafe(32)
             locked.credentials = credentials
             locked.save(update_fields=["credentials", "updated_at"])
     integration.credentials = locked.credentials
-    return integration.credentials[generated.key]
+    return integration.credentials[key]
+
+
+def store_secrets(integration: Integration, values: dict[str, str]) -> list[str]:
+    """Keep webhook secrets a platform issued (encrypted with the credentials); the keys whose
+    value changed. Values are never logged or shown."""
+    with transaction.atomic():
+        locked = Integration.objects.select_for_update().get(pk=integration.pk)
+        credentials = dict(locked.credentials or {})
+        changed = [k for k, v in values.items() if v and credentials.get(k) != v]
+        if changed:
+            credentials.update({k: values[k] for k in changed})
+            locked.credentials = credentials
+            locked.save(update_fields=["credentials", "updated_at"])
+    integration.credentials = locked.credentials
+    return changed
 
 
 def webhook_path(integration: Integration) -> str:
@@ -157,7 +178,7 @@ def receive(
         delivery_id=integration.platform_class.webhook_delivery_id(body),
     )
     if created:
-        queue.enqueue(PROCESS_TASK, event.pk, task_name=f"webhook-{event.pk}", group="webhooks")
+        queue.enqueue(PROCESS_TASK, event.pk, task_name=f"webhook-{event.pk}", **PROCESS_OPTIONS)
     return Reply(200, {"ok": True})
 
 
@@ -213,10 +234,7 @@ def _store(
     else:
         key = f"{state}:{body_hash(request.body)}"
     body = request.body if state != WebhookState.REJECTED else request.body[:REJECTED_BODY_KEPT]
-    now = timezone.now()
-    repeat = WebhookEvent.objects.filter(integration=integration, dedupe_key=key[:128])
-    if repeat.update(redeliveries=F("redeliveries") + 1, last_redelivered_at=now):
-        return repeat.get(), False
+    # Stored first (one statement), a repeat found by the unique key: most deliveries are new.
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -228,8 +246,9 @@ def _store(
                 headers=kept_headers(scheme, dict(request.headers)),
                 error=storable(error, 10_000),
             )
-    except IntegrityError:  # the same delivery, stored by a concurrent request
-        repeat.update(redeliveries=F("redeliveries") + 1, last_redelivered_at=now)
+    except IntegrityError:  # the same delivery again (a retry), or stored by a concurrent one
+        repeat = WebhookEvent.objects.filter(integration=integration, dedupe_key=key[:128])
+        repeat.update(redeliveries=F("redeliveries") + 1, last_redelivered_at=timezone.now())
         return repeat.get(), False
     return event, True
 

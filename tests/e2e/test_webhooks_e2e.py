@@ -1,19 +1,33 @@
 """Webhooks over real HTTP: each platform's signed sample posted to the running console
 (live_server) is verified, stored, processed (django-q in sync mode) and recorded; a forged one
-is refused."""
+is refused. Then the whole loop: the console registers its webhooks with the emulators (twice,
+one hook), the emulators post their sends' engagement and a reader's unsubscribe, signed as the
+platform signs, and the console records each event once; replays and forgeries change nothing."""
 
 from __future__ import annotations
 
+import io
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 import requests
+from django.core.management import call_command
 from django_q.conf import Conf
 
 from audience.models import EngagementEvent, Subscriber, SubscriberStatus
-from integrations.models import WebhookEvent, WebhookState
-from integrations.platforms.registry import PLATFORM_MODULES
+from campaigns.services import sending, workflow
+from integrations.models import RegisteredWebhook, Segment, WebhookEvent, WebhookState
+from integrations.platforms.registry import PLATFORM_MODULES, get_platform
+from integrations.sandbox import accounts, outbound, registry
 from integrations.sandbox import webhooks as signing
+from integrations.sandbox.models import (
+    SandboxSend,
+    SandboxWebhook,
+    SandboxWebhookDelivery,
+    SandboxWebhookEvent,
+)
+from integrations.services.segments import import_segments
 from integrations.services.webhooks import webhook_path
 from tests.integrations.webhooks.fixtures import integration_with_secret
 from tests.integrations.webhooks.samples import READER, SAMPLES, signing_secret
@@ -62,3 +76,185 @@ def test_an_unsubscribe_over_http_changes_the_status(live_server, reader, fake_c
     assert _post(live_server, integration, body, content_type, signed).status_code == 200
     reader.refresh_from_db()
     assert reader.status == SubscriberStatus.UNSUBSCRIBED
+
+
+# --- registered from the console, posted by the emulators -----------------------------------------
+
+# platform → the name of the segment the send goes to, and extra credentials its sends need
+# (tests/e2e/test_campaign_platforms_e2e.py). Mailchimp's saved segment follows INTEREST.
+SENDS = {
+    "mailchimp": ("Growth Investors", {}),
+    "sendgrid": ("All readers", {"sender_id": "1", "suppression_group_id": "5"}),
+    "klaviyo": ("All readers", {}),
+}
+EXTRA_MAPPINGS = {"mailchimp": (("attributes.interest", "INTEREST", "", False),)}
+REGISTERING = ("campaign_monitor", "keap", "klaviyo", "mailchimp", "sendgrid")
+
+
+@pytest.fixture
+def connected(make_integration, oauth_integration, sandbox_url, e2e_clock, settings, live_server):
+    """connected(slug) → the platform's integration on its emulator; the console's public
+    address is the live server (where the emulators post)."""
+    settings.CONSOLE_BASE_URL = live_server.url
+
+    def connect(slug: str):
+        registry.seed(slug)
+        base = f"{sandbox_url}/{slug}"
+        if not get_platform(slug).credential_fields:  # OAuth only (Keap): the consent flow
+            return oauth_integration(slug, base_url=base)
+        extra = SENDS.get(slug, ("", {}))[1]
+        credentials = {**accounts.demo_account(slug).credentials, **extra}
+        mappings = [*get_platform(slug).suggested_mappings, *EXTRA_MAPPINGS.get(slug, ())]
+        return make_integration(slug, base_url=base, credentials=credentials, mappings=mappings)
+
+    return connect
+
+
+def _register(integration) -> str:
+    out = io.StringIO()
+    call_command("register_webhooks", str(integration.pk), stdout=out)
+    return out.getvalue()
+
+
+def _send_to_everyone(integration, make_assignment, author, approver) -> SandboxSend:
+    import_segments(integration)
+    name = SENDS[integration.platform][0]
+    segment = Segment.objects.get(integration=integration, name=name).remote_id
+    method = integration.platform_class.send_methods[0].key
+    assignment = make_assignment((integration, segment, method, ""))
+    workflow.submit(assignment, author)
+    workflow.approve(assignment, approver, queue_send=False)
+    sending.send_assignment(assignment.pk)
+    return SandboxSend.objects.get(platform=integration.platform, sends=1)
+
+
+def _expected(integration, hook) -> list[tuple[str, str]]:
+    """(kind, email) of what the emulator reports to `hook` for readers the console holds."""
+    topics = outbound.declared()[integration.platform].topics
+    known = set(Subscriber.objects.values_list("email", flat=True))
+    rows = SandboxWebhookEvent.objects.filter(
+        platform=integration.platform, occurred_at__gte=hook.created_at
+    )
+    return sorted(
+        (row.kind, row.email)
+        for row in rows
+        if topics.get(row.kind) in hook.events and row.email in known
+    )
+
+
+def _recorded(integration) -> list[tuple[str, str]]:
+    rows = EngagementEvent.objects.filter(integration=integration).select_related("subscriber")
+    return sorted((row.kind, row.subscriber.email) for row in rows)
+
+
+@pytest.mark.parametrize("slug", REGISTERING)
+def test_registering_twice_makes_one_hook_on_the_emulator(slug, connected, monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", True)
+    integration = connected(slug)
+    first = _register(integration)
+    hooks = list(SandboxWebhook.objects.filter(platform=slug))
+    assert hooks and all(h.status == outbound.ACTIVE for h in hooks), first
+    assert all(h.url.startswith(live_url(integration)) for h in hooks)
+    second = _register(integration)
+    assert SandboxWebhook.objects.filter(platform=slug).count() == len(hooks)
+    assert "0 webhook(s) registered" in second and f"{len(hooks)} already in place" in second
+    registered = RegisteredWebhook.objects.filter(integration=integration)
+    assert sorted(registered.values_list("remote_id", flat=True)) == sorted(
+        h.remote_id for h in hooks
+    )
+    assert all("token=" not in r.endpoint and r.active for r in registered)
+    integration.refresh_from_db()
+    for key in integration.platform_class.webhook_registration.issued:
+        assert integration.secrets.get(key), key  # the signing secret the platform issued
+
+
+@pytest.mark.parametrize("slug", sorted(SENDS))
+def test_a_sends_engagement_is_posted_signed_and_recorded_once(
+    slug, connected, make_subscribers, run_sync, make_assignment, author, approver, monkeypatch
+):
+    monkeypatch.setattr(Conf, "SYNC", True)
+    readers = make_subscribers(30, unsubscribed=())
+    integration = connected(slug)
+    run_sync(integration)
+    _register(integration)
+    send = _send_to_everyone(integration, make_assignment, author, approver)
+    # Mailchimp's audience webhooks report only opt-outs and cleaned addresses, which the seeded
+    # engagement of 10 readers may not hold: one reader also unsubscribes on the platform.
+    outbound.reader_unsubscribes(slug, readers[0].email)
+    later = send.sent_at + timedelta(hours=73)
+    report = outbound.post_pending(later, slug)
+    hook = SandboxWebhook.objects.get(platform=slug)
+    expected = _expected(integration, hook)
+    assert ("unsubscribed", readers[0].email.lower()) in expected
+    assert report.deliveries and all(d.status == 200 for d in report.deliveries), report
+    assert report.delivered == len(
+        [e for e in SandboxWebhookEvent.objects.filter(platform=slug)
+         if outbound.declared()[slug].topics.get(e.kind) in hook.events]
+    )  # fmt: skip
+    assert (
+        not WebhookEvent.objects.filter(integration=integration)
+        .exclude(state=WebhookState.PROCESSED)
+        .exists()
+    )
+    assert _recorded(integration) == expected
+    # Nothing new to post; an exact replay of a delivery is a redelivery, recorded nothing.
+    assert outbound.post_pending(later, slug).deliveries == []
+    delivery = SandboxWebhookDelivery.objects.filter(hook=hook).last()
+    if delivery is not None:
+        assert outbound.replay(delivery) == 200
+        assert WebhookEvent.objects.filter(integration=integration, redeliveries=1).count() == 1
+        assert outbound.forge(delivery) == 401
+    assert _recorded(integration) == expected
+
+
+@pytest.mark.parametrize("slug", ("campaign_monitor", "klaviyo", "mailchimp", "sendgrid"))
+def test_an_unsubscribe_in_the_emulator_unsubscribes_the_reader(
+    slug, connected, make_subscribers, run_sync, monkeypatch, e2e_clock
+):
+    monkeypatch.setattr(Conf, "SYNC", True)
+    readers = make_subscribers(5, unsubscribed=())
+    integration = connected(slug)
+    run_sync(integration)
+    _register(integration)
+    reader = readers[2]
+    outbound.reader_unsubscribes(slug, reader.email)
+    report = outbound.post_pending(platform=slug)
+    assert [d.status for d in report.deliveries] == [200], report.deliveries
+    reader.refresh_from_db()
+    assert reader.status == SubscriberStatus.UNSUBSCRIBED
+    assert _recorded(integration) == [("unsubscribed", reader.email)]
+    delivery = SandboxWebhookDelivery.objects.get(hook__platform=slug)
+    e2e_clock.time += 600  # later than any signed timestamp's window
+    replayed = outbound.replay(delivery)
+    event = WebhookEvent.objects.get(integration=integration, state=WebhookState.PROCESSED)
+    if integration.platform_class.webhook_scheme.signed:  # the old signature is refused
+        assert replayed == 401
+        assert WebhookEvent.objects.filter(state=WebhookState.REJECTED).count() == 1
+    else:  # only the URL's token (Campaign Monitor): a counted redelivery, not processed
+        assert replayed == 200 and event.redeliveries == 1
+    assert _recorded(integration) == [("unsubscribed", reader.email)]
+
+
+def test_keap_verifies_its_hooks_and_posts_id_only_edits(
+    connected, make_subscribers, run_sync, monkeypatch
+):
+    monkeypatch.setattr(Conf, "SYNC", True)
+    readers = make_subscribers(3, unsubscribed=())
+    integration = connected("keap")
+    run_sync(integration)
+    _register(integration)
+    hooks = SandboxWebhook.objects.filter(platform="keap")
+    assert sorted(h.events[0] for h in hooks) == ["contact.add", "contact.delete", "contact.edit"]
+    assert {h.status for h in hooks} == {outbound.ACTIVE}  # the X-Hook-Secret echo worked
+    outbound.reader_unsubscribes("keap", readers[0].email)
+    report = outbound.post_pending(platform="keap")
+    assert [(d.events, d.status) for d in report.deliveries] == [(1, 200)]
+    event = WebhookEvent.objects.get(integration=integration)
+    assert event.state == WebhookState.PROCESSED and event.events_count == 1
+    assert "for no known subscriber" in event.note  # ids only: nothing to record by itself
+
+
+def live_url(integration) -> str:
+    from django.conf import settings
+
+    return settings.CONSOLE_BASE_URL + webhook_path(integration)

@@ -32,7 +32,8 @@ class Command(BaseCommand):
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         origin = f"http://{host}:{port}"
         env = {**os.environ, "SANDBOX_BASE_URL": f"{origin}/sandbox"}
-        # Content URLs handed to platforms (campaigns/content.py): this server, unless set.
+        # Content URLs handed to platforms (campaigns/content.py) and the webhook URLs registered
+        # with the sandbox point at this server, unless told another address.
         env.setdefault("CONSOLE_BASE_URL", origin)
         supervisor = Supervisor(stop_timeout=stop_timeout, log=self.stdout.write)
         supervisor.install_signal_handlers()

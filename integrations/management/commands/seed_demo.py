@@ -6,7 +6,8 @@ from audience.demo import create_demo_audience
 from campaigns.demo import queue_demo_assignments
 from integrations.models import SyncTrigger
 from integrations.services.demo import create_demo_integrations
-from integrations.services.queue import enqueue_sync
+from integrations.services.queue import enqueue_register_webhooks, enqueue_sync
+from integrations.services.webhook_registration import supports_registration
 
 from ._common import OPERATOR_NOTE
 
@@ -23,8 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--subscribers", type=int, default=120)
         parser.add_argument("--base-url", help="The sandbox's URL (default: SANDBOX_BASE_URL).")
         parser.add_argument("--no-sync", action="store_true", help="Do not queue syncs.")
+        parser.add_argument(
+            "--no-webhooks",
+            action="store_true",
+            help="Do not queue registering the webhooks with the emulators that take them.",
+        )
 
-    def handle(self, *args, subscribers, base_url, no_sync, **options):
+    def handle(self, *args, subscribers, base_url, no_sync, no_webhooks, **options):
         added = create_demo_audience(subscribers)
         self.stdout.write(f"Demo audience: {added} subscribers added ({subscribers} in all).")
         for integration in create_demo_integrations(base_url):
@@ -34,6 +40,9 @@ class Command(BaseCommand):
                     integration, SyncTrigger.COMMAND, via="manage.py seed_demo"
                 )
                 line += f" — sync run #{run.pk} {'queued' if created else 'already ' + run.status}"
+            if not no_webhooks and supports_registration(integration):
+                enqueue_register_webhooks(integration, via="manage.py seed_demo")
+                line += "; webhook registration queued"
             self.stdout.write(line)
         if not no_sync:
             queue_demo_assignments()

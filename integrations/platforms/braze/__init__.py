@@ -96,6 +96,9 @@ class BrazeClient(
         Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Braze yet",
         Capability.LIST_CONTACTS: "Braze exports users only asynchronously, to cloud storage "
         "or a download URL (POST /users/export/segment); the console reads no such export",
+        Capability.REGISTER_WEBHOOKS: (
+            "Braze has no webhook API: Currents connectors are set up in the dashboard"
+        ),
         Capability.REMOVE_FROM_SEGMENT: "Braze segments are filter-based and take no members "
         "through the API; write an attribute the segment filters on instead",
         Capability.CREATE_SEGMENT: "Braze's REST API cannot create or edit segments; they are "

@@ -61,6 +61,9 @@ class CrispClient(CrispConnection, CrispContacts, CrispSegments, CrispWebhooks, 
     unsupported_reasons = {
         Capability.LIST_CONTACTS: "Crisp's profiles are chat contacts with no email consent "
         "state, so they cannot become newsletter subscribers",
+        Capability.REGISTER_WEBHOOKS: (
+            "Crisp's plugin hooks are set in the Marketplace, not through the API"
+        ),
         Capability.REMOVE_FROM_SEGMENT: "untagging profiles (batch/segments) is not yet wired in "
         "the console",
         Capability.CREATE_SEGMENT: "Crisp segments are free-text tags on profiles; there is no "

@@ -56,6 +56,9 @@ class DriftClient(DriftConnection, DriftContacts, DriftWebhooks, PlatformClient)
     unsupported_reasons = {
         Capability.LIST_CONTACTS: "Drift's API finds contacts by email or id only and "
         "cannot list them all",
+        Capability.REGISTER_WEBHOOKS: (
+            "Drift's webhooks are set in the app's settings, not through the API"
+        ),
         Capability.REMOVE_FROM_SEGMENT: "Drift has no segment or list API (only per-contact tags)",
         Capability.DELETE_CONTACT: GDPR_REASON,
         Capability.EXPORT_CONTACT: GDPR_REASON,

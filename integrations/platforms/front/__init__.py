@@ -61,6 +61,9 @@ class FrontClient(FrontConnection, FrontContacts, FrontSegments, FrontWebhooks, 
     unsupported_reasons = {
         Capability.LIST_CONTACTS: "Front's contacts are conversation participants with no "
         "email consent state, so they cannot become newsletter subscribers",
+        Capability.REGISTER_WEBHOOKS: (
+            "Front's application webhooks are set in the app's settings, not through the API"
+        ),
         Capability.REMOVE_FROM_SEGMENT: "removing contacts from a Front contact list is not yet "
         "wired in the console",
         Capability.TRACK_EVENTS: "Front has no events on contacts",

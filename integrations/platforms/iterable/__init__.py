@@ -88,6 +88,10 @@ class IterableClient(
         Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Iterable yet",
         Capability.LIST_CONTACTS: "Iterable lists its users only through export jobs and "
         "newline-delimited downloads, not in pages; the console does not read those yet",
+        Capability.REGISTER_WEBHOOKS: (
+            "Iterable's API reads and updates system webhooks but cannot create one (there is no "
+            "create endpoint)"
+        ),
     }
     credential_fields = (
         CredentialField(

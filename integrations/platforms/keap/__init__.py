@@ -96,6 +96,7 @@ class KeapClient(
     capabilities = frozenset(
         {
             Capability.WEBHOOKS,
+            Capability.REGISTER_WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,

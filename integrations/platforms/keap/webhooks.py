@@ -11,12 +11,14 @@ Body {"event_key": "contact.add" | "contact.edit" | "contact.delete" | …, "obj
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
+from integrations.platforms.keap.api import API
 from integrations.platforms.webhook_events import (
     Kind,
     NormalisedEvent,
     json_body,
     when,
 )
+from integrations.platforms.webhook_registration import RemoteWebhook, WebhookRegistration
 from integrations.platforms.webhooks import (
     Method,
     WebhookScheme,
@@ -66,8 +68,52 @@ def normalise(body: bytes, received_at) -> list[NormalisedEvent]:
     return out
 
 
+V1 = "/crm/rest/v1"
+VERIFIED = "Verified"
+REGISTRATION = WebhookRegistration(
+    source="https://developer.keap.com/rest-hook-documentation/",
+    events=tuple(EVENTS),
+    per_event=True,
+    note="Keap sends events only to verified hooks: the console answers Keap's check itself.",
+)
+
+
+def _remote(data: dict, *, created: bool = False) -> RemoteWebhook:
+    status = str(data.get("status") or "")
+    return RemoteWebhook(
+        str(data.get("key", "")),
+        url=str(data.get("hookUrl") or ""),
+        events=(str(data.get("eventKey") or ""),),
+        active=status == VERIFIED,
+        status=status,
+        created=created,
+    )
+
+
 class KeapWebhooks(PlatformClient):
     webhook_scheme = SCHEME
+    webhook_registration = REGISTRATION
 
     def parse_webhook(self, body, content_type, received_at):
         return normalise(body, received_at)
+
+    def _v1(self, method: str, path: str, **kwargs):
+        """One REST v1 call (REST Hooks exist only there); its quota headers pace the app."""
+        response = self.request(method, API, V1 + path, **kwargs)
+        self._watch_quota(response)
+        return response
+
+    def registered_webhooks(self) -> list[RemoteWebhook]:
+        rows = self._v1("GET", "/hooks").json()
+        return [_remote(row) for row in rows or [] if isinstance(row, dict)]
+
+    def register_webhook(self, url, secret, events) -> RemoteWebhook:
+        (event,) = events
+        body = {"eventKey": event, "hookUrl": url}
+        data = self._v1("POST", "/hooks", json=body, ok=(200, 201), repeatable=False).json()
+        return _remote(data, created=True)
+
+    def adopt_webhook(self, hook, url, secret, events) -> RemoteWebhook:
+        if hook.active:
+            return hook
+        return _remote(self._v1("POST", f"/hooks/{hook.remote_id}/verify").json())

@@ -62,6 +62,7 @@ class KlaviyoClient(
     capabilities = frozenset(
         {
             Capability.WEBHOOKS,
+            Capability.REGISTER_WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -107,6 +108,8 @@ class KlaviyoClient(
             # create_list: 10/s, 150/m (and 150 a day); list membership: 10/s, 150/m
             "list_create": Rate(150, 60.0, burst=10),
             "list_members": Rate(150, 60.0, burst=10),
+            # get_webhooks, create_webhook, get_webhook_topics: 1/s, 15/m (the spec)
+            "webhooks": Rate(15, 60.0),
         },
         timestamp_format=TimestampFormat.ISO8601,
     )

@@ -70,6 +70,7 @@ class MailchimpClient(
     capabilities = frozenset(
         {
             Capability.WEBHOOKS,
+            Capability.REGISTER_WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,

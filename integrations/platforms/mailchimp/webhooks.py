@@ -9,6 +9,13 @@ body), reject beyond 300 s. Older webhooks are unsigned. Body type=subscribe|uns
 profile|upemail|cleaned|campaign&fired_at=2009-03-26 21:35:57&data[email]=…; cleaned has
 data[reason] hard|abuse; no delivery id (dedupe on type + data[id] + fired_at). The URL is
 probed with a GET when the webhook is saved.
+
+Registration (mailchimp.md §10): `POST /3.0/lists/{list_id}/webhooks {"url", "events":
+{"subscribe": true, …}, "sources": {"user": true, "admin": true, "api": false}}` — sources
+always explicit, `api: false` so the console's own writes are not echoed back; a webhook
+created with signing answers its one-time `signing_secret` (kept, then deliveries are checked
+by signature; without it the URL's token is the check). Listing: `GET …/webhooks` →
+{"webhooks": [the create answer's shape]} (Mailchimp's API reference; not in the fact sheet).
 """
 
 from __future__ import annotations
@@ -17,11 +24,13 @@ import hashlib
 from urllib.parse import parse_qs
 
 from integrations.platforms.base import PlatformClient
+from integrations.platforms.mailchimp.api import API
 from integrations.platforms.webhook_events import (
     Kind,
     NormalisedEvent,
     when,
 )
+from integrations.platforms.webhook_registration import RemoteWebhook, WebhookRegistration
 from integrations.platforms.webhooks import (
     Method,
     WebhookScheme,
@@ -95,8 +104,45 @@ def normalise(body: bytes, received_at) -> list[NormalisedEvent]:
     ]
 
 
+# The audience events a webhook can fire on (mailchimp.md §10; the SMS ones are beta).
+EVENTS = ("subscribe", "unsubscribe", "profile", "cleaned", "upemail", "campaign")
+SIGNING_SECRET = SCHEME.secret.key
+REGISTRATION = WebhookRegistration(
+    source="https://mailchimp.com/developer/marketing/guides/sync-audience-data-webhooks/",
+    events=("subscribe", "unsubscribe", "profile", "cleaned", "upemail"),
+    issued=(SIGNING_SECRET,),
+)
+
+
+def _remote(data: dict, *, created: bool = False) -> RemoteWebhook:
+    signing = str(data.get("signing_secret") or "")
+    return RemoteWebhook(
+        str(data.get("id", "")),
+        url=str(data.get("url") or ""),
+        events=tuple(name for name, on in (data.get("events") or {}).items() if on),
+        created=created,
+        issued={SIGNING_SECRET: signing} if signing else {},
+    )
+
+
 class MailchimpWebhooks(PlatformClient):
     webhook_scheme = SCHEME
+    webhook_registration = REGISTRATION
 
     def parse_webhook(self, body, content_type, received_at):
         return normalise(body, received_at)
+
+    def registered_webhooks(self) -> list[RemoteWebhook]:
+        data = self.request("GET", API, f"{self.list_path}/webhooks").json()
+        return [_remote(hook) for hook in data.get("webhooks") or [] if isinstance(hook, dict)]
+
+    def register_webhook(self, url, secret, events) -> RemoteWebhook:
+        body = {
+            "url": url,
+            "events": {name: name in events for name in EVENTS},
+            "sources": {"user": True, "admin": True, "api": False},
+        }
+        data = self.request(
+            "POST", API, f"{self.list_path}/webhooks", json=body, repeatable=False
+        ).json()
+        return _remote(data, created=True)

@@ -83,6 +83,7 @@ class SendGridClient(
     capabilities = frozenset(
         {
             Capability.WEBHOOKS,
+            Capability.REGISTER_WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,

@@ -11,9 +11,9 @@ real API answers. Subscribers marked suppressed in the sandbox stand for address
 client's suppression list (Code 204).
 
 The package: this declaration (accounts, demo data, routes, the account and its clients),
-`auth` (the gate and its hooks), `contacts` (custom fields, the import, one subscriber),
-`segments` (the client's lists and segments with counts) and `campaigns` (create, list, send,
-summary, a subscriber's campaign history).
+`auth` (the gate and its hooks), `webhooks` (list webhooks and what they post), `contacts`
+(custom fields, the import, one subscriber), `segments` (the client's lists and segments with
+counts) and `campaigns` (create, list, send, summary, a subscriber's campaign history).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from integrations.sandbox import accounts
-from integrations.sandbox.campaign_monitor import campaigns, contacts, segments
+from integrations.sandbox.campaign_monitor import campaigns, contacts, segments, webhooks
 from integrations.sandbox.campaign_monitor.auth import (
     CLIENT_ID,
     EMULATOR,
@@ -48,6 +48,7 @@ __all__ = [
     "OTHER_CLIENT_ID",
     "PLATFORM",
     "RATES",
+    "WEBHOOKS",
     "list_id",
     "seed_account",
     "segment_id",
@@ -141,7 +142,14 @@ ACCOUNTS = (
     ),
 )
 
+# How its list webhooks post (integrations/sandbox/outbound.py).
+WEBHOOKS = webhooks.WEBHOOKS
+_HOOKS = "<str:host>/api/v3.3/lists/<str:list_ref>/webhooks"
+
 urlpatterns = [
+    path(f"{_HOOKS}.json", webhooks.webhooks),
+    path(f"{_HOOKS}/<str:webhook_id>/<str:action>.json", webhooks.webhook),
+    path(f"{_HOOKS}/<str:webhook_id>.json", webhooks.webhook),
     path("<str:host>/api/v3.3/systemdate.json", systemdate),
     path("<str:host>/api/v3.3/clients.json", clients),
     path("<str:host>/api/v3.3/clients/<str:client_id>/lists.json", segments.client_lists),

@@ -15,8 +15,9 @@ cleared. Tags are SandboxSegments whose members follow a custom field's value.
 
 The package: this declaration (OAuth, accounts, demo data, routes, userinfo), `auth` (the gate,
 quotas and their headers), `state` (contacts, fields and tags as stored), `contacts` (the
-contact model, upsert, one contact, opt-in status), `segments` (tags) and `emails` (the app's
-users, emails sent to contacts and their records with opens and clicks).
+contact model, upsert, one contact, opt-in status), `segments` (tags), `emails` (the app's
+users, emails sent to contacts and their records with opens and clicks) and `webhooks` (v1 REST
+Hooks, their verification handshake, and what they post).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_GET
 
 from integrations.sandbox import accounts, emulation
 from integrations.sandbox.emulation import json_response
-from integrations.sandbox.keap import contacts, emails, segments
+from integrations.sandbox.keap import contacts, emails, segments, webhooks
 from integrations.sandbox.keap.auth import (
     DAILY,
     EMULATOR,
@@ -66,6 +67,7 @@ __all__ = [
     "REQUEST_PROPERTIES",
     "THROTTLE",
     "THROTTLED_BODY",
+    "WEBHOOKS",
     "seed_account",
     "set_email_status",
     "urlpatterns",
@@ -119,8 +121,14 @@ ACCOUNTS = (
     ),
 )
 
+# How its REST Hooks post (integrations/sandbox/outbound.py).
+WEBHOOKS = webhooks.WEBHOOKS
 _V2 = "<str:host>/crm/rest/v2"
+_V1 = "<str:host>/crm/rest/v1"
 urlpatterns = [
+    path(f"{_V1}/hooks/event_keys", webhooks.event_keys),
+    path(f"{_V1}/hooks", webhooks.hooks),
+    path(f"{_V1}/hooks/<str:key>/verify", webhooks.verify_hook),
     path(f"{_V2}/oauth/connect/userinfo", userinfo),
     path(f"{_V2}/contacts/model", contacts.contact_model),
     path(f"{_V2}/contacts", contacts.contacts),

@@ -21,7 +21,7 @@ from __future__ import annotations
 from django.urls import path
 
 from integrations.sandbox import accounts, emulation
-from integrations.sandbox.klaviyo import campaigns
+from integrations.sandbox.klaviyo import campaigns, webhooks
 from integrations.sandbox.klaviyo.auth import (
     EMULATOR,
     HOST,
@@ -42,8 +42,8 @@ from integrations.sandbox.klaviyo.segments import group_id, group_view, groups_v
 from integrations.sandbox.models import SandboxSegment
 
 __all__ = [
-    "ACCOUNTS", "EMULATOR", "HOST", "PLATFORM", "RATES", "REVISION", "group_id", "profile_id",
-    "reset_jobs", "seed_account", "urlpatterns",
+    "ACCOUNTS", "EMULATOR", "HOST", "PLATFORM", "RATES", "REVISION", "WEBHOOKS", "group_id",
+    "profile_id", "reset_jobs", "seed_account", "urlpatterns",
 ]  # fmt: skip
 
 
@@ -81,7 +81,12 @@ ACCOUNTS = (
     ),
 )
 
+# How its system webhooks post (integrations/sandbox/outbound.py).
+WEBHOOKS = webhooks.WEBHOOKS
+
 urlpatterns = [
+    path("<str:host>/api/webhooks", webhooks.webhooks),
+    path("<str:host>/api/webhook-topics", webhooks.topics),
     path("<str:host>/api/accounts", accounts_view),
     path("<str:host>/api/campaigns", campaigns.campaigns),
     path("<str:host>/api/campaigns/<str:campaign_id>", campaigns.campaign),

@@ -31,12 +31,17 @@ RATES = {
     "list_members": (10, 150),  # add/remove_profiles_to/from_list
     "campaigns": (10, 150),
     "templates": (10, 150),
+    # get_webhooks, create_webhook, get_webhook_topics: 1/s and 15/m each
+    "webhooks.read": (1, 15),
+    "webhooks.create": (1, 15),
+    "webhook_topics": (1, 15),
 }
 FULL_SCOPES = frozenset(
     {
         "accounts:read", "lists:read", "lists:write", "profiles:read", "profiles:write",
         "segments:read", "segments:write", "data-privacy:write",
         "campaigns:read", "campaigns:write", "templates:read", "templates:write",
+        "webhooks:read", "webhooks:write",
     }
 )  # fmt: skip
 READ_SCOPES = frozenset(s for s in FULL_SCOPES if s.endswith(":read"))

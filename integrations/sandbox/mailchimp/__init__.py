@@ -7,7 +7,8 @@ member's email_address, status, merge_fields and timestamp_signup.
 
 The package: this declaration (accounts, demo data, routes, the API root), `auth` (the gate
 and its hooks), `state` (members and merge fields as stored), `contacts` (the audience, batch
-subscribe, merge fields), `members` (every member, and one) and `segments` (segments and tags).
+subscribe, merge fields), `members` (every member, and one), `segments` (segments and tags) and
+`webhooks` (registering audience webhooks, and what they post).
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from django.views.decorators.http import require_GET
 
 from integrations.sandbox import accounts
 from integrations.sandbox.emulation import json_response
-from integrations.sandbox.mailchimp import campaigns, contacts, members, reports, segments
+from integrations.sandbox.mailchimp import (
+    campaigns,
+    contacts,
+    members,
+    reports,
+    segments,
+    webhooks,
+)
 from integrations.sandbox.mailchimp.auth import (
     EMULATOR,
     MAX_CONNECTIONS,
@@ -43,6 +51,7 @@ __all__ = [
     "MAX_MEMBERS",
     "PLATFORM",
     "STATUSES",
+    "WEBHOOKS",
     "_in_flight",
     "member_hash",
     "problem",
@@ -131,7 +140,11 @@ ACCOUNTS = (
     ),
 )
 
+# How its webhooks post (integrations/sandbox/outbound.py).
+WEBHOOKS = webhooks.WEBHOOKS
+
 urlpatterns = [
+    path("<str:host>/3.0/lists/<str:list_id>/webhooks", webhooks.webhooks),
     path("<str:host>/3.0/campaigns", campaigns.campaigns),
     path("<str:host>/3.0/campaigns/<str:campaign_id>", campaigns.campaign),
     path("<str:host>/3.0/campaigns/<str:campaign_id>/content", campaigns.content),

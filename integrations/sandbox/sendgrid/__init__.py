@@ -11,8 +11,8 @@ errors file (CSV: email, error) and not stored.
 
 The package: this declaration (accounts, demo data, routes, the key's scopes), `auth` (the
 gate and its hooks), `state` (fields, ids, counts and jobs as stored), `contacts` (field
-definitions, upsert, search, deletion), `jobs` (import status and errors file) and `segments`
-(lists and segments).
+definitions, upsert, search, deletion), `jobs` (import status and errors file), `segments`
+(lists and segments) and `webhooks` (Event Webhook settings and signing, and what they post).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from integrations.sandbox import accounts
 from integrations.sandbox.emulation import json_response
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
-from integrations.sandbox.sendgrid import contacts, jobs, lists, segments, singlesends
+from integrations.sandbox.sendgrid import contacts, jobs, lists, segments, singlesends, webhooks
 from integrations.sandbox.sendgrid.auth import (
     EMULATOR,
     FULL_SCOPES,
@@ -62,6 +62,7 @@ __all__ = [
     "READ_SCOPES",
     "RESERVED",
     "SCOPES",
+    "WEBHOOKS",
     "WRITABLE",
     "contact_id",
     "list_uuid",
@@ -141,7 +142,14 @@ ACCOUNTS = (
         "no Marketing access.",
     ),
 )
+# How its Event Webhooks post (integrations/sandbox/outbound.py).
+WEBHOOKS = webhooks.WEBHOOKS
+_HOOKS = "<str:host>/v3/user/webhooks/event/settings"
+
 urlpatterns = [
+    path(_HOOKS, webhooks.create),
+    path(f"{_HOOKS}/all", webhooks.every),
+    path(f"{_HOOKS}/signed/<str:webhook_id>", webhooks.signed),
     path("<str:host>/v3/scopes", scopes),
     path("<str:host>/v3/marketing/senders/<int:sender_id>", singlesends.sender),
     path("<str:host>/v3/marketing/singlesends", singlesends.singlesends),

@@ -58,6 +58,11 @@ CALLS = {
     # verify_webhook is the one engine over the declared webhook_scheme (base); each platform
     # implements only its normaliser.
     Capability.WEBHOOKS: [("parse_webhook", (b"{}", "application/json", None))],
+    # ensure_webhooks is the one engine over these two (platforms/webhook_registration.py).
+    Capability.REGISTER_WEBHOOKS: [
+        ("registered_webhooks", ()),
+        ("register_webhook", ("https://console.example.com/webhooks/x/", "s3cret", ("a",))),
+    ],
 }
 
 platform = pytest.mark.parametrize("cls", PLATFORMS, ids=lambda cls: cls.slug)
@@ -307,3 +312,21 @@ def test_privacy_hooks_follow_the_declarations(cls, db, fake_clock):
             cls(integration).request_deletion("a@example.com")
         assert caught.value.message == cls.unsupported(Capability.DELETE_CONTACT).message
         assert len(rsps.calls) == 0
+
+
+@platform
+def test_webhook_registration_follows_the_declarations(cls, db, fake_clock):
+    """A platform registers webhooks exactly when it declares how; the secrets it makes or is
+    handed are ones its webhook scheme checks."""
+    registers = cls.supports(Capability.REGISTER_WEBHOOKS)
+    assert (cls.webhook_registration is not None) is registers
+    if not registers:
+        integration = Integration(platform=cls.slug, name="x", region=cls.default_region())
+        with pytest.raises(UnsupportedCapability):
+            cls(integration).ensure_webhooks("https://console.example.com/webhooks/x/")
+        return
+    spec = cls.webhook_registration
+    assert cls.supports(Capability.WEBHOOKS) and spec.events and spec.source.startswith("https://")
+    scheme_keys = set(cls.webhook_scheme.secret_keys())
+    assert set(spec.issued) <= scheme_keys
+    assert not spec.console_secret or spec.console_secret in scheme_keys

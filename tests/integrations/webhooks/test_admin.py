@@ -164,3 +164,80 @@ def test_the_console_page_shows_the_inbox_at_a_glance(as_role, webhook_integrati
     html = page.content.decode()
     assert 'id="webhooks-rejected">2<' in html
     assert f"integration__id__exact={integration.pk}" in html
+
+
+# --- registering webhooks from the admin ------------------------------------------------------------
+
+
+def _register_action(client, *integrations):
+    url = reverse("admin:integrations_integration_changelist")
+    data = {"action": "register_webhooks", "_selected_action": [i.pk for i in integrations]}
+    return client.post(url, data, follow=True)
+
+
+def test_register_webhooks_is_queued_for_those_who_may_change_integrations(
+    as_role, webhook_integration, queued, django_capture_on_commit_callbacks
+):
+    from integrations.models import AuditAction, AuditEntry
+
+    integration = webhook_integration("sendgrid")
+    with django_capture_on_commit_callbacks(execute=True):
+        page = _register_action(as_role("Admin"), integration)
+    assert [args for args in queued] == [("integrations.tasks.register_webhooks", integration.pk)]
+    assert "Webhook registration queued" in page.content.decode()
+    entry = AuditEntry.objects.get(action=AuditAction.WEBHOOKS_REGISTERED)
+    assert (entry.via, entry.actor.username) == ("admin", "u-Admin")
+
+
+def test_register_webhooks_is_refused_without_the_change_permission(
+    as_role, webhook_integration, queued, django_capture_on_commit_callbacks
+):
+    integration = webhook_integration("sendgrid")
+    url = reverse("admin:integrations_integration_changelist")
+    data = {"action": "register_webhooks", "_selected_action": [integration.pk]}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_role("Operator").post(url, data)
+    assert response.status_code == 403
+    assert not queued
+
+
+def test_a_platform_without_the_api_gets_the_reason_and_the_way_by_hand(
+    as_role, webhook_integration, queued, django_capture_on_commit_callbacks
+):
+    integration = webhook_integration("iterable", secret=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = _register_action(as_role("Admin"), integration).content.decode()
+    assert not queued
+    assert "cannot register webhooks" in page and "The webhook URL and the steps" in page
+
+
+def test_the_page_shows_the_registration_and_masks_the_token(
+    as_role, webhook_integration, settings
+):
+    from django.utils import timezone
+
+    from integrations.models import RegisteredWebhook
+
+    settings.CONSOLE_BASE_URL = "https://console.example.com"
+    integration = webhook_integration("campaign_monitor", secret=False)
+    url = reverse("admin:integrations_integration_change", args=[integration.pk])
+    admin_client = as_role("Admin")
+    page = admin_client.get(url).content.decode()
+    assert "not yet: select this integration" in page
+    token = Integration.objects.get(pk=integration.pk).secrets["webhook_secret"]
+    assert (
+        f"<summary><code>https://console.example.com/webhooks/{integration.webhook_id}/?token=••••{token[-4:]}</code>"
+        in page
+    )
+    now = timezone.now()
+    RegisteredWebhook.objects.create(
+        integration=integration, remote_id="ee1b38", endpoint="https://console.example.com/x",
+        events=["Deactivate"], registered_at=now, confirmed_at=now,
+    )  # fmt: skip
+    page = admin_client.get(url).content.decode()
+    assert "<code>ee1b38</code> Deactivate — active" in page
+    viewer_client = as_role("Viewer")
+    viewer = viewer_client.get(url).content.decode()
+    assert token not in viewer and "(token hidden)" in viewer
+    detail = viewer_client.get(reverse("integrations:integration", args=[integration.pk]))
+    assert 'id="webhooks-registered">1<' in detail.content.decode()

@@ -1,0 +1,302 @@
+"""The webhook receiver at load: signed events posted by concurrent senders (processes) to
+gunicorn (several worker processes) and processed by a q cluster beside it, on SQLite, or on
+PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set. Prints the events accepted per
+second, the p50/p99 latency of the answers, how long the processing took to catch up, and what
+was lost: every accepted event must end as one WebhookEvent processed once and one
+EngagementEvent, and the redeliveries mixed in must add nothing.
+
+    .venv/bin/python bench/webhooks.py --events 20000 --senders 8 --workers 4
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sharpsend_bench_webhooks \\
+        REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/webhooks.py --events 20000
+
+The events are Customer.io reporting webhooks (one event a request, signed HMAC-SHA256 by the
+sandbox's signer as Customer.io signs them), so events/s is requests/s. `--redeliver` posts
+that share of them a second time, byte for byte, as a platform's retry does. SQLite runs on its
+own file under --workdir (like the other benches); a PostgreSQL database given is flushed first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sync_throughput import (  # noqa: E402
+    PYTHON,
+    ROOT,
+    bench_env,
+    django_setup,
+    free_port,
+    migrated_bench,
+)
+
+INTEGRATION = "Customer.io (webhook bench)"
+SECRET = "bench-webhook-signing-key-not-a-secret"
+TARGETS = {"events_per_s": 1000, "p99_ms": 50, "lost": 0}
+
+
+# --- set-up (child processes with Django) ------------------------------------------------------
+
+
+def seed(readers: int) -> None:
+    """The readers and the integration; prints its webhook path (JSON)."""
+    django_setup()
+    from django_q.brokers import get_broker
+
+    from audience.models import Subscriber
+    from integrations.models import Integration
+    from integrations.services.webhooks import webhook_path
+
+    get_broker().purge_queue()  # tasks of an earlier run name rows of another database
+    Subscriber.objects.bulk_create(
+        (Subscriber(email=f"bench-reader-{i}@example.com") for i in range(readers)),
+        batch_size=5000,
+    )
+    integration = Integration.objects.create(
+        name=INTEGRATION,
+        platform="customerio",
+        region="us",
+        credentials={
+            "site_id": "bench-site",
+            "track_api_key": "bench-track-key",
+            "app_api_key": "bench-app-key",
+            "webhook_signing_key": SECRET,
+        },
+    )
+    print(json.dumps({"path": webhook_path(integration)}))
+
+
+def with_conn_max_age(url: str, seconds: int) -> str:
+    """The database URL keeping connections `seconds` (django-environ's conn_max_age)."""
+    if not seconds or "conn_max_age=" in url:
+        return url
+    return url + ("&" if "?" in url else "?") + f"conn_max_age={seconds}"
+
+
+def database_env(args) -> tuple[dict, int]:
+    """The bench's processes' environment on a fresh database, and a free port."""
+    given = os.environ.get("DATABASE_URL", "")
+    if not given:
+        env, port, _ = migrated_bench(args.workdir, "webhooks")
+        env["DATABASE_URL"] = with_conn_max_age(env["DATABASE_URL"], args.conn_max_age)
+        return env, port
+    port = free_port()
+    env = bench_env(Path(args.workdir) / "unused.sqlite3", f"http://127.0.0.1:{port}/sandbox")
+    env["DATABASE_URL"] = with_conn_max_age(given, args.conn_max_age)
+    manage = [PYTHON, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+    subprocess.run([*manage, "flush", "--noinput", "-v", "0"], env=env, check=True)
+    return env, port
+
+
+# --- senders (plain processes: no Django) --------------------------------------------------------
+
+
+def _event(index: int, readers: int, run: str) -> bytes:
+    return json.dumps(
+        {
+            "event_id": f"{run}-{index:08d}",
+            "object_type": "email",
+            "metric": ("delivered", "opened", "clicked")[index % 3],
+            "timestamp": int(time.time()),
+            "data": {
+                "identifiers": {
+                    "id": str(index % readers),
+                    "email": f"bench-reader-{index % readers}@example.com",
+                },
+                "customer_id": str(index % readers),
+                "delivery_id": f"{run}-d{index}",
+                "newsletter_id": 1,
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def send(job: tuple) -> list[tuple[float, int, bool]]:
+    """One sender: post its events in turn; (latency ms, status, a redelivery) for each."""
+    import requests
+
+    sys.path.insert(0, str(ROOT))
+    from integrations.sandbox import webhooks as signing
+
+    url, indices, readers, run, redeliver_every = job
+    session = requests.Session()
+    out = []
+    for index in indices:
+        body = _event(index, readers, run)
+        signed = signing.sign("customerio", body, SECRET, time.time())
+        headers = {"Content-Type": "application/json", **signed.headers}
+        repeats = 2 if redeliver_every and index % redeliver_every == 0 else 1
+        for attempt in range(repeats):
+            started = time.perf_counter()
+            try:
+                status = session.post(url, data=body, headers=headers, timeout=30).status_code
+            except requests.RequestException:
+                status = 0
+            out.append(((time.perf_counter() - started) * 1000, status, attempt > 0))
+    return out
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def start(name: str, command: list[str], env: dict, log: Path) -> subprocess.Popen:
+    handle = log.open("w")
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=handle,
+                            start_new_session=True)  # fmt: skip
+
+
+def counts() -> dict:
+    from django.db.models import Count, Sum
+
+    from audience.models import EngagementEvent
+    from integrations.models import Integration, WebhookEvent
+
+    integration = Integration.objects.get(name=INTEGRATION)
+    inbox = WebhookEvent.objects.filter(integration=integration)
+    states = dict(inbox.values("state").annotate(n=Count("id")).values_list("state", "n"))
+    return {
+        "webhook_events": inbox.count(),
+        "states": states,
+        "redeliveries": inbox.aggregate(n=Sum("redeliveries"))["n"] or 0,
+        "attempts_over_one": inbox.filter(attempts__gt=1).count(),
+        "engagement_events": EngagementEvent.objects.filter(integration=integration).count(),
+        "distinct_engagement": EngagementEvent.objects.filter(integration=integration)
+        .values("dedupe_key").distinct().count(),
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--senders", type=int, default=8, help="concurrent sender processes")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--q-workers", type=int, default=2, help="q cluster workers")
+    parser.add_argument("--readers", type=int, default=2_000)
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=60,
+        help="seconds the web workers keep their database connection (0: one a request)",
+    )
+    parser.add_argument("--redeliver", type=float, default=0.02, help="share posted twice")
+    parser.add_argument(
+        "--process-after",
+        action="store_true",
+        help="start the q cluster only once the sending is over (the receiver measured alone)",
+    )
+    parser.add_argument("--drain-timeout", type=float, default=900.0)
+    parser.add_argument("--workdir", default="/tmp/sharpsend-bench")
+    parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed_only:
+        seed(args.readers)
+        return
+
+    env, port = database_env(args)
+    seeded = subprocess.run([PYTHON, __file__, "--seed-only", "--readers", str(args.readers)],
+                            env=env, check=True, capture_output=True, text=True)  # fmt: skip
+    path = json.loads(seeded.stdout.strip().splitlines()[-1])["path"]
+    logs = Path(args.workdir)
+    web = start("web", [PYTHON, "-m", "gunicorn", "sharpsend.wsgi:application",
+                        f"--workers={args.workers}", f"--threads={args.threads}",
+                        f"--bind=127.0.0.1:{port}", "--timeout=120"], env, logs / "web.log")  # fmt: skip
+    cluster_command = [PYTHON, str(ROOT / "manage.py"), "qcluster"]
+    cluster_env = {**env, "Q_WORKERS": str(args.q_workers)}
+    cluster = None
+    if not args.process_after:
+        cluster = start("q", cluster_command, cluster_env, logs / "qcluster.log")
+    try:
+        subprocess.run([PYTHON, str(ROOT / "manage.py"), "wait_for_http",
+                        f"http://127.0.0.1:{port}/admin/login/"], env=env, check=True)  # fmt: skip
+        url = f"http://127.0.0.1:{port}{path}"
+        run = uuid.uuid4().hex[:8]
+        every = round(1 / args.redeliver) if args.redeliver else 0
+        jobs = [(url, range(n, args.events, args.senders), args.readers, run, every)
+                for n in range(args.senders)]  # fmt: skip
+        started = time.perf_counter()
+        with multiprocessing.get_context("spawn").Pool(args.senders) as pool:
+            results = [r for part in pool.map(send, jobs) for r in part]
+        sending = time.perf_counter() - started
+        if cluster is None:
+            cluster = start("q", cluster_command, cluster_env, logs / "qcluster.log")
+
+        for key, value in env.items():  # this process now reads the bench's database
+            os.environ[key] = value
+        django_setup()
+        accepted = [r for r in results if r[1] == 200 and not r[2]]
+        deadline, figures = time.monotonic() + args.drain_timeout, {}
+        while time.monotonic() < deadline:
+            figures = counts()
+            pending = sum(figures["states"].get(s, 0) for s in ("received", "verified"))
+            if figures["webhook_events"] >= len(accepted) and not pending:
+                break
+            time.sleep(0.5)  # polling the database for the cluster's progress
+        drained = time.perf_counter() - started - sending
+    finally:
+        children = [child for child in (web, cluster) if child is not None]
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    latencies = [r[0] for r in results]
+    processed = figures.get("states", {}).get("processed", 0)
+    lost = len(accepted) - min(processed, figures.get("engagement_events", 0))
+    report = {
+        "database": "postgresql"
+        if os.environ.get("DATABASE_URL", "").startswith("postgres")
+        else "sqlite",
+        "broker": "redis" if env.get("REDIS_URL") else "orm",
+        "events": args.events,
+        "senders": args.senders,
+        "gunicorn_workers": args.workers,
+        "threads": args.threads,
+        "q_workers": args.q_workers,
+        "conn_max_age": args.conn_max_age,
+        "processing": "after sending" if args.process_after else "while sending",
+        "posts": len(results),
+        "accepted": len(accepted),
+        "redeliveries_posted": sum(1 for r in results if r[2]),
+        "refused_or_failed": sum(1 for r in results if r[1] != 200),
+        "sending_s": round(sending, 2),
+        "events_per_s": round(len(accepted) / sending, 1) if sending else 0,
+        "p50_ms": round(percentile(latencies, 0.50), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "drain_after_sending_s": round(drained, 1),
+        "lost": lost,
+        **figures,
+    }
+    print(json.dumps(report, indent=2))
+    misses = []
+    if report["events_per_s"] < TARGETS["events_per_s"]:
+        misses.append(f"{report['events_per_s']:.0f} events/s < {TARGETS['events_per_s']}")
+    if report["p99_ms"] > TARGETS["p99_ms"]:
+        misses.append(f"p99 {report['p99_ms']} ms > {TARGETS['p99_ms']} ms")
+    if lost or figures.get("engagement_events") != figures.get("distinct_engagement"):
+        misses.append(f"lost {lost}, engagement rows {figures.get('engagement_events')}")
+    print("targets met" if not misses else "targets missed: " + "; ".join(misses))
+
+
+if __name__ == "__main__":
+    main()

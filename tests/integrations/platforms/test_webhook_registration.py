@@ -1,0 +1,355 @@
+"""Registering the console's webhook: the engine (integrations/platforms/webhook_registration.py)
+and each platform's adapter, with strict `responses` mocks of the shapes in the fact sheets'
+webhooks sections and the specs (Klaviyo's stable.json, SendGrid's tsg_webhooks_v3.json)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import jsonschema
+import pytest
+from responses import matchers
+
+from integrations.platforms.campaign_monitor import CampaignMonitorClient
+from integrations.platforms.errors import ValidationFailed
+from integrations.platforms.klaviyo import KlaviyoClient
+from integrations.platforms.mailchimp import MailchimpClient
+from integrations.platforms.sendgrid import SendGridClient
+from integrations.platforms.webhook_registration import RemoteWebhook, hook_name, same_endpoint
+from integrations.services import oauth
+from tests.integrations.platforms.support import strict
+from tests.integrations.platforms.test_klaviyo import HEADERS, JSON_API_BODY, _closed, _resolve
+from tests.specs import SPECS
+
+pytestmark = pytest.mark.usefixtures("steady_retries")
+OAUTH_APP = "keap"  # steady_retries gives it a fake OAuth app
+
+URL = "https://console.example.com/webhooks/6f1c2a9e-0000-4000-8000-00000000abcd/"
+TOKEN_URL = URL + "?token=url-token-not-real"
+JSON_BODY = matchers.header_matcher({"Content-Type": "application/json"})
+
+
+def body(expected) -> matchers:
+    return matchers.json_params_matcher(expected, strict_match=True)
+
+
+# --- the engine ----------------------------------------------------------------------------------
+
+
+def test_same_endpoint_ignores_the_query_and_a_trailing_slash():
+    assert same_endpoint(TOKEN_URL, URL.rstrip("/"))
+    assert same_endpoint(
+        "HTTPS://Console.Example.com/webhooks/a/", "https://console.example.com/webhooks/a"
+    )
+    assert not same_endpoint(URL, "https://console.example.com/webhooks/other/")
+    assert not same_endpoint(
+        URL, "http://console.example.com/webhooks/6f1c2a9e-0000-4000-8000-00000000abcd/"
+    )
+    assert not same_endpoint("", URL)
+
+
+def test_the_hook_name_carries_the_webhook_id():
+    assert hook_name(TOKEN_URL) == "SharpSend 6f1c2a9e-0000-4000-8000-00000000abcd"
+
+
+def test_a_remote_webhook_never_shows_its_secret():
+    hook = RemoteWebhook("1", issued={"webhook_public_key": "MFkwEwYH-secret-value"})
+    assert "secret-value" not in repr(hook)
+
+
+# --- Mailchimp (mailchimp.md §10) ----------------------------------------------------------------
+
+MC_KEY = "0123456789abcdef0123456789abcdef-us6"
+MC_HOOKS = "https://us6.api.mailchimp.com/3.0/lists/a1b2c3d4e5/webhooks"
+MC_AUTH = matchers.header_matcher(
+    {"Authorization": "Basic " + base64.b64encode(f"sharpsend:{MC_KEY}".encode()).decode()}
+)
+
+
+@pytest.fixture
+def mailchimp(make_integration):
+    integration = make_integration(
+        "mailchimp", region="auto", credentials={"api_key": MC_KEY, "list_id": "a1b2c3d4e5"}
+    )
+    return MailchimpClient(integration)
+
+
+def test_mailchimp_creates_a_list_webhook_with_explicit_sources(mailchimp):
+    sent = {
+        "url": TOKEN_URL,
+        "events": {"subscribe": True, "unsubscribe": True, "profile": True, "cleaned": True,
+                   "upemail": True, "campaign": False},
+        "sources": {"user": True, "admin": True, "api": False},
+    }  # fmt: skip
+    with strict() as rsps:
+        rsps.get(MC_HOOKS, match=[MC_AUTH], json={"webhooks": [], "total_items": 0})
+        rsps.post(
+            MC_HOOKS,
+            match=[MC_AUTH, JSON_BODY, body(sent)],
+            json={**sent, "id": "d2f9a3", "list_id": "a1b2c3d4e5", "signing_secret": "whsec-1"},
+        )
+        (hook,) = mailchimp.ensure_webhooks(TOKEN_URL)
+    assert (hook.remote_id, hook.created) == ("d2f9a3", True)
+    assert hook.issued == {"webhook_signing_secret": "whsec-1"}
+    assert set(hook.events) == {"subscribe", "unsubscribe", "profile", "cleaned", "upemail"}
+
+
+def test_mailchimp_reuses_the_webhook_already_on_the_url(mailchimp):
+    existing = {"id": "d2f9a3", "url": TOKEN_URL, "events": {"unsubscribe": True}}
+    other = {"id": "zz", "url": "https://elsewhere.example.com/hook", "events": {}}
+    with strict() as rsps:
+        rsps.get(MC_HOOKS, match=[MC_AUTH], json={"webhooks": [other, existing]})
+        (hook,) = mailchimp.ensure_webhooks(TOKEN_URL)
+    assert (hook.remote_id, hook.created, hook.issued) == ("d2f9a3", False, {})
+
+
+# --- Campaign Monitor (campaign_monitor.md §10) ---------------------------------------------------
+
+CM_KEY = "cm-test-api-key-0123456789"
+CM_HOOKS = f"https://api.createsend.com/api/v3.3/lists/{'b' * 32}/webhooks"
+CM_AUTH = matchers.header_matcher(
+    {"Authorization": "Basic " + base64.b64encode(f"{CM_KEY}:x".encode()).decode()}
+)
+
+
+@pytest.fixture
+def campaign_monitor(make_integration):
+    integration = make_integration(
+        "campaign_monitor",
+        credentials={"api_key": CM_KEY, "client_id": "a" * 32, "list_id": "b" * 32},
+    )
+    return CampaignMonitorClient(integration)
+
+
+def test_campaign_monitor_creates_a_json_list_webhook(campaign_monitor):
+    sent = {
+        "Events": ["Subscribe", "Deactivate", "Update"],
+        "Url": TOKEN_URL,
+        "PayloadFormat": "json",
+    }
+    with strict() as rsps:
+        rsps.get(f"{CM_HOOKS}.json", match=[CM_AUTH], json=[])
+        rsps.post(
+            f"{CM_HOOKS}.json", match=[CM_AUTH, JSON_BODY, body(sent)], json="ee1b38", status=201
+        )
+        (hook,) = campaign_monitor.ensure_webhooks(TOKEN_URL)
+    assert (hook.remote_id, hook.events, hook.created) == ("ee1b38", tuple(sent["Events"]), True)
+
+
+def test_campaign_monitor_turns_a_deactivated_webhook_back_on(campaign_monitor):
+    listed = [{"WebhookID": "ee1b38", "Events": ["Deactivate"], "Url": TOKEN_URL,
+               "Status": "Deactivated", "PayloadFormat": "Json"}]  # fmt: skip
+    with strict() as rsps:
+        rsps.get(f"{CM_HOOKS}.json", match=[CM_AUTH], json=listed)
+        rsps.put(f"{CM_HOOKS}/ee1b38/activate.json", match=[CM_AUTH], body="")
+        (hook,) = campaign_monitor.ensure_webhooks(TOKEN_URL)
+    assert (hook.remote_id, hook.active, hook.created) == ("ee1b38", True, False)
+
+
+# --- Keap (keap.md §10: REST v1 hooks, one per event key) ----------------------------------------
+
+KEAP_HOOKS = "https://api.keap.com/crm/rest/v1/hooks"
+KEAP_AUTH = matchers.header_matcher({"Authorization": "Bearer test-access-not-real"})
+
+
+@pytest.fixture
+def keap(make_integration):
+    integration = make_integration("keap", credentials={})
+    oauth.save_connection(
+        integration,
+        {"access_token": "test-access-not-real", "refresh_token": "r-not-real", "expires_in": 3600},
+    )
+    return integration.client()
+
+
+def _keap_hook(key, event, status="Verified", url=TOKEN_URL):
+    return {"key": key, "eventKey": event, "hookUrl": url, "status": status}
+
+
+def test_keap_subscribes_one_hook_per_missing_event_key(keap):
+    with strict() as rsps:
+        rsps.get(KEAP_HOOKS, match=[KEAP_AUTH], json=[_keap_hook("7", "contact.edit")])
+        for key, event in (("8", "contact.add"), ("9", "contact.delete")):
+            rsps.post(
+                KEAP_HOOKS,
+                match=[KEAP_AUTH, JSON_BODY, body({"eventKey": event, "hookUrl": TOKEN_URL})],
+                json=_keap_hook(key, event),
+            )
+        hooks = keap.ensure_webhooks(TOKEN_URL)
+    assert [(h.remote_id, h.events, h.created) for h in hooks] == [
+        ("8", ("contact.add",), True),
+        ("7", ("contact.edit",), False),
+        ("9", ("contact.delete",), True),
+    ]
+    assert all(h.active for h in hooks)
+
+
+def test_keap_verifies_a_hook_that_is_not_verified_yet(keap):
+    listed = [_keap_hook(k, e, "Unverified") for k, e in
+              (("7", "contact.add"), ("8", "contact.edit"), ("9", "contact.delete"))]  # fmt: skip
+    with strict() as rsps:
+        rsps.get(KEAP_HOOKS, match=[KEAP_AUTH], json=listed)
+        for key, event in (("7", "contact.add"), ("8", "contact.edit"), ("9", "contact.delete")):
+            rsps.post(f"{KEAP_HOOKS}/{key}/verify", match=[KEAP_AUTH], json=_keap_hook(key, event))
+        hooks = keap.ensure_webhooks(TOKEN_URL)
+    assert [h.status for h in hooks] == ["Verified"] * 3
+
+
+# --- Klaviyo (klaviyo.md §10; stable.json create_webhook) ----------------------------------------
+
+KLAVIYO = "https://a.klaviyo.com/api"
+TOPICS = [
+    "event:klaviyo.email_delivered", "event:klaviyo.opened_email", "event:klaviyo.clicked_email",
+    "event:klaviyo.bounced_email", "event:klaviyo.sent_sms",
+]  # fmt: skip
+
+
+@pytest.fixture
+def klaviyo(make_integration):
+    integration = make_integration(
+        "klaviyo", credentials={"private_api_key": "pk_sandbox-klaviyo-private-key"}
+    )
+    return KlaviyoClient(integration)
+
+
+@pytest.fixture(scope="module")
+def klaviyo_create_schema():
+    spec = json.loads((SPECS / "klaviyo/stable.json").read_text())
+    content = spec["paths"]["/api/webhooks"]["post"]["requestBody"]["content"]
+    return _closed(
+        _resolve(content["application/vnd.api+json"]["schema"], spec["components"]["schemas"])
+    )
+
+
+def test_klaviyo_creates_a_webhook_with_the_topics_the_account_has(klaviyo, klaviyo_create_schema):
+    topics = {"data": [{"type": "webhook-topic", "id": t} for t in TOPICS]}
+    wanted = [t for t in TOPICS if t != "event:klaviyo.sent_sms"]
+    sent = {
+        "data": {
+            "type": "webhook",
+            "attributes": {
+                "name": hook_name(URL),
+                "description": "Email engagement for the SharpSend console",
+                "endpoint_url": URL,
+                "secret_key": "console-made-secret",
+            },
+            "relationships": {
+                "webhook-topics": {"data": [{"type": "webhook-topic", "id": t} for t in wanted]}
+            },
+        }
+    }
+    assert not list(jsonschema.Draft4Validator(klaviyo_create_schema).iter_errors(sent))
+    created = {"data": {"type": "webhook", "id": "01HWH", "attributes": {
+        "name": hook_name(URL), "endpoint_url": "https://console.example.com", "enabled": True}}}  # fmt: skip
+    with strict() as rsps:
+        rsps.get(f"{KLAVIYO}/webhooks", match=[HEADERS, matchers.query_param_matcher(
+            {"include": "webhook-topics"})], json={"data": []})  # fmt: skip
+        rsps.get(f"{KLAVIYO}/webhook-topics", match=[HEADERS], json=topics)
+        rsps.post(
+            f"{KLAVIYO}/webhooks",
+            match=[HEADERS, JSON_API_BODY, body(sent)],
+            json=created,
+            status=201,
+        )
+        (hook,) = klaviyo.ensure_webhooks(URL, "console-made-secret")
+    assert (hook.remote_id, hook.created) == ("01HWH", True)
+
+
+def test_klaviyo_finds_its_webhook_by_name_behind_the_truncated_url(klaviyo):
+    listed = {"data": [{"type": "webhook", "id": "01HWH", "attributes": {
+        "name": hook_name(URL), "endpoint_url": "https://console.example.com", "enabled": True},
+        "relationships": {"webhook-topics": {"data": [{"type": "webhook-topic",
+                                                      "id": TOPICS[1]}]}}}]}  # fmt: skip
+    with strict() as rsps:
+        rsps.get(f"{KLAVIYO}/webhooks", match=[HEADERS], json=listed)
+        (hook,) = klaviyo.ensure_webhooks(URL, "console-made-secret")
+    assert (hook.remote_id, hook.created, hook.events) == ("01HWH", False, (TOPICS[1],))
+
+
+def test_klaviyo_says_so_when_the_account_has_no_email_topic(klaviyo):
+    with strict() as rsps:
+        rsps.get(f"{KLAVIYO}/webhooks", match=[HEADERS], json={"data": []})
+        rsps.get(f"{KLAVIYO}/webhook-topics", match=[HEADERS], json={"data": [
+            {"type": "webhook-topic", "id": "event:klaviyo.sent_sms"}]})  # fmt: skip
+        with pytest.raises(ValidationFailed, match="none of the email topics"):
+            klaviyo.ensure_webhooks(URL, "console-made-secret")
+
+
+# --- SendGrid (sendgrid.md §10; tsg_webhooks_v3.json) ----------------------------------------------
+
+SG_SETTINGS = "https://api.sendgrid.com/v3/user/webhooks/event/settings"
+SG_AUTH = matchers.header_matcher({"Authorization": "Bearer SG.test-key-0123456789"})
+SG_EVENTS = {
+    "processed": False, "delivered": True, "deferred": False, "bounce": True, "dropped": False,
+    "open": True, "click": True, "spam_report": True, "unsubscribe": True,
+    "group_unsubscribe": True, "group_resubscribe": False,
+}  # fmt: skip
+
+
+@pytest.fixture
+def sendgrid(make_integration):
+    integration = make_integration(
+        "sendgrid", region="global", credentials={"api_key": "SG.test-key-0123456789"}
+    )
+    return SendGridClient(integration)
+
+
+@pytest.fixture(scope="module")
+def sendgrid_request_schema():
+    spec = json.loads((SPECS / "sendgrid/tsg_webhooks_v3.json").read_text())
+    schema = _resolve(
+        spec["components"]["schemas"]["EventWebhookRequest"], spec["components"]["schemas"]
+    )
+    return _closed(schema)
+
+
+def test_sendgrid_creates_then_turns_signing_on_for_the_public_key(
+    sendgrid, sendgrid_request_schema
+):
+    sent = {"enabled": True, "url": URL, **SG_EVENTS, "friendly_name": hook_name(URL)}
+    assert not list(jsonschema.Draft4Validator(sendgrid_request_schema).iter_errors(sent))
+    with strict() as rsps:
+        rsps.get(f"{SG_SETTINGS}/all", match=[SG_AUTH], json={"max_allowed": 5, "webhooks": [{}]})
+        rsps.post(SG_SETTINGS, match=[SG_AUTH, JSON_BODY, body(sent)], status=201,
+                  json={**sent, "id": "77d4a5da-7015-11ed-a1eb-0242ac120002"})  # fmt: skip
+        rsps.patch(
+            f"{SG_SETTINGS}/signed/77d4a5da-7015-11ed-a1eb-0242ac120002",
+            match=[SG_AUTH, JSON_BODY, body({"enabled": True})],
+            json={"id": "77d4a5da-7015-11ed-a1eb-0242ac120002", "public_key": "MFkwEwYHKoZI"},
+        )
+        (hook,) = sendgrid.ensure_webhooks(URL)
+    assert hook.created and hook.issued == {"webhook_public_key": "MFkwEwYHKoZI"}
+
+
+def test_sendgrid_reuses_a_signed_webhook_as_it_is(sendgrid):
+    listed = {"webhooks": [{"id": "w1", "url": URL, "enabled": True, "open": True,
+                            "public_key": "MFkwEwYHKoZI"}]}  # fmt: skip
+    with strict() as rsps:
+        rsps.get(f"{SG_SETTINGS}/all", match=[SG_AUTH], json=listed)
+        (hook,) = sendgrid.ensure_webhooks(URL)
+    assert (hook.remote_id, hook.created, hook.issued) == (
+        "w1",
+        False,
+        {"webhook_public_key": "MFkwEwYHKoZI"},
+    )
+
+
+def test_sendgrid_turns_signing_on_for_an_unsigned_webhook_it_finds(sendgrid):
+    listed = {"webhooks": [{"id": "w1", "url": URL, "enabled": True}]}
+    with strict() as rsps:
+        rsps.get(f"{SG_SETTINGS}/all", match=[SG_AUTH], json=listed)
+        rsps.patch(f"{SG_SETTINGS}/signed/w1", match=[SG_AUTH, body({"enabled": True})],
+                   json={"id": "w1", "public_key": "MFkwEwYHKoZI"})  # fmt: skip
+        (hook,) = sendgrid.ensure_webhooks(URL)
+    assert hook.issued == {"webhook_public_key": "MFkwEwYHKoZI"}
+
+
+def test_sendgrid_without_a_public_key_is_an_error(sendgrid):
+    with strict() as rsps:
+        rsps.get(
+            f"{SG_SETTINGS}/all", match=[SG_AUTH], json={"webhooks": [{"id": "w1", "url": URL}]}
+        )
+        rsps.patch(f"{SG_SETTINGS}/signed/w1", json={"id": "w1", "public_key": ""})
+        with pytest.raises(ValidationFailed, match="no public key"):
+            sendgrid.ensure_webhooks(URL)
