@@ -51,6 +51,9 @@ def test_the_analytics_pages_draw_their_charts(
     page.get_by_role("link", name="Analytics").first.click()
     expect(page.locator("#assignments tbody tr")).to_have_count(2)
     expect(page.locator("#platforms")).to_contain_text("Mailchimp newsletter")
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.getElementById('chart-assignments'))"
+    )
     bars = page.evaluate(
         "() => Chart.getChart(document.getElementById('chart-assignments')).data.datasets[0].data"
     )
@@ -58,6 +61,9 @@ def test_the_analytics_pages_draw_their_charts(
     shot("analytics")
     page.get_by_role("link", name="Three stocks to watch").click()
     expect(page.locator("#targets tbody tr")).to_have_count(2)
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.getElementById('chart-growth'))"
+    )
     points = page.evaluate(
         "() => Chart.getChart(document.getElementById('chart-growth')).data.datasets.length"
     )
@@ -105,6 +111,9 @@ def test_an_ab_tests_results_show_each_variant_with_its_interval(
     )
     expect(page.locator("#variants tbody tr")).to_have_count(2)
     expect(page.locator('[data-variant="B"]')).to_contain_text("28.7 %")  # 1150 / 4000 = 28.75 %
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.getElementById('chart-test'))"
+    )
     drawn = page.evaluate(
         "() => Chart.getChart(document.getElementById('chart-test')).data.datasets[1].data"
     )

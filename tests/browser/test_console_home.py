@@ -65,6 +65,10 @@ def test_the_console_home_draws_health_and_usage(
     expect(page.locator("#attention")).to_contain_text("1 integration needs a look")
     expect(page.locator("#attention")).to_contain_text("Keap CRM")
     expect(page.locator("#health tbody tr")).to_have_count(3)
+    # The charts are drawn by a deferred script: wait for it (a loaded machine is slower).
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.getElementById('chart-features'))"
+    )
     for chart in ("chart-calls", "chart-errors", "chart-latency", "chart-features"):
         drawn = page.evaluate(f"() => !!Chart.getChart(document.getElementById('{chart}'))")
         assert drawn, chart
