@@ -18,7 +18,7 @@ from dataclasses import replace
 from django.conf import settings
 from django.db import transaction
 
-from audience.models import Subscriber, SubscriberStatus
+from audience.models import Subscriber, SubscriberStatus, normalise_email
 from audience.suppression import suppressed_among
 from campaigns.models import CampaignSend, SendState
 from integrations import clock
@@ -43,18 +43,18 @@ def readers(send: CampaignSend, after: int, size: int) -> Iterator[tuple[list[Co
     members = Subscriber.objects.filter(
         platform_segments__segment=target.segment, status=SubscriberStatus.SUBSCRIBED
     ).order_by("id")
+    key, email_at = mapper.columns.index("id"), mapper.columns.index("email")
     while True:
-        rows = list(members.filter(id__gt=after).values_list("id", *mapper.columns)[:size])
+        rows = list(members.filter(id__gt=after).values_list(*mapper.columns)[:size])
         if not rows:
             return
-        suppressed = suppressed_among(row[1 + mapper.columns.index("email")] for row in rows)
+        suppressed = suppressed_among(row[email_at] for row in rows)
         batch = []
         for row in rows:
-            identifier, _ = mapper.map(row[1:])
-            email = row[1 + mapper.columns.index("email")]
-            if identifier and email.strip().lower() not in suppressed:
-                batch.append(ContactRecord(row[0], mapper.identifier_field, identifier, {}))
-        after = rows[-1][0]
+            identifier, _ = mapper.map(row)
+            if identifier and normalise_email(row[email_at]) not in suppressed:
+                batch.append(ContactRecord(row[key], mapper.identifier_field, identifier, {}))
+        after = rows[-1][key]
         yield batch, after
 
 
