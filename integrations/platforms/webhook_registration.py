@@ -47,7 +47,9 @@ class WebhookRegistration:
     `events`: what the console subscribes to, in the platform's names. `per_event`: the
     platform takes one hook per event (Keap). `console_secret`: the credential key of a secret
     the console makes and hands the platform at creation (Klaviyo's secret_key), "" when the
-    URL's token is the check or the platform issues its own (`issued`).
+    URL's token is the check or the platform issues its own (`issued`). `secret_by_hand`: where
+    the API hands out no secret the platform signs with (Customer.io), how a person copies it
+    into the integration; shown after registering until that secret is stored.
     """
 
     source: str
@@ -56,6 +58,7 @@ class WebhookRegistration:
     console_secret: str = ""
     issued: tuple[str, ...] = ()
     note: str = ""
+    secret_by_hand: str = ""
 
 
 def _endpoint(url: str) -> tuple[str, str, str]:

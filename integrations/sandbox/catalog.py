@@ -8,12 +8,15 @@ settings.SANDBOX_BASE_URL, the one the workers use.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
 from integrations.platforms.registry import all_platforms
 from integrations.platforms.types import AuthMethod
 from integrations.sandbox import accounts
+from integrations.sandbox.models import SandboxWebhook
+from integrations.sandbox.outbound import ACTIVE
 from integrations.sandbox.registry import emulators
 
 WORKING, READ_ONLY, OTHER_REGION, OTHER = "working", "read-only", "other region", "other"
@@ -47,6 +50,20 @@ class SandboxKey:
 
 
 @dataclass(frozen=True)
+class SandboxHook:
+    """A webhook an emulated account holds, as the platform's settings page shows it: where
+    it posts (without the query, where the console's token rides), what, and the signing key
+    where the platform shows it there (Customer.io), "" elsewhere."""
+
+    account: str
+    name: str
+    endpoint: str
+    events: tuple[str, ...]
+    active: bool
+    signing_key: str
+
+
+@dataclass(frozen=True)
 class SandboxPlatform:
     slug: str
     label: str
@@ -55,6 +72,7 @@ class SandboxPlatform:
     oauth_authorize_url: str  # "" when the platform does not connect with OAuth
     oauth_account: str
     api_key: bool
+    webhooks: tuple[SandboxHook, ...] = ()
 
 
 def root_url() -> str:
@@ -142,6 +160,24 @@ def describe(platform) -> SandboxPlatform:
         oauth_authorize_url=f"{root_url()}/oauth/{platform.slug}/authorize" if oauth else "",
         oauth_account=demo.name if oauth else "",
         api_key=bool(platform.credential_fields),
+        webhooks=_webhooks(platform.slug),
+    )
+
+
+def _webhooks(slug: str) -> tuple[SandboxHook, ...]:
+    declared = getattr(emulators().get(slug), "WEBHOOKS", None)
+    if declared is None:
+        return ()
+    return tuple(
+        SandboxHook(
+            account=hook.account,
+            name=hook.name or hook.remote_id,
+            endpoint=urlunsplit(urlsplit(hook.url)._replace(query="", fragment="")),
+            events=tuple(hook.events),
+            active=hook.status == ACTIVE,
+            signing_key=hook.secret if declared.secret_on_settings_page else "",
+        )
+        for hook in SandboxWebhook.objects.filter(platform=slug).order_by("account", "pk")
     )
 
 

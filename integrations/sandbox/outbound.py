@@ -93,6 +93,9 @@ class Outbound:
     # its webhooks name readers by address), None when it holds no such reader.
     unsubscribe: Callable[[accounts.SandboxAccount, str], str | None] | None = None
     headers: Callable[[SandboxWebhook], dict[str, str]] | None = None
+    # The platform shows a webhook's signing key on its settings page and nowhere in its API
+    # (Customer.io): the sandbox index shows it, for a person to copy into the console.
+    secret_on_settings_page: bool = False
 
 
 @dataclass

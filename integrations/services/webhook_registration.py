@@ -31,6 +31,8 @@ class Registration:
     hooks: list[RegisteredWebhook] = field(default_factory=list)
     created: int = 0
     stored_secrets: list[str] = field(default_factory=list)
+    # What a person still has to do (the platform's API leaves it to them), "" when nothing.
+    still_to_do: str = ""
 
     def summary(self) -> str:
         found = len(self.hooks) - self.created
@@ -40,6 +42,8 @@ class Registration:
             parts.append(f"not active yet: {', '.join(waiting)}")
         if self.stored_secrets:
             parts.append("the platform's webhook secret is stored")
+        if self.still_to_do:
+            parts.append(f"still to do: {self.still_to_do}")
         return "; ".join(parts)
 
 
@@ -97,4 +101,6 @@ def register_webhooks(integration: Integration) -> Registration:
         )
         result.hooks.append(row)
         result.created += hook.created
+    if spec.secret_by_hand and not webhooks.secret_configured(integration):
+        result.still_to_do = spec.secret_by_hand
     return result

@@ -27,6 +27,7 @@ from integrations.sandbox.models import (
     SandboxWebhookDelivery,
     SandboxWebhookEvent,
 )
+from integrations.services import webhooks
 from integrations.services.segments import import_segments
 from integrations.services.webhooks import webhook_path
 from tests.integrations.webhooks.fixtures import integration_with_secret
@@ -80,15 +81,17 @@ def test_an_unsubscribe_over_http_changes_the_status(live_server, reader, fake_c
 
 # --- registered from the console, posted by the emulators -----------------------------------------
 
-# platform → the name of the segment the send goes to, and extra credentials its sends need
-# (tests/e2e/test_campaign_platforms_e2e.py). Mailchimp's saved segment follows INTEREST.
+# platform → the name of the segment the send goes to, extra credentials its sends need
+# (tests/e2e/test_campaign_platforms_e2e.py) and the remote campaign a trigger-only send fires
+# (Customer.io's API-triggered broadcast 1). Mailchimp's saved segment follows INTEREST.
 SENDS = {
-    "mailchimp": ("Growth Investors", {}),
-    "sendgrid": ("All readers", {"sender_id": "1", "suppression_group_id": "5"}),
-    "klaviyo": ("All readers", {}),
+    "mailchimp": ("Growth Investors", {}, ""),
+    "sendgrid": ("All readers", {"sender_id": "1", "suppression_group_id": "5"}, ""),
+    "klaviyo": ("All readers", {}, ""),
+    "customerio": ("Growth Investors", {}, "1"),
 }
 EXTRA_MAPPINGS = {"mailchimp": (("attributes.interest", "INTEREST", "", False),)}
-REGISTERING = ("campaign_monitor", "keap", "klaviyo", "mailchimp", "sendgrid")
+REGISTERING = ("campaign_monitor", "customerio", "keap", "klaviyo", "mailchimp", "sendgrid")
 
 
 @pytest.fixture
@@ -102,7 +105,7 @@ def connected(make_integration, oauth_integration, sandbox_url, e2e_clock, setti
         base = f"{sandbox_url}/{slug}"
         if not get_platform(slug).credential_fields:  # OAuth only (Keap): the consent flow
             return oauth_integration(slug, base_url=base)
-        extra = SENDS.get(slug, ("", {}))[1]
+        extra = SENDS.get(slug, ("", {}, ""))[1]
         credentials = {**accounts.demo_account(slug).credentials, **extra}
         mappings = [*get_platform(slug).suggested_mappings, *EXTRA_MAPPINGS.get(slug, ())]
         return make_integration(slug, base_url=base, credentials=credentials, mappings=mappings)
@@ -116,12 +119,20 @@ def _register(integration) -> str:
     return out.getvalue()
 
 
+def _copy_signing_key(integration) -> None:
+    """What a person does where the platform's API hands out no signing key (Customer.io):
+    copy it from the webhook's page (the sandbox index shows it) into the integration."""
+    key = integration.platform_class.webhook_scheme.secret.key
+    hook = SandboxWebhook.objects.get(platform=integration.platform)
+    webhooks.store_secrets(integration, {key: hook.secret})
+
+
 def _send_to_everyone(integration, make_assignment, author, approver) -> SandboxSend:
     import_segments(integration)
-    name = SENDS[integration.platform][0]
+    name, _, remote_campaign = SENDS[integration.platform]
     segment = Segment.objects.get(integration=integration, name=name).remote_id
     method = integration.platform_class.send_methods[0].key
-    assignment = make_assignment((integration, segment, method, ""))
+    assignment = make_assignment((integration, segment, method, remote_campaign))
     workflow.submit(assignment, author)
     workflow.approve(assignment, approver, queue_send=False)
     sending.send_assignment(assignment.pk)
@@ -164,8 +175,13 @@ def test_registering_twice_makes_one_hook_on_the_emulator(slug, connected, monke
     )
     assert all("token=" not in r.endpoint and r.active for r in registered)
     integration.refresh_from_db()
-    for key in integration.platform_class.webhook_registration.issued:
+    registration = integration.platform_class.webhook_registration
+    for key in registration.issued:
         assert integration.secrets.get(key), key  # the signing secret the platform issued
+    if registration.secret_by_hand:  # said until the key is copied, then no more
+        assert "still to do: " + registration.secret_by_hand in second
+        _copy_signing_key(integration)
+        assert "still to do" not in _register(integration)
 
 
 @pytest.mark.parametrize("slug", sorted(SENDS))
@@ -177,6 +193,8 @@ def test_a_sends_engagement_is_posted_signed_and_recorded_once(
     integration = connected(slug)
     run_sync(integration)
     _register(integration)
+    if integration.platform_class.webhook_registration.secret_by_hand:
+        _copy_signing_key(integration)
     send = _send_to_everyone(integration, make_assignment, author, approver)
     # Mailchimp's audience webhooks report only opt-outs and cleaned addresses, which the seeded
     # engagement of 10 readers may not hold: one reader also unsubscribes on the platform.
@@ -207,7 +225,9 @@ def test_a_sends_engagement_is_posted_signed_and_recorded_once(
     assert _recorded(integration) == expected
 
 
-@pytest.mark.parametrize("slug", ("campaign_monitor", "klaviyo", "mailchimp", "sendgrid"))
+@pytest.mark.parametrize(
+    "slug", ("campaign_monitor", "customerio", "klaviyo", "mailchimp", "sendgrid")
+)
 def test_an_unsubscribe_in_the_emulator_unsubscribes_the_reader(
     slug, connected, make_subscribers, run_sync, monkeypatch, e2e_clock
 ):
@@ -216,6 +236,8 @@ def test_an_unsubscribe_in_the_emulator_unsubscribes_the_reader(
     integration = connected(slug)
     run_sync(integration)
     _register(integration)
+    if integration.platform_class.webhook_registration.secret_by_hand:
+        _copy_signing_key(integration)
     reader = readers[2]
     outbound.reader_unsubscribes(slug, reader.email)
     report = outbound.post_pending(platform=slug)

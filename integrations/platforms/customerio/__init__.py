@@ -55,6 +55,8 @@ class CustomerIoClient(
     capabilities = frozenset(
         {
             Capability.WEBHOOKS,
+            # Reporting webhooks through the App API; the signing key is copied by hand.
+            Capability.REGISTER_WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -85,10 +87,6 @@ class CustomerIoClient(
         Capability.LIST_CONTACTS: "the App API's people search (POST /v1/customers) "
         "returns identifiers only, and each person's attributes and subscription state are a "
         "call each; not wired for a profile import yet",
-        Capability.REGISTER_WEBHOOKS: (
-            "Customer.io's reporting webhooks (App API POST /v1/reporting_webhooks) are not wired"
-            " in the console yet: create one by hand with the steps shown"
-        ),
         Capability.EXPORT_CONTACT: "not wired in the console yet (the App API's "
         "/v1/customers/{id}/attributes, segments and messages): read the person's profile in "
         "Customer.io",

@@ -19,6 +19,11 @@ from integrations.sandbox.customerio.segments import (
     segment_membership,
     segments,
 )
+from integrations.sandbox.customerio.webhooks import (
+    WEBHOOKS,
+    reporting_webhook,
+    reporting_webhooks,
+)
 
 __all__ = [
     "ACCOUNTS",
@@ -27,6 +32,7 @@ __all__ = [
     "PLATFORM",
     "TRACK",
     "TRACK_HOSTS",
+    "WEBHOOKS",
     "seed_account",
     "urlpatterns",
 ]
@@ -76,4 +82,6 @@ urlpatterns = [
     path("<str:host>/v1/campaigns/<int:broadcast_id>/triggers", trigger),
     path("<str:host>/api/v1/segments/<int:segment_id>/add_customers", add_customers),
     path("<str:host>/api/v1/segments/<int:segment_id>/remove_customers", remove_customers),
+    path("<str:host>/v1/reporting_webhooks", reporting_webhooks),
+    path("<str:host>/v1/reporting_webhooks/<int:webhook_id>", reporting_webhook),
 ]

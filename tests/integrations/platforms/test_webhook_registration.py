@@ -12,6 +12,7 @@ import pytest
 from responses import matchers
 
 from integrations.platforms.campaign_monitor import CampaignMonitorClient
+from integrations.platforms.customerio import CustomerIoClient
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.klaviyo import KlaviyoClient
 from integrations.platforms.mailchimp import MailchimpClient
@@ -353,3 +354,67 @@ def test_sendgrid_without_a_public_key_is_an_error(sendgrid):
         rsps.patch(f"{SG_SETTINGS}/signed/w1", json={"id": "w1", "public_key": ""})
         with pytest.raises(ValidationFailed, match="no public key"):
             sendgrid.ensure_webhooks(URL)
+
+
+# --- Customer.io (customerio.md §10; cio_journeys_app_api.json createWebhook, listWebhooks) --------
+
+CIO_HOOKS = "https://api.customer.io/v1/reporting_webhooks"
+CIO_AUTH = matchers.header_matcher({"Authorization": "Bearer sandbox-app-key-us"})
+CIO_EVENTS = [
+    "email_delivered", "email_opened", "email_clicked", "email_bounced", "email_spammed",
+    "email_unsubscribed", "customer_unsubscribed", "customer_subscribed",
+]  # fmt: skip
+
+
+@pytest.fixture
+def customerio(make_integration):
+    credentials = {"site_id": "sandbox-site-us", "track_api_key": "sandbox-track-key-us",
+                   "app_api_key": "sandbox-app-key-us"}  # fmt: skip
+    return CustomerIoClient(make_integration("customerio", region="us", credentials=credentials))
+
+
+@pytest.fixture(scope="module")
+def customerio_webhook_schema():
+    spec = json.loads((SPECS / "customerio/cio_journeys_app_api.json").read_text())
+    operation = spec["paths"]["/v1/reporting_webhooks"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    resolved = _resolve(schema, spec["components"]["schemas"])
+    resolved["properties"].pop("id")  # readOnly: never sent
+    return _closed(resolved)
+
+
+def test_customerio_creates_a_reporting_webhook_with_the_email_events(
+    customerio, customerio_webhook_schema
+):
+    sent = {"name": hook_name(URL), "endpoint": URL, "events": CIO_EVENTS, "disabled": False,
+            "full_resolution": True, "with_content": False}  # fmt: skip
+    assert not list(jsonschema.Draft4Validator(customerio_webhook_schema).iter_errors(sent))
+    with strict() as rsps:
+        rsps.get(CIO_HOOKS, match=[CIO_AUTH], json={"reporting_webhooks": [
+            {"id": 3, "name": "Warehouse", "endpoint": "https://dw.example.com/cio",
+             "events": ["email_sent"], "disabled": False}]})  # fmt: skip
+        rsps.post(CIO_HOOKS, match=[CIO_AUTH, JSON_BODY, body(sent)], json={**sent, "id": 4})
+        (hook,) = customerio.ensure_webhooks(URL)
+    # Created, with no secret: Customer.io's API never returns the signing key.
+    assert (hook.remote_id, hook.created, hook.active, dict(hook.issued)) == ("4", True, True, {})
+    assert tuple(CIO_EVENTS) == hook.events
+
+
+def test_customerio_switches_its_disabled_webhook_back_on(customerio):
+    listed = {"id": 4, "name": hook_name(URL), "endpoint": URL, "events": ["email_opened"],
+              "disabled": True}  # fmt: skip
+    sent = {"name": hook_name(URL), "endpoint": URL, "events": sorted(CIO_EVENTS),
+            "disabled": False}  # fmt: skip
+    with strict() as rsps:
+        rsps.get(CIO_HOOKS, match=[CIO_AUTH], json={"reporting_webhooks": [listed]})
+        rsps.put(f"{CIO_HOOKS}/4", match=[CIO_AUTH, body(sent)], json={**sent, "id": 4})
+        (hook,) = customerio.ensure_webhooks(URL)
+    assert (hook.remote_id, hook.created, hook.active) == ("4", False, True)
+
+
+def test_customerio_reuses_its_active_webhook_without_a_call(customerio):
+    listed = {"id": 4, "name": hook_name(URL), "endpoint": URL, "events": CIO_EVENTS}
+    with strict() as rsps:
+        rsps.get(CIO_HOOKS, match=[CIO_AUTH], json={"reporting_webhooks": [listed]})
+        (hook,) = customerio.ensure_webhooks(URL)
+    assert (hook.remote_id, hook.created) == ("4", False)

@@ -136,3 +136,20 @@ def test_wizard_values_are_the_working_account_and_the_workers_base_url():
 def test_the_admin_home_links_the_sandbox_index(admin_client):
     content = admin_client.get("/admin/").content.decode()
     assert 'href="/sandbox/"' in content and "every emulator's base URL and test keys" in content
+
+
+def test_the_webhooks_an_emulator_holds_are_listed_without_the_urls_token(admin_client):
+    """As the platform's settings page shows them; the signing key only where the platform
+    shows it there and nowhere in its API (Customer.io), never a console-made or API one."""
+    from integrations.sandbox import outbound
+
+    hook_url = "http://testserver/webhooks/6f1c2a9e-0000-4000-8000-00000000abcd/"
+    cio = outbound.new_hook("customerio", "sandbox-site-us", remote_id="1", name="SharpSend",
+                            url=hook_url + "?token=url-token-not-real", events=["email_opened"],
+                            secret="cio-signing-key-not-real", signed=True)  # fmt: skip
+    outbound.new_hook("klaviyo", "sandbox-klaviyo", remote_id="k1", url=hook_url,
+                      events=["event:klaviyo.opened_email"], secret="console-made-not-real")  # fmt: skip
+    html = admin_client.get(INDEX).content.decode()
+    assert f"<code>{hook_url}</code>" in html and "email_opened" in html
+    assert f'<code class="signing-key">{cio.secret}</code>' in html
+    assert "url-token-not-real" not in html and "console-made-not-real" not in html
