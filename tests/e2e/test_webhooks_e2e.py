@@ -91,7 +91,9 @@ SENDS = {
     "customerio": ("Growth Investors", {}, "1"),
 }
 EXTRA_MAPPINGS = {"mailchimp": (("attributes.interest", "INTEREST", "", False),)}
-REGISTERING = ("campaign_monitor", "customerio", "keap", "klaviyo", "mailchimp", "sendgrid")
+REGISTERING = (
+    "campaign_monitor", "customerio", "keap", "kit", "klaviyo", "mailchimp", "sendgrid",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -226,7 +228,7 @@ def test_a_sends_engagement_is_posted_signed_and_recorded_once(
 
 
 @pytest.mark.parametrize(
-    "slug", ("campaign_monitor", "customerio", "klaviyo", "mailchimp", "sendgrid")
+    "slug", ("campaign_monitor", "customerio", "kit", "klaviyo", "mailchimp", "sendgrid")
 )
 def test_an_unsubscribe_in_the_emulator_unsubscribes_the_reader(
     slug, connected, make_subscribers, run_sync, monkeypatch, e2e_clock

@@ -56,6 +56,8 @@ class KitClient(
     capabilities = frozenset(
         {
             Capability.WEBHOOKS,
+            # Signed webhook endpoints, their secret handed back at creation.
+            Capability.REGISTER_WEBHOOKS,
             Capability.TEST_CONNECTION,
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
@@ -74,10 +76,6 @@ class KitClient(
     rate_limited_by = ("api_key",)  # Kit counts 120 requests a minute per API key
     unsupported_reasons = {
         Capability.TEST_SEND: "the v4 API has no test-send endpoint",
-        Capability.REGISTER_WEBHOOKS: (
-            "Kit's webhook endpoints (POST /v4/webhook_endpoints) are not wired in the console "
-            "yet: create one by hand with the steps shown"
-        ),
         Capability.DELETE_CONTACT: "Kit's API has no way to delete a subscriber; delete them "
         "in the Kit app (the API can only unsubscribe)",
         Capability.TRACK_EVENTS: "Kit's API takes no custom events (only purchases)",

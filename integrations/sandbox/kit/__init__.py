@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from integrations.sandbox import accounts
 from integrations.sandbox.emulation import json_response
-from integrations.sandbox.kit import broadcasts
+from integrations.sandbox.kit import broadcasts, webhooks
 from integrations.sandbox.kit.auth import EMULATOR, HOSTS, PLATFORM, RATE, endpoint
 from integrations.sandbox.kit.contacts import (
     bulk_subscribers,
@@ -24,7 +24,12 @@ from integrations.sandbox.kit.contacts import (
 from integrations.sandbox.kit.segments import segments, subscriber_tags, tag_subscribers, tags
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
 
-__all__ = ["ACCOUNTS", "EMULATOR", "HOSTS", "PLATFORM", "RATE", "seed_account", "urlpatterns"]
+__all__ = [
+    "ACCOUNTS", "EMULATOR", "HOSTS", "PLATFORM", "RATE", "WEBHOOKS", "seed_account", "urlpatterns",
+]  # fmt: skip
+
+# How its webhook endpoints post (integrations/sandbox/outbound.py).
+WEBHOOKS = webhooks.WEBHOOKS
 
 # The demo account's custom fields: key → label.
 DEMO_FIELDS = {"last_name": "Last name", "interest": "Interest", "plan": "Plan"}
@@ -95,4 +100,6 @@ urlpatterns = [
     path("<str:host>/v4/tags/<int:tag_id>/subscribers", tag_subscribers),
     path("<str:host>/v4/segments", segments),
     path("<str:host>/v4/bulk/subscribers", bulk_subscribers),
+    path("<str:host>/v4/webhook_endpoints", webhooks.webhook_endpoints),
+    path("<str:host>/v4/webhook_endpoints/<int:endpoint_id>", webhooks.webhook_endpoint),
 ]

@@ -14,6 +14,7 @@ from responses import matchers
 from integrations.platforms.campaign_monitor import CampaignMonitorClient
 from integrations.platforms.customerio import CustomerIoClient
 from integrations.platforms.errors import ValidationFailed
+from integrations.platforms.kit import KitClient
 from integrations.platforms.klaviyo import KlaviyoClient
 from integrations.platforms.mailchimp import MailchimpClient
 from integrations.platforms.sendgrid import SendGridClient
@@ -418,3 +419,54 @@ def test_customerio_reuses_its_active_webhook_without_a_call(customerio):
         rsps.get(CIO_HOOKS, match=[CIO_AUTH], json={"reporting_webhooks": [listed]})
         (hook,) = customerio.ensure_webhooks(URL)
     assert (hook.remote_id, hook.created) == ("4", False)
+
+
+# --- Kit (kit.md §10; the webhook endpoints pages of developers.kit.com) ---------------------------
+
+KIT_ENDPOINTS = "https://api.kit.com/v4/webhook_endpoints"
+KIT_AUTH = matchers.header_matcher({"X-Kit-Api-Key": "kit_test-key-0123456789"})
+KIT_EVENTS = [
+    "subscriber.created", "subscriber.activated", "subscriber.unsubscribed",
+    "subscriber.bounced", "subscriber.complained",
+]  # fmt: skip
+KIT_PAGE = {"has_previous_page": False, "has_next_page": False, "start_cursor": None,
+            "end_cursor": None, "per_page": 1000}  # fmt: skip
+
+
+@pytest.fixture
+def kit(make_integration):
+    return KitClient(make_integration("kit", credentials={"api_key": "kit_test-key-0123456789"}))
+
+
+def test_kit_creates_a_signed_endpoint_and_keeps_the_secret_it_shows_once(kit):
+    sent = {"url": TOKEN_URL, "events": KIT_EVENTS, "name": hook_name(TOKEN_URL),
+            "description": "Subscriber changes for the SharpSend console"}  # fmt: skip
+    made = {**sent, "id": 12, "status": "active", "secret": "kit-endpoint-secret-not-real"}
+    with strict() as rsps:
+        rsps.get(KIT_ENDPOINTS, match=[KIT_AUTH, matchers.query_param_matcher({"per_page": 1000})],
+                 json={"webhook_endpoints": [], "pagination": KIT_PAGE})  # fmt: skip
+        rsps.post(KIT_ENDPOINTS, match=[KIT_AUTH, JSON_BODY, body(sent)], status=201,
+                  json={"webhook_endpoint": made})  # fmt: skip
+        (hook,) = kit.ensure_webhooks(TOKEN_URL)
+    assert (hook.remote_id, hook.created, hook.active) == ("12", True, True)
+    assert hook.issued == {"webhook_signing_secret": "kit-endpoint-secret-not-real"}
+
+
+def test_kit_pages_through_endpoints_and_adds_missing_events_to_its_own(kit):
+    ours = {"id": 12, "url": URL, "name": hook_name(URL), "status": "active",
+            "events": ["subscriber.unsubscribed"]}  # fmt: skip
+    more = {**KIT_PAGE, "has_next_page": True, "end_cursor": "WzFd"}
+    with strict() as rsps:
+        rsps.get(KIT_ENDPOINTS, match=[matchers.query_param_matcher({"per_page": 1000})],
+                 json={"webhook_endpoints": [{"id": 3, "url": "https://zap.example.com/k",
+                                              "events": ["subscriber.created"]}],
+                       "pagination": more})  # fmt: skip
+        rsps.get(KIT_ENDPOINTS,
+                 match=[matchers.query_param_matcher({"per_page": 1000, "after": "WzFd"})],
+                 json={"webhook_endpoints": [ours], "pagination": KIT_PAGE})  # fmt: skip
+        rsps.put(f"{KIT_ENDPOINTS}/12", match=[KIT_AUTH, body({"events": sorted(KIT_EVENTS)})],
+                 json={"webhook_endpoint": {**ours, "events": sorted(KIT_EVENTS)}})  # fmt: skip
+        (hook,) = kit.ensure_webhooks(URL)
+    # Found, not made again; no secret comes back (the one stored at creation stays).
+    assert (hook.remote_id, hook.created, dict(hook.issued)) == ("12", False, {})
+    assert set(hook.events) == set(KIT_EVENTS)
