@@ -16,7 +16,7 @@ from integrations.platforms.registry import all_platforms
 from integrations.platforms.types import AuthMethod
 from integrations.sandbox import accounts
 from integrations.sandbox.models import SandboxWebhook
-from integrations.sandbox.outbound import ACTIVE
+from integrations.sandbox.outbound import ACTIVE, InApp
 from integrations.sandbox.registry import emulators
 
 WORKING, READ_ONLY, OTHER_REGION, OTHER = "working", "read-only", "other region", "other"
@@ -73,6 +73,9 @@ class SandboxPlatform:
     oauth_account: str
     api_key: bool
     webhooks: tuple[SandboxHook, ...] = ()
+    # Where the platform's webhooks are made in its own app: what its settings form asks.
+    webhook_form: InApp | None = None
+    accounts: tuple[str, ...] = ()
 
 
 def root_url() -> str:
@@ -161,6 +164,10 @@ def describe(platform) -> SandboxPlatform:
         oauth_account=demo.name if oauth else "",
         api_key=bool(platform.credential_fields),
         webhooks=_webhooks(platform.slug),
+        webhook_form=getattr(
+            getattr(emulators().get(platform.slug), "WEBHOOKS", None), "in_app", None
+        ),  # fmt: skip
+        accounts=tuple(dict.fromkeys(a.account for a in accounts.accounts_for(platform.slug))),
     )
 
 

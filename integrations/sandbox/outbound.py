@@ -9,8 +9,11 @@ tests call it with the time they want (`now`), so what is posted is deterministi
 keeps the last event it delivered (`posted_through`); a failed delivery is tried again on the
 next run, with the events after it held back (as Customer.io does; most platforms retry).
 
-An emulator module declares how its platform posts as `WEBHOOKS` (an Outbound); only its
-registration endpoints create SandboxWebhook rows. Deliveries go only to this console's webhook
+An emulator module declares how its platform posts as `WEBHOOKS` (an Outbound). Its
+registration endpoints create SandboxWebhook rows; where the platform's webhooks are made in its
+own app and not through its API (Iterable, Braze, Crisp), the Outbound declares `in_app` and a
+person adds one on the sandbox index, as they would on the platform's settings page
+(`add_in_app`). Deliveries go only to this console's webhook
 URLs (urlpolicy.is_console_webhook_url), and each is kept (SandboxWebhookDelivery) so a test can
 post it again as it was (a replay) or with a signature that is not the platform's (a forgery).
 """
@@ -18,6 +21,7 @@ post it again as it was (a replay) or with a signature that is not the platform'
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -72,6 +76,22 @@ class Batch:
         return self.topics[0]
 
 
+TYPED, ISSUED = "typed", "issued"
+
+
+@dataclass(frozen=True)
+class InApp:
+    """A platform whose webhooks a person makes in its app: the events its form offers (in its
+    names), and where the secret comes from: TYPED (the person types the console's token, as
+    Iterable's Auth Token or Braze's bearer token) or ISSUED (the platform makes one and shows
+    it, as Crisp's hooks signature secret)."""
+
+    events: tuple[str, ...]
+    secret: str
+    secret_label: str
+    page: str  # where on the platform this is done, as its app names it
+
+
 @dataclass(frozen=True)
 class Outbound:
     """How one emulated platform posts webhooks (declared by its emulator as WEBHOOKS).
@@ -96,6 +116,7 @@ class Outbound:
     # The platform shows a webhook's signing key on its settings page and nowhere in its API
     # (Customer.io): the sandbox index shows it, for a person to copy into the console.
     secret_on_settings_page: bool = False
+    in_app: InApp | None = None
 
 
 @dataclass
@@ -141,6 +162,44 @@ def new_hook(platform: str, account: str, **fields) -> SandboxWebhook:
     through = last.values_list("pk", flat=True).first() or 0
     return SandboxWebhook.objects.create(
         platform=platform, account=account, posted_through=through, **fields
+    )
+
+
+class Refused(ValueError):
+    """What a platform's settings form would say about a webhook it will not take."""
+
+
+def add_in_app(
+    platform: str, account: str, url: str, events=(), secret: str = "", name: str = ""
+) -> SandboxWebhook:
+    """A webhook made on the platform's settings page (a platform declaring `in_app`): it posts
+    `events` (default: every one its form offers) to `url`, signed or authorised with the
+    `secret` the person typed, or with one the platform makes (shown on the sandbox index)."""
+    outbound = declared().get(platform)
+    form = outbound.in_app if outbound else None
+    if form is None:
+        raise Refused(f"{platform}'s webhooks are not made on a settings page")
+    if not is_console_webhook_url(url):
+        raise Refused("The sandbox posts only to this console's webhook URLs (/webhooks/<id>/).")
+    chosen = list(events) or list(form.events)
+    unknown = [e for e in chosen if e not in form.events]
+    if unknown:
+        raise Refused(f"Not an event {platform} offers here: {', '.join(unknown)}")
+    if form.secret == TYPED and not secret.strip():
+        raise Refused(f"{form.secret_label} is required.")
+    known = SandboxWebhook.objects.filter(platform=platform, account=account)
+    number = 1 + max((int(r) for r in known.values_list("remote_id", flat=True) if r.isdigit()),
+                     default=0)  # fmt: skip
+    return new_hook(
+        platform,
+        account,
+        remote_id=str(number),
+        url=url,
+        name=name or f"Webhook {number}",
+        events=chosen,
+        secret=secret.strip() if form.secret == TYPED else secrets.token_hex(32),
+        signed=True,
+        status=ACTIVE,
     )
 
 

@@ -9,6 +9,7 @@ from integrations.sandbox.registry import emulators
 urlpatterns = [
     path("", views.index, name="sandbox-index"),
     path("connect/<str:slug>.json", views.wizard_values, name="sandbox-wizard-values"),
+    path("webhooks/<str:slug>/", views.add_webhook, name="sandbox-add-webhook"),
     path("oauth/<str:slug>/authorize", oauth.authorize, name="sandbox-oauth-authorize"),
     path("oauth/<str:slug>/token", oauth.token, name="sandbox-oauth-token"),
     *(path(f"{slug}/", include(module)) for slug, module in sorted(emulators().items())),

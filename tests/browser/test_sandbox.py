@@ -106,3 +106,37 @@ def test_a_new_user_connects_iterable_with_use_the_sandbox_and_sees_a_read_only_
     expect(page.get_by_role("button", name="Continue")).to_have_count(0)
     shot("read-only-key")
     assert not Integration.objects.filter(name="Iterable read-only").exists()
+
+
+def test_a_person_adds_an_iterable_system_webhook_on_the_sandbox_settings_form(
+    page, live_server, log_in, shot, admin_user, sandbox_root, settings, make_integration
+):
+    """What Iterable's app asks (its API makes no webhooks): the URL and the token the
+    integration's page shows; the emulator then holds it and the index lists it."""
+    from integrations.sandbox.models import SandboxWebhook
+    from integrations.services import webhooks
+
+    settings.CONSOLE_BASE_URL = live_server.url
+    integration = make_integration("iterable", base_url=f"{sandbox_root}/iterable")
+    url, token = (
+        webhooks.webhook_url(integration, live_server.url),
+        webhooks.ensure_secret(integration),
+    )
+    log_in()
+    page.goto(f"{live_server.url}/sandbox/#sandbox-iterable")
+    section = page.locator("#sandbox-iterable")
+    section.locator("summary").click()
+    section.get_by_label("Endpoint URL").fill(url)
+    section.get_by_label("Auth Token (Auth Type: Basic)").fill(token)
+    section.get_by_label("emailSend").uncheck()
+    section.get_by_role("button", name="Add webhook").click()
+    expect(page.locator(".messagelist")).to_contain_text("Iterable: Webhook 1 added")
+    row = page.locator("#sandbox-iterable table.sandbox-webhooks tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(url)
+    expect(row).to_contain_text("emailOpen")
+    expect(row).not_to_contain_text("emailSend")
+    assert token not in page.content()
+    hook = SandboxWebhook.objects.get(platform="iterable")
+    assert hook.secret == token and "emailSend" not in hook.events
+    page.locator("#sandbox-iterable").screenshot(path=str(shot("iterable").with_name("form.png")))

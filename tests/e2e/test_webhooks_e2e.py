@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from django.conf import settings
 from django.core.management import call_command
 from django_q.conf import Conf
 
@@ -89,11 +90,16 @@ SENDS = {
     "sendgrid": ("All readers", {"sender_id": "1", "suppression_group_id": "5"}, ""),
     "klaviyo": ("All readers", {}, ""),
     "customerio": ("Growth Investors", {}, "1"),
+    "iterable": ("All readers", {}, ""),
+    # An API-triggered campaign to its own segment in Braze (no segment named here).
+    "braze": ("", {}, "c4a1d7e0-5e11-4d2b-9a10-000000000001"),
 }
 EXTRA_MAPPINGS = {"mailchimp": (("attributes.interest", "INTEREST", "", False),)}
 REGISTERING = (
     "campaign_monitor", "customerio", "keap", "kit", "klaviyo", "mailchimp", "sendgrid",
 )  # fmt: skip
+# Made by a person in the platform's own app (the sandbox index's form does what they do there).
+IN_APP = ("braze", "crisp", "iterable")
 
 
 @pytest.fixture
@@ -121,6 +127,27 @@ def _register(integration) -> str:
     return out.getvalue()
 
 
+def _hook_up(integration) -> None:
+    """The console's webhook set up on the platform, however the platform does it: through
+    its API (the console registers it), or by a person on its settings page with the URL and
+    token the integration's page shows; a signing key only the platform's page shows is
+    copied into the integration."""
+    if integration.platform not in IN_APP:
+        _register(integration)
+        if integration.platform_class.webhook_registration.secret_by_hand:
+            _copy_signing_key(integration)
+        return
+    typed = outbound.declared()[integration.platform].in_app.secret == outbound.TYPED
+    outbound.add_in_app(
+        integration.platform,
+        accounts.demo_account(integration.platform).account,
+        webhooks.webhook_url(integration, settings.CONSOLE_BASE_URL),
+        secret=webhooks.ensure_secret(integration) if typed else "",
+    )
+    if not typed:
+        _copy_signing_key(integration)
+
+
 def _copy_signing_key(integration) -> None:
     """What a person does where the platform's API hands out no signing key (Customer.io):
     copy it from the webhook's page (the sandbox index shows it) into the integration."""
@@ -132,7 +159,7 @@ def _copy_signing_key(integration) -> None:
 def _send_to_everyone(integration, make_assignment, author, approver) -> SandboxSend:
     import_segments(integration)
     name, _, remote_campaign = SENDS[integration.platform]
-    segment = Segment.objects.get(integration=integration, name=name).remote_id
+    segment = Segment.objects.get(integration=integration, name=name).remote_id if name else ""
     method = integration.platform_class.send_methods[0].key
     assignment = make_assignment((integration, segment, method, remote_campaign))
     workflow.submit(assignment, author)
@@ -194,9 +221,7 @@ def test_a_sends_engagement_is_posted_signed_and_recorded_once(
     readers = make_subscribers(30, unsubscribed=())
     integration = connected(slug)
     run_sync(integration)
-    _register(integration)
-    if integration.platform_class.webhook_registration.secret_by_hand:
-        _copy_signing_key(integration)
+    _hook_up(integration)
     send = _send_to_everyone(integration, make_assignment, author, approver)
     # Mailchimp's audience webhooks report only opt-outs and cleaned addresses, which the seeded
     # engagement of 10 readers may not hold: one reader also unsubscribes on the platform.
@@ -228,8 +253,10 @@ def test_a_sends_engagement_is_posted_signed_and_recorded_once(
 
 
 @pytest.mark.parametrize(
-    "slug", ("campaign_monitor", "customerio", "kit", "klaviyo", "mailchimp", "sendgrid")
-)
+    "slug",
+    ("braze", "campaign_monitor", "crisp", "customerio", "iterable", "kit", "klaviyo", "mailchimp",
+     "sendgrid"),
+)  # fmt: skip
 def test_an_unsubscribe_in_the_emulator_unsubscribes_the_reader(
     slug, connected, make_subscribers, run_sync, monkeypatch, e2e_clock
 ):
@@ -237,9 +264,7 @@ def test_an_unsubscribe_in_the_emulator_unsubscribes_the_reader(
     readers = make_subscribers(5, unsubscribed=())
     integration = connected(slug)
     run_sync(integration)
-    _register(integration)
-    if integration.platform_class.webhook_registration.secret_by_hand:
-        _copy_signing_key(integration)
+    _hook_up(integration)
     reader = readers[2]
     outbound.reader_unsubscribes(slug, reader.email)
     report = outbound.post_pending(platform=slug)
@@ -254,7 +279,7 @@ def test_an_unsubscribe_in_the_emulator_unsubscribes_the_reader(
     if integration.platform_class.webhook_scheme.signed:  # the old signature is refused
         assert replayed == 401
         assert WebhookEvent.objects.filter(state=WebhookState.REJECTED).count() == 1
-    else:  # only the URL's token (Campaign Monitor): a counted redelivery, not processed
+    else:  # only a URL or header token (no timestamp): a counted redelivery, not processed
         assert replayed == 200 and event.redeliveries == 1
     assert _recorded(integration) == [("unsubscribed", reader.email)]
 
@@ -279,6 +304,4 @@ def test_keap_verifies_its_hooks_and_posts_id_only_edits(
 
 
 def live_url(integration) -> str:
-    from django.conf import settings
-
     return settings.CONSOLE_BASE_URL + webhook_path(integration)

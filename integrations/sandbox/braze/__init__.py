@@ -31,9 +31,10 @@ from integrations.sandbox.braze.contacts import (
     users_track,
 )
 from integrations.sandbox.braze.segments import segment_id, segments_data_series, segments_list
+from integrations.sandbox.braze.webhooks import WEBHOOKS
 
 __all__ = [
-    "ACCOUNTS", "CAMPAIGNS", "CANVASES", "EMULATOR", "HOSTS", "PLATFORM", "RATES",
+    "ACCOUNTS", "CAMPAIGNS", "CANVASES", "EMULATOR", "HOSTS", "PLATFORM", "RATES", "WEBHOOKS",
     "seed_account", "segment_id", "urlpatterns",
 ]  # fmt: skip
 

@@ -22,8 +22,11 @@ from integrations.sandbox.crisp.contacts import (
     suggest_data,
 )
 from integrations.sandbox.crisp.segments import suggest_segments
+from integrations.sandbox.crisp.webhooks import WEBHOOKS
 
-__all__ = ["ACCOUNTS", "EMULATOR", "HOST", "PLATFORM", "QUOTA", "seed_account", "urlpatterns"]
+__all__ = [
+    "ACCOUNTS", "EMULATOR", "HOST", "PLATFORM", "QUOTA", "WEBHOOKS", "seed_account", "urlpatterns",
+]  # fmt: skip
 
 
 DEMO_PROFILES = (

@@ -28,10 +28,11 @@ from integrations.sandbox.iterable.lists import subscribe, unsubscribe
 from integrations.sandbox.iterable.privacy import get_by_email, user_by_email, user_by_id
 from integrations.sandbox.iterable.segments import list_size, lists
 from integrations.sandbox.iterable.templates import by_client_template_id, upsert_email
+from integrations.sandbox.iterable.webhooks import WEBHOOKS
 
 __all__ = [
-    "ACCOUNTS", "EMULATOR", "HOSTS", "JOURNEYS", "PLATFORM", "TRIGGERED", "seed_account",
-    "urlpatterns",
+    "ACCOUNTS", "EMULATOR", "HOSTS", "JOURNEYS", "PLATFORM", "TRIGGERED", "WEBHOOKS",
+    "seed_account", "urlpatterns",
 ]  # fmt: skip
 
 

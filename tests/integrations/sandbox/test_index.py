@@ -153,3 +153,79 @@ def test_the_webhooks_an_emulator_holds_are_listed_without_the_urls_token(admin_
     assert f"<code>{hook_url}</code>" in html and "email_opened" in html
     assert f'<code class="signing-key">{cio.secret}</code>' in html
     assert "url-token-not-real" not in html and "console-made-not-real" not in html
+
+
+# --- webhooks made on a platform's own settings page (Iterable, Braze, Crisp) --------------------
+
+HOOK = "/webhooks/6f1c2a9e-0000-4000-8000-00000000abcd/"
+
+
+@pytest.fixture
+def console_url(settings):
+    settings.CONSOLE_BASE_URL = "https://console.example.test"
+    return settings.CONSOLE_BASE_URL + HOOK
+
+
+def test_a_webhook_added_on_the_settings_form_posts_with_the_typed_token(admin_client, console_url):
+    from integrations.sandbox.models import SandboxWebhook
+
+    html = admin_client.get(INDEX).content.decode()
+    assert 'action="/sandbox/webhooks/iterable/"' in html and "Auth Token" in html
+    assert 'action="/sandbox/webhooks/mailchimp/"' not in html  # made through its API instead
+    response = admin_client.post(
+        "/sandbox/webhooks/iterable/",
+        {"url": console_url, "secret": "console-token-not-real", "events": ["emailOpen"]},
+    )
+    assert response.status_code == 302 and response["Location"].endswith("#sandbox-iterable")
+    hook = SandboxWebhook.objects.get(platform="iterable")
+    assert (hook.url, hook.events, hook.secret) == (
+        console_url,
+        ["emailOpen"],
+        "console-token-not-real",
+    )
+    assert hook.account == accounts.demo_account("iterable").account
+    page = admin_client.get(INDEX).content.decode()
+    assert "console-token-not-real" not in page  # typed by the person: never shown back
+
+
+def test_crisp_makes_the_signature_secret_and_the_index_shows_it(admin_client, console_url):
+    from integrations.sandbox.models import SandboxWebhook
+
+    admin_client.post("/sandbox/webhooks/crisp/", {"url": console_url})
+    hook = SandboxWebhook.objects.get(platform="crisp")
+    assert len(hook.secret) == 64 and len(hook.events) == 4
+    assert (
+        f'<code class="signing-key">{hook.secret}</code>'
+        in admin_client.get(INDEX).content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        (
+            {"url": "https://elsewhere.example.com/webhooks/x/", "secret": "t"},
+            "only to this console",
+        ),
+        ({"url": "CONSOLE", "secret": " "}, "Auth Token (Auth Type: Basic) is required"),
+        ({"url": "CONSOLE", "secret": "t", "events": ["emailSpy"]}, "Not an event iterable offers"),
+    ],
+)
+def test_the_settings_form_refuses_what_the_platform_would(
+    admin_client, console_url, form, message
+):
+    from integrations.sandbox.models import SandboxWebhook
+
+    form = {**form, "url": console_url if form["url"] == "CONSOLE" else form["url"]}
+    page = admin_client.post("/sandbox/webhooks/iterable/", form, follow=True).content.decode()
+    assert message in page
+    assert not SandboxWebhook.objects.exists()
+
+
+def test_only_those_who_may_change_integrations_add_webhooks(client, console_url):
+    viewer = User.objects.create_user("viewer", password="viewer-pw-123", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_integration"))
+    client.force_login(viewer)
+    response = client.post("/sandbox/webhooks/iterable/", {"url": console_url, "secret": "t"})
+    assert response.status_code == 403
+    assert client.get("/sandbox/webhooks/iterable/").status_code in (403, 405)
