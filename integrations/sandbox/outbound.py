@@ -280,6 +280,21 @@ def mark(rows, **attributes) -> list[SandboxContact]:
     return changed
 
 
+def unsubscribe_by_address(**attributes) -> Callable[[accounts.SandboxAccount, str], str | None]:
+    """The `unsubscribe` of an emulator that stores readers under their lower-cased address and
+    whose webhooks name them by it: it sets `attributes` (a callable value is called then) on
+    the reader's rows; "" when it holds the reader, None when not."""
+
+    def unsubscribe(account: accounts.SandboxAccount, email: str) -> str | None:
+        rows = SandboxContact.objects.filter(
+            platform=account.platform, account=account.account, identifier=email.strip().lower()
+        )
+        values = {name: value() if callable(value) else value for name, value in attributes.items()}
+        return "" if mark(rows, **values) else None
+
+    return unsubscribe
+
+
 def reader_unsubscribes(platform: str, email: str, account: str = "") -> SandboxWebhookEvent:
     """A reader unsubscribes on the platform (its own page or link, not the API): the
     emulator marks them and its webhooks report it. LookupError when it holds no such

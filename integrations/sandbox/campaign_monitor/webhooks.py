@@ -119,16 +119,9 @@ def _render(batch: outbound.Batch) -> bytes:
     )
 
 
-def _unsubscribe(account, email: str) -> str | None:
-    rows = SandboxContact.objects.filter(
-        platform=PLATFORM, account=account.account, identifier=email.strip().lower()
-    )
-    return "" if outbound.mark(rows, State="Unsubscribed") else None
-
-
 WEBHOOKS = outbound.Outbound(
     topics={"unsubscribed": "Deactivate", "bounced_hard": "Deactivate"},
     render=_render,
     batch_max=1000,
-    unsubscribe=_unsubscribe,
+    unsubscribe=outbound.unsubscribe_by_address(State="Unsubscribed"),
 )

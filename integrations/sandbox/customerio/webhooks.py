@@ -27,7 +27,7 @@ from integrations.sandbox import outbound
 from integrations.sandbox.customerio.auth import APP, PLATFORM
 from integrations.sandbox.customerio.broadcasts import BROADCASTS, _recipients
 from integrations.sandbox.emulation import json_response, parse_json
-from integrations.sandbox.models import SandboxContact, SandboxSend, SandboxWebhook
+from integrations.sandbox.models import SandboxSend, SandboxWebhook
 
 # The documented event names the emulator accepts (cio_journeys_app_api.json, createWebhook).
 EVENTS = frozenset(
@@ -192,13 +192,6 @@ def _render(batch: outbound.Batch) -> bytes:
     )
 
 
-def _unsubscribe(account, email: str) -> str | None:
-    rows = SandboxContact.objects.filter(
-        platform=PLATFORM, account=account.account, identifier=email.strip().lower()
-    )
-    return "" if outbound.mark(rows, unsubscribed=True) else None
-
-
 WEBHOOKS = outbound.Outbound(
     topics={
         "delivered": "email_delivered",
@@ -212,6 +205,6 @@ WEBHOOKS = outbound.Outbound(
     signer=PLATFORM,
     send_kinds=("trigger",),
     audience=_audience,
-    unsubscribe=_unsubscribe,
+    unsubscribe=outbound.unsubscribe_by_address(unsubscribed=True),
     secret_on_settings_page=True,
 )

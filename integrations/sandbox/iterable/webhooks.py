@@ -17,7 +17,7 @@ import orjson
 from integrations.sandbox import outbound
 from integrations.sandbox.iterable.auth import PLATFORM
 from integrations.sandbox.iterable.campaigns import _audience
-from integrations.sandbox.models import SandboxContact, SandboxSend
+from integrations.sandbox.models import SandboxSend
 
 NAMES = {
     "delivered": "emailSend",
@@ -72,19 +72,13 @@ def _render(batch: outbound.Batch) -> bytes:
                          "dataFields": fields})  # fmt: skip
 
 
-def _unsubscribe(account, email: str) -> str | None:
-    rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account,
-                                         identifier=email.strip().lower())  # fmt: skip
-    return "" if outbound.mark(rows, unsubscribed=True) else None
-
-
 WEBHOOKS = outbound.Outbound(
     topics=NAMES,
     render=_render,
     signer=PLATFORM,
     send_kinds=("campaign", "trigger"),
     audience=_audience_of,
-    unsubscribe=_unsubscribe,
+    unsubscribe=outbound.unsubscribe_by_address(unsubscribed=True),
     in_app=outbound.InApp(
         events=tuple(NAMES.values()),
         secret=outbound.TYPED,

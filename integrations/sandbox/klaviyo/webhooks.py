@@ -26,7 +26,7 @@ from integrations.sandbox import outbound
 from integrations.sandbox.emulation import parse_json
 from integrations.sandbox.klaviyo.auth import EMULATOR, PLATFORM, api_response, error_response
 from integrations.sandbox.klaviyo.segments import _group
-from integrations.sandbox.models import SandboxContact, SandboxWebhook
+from integrations.sandbox.models import SandboxWebhook
 
 # The account's topics (Klaviyo derives them from its metrics; these are the sandbox's).
 TOPICS = {
@@ -181,13 +181,6 @@ def _render(batch: outbound.Batch) -> bytes:
     )
 
 
-def _unsubscribe(account, email: str) -> str | None:
-    rows = SandboxContact.objects.filter(
-        platform=PLATFORM, account=account.account, identifier=email.strip().lower()
-    )
-    return "" if outbound.mark(rows, unsubscribed=True) else None
-
-
 WEBHOOKS = outbound.Outbound(
     topics={kind: topic for topic, kind in TOPICS.items() if kind},
     render=_render,
@@ -195,6 +188,6 @@ WEBHOOKS = outbound.Outbound(
     signer=PLATFORM,
     send_kinds=("campaign",),
     audience=_audience,
-    unsubscribe=_unsubscribe,
+    unsubscribe=outbound.unsubscribe_by_address(unsubscribed=True),
     headers=lambda hook: {"Klaviyo-Webhook-Id": hook.remote_id},
 )

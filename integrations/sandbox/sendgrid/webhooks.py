@@ -169,12 +169,6 @@ def _render(batch: outbound.Batch) -> bytes:
     return orjson.dumps([_event(event) for event in batch.events])
 
 
-def _unsubscribe(account, email: str) -> str | None:
-    rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account,
-                                         identifier=email.strip().lower())  # fmt: skip
-    return "" if outbound.mark(rows, unsubscribed_at=timezone.now().isoformat()) else None
-
-
 WEBHOOKS = outbound.Outbound(
     topics={
         "delivered": "delivered",
@@ -190,5 +184,5 @@ WEBHOOKS = outbound.Outbound(
     signer=PLATFORM,
     send_kinds=("single_send",),
     audience=_audience,
-    unsubscribe=_unsubscribe,
+    unsubscribe=outbound.unsubscribe_by_address(unsubscribed_at=lambda: timezone.now().isoformat()),
 )
