@@ -84,7 +84,9 @@ def dry_run(request, pk: int):
 @staff_member_required
 @viewer
 def run_detail(request, pk: int):
-    run = get_object_or_404(SyncRun.objects.select_related("integration"), pk=pk)
+    run = get_object_or_404(
+        SyncRun.objects.select_related("integration", "segment_push__segment"), pk=pk
+    )
     outcome = request.GET.get("outcome", "")
     query = request.GET.get("q", "").strip()
     records = Paginator(selectors.records_of(run, outcome, query), RECORDS_PER_PAGE).get_page(
@@ -95,7 +97,8 @@ def run_detail(request, pk: int):
         "integrations/run_detail.html",
         _context(
             request,
-            title=f"Sync #{run.pk} of {run.integration.name}",
+            title=f"{'Segment push' if run.is_segment_push else 'Sync'} #{run.pk} of "
+            f"{run.integration.name}",
             run=run,
             integration=run.integration,
             records=records,
@@ -165,7 +168,19 @@ def sync_now(request, pk: int):
 @staff_member_required
 @runner
 def retry_failed(request, pk: int):
-    run = get_object_or_404(SyncRun.objects.select_related("integration"), pk=pk)
+    run = get_object_or_404(
+        SyncRun.objects.select_related("integration", "segment_push__segment"), pk=pk
+    )
+    if run.is_segment_push:  # a push sends its refused changes again, and only what is left
+        push = run.segment_push
+        again, created = queue.enqueue_segment_push(
+            push.segment, run.integration, actor=request.user, via="console"
+        )
+        if created:
+            messages.success(request, f"Segment push #{again.pk} of {push.segment} queued.")
+        else:
+            messages.warning(request, f"Segment push #{again.pk} is already {again.status}.")
+        return redirect(reverse("integrations:run", args=[again.pk]))
     if run.is_import:
         messages.warning(
             request,
