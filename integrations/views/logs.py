@@ -137,10 +137,14 @@ def run_status(request, pk: int):
 @viewer
 def run_failures_csv(request, pk: int):
     run = get_object_or_404(SyncRun, pk=pk)
-    rows = (
-        [r.email, r.get_outcome_display(), r.code, r.message, r.hint]
-        for r in selectors.records_of(run).order_by("id").iterator(chunk_size=2000)
-    )
+    records = selectors.records_of(run).order_by("id").iterator(chunk_size=2000)
+    if run.is_segment_push:  # the member as sent, and the change (add/remove) refused
+        header = ["member", "change", "outcome", "code", "message", "hint"]
+        rows = (
+            [r.email, r.action, r.get_outcome_display(), r.code, r.message, r.hint] for r in records
+        )
+        return csv_response(f"segment-push-{run.pk}-failures.csv", header, rows)
+    rows = ([r.email, r.get_outcome_display(), r.code, r.message, r.hint] for r in records)
     return csv_response(
         f"sync-{run.pk}-failures.csv", ["email", "outcome", "code", "message", "hint"], rows
     )
