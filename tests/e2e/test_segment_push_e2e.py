@@ -256,3 +256,56 @@ def test_a_queued_push_whose_task_was_lost_is_queued_again_and_run_once(
     assert (late.status, late.created, calls(integration)) == (SyncStatus.SUCCEEDED, 10, before)
     assert remote_members("iterable") == wanted()
     assert SandboxSegment.objects.filter(platform="iterable", static=True).count() == 1
+
+
+def test_a_killed_push_is_resumed_by_the_housekeeping_beside_a_running_sync(
+    iterable, monkeypatch, settings
+):
+    """The housekeeping every run has resumes a push whose worker died, and the one task
+    (run_sync) runs it: the rest is sent once, no second list. A sync of the same integration
+    running all along neither holds the push up nor is touched by it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations import tasks
+
+    settings.SYNC_STALE_AFTER_SECONDS = 600
+    cls = get_platform("iterable")
+    monkeypatch.setattr(cls, "segment_batch_max", 3)
+    now = timezone.now()
+    alive = SyncRun.objects.create(integration=iterable, trigger="manual",
+                                   status=SyncStatus.RUNNING, started_at=now,
+                                   heartbeat_at=now)  # fmt: skip
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    original = cls.add_to_segment
+    sent = []
+
+    def dies_on_the_third_batch(self, remote_id, members):
+        if len(sent) == 2:
+            raise WorkerDied
+        sent.append(len(members))
+        return original(self, remote_id, members)
+
+    monkeypatch.setattr(cls, "add_to_segment", dies_on_the_third_batch)
+    with pytest.raises(WorkerDied):
+        segment_push.push_segment(segment, iterable, "command")
+    (dead,) = SyncRun.objects.filter(kind=SyncKind.SEGMENT)
+    assert dead.status == SyncStatus.RUNNING and len(remote_members("iterable")) == 6
+    SyncRun.objects.filter(pk=dead.pk).update(heartbeat_at=now - timedelta(seconds=601))
+    monkeypatch.setattr(cls, "add_to_segment", original)
+
+    queued = []
+    monkeypatch.setattr(queue, "async_task", lambda func, *args, **kw: queued.append((func, args)))
+    done = queue.look_after_sync_runs()
+    assert (done.interrupted, done.resumed) == (1, 1)
+    resumed = SyncRun.objects.get(resumed_from=dead)
+    assert queued == [("integrations.tasks.run_sync", (resumed.pk,))]
+    assert tasks.run_sync(resumed.pk) == f"segment push run {resumed.pk}: succeeded (+4 -0)"
+    resumed.refresh_from_db()
+    assert (resumed.trigger, resumed.created_remote, resumed.api_calls) == ("resume", False, 2)
+    assert remote_members("iterable") == wanted()
+    assert SandboxSegment.objects.filter(platform="iterable", static=True).count() == 1
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.status == SyncStatus.INTERRUPTED and alive.status == SyncStatus.RUNNING
