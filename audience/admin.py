@@ -10,7 +10,8 @@ from django.utils.html import format_html, format_html_join
 
 from audience.engagement import COMPUTED_FIELDS
 from audience.models import AudienceSegment, Subscriber, normalise_email
-from integrations.admin import RefusedActionsAdmin
+from integrations.admin import RefusedActionsAdmin, short_when
+from integrations.admin_segment_push import push_runs_url
 from integrations.models import Integration
 from integrations.platforms.errors import UnsupportedCapability
 from integrations.services import queue
@@ -72,7 +73,14 @@ class AudienceSegmentAdmin(RefusedActionsAdmin):
     list_display = ("name", "slug", "updated_at")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("member_count", "sample_members", "created_by", "created_at", "updated_at")
+    readonly_fields = (
+        "member_count",
+        "sample_members",
+        "pushes_display",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
     fields = (
         "name",
         "slug",
@@ -80,6 +88,7 @@ class AudienceSegmentAdmin(RefusedActionsAdmin):
         "rules",
         "member_count",
         "sample_members",
+        "pushes_display",
         "created_by",
         "created_at",
         "updated_at",
@@ -141,6 +150,28 @@ class AudienceSegmentAdmin(RefusedActionsAdmin):
             return "No subscriber matches these rules."
         rows = format_html_join("", "<li>{} ({})</li>", sample)
         return format_html("<ul>{}</ul>", rows)
+
+    @admin.display(description="Pushed to")
+    def pushes_display(self, obj: AudienceSegment):
+        """Each integration the segment is pushed to, its list and a link to its push runs."""
+        if obj.pk is None:
+            return "—"
+        pushes = obj.pushes.select_related("integration").order_by("integration__name")
+        rows = [
+            (
+                push.integration.name,
+                f"{push.remote_name or obj.name} ({push.remote_id})" if push.remote_id else "—",
+                short_when(push.last_pushed_at) if push.last_pushed_at else "never",
+                push_runs_url(segment_push__id__exact=push.pk),
+            )
+            for push in pushes
+        ]
+        if not rows:
+            return "Not pushed to any integration (the “Create/update on …” actions push it)."
+        items = format_html_join(
+            "", '<li>{}: list {}, last pushed {} · <a href="{}">push runs</a></li>', rows
+        )
+        return format_html("<ul>{}</ul>", items)
 
 
 PUSH_PREFIX = "push_to_"  # + the integration id

@@ -92,7 +92,7 @@ def child_push() -> None:
     run, _ = segment_push.push_segment(segment, integration, "command")
     elapsed = time.perf_counter() - started
     run.refresh_from_db()
-    print(json.dumps({"status": run.status, "error": run.error, "added": run.added,
+    print(json.dumps({"status": run.status, "error": run.error, "added": run.created,
                       "removed": run.removed, "unchanged": run.unchanged, "failed": run.failed,
                       "api_calls": run.api_calls, "seconds": elapsed}))  # fmt: skip
 

@@ -38,6 +38,7 @@ from integrations.forms import (
 )
 from integrations.models import (
     ACTIVE_SYNC_STATUSES,
+    FAILED_OUTCOMES,
     ApiCall,
     AuditAction,
     AuditEntry,
@@ -668,7 +669,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
     )
     list_display_links = ("run_number",)
     list_filter = ("kind", "status", "trigger", "mode", "dry_run", "integration")
-    list_select_related = ("integration",)
+    list_select_related = ("integration", "segment_push__segment")
     fieldsets = (
         (
             None,
@@ -713,6 +714,36 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "preview_display",
         "duration_display",
     )
+    # A segment push's page: its target and the list's counts (no mode, policy or dry run).
+    segment_fieldsets = (
+        (
+            None,
+            {"fields": ("integration", "kind", "segment_push", "trigger", "status_badge")},
+        ),
+        (
+            "Outcomes",
+            {"fields": ("outcome_table", "records_link", "created_remote", "api_calls")},
+        ),
+        ("Problems", {"fields": ("error",)}),
+        (
+            "Timing",
+            {
+                "fields": (
+                    "created_at",
+                    "started_at",
+                    "heartbeat_at",
+                    "finished_at",
+                    "duration_display",
+                    "resumed_from",
+                )
+            },
+        ),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.is_segment_push:
+            return self.segment_fieldsets
+        return super().get_fieldsets(request, obj)
 
     @admin.display(description="Run", ordering="id")
     def run_number(self, run: SyncRun):
@@ -731,6 +762,8 @@ class SyncRunAdmin(ReadOnlyAdmin):
         mode = run.get_mode_display().lower() + (" · dry run" if run.dry_run else "")
         if run.is_import:
             mode = "profile import" + (f" · {run.conflict_policy}" if run.conflict_policy else "")
+        elif run.is_segment_push:
+            mode = f"segment push · {run.segment_push.segment.name}"
         return format_html("{}<br><small>{}</small>", run.get_trigger_display(), mode)
 
     @admin.display(description="Queued", ordering="created_at")
@@ -757,14 +790,13 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Outcomes")
     def counts(self, run: SyncRun) -> str:
+        if run.is_segment_push:
+            named = ((run.created, "added"), (run.removed, "removed"))
+        else:
+            named = ((run.created, "created"), (run.updated, "updated"))
         parts = [
             f"{count} {label}"
-            for count, label in (
-                (run.created, "created"),
-                (run.updated, "updated"),
-                (run.unchanged, "unchanged"),
-                (run.failed, "failed"),
-            )
+            for count, label in (*named, (run.unchanged, "unchanged"), (run.failed, "failed"))
             if count
         ]
         return " · ".join(parts) or "—"
@@ -783,12 +815,20 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Counts by outcome")
     def outcome_table(self, run: SyncRun):
-        rows = [("Total in scope", run.total), ("Seen", run.seen)]
-        rows += [(outcome.label, getattr(run, outcome.value)) for outcome in Outcome]
-        if run.is_import:
-            rows.append(("Skipped (suppressed, or no consent: not created)", run.excluded))
+        if run.is_segment_push:
+            rows = [
+                ("Added to the list", run.created),
+                ("Removed from the list", run.removed),
+                ("Already in the list", run.unchanged),
+            ]
+            rows += [(outcome.label, getattr(run, outcome.value)) for outcome in FAILED_OUTCOMES]
         else:
-            rows.append(("Excluded (never sent)", run.excluded))
+            rows = [("Total in scope", run.total), ("Seen", run.seen)]
+            rows += [(outcome.label, getattr(run, outcome.value)) for outcome in Outcome]
+            if run.is_import:
+                rows.append(("Skipped (suppressed, or no consent: not created)", run.excluded))
+            else:
+                rows.append(("Excluded (never sent)", run.excluded))
         return format_html(
             "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
         )
@@ -825,13 +865,14 @@ class SyncRecordAdmin(ReadOnlyAdmin):
     list_display = (
         "subscriber_email",
         "run_link",
+        "action",
         "outcome",
         "code_cell",
         "message_short",
         "hint_short",
     )
     list_display_links = ("subscriber_email",)
-    list_filter = ("outcome",)
+    list_filter = ("outcome", "action")
     search_fields = ("email", "code", "message")
     list_select_related = ("run__integration",)
     raw_id_fields = ("run", "subscriber")

@@ -69,7 +69,6 @@ VIEWER = Role(
         "integrations.view_segment",
         "integrations.view_apicall",
         "integrations.view_segmentpush",
-        "integrations.view_segmentpushrun",
         "integrations.view_webhookevent",
     ),
 )

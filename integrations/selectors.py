@@ -36,9 +36,12 @@ def runs_of(integration: Integration) -> QuerySet[SyncRun]:
 
 
 def with_last_sync(integrations: QuerySet[Integration]) -> QuerySet[Integration]:
-    """Integrations with their latest run (`last_sync_status`, `last_sync_at`) and their OAuth
-    connection, in the same query."""
-    latest = SyncRun.objects.filter(integration=OuterRef("pk")).order_by(*NEWEST_FIRST)
+    """Integrations with their latest sync or profile import (`last_sync_status`,
+    `last_sync_at`) and their OAuth connection, in the same query. A segment push is not the
+    integration's sync (it says nothing of its contacts: services.sync.finish_run)."""
+    latest = SyncRun.objects.filter(integration=OuterRef("pk"), segment_push__isnull=True).order_by(
+        *NEWEST_FIRST
+    )
     return integrations.select_related("oauth_connection").annotate(
         last_sync_status=Subquery(latest.values("status")[:1]),
         last_sync_at=Subquery(latest.values("created_at")[:1]),

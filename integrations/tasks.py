@@ -12,7 +12,6 @@ from integrations.services import (
     oauth,
     privacy,
     queue,
-    segment_push,
     segments,
     sync,
     webhook_events,
@@ -23,13 +22,11 @@ logger = logging.getLogger(__name__)
 
 
 def run_sync(run_id: int) -> str:
+    """Any run: a sync, a profile import or a segment push (execute_sync picks its runner)."""
     run = sync.execute_sync(run_id)
+    if run.is_segment_push:
+        return f"segment push run {run.pk}: {run.status} (+{run.created} -{run.removed})"
     return f"run {run.pk}: {run.status}"
-
-
-def run_segment_push(run_id: int) -> str:
-    run = segment_push.execute_push(run_id)
-    return f"segment push run {run.pk}: {run.status} (+{run.added} -{run.removed})"
 
 
 def scheduled_sync(integration_id: int) -> str:
@@ -87,12 +84,8 @@ def mark_stale_runs() -> int:
 
 
 def look_after_sync_runs() -> str:
-    done = queue.look_after_sync_runs()
-    pushes = queue.look_after_segment_pushes()
-    return (
-        f"{done.interrupted} interrupted, {done.resumed} resumed, {done.requeued} requeued; "
-        f"{pushes} segment pushes resumed"
-    )
+    done = queue.look_after_sync_runs()  # every kind: syncs, imports, segment pushes
+    return f"{done.interrupted} interrupted, {done.resumed} resumed, {done.requeued} requeued"
 
 
 def prune_api_calls() -> int:

@@ -28,7 +28,7 @@ from campaigns.models import (
 )
 from campaigns.services import experiments, sending
 from campaigns.services.specs import new_idempotency_key
-from integrations.models import PushStatus, Segment
+from integrations.models import Segment, SyncStatus, SyncTrigger
 from integrations.services import segment_push
 
 
@@ -59,9 +59,9 @@ def pushed_segment(segment: AudienceSegment, base: AssignmentTarget) -> Segment:
     platform's list as an imported Segment row the send can name."""
     push = segment.pushes.filter(integration=base.integration).first()
     if push is None or not push.remote_id or push.last_pushed_at is None:
-        run, _ = segment_push.push_segment(segment, base.integration, "ab_test")
+        run, _ = segment_push.push_segment(segment, base.integration, SyncTrigger.AB_TEST)
         run.refresh_from_db()
-        if run.status not in (PushStatus.SUCCEEDED, PushStatus.PARTIAL):
+        if run.status not in (SyncStatus.SUCCEEDED, SyncStatus.PARTIAL):
             raise ExperimentError(
                 f"Pushing {segment.name} to {base.integration} did not finish "
                 f"({run.get_status_display().lower()}): {run.error or 'see the push run'}"

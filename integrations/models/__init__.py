@@ -181,6 +181,7 @@ class SyncTrigger(models.TextChoices):
     WIZARD = "wizard", "Setup wizard"
     COMMAND = "command", "Command"
     RESUME = "resume", "Resumed after interruption"
+    AB_TEST = "ab_test", "A/B test split"
 
 
 class SyncMode(models.TextChoices):
@@ -190,12 +191,15 @@ class SyncMode(models.TextChoices):
 
 
 class SyncKind(models.TextChoices):
-    """Which way a run goes: SharpSend's subscribers pushed out, or the platform's profiles
-    read in (integrations/services/profile_import.py). Both share the run's life: queued,
-    claimed by one worker, a heartbeat, a checkpoint per batch, resumed when interrupted."""
+    """What a run does: SharpSend's subscribers pushed out, the platform's profiles read in
+    (integrations/services/profile_import.py), or one SharpSend segment's membership kept in
+    step with a static list on the platform (integrations/services/segment_push.py). All share
+    the run's life (services/sync.py): queued, claimed by one worker, a heartbeat, a
+    checkpoint per batch, taken for dead without a heartbeat, resumed by the housekeeping."""
 
     PUSH = "push", "Sync to the platform"
     IMPORT = "import", "Profile import"
+    SEGMENT = "segment", "Segment push"
 
 
 class SyncStatus(models.TextChoices):
@@ -211,10 +215,32 @@ ACTIVE_SYNC_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)
 
 
 class SyncRun(models.Model):
-    """One sync of an integration: who started it, how far it got, what happened."""
+    """One run on an integration (a sync, a profile import or a segment push): who started
+    it, how far it got, what happened.
+
+    One active run at a time, enforced by the database (whatever the number of q cluster
+    processes), in two scopes:
+    - a sync and a profile import of one integration exclude each other (both read or write
+      the integration's contacts and its sync state): at most one queued or running run per
+      integration among those without a `segment_push`;
+    - a segment push is one run per target (`segment_push`: segment × integration): at most
+      one queued or running run per target. Pushes run beside the integration's sync and
+      beside pushes of other segments, as they did before they were runs: a push writes only
+      one list's membership (SegmentPushMember), never the contacts' fields nor the sync
+      state, and a long full sync must not hold up a segment an A/B test's send is waiting
+      for. Both still share the platform's one rate limit (integrations/ratelimit.py).
+    """
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="sync_runs")
     kind = models.CharField(max_length=8, choices=SyncKind.choices, default=SyncKind.PUSH)
+    segment_push = models.ForeignKey(
+        "integrations.SegmentPush",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="runs",
+        help_text="A segment push: the target it keeps in step (blank for other kinds).",
+    )
     trigger = models.CharField(max_length=10, choices=SyncTrigger.choices)
     mode = models.CharField(max_length=10, choices=SyncMode.choices, default=SyncMode.CHANGED)
     dry_run = models.BooleanField(default=False)
@@ -226,9 +252,25 @@ class SyncRun(models.Model):
     )
     total = models.PositiveIntegerField(default=0, help_text="Subscribers in scope at the start.")
     seen = models.PositiveIntegerField(default=0)
-    created = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(
+        default=0,
+        help_text="Contacts created (a sync), profiles created in SharpSend (an import), or "
+        "members added to the platform's list (a segment push).",
+    )
     updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(
+        default=0,
+        help_text="A sync: records whose payload had not changed; a segment push: members the "
+        "platform's list already held.",
+    )
+    removed = models.PositiveIntegerField(
+        default=0,
+        help_text="A segment push: members taken out of the platform's list (the segment no "
+        "longer selects them, they opted out or were deleted). Always 0 for other kinds.",
+    )
+    created_remote = models.BooleanField(
+        default=False, help_text="A segment push: this run created the platform's list."
+    )
     rejected_data = models.PositiveIntegerField(default=0)
     rejected_compliance = models.PositiveIntegerField(default=0)
     rejected_auth = models.PositiveIntegerField(default=0)
@@ -277,13 +319,18 @@ class SyncRun(models.Model):
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
         constraints = [
-            # At most one queued or running sync per integration, whatever the number of
-            # q cluster processes: the database refuses a second one.
+            # At most one queued or running sync or import per integration, and one queued or
+            # running push per segment push target (see the class docstring for why).
             models.UniqueConstraint(
                 fields=["integration"],
-                condition=Q(status__in=["queued", "running"]),
+                condition=Q(status__in=["queued", "running"], segment_push__isnull=True),
                 name="one_active_sync_per_integration",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["segment_push"],
+                condition=Q(status__in=["queued", "running"], segment_push__isnull=False),
+                name="one_active_run_per_segment_push",
+            ),
         ]
         indexes = [models.Index(fields=["integration", "-created_at"])]
 
@@ -299,9 +346,14 @@ class SyncRun(models.Model):
         return self.kind == SyncKind.IMPORT
 
     @property
+    def is_segment_push(self) -> bool:
+        return self.kind == SyncKind.SEGMENT
+
+    @property
     def mode_label(self) -> str:
-        """What the run does, as the run lists show it: a push's mode, or "Profile import"."""
-        return self.get_kind_display() if self.is_import else self.get_mode_display()
+        """What the run does, as the run lists show it: a sync's mode, "Profile import", or
+        "Segment push"."""
+        return self.get_mode_display() if self.kind == SyncKind.PUSH else self.get_kind_display()
 
     @property
     def progress_percent(self) -> int:
@@ -330,14 +382,34 @@ class SyncRun(models.Model):
         return f"{hours} h {minutes:02d} min"
 
 
+class PushAction(models.TextChoices):
+    """What a segment push asked of the platform's list for one member."""
+
+    ADD = "add", "Add"
+    REMOVE = "remove", "Remove"
+
+
 class SyncRecord(models.Model):
-    """The outcome of one record sent in one run (unchanged records are only counted)."""
+    """The outcome of one record sent in one run and not accepted (accepted ones are counted).
+
+    A segment push's record is one membership change the platform refused: `action` says
+    which (add or remove) and `email` holds what the platform names the member by.
+    """
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="records")
     subscriber = models.ForeignKey(
         "audience.Subscriber", null=True, on_delete=models.SET_NULL, related_name="sync_records"
     )
-    email = models.CharField(max_length=254)
+    email = models.CharField(
+        max_length=254,
+        help_text="The subscriber's email; a segment push: the member's identifier as sent.",
+    )
+    action = models.CharField(
+        max_length=6,
+        choices=PushAction.choices,
+        blank=True,
+        help_text="A segment push: the change refused (blank for syncs and imports).",
+    )
     outcome = models.CharField(max_length=24, choices=Outcome.choices())
     code = models.CharField(max_length=100, blank=True, help_text="The platform's own code.")
     message = models.TextField(blank=True)
@@ -547,14 +619,9 @@ from integrations.models.privacy import (  # noqa: E402, F401
 
 # Each capability's models live in their own module of this package.
 from integrations.models.segments import (  # noqa: E402, F401
-    ACTIVE_PUSH_STATUSES,
     MemberState,
-    PushAction,
-    PushStatus,
     SegmentPush,
     SegmentPushMember,
-    SegmentPushRecord,
-    SegmentPushRun,
 )
 from integrations.models.webhooks import (  # noqa: E402, F401
     RegisteredWebhook,

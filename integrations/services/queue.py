@@ -15,6 +15,7 @@ from integrations.models import (
     AuditAction,
     Integration,
     IntegrationStatus,
+    SegmentPush,
     SyncKind,
     SyncMode,
     SyncRun,
@@ -23,7 +24,7 @@ from integrations.models import (
 )
 from integrations.platforms.errors import UnsupportedCapability
 from integrations.platforms.types import Capability
-from integrations.services import audit
+from integrations.services import audit, segment_push
 from integrations.services.sync import mark_stale_runs, start_sync
 
 
@@ -91,11 +92,14 @@ class Housekeeping:
 
 
 def look_after_sync_runs() -> Housekeeping:
-    """What the one-minute housekeeping schedule does for sync runs.
+    """What the one-minute housekeeping schedule does for runs of every kind (syncs, profile
+    imports, segment pushes: one life, services/sync.py).
 
     - A running run without a heartbeat for SYNC_STALE_AFTER_SECONDS is marked interrupted.
-    - An interrupted run (a push or an import) is resumed from its checkpoint (a new run of
-      its kind), unless the integration is disabled or waits for a person (needs attention).
+    - An interrupted run is resumed from its checkpoint (a new run of its kind, and for a
+      segment push of its target), unless the integration is disabled or waits for a person
+      (needs attention), or a push can no longer be queued (the platform lost the capability,
+      the segment's rules were made invalid since).
     - A run queued for longer than that gets its task queued again, once per such period, in
       case the broker lost it; running it twice is harmless, as only one worker can claim a
       queued run. Its `heartbeat_at` records when it was last queued.
@@ -112,13 +116,22 @@ def look_after_sync_runs() -> Housekeeping:
         .exclude(
             integration__status__in=(IntegrationStatus.NEEDS_ATTENTION, IntegrationStatus.DISABLED)
         )
-        .order_by("integration_id", "kind")
-        .values_list("integration_id", "kind")
+        .order_by("integration_id", "kind", "segment_push_id")
+        .values_list("integration_id", "kind", "segment_push_id")
         .distinct()
     )
-    for integration_id, kind in waiting:
-        integration = Integration.objects.get(pk=integration_id)
-        _, created = enqueue_sync(integration, SyncTrigger.RESUME, kind=kind)
+    for integration_id, kind, push_id in waiting:
+        if kind == SyncKind.SEGMENT:
+            push = SegmentPush.objects.select_related("segment", "integration").get(pk=push_id)
+            try:
+                _, created = enqueue_segment_push(
+                    push.segment, push.integration, trigger=SyncTrigger.RESUME
+                )
+            except (UnsupportedCapability, ValidationError):
+                continue
+        else:
+            integration = Integration.objects.get(pk=integration_id)
+            _, created = enqueue_sync(integration, SyncTrigger.RESUME, kind=kind)
         resumed += created
     cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
     requeued = 0
@@ -131,34 +144,6 @@ def look_after_sync_runs() -> Housekeeping:
             _enqueue_run(run)
             requeued += 1
     return Housekeeping(interrupted, resumed, requeued)
-
-
-def look_after_segment_pushes() -> int:
-    """What the one-minute housekeeping does for segment pushes: a push whose last run was
-    interrupted (its worker died, or its queued task was lost) is queued again, unless its
-    integration is disabled or waits for a person. It continues from what was committed.
-    Returns how many were queued."""
-    from integrations.models import PushStatus, SegmentPush
-    from integrations.services import segment_push
-
-    resumed = 0
-    pushes = (
-        SegmentPush.objects.filter(integration__enabled=True)
-        .exclude(integration__status__in=(IntegrationStatus.NEEDS_ATTENTION,
-                                          IntegrationStatus.DISABLED))
-        .select_related("segment", "integration")
-    )  # fmt: skip
-    for push in pushes:
-        segment_push.mark_stale_runs(push)
-        latest = push.runs.order_by("-created_at", "-id").first()
-        if latest is None or latest.status != PushStatus.INTERRUPTED:
-            continue
-        try:
-            _, created = enqueue_segment_push(push.segment, push.integration, trigger="resume")
-        except (UnsupportedCapability, ValidationError):  # rules edited since, or platform changed
-            continue
-        resumed += created
-    return resumed
 
 
 def enqueue_test_connection(integration: Integration, *, actor=None, via: str = "") -> None:
@@ -179,17 +164,16 @@ def enqueue_register_webhooks(integration: Integration, *, actor=None, via: str 
 def enqueue_segment_push(
     segment, integration: Integration, *, actor=None, via: str = "", trigger: str = ""
 ):
-    """Queue a push of a SharpSend segment to `integration`; (run, created) as start_push.
+    """Queue a push of a SharpSend segment to `integration` (a run of kind "segment", run by
+    the run_sync task like any run); (run, created) as start_push.
 
     UnsupportedCapability (with the reason) where the platform takes no pushed segments;
     ValidationError when the segment's rules are invalid.
     """
-    from integrations.services import segment_push
-
-    trigger = trigger or ("manual" if actor else "command")
+    trigger = trigger or (SyncTrigger.MANUAL if actor else SyncTrigger.COMMAND)
     run, created = segment_push.start_push(segment, integration, trigger)
     if created:
-        enqueue("integrations.tasks.run_segment_push", run.pk, group=f"push-{run.push_id}")
+        _enqueue_run(run)
         _audit(
             AuditAction.SEGMENT_PUSH_REQUESTED,
             integration,

@@ -4,7 +4,13 @@ One engine for every platform: the platform's client declares CREATE_SEGMENT, AD
 and REMOVE_FROM_SEGMENT with its membership batch limit (`segment_batch_max`) and the field
 naming a member (`segment_member_identifier`); everything else is here.
 
-A push:
+Each push is a SyncRun of kind "segment" (its target, `SyncRun.segment_push`, is the
+SegmentPush: segment × integration, with the list's remote id and the membership last
+accepted). Its life is the one every run has (services/sync.py): queued once per target,
+claimed by one worker, a heartbeat per batch, taken for dead without one and resumed by the
+housekeeping (services.queue.look_after_sync_runs), its lost task queued again. This module
+is only the run's work, `SegmentPusher`, which services.sync.execute_sync hands a segment
+run to. A push:
 1. creates the remote list once (its id is saved before anything else is sent, so no push
    ever creates a second one);
 2. adds, in batches in subscriber id order, the segment's subscribed members the list does not
@@ -12,48 +18,46 @@ A push:
 3. removes the members the list holds that the segment no longer selects (or who opted out,
    or were deleted from SharpSend).
 Each batch ends in one transaction writing the accepted membership rows, the refused changes
-and the run's counts, so a push that dies resumes from what its finished batches committed:
-the next run (queued by the housekeeping, services.queue.look_after_segment_pushes) computes
-the same difference and sends only what is left. An unchanged segment
-sends nothing. Opted-out readers are never added (a reader who opts out is removed).
+(SyncRecords with their action) and the run's counts (added: `created`, `removed`), so a
+push that dies resumes from what its finished batches committed: the next run computes the
+same difference and sends only what is left. An unchanged segment sends nothing. Opted-out
+readers are never added (a reader who opts out is removed).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from audience.models import AudienceSegment, Subscriber, SubscriberStatus
 from audience.segment_rules import compile_rules
+from integrations import metering
 from integrations.models import (
-    ACTIVE_PUSH_STATUSES,
+    ApiFeature,
     Integration,
     Outcome,
     PushAction,
-    PushStatus,
     SegmentPush,
     SegmentPushMember,
-    SegmentPushRecord,
-    SegmentPushRun,
+    SyncKind,
+    SyncRecord,
+    SyncRun,
+    SyncStatus,
 )
 from integrations.platforms.base import failed_results
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.types import Capability, RecordResult, SegmentMember, Written
+from integrations.services.sync import StopRun, execute_sync, finish_run, start_sync
 
 logger = logging.getLogger(__name__)
 
 NEEDED = (Capability.CREATE_SEGMENT, Capability.ADD_TO_SEGMENT, Capability.REMOVE_FROM_SEGMENT)
 _TRANSIENT = {Outcome.THROTTLED, Outcome.UNKNOWN}
-
-
-class StopPush(Exception):
-    """The push cannot go on (credentials refused, the list is gone, batches keep failing)."""
 
 
 def check_pushable(integration: Integration) -> None:
@@ -66,36 +70,17 @@ def check_pushable(integration: Integration) -> None:
 
 def start_push(
     segment: AudienceSegment, integration: Integration, trigger: str
-) -> tuple[SegmentPushRun, bool]:
-    """A queued run for (segment, integration); (the active run, False) if one is under way."""
+) -> tuple[SyncRun, bool]:
+    """A queued run for (segment, integration); (the active run, False) if one is under way.
+
+    The run is the sync runner's (services.sync.start_sync): an interrupted push of the same
+    target is resumed by it. UnsupportedCapability where the platform takes no pushes,
+    ValidationError when the segment's rules are invalid (nothing is queued then).
+    """
     check_pushable(integration)
     compile_rules(segment.rules)  # a segment whose rules are invalid is not queued
     push, _ = SegmentPush.objects.get_or_create(segment=segment, integration=integration)
-    mark_stale_runs(push)
-    try:
-        with transaction.atomic():
-            return SegmentPushRun.objects.create(push=push, trigger=trigger), True
-    except IntegrityError:
-        active = push.runs.filter(status__in=ACTIVE_PUSH_STATUSES).first()
-        if active is None:  # it finished between our insert and this read
-            return start_push(segment, integration, trigger)
-        return active, False
-
-
-def mark_stale_runs(push: SegmentPush) -> int:
-    """Make way for a new push: a running one without a heartbeat for
-    SYNC_STALE_AFTER_SECONDS, or a queued one never started in that time (its task lost), is
-    interrupted. A task that turns up later finds its run no longer queued and does nothing."""
-    cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
-    stale = Q(status=PushStatus.RUNNING, heartbeat_at__lt=cutoff) | Q(
-        status=PushStatus.QUEUED, created_at__lt=cutoff
-    )
-    return push.runs.filter(stale).update(
-        status=PushStatus.INTERRUPTED,
-        finished_at=timezone.now(),
-        error="No progress: the worker stopped (or the queued task was lost). The next push "
-        "continues from what was committed (nothing is sent twice, no second list is created).",
-    )
+    return start_sync(integration, trigger, kind=SyncKind.SEGMENT, segment_push=push)
 
 
 def push_segment(segment: AudienceSegment, integration: Integration, trigger: str):
@@ -103,38 +88,14 @@ def push_segment(segment: AudienceSegment, integration: Integration, trigger: st
     run, created = start_push(segment, integration, trigger)
     if not created:
         return run, False
-    return execute_push(run.pk), True
+    return execute_sync(run.pk), True
 
 
-def execute_push(run_id: int) -> SegmentPushRun:
-    """Run a queued push to its end (a run another worker claimed is left to it)."""
-    now = timezone.now()
-    claimed = SegmentPushRun.objects.filter(pk=run_id, status=PushStatus.QUEUED).update(
-        status=PushStatus.RUNNING, started_at=now, heartbeat_at=now
-    )
-    run = SegmentPushRun.objects.select_related("push__segment", "push__integration").get(pk=run_id)
-    if not claimed:
-        return run
-    try:
-        _Pusher(run).execute()
-    except StopPush as exc:
-        _finish(run, PushStatus.FAILED, str(exc))
-    except PlatformError as exc:
-        _finish(run, PushStatus.FAILED, exc.message)
-    except Exception as exc:
-        logger.exception("segment push run %s failed", run.pk)
-        _finish(run, PushStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
-    return run
-
-
-def _finish(run: SegmentPushRun, status: str, error: str = "") -> None:
-    run.status = status
-    run.error = error[:2000]
-    run.finished_at = timezone.now()
-    run.save()
-    push = run.push
-    push.last_error = run.error if status == PushStatus.FAILED else ""
-    if status != PushStatus.FAILED:
+def finish_push(run: SyncRun, status: str) -> None:
+    """Say on the push's target how its run ended (services.sync.finish_run calls this)."""
+    push = run.segment_push
+    push.last_error = run.error if status == SyncStatus.FAILED else ""
+    if status != SyncStatus.FAILED:
         push.last_pushed_at = run.finished_at
     push.save(update_fields=["last_error", "last_pushed_at"])
 
@@ -146,10 +107,15 @@ def wanted_members(segment: AudienceSegment):
     )
 
 
-class _Pusher:
-    def __init__(self, run: SegmentPushRun):
+class SegmentPusher:
+    """The work of a segment push run (services.sync.execute_sync runs it)."""
+
+    def __init__(self, run: SyncRun):
         self.run = run
-        self.push = run.push
+        self.push = SegmentPush.objects.select_related("segment", "integration").get(
+            pk=run.segment_push_id
+        )
+        run.segment_push = self.push
         self.client = self.push.integration.client()
         self.batch = max(1, min(self.client.segment_batch_max, 10_000))
         self.identifier = self.client.segment_member_identifier
@@ -157,15 +123,16 @@ class _Pusher:
         self.consecutive_refused = 0
 
     def execute(self) -> None:
-        check_pushable(self.push.integration)
-        wanted = wanted_members(self.push.segment)
-        self._ensure_remote()
-        self._add(wanted)
-        self._remove(wanted)
-        self.run.unchanged = self.push.members.count() - self.run.added
-        status = PushStatus.SUCCEEDED if self.run.failed == 0 else PushStatus.PARTIAL
+        with metering.feature(ApiFeature.SEGMENTS):
+            check_pushable(self.push.integration)
+            wanted = wanted_members(self.push.segment)
+            self._ensure_remote()
+            self._add(wanted)
+            self._remove(wanted)
+        self.run.unchanged = self.push.members.count() - self.run.created
+        status = SyncStatus.SUCCEEDED if self.run.failed == 0 else SyncStatus.PARTIAL
         self._save_counts()
-        _finish(self.run, status)
+        finish_run(self.run, status)
 
     def _ensure_remote(self) -> None:
         if self.push.remote_id:
@@ -210,10 +177,10 @@ class _Pusher:
                     )
                 else:
                     failures.append(self._failure(PushAction.ADD, member, member.key, result))
-            self.run.added += len(accepted)
+            self.run.created += len(accepted)
             with transaction.atomic():
                 SegmentPushMember.objects.bulk_create(accepted, batch_size=1000)
-                SegmentPushRecord.objects.bulk_create(failures, batch_size=1000)
+                SyncRecord.objects.bulk_create(failures, batch_size=1000)
                 self._save_counts()
             self._check_stop(results)
 
@@ -244,7 +211,7 @@ class _Pusher:
             self.run.removed += len(gone)
             with transaction.atomic():
                 SegmentPushMember.objects.filter(id__in=gone).delete()
-                SegmentPushRecord.objects.bulk_create(failures, batch_size=1000)
+                SyncRecord.objects.bulk_create(failures, batch_size=1000)
                 self._save_counts()
             self._check_stop(results)
 
@@ -255,7 +222,7 @@ class _Pusher:
             results = list(call(self.push.remote_id, members))
         except PlatformError as exc:
             if exc.kind == "not_found":
-                raise StopPush(
+                raise StopRun(
                     f"{self.client.label} no longer has the list '{self.push.remote_name}' "
                     f"({self.push.remote_id}): it was deleted there. {exc.message}"
                 ) from exc
@@ -283,13 +250,13 @@ class _Pusher:
             if not m.identifier
         ]
 
-    def _failure(self, action, member: SegmentMember, subscriber_id, result) -> SegmentPushRecord:
+    def _failure(self, action, member: SegmentMember, subscriber_id, result) -> SyncRecord:
         outcome = result.outcome if isinstance(result.outcome, Outcome) else Outcome.UNKNOWN
         setattr(self.run, outcome.value, getattr(self.run, outcome.value) + 1)
-        return SegmentPushRecord(
+        return SyncRecord(
             run=self.run,
             subscriber_id=subscriber_id,
-            identifier=member.identifier[:254],
+            email=member.identifier[:254],
             action=action,
             outcome=outcome,
             code=result.code[:100],
@@ -305,7 +272,7 @@ class _Pusher:
     def _check_stop(self, results: list[RecordResult]) -> None:
         auth = next((r for r in results if r.outcome == Outcome.REJECTED_AUTH), None)
         if auth is not None:
-            raise StopPush(f"{auth.message} {auth.hint}".strip())
+            raise StopRun(f"{auth.message} {auth.hint}".strip())
         transient = bool(results) and all(r.outcome in _TRANSIENT for r in results)
         # Every change of the batch refused by one answer to the whole request: a setting or
         # the list itself, not the members; more batches cannot help.
@@ -314,13 +281,13 @@ class _Pusher:
         self.consecutive_refused = self.consecutive_refused + 1 if refused else 0
         limit = settings.SYNC_MAX_CONSECUTIVE_BATCH_FAILURES
         if self.consecutive_failed >= limit:
-            raise StopPush(
+            raise StopRun(
                 f"Stopped after {self.consecutive_failed} batches in a row were throttled or "
                 f"failed at {self.client.label} ({results[-1].message}). Nothing is lost: the "
                 "next push sends what is left."
             )
         if self.consecutive_refused >= limit:
-            raise StopPush(
+            raise StopRun(
                 f"Stopped after {self.consecutive_refused} batches in a row were refused whole "
                 f"by {self.client.label}: {results[-1].message} Check the list "
                 f"'{self.push.remote_name}' ({self.push.remote_id}) still exists there and the "

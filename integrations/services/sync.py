@@ -75,19 +75,23 @@ def start_sync(
     *,
     kind: str = SyncKind.PUSH,
     conflict_policy: str = "",
+    segment_push=None,
 ) -> tuple[SyncRun, bool]:
     """Create a queued run; (the active run, False) when one is already queued or running.
 
-    `kind` says which way it goes (a push, or a profile import with `conflict_policy`, blank
-    for the integration's). Either way at most one run of an integration is active. A run of
-    that kind interrupted earlier (its worker died) is resumed: the new run starts from its
-    checkpoint, in its mode and with its policy.
+    `kind` says what it does (a sync, a profile import with `conflict_policy`, blank for the
+    integration's, or a push of `segment_push`, services/segment_push.py). A sync and an
+    import of one integration exclude each other; a segment push excludes only another push
+    of the same target (SyncRun's docstring says why). A run of that kind (and target)
+    interrupted earlier (its worker died) is resumed: the new run starts from its checkpoint,
+    in its mode and with its policy.
     """
     mark_stale_runs(integration)
+    scope = _run_scope(integration, segment_push)
     resume = None
     if not dry_run:
         resume = (
-            integration.sync_runs.filter(
+            scope.filter(
                 status=SyncStatus.INTERRUPTED, dry_run=False, resumed_by__isnull=True, kind=kind
             )
             .order_by("-created_at")
@@ -98,6 +102,7 @@ def start_sync(
             run = SyncRun.objects.create(
                 integration=integration,
                 kind=kind,
+                segment_push=segment_push,
                 trigger=SyncTrigger.RESUME if resume else trigger,
                 mode=resume.mode if resume else mode,
                 dry_run=dry_run,
@@ -111,13 +116,27 @@ def start_sync(
                 reads_since=resume.reads_since if resume else None,
             )
     except IntegrityError:
-        active = integration.sync_runs.filter(status__in=ACTIVE_SYNC_STATUSES).first()
+        active = scope.filter(status__in=ACTIVE_SYNC_STATUSES).first()
         if active is None:  # it finished between our insert and this read
             return start_sync(
-                integration, trigger, mode, dry_run, kind=kind, conflict_policy=conflict_policy
+                integration,
+                trigger,
+                mode,
+                dry_run,
+                kind=kind,
+                conflict_policy=conflict_policy,
+                segment_push=segment_push,
             )
         return active, False
     return run, True
+
+
+def _run_scope(integration: Integration, segment_push=None):
+    """The runs one new run must not overlap (the scopes of SyncRun's one-active constraints):
+    the integration's syncs and imports, or the runs of one segment push target."""
+    if segment_push is not None:
+        return SyncRun.objects.filter(segment_push=segment_push)
+    return integration.sync_runs.filter(segment_push__isnull=True)
 
 
 def mark_stale_runs(integration: Integration | None = None) -> int:
@@ -143,8 +162,9 @@ def mark_stale_runs(integration: Integration | None = None) -> int:
 
 @metering.feature(ApiFeature.SYNC)
 def execute_sync(run_id: int) -> SyncRun:
-    """Run a queued run to its end (or take over a running one whose worker died): a push,
-    or a profile import (services/profile_import.py), each by its own runner."""
+    """Run a queued run to its end (or take over a running one whose worker died): a sync,
+    a profile import (services/profile_import.py) or a segment push
+    (services/segment_push.py), each by its own runner."""
     now = timezone.now()
     claimed = SyncRun.objects.filter(pk=run_id, status=SyncStatus.QUEUED).update(
         status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now
@@ -197,16 +217,28 @@ def _runner_for(run: SyncRun):
         from integrations.services.profile_import import ProfileImporter
 
         return ProfileImporter(run)
+    if run.kind == SyncKind.SEGMENT:
+        from integrations.services.segment_push import SegmentPusher
+
+        return SegmentPusher(run)
     return _Runner(run)
 
 
 def finish_run(run: SyncRun, status: str, error: str = "") -> None:
-    """End a run (a push or an import) with `status`, and say on the integration how it went."""
+    """End a run with `status`, and say how it went: a sync or an import on the integration,
+    a segment push on its target only (a push's failure, e.g. its list deleted on the
+    platform, says nothing of the integration's contacts)."""
     run.status = status
     run.error = error[:2000]
     run.finished_at = timezone.now()
     run.save()
     if run.dry_run:
+        return
+    if run.kind == SyncKind.SEGMENT:
+        from integrations.services.segment_push import finish_push
+
+        finish_push(run, status)
+        logger.info("segment push run %s of %s: %s %s", run.pk, run.integration, status, error)
         return
     integration = run.integration
     if status == SyncStatus.FAILED:

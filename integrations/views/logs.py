@@ -84,7 +84,9 @@ def dry_run(request, pk: int):
 @staff_member_required
 @viewer
 def run_detail(request, pk: int):
-    run = get_object_or_404(SyncRun.objects.select_related("integration"), pk=pk)
+    run = get_object_or_404(
+        SyncRun.objects.select_related("integration", "segment_push__segment"), pk=pk
+    )
     outcome = request.GET.get("outcome", "")
     query = request.GET.get("q", "").strip()
     records = Paginator(selectors.records_of(run, outcome, query), RECORDS_PER_PAGE).get_page(
@@ -95,7 +97,8 @@ def run_detail(request, pk: int):
         "integrations/run_detail.html",
         _context(
             request,
-            title=f"Sync #{run.pk} of {run.integration.name}",
+            title=f"{'Segment push' if run.is_segment_push else 'Sync'} #{run.pk} of "
+            f"{run.integration.name}",
             run=run,
             integration=run.integration,
             records=records,
@@ -134,10 +137,14 @@ def run_status(request, pk: int):
 @viewer
 def run_failures_csv(request, pk: int):
     run = get_object_or_404(SyncRun, pk=pk)
-    rows = (
-        [r.email, r.get_outcome_display(), r.code, r.message, r.hint]
-        for r in selectors.records_of(run).order_by("id").iterator(chunk_size=2000)
-    )
+    records = selectors.records_of(run).order_by("id").iterator(chunk_size=2000)
+    if run.is_segment_push:  # the member as sent, and the change (add/remove) refused
+        header = ["member", "change", "outcome", "code", "message", "hint"]
+        rows = (
+            [r.email, r.action, r.get_outcome_display(), r.code, r.message, r.hint] for r in records
+        )
+        return csv_response(f"segment-push-{run.pk}-failures.csv", header, rows)
+    rows = ([r.email, r.get_outcome_display(), r.code, r.message, r.hint] for r in records)
     return csv_response(
         f"sync-{run.pk}-failures.csv", ["email", "outcome", "code", "message", "hint"], rows
     )
@@ -165,7 +172,19 @@ def sync_now(request, pk: int):
 @staff_member_required
 @runner
 def retry_failed(request, pk: int):
-    run = get_object_or_404(SyncRun.objects.select_related("integration"), pk=pk)
+    run = get_object_or_404(
+        SyncRun.objects.select_related("integration", "segment_push__segment"), pk=pk
+    )
+    if run.is_segment_push:  # a push sends its refused changes again, and only what is left
+        push = run.segment_push
+        again, created = queue.enqueue_segment_push(
+            push.segment, run.integration, actor=request.user, via="console"
+        )
+        if created:
+            messages.success(request, f"Segment push #{again.pk} of {push.segment} queued.")
+        else:
+            messages.warning(request, f"Segment push #{again.pk} is already {again.status}.")
+        return redirect(reverse("integrations:run", args=[again.pk]))
     if run.is_import:
         messages.warning(
             request,

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from audience.models import AudienceSegment, Subscriber, SubscriberStatus
-from integrations.models import ApiCall, PushStatus, SegmentPush, SegmentPushRun
+from integrations.models import ApiCall, SegmentPush, SyncKind, SyncRun, SyncStatus
 from integrations.platforms.registry import get_platform
 from integrations.sandbox.models import SandboxSegment
 from integrations.sandbox.registry import seed
-from integrations.services import segment_push
+from integrations.services import queue, segment_push, sync
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +53,7 @@ def wanted() -> set[str]:
     }
 
 
-def push(segment, integration) -> SegmentPushRun:
+def push(segment, integration) -> SyncRun:
     run, created = segment_push.push_segment(segment, integration, "command")
     assert created
     run.refresh_from_db()
@@ -69,14 +69,14 @@ def test_push_then_only_changes_then_nothing(connected):
     segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
 
     first = push(segment, integration)
-    assert first.status == PushStatus.SUCCEEDED, first.error
-    assert first.created_remote and first.added == 10 and first.removed == 0
+    assert first.status == SyncStatus.SUCCEEDED, first.error
+    assert first.created_remote and first.created == 10 and first.removed == 0
     assert remote_members(slug) == wanted() and len(wanted()) == 10
     assert SandboxSegment.objects.get(platform=slug, static=True).name == "Growth readers"
 
     before = calls(integration)
     second = push(segment, integration)
-    assert (second.added, second.removed, second.unchanged) == (0, 0, 10)
+    assert (second.created, second.removed, second.unchanged) == (0, 0, 10)
     assert second.api_calls == 0 and calls(integration) == before  # nothing sent at all
 
     leaving = Subscriber.objects.get(email="reader00@example.com")
@@ -86,8 +86,8 @@ def test_push_then_only_changes_then_nothing(connected):
     joining.attributes = {"interest": "growth"}
     joining.save()
     third = push(segment, integration)
-    assert third.status == PushStatus.SUCCEEDED, third.error
-    assert (third.added, third.removed, third.unchanged) == (1, 1, 9)
+    assert third.status == SyncStatus.SUCCEEDED, third.error
+    assert (third.created, third.removed, third.unchanged) == (1, 1, 9)
     assert not third.created_remote
     members = remote_members(slug)
     assert members == wanted()
@@ -112,7 +112,7 @@ def test_an_opted_out_member_is_removed(connected):
         status=SubscriberStatus.UNSUBSCRIBED
     )
     run = push(segment, integration)
-    assert (run.added, run.removed) == (0, 1)
+    assert (run.created, run.removed) == (0, 1)
     assert "reader03@example.com" not in remote_members(slug)
     assert remote_members(slug) == wanted()
 
@@ -141,11 +141,12 @@ def test_a_push_that_dies_resumes_without_loss_or_a_second_list(connected, monke
     monkeypatch.setattr(cls, "add_to_segment", original)
     settings.SYNC_STALE_AFTER_SECONDS = 0  # the dead run is taken for dead at once
     resumed = push(segment, integration)
-    assert resumed.status == PushStatus.SUCCEEDED, resumed.error
-    assert not resumed.created_remote and resumed.added == 4
+    assert resumed.status == SyncStatus.SUCCEEDED, resumed.error
+    assert not resumed.created_remote and resumed.created == 4
     assert remote_members(slug) == wanted()
     assert SandboxSegment.objects.filter(platform=slug, static=True).count() == 1
-    assert SegmentPushRun.objects.filter(status=PushStatus.INTERRUPTED).count() == 1
+    (dead,) = SyncRun.objects.filter(status=SyncStatus.INTERRUPTED)
+    assert (dead.kind, resumed.resumed_from_id) == (SyncKind.SEGMENT, dead.pk)
 
 
 @pytest.fixture
@@ -164,17 +165,17 @@ def test_refused_members_are_recorded_and_sent_again_next_push(iterable):
     )  # fmt: skip
     segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
     run = push(segment, iterable)
-    assert run.status == PushStatus.PARTIAL
-    assert (run.added, run.rejected_compliance) == (9, 1)
+    assert run.status == SyncStatus.PARTIAL
+    assert (run.created, run.rejected_compliance) == (9, 1)
     (record,) = run.records.all()
-    assert (record.identifier, record.action, record.code) == (
+    assert (record.email, record.action, record.code) == (
         "reader03@example.com",
         "add",
         "Forgotten",
     )
     assert "reader03@example.com" not in remote_members("iterable")
     again = push(segment, iterable)  # the refused one is tried again, and only it
-    assert (again.added, again.rejected_compliance, again.api_calls) == (0, 1, 1)
+    assert (again.created, again.rejected_compliance, again.api_calls) == (0, 1, 1)
 
 
 def test_a_reader_deleted_from_sharpsend_is_removed(iterable):
@@ -182,7 +183,7 @@ def test_a_reader_deleted_from_sharpsend_is_removed(iterable):
     push(segment, iterable)
     Subscriber.objects.filter(email="reader06@example.com").delete()
     run = push(segment, iterable)
-    assert (run.added, run.removed) == (0, 1)
+    assert (run.created, run.removed) == (0, 1)
     assert "reader06@example.com" not in remote_members("iterable")
     assert not SegmentPush.objects.get().members.filter(identifier="reader06@example.com").exists()
 
@@ -201,7 +202,7 @@ def test_a_list_deleted_on_the_platform_stops_the_push_with_a_clear_message(
         attributes={"interest": "growth"}
     )
     run = push(segment, klaviyo)
-    assert run.status == PushStatus.FAILED
+    assert run.status == SyncStatus.FAILED
     assert "no longer has the list 'Growth readers'" in run.error and "deleted there" in run.error
     pushed = SegmentPush.objects.get()
     assert pushed.last_error == run.error
@@ -220,7 +221,7 @@ def test_an_unsupported_platform_or_invalid_rules_queue_nothing(make_integration
     bad = AudienceSegment.objects.create(name="Bad", slug="bad", rules={"field": "nope"})
     with pytest.raises(ValidationError):
         segment_push.start_push(bad, make_integration("iterable", name="it"), "command")
-    assert not SegmentPushRun.objects.exists()
+    assert not SyncRun.objects.filter(kind=SyncKind.SEGMENT).exists()
 
 
 def test_a_second_start_while_one_is_queued_returns_the_active_run(make_integration):
@@ -231,13 +232,80 @@ def test_a_second_start_while_one_is_queued_returns_the_active_run(make_integrat
     assert created and not created_again and again.pk == first.pk
 
 
-def test_a_queued_push_whose_task_was_lost_makes_way_after_a_while(make_integration, settings):
-    integration = make_integration("iterable")
+def test_a_queued_push_whose_task_was_lost_is_queued_again_and_run_once(
+    make_integration, live_server, e2e_clock, make_subscribers, settings, monkeypatch
+):
+    """The sync runner's rule for every kind: a queued run is never taken for dead (it may
+    wait behind long runs); the housekeeping queues its task again, and only one worker runs
+    it, however many copies of the task turn up."""
+    seed("iterable")
+    make_subscribers(30, unsubscribed=(7, 19))
+    integration = make_integration("iterable", base_url=f"{live_server.url}/sandbox/iterable")
     segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
     lost, _ = segment_push.start_push(segment, integration, "manual")
     settings.SYNC_STALE_AFTER_SECONDS = 0
-    fresh, created = segment_push.start_push(segment, integration, "manual")
-    assert created and fresh.pk != lost.pk
-    lost.refresh_from_db()
-    assert lost.status == PushStatus.INTERRUPTED
-    assert segment_push.execute_push(lost.pk).status == PushStatus.INTERRUPTED  # not run late
+    again, created = segment_push.start_push(segment, integration, "manual")
+    assert not created and again.pk == lost.pk  # still queued: no second run beside it
+    requeued = []
+    monkeypatch.setattr(queue, "enqueue", lambda func, *args, **kw: requeued.append(args))
+    assert queue.look_after_sync_runs().requeued == 1
+    assert requeued == [(lost.pk,)]
+    assert sync.execute_sync(lost.pk).status == SyncStatus.SUCCEEDED
+    before = calls(integration)
+    late = sync.execute_sync(lost.pk)  # the late copy of the task runs nothing
+    assert (late.status, late.created, calls(integration)) == (SyncStatus.SUCCEEDED, 10, before)
+    assert remote_members("iterable") == wanted()
+    assert SandboxSegment.objects.filter(platform="iterable", static=True).count() == 1
+
+
+def test_a_killed_push_is_resumed_by_the_housekeeping_beside_a_running_sync(
+    iterable, monkeypatch, settings
+):
+    """The housekeeping every run has resumes a push whose worker died, and the one task
+    (run_sync) runs it: the rest is sent once, no second list. A sync of the same integration
+    running all along neither holds the push up nor is touched by it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations import tasks
+
+    settings.SYNC_STALE_AFTER_SECONDS = 600
+    cls = get_platform("iterable")
+    monkeypatch.setattr(cls, "segment_batch_max", 3)
+    now = timezone.now()
+    alive = SyncRun.objects.create(integration=iterable, trigger="manual",
+                                   status=SyncStatus.RUNNING, started_at=now,
+                                   heartbeat_at=now)  # fmt: skip
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    original = cls.add_to_segment
+    sent = []
+
+    def dies_on_the_third_batch(self, remote_id, members):
+        if len(sent) == 2:
+            raise WorkerDied
+        sent.append(len(members))
+        return original(self, remote_id, members)
+
+    monkeypatch.setattr(cls, "add_to_segment", dies_on_the_third_batch)
+    with pytest.raises(WorkerDied):
+        segment_push.push_segment(segment, iterable, "command")
+    (dead,) = SyncRun.objects.filter(kind=SyncKind.SEGMENT)
+    assert dead.status == SyncStatus.RUNNING and len(remote_members("iterable")) == 6
+    SyncRun.objects.filter(pk=dead.pk).update(heartbeat_at=now - timedelta(seconds=601))
+    monkeypatch.setattr(cls, "add_to_segment", original)
+
+    queued = []
+    monkeypatch.setattr(queue, "async_task", lambda func, *args, **kw: queued.append((func, args)))
+    done = queue.look_after_sync_runs()
+    assert (done.interrupted, done.resumed) == (1, 1)
+    resumed = SyncRun.objects.get(resumed_from=dead)
+    assert queued == [("integrations.tasks.run_sync", (resumed.pk,))]
+    assert tasks.run_sync(resumed.pk) == f"segment push run {resumed.pk}: succeeded (+4 -0)"
+    resumed.refresh_from_db()
+    assert (resumed.trigger, resumed.created_remote, resumed.api_calls) == ("resume", False, 2)
+    assert remote_members("iterable") == wanted()
+    assert SandboxSegment.objects.filter(platform="iterable", static=True).count() == 1
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.status == SyncStatus.INTERRUPTED and alive.status == SyncStatus.RUNNING

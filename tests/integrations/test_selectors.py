@@ -107,6 +107,23 @@ def test_runs_newest_first_and_the_last_one_annotated(integration, django_assert
     assert rows["never synced"].last_sync_status is None
 
 
+def test_a_segment_push_is_not_the_integrations_last_sync(integration):
+    from audience.models import AudienceSegment
+    from integrations.models import SegmentPush, SyncKind
+
+    synced = SyncRun.objects.create(
+        integration=integration, trigger=SyncTrigger.MANUAL, status=SyncStatus.SUCCEEDED
+    )
+    segment = AudienceSegment.objects.create(name="VIPs", slug="vips")
+    push = SegmentPush.objects.create(segment=segment, integration=integration)
+    pushed = SyncRun.objects.create(integration=integration, kind=SyncKind.SEGMENT,
+                                    segment_push=push, trigger=SyncTrigger.COMMAND,
+                                    status=SyncStatus.FAILED)  # fmt: skip
+    assert list(selectors.runs_of(integration)) == [pushed, synced]  # listed with the runs
+    (row,) = selectors.with_last_sync(Integration.objects.filter(pk=integration.pk))
+    assert (row.last_sync_status, row.last_sync_at) == (SyncStatus.SUCCEEDED, synced.created_at)
+
+
 # --- a run's records ------------------------------------------------------------------------------
 
 

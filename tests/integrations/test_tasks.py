@@ -108,7 +108,7 @@ def test_segments_not_read_for_a_day_are_queued_by_the_housekeeping(make_integra
     assert fresh.pk not in {s.pk for s in tasks.membership.stale_segments()}
 
 
-def test_run_segment_push_runs_the_queued_push(make_integration, sandbox_url, fake_clock):
+def test_run_sync_runs_a_queued_segment_push(make_integration, sandbox_url, fake_clock):
     from audience.models import AudienceSegment
     from integrations.services import segment_push
 
@@ -118,5 +118,7 @@ def test_run_segment_push_runs_the_queued_push(make_integration, sandbox_url, fa
     )
     integration = make_integration("iterable", base_url=f"{sandbox_url}/iterable")
     run, _ = segment_push.start_push(segment, integration, "manual")
-    assert tasks.run_segment_push(run.pk) == f"segment push run {run.pk}: succeeded (+1 -0)"
-    assert tasks.run_segment_push(run.pk).endswith("succeeded (+1 -0)")  # not run twice
+    assert tasks.run_sync(run.pk) == f"segment push run {run.pk}: succeeded (+1 -0)"
+    assert tasks.run_sync(run.pk).endswith("succeeded (+1 -0)")  # not run twice
+    run.refresh_from_db()
+    assert run.api_calls == 2  # the list's creation and the add, once

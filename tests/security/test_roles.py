@@ -28,7 +28,6 @@ from integrations.models import (
     Integration,
     Segment,
     SegmentPush,
-    SegmentPushRun,
     SyncRecord,
     SyncRun,
     SyncStatus,
@@ -81,7 +80,6 @@ ACTORS = _actors()
 NO_ADD = {
     "integrations.syncrun",
     "integrations.segmentpush",
-    "integrations.segmentpushrun",
     "integrations.syncrecord",
     "integrations.segment",
     "integrations.apicall",
@@ -99,7 +97,6 @@ NO_CHANGE = {
     "integrations.privacyrequest",  # a request changes only through the service
     "integrations.syncrun",
     "integrations.segmentpush",
-    "integrations.segmentpushrun",
     "integrations.syncrecord",
     "integrations.segment",
     "integrations.apicall",
@@ -199,10 +196,6 @@ def world(make_integration, monkeypatch):
         "audience.subscriber": Subscriber.objects.create(email="s@example.org"),
         "audience.audiencesegment": segment,
         "integrations.segmentpush": push,
-        # Finished, so that the walk's "Create/update on" action queues a new push.
-        "integrations.segmentpushrun": SegmentPushRun.objects.create(
-            push=push, trigger="command", status="succeeded"
-        ),
         # Complete at once (Customer.io's access is not supported): its bundle downloadable.
         "integrations.privacyrequest": privacy.advance(
             privacy.open_request("access", "p@example.org", via="test")

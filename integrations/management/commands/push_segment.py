@@ -57,7 +57,7 @@ class Command(BaseCommand):
                 f"(run #{run.pk})."
             )
         run.refresh_from_db()
-        push = run.push
+        push = run.segment_push
         audited(
             "push_segment",
             AuditAction.SEGMENT_PUSH_REQUESTED,
@@ -66,12 +66,12 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"{chosen} → {target} (list {push.remote_id}{', created' if run.created_remote else ''})"
-            f": {run.get_status_display()}, {run.added} added, {run.removed} removed, "
+            f": {run.get_status_display()}, {run.created} added, {run.removed} removed, "
             f"{run.unchanged} unchanged, {run.failed} not accepted, {run.api_calls} API calls."
         )
         for record in run.records.all()[:20]:
             self.stdout.write(
-                f"  {record.action} {record.identifier}: {record.get_outcome_display()} "
+                f"  {record.action} {record.email}: {record.get_outcome_display()} "
                 f"{record.code} {record.message} {record.hint}".rstrip()
             )
         if run.status == "failed":

@@ -146,6 +146,52 @@ def test_an_import_run_shows_as_one_and_offers_no_retry(
     assert "correct them there, then import again" in str(list(response.context["messages"])[0])
 
 
+def test_a_segment_push_run_shows_its_changes_and_push_again_queues_the_next_push(
+    admin_client, make_integration, django_capture_on_commit_callbacks, monkeypatch
+):
+    from audience.models import AudienceSegment
+    from integrations.models import SegmentPush, SyncKind
+
+    queued = []
+    monkeypatch.setattr(queue, "async_task", lambda func, *args, **kw: queued.append((func, args)))
+    integration = make_integration("iterable")
+    segment = AudienceSegment.objects.create(name="VIPs", slug="vips")
+    push = SegmentPush.objects.create(
+        segment=segment, integration=integration, remote_id="41", remote_name="VIPs list"
+    )
+    run = SyncRun.objects.create(
+        integration=integration, kind=SyncKind.SEGMENT, segment_push=push,
+        trigger=SyncTrigger.COMMAND, status=SyncStatus.PARTIAL, created=4, removed=3,
+        rejected_compliance=1,
+    )  # fmt: skip
+    SyncRecord.objects.create(run=run, email="gone@example.com", action="remove",
+                              outcome=Outcome.REJECTED_COMPLIANCE, code="Forgotten")  # fmt: skip
+    page = admin_client.get(reverse("integrations:run", args=[run.pk])).content.decode()
+    assert "Segment push #" in page and "VIPs list (41)" in page
+    assert '<strong id="run-added">4</strong>' in page
+    assert '<strong id="run-removed">3</strong>' in page
+    assert "<td>Remove</td>" in page and "gone@example.com" in page
+    assert ">Push again<" in page
+    failures = admin_client.get(reverse("integrations:run-failures", args=[run.pk]))
+    assert list(csv.reader(io.StringIO(failures.getvalue().decode())))[1][:3] == [
+        "gone@example.com",
+        "remove",
+        "Rejected (compliance)",
+    ]
+    home = admin_client.get(reverse("integrations:home")).content.decode()
+    assert "Segment push" in home
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("integrations:run-retry", args=[run.pk]))
+    again = SyncRun.objects.exclude(pk=run.pk).get()
+    assert (again.kind, again.segment_push, again.status) == (
+        SyncKind.SEGMENT,
+        push,
+        SyncStatus.QUEUED,
+    )
+    assert response["Location"] == reverse("integrations:run", args=[again.pk])
+    assert queued == [("integrations.tasks.run_sync", (again.pk,))]
+
+
 def test_pages_need_the_view_permission(client, run):
     someone = User.objects.create_user("staff", password="pw-123456", is_staff=True)
     client.force_login(someone)
