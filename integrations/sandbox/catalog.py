@@ -15,8 +15,9 @@ from django.conf import settings
 from integrations.platforms.registry import all_platforms
 from integrations.platforms.types import AuthMethod
 from integrations.sandbox import accounts
+from integrations.sandbox.inapp import InApp
 from integrations.sandbox.models import SandboxWebhook
-from integrations.sandbox.outbound import ACTIVE, InApp
+from integrations.sandbox.outbound import ACTIVE
 from integrations.sandbox.registry import emulators
 
 WORKING, READ_ONLY, OTHER_REGION, OTHER = "working", "read-only", "other region", "other"

@@ -13,7 +13,7 @@ An emulator module declares how its platform posts as `WEBHOOKS` (an Outbound). 
 registration endpoints create SandboxWebhook rows; where the platform's webhooks are made in its
 own app and not through its API (Iterable, Braze, Crisp), the Outbound declares `in_app` and a
 person adds one on the sandbox index, as they would on the platform's settings page
-(`add_in_app`). Deliveries go only to this console's webhook
+(integrations/sandbox/inapp.py). Deliveries go only to this console's webhook
 URLs (urlpolicy.is_console_webhook_url), and each is kept (SandboxWebhookDelivery) so a test can
 post it again as it was (a replay) or with a signature that is not the platform's (a forgery).
 """
@@ -21,7 +21,6 @@ post it again as it was (a replay) or with a signature that is not the platform'
 from __future__ import annotations
 
 import hashlib
-import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from integrations import clock
 from integrations.platforms.urlpolicy import is_console_webhook_url
 from integrations.sandbox import accounts, engagement
 from integrations.sandbox import webhooks as signing
+from integrations.sandbox.inapp import InApp
 from integrations.sandbox.models import (
     SandboxContact,
     SandboxSend,
@@ -74,22 +74,6 @@ class Batch:
     @property
     def topic(self) -> str:
         return self.topics[0]
-
-
-TYPED, ISSUED = "typed", "issued"
-
-
-@dataclass(frozen=True)
-class InApp:
-    """A platform whose webhooks a person makes in its app: the events its form offers (in its
-    names), and where the secret comes from: TYPED (the person types the console's token, as
-    Iterable's Auth Token or Braze's bearer token) or ISSUED (the platform makes one and shows
-    it, as Crisp's hooks signature secret)."""
-
-    events: tuple[str, ...]
-    secret: str
-    secret_label: str
-    page: str  # where on the platform this is done, as its app names it
 
 
 @dataclass(frozen=True)
@@ -162,44 +146,6 @@ def new_hook(platform: str, account: str, **fields) -> SandboxWebhook:
     through = last.values_list("pk", flat=True).first() or 0
     return SandboxWebhook.objects.create(
         platform=platform, account=account, posted_through=through, **fields
-    )
-
-
-class Refused(ValueError):
-    """What a platform's settings form would say about a webhook it will not take."""
-
-
-def add_in_app(
-    platform: str, account: str, url: str, events=(), secret: str = "", name: str = ""
-) -> SandboxWebhook:
-    """A webhook made on the platform's settings page (a platform declaring `in_app`): it posts
-    `events` (default: every one its form offers) to `url`, signed or authorised with the
-    `secret` the person typed, or with one the platform makes (shown on the sandbox index)."""
-    outbound = declared().get(platform)
-    form = outbound.in_app if outbound else None
-    if form is None:
-        raise Refused(f"{platform}'s webhooks are not made on a settings page")
-    if not is_console_webhook_url(url):
-        raise Refused("The sandbox posts only to this console's webhook URLs (/webhooks/<id>/).")
-    chosen = list(events) or list(form.events)
-    unknown = [e for e in chosen if e not in form.events]
-    if unknown:
-        raise Refused(f"Not an event {platform} offers here: {', '.join(unknown)}")
-    if form.secret == TYPED and not secret.strip():
-        raise Refused(f"{form.secret_label} is required.")
-    known = SandboxWebhook.objects.filter(platform=platform, account=account)
-    number = 1 + max((int(r) for r in known.values_list("remote_id", flat=True) if r.isdigit()),
-                     default=0)  # fmt: skip
-    return new_hook(
-        platform,
-        account,
-        remote_id=str(number),
-        url=url,
-        name=name or f"Webhook {number}",
-        events=chosen,
-        secret=secret.strip() if form.secret == TYPED else secrets.token_hex(32),
-        signed=True,
-        status=ACTIVE,
     )
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from integrations.platforms.registry import get_platform
-from integrations.sandbox import accounts, catalog, outbound
+from integrations.sandbox import accounts, catalog, inapp
 from integrations.sandbox.registry import emulated
 
 
@@ -61,14 +61,14 @@ def add_webhook(request, slug: str):
     if account not in {a.account for a in accounts.accounts_for(slug)}:
         account = accounts.demo_account(slug).account
     try:
-        hook = outbound.add_in_app(
+        hook = inapp.add_in_app(
             slug,
             account,
             request.POST.get("url", "").strip(),
             events=request.POST.getlist("events"),
             secret=request.POST.get("secret", ""),
         )
-    except outbound.Refused as exc:
+    except inapp.Refused as exc:
         messages.error(request, f"{get_platform(slug).label}: {exc}")
     else:
         messages.success(request, f"{get_platform(slug).label}: {hook.name} added; it posts "

@@ -20,7 +20,7 @@ from audience.models import EngagementEvent, Subscriber, SubscriberStatus
 from campaigns.services import sending, workflow
 from integrations.models import RegisteredWebhook, Segment, WebhookEvent, WebhookState
 from integrations.platforms.registry import PLATFORM_MODULES, get_platform
-from integrations.sandbox import accounts, outbound, registry
+from integrations.sandbox import accounts, inapp, outbound, registry
 from integrations.sandbox import webhooks as signing
 from integrations.sandbox.models import (
     SandboxSend,
@@ -137,8 +137,8 @@ def _hook_up(integration) -> None:
         if integration.platform_class.webhook_registration.secret_by_hand:
             _copy_signing_key(integration)
         return
-    typed = outbound.declared()[integration.platform].in_app.secret == outbound.TYPED
-    outbound.add_in_app(
+    typed = outbound.declared()[integration.platform].in_app.secret == inapp.TYPED
+    inapp.add_in_app(
         integration.platform,
         accounts.demo_account(integration.platform).account,
         webhooks.webhook_url(integration, settings.CONSOLE_BASE_URL),

@@ -15,7 +15,7 @@ import uuid
 
 import orjson
 
-from integrations.sandbox import outbound
+from integrations.sandbox import inapp, outbound
 from integrations.sandbox.braze.auth import PLATFORM
 from integrations.sandbox.braze.campaigns import CAMPAIGNS, CANVASES, _audience
 from integrations.sandbox.models import SandboxContact, SandboxSend
@@ -96,9 +96,9 @@ WEBHOOKS = outbound.Outbound(
     audience=_audience_of,
     unsubscribe=_unsubscribe,
     headers=lambda hook: {"Braze-Currents-Version": "1"},
-    in_app=outbound.InApp(
+    in_app=inapp.InApp(
         events=tuple(dict.fromkeys(TYPES.values())),
-        secret=outbound.TYPED,
+        secret=inapp.TYPED,
         secret_label="Bearer token",
         page="Partner Integrations → Data Export → Create Current → Custom Currents Export",
     ),

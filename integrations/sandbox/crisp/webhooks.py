@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import orjson
 
-from integrations.sandbox import outbound
+from integrations.sandbox import inapp, outbound
 from integrations.sandbox.crisp.auth import PLATFORM
 from integrations.sandbox.models import SandboxContact
 
@@ -49,9 +49,9 @@ WEBHOOKS = outbound.Outbound(
     signer=PLATFORM,
     unsubscribe=_unsubscribe,
     secret_on_settings_page=True,
-    in_app=outbound.InApp(
+    in_app=inapp.InApp(
         events=EVENTS,
-        secret=outbound.ISSUED,
+        secret=inapp.ISSUED,
         secret_label="Hooks signature secret",
         page="Marketplace → your plugin → Settings → Events",
     ),

@@ -14,7 +14,7 @@ import hashlib
 
 import orjson
 
-from integrations.sandbox import outbound
+from integrations.sandbox import inapp, outbound
 from integrations.sandbox.iterable.auth import PLATFORM
 from integrations.sandbox.iterable.campaigns import _audience
 from integrations.sandbox.models import SandboxSend
@@ -79,9 +79,9 @@ WEBHOOKS = outbound.Outbound(
     send_kinds=("campaign", "trigger"),
     audience=_audience_of,
     unsubscribe=outbound.unsubscribe_by_address(unsubscribed=True),
-    in_app=outbound.InApp(
+    in_app=inapp.InApp(
         events=tuple(NAMES.values()),
-        secret=outbound.TYPED,
+        secret=inapp.TYPED,
         secret_label="Auth Token (Auth Type: Basic)",
         page="Integrations → System Webhooks → Create Webhook",
     ),
