@@ -41,6 +41,10 @@ from integrations.platforms.send_types import (
     EMPTY,
     MAX_TEST_EMAILS,
     PENDING_ID,
+    NativeCombination,
+    NativeTest,
+    NativeTestResult,
+    NativeVersion,
     NoLedger,
     RemoteCampaign,
     SendLedger,
@@ -59,6 +63,10 @@ __all__ = [
     "PENDING_ID",
     "BatchProgress",
     "CampaignSending",
+    "NativeCombination",
+    "NativeTest",
+    "NativeTestResult",
+    "NativeVersion",
     "NoLedger",
     "RemoteCampaign",
     "SendLedger",
@@ -139,6 +147,18 @@ class CampaignSending:
         """The calls that send the filled draft `remote_id` to `emails` only (TEST_SEND)."""
         raise self.unsupported(Capability.TEST_SEND)
 
+    # --- hooks of a platform that declares NATIVE_AB_TEST (its own A/B test in one send) -----
+
+    def native_test_problems(self, test: NativeTest) -> list[str]:
+        """Why the platform's own A/B test cannot run `test` ([] when it can): the console
+        then splits and decides itself. `plan_send` builds the test's send from
+        `spec.native_test`, so it goes through the ledger like any other."""
+        raise self.unsupported(Capability.NATIVE_AB_TEST)
+
+    def native_test_result(self, remote_id: str) -> NativeTestResult:
+        """The native test's combinations, figures and choice, read from the platform."""
+        raise self.unsupported(Capability.NATIVE_AB_TEST)
+
     def plan_discard(self, remote_id: str) -> list[SendStep]:
         """The calls that delete a test's draft afterwards ([]: the platform keeps it)."""
         return []
@@ -203,6 +223,11 @@ class CampaignSending:
             )
         if method.per_reader:
             problems += self.journey_problems(spec)
+        if spec.native_test is not None:
+            if self.supports(Capability.NATIVE_AB_TEST):
+                problems += self.native_test_problems(spec.native_test)
+            else:
+                problems.append(self.unsupported(Capability.NATIVE_AB_TEST).message)
         if not problems:
             problems += self.remote_problems(spec)
         return problems
