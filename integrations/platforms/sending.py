@@ -89,6 +89,8 @@ class CampaignSending:
     # > 0: the send call names its recipients and goes out once per this many of them
     # (`send_recipients`, send_batches.py); 0: one call reaches the whole audience.
     recipients_per_send: ClassVar[int] = 0
+    # What the platform calls its own A/B test (NATIVE_AB_TEST), as the console names it.
+    native_test_label: ClassVar[str] = "A/B test"
 
     @classmethod
     def send_method(cls, key: str) -> SendMethod | None:

@@ -94,6 +94,8 @@ def _int(value) -> int:
 
 
 class MailchimpVariate(PlatformClient):
+    native_test_label = "variate"
+
     def native_test_problems(self, test: NativeTest) -> list[str]:
         problems = []
         if test.metric not in CRITERIA:
