@@ -242,8 +242,11 @@ def decide_native(experiment: Experiment, now=None) -> Decision:
     send = native_send(experiment)
     if send is None or send.state != SendState.SENT:
         state = send.get_state_display().lower() if send else "not made yet"
-        why = f": {send.error}" if send is not None and send.error else ""
+        why = f": {send.error.rstrip('.')}" if send is not None and send.error else ""
         reason = f"The {label} test's send is {state}{why}."
+        if experiment.state == ExperimentState.TESTING:
+            experiment.decision_reason = reason
+            experiment.save(update_fields=["decision_reason"])
         return Decision(State.COLLECTING, None, reason, _intervals(experiment, []))
     try:
         result = read_native(experiment)

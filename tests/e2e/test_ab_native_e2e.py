@@ -29,6 +29,7 @@ from integrations.sandbox.mailchimp import variate
 from integrations.sandbox.models import SandboxSend
 from integrations.services import membership, sync
 from integrations.services.segments import import_segments
+from tests.e2e.sending import Crash, crash_at
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 READERS = 2_000  # half tested: 500 a subject
@@ -145,3 +146,50 @@ def test_click_to_open_falls_back_to_the_console_split(mailchimp, make_assignmen
     assert experiment.method == ExperimentMethod.SPLIT
     assert "Mailchimp's own A/B test cannot run it" in experiment.method_reason
     assert "not by the click-to-open rate." in experiment.method_reason
+
+
+def test_a_crash_after_the_create_finds_the_variate_campaign_again(
+    mailchimp, make_assignment, monkeypatch
+):
+    assignment = make_assignment((mailchimp, "3", "campaign", ""))
+    experiment = experiments.configure(
+        assignment, [{"subject": SUBJECTS[0]}, {"subject": SUBJECTS[1]}, {"subject": SUBJECTS[2]}],
+        test_share=0.3, longest_wait_hours=2,
+    )  # fmt: skip
+    with pytest.raises(Crash), crash_at(monkeypatch, "call", "create"):
+        ab_sending.launch(experiment)  # Mailchimp made the campaign; the ledger never heard
+    assert CampaignSend.objects.get().state == SendState.CREATING
+    (send,) = ab_sending.launch(experiment)
+    campaign = the_campaign()  # one campaign: found by its title, not made again
+    assert send.state == SendState.SENT and send.remote_id == campaign.remote_id
+    assert campaign.sends == 1 and campaign.body["variate_settings"]["subject_lines"] == [
+        SUBJECTS[0], SUBJECTS[1], SUBJECTS[2]
+    ]  # fmt: skip
+    assert [t.recipients for t in variate.children(campaign, variate.TEST)] == [200, 200, 200]
+
+
+def test_a_test_across_mailchimp_and_klaviyo_is_the_console_split_on_both(
+    mailchimp, make_integration, sandbox_url, run_sync, make_assignment
+):
+    registry.seed("klaviyo")
+    klaviyo = make_integration("klaviyo", base_url=f"{sandbox_url}/klaviyo")
+    run_sync(klaviyo)
+    assignment = make_assignment((mailchimp, "3", "campaign", ""), (klaviyo, "", "campaign", ""))
+    experiment = experiments.configure(
+        assignment, [{"subject": SUBJECTS[0]}, {"subject": SUBJECTS[1]}],
+        test_share=0.2, min_sample=100,
+    )  # fmt: skip
+    assert experiment.method == ExperimentMethod.SPLIT
+    assert "spans 2 targets" in experiment.method_reason
+    assert "Mailchimp's own test would decide for its own audience only" in (
+        experiment.method_reason
+    )
+    sends = ab_sending.launch(experiment)
+    experiment.refresh_from_db()
+    assert experiment.method == ExperimentMethod.SPLIT  # chosen for good at the start
+    assert [s.state for s in sends] == [SendState.SENT] * 4  # each variant on each platform
+    mailchimp_sends = SandboxSend.objects.filter(platform="mailchimp", kind="campaign")
+    assert {s.body["type"] for s in mailchimp_sends} == {"regular"}  # no variate campaign
+    assert SandboxSend.objects.filter(platform="klaviyo", kind="campaign").count() == 2
+    groups = ExperimentMember.objects.values_list("integration__platform", "group")
+    assert {platform for platform, _ in groups} == {"mailchimp", "klaviyo"}
