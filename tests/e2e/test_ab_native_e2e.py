@@ -24,9 +24,9 @@ from campaigns.models import (
 )
 from campaigns.services import ab_sending, experiments, metrics, workflow
 from integrations.models import Segment
-from integrations.sandbox import engagement, registry
+from integrations.sandbox import engagement, outbound, registry
 from integrations.sandbox.mailchimp import variate
-from integrations.sandbox.models import SandboxSend
+from integrations.sandbox.models import SandboxSend, SandboxWebhookEvent
 from integrations.services import membership, sync
 from integrations.services.segments import import_segments
 from tests.e2e.sending import Crash, crash_at
@@ -127,6 +127,10 @@ def test_the_native_variate_test_each_reader_once(
     assert len(received) == READERS and set(received.values()) == {1}  # one message each
     assignment.refresh_from_db()
     assert assignment.status == "sent"
+    # The webhooks' engagement is the test and winner sends', not the whole audience again.
+    assert outbound.harvest("mailchimp", campaign.account, timezone.now()) > 0
+    sent_by = set(SandboxWebhookEvent.objects.values_list("send_id", flat=True))
+    assert sent_by <= {t.remote_id for t in tests} | {winner_send.remote_id}
 
     # Metrics of the one send are the campaign's totals; the page says how it was decided.
     assert metrics.refresh_metrics().read == 1
