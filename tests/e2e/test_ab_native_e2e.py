@@ -137,6 +137,7 @@ def test_the_native_variate_test_each_reader_once(
     page = admin_client.get(f"/console/analytics/assignments/{assignment.pk}/").content.decode()
     assert "The platform&#x27;s own A/B test" in page and "native variate" in page
     assert f"Winner: <strong>B: {best}</strong> (decided by platform" in page
+    assert "All readers · A/B test run by the platform (every variant, then the winner)" in page
     admin = admin_client.get(f"/admin/campaigns/experiment/{experiment.pk}/change/")
     assert admin.status_code == 200 and "Mailchimp runs the test itself" in admin.content.decode()
 
