@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -99,7 +100,10 @@ def test_the_native_variate_test_each_reader_once(
     earlier = timezone.now() - timedelta(hours=5)
     SandboxSend.objects.filter(platform="mailchimp").update(sent_at=earlier)
     CampaignSend.objects.update(sent_at=earlier)
-    call_command("select_ab_winners")
+    out = StringIO()
+    call_command("select_ab_winners", stdout=out)
+    assert f"Mailchimp chose B: {best} by opens (native variate)" in out.getvalue()
+    assert "winner B, sent to the rest by the platform itself (native)." in out.getvalue()
     experiment.refresh_from_db()
     campaign.refresh_from_db()
     (winner_send,) = variate.children(campaign, variate.WINNER)
