@@ -10,7 +10,13 @@ from django.http import JsonResponse
 from django.urls import path
 from django.utils.html import format_html_join
 
-from campaigns.models import Assignment, AssignmentEvent, AssignmentTarget, CampaignSend
+from campaigns.models import (
+    Assignment,
+    AssignmentEvent,
+    AssignmentTarget,
+    CampaignSend,
+    Experiment,
+)
 from campaigns.services import specs, test_sends, triggers, workflow
 from integrations.admin import RefusedActionsAdmin
 from integrations.models import Integration
@@ -206,6 +212,34 @@ class CampaignSendAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    """A/B tests, read-only: their state, which method runs them (the console's split or the
+    platform's own test) and why, and the decision. They are configured and run by the
+    services (campaigns/services/experiments.py, ab_sending.py)."""
+
+    list_display = ["assignment", "state", "method", "metric", "winner", "decided_by"]
+    list_filter = ["state", "method"]
+    list_select_related = ["assignment", "winner"]
+    fields = [
+        "assignment", "state", "method", "method_reason", "metric", "test_share",
+        "holdout_share", "longest_wait_hours", "winner", "decided_by", "decided_at",
+        "decision_reason", "native_result",
+    ]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request) -> bool:
         return False

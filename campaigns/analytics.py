@@ -115,6 +115,8 @@ def by_target(pairs) -> list[Totals]:
         if target.variant_id:  # an A/B test's send: which variant, to which group
             group = "the rest (winner)" if target.audience_group else "its split"
             label += f" · variant {target.variant.label} to {group}"
+        elif target.audience_group == "native":  # the platform's own A/B test: every variant
+            label += " · A/B test run by the platform (every variant, then the winner)"
         row = Totals(label=label, send=send)
         row.add(snapshot)
         rows.append(row)

@@ -229,6 +229,7 @@ class MetricsSnapshot(models.Model):
 from campaigns.experiments.models import (  # noqa: E402, F401 (the app's models)
     Experiment,
     ExperimentMember,
+    ExperimentMethod,
     ExperimentState,
     Variant,
 )

@@ -27,6 +27,11 @@ class ExperimentState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class ExperimentMethod(models.TextChoices):
+    SPLIT = "split", "Console split"
+    NATIVE = "native", "The platform's own A/B test"
+
+
 class Experiment(models.Model):
     assignment = models.OneToOneField(
         "campaigns.Assignment", on_delete=models.CASCADE, related_name="experiment"
@@ -54,8 +59,14 @@ class Experiment(models.Model):
         max_length=12, choices=ExperimentState.choices, default=ExperimentState.DRAFT
     )
     method = models.CharField(
-        max_length=10, default="split", help_text="split (console) or native (the platform's)."
+        max_length=10,
+        choices=ExperimentMethod.choices,
+        default=ExperimentMethod.SPLIT,
+        help_text="split (console) or native (the platform's).",
     )
+    method_reason = models.TextField(blank=True, help_text="Why this method is used.")
+    # A native test as the platform last reported it (combinations, figures, its choice).
+    native_result = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     winner = models.ForeignKey(

@@ -10,6 +10,12 @@ earlier run made before making it, so `launch` and `send_winner` can be rerun at
 
 The holdout receives nothing. Nobody is in two groups of one platform's split, and the groups
 are pushed as they were split, so nobody receives two variants.
+
+A native test (experiments.choose_method: the platform runs it) sends once instead: one
+target of its own (`audience_group` "native") whose send carries every version, through the
+ledger like any other, so a crash resumes it and finds the campaign again instead of making
+a second. The platform sends the winner to the rest itself: `send_winner` then sends
+nothing, it records that the platform did.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from campaigns.models import (
     AssignmentTarget,
     CampaignSend,
     Experiment,
+    ExperimentMethod,
     ExperimentState,
     Variant,
 )
 from campaigns.services import experiments, sending
 from campaigns.services.specs import new_idempotency_key
 from integrations.models import Segment, SyncStatus, SyncTrigger
+from integrations.platforms.errors import PlatformError
 from integrations.services import segment_push
 
 
@@ -98,11 +106,50 @@ def group_target(base: AssignmentTarget, variant: Variant, group: str, segment: 
     return target
 
 
+def native_send(experiment: Experiment) -> CampaignSend:
+    """The native test's one target and ledger row (made once), moved along."""
+    base = experiments.base_targets(experiment).select_related("integration", "segment").get()
+    with transaction.atomic():
+        target, created = AssignmentTarget.objects.get_or_create(
+            assignment=base.assignment,
+            integration=base.integration,
+            variant=None,
+            audience_group=experiments.NATIVE_GROUP,
+            defaults={
+                "segment": base.segment,
+                "method": base.method,
+                "remote_template_or_campaign_id": base.remote_template_or_campaign_id,
+            },
+        )
+        if created:
+            CampaignSend.objects.create(
+                target=target,
+                idempotency_key=new_idempotency_key(target),
+                segment_remote_id=base.segment.remote_id if base.segment_id else "",
+            )
+    return sending.advance(target.send.pk)
+
+
 def launch(experiment: Experiment) -> list[CampaignSend]:
-    """Split, push each variant's group, send each variant once; the test is then running."""
+    """Split, push each variant's group, send each variant once (or, for a native test, its
+    one send); the test is then running."""
     experiment.refresh_from_db()
     if experiment.state not in (ExperimentState.DRAFT, ExperimentState.TESTING):
         return []
+    if experiment.state == ExperimentState.DRAFT:  # the method is chosen once, at the start
+        experiment.method, experiment.method_reason = experiments.choose_method(experiment)
+        experiment.save(update_fields=["method", "method_reason"])
+    if experiment.method == ExperimentMethod.NATIVE:
+        sends = [native_send(experiment)]
+    else:
+        sends = split_sends(experiment)
+    if experiment.state == ExperimentState.DRAFT:
+        experiment.state, experiment.started_at = ExperimentState.TESTING, timezone.now()
+        experiment.save(update_fields=["state", "started_at"])
+    return sends
+
+
+def split_sends(experiment: Experiment) -> list[CampaignSend]:
     experiments.split(experiment)
     sends = []
     for base in experiments.base_targets(experiment).select_related("integration"):
@@ -110,10 +157,32 @@ def launch(experiment: Experiment) -> list[CampaignSend]:
             segment = pushed_segment(group_segment(experiment, base, variant.label), base)
             target = group_target(base, variant, variant.label, segment)
             sends.append(sending.advance(target.send.pk))
-    if experiment.state == ExperimentState.DRAFT:
-        experiment.state, experiment.started_at = ExperimentState.TESTING, timezone.now()
-        experiment.save(update_fields=["state", "started_at"])
     return sends
+
+
+def native_winner(experiment: Experiment) -> list[CampaignSend]:
+    """A native test's winner: the platform sends it to the rest itself; the console records
+    that it did (asking the platform again until it has) and sends nothing."""
+    result = experiment.native_result or {}
+    if not result.get("winner_campaign_id"):
+        try:
+            experiments.read_native(experiment)
+        except PlatformError as exc:
+            raise ExperimentError(
+                f"The platform's result could not be read: {exc.message}"
+            ) from None
+        result = experiment.native_result or {}
+    if not result.get("winner_campaign_id"):
+        return []  # chosen, not sent yet: the next run looks again
+    platform = experiments.native_platform(experiment)
+    experiment.state = ExperimentState.WINNER_SENT
+    experiment.decision_reason += (
+        f" {platform.label} sent the winner to the rest itself (its campaign "
+        f"{result['winner_campaign_id']}); the console sent nothing more."
+    )
+    experiment.save(update_fields=["state", "decision_reason"])
+    sending.settle(experiment.assignment_id)
+    return []
 
 
 def send_winner(experiment: Experiment) -> list[CampaignSend]:
@@ -123,6 +192,8 @@ def send_winner(experiment: Experiment) -> list[CampaignSend]:
         return []
     if experiment.state != ExperimentState.DECIDED or experiment.winner is None:
         raise ExperimentError(f"The test is {experiment.get_state_display().lower()}: no winner.")
+    if experiment.method == ExperimentMethod.NATIVE:
+        return native_winner(experiment)
     sends = []
     for base in experiments.base_targets(experiment).select_related("integration"):
         segment = pushed_segment(group_segment(experiment, base, REST), base)

@@ -46,7 +46,17 @@ def spec_for(target: AssignmentTarget, send: CampaignSend | None = None):
         content_url=content.content_url(target, content.HTML),
         text_url=content.content_url(target, content.TEXT) if body.plain_text else "",
         progress=BatchProgress.from_dict(send.batches if send else None),
+        native_test=_native_test(target),
     )
+
+
+def _native_test(target: AssignmentTarget):
+    """The A/B test a native test's one target carries (the platform runs it), else None."""
+    from campaigns.services import experiments
+
+    if target.audience_group != experiments.NATIVE_GROUP:
+        return None
+    return experiments.native_test_of(target.assignment.experiment)
 
 
 def target_problems(target: AssignmentTarget) -> list[str]:

@@ -43,6 +43,61 @@ class SendMethod:
 
 
 @dataclass(frozen=True)
+class NativeVersion:
+    """One version of a native A/B test (a console variant, its blanks filled)."""
+
+    label: str
+    subject: str
+    preview_text: str = ""
+    from_name: str = ""
+    html: str = ""
+    plain_text: str = ""
+
+
+@dataclass(frozen=True)
+class NativeTest:
+    """An A/B test the platform runs itself (Capability.NATIVE_AB_TEST): the versions, in the
+    console's order, and the console's plan; the platform says what of it it can do
+    (`native_test_problems`). `metric` is the console's (open_rate, click_rate, click_to_open)."""
+
+    metric: str
+    test_share: float
+    wait_hours: int
+    versions: tuple[NativeVersion, ...]
+    holdout_share: float = 0.0
+
+
+@dataclass(frozen=True)
+class NativeCombination:
+    """One tested combination as the platform reports it: `version` indexes the test's
+    versions; the figures are its test send's (0 until reported)."""
+
+    remote_id: str
+    version: int
+    recipients: int = 0
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+
+
+@dataclass(frozen=True)
+class NativeTestResult:
+    """A native test's state on the platform: its combinations, the one it chose (""
+    until then), the campaign that took the winner to the rest ("" until it went), and the
+    criterion it picks by (in the platform's words)."""
+
+    status: str
+    criterion: str
+    combinations: tuple[NativeCombination, ...]
+    winner_id: str = ""
+    winner_campaign_id: str = ""
+
+    @property
+    def winner(self) -> NativeCombination | None:
+        return next((c for c in self.combinations if c.remote_id == self.winner_id), None)
+
+
+@dataclass(frozen=True)
 class SendSpec:
     """One target's send, as the platform layer sees it (no database rows)."""
 
@@ -69,6 +124,8 @@ class SendSpec:
     text_url: str = ""
     # A batched send's progress so far (send_batches.py): a rerun resumes after it.
     progress: BatchProgress = field(default_factory=BatchProgress)
+    # An A/B test the platform runs itself in this one send (Capability.NATIVE_AB_TEST).
+    native_test: NativeTest | None = None
 
     @property
     def content_bytes(self) -> int:

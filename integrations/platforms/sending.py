@@ -41,6 +41,10 @@ from integrations.platforms.send_types import (
     EMPTY,
     MAX_TEST_EMAILS,
     PENDING_ID,
+    NativeCombination,
+    NativeTest,
+    NativeTestResult,
+    NativeVersion,
     NoLedger,
     RemoteCampaign,
     SendLedger,
@@ -59,6 +63,10 @@ __all__ = [
     "PENDING_ID",
     "BatchProgress",
     "CampaignSending",
+    "NativeCombination",
+    "NativeTest",
+    "NativeTestResult",
+    "NativeVersion",
     "NoLedger",
     "RemoteCampaign",
     "SendLedger",
@@ -81,6 +89,8 @@ class CampaignSending:
     # > 0: the send call names its recipients and goes out once per this many of them
     # (`send_recipients`, send_batches.py); 0: one call reaches the whole audience.
     recipients_per_send: ClassVar[int] = 0
+    # What the platform calls its own A/B test (NATIVE_AB_TEST), as the console names it.
+    native_test_label: ClassVar[str] = "A/B test"
 
     @classmethod
     def send_method(cls, key: str) -> SendMethod | None:
@@ -138,6 +148,18 @@ class CampaignSending:
     ) -> list[SendStep]:
         """The calls that send the filled draft `remote_id` to `emails` only (TEST_SEND)."""
         raise self.unsupported(Capability.TEST_SEND)
+
+    # --- hooks of a platform that declares NATIVE_AB_TEST (its own A/B test in one send) -----
+
+    def native_test_problems(self, test: NativeTest) -> list[str]:
+        """Why the platform's own A/B test cannot run `test` ([] when it can): the console
+        then splits and decides itself. `plan_send` builds the test's send from
+        `spec.native_test`, so it goes through the ledger like any other."""
+        raise self.unsupported(Capability.NATIVE_AB_TEST)
+
+    def native_test_result(self, remote_id: str) -> NativeTestResult:
+        """The native test's combinations, figures and choice, read from the platform."""
+        raise self.unsupported(Capability.NATIVE_AB_TEST)
 
     def plan_discard(self, remote_id: str) -> list[SendStep]:
         """The calls that delete a test's draft afterwards ([]: the platform keeps it)."""
@@ -203,6 +225,11 @@ class CampaignSending:
             )
         if method.per_reader:
             problems += self.journey_problems(spec)
+        if spec.native_test is not None:
+            if self.supports(Capability.NATIVE_AB_TEST):
+                problems += self.native_test_problems(spec.native_test)
+            else:
+                problems.append(self.unsupported(Capability.NATIVE_AB_TEST).message)
         if not problems:
             problems += self.remote_problems(spec)
         return problems

@@ -89,6 +89,8 @@ class Capability(enum.StrEnum):
     WEBHOOKS = "webhooks"
     # Creating the console's webhook on the platform through its API (else the steps are shown).
     REGISTER_WEBHOOKS = "register_webhooks"
+    # An A/B test the platform runs itself (one campaign, its own split and winner pick).
+    NATIVE_AB_TEST = "native_ab_test"
 
     @property
     def label(self) -> str:

@@ -102,6 +102,7 @@ def test_an_ab_tests_results_show_each_variant_with_its_interval(
             send=send, taken_at=timezone.now(), sent=4000, delivered=4000, opened=opened, clicked=90
         )
     experiment.state, experiment.started_at = "testing", timezone.now() - timedelta(hours=3)
+    experiment.method = "split"  # sent above as the console's split (not Mailchimp's own test)
     experiment.save()
     experiments.select_winners()
     log_in()

@@ -31,6 +31,7 @@ from integrations.platforms.mailchimp.metrics import MailchimpMetrics
 from integrations.platforms.mailchimp.profiles import MailchimpProfiles
 from integrations.platforms.mailchimp.segment_push import MailchimpSegmentPush
 from integrations.platforms.mailchimp.segments import MailchimpSegments
+from integrations.platforms.mailchimp.variate import MailchimpVariate
 from integrations.platforms.mailchimp.webhooks import MailchimpWebhooks
 from integrations.platforms.registry import register
 from integrations.platforms.sending import SendMethod
@@ -52,6 +53,7 @@ class MailchimpClient(
     MailchimpContacts,
     MailchimpSegments,
     MailchimpCampaigns,
+    MailchimpVariate,
     MailchimpMembers,
     MailchimpProfiles,
     MailchimpMetrics,
@@ -65,7 +67,7 @@ class MailchimpClient(
     summary = (
         "Audience members and merge fields through batch subscribe (500 a call, per-member "
         "results); segments and tags with member counts; SharpSend segments pushed as tags; "
-        "permanent deletion and export."
+        "permanent deletion and export; A/B tests as its own variate campaigns where they fit."
     )
     capabilities = frozenset(
         {
@@ -85,6 +87,7 @@ class MailchimpClient(
             Capability.SEND_CAMPAIGN,
             Capability.TEST_SEND,
             Capability.CAMPAIGN_METRICS,
+            Capability.NATIVE_AB_TEST,
         }
     )
     send_methods = (

@@ -9,7 +9,8 @@ Facts (../shared/platforms/mailchimp.md §7): `POST /3.0/campaigns` (type, recip
 "html" | "plaintext"}` (204), and a draft is deleted with `DELETE /3.0/campaigns/{id}` (204).
 `reply_to` is needed to send. A campaign's `status` is
 `save`, `paused`, `schedule`, `sending` or `sent`; its `settings.title` is internal, so it
-carries the send's idempotency key and finds the campaign again after a crash.
+carries the send's idempotency key and finds the campaign again after a crash. A send whose
+spec holds a native A/B test is one variate campaign (variate.py), through the same steps.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import UTC
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import NotFound, ValidationFailed
 from integrations.platforms.mailchimp.api import API
+from integrations.platforms.mailchimp.variate import variate_content, variate_settings
 from integrations.platforms.sending import (
     EMPTY,
     PENDING_ID,
@@ -59,6 +61,13 @@ class MailchimpCampaigns(PlatformClient):
         content = {"html": spec.html} if spec.html else {}
         if spec.plain_text:
             content["plain_text"] = spec.plain_text
+        if spec.native_test is not None:  # Mailchimp's own A/B test (variate.py)
+            create = {
+                **create,
+                "type": "variate",
+                "variate_settings": variate_settings(spec.native_test, spec),
+            }
+            content = variate_content(spec.native_test) or content
         campaign = f"/3.0/campaigns/{remote_id}"
         if spec.send_at:
             send = planned(

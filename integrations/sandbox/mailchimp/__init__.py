@@ -153,6 +153,7 @@ urlpatterns = [
     path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/schedule", campaigns.schedule),
     path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/test", campaigns.send_test),
     path("<str:host>/3.0/reports/<str:campaign_id>", reports.report),
+    path("<str:host>/3.0/reports/<str:campaign_id>/sub-reports", reports.sub_reports),
     path("<str:host>/3.0/", root),
     path("<str:host>/3.0/ping", ping),
     path("<str:host>/3.0/lists/<str:list_id>", contacts.audience),

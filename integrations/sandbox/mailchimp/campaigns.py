@@ -4,7 +4,8 @@ Real shapes (../shared/platforms/mailchimp.md §7): `POST /3.0/campaigns` → th
 (`id`, `status: "save"`, `recipients`, `settings`); `PUT .../content` → the content;
 `GET .../send-checklist` → `is_ready`, `items[]`; `POST .../actions/send` and
 `.../actions/schedule` `{"schedule_time"}` (quarter hours, UTC) → 204. A campaign that is not
-a draft any more cannot be sent again (400). Each is a SandboxSend of kind "campaign".
+a draft any more cannot be sent again (400). Each is a SandboxSend of kind "campaign"; a
+variate campaign (Mailchimp's A/B test) is one too, its test and winner sends in variate.py.
 """
 
 from __future__ import annotations
@@ -18,12 +19,20 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.sandbox.emulation import json_response, parse_json
+from integrations.sandbox.mailchimp import variate
 from integrations.sandbox.mailchimp.auth import PLATFORM, endpoint, problem
 from integrations.sandbox.mailchimp.state import _members, _subscribed
 from integrations.sandbox.models import SandboxSegment, SandboxSend
 
 
 def _view(send: SandboxSend) -> dict:
+    if send.body.get("type") == "variate":
+        variate_settings = variate.view(send)  # may send the winner (its wait is over)
+        return {**_regular_view(send), "variate_settings": variate_settings}
+    return _regular_view(send)
+
+
+def _regular_view(send: SandboxSend) -> dict:
     return {
         "id": send.remote_id,
         "type": send.body.get("type", "regular"),
@@ -78,8 +87,10 @@ def campaigns(request, account):
     if request.method != "POST":
         return HttpResponse(status=405)
     body = parse_json(request)
-    if not isinstance(body, dict) or body.get("type") != "regular":
+    if not isinstance(body, dict) or body.get("type") not in ("regular", "variate"):
         return problem(400, "Invalid Resource", "The resource submitted could not be validated.")
+    if body["type"] == "variate" and (refused := variate.refused(body)) is not None:
+        return refused
     _, refused = _audience_of(account, body)
     if refused is not None:
         return refused
@@ -158,10 +169,24 @@ def content(request, account, campaign_id: str):
             return problem(
                 400, "Invalid Resource", "The resource submitted could not be validated."
             )
-        send.content = {k: body[k] for k in ("html", "plain_text") if k in body}
+        contents = body.get("variate_contents")
+        if contents is not None:
+            if send.body.get("type") != "variate" or not (
+                isinstance(contents, list)
+                and all(isinstance(c, dict) and c.get("content_label") for c in contents)
+            ):
+                return problem(400, "Invalid Resource",
+                               "variate_contents is for variate campaigns: a list of "
+                               "{content_label, html, plain_text}.")  # fmt: skip
+            send.content = {"variate_contents": contents}
+        else:
+            send.content = {k: body[k] for k in ("html", "plain_text") if k in body}
         send.save(update_fields=["content"])
-    return json_response({"html": send.content.get("html", ""),
-                          "plain_text": send.content.get("plain_text", "")})  # fmt: skip
+    answer = {"html": send.content.get("html", ""),
+              "plain_text": send.content.get("plain_text", "")}  # fmt: skip
+    if "variate_contents" in send.content:
+        answer["variate_contents"] = send.content["variate_contents"]
+    return json_response(answer)
 
 
 def _checklist(send: SandboxSend) -> list[dict]:
@@ -172,7 +197,11 @@ def _checklist(send: SandboxSend) -> list[dict]:
         if not settings.get(field):
             items.append({"type": "error", "id": len(items), "heading": heading,
                           "details": f"Add a {heading.lower()}."})  # fmt: skip
-    if not send.content.get("html") and not send.content.get("plain_text"):
+    if (
+        not send.content.get("html")
+        and not send.content.get("plain_text")
+        and not variate.has_content(send)
+    ):
         items.append({"type": "error", "id": len(items), "heading": "Content",
                       "details": "Add content to the campaign."})  # fmt: skip
     return items
@@ -197,6 +226,9 @@ def _go(account, campaign_id: str, status: str):
     if _checklist(send):
         return problem(400, "Bad Request", "Your campaign is not ready to send.")
     members, _ = _audience_of(account, send.body)
+    if send.body.get("type") == "variate" and status == "sent":
+        variate.send_test(send, members)  # the test share now, the winner after the wait
+        return HttpResponse(status=204)
     send.status = status
     send.recipients = members.count() if members is not None else 0
     if status == "sent":

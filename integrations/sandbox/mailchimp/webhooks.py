@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from integrations.platforms.urlpolicy import is_console_webhook_url
 from integrations.sandbox import outbound
 from integrations.sandbox.emulation import json_response, parse_json
+from integrations.sandbox.mailchimp import variate
 from integrations.sandbox.mailchimp.auth import PLATFORM, endpoint, problem
 from integrations.sandbox.mailchimp.campaigns import _audience_of
 from integrations.sandbox.mailchimp.state import _members, member_hash
@@ -92,7 +93,14 @@ def webhooks(request, account):
 
 
 def _audience(account, send) -> outbound.SendAudience | None:
-    """The campaign's readers, seeded as its report is (reports.py)."""
+    """The campaign's readers, seeded as its report is (reports.py). A variate campaign's are
+    those of its test and winner sends, each with its own subject (variate.py)."""
+    if send.kind in (variate.TEST, variate.WINNER):
+        subject = send.body["settings"]["subject_line"]
+        key = f"{PLATFORM}:{account.account}:{send.remote_id}"
+        return outbound.SendAudience(key, subject, send.body["emails"])
+    if send.body.get("type") == "variate":
+        return None
     members, _ = _audience_of(account, send.body)
     if members is None:
         return None
@@ -132,7 +140,7 @@ WEBHOOKS = outbound.Outbound(
     content_type=FORM,
     batch_max=1,
     signer=PLATFORM,
-    send_kinds=("campaign",),
+    send_kinds=("campaign", variate.TEST, variate.WINNER),
     audience=_audience,
     unsubscribe=_unsubscribe,
 )

@@ -11,7 +11,7 @@ from integrations.models import Integration
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import ConfigurationError, UnsupportedCapability
 from integrations.platforms.registry import all_platforms, get_platform, platform_choices
-from integrations.platforms.sending import SendSpec
+from integrations.platforms.sending import NativeTest, SendSpec
 from integrations.platforms.types import (
     AuthMethod,
     Capability,
@@ -59,6 +59,11 @@ CALLS = {
     # implements only its normaliser.
     Capability.WEBHOOKS: [("parse_webhook", (b"{}", "application/json", None))],
     # ensure_webhooks is the one engine over these two (platforms/webhook_registration.py).
+    # The native test's send is plan_send with spec.native_test; these read and check it.
+    Capability.NATIVE_AB_TEST: [
+        ("native_test_problems", (NativeTest("open_rate", 0.2, 4, ()),)),
+        ("native_test_result", ("1",)),
+    ],
     Capability.REGISTER_WEBHOOKS: [
         ("registered_webhooks", ()),
         ("register_webhook", ("https://console.example.com/webhooks/x/", "s3cret", ("a",))),
