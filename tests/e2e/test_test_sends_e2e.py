@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from campaigns.models import CampaignSend
 from campaigns.services import sending, test_sends, workflow
 from integrations.models import Segment
 from integrations.sandbox import accounts, registry
@@ -67,3 +68,63 @@ def test_the_command_sends_a_test_and_says_so(assignment, capsys):
     with pytest.raises(CommandError, match="not an email address"):
         call_command("send_assignment", str(assignment.pk), "--test-to", "nobody")
     assert SandboxSend.objects.filter(kind="test").count() == 1
+
+
+@pytest.fixture
+def campaign_monitor_assignment(make_integration, make_assignment, sandbox_url, e2e_clock):
+    registry.seed("campaign_monitor")
+    integration = make_integration(
+        "campaign_monitor",
+        base_url=f"{sandbox_url}/campaign_monitor",
+        credentials={
+            **accounts.demo_account("campaign_monitor").credentials,
+            "from_email": "news@example.com",
+        },
+    )
+    import_segments(integration)
+    segment = Segment.objects.get(integration=integration, name="Growth Investors")
+    return make_assignment((integration, segment.remote_id, "campaign", ""), html="<p>CM</p>")
+
+
+def test_campaign_monitor_previews_its_own_draft_from_the_admin_action(
+    campaign_monitor_assignment, client
+):
+    from django.contrib.auth.models import Group, User
+    from django.urls import reverse
+
+    from integrations import roles
+
+    roles.ensure_roles()
+    editor = User.objects.create_user("ed", email="ed@example.com", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editor"))
+    client.force_login(editor)
+    answer = client.post(
+        reverse("admin:campaigns_assignment_changelist"),
+        {"action": "send_test_to_me", "_selected_action": [campaign_monitor_assignment.pk]},
+        follow=True,
+    )
+    shown = [str(m) for m in answer.context["messages"]]
+    assert shown == ["campaign_monitor test → Growth Investors: test sent to ed@example.com"]
+    (test,) = recorded("campaign_monitor", "test")
+    assert test.body["PreviewRecipients"] == ["ed@example.com"]
+    assert test.body["Subject"] == "Markets this week"
+    assert test.content["html"] == "<p>CM</p>"  # fetched from the console's signed URL
+    assert test.name.startswith("[Test] Issue 42 [test-")
+    # The test's draft is deleted, and a test is not the send: nothing in the ledger.
+    assert not SandboxSend.objects.filter(platform="campaign_monitor", kind="campaign").exists()
+    assert not CampaignSend.objects.exists()
+
+
+def test_campaign_monitor_test_from_the_command_then_the_real_send_goes_once(
+    campaign_monitor_assignment, author, approver, capsys
+):
+    call_command(
+        "send_assignment", str(campaign_monitor_assignment.pk), "--test-to", "qa@example.com"
+    )
+    assert "test sent to qa@example.com" in capsys.readouterr().out
+    workflow.submit(campaign_monitor_assignment, author)
+    workflow.approve(campaign_monitor_assignment, approver, queue_send=False)
+    sending.send_assignment(campaign_monitor_assignment.pk)
+    (real,) = recorded("campaign_monitor", "campaign")
+    assert real.sends == 1 and real.status == "sent" and "[Test]" not in real.name
+    assert len(recorded("campaign_monitor", "test")) == 1
