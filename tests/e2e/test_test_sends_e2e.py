@@ -115,16 +115,65 @@ def test_campaign_monitor_previews_its_own_draft_from_the_admin_action(
     assert not CampaignSend.objects.exists()
 
 
-def test_campaign_monitor_test_from_the_command_then_the_real_send_goes_once(
-    campaign_monitor_assignment, author, approver, capsys
+# platform → (send method, extra credentials, the kind of the real send's record, the kinds a
+# test leaves nothing of afterwards (its draft: deleted))
+TESTABLE = {
+    "mailchimp": ("campaign", {}, "campaign", ("campaign",)),
+    "campaign_monitor": ("campaign", {"from_email": "news@example.com"}, "campaign", ("campaign",)),
+    "iterable": ("blast_campaign", {}, "campaign", ("campaign", "template")),
+}
+
+
+@pytest.fixture(params=sorted(TESTABLE))
+def testable(request, make_integration, make_assignment, sandbox_url, e2e_clock):
+    slug = request.param
+    method, extra, kind, drafts = TESTABLE[slug]
+    registry.seed(slug)
+    credentials = {**accounts.demo_account(slug).credentials, **extra}
+    integration = make_integration(slug, base_url=f"{sandbox_url}/{slug}", credentials=credentials)
+    import_segments(integration)
+    segment = Segment.objects.filter(integration=integration).order_by("name").first()
+    assignment = make_assignment((integration, segment.remote_id, method, ""), html="<p>T</p>")
+    return slug, kind, drafts, assignment
+
+
+def test_a_test_from_the_command_then_the_real_send_goes_once(testable, author, approver, capsys):
+    slug, kind, drafts, assignment = testable
+    testers = "ed@example.com,qa@example.com"
+    call_command("send_assignment", str(assignment.pk), "--test-to", testers)
+    assert "test sent to ed@example.com, qa@example.com" in capsys.readouterr().out
+    tests = recorded(slug, "test")
+    assert tests and sum(t.recipients for t in tests) == 2
+    assert all("<p>T</p>" in str(t.content) for t in tests)
+    for draft in drafts:  # the test's own draft is gone, and no campaign went out
+        assert recorded(slug, draft) == [], draft
+    assert not CampaignSend.objects.exists()  # a test is not in the ledger
+    workflow.submit(assignment, author)
+    workflow.approve(assignment, approver, queue_send=False)
+    sending.send_assignment(assignment.pk)
+    sending.send_assignment(assignment.pk)
+    (real,) = recorded(slug, kind)
+    assert real.sends == 1 and "[Test]" not in real.name
+    assert len(recorded(slug, "test")) == len(tests)  # the send made no test
+    assert CampaignSend.objects.get().state == "sent"
+
+
+def test_an_iterable_triggered_campaign_says_why_it_cannot_be_tested(
+    make_integration, make_assignment, sandbox_url, e2e_clock, author
 ):
-    call_command(
-        "send_assignment", str(campaign_monitor_assignment.pk), "--test-to", "qa@example.com"
+    registry.seed("iterable")
+    integration = make_integration(
+        "iterable",
+        base_url=f"{sandbox_url}/iterable",
+        credentials=dict(accounts.demo_account("iterable").credentials),
     )
-    assert "test sent to qa@example.com" in capsys.readouterr().out
-    workflow.submit(campaign_monitor_assignment, author)
-    workflow.approve(campaign_monitor_assignment, approver, queue_send=False)
-    sending.send_assignment(campaign_monitor_assignment.pk)
-    (real,) = recorded("campaign_monitor", "campaign")
-    assert real.sends == 1 and real.status == "sent" and "[Test]" not in real.name
-    assert len(recorded("campaign_monitor", "test")) == 1
+    import_segments(integration)
+    segment = Segment.objects.filter(integration=integration).order_by("name").first()
+    assignment = make_assignment((integration, segment.remote_id, "triggered_campaign", "101"))
+    (outcome,) = test_sends.send_test(assignment, author, ["qa@example.com"])
+    assert not outcome.sent
+    assert outcome.message == (
+        "Iterable cannot test send a triggered campaign: the console sends no content of its "
+        "own to test (send a test from Iterable)."
+    )
+    assert recorded("iterable", "test") == []
