@@ -121,6 +121,12 @@ TESTABLE = {
     "mailchimp": ("campaign", {}, "campaign", ("campaign",)),
     "campaign_monitor": ("campaign", {"from_email": "news@example.com"}, "campaign", ("campaign",)),
     "iterable": ("blast_campaign", {}, "campaign", ("campaign", "template")),
+    "sendgrid": (
+        "single_send",
+        {"sender_id": "1", "suppression_group_id": "5"},
+        "single_send",
+        ("single_send", "template"),
+    ),
 }
 
 
