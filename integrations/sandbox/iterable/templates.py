@@ -54,7 +54,7 @@ def upsert_email(request, account):
     given = {k: body[k] for k in FIELDS if k in body}
     matching = list(templates_of(account).filter(name=client_id))
     if not matching:
-        # The next id after the highest (deleted templates' ids are not given out again).
+        # The next id after the highest kept (a count would collide once one is deleted).
         taken = [int(i) for i in templates_of(account).values_list("remote_id", flat=True)]
         number = max([FIRST_ID - 1, *taken]) + 1
         matching = [
