@@ -128,16 +128,19 @@ class AssignmentAdmin(RefusedActionsAdmin):
     @admin.display(description="Sends")
     def sends(self, obj: Assignment):
         rows = CampaignSend.objects.filter(target__assignment=obj).select_related(
-            "target__integration", "target__segment"
+            "target__integration", "target__segment", "variation__segment"
         )
         if not rows:
             return "— (created on approval)"
         return format_html_join(
             "",
-            "<div>{}: <strong>{}</strong> {} {}</div>",
+            "<div>{}{}: <strong>{}</strong> {} {}</div>",
             (
                 (
                     send.target,
+                    f" (its {str(send.variation)[0].lower()}{str(send.variation)[1:]})"
+                    if send.variation_id
+                    else "",
                     send.get_state_display(),
                     f"(remote {send.remote_id or send.remote_send_id})"
                     if send.remote_id or send.remote_send_id

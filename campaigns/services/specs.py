@@ -6,7 +6,13 @@ from __future__ import annotations
 import secrets
 
 from campaigns import content
-from campaigns.models import AssignmentTarget, CampaignSend, ContentVariation, SendState
+from campaigns.models import (
+    AssignmentTarget,
+    CampaignSend,
+    ContentVariation,
+    Experiment,
+    SendState,
+)
 from integrations.platforms.errors import PlatformError
 
 
@@ -77,13 +83,22 @@ def target_problems(target: AssignmentTarget) -> list[str]:
 
 def variation_problems(assignment) -> dict[ContentVariation, list[str]]:
     """What is wrong with the assignment's content variations: one whose segment is gone or
-    that no target sends to (it would never go out), one that overrides nothing."""
+    that no target sends to (it would never go out), one that overrides nothing, any on an
+    assignment with an A/B test."""
     segments = set(
         assignment.targets.filter(segment__isnull=False).values_list("segment_id", flat=True)
     )
+    # An A/B test sends through targets of its own, to split groups (ab_sending.py), which a
+    # variation keyed to the base target's segment would not reach.
+    testing = Experiment.objects.filter(assignment=assignment).exists()
     found = {}
     for variation in assignment.variations.select_related("segment__integration"):
         problems = []
+        if testing:
+            problems.append(
+                "the assignment has an A/B test, whose split groups would not get it (A/B "
+                "tests and content variations do not combine yet): delete one of them."
+            )
         if variation.segment_id is None:
             problems.append(
                 "its segment is gone (deleted on the platform): choose another or delete it."

@@ -120,6 +120,12 @@ def test_a_variation_whose_segment_is_gone_or_that_changes_nothing_is_refused(as
     ]
 
 
+def test_a_variation_and_an_ab_test_do_not_combine_yet(assignment, author):
+    Experiment.objects.create(assignment=assignment)
+    with pytest.raises(workflow.WorkflowError, match="A/B tests and content variations do not"):
+        workflow.submit(assignment, author)
+
+
 def test_approval_freezes_the_variation_each_send_carries(assignment, author, approver):
     workflow.submit(assignment, author)
     # The pre-flight asks Campaign Monitor about each segment; here only the freezing counts.
@@ -267,6 +273,7 @@ def test_once_approved_the_variations_are_read_only(
     client.force_login(editor)
     page = client.get(_change_url(assignment)).content.decode()
     assert "Growth: markets this week" in page  # shown
+    assert "campaign_monitor test → Growth (its variation for Growth): <strong>Pending" in page
     assert 'name="variations-0-subject"' not in page  # not editable
     row = {"segment": made["Income"].pk, "subject": "Sneaked in"}
     client.post(_change_url(assignment), _change_form(assignment, [row]))
