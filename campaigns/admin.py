@@ -15,6 +15,7 @@ from campaigns.models import (
     AssignmentEvent,
     AssignmentTarget,
     CampaignSend,
+    ContentVariation,
     Experiment,
 )
 from campaigns.services import specs, test_sends, triggers, workflow
@@ -59,6 +60,46 @@ class AssignmentTargetInline(admin.TabularInline):
         js = ["campaigns/trigger_choices.js"]
 
 
+class ContentVariationForm(forms.ModelForm):
+    class Meta:
+        model = ContentVariation
+        fields = ["segment", "subject", "preview_text", "html", "plain_text"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("segment") and not any(
+            (data.get(name) or "").strip() for name in ContentVariation.FIELDS
+        ):
+            raise forms.ValidationError(
+                "A variation overrides at least one field (the blank ones are the assignment's)."
+            )
+        return data
+
+
+class ContentVariationInline(admin.StackedInline):
+    """Per-segment content; frozen with the rest of the content once the assignment leaves
+    review (a target whose segment has no target is refused on submit and in the pre-flight)."""
+
+    model = ContentVariation
+    form = ContentVariationForm
+    extra = 0
+    raw_id_fields = ("segment",)
+    verbose_name = "content variation for a segment"
+    verbose_name_plural = "content variations per segment"
+
+    def _editable(self, obj) -> bool:
+        return obj is None or obj.status in workflow.EDITABLE
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
 class AssignmentEventInline(admin.TabularInline):
     model = AssignmentEvent
     extra = 0
@@ -76,7 +117,7 @@ class AssignmentAdmin(RefusedActionsAdmin):
     list_filter = ["status"]
     search_fields = ["title", "subject"]
     readonly_fields = ["status", "author", "created_at", "updated_at", "sends"]
-    inlines = [AssignmentTargetInline, AssignmentEventInline]
+    inlines = [AssignmentTargetInline, ContentVariationInline, AssignmentEventInline]
     actions = ["preflight", "send_test_to_me", "submit", "approve", "cancel"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -88,16 +129,19 @@ class AssignmentAdmin(RefusedActionsAdmin):
     @admin.display(description="Sends")
     def sends(self, obj: Assignment):
         rows = CampaignSend.objects.filter(target__assignment=obj).select_related(
-            "target__integration", "target__segment"
+            "target__integration", "target__segment", "variation__segment"
         )
         if not rows:
             return "— (created on approval)"
         return format_html_join(
             "",
-            "<div>{}: <strong>{}</strong> {} {}</div>",
+            "<div>{}{}: <strong>{}</strong> {} {}</div>",
             (
                 (
                     send.target,
+                    f" (its {str(send.variation)[0].lower()}{str(send.variation)[1:]})"
+                    if send.variation_id
+                    else "",
                     send.get_state_display(),
                     f"(remote {send.remote_id or send.remote_send_id})"
                     if send.remote_id or send.remote_send_id

@@ -1,7 +1,8 @@
 """What a target sends (its HTML and plain text), and the signed URLs it is served at.
 
 One code path: the SendSpec (campaigns/services/specs.py) and the content view read a target's
-content from `content_of`, so what a platform fetches is exactly what the send carries.
+content from `content_of`, so what a platform fetches is exactly what the send carries — its
+A/B variant's fields, its segment's content variation, or the assignment's.
 
 Campaign Monitor fetches a campaign's content from a URL it is given (HtmlUrl, TextUrl; see
 ../shared/platforms/campaign_monitor.md §7, §14). The console serves each target's content at
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from campaigns.models import AssignmentTarget
+from campaigns.models import AssignmentTarget, CampaignSend, ContentVariation
 
 SALT = "campaigns.content-url"
 HTML, TEXT = "html", "text"
@@ -28,18 +29,63 @@ CONTENT_TYPES = {HTML: "text/html; charset=utf-8", TEXT: "text/plain; charset=ut
 
 @dataclass(frozen=True)
 class Content:
+    """What one target sends, field by field, and where it came from (`source`)."""
+
+    subject: str
+    preview_text: str
     html: str
     plain_text: str
+    from_name: str
+    source: str = "the assignment's content"
 
     def of_kind(self, kind: str) -> str:
         return self.html if kind == HTML else self.plain_text
 
 
-def content_of(target: AssignmentTarget) -> Content:
-    """The target's content: its A/B variant's HTML where it has one, else the assignment's."""
+def variation_of(target: AssignmentTarget, send=None) -> ContentVariation | None:
+    """The content variation `target` sends: the one its send recorded at approval (content
+    is frozen then), else, before approval, the one for the target's segment (None: none)."""
+    if send is None:
+        send = CampaignSend.objects.filter(target_id=target.pk).select_related("variation").first()
+    if send is not None:
+        return send.variation
+    if not target.segment_id:
+        return None
+    return ContentVariation.objects.filter(
+        assignment_id=target.assignment_id, segment_id=target.segment_id
+    ).first()
+
+
+def content_of(target: AssignmentTarget, send=None) -> Content:
+    """The target's content, each field from the first of these that sets it: its A/B test
+    variant, the content variation for its segment, the assignment.
+
+    The one place a send's content is decided: the SendSpec (so the real send, the dry run,
+    the test send and the pre-flight) and the signed content URLs all read it here.
+    """
     assignment, variant = target.assignment, target.variant
-    return Content(html=(variant and variant.html) or assignment.html,
-                   plain_text=assignment.plain_text)  # fmt: skip
+    variation = variation_of(target, send)
+
+    def pick(name: str) -> str:
+        for layer in (variant, variation):
+            value = getattr(layer, name, "") if layer is not None else ""
+            if value and value.strip():
+                return value
+        return getattr(assignment, name)
+
+    sources = []
+    if variant is not None:
+        sources.append(f"variant {variant.label}")
+    if variation is not None:
+        sources.append(f"the variation for {variation.segment or 'a segment now gone'}")
+    return Content(
+        subject=pick("subject"),
+        preview_text=pick("preview_text"),
+        html=pick("html"),
+        plain_text=pick("plain_text"),
+        from_name=pick("from_name"),
+        source=" over ".join(sources) if sources else Content.source,
+    )
 
 
 def content_url(target: AssignmentTarget, kind: str) -> str:

@@ -95,6 +95,53 @@ class AssignmentTarget(models.Model):
         return f"{self.integration} → {where}"
 
 
+class ContentVariation(models.Model):
+    """Another version of an assignment's content, for the readers of one segment.
+
+    A target whose segment has a variation sends it; each field left blank takes the
+    assignment's (an A/B test's variant, where a target has one, goes before both:
+    campaigns/content.py). A variation names a segment one of the assignment's targets sends
+    to (checked on submit and in the pre-flight). Approval records on each send the variation
+    it carries (CampaignSend.variation), so what goes out is what was approved.
+    """
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="variations")
+    segment = models.ForeignKey(
+        "integrations.Segment",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="content_variations",
+        help_text="The imported segment whose readers get this version (a target's segment).",
+    )
+    subject = models.CharField(max_length=250, blank=True, help_text="Blank: the assignment's.")
+    preview_text = models.CharField(
+        max_length=250, blank=True, help_text="Blank: the assignment's."
+    )
+    html = models.TextField("HTML content", blank=True, help_text="Blank: the assignment's.")
+    plain_text = models.TextField(
+        "Plain-text content", blank=True, help_text="Blank: the assignment's."
+    )
+
+    FIELDS = ("subject", "preview_text", "html", "plain_text")
+
+    class Meta:
+        ordering = ["assignment", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "segment"], name="one_variation_per_segment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = self.segment.name if self.segment_id else "a segment that is gone"
+        return f"Variation for {where}"
+
+    @property
+    def overridden(self) -> list[str]:
+        """The fields this variation sets (the others are the assignment's)."""
+        return [name for name in self.FIELDS if getattr(self, name).strip()]
+
+
 class SendState(models.TextChoices):
     PENDING = "pending", "Pending"
     CREATING = "creating", "Creating"
@@ -124,6 +171,15 @@ class CampaignSend(models.Model):
     idempotency_key = models.CharField(max_length=64, unique=True)
     # The segment as approved: a re-import that drops the segment never widens the audience.
     segment_remote_id = models.CharField(max_length=100, blank=True)
+    # The content variation the target's segment had at approval (None: the assignment's own
+    # content): the send carries this one, whatever is edited or re-imported later.
+    variation = models.ForeignKey(
+        ContentVariation,
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="sends",
+    )
     remote_id = models.CharField(
         max_length=100, blank=True, help_text="The campaign, broadcast or single send created."
     )

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from campaigns import content
 from campaigns.models import (
     TERMINAL_SEND_STATES,
     Assignment,
@@ -269,20 +270,22 @@ def send_assignment(assignment_id: int, owner: str | None = None) -> Assignment:
 
 
 def plan_assignment(assignment: Assignment) -> list[tuple]:
-    """(target, steps) for every target: the exact requests its send would make now."""
+    """(target, steps, content) for every target: the exact requests its send would make now,
+    and the content it carries (campaigns/content.py: which variation, if any)."""
     plans = []
     for target in assignment.targets.select_related("integration", "segment", "assignment"):
-        send = CampaignSend.objects.filter(target=target).first()
+        send = CampaignSend.objects.filter(target=target).select_related("variation").first()
         client = target.integration.client()
         spec = spec_for(target, send)
+        body = content.content_of(target, send)
         method = client.send_method(target.method)
         if method is not None and method.per_reader:
             requests = journey_sending.plan_first_batch(send, client, spec) if send else []
-            plans.append((target, [SendStep(StepKind.SEND, r) for r in requests]))
+            plans.append((target, [SendStep(StepKind.SEND, r) for r in requests], body))
         elif spec.remote_id:
-            plans.append((target, client.plan_send(spec, spec.remote_id)))
+            plans.append((target, client.plan_send(spec, spec.remote_id), body))
         else:
-            plans.append((target, client.plan_send(spec)))
+            plans.append((target, client.plan_send(spec), body))
     return plans
 
 

@@ -1,11 +1,18 @@
-"""What a target becomes for the platform layer: its SendSpec, and its pre-flight problems."""
+"""What a target becomes for the platform layer: its SendSpec (its content from
+campaigns/content.py), and its pre-flight problems and those of the content variations."""
 
 from __future__ import annotations
 
 import secrets
 
 from campaigns import content
-from campaigns.models import AssignmentTarget, CampaignSend, SendState
+from campaigns.models import (
+    AssignmentTarget,
+    CampaignSend,
+    ContentVariation,
+    Experiment,
+    SendState,
+)
 from integrations.platforms.errors import PlatformError
 
 
@@ -19,18 +26,18 @@ def spec_for(target: AssignmentTarget, send: CampaignSend | None = None):
     from integrations.platforms.sending import SendSpec
 
     assignment = target.assignment
-    variant = target.variant  # an A/B test's version: its fields, or the assignment's
+    variant = target.variant  # an A/B test's version
     label = f" [{variant.label}]" if variant else ""
-    body = content.content_of(target)  # what the content URLs serve, too
+    body = content.content_of(target, send)  # what the content URLs serve, too
     return SendSpec(
         idempotency_key=send.idempotency_key if send else f"preview-{target.pk}",
         method=target.method,
         name=assignment.title + label,
-        subject=(variant and variant.subject) or assignment.subject,
-        preview_text=(variant and variant.preview_text) or assignment.preview_text,
+        subject=body.subject,
+        preview_text=body.preview_text,
         html=body.html,
         plain_text=body.plain_text,
-        from_name=(variant and variant.from_name) or assignment.from_name,
+        from_name=body.from_name,
         reply_to=assignment.reply_to,
         segment_id=send.segment_remote_id
         if send
@@ -84,13 +91,52 @@ def target_problems(target: AssignmentTarget) -> list[str]:
         return [f"{integration}: could not check the target: {exc.message}"]
 
 
-def preflight(assignment) -> dict[AssignmentTarget, list[str]]:
-    """Each target's problems ({} entries left out when a target has none)."""
+def variation_problems(assignment) -> dict[ContentVariation, list[str]]:
+    """What is wrong with the assignment's content variations: one whose segment is gone or
+    that no target sends to (it would never go out), one that overrides nothing, any on an
+    assignment with an A/B test."""
+    segments = set(
+        assignment.targets.filter(segment__isnull=False).values_list("segment_id", flat=True)
+    )
+    # An A/B test sends through targets of its own, to split groups (ab_sending.py), which a
+    # variation keyed to the base target's segment would not reach.
+    testing = Experiment.objects.filter(assignment=assignment).exists()
+    found = {}
+    for variation in assignment.variations.select_related("segment__integration"):
+        problems = []
+        if testing:
+            problems.append(
+                "the assignment has an A/B test, whose split groups would not get it (A/B "
+                "tests and content variations do not combine yet): delete one of them."
+            )
+        if variation.segment_id is None:
+            problems.append(
+                "its segment is gone (deleted on the platform): choose another or delete it."
+            )
+        elif variation.segment_id not in segments:
+            problems.append(
+                f"no target sends to {variation.segment} ({variation.segment.integration}): "
+                "add a target for that segment or delete the variation."
+            )
+        if not variation.overridden:
+            problems.append(
+                "it changes nothing (every field is blank, so the assignment's content goes "
+                "out): fill a field or delete it."
+            )
+        if problems:
+            found[variation] = problems
+    return found
+
+
+def preflight(assignment) -> dict[AssignmentTarget | ContentVariation, list[str]]:
+    """Each target's problems, then each content variation's ({} entries left out when a
+    target or variation has none)."""
     found = {}
     for target in assignment.targets.select_related("integration", "segment", "assignment"):
         problems = target_problems(target)
         if problems:
             found[target] = problems
+    found.update(variation_problems(assignment))
     return found
 
 
@@ -101,8 +147,9 @@ def describe(target: AssignmentTarget) -> str:
     how = method.label if method else target.method
     if method and method.trigger_only:
         how += f" {target.remote_template_or_campaign_id or '(none chosen)'}"
+    sends = f"sends {content.content_of(target).source}"
     if not target.segment_id:
-        return f"{target.integration}: {how} to the default audience"
+        return f"{target.integration}: {how} to the default audience, {sends}"
     count = target.segment.member_count
     size = f"{count:,} members" if count is not None else "size unknown"
-    return f"{target.integration}: {how} to {target.segment} ({size})"
+    return f"{target.integration}: {how} to {target.segment} ({size}), {sends}"

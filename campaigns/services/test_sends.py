@@ -21,7 +21,6 @@ from integrations import metering
 from integrations.models import ApiFeature
 from integrations.platforms.errors import PlatformError, ValidationFailed
 from integrations.platforms.sending import MAX_TEST_EMAILS
-from integrations.platforms.types import Capability
 
 
 @dataclass(frozen=True)
@@ -67,8 +66,8 @@ def send_test(assignment: Assignment, actor, emails) -> list[TestSendOutcome]:
     outcomes = []
     for target in assignment.targets.select_related("integration", "segment", "assignment"):
         platform = target.integration.platform_class
-        if not platform.supports(Capability.TEST_SEND):
-            reason = platform.unsupported(Capability.TEST_SEND).message
+        reason = platform.test_send_problem(target.method)
+        if reason:
             outcomes.append(TestSendOutcome(target, False, reason))
             continue
         try:

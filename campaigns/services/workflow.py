@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from campaigns.content import variation_of
 from campaigns.models import (
     Assignment,
     AssignmentEvent,
@@ -22,7 +23,7 @@ from campaigns.models import (
     ExperimentState,
     SendState,
 )
-from campaigns.services.specs import new_idempotency_key, preflight
+from campaigns.services.specs import new_idempotency_key, preflight, variation_problems
 
 APPROVE = "campaigns.approve_assignment"
 CHANGE = "campaigns.change_assignment"
@@ -73,6 +74,9 @@ def submit(assignment: Assignment, actor, note: str = "") -> Assignment:
         _expect(locked, AssignmentStatus.DRAFT, doing="submitted")
         if not locked.targets.exists():
             raise WorkflowError(f"“{locked}” has no targets: add one before submitting.")
+        problems = variation_problems(locked)
+        if problems:
+            raise WorkflowError(problems_message(problems, "Not submitted: "), problems)
         record(locked, actor, AssignmentStatus.IN_REVIEW, note)
     assignment.refresh_from_db()
     return assignment
@@ -88,9 +92,9 @@ def check_approver(assignment: Assignment, actor) -> None:
         raise PermissionDenied("Authors cannot approve their own assignments.")
 
 
-def problems_message(problems: dict) -> str:
+def problems_message(problems: dict, lead: str = "Not approved: ") -> str:
     lines = [f"{target}: {problem}" for target, found in problems.items() for problem in found]
-    return "Not approved: " + " ".join(lines)
+    return lead + " ".join(lines)
 
 
 def approve(assignment: Assignment, actor, note: str = "", *, queue_send: bool = True):
@@ -115,6 +119,8 @@ def approve(assignment: Assignment, actor, note: str = "", *, queue_send: bool =
                 target=target,
                 idempotency_key=new_idempotency_key(target),
                 segment_remote_id=target.segment.remote_id if target.segment_id else "",
+                # The content is frozen: the send carries the variation approved with it.
+                variation=variation_of(target),
             )
         if queue_send:
             from integrations.services.queue import enqueue

@@ -143,6 +143,21 @@ class CampaignSending:
         """A batched send's audience: its platform ids in ascending order, after `after`."""
         raise self.unsupported(Capability.SEND_CAMPAIGN)
 
+    def plan_test_draft(
+        self, spec: SendSpec, remote_id: str = PENDING_ID, values: Mapping[str, str] = EMPTY
+    ) -> list[SendStep]:
+        """The calls that make and fill a test's draft (TEST_SEND): by default the real send's
+        own CREATE and CONTENT steps (the same code path). A platform whose test goes through
+        another object (Iterable's template proof) plans its own, CHECK steps included where
+        they provide a value; a SEND step is never run."""
+        steps = self.plan_send(spec, remote_id, values)
+        return [s for s in steps if s.kind in (StepKind.CREATE, StepKind.CONTENT)]
+
+    def test_draft_id(self, remote_id: str, values: Mapping[str, str]) -> str:
+        """The id of the draft the test goes through: the created object's by default, or a
+        value a draft step provided (a template's id)."""
+        return remote_id
+
     def plan_test_send(
         self, spec: SendSpec, remote_id: str, emails: Sequence[str]
     ) -> list[SendStep]:
@@ -164,6 +179,22 @@ class CampaignSending:
     def plan_discard(self, remote_id: str) -> list[SendStep]:
         """The calls that delete a test's draft afterwards ([]: the platform keeps it)."""
         return []
+
+    @classmethod
+    def test_send_problem(cls, method: str) -> str:
+        """Why a target sent by `method` cannot be sent as a test ("" when it can): the
+        platform has no test send, or the method's content is kept on the platform."""
+        if not cls.supports(Capability.TEST_SEND):
+            return cls.unsupported(Capability.TEST_SEND).message
+        declared = cls.send_method(method)
+        if declared is None:
+            return f"{cls.label} has no send method '{method}'."
+        if declared.trigger_only or declared.per_reader:
+            return (
+                f"{cls.label} cannot test send a {declared.label.lower()}: the console sends "
+                f"no content of its own to test (send a test from {cls.label})."
+            )
+        return ""
 
     @classmethod
     def can_check_sent(cls, method: str = "") -> bool:
@@ -292,39 +323,45 @@ class CampaignSending:
         raise ValidationFailed(f"{self.label}: the send plan has no send step.")
 
     def send_test(self, spec: SendSpec, emails: Sequence[str]) -> str:
-        """Send `spec` to `emails` only: a draft of its own is created and filled by the real
-        send's own steps (the same code path), sent as a test, then discarded. Returns the
-        draft's id. Nothing goes to the segment: the plan's SEND step is never run."""
+        """Send `spec` to `emails` only: a draft of its own is made and filled by the real
+        send's own steps (`plan_test_draft`), sent as a test, then discarded. Returns the
+        draft's id. Nothing goes to the segment: no SEND step is ever run."""
         if not self.supports(Capability.TEST_SEND):
             raise self.unsupported(Capability.TEST_SEND)
         if not 1 <= len(emails) <= MAX_TEST_EMAILS:
             raise ValidationFailed(f"A test goes to 1 to {MAX_TEST_EMAILS} addresses.")
-        steps = self.plan_send(spec)
-        create = next(s for s in steps if s.kind == StepKind.CREATE)
+        steps = self.plan_test_draft(spec)
+        create = next((s for s in steps if s.kind == StepKind.CREATE), None)
+        values: dict[str, str] = {}
         self.sending = True
         try:
-            remote_id = self.read_created(self.run_step(create))
+            remote_id = self.read_created(self.run_step(create)) if create else PENDING_ID
             try:
-                values: dict[str, str] = {}
-                steps = self.plan_send(spec, remote_id)
+                if create is not None:
+                    steps = self.plan_test_draft(spec, remote_id)
                 index = 0
                 while index < len(steps):
                     step = steps[index]
                     index += 1
-                    if step.kind is not StepKind.CONTENT:
-                        continue  # the checklist asks of a real send what a test needs not
+                    if step.kind in (StepKind.CREATE, StepKind.SEND):
+                        continue
                     response = self.run_step(step)
+                    if step.kind == StepKind.CHECK:
+                        self.check_step(step, response)
                     if step.provides:
                         values[step.provides] = self.read_value(step, response)
-                        steps = self.plan_send(spec, remote_id, values)
-                for step in self.plan_test_send(spec, remote_id, emails):
+                        steps = self.plan_test_draft(spec, remote_id, values)
+                draft = self.test_draft_id(remote_id, values)
+                for step in self.plan_test_send(spec, draft, emails):
                     self.run_step(step)
             finally:
-                for step in self.plan_discard(remote_id):
-                    self.run_step(step)
+                draft = self.test_draft_id(remote_id, values)
+                if draft and draft != PENDING_ID:
+                    for step in self.plan_discard(draft):
+                        self.run_step(step)
         finally:
             self.sending = False
-        return remote_id
+        return draft
 
     def run_step(self, step: SendStep) -> requests.Response:
         """One step's request, sent as planned, before any bulk work on the same limit."""

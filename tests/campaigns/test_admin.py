@@ -80,7 +80,8 @@ def test_the_preflight_action_says_what_each_target_will_do(client, assignment):
     response = act(client, member("Editor", "editor"), "preflight", assignment)
     shown = [str(m) for m in response.wsgi_request._messages]
     assert shown == [
-        "Issue 42: every target can send — mailchimp test: Regular campaign to All (1,234 members)."
+        "Issue 42: every target can send — mailchimp test: Regular campaign to All "
+        "(1,234 members), sends the assignment's content."
     ]
 
 

@@ -53,7 +53,8 @@ def test_an_ab_variant_has_its_own_html(target):
     experiment = Experiment.objects.create(assignment=target.assignment)
     target.variant = Variant.objects.create(experiment=experiment, label="B", html="<p>B</p>")
     target.save()
-    assert content.content_of(target) == content.Content("<p>B</p>", "Hi")
+    found = content.content_of(target)
+    assert (found.html, found.plain_text, found.source) == ("<p>B</p>", "Hi", "variant B")
     assert spec_for(target).html == "<p>B</p>"
 
 

@@ -43,8 +43,9 @@ class Command(BaseCommand):
                 raise CommandError("No target sent a test.")
             return
         if dry_run:
-            for assignment_target, steps in sending.plan_assignment(target):
+            for assignment_target, steps, body in sending.plan_assignment(target):
                 self.stdout.write(f"== {assignment_target} ({assignment_target.method})")
+                self.stdout.write(f"   content: {body.source} (subject “{body.subject}”)")
                 for step in steps:
                     self.stdout.write(step.describe())
             return

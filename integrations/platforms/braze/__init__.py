@@ -91,6 +91,10 @@ class BrazeClient(
         ),
     )
     unsupported_reasons = {
+        # Fact sheet §7: content lives in the dashboard and the API triggers sends; no
+        # endpoint sends a campaign or Canvas as a test.
+        Capability.TEST_SEND: "its campaigns and Canvases are made in Braze and its API has no "
+        "test send: send a test from the Braze dashboard",
         Capability.TRIGGER_JOURNEY: "a Canvas is triggered as an assignment's send method "
         "(API-triggered Canvas)",
         Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Braze yet",

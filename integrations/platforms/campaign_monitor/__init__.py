@@ -76,6 +76,7 @@ class CampaignMonitorClient(
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
             Capability.SEND_CAMPAIGN,
+            Capability.TEST_SEND,
         }
     )
     # Sent on approval: SendDate is in the client's time zone, which the API names without its
@@ -89,8 +90,6 @@ class CampaignMonitorClient(
         Capability.REMOVE_FROM_SEGMENT: "segments cannot hold hand-picked members (they are rules "
         "on the list's fields)",
         Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",
-        Capability.TEST_SEND: "Campaign Monitor's test send (sendpreview.json) is not wired in "
-        "the console yet",
         Capability.CAMPAIGN_METRICS: "reading a campaign's summary (summary.json) is not wired "
         "in the console yet",
         Capability.CREATE_SEGMENT: "segments are rule-based only; lists can be created through "

@@ -11,6 +11,12 @@ scheduled and sent campaigns are listed at `/clients/{clientid}/drafts.json`, `s
 and `campaigns.json` (the sent ones paged, newest first). Campaign names are unique per client
 (400, Code 303): the Name carries the send's idempotency key and finds the draft again.
 
+A test send is a draft of its own (a "[Test]" name and key) previewed to the testers with
+`POST /api/v3.3/campaigns/{campaignid}/sendpreview.json {"PreviewRecipients": [...],
+"Personalize": "Fallback"}` (fact sheet §7; createsend-python `Campaign.send_preview`), then
+deleted with `DELETE /api/v3.3/campaigns/{campaignid}.json` (createsend-python
+`Campaign.delete`). A preview is not a send: the draft is never sent to its list.
+
 A campaign goes to a list or to segments, not both (the reference: with SegmentIDs, leave
 ListIDs out). SendDate takes a time in the client's time zone, which the API gives only as a
 display name without its daylight-saving rules, so the console does not schedule: it sends on
@@ -76,6 +82,18 @@ class CampaignMonitorCampaigns(PlatformClient):
 
     def read_created(self, response) -> str:
         return str(response.json())  # the campaign id, as a JSON string
+
+    # --- test sends: the test's own draft, previewed to the testers, then deleted ----------------
+
+    def plan_test_send(self, spec: SendSpec, remote_id: str, emails) -> list[SendStep]:
+        # Personalize "Fallback": merge tags show their fallback text (no subscriber's data).
+        body = {"PreviewRecipients": list(emails), "Personalize": "Fallback"}
+        path = f"{V}/campaigns/{remote_id}/sendpreview.json"
+        return [SendStep(StepKind.SEND, planned("POST", API, path, body))]
+
+    def plan_discard(self, remote_id: str) -> list[SendStep]:
+        path = f"{V}/campaigns/{remote_id}.json"
+        return [SendStep(StepKind.CONTENT, planned("DELETE", API, path))]
 
     # --- where a campaign stands -----------------------------------------------------------------
 

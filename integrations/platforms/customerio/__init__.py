@@ -84,6 +84,10 @@ class CustomerIoClient(
         SendMethod("journey_event", "Journey (event)", can_schedule=False, per_reader=True),
     )
     unsupported_reasons = {
+        # Fact sheet §7: broadcasts are made in the UI and only triggered through the App API,
+        # which has no test send for them (a trigger with `emails` is a real send, 1 per 10 s).
+        Capability.TEST_SEND: "its broadcasts are made in Customer.io and the App API has no "
+        "test send for them: send a test from Customer.io",
         Capability.LIST_CONTACTS: "the App API's people search (POST /v1/customers) "
         "returns identifiers only, and each person's attributes and subscription state are a "
         "call each; not wired for a profile import yet",

@@ -73,6 +73,9 @@ class IterableClient(
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
             Capability.SEND_CAMPAIGN,
+            # Blast campaigns only: a template proof (the triggered methods' content is
+            # made in Iterable).
+            Capability.TEST_SEND,
         }
     )
     send_methods = (
@@ -114,6 +117,7 @@ class IterableClient(
             "users.bulkUpdate": Rate(5, 1.0),
             "users.getFields": Rate(3, 1.0),
             "lists.size": Rate(5, 60.0),
+            "templates.proof": Rate(20, 1.0),
         },
         timestamp_format=TimestampFormat.SPACE_SEPARATED_UTC,
     )

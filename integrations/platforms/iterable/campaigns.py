@@ -24,6 +24,13 @@ Facts (../shared/platforms/iterable.md §7, §11, §12, §14; specs/iterable/api
   trigger whose outcome is unknown is never repeated. Journeys are listed by
   `GET /api/journeys` (50 a page), campaigns by `GET /api/campaigns` (`type` Blast|Triggered).
 - Ids are integers (campaign, template, list, journey).
+- A test send of a blast: its content in a template of its own (the blast's own template
+  steps, under the test's key), `POST /api/templates/email/proof {"templateId",
+  "recipientEmail"}` once per tester (one recipient a call; 20 a second per key), then
+  `POST /api/templates/bulkDelete {"ids": [templateId]}` (specs: emailProof, bulk delete
+  templates). No campaign is made, so nothing goes to the list. Iterable's description says
+  the recipient email "identifies a user profile": a tester without a profile in the project
+  may be refused.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ BLAST, TRIGGERED, JOURNEY = "blast_campaign", "triggered_campaign", "journey"
 NOT_GONE_OUT = ("Draft", "Ready")
 MAX_SCHEDULE_AHEAD = timedelta(days=21)
 CAMPAIGNS_PER_PAGE, JOURNEYS_PER_PAGE = 1000, 50
+PROOF_RATE = "templates.proof"  # 20 requests a second per key (specs: emailProof)
 
 
 def _number(text: str) -> int | str:
@@ -104,6 +112,25 @@ class IterableCampaigns(PlatformClient):
             ]
         if remote_id != PENDING_ID:
             return [SendStep(StepKind.SEND, self._send_existing(spec, remote_id))]
+        create = {
+            "name": spec.remote_name,
+            "templateId": _number(values.get("template_id", "{template_id}")),
+            "listIds": [_number(spec.segment_id)],
+            "scheduleSend": True,
+        }
+        if suppressed:
+            create["suppressionListIds"] = suppressed
+        if spec.send_at:
+            create["sendAt"] = spec.send_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return [
+            *self._template_steps(spec),
+            lists,
+            SendStep(StepKind.SEND, planned("POST", API, "/api/campaigns/create", create)),
+        ]
+
+    def _template_steps(self, spec: SendSpec) -> list[SendStep]:
+        """The spec's content as a template of its own (client template id = its key), and
+        the read of that template's id."""
         template = {"clientTemplateId": spec.idempotency_key, "name": spec.remote_name}
         template["subject"] = spec.subject
         for key, value in (
@@ -115,16 +142,6 @@ class IterableCampaigns(PlatformClient):
         ):
             if value:
                 template[key] = value
-        create = {
-            "name": spec.remote_name,
-            "templateId": _number(values.get("template_id", "{template_id}")),
-            "listIds": [_number(spec.segment_id)],
-            "scheduleSend": True,
-        }
-        if suppressed:
-            create["suppressionListIds"] = suppressed
-        if spec.send_at:
-            create["sendAt"] = spec.send_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         by_key = {"clientTemplateId": spec.idempotency_key}
         return [
             SendStep(
@@ -135,9 +152,39 @@ class IterableCampaigns(PlatformClient):
                 planned("GET", API, "/api/templates/getByClientTemplateId", params=by_key),
                 provides="template_id",
             ),
-            lists,
-            SendStep(StepKind.SEND, planned("POST", API, "/api/campaigns/create", create)),
         ]
+
+    # --- test sends: a blast's template of its own, proofed to each tester, then deleted -----
+
+    def plan_test_draft(
+        self, spec: SendSpec, remote_id: str = PENDING_ID, values: Mapping[str, str] = EMPTY
+    ) -> list[SendStep]:
+        if spec.method != BLAST:  # trigger-only methods are refused before (test_send_problem)
+            raise ValidationFailed(f"An Iterable {spec.method} has no content to test.")
+        return self._template_steps(spec)
+
+    def test_draft_id(self, remote_id: str, values: Mapping[str, str]) -> str:
+        return values.get("template_id", "")
+
+    def plan_test_send(self, spec: SendSpec, remote_id: str, emails) -> list[SendStep]:
+        # One recipient per proof (TemplateProofRequest: a recipientEmail or a recipientUserId).
+        return [
+            SendStep(
+                StepKind.SEND,
+                planned(
+                    "POST",
+                    API,
+                    "/api/templates/email/proof",
+                    {"templateId": _number(remote_id), "recipientEmail": email},
+                    rate=PROOF_RATE,
+                ),
+            )
+            for email in emails
+        ]
+
+    def plan_discard(self, remote_id: str) -> list[SendStep]:
+        body = {"ids": [_number(remote_id)]}
+        return [SendStep(StepKind.CONTENT, planned("POST", API, "/api/templates/bulkDelete", body))]
 
     def _send_existing(self, spec: SendSpec, remote_id: str):
         """A campaign an interrupted attempt created that has not gone out: send it now or

@@ -77,6 +77,12 @@ class KlaviyoClient(
         }
     )
     send_methods = (SendMethod("campaign", "Email campaign"),)
+    unsupported_reasons = {
+        # specs/klaviyo/stable.json has no test or preview send for campaigns (template-render
+        # renders a template and sends nothing).
+        Capability.TEST_SEND: "its API has no test send for campaigns: send a test from "
+        "Klaviyo's campaign editor",
+    }
     credential_fields = (
         CredentialField(
             "private_api_key",

@@ -95,12 +95,12 @@ class SendGridClient(
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
             Capability.SEND_CAMPAIGN,
+            # Through a dynamic template of its own (singlesends.py).
+            Capability.TEST_SEND,
         }
     )
     send_methods = (SendMethod("single_send", "Single Send"),)
     unsupported_reasons = {
-        Capability.TEST_SEND: "its test send takes a dynamic transactional "
-        "template, not a Single Send's content",
         Capability.LIST_CONTACTS: "SendGrid lists no contacts page by page (GET "
         "/v3/marketing/contacts is a sample of 50 and a search stops at 50 matches); the whole "
         "list comes only as an asynchronous CSV export job, which the console does not read "

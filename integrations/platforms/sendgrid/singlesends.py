@@ -9,6 +9,16 @@ suppression_group_id}}` → 201 with `id`; `PUT /v3/marketing/singlesends/{id}/s
 `draft`, `scheduled` or `triggered`. A verified `sender_id` and an unsubscribe group are needed
 to send; `GET /v3/marketing/senders/{id}` says whether the sender is `verified`.
 `POST /v3/marketing/singlesends/search {"name"}` finds a draft by its name (the idempotency key).
+
+A test send: SendGrid's test endpoint sends a dynamic transactional template, not a Single
+Send (§7; tsg_mc_test_v3.json), so the test's content (the same fields as the Single Send's
+email_config) becomes a dynamic template of its own: `POST /v3/templates {"name" ≤100,
+"generation": "dynamic"}` → 201 `{id}`, `POST /v3/templates/{id}/versions {"name", "active": 1,
+"subject", "html_content", "plain_content", "generate_plain_content", "editor"}` → 201,
+`POST /v3/marketing/test/send_email {"template_id", "emails" (1–10), "sender_id",
+"suppression_group_id"}` → 202, then `DELETE /v3/templates/{id}` → 204 (twilio/sendgrid-oai
+spec/json/tsg_templates_v3.json: CreateTemplate, CreateTemplateVersion, DeleteTemplate). The
+preview text, which a Single Send carries in its HTML, is not a template field either.
 """
 
 from __future__ import annotations
@@ -30,6 +40,20 @@ from integrations.platforms.sending import (
 )
 
 
+def _content(spec: SendSpec) -> dict:
+    """The subject, HTML and plain text as a Single Send's email_config and a dynamic
+    template's version both take them (the same field names)."""
+    content = {
+        "subject": spec.subject,
+        "html_content": spec.html,
+        "generate_plain_content": not spec.plain_text,
+        "editor": "code",
+    }
+    if spec.plain_text:
+        content["plain_content"] = spec.plain_text
+    return content
+
+
 class SendGridSingleSends(PlatformClient):
     def _setting(self, key: str) -> str:
         return str(self.integration.secrets.get(key) or "")
@@ -42,15 +66,10 @@ class SendGridSingleSends(PlatformClient):
             kind, audience = "list", spec.segment_id
         send_to = {"list_ids": [audience]} if kind == "list" else {"segment_ids": [audience]}
         email_config = {
-            "subject": spec.subject,
-            "html_content": spec.html,
-            "generate_plain_content": not spec.plain_text,
-            "editor": "code",
+            **_content(spec),
             "sender_id": int(self._setting("sender_id") or 0),
             "suppression_group_id": int(self._setting("suppression_group_id") or 0),
         }
-        if spec.plain_text:
-            email_config["plain_content"] = spec.plain_text
         create = {
             "name": spec.remote_name,
             "categories": ["sharpsend"],
@@ -70,6 +89,36 @@ class SendGridSingleSends(PlatformClient):
             ),
             SendStep(StepKind.SEND, planned("PUT", API, path, schedule), ok=(201,)),
         ]
+
+    # --- test sends: the content as a dynamic template of its own, tested, then deleted ------
+
+    def plan_test_draft(
+        self, spec: SendSpec, remote_id: str = PENDING_ID, values: Mapping[str, str] = EMPTY
+    ) -> list[SendStep]:
+        template = {"name": spec.remote_name, "generation": "dynamic"}
+        version = {"name": spec.remote_name, "active": 1, **_content(spec)}
+        return [
+            SendStep(StepKind.CREATE, planned("POST", API, "/v3/templates", template), ok=(201,)),
+            SendStep(
+                StepKind.CONTENT,
+                planned("POST", API, f"/v3/templates/{remote_id}/versions", version),
+                ok=(201,),
+            ),
+        ]
+
+    def plan_test_send(self, spec: SendSpec, remote_id: str, emails) -> list[SendStep]:
+        body = {
+            "template_id": remote_id,
+            "emails": list(emails),
+            "sender_id": int(self._setting("sender_id") or 0),
+            "suppression_group_id": int(self._setting("suppression_group_id") or 0),
+        }
+        path = "/v3/marketing/test/send_email"
+        return [SendStep(StepKind.SEND, planned("POST", API, path, body), ok=(202,))]
+
+    def plan_discard(self, remote_id: str) -> list[SendStep]:
+        path = f"/v3/templates/{remote_id}"
+        return [SendStep(StepKind.CONTENT, planned("DELETE", API, path), ok=(204,))]
 
     def remote_campaign(self, remote_id: str) -> RemoteCampaign | None:
         data = self.request("GET", API, f"/v3/marketing/singlesends/{remote_id}").json()

@@ -167,8 +167,11 @@ urlpatterns = [
     path("<str:host>/api/v3.3/subscribers/<str:list_ref>/import.json", contacts.import_subscribers),
     path("<str:host>/api/v3.3/subscribers/<str:list_ref>/history.json", contacts.history),
     path("<str:host>/api/v3.3/subscribers/<str:list_ref>.json", contacts.subscriber),
-    path("<str:host>/api/v3.3/campaigns/<str:client_id>.json", campaigns.create),
+    path("<str:host>/api/v3.3/campaigns/<str:ref>.json", campaigns.create_or_delete),
     path("<str:host>/api/v3.3/campaigns/<str:campaign_id>/send.json", campaigns.send),
+    path(
+        "<str:host>/api/v3.3/campaigns/<str:campaign_id>/sendpreview.json", campaigns.send_preview
+    ),
     path("<str:host>/api/v3.3/campaigns/<str:campaign_id>/summary.json", campaigns.summary),
     path("<str:host>/api/v3.3/clients/<str:client_id>/drafts.json", campaigns.drafts),
     path("<str:host>/api/v3.3/clients/<str:client_id>/scheduled.json", campaigns.scheduled),

@@ -11,7 +11,8 @@ Errors are 400 `{Code, Message}`: 303 duplicate campaign name, 304 subject, 305 
 from email, 308 reply-to, 101/103 an unknown list or segment, 301 unknown campaign, 331 already
 sent, 332 no recipients, 5 invalid date (Campaign Monitor's reference); a missing name (302)
 and a content URL that cannot be fetched (310) get the emulator's own codes, as the fact sheet
-gives none. Each campaign is a SandboxSend of kind "campaign"; at its send it is delivered to
+gives none. A preview (`sendpreview.json`) is a SandboxSend of kind "test"; a DELETE of
+`/campaigns/{id}.json` removes the campaign. Each campaign is a SandboxSend of kind "campaign"; at its send it is delivered to
 the active members of its lists and segments (their addresses kept in `content["delivered"]`).
 """
 
@@ -23,7 +24,7 @@ from datetime import datetime
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.sandbox import engagement, store
 from integrations.sandbox.campaign_monitor.auth import (
@@ -212,6 +213,69 @@ def send(request, account, campaign_id: str):
     campaign.sends += 1
     campaign.save()
     return HttpResponse(status=200)
+
+
+PERSONALIZE = ("fallback", "random")
+
+
+@csrf_exempt
+@require_POST
+@EMULATOR.endpoint()
+def send_preview(request, account, campaign_id: str):
+    """`{"PreviewRecipients": [...], "Personalize": "Fallback" | "Random" | <an email>}` → 200;
+    recorded as a SandboxSend of kind "test" (what the testers got), never as a send of the
+    campaign: the draft stays a draft and its `sends` count does not move."""
+    campaign = _campaigns(account).filter(remote_id=campaign_id).first()
+    if campaign is None:
+        return _error(301, "Invalid CampaignID")
+    body = parse_json(request)
+    recipients = body.get("PreviewRecipients") if isinstance(body, dict) else None
+    if (
+        not isinstance(recipients, list)
+        or not recipients
+        or not all(store.looks_like_email(r) for r in recipients)
+    ):
+        return _error(400, "PreviewRecipients must be a list of email addresses")
+    personalize = str(body.get("Personalize", "Fallback"))
+    if personalize.lower() not in PERSONALIZE and not store.looks_like_email(personalize):
+        return _error(400, "Personalize must be Fallback, Random or a subscriber's email")
+    if campaign.status != "draft":
+        return _error(333, "Only a draft campaign can be previewed")  # the emulator's own code
+    SandboxSend.objects.create(
+        platform=PLATFORM,
+        account=account.account,
+        kind="test",
+        remote_id=secrets.token_hex(8),
+        name=campaign.name,
+        status="sent",
+        body={"campaign_id": campaign.remote_id, **body, "Subject": campaign.body.get("Subject")},
+        content=campaign.content,
+        recipients=len(recipients),
+        sends=1,
+        sent_at=timezone.now(),
+    )
+    return HttpResponse(status=200)
+
+
+@csrf_exempt
+@require_http_methods(["DELETE"])
+@EMULATOR.endpoint()
+def delete(request, account, campaign_id: str):
+    """`DELETE /campaigns/{campaignid}.json` → 200: the campaign is gone (a draft or scheduled
+    one is then never sent)."""
+    deleted, _ = _campaigns(account).filter(remote_id=campaign_id).delete()
+    if not deleted:
+        return _error(301, "Invalid CampaignID")
+    return HttpResponse(status=200)
+
+
+@csrf_exempt
+def create_or_delete(request, host: str, ref: str):
+    """`/campaigns/{ref}.json`: POST creates a campaign for the client `ref`, DELETE deletes
+    the campaign `ref` (one path shape, two meanings, as in Campaign Monitor's API)."""
+    if request.method == "DELETE":
+        return delete(request, host, campaign_id=ref)
+    return create(request, host, client_id=ref)
 
 
 def send_key(account, send: SandboxSend) -> str:

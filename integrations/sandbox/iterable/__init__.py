@@ -27,7 +27,12 @@ from integrations.sandbox.iterable.contacts import bulk_update, get_fields
 from integrations.sandbox.iterable.lists import subscribe, unsubscribe
 from integrations.sandbox.iterable.privacy import get_by_email, user_by_email, user_by_id
 from integrations.sandbox.iterable.segments import list_size, lists
-from integrations.sandbox.iterable.templates import by_client_template_id, upsert_email
+from integrations.sandbox.iterable.templates import (
+    bulk_delete,
+    by_client_template_id,
+    email_proof,
+    upsert_email,
+)
 from integrations.sandbox.iterable.webhooks import WEBHOOKS
 
 __all__ = [
@@ -80,6 +85,8 @@ urlpatterns = [
     path("<str:host>/api/users/<str:email>", user_by_email),
     path("<str:host>/api/templates/email/upsert", upsert_email),
     path("<str:host>/api/templates/getByClientTemplateId", by_client_template_id),
+    path("<str:host>/api/templates/email/proof", email_proof),
+    path("<str:host>/api/templates/bulkDelete", bulk_delete),
     path("<str:host>/api/campaigns", campaigns),
     path("<str:host>/api/campaigns/create", create),
     path("<str:host>/api/campaigns/trigger", trigger),

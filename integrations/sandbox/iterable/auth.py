@@ -23,6 +23,7 @@ RATES = {
     # the sandbox allows the same
     "campaigns": (100, 1.0),
     "templates": (100, 1.0),
+    "templates.proof": (20, 1.0),  # emailProof: 20 requests/second per API key
 }
 
 

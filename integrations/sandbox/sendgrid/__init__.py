@@ -23,7 +23,15 @@ from django.views.decorators.http import require_GET
 from integrations.sandbox import accounts
 from integrations.sandbox.emulation import json_response
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
-from integrations.sandbox.sendgrid import contacts, jobs, lists, segments, singlesends, webhooks
+from integrations.sandbox.sendgrid import (
+    contacts,
+    jobs,
+    lists,
+    segments,
+    singlesends,
+    templates,
+    webhooks,
+)
 from integrations.sandbox.sendgrid.auth import (
     EMULATOR,
     FULL_SCOPES,
@@ -153,6 +161,10 @@ urlpatterns = [
     path("<str:host>/v3/scopes", scopes),
     path("<str:host>/v3/marketing/senders/<int:sender_id>", singlesends.sender),
     path("<str:host>/v3/marketing/singlesends", singlesends.singlesends),
+    path("<str:host>/v3/marketing/test/send_email", templates.test_send_email),
+    path("<str:host>/v3/templates", templates.templates),
+    path("<str:host>/v3/templates/<str:template_id>", templates.template),
+    path("<str:host>/v3/templates/<str:template_id>/versions", templates.versions),
     path("<str:host>/v3/marketing/singlesends/search", singlesends.search),
     path("<str:host>/v3/marketing/singlesends/<str:singlesend_id>", singlesends.singlesend),
     path("<str:host>/v3/marketing/singlesends/<str:singlesend_id>/schedule", singlesends.schedule),

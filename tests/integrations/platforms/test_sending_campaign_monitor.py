@@ -232,3 +232,46 @@ def test_the_dry_run_plan_is_the_requests(client):
         ("send", "POST", "/api/v3.3/campaigns/{remote_id}/send.json"),
     ]
     assert json.loads(steps[0].request.content) == CREATE
+
+
+# --- test sends (sendpreview.json) ----------------------------------------------------------------
+
+
+def test_a_test_send_previews_a_draft_of_its_own_then_deletes_it(client):
+    test = spec(idempotency_key="test-7-ab12", name="[Test] Issue 42")
+    created = {**CREATE, "Name": "[Test] Issue 42 [test-7-ab12]"}
+    preview = {"PreviewRecipients": ["ed@example.com", "qa@example.com"], "Personalize": "Fallback"}
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.post(
+            f"{BASE}/campaigns/{CLIENT}.json",
+            match=[AUTH, JSON_BODY, matchers.json_params_matcher(created, strict_match=True)],
+            status=201,
+            json="d" * 32,
+        )
+        rsps.post(
+            f"{BASE}/campaigns/{'d' * 32}/sendpreview.json",
+            match=[AUTH, JSON_BODY, matchers.json_params_matcher(preview, strict_match=True)],
+            body="",
+        )
+        rsps.delete(f"{BASE}/campaigns/{'d' * 32}.json", match=[AUTH], body="")
+        assert client.send_test(test, ["ed@example.com", "qa@example.com"]) == "d" * 32
+    # The draft's send (send.json) is never called: strict mocks refuse anything unregistered.
+
+
+def test_a_refused_preview_still_deletes_the_draft(client):
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.post(f"{BASE}/campaigns/{CLIENT}.json", status=201, json="d" * 32)
+        rsps.post(
+            f"{BASE}/campaigns/{'d' * 32}/sendpreview.json",
+            status=400,
+            json={"Code": 400, "Message": "PreviewRecipients must be a list of email addresses"},
+        )
+        rsps.delete(f"{BASE}/campaigns/{'d' * 32}.json", match=[AUTH], body="")
+        with pytest.raises(ValidationFailed, match="PreviewRecipients"):
+            client.send_test(spec(), ["qa@example.com"])
+        assert rsps.calls[-1].request.method == "DELETE"
+
+
+def test_the_test_send_refuses_too_many_addresses_before_any_call(client):
+    with strict(), pytest.raises(ValidationFailed, match="1 to 10 addresses"):
+        client.send_test(spec(), [f"qa{n}@example.com" for n in range(11)])

@@ -390,3 +390,87 @@ def test_preflight_refuses_ids_that_are_not_numbers(client):
             "An Iterable list id is a number, not 'all'.",
             "An Iterable campaign id is a number, not 'daily'.",
         ]
+
+
+# --- test sends: a template proof per tester ----------------------------------------------------
+
+
+def test_a_test_send_proofs_a_template_of_its_own_per_tester_then_deletes_it(client, schemas):
+    test = SendSpec(
+        **{**BLAST.__dict__, "idempotency_key": "test-5-ab12", "name": "[Test] Issue 42"}
+    )
+    template = {
+        "clientTemplateId": "test-5-ab12",
+        "name": "[Test] Issue 42 [test-5-ab12]",
+        "subject": "Markets",
+        "preheaderText": "Charts",
+        "html": "<p>Hi</p>",
+        "plainText": "Hi",
+        "fromName": "The Desk",
+        "replyToEmail": "desk@example.com",
+    }
+    proof = valid(schemas, "/api/templates/email/proof")
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.post(
+            f"{US}/api/templates/email/upsert",
+            match=[
+                AUTH,
+                JSON_BODY,
+                exactly(template),
+                valid(schemas, "/api/templates/email/upsert"),
+            ],
+            json=OK,
+        )
+        rsps.get(
+            f"{US}/api/templates/getByClientTemplateId",
+            match=[AUTH, matchers.query_param_matcher({"clientTemplateId": "test-5-ab12"})],
+            json={"templates": [{"templateId": 3007}]},
+        )
+        for email in ("ed@example.com", "qa@example.com"):
+            rsps.post(
+                f"{US}/api/templates/email/proof",
+                match=[
+                    AUTH,
+                    JSON_BODY,
+                    exactly({"templateId": 3007, "recipientEmail": email}),
+                    proof,
+                ],
+                json=OK,
+            )
+        rsps.post(
+            f"{US}/api/templates/bulkDelete",
+            match=[
+                AUTH,
+                JSON_BODY,
+                exactly({"ids": [3007]}),
+                valid(schemas, "/api/templates/bulkDelete"),
+            ],
+            json={"success": [3007], "failed": [], "failureReason": ""},
+        )
+        assert client.send_test(test, ["ed@example.com", "qa@example.com"]) == "3007"
+    # No campaign is made (campaigns/create is not registered: strict mocks refuse it).
+
+
+def test_a_refused_proof_still_deletes_the_template(client):
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.post(f"{US}/api/templates/email/upsert", json=OK)
+        rsps.get(
+            f"{US}/api/templates/getByClientTemplateId", json={"templates": [{"templateId": 3007}]}
+        )
+        rsps.post(
+            f"{US}/api/templates/email/proof",
+            status=400,
+            json={"code": "InvalidEmailAddressError", "msg": "Invalid email", "params": None},
+        )
+        rsps.post(f"{US}/api/templates/bulkDelete", match=[exactly({"ids": [3007]})], json={})
+        with pytest.raises(ValidationFailed, match="Invalid email"):
+            client.send_test(BLAST, ["qa@example.com"])
+
+
+def test_only_a_blast_can_be_sent_as_a_test():
+    assert IterableClient.test_send_problem("blast_campaign") == ""
+    for method, label in (("triggered_campaign", "triggered campaign"), ("journey", "journey")):
+        assert IterableClient.test_send_problem(method) == (
+            f"Iterable cannot test send a {label}: the console sends no content of its own to "
+            "test (send a test from Iterable)."
+        )

@@ -11,6 +11,7 @@ import pytest
 from responses import matchers
 from responses.registries import OrderedRegistry
 
+from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.sendgrid import SendGridClient
 from integrations.platforms.sending import SendSpec
 from tests.integrations.platforms.support import strict
@@ -125,3 +126,74 @@ def test_an_interrupted_send_is_found_by_name(client):
         rsps.put(f"{BASE}/v3/marketing/singlesends/S1/schedule", status=201, json={})
         result = client.send_campaign(interrupted, Recorder())
     assert result.remote_id == "S1" and not result.already_sent
+
+
+# --- test sends: a dynamic template of its own (tsg_templates_v3.json, tsg_mc_test_v3.json) -----
+
+
+def send_email_schema():
+    """The test endpoint's request body schema, from tsg_mc_test_v3.json."""
+    document = json.loads((SPECS / "sendgrid/tsg_mc_test_v3.json").read_text())
+    operation = document["paths"]["/v3/marketing/test/send_email"]["post"]
+    return jsonschema.Draft7Validator(
+        operation["requestBody"]["content"]["application/json"]["schema"]
+    )
+
+
+def test_a_test_send_goes_through_a_dynamic_template_of_its_own_then_deletes_it(client):
+    test = SendSpec(
+        **{**SEND.__dict__, "idempotency_key": "test-1-ab12", "name": "[Test] Issue 42"}
+    )
+    name = "[Test] Issue 42 [test-1-ab12]"
+    version = {
+        "name": name,
+        "active": 1,
+        "subject": "Markets",
+        "html_content": "<p>Hi</p>",
+        "generate_plain_content": False,
+        "editor": "code",
+        "plain_content": "Hi",
+    }
+    tid = "5f0c2a8e-3f5b-4c8e-9d1a-0b7e6c5d4a31"
+    testers = ["ed@example.com", "qa@example.com"]
+    send = {"template_id": tid, "emails": testers, "sender_id": 77, "suppression_group_id": 12}
+    exactly = matchers.json_params_matcher
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.post(
+            f"{BASE}/v3/templates",
+            match=[AUTH, exactly({"name": name, "generation": "dynamic"}, strict_match=True)],
+            status=201,
+            json={"id": tid, "name": name, "generation": "dynamic", "versions": []},
+        )
+        rsps.post(
+            f"{BASE}/v3/templates/{tid}/versions",
+            match=[AUTH, exactly(version, strict_match=True)],
+            status=201,
+            json={"id": "v1", "template_id": tid, **version},
+        )
+        test_send = rsps.post(
+            f"{BASE}/v3/marketing/test/send_email",
+            match=[AUTH, exactly(send, strict_match=True)],
+            status=202,
+            json={},
+        )
+        rsps.delete(f"{BASE}/v3/templates/{tid}", match=[AUTH], status=204)
+        assert client.send_test(test, testers) == tid
+    send_email_schema().validate(json.loads(test_send.calls[0].request.body))
+    # No Single Send is made: /v3/marketing/singlesends is not registered (strict mocks).
+
+
+def test_a_refused_test_send_still_deletes_the_template(client):
+    tid = "5f0c2a8e-3f5b-4c8e-9d1a-0b7e6c5d4a31"
+    with strict(registry=OrderedRegistry) as rsps:
+        rsps.post(f"{BASE}/v3/templates", status=201, json={"id": tid})
+        rsps.post(f"{BASE}/v3/templates/{tid}/versions", status=201, json={"id": "v1"})
+        rsps.post(
+            f"{BASE}/v3/marketing/test/send_email",
+            status=400,
+            json={"errors": [{"field": "sender_id", "message": "a verified sender is required"}]},
+        )
+        rsps.delete(f"{BASE}/v3/templates/{tid}", status=204)
+        with pytest.raises(ValidationFailed, match="verified sender"):
+            client.send_test(SEND, ["qa@example.com"])
+        assert rsps.calls[-1].request.method == "DELETE"

@@ -206,3 +206,34 @@ def test_summary_and_history_follow_the_seeded_engagement(client, console):
     ).json()
     assert [(h["ID"], h["Type"]) for h in history] == [(campaign_id, "Campaign")]
     assert {a["Event"] for a in history[0]["Actions"]} <= {"Open", "Click", "Unsubscribe"}
+
+
+def test_a_preview_is_recorded_as_a_test_and_the_draft_stays_a_draft(client, console):
+    campaign_id = create(client).json()
+    body = {"PreviewRecipients": ["qa@example.com"], "Personalize": "Fallback"}
+    assert post(client, f"/campaigns/{campaign_id}/sendpreview.json", body).status_code == 200
+    (test,) = SandboxSend.objects.filter(platform="campaign_monitor", kind="test")
+    assert (test.recipients, test.body["Subject"], test.content["html"]) == (
+        1,
+        "Markets",
+        "<p>Hi ü</p>",
+    )
+    campaign = SandboxSend.objects.get(platform="campaign_monitor", kind="campaign")
+    assert (campaign.status, campaign.sends) == ("draft", 0)
+    bad = post(client, f"/campaigns/{campaign_id}/sendpreview.json", {"PreviewRecipients": []})
+    assert bad.status_code == 400
+    unknown = post(client, "/campaigns/nope/sendpreview.json", body)
+    assert unknown.json()["Code"] == 301
+
+
+def test_a_sent_campaign_cannot_be_previewed_and_a_deleted_one_is_gone(client, console):
+    campaign_id = create(client).json()
+    assert send_now(client, campaign_id).status_code == 200
+    body = {"PreviewRecipients": ["qa@example.com"], "Personalize": "Fallback"}
+    assert post(client, f"/campaigns/{campaign_id}/sendpreview.json", body).status_code == 400
+    gone = client.delete(f"{V}/campaigns/{campaign_id}.json", headers=ACCOUNT_KEY)
+    assert gone.status_code == 200
+    assert not SandboxSend.objects.filter(kind="campaign").exists()
+    again = client.delete(f"{V}/campaigns/{campaign_id}.json", headers=ACCOUNT_KEY)
+    assert again.json()["Code"] == 301
+    assert client.get(f"{V}/campaigns/{CLIENT_ID}.json", headers=ACCOUNT_KEY).status_code == 405

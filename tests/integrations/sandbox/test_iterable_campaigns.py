@@ -144,3 +144,26 @@ def test_journeys(client, project):
     assert closed.status_code == 400 and "not accepting" in closed.json()["msg"]
     no_list = post(client, "/api/workflows/triggerWorkflow", {"workflowId": 201})
     assert no_list.status_code == 400
+
+
+def test_a_proof_is_recorded_as_a_test_and_a_template_in_use_is_not_deleted(client, template):
+    proof = {"templateId": template, "recipientEmail": "qa@example.com"}
+    assert post(client, "/api/templates/email/proof", proof).json()["code"] == "Success"
+    (test,) = SandboxSend.objects.filter(kind="test")
+    assert (test.recipients, test.body["recipientEmail"]) == (1, "qa@example.com")
+    assert test.content["html"] == "<p>1</p>"
+    both = {**proof, "recipientUserId": "42"}
+    assert post(client, "/api/templates/email/proof", both).status_code == 400
+    unknown = {"templateId": 9999, "recipientEmail": "qa@example.com"}
+    assert post(client, "/api/templates/email/proof", unknown).json()["code"] == "NotFound"
+    assert (
+        post(client, "/api/templates/email/proof", proof, headers=READ_ONLY_KEY).status_code == 401
+    )
+    # A template a campaign uses stays; one no campaign uses goes; ids never collide after.
+    post(client, "/api/campaigns/create", {"name": "B", "templateId": template, "listIds": [1]})
+    post(client, "/api/templates/email/upsert", {"clientTemplateId": "t-2", "name": "T2"})
+    answer = post(client, "/api/templates/bulkDelete", {"ids": [template, 3002]}).json()
+    assert (answer["success"], answer["failed"]) == ([3002], [template])
+    SandboxSend.objects.filter(kind="template", remote_id=str(template)).update(remote_id="3005")
+    post(client, "/api/templates/email/upsert", {"clientTemplateId": "t-3", "name": "T3"})
+    assert SandboxSend.objects.filter(kind="template", name="t-3").get().remote_id == "3006"

@@ -296,3 +296,44 @@ class TestRateLimitsAndFaults:
         response = upsert(client, [{"email": "a@example.com"}])
         assert response.status_code == 429 and response.headers["Retry-After"] == "2"
         assert not SandboxContact.objects.exists()
+
+
+@pytest.fixture
+def post_full(client, sandbox_time):
+    """POST as the full key, a second apart (the emulator's 10 a second is not the point)."""
+
+    def post(path, body):
+        sandbox_time.now += 1.0
+        return client.post(f"{G}{path}", data=orjson.dumps(body),
+                           content_type="application/json", headers=FULL)  # fmt: skip
+
+    return post
+
+
+def test_a_test_email_goes_through_a_dynamic_template_and_is_recorded_as_a_test(client, post_full):
+    from integrations.sandbox.models import SandboxSend
+
+    made = post_full("/v3/templates", {"name": "T", "generation": "dynamic"})
+    assert made.status_code == 201
+    tid = made.json()["id"]
+    body = {"template_id": tid, "emails": ["qa@example.com"], "sender_id": 1,
+            "suppression_group_id": 5}  # fmt: skip
+    # No active version yet: nothing to send.
+    assert post_full("/v3/marketing/test/send_email", body).status_code == 400
+    version = {"name": "T", "subject": "Markets", "html_content": "<p>Hi</p>", "active": 1}
+    assert post_full(f"/v3/templates/{tid}/versions", version).status_code == 201
+    assert post_full(f"/v3/templates/{tid}/versions", {"name": "T"}).status_code == 400
+    assert post_full("/v3/marketing/test/send_email", body).status_code == 202
+    (test,) = SandboxSend.objects.filter(platform="sendgrid", kind="test")
+    assert (test.content["subject"], test.content["html_content"]) == ("Markets", "<p>Hi</p>")
+    for wrong in ({"sender_id": 2}, {"emails": ["qa@example.com"] * 2}, {"emails": []},
+                  {"suppression_group_id": None}):  # fmt: skip
+        assert post_full("/v3/marketing/test/send_email", {**body, **wrong}).status_code == 400
+    legacy = post_full("/v3/templates", {"name": "L"}).json()["id"]
+    post_full(f"/v3/templates/{legacy}/versions", version)
+    answer = post_full("/v3/marketing/test/send_email", {**body, "template_id": legacy})
+    assert answer.status_code == 400  # a legacy template is not delivered
+    assert client.delete(f"{G}/v3/templates/{tid}", headers=FULL).status_code == 204
+    assert client.delete(f"{G}/v3/templates/{tid}", headers=FULL).status_code == 404
+    assert SandboxSend.objects.filter(kind="test").count() == 1
+    assert not SandboxSend.objects.filter(kind="single_send").exists()
