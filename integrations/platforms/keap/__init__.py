@@ -112,6 +112,8 @@ class KeapClient(
     # on approval, from the connected user (campaigns.py).
     send_methods = (SendMethod("email", "Email to the tag's contacts", can_schedule=False),)
     unsupported_reasons = {
+        Capability.SUPPRESS_CONTACT: "Keap's opt-out (PATCH /emailAddresses/{email}/status) is "
+        "not wired in the console yet: opt the contact out in Keap",
         Capability.TEST_SEND: "test sends are not available through the API",
         Capability.REMOVE_FROM_SEGMENT: "removing tags from contacts is not yet wired in the "
         "console",
