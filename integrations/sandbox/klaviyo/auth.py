@@ -39,7 +39,7 @@ RATES = {
 FULL_SCOPES = frozenset(
     {
         "accounts:read", "lists:read", "lists:write", "profiles:read", "profiles:write",
-        "segments:read", "segments:write", "data-privacy:write",
+        "segments:read", "segments:write", "data-privacy:write", "subscriptions:write",
         "campaigns:read", "campaigns:write", "templates:read", "templates:write",
         "webhooks:read", "webhooks:write",
     }

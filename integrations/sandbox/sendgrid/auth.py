@@ -16,7 +16,7 @@ RATES = {"api": (10, 1.0), "contacts.upsert": (3, 1.0), "contacts.imports": (5, 
 FULL_SCOPES = (
     "mail.send", "marketing.read", "marketing.automation.read", "marketing.automation.update",
     "marketing.contacts.create", "marketing.contacts.update", "marketing.contacts.delete",
-    "user.account.read",
+    "user.account.read", "asm.suppressions.global.create",
 )  # fmt: skip
 READ_SCOPES = ("marketing.read", "marketing.automation.read")
 MAIL_SCOPES = ("mail.send",)
@@ -46,9 +46,11 @@ def _authenticate(request, region, **_):
     return account
 
 
-def _admit(request, account, *, marketing: bool = True, write: bool = False, **_):
+def _admit(request, account, *, marketing: bool = True, write: bool = False, scope: str = "", **_):
     scopes = _scopes(account)
     if marketing and not any(s.startswith("marketing") for s in scopes):
+        return _errors("access forbidden", 403)
+    if scope and scope not in scopes:
         return _errors("access forbidden", 403)
     if write and account.read_only:
         return _errors("access forbidden", 403)
