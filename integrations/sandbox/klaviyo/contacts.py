@@ -171,7 +171,7 @@ def deletion_jobs(request, account):
 
 @csrf_exempt
 @require_POST
-@EMULATOR.endpoint(write=True, scopes=("subscriptions:write",))
+@EMULATOR.endpoint(write=True, scopes=("subscriptions:write",), endpoint="suppressions")
 def suppression_jobs(request, account):
     """POST /api/profile-suppression-bulk-create-jobs: up to 100 emails suppressed from email
     marketing (SandboxSuppression; the profiles stay, and a send skips them). Klaviyo creates
