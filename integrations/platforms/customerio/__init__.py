@@ -69,6 +69,8 @@ class CustomerIoClient(
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
+            # The App API's person reads (attributes, segments, messages), by email.
+            Capability.EXPORT_CONTACT,
         }
     )
     send_methods = (
@@ -93,9 +95,6 @@ class CustomerIoClient(
             "Customer.io's reporting webhooks (App API POST /v1/reporting_webhooks) are not wired"
             " in the console yet: create one by hand with the steps shown"
         ),
-        Capability.EXPORT_CONTACT: "not wired in the console yet (the App API's "
-        "/v1/customers/{id}/attributes, segments and messages): read the person's profile in "
-        "Customer.io",
     }
     credential_fields = (
         CredentialField(

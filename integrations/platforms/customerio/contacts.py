@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from integrations.platforms.base import PlatformClient
-from integrations.platforms.customerio.api import ENVELOPE, TRACK
-from integrations.platforms.errors import ValidationFailed
+from integrations.platforms.customerio.api import APP, ENVELOPE, TRACK
+from integrations.platforms.errors import NotFound, ValidationFailed
 from integrations.platforms.types import (
     ContactRecord,
     Outcome,
@@ -15,6 +16,9 @@ from integrations.platforms.types import (
     TargetField,
     UpsertPlan,
 )
+
+# A person's messages come in pages (`next`); an access export reads at most this many.
+MAX_MESSAGE_PAGES = 20
 
 
 class CustomerIoContacts(PlatformClient):
@@ -88,6 +92,36 @@ class CustomerIoContacts(PlatformClient):
         )
 
     # --- privacy ------------------------------------------------------------------------------
+
+    def export_contact(self, identifier: str) -> dict:
+        """What Customer.io holds of the person, from the App API (fact sheet §9, spec
+        getPersonAttributes / getPersonSegments / getPersonMessages): their attributes and
+        identifiers, the segments they are in, and the messages sent to them (up to
+        MAX_MESSAGE_PAGES pages). Addressed by email (`id_type=email`), or by id for an
+        identifier that is not an email; {"found": False} when Customer.io has no such person.
+        """
+        id_type = "email" if "@" in identifier else "id"
+        base = f"/v1/customers/{quote(identifier, safe='@')}"
+        by = {"id_type": id_type}
+        try:
+            person = self.request("GET", APP, f"{base}/attributes", params=by).json()
+        except NotFound:
+            return {"found": False, "customer": {}, "segments": [], "messages": []}
+        segments = self.request("GET", APP, f"{base}/segments", params=by).json()
+        messages, start = [], ""
+        for _ in range(MAX_MESSAGE_PAGES):
+            params = {**by, "start": start} if start else by
+            page = self.request("GET", APP, f"{base}/messages", params=params).json()
+            messages += page.get("messages") or []
+            start = str(page.get("next") or "")
+            if not start:
+                break
+        return {
+            "found": True,
+            "customer": person.get("customer") or {},
+            "segments": segments.get("segments") or [],
+            "messages": messages,
+        }
 
     def delete_contact(self, identifier: str) -> None:
         """Delete the person with a v2 `delete` entry (Track API key). Customer.io would let a
