@@ -59,9 +59,7 @@ class Command(BaseCommand):
         for task in request.tasks.order_by("integration_name"):
             detail = f" ({task.reason})" if task.reason else ""
             known = f" [platform id {task.platform_id}]" if task.platform_id else ""
-            self.stdout.write(
-                f"{task.integration_name}: {task.get_state_display()}{detail}{known}"
-            )
+            self.stdout.write(f"{task.integration_name}: {task.get_state_display()}{detail}{known}")
         if options.get("bundle") and request.bundle is not None:
             with open(options["bundle"], "w", encoding="utf-8") as out:
                 json.dump(request.bundle, out, indent=2, default=str)
