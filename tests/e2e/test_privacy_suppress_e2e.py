@@ -1,7 +1,7 @@
-""" "Do not sell / suppress" end to end: the six platforms with a suppress call connected to the
-sandbox over real HTTP. After the request the reader's data stays everywhere, each emulator
-holds them suppressed its own way, and neither a full sync, a profile import, a webhook
-"subscribe" nor a send reaches or re-subscribes them (other readers are not affected)."""
+"""The "do not sell / suppress" request end to end: the eight platforms with a suppress call
+connected to the sandbox over real HTTP. After the request the reader's data stays everywhere,
+each emulator holds them suppressed its own way, and neither a full sync, a profile import, a
+webhook "subscribe" nor a send reaches or re-subscribes them (other readers are not affected)."""
 
 from __future__ import annotations
 
@@ -29,17 +29,19 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SUPPRESSED = "reader03@example.com"
 OTHER = "reader04@example.com"
-# platform → the send method and the extra credentials its sends need, and the kind of send
-# the emulator records (tests/e2e/test_campaign_platforms_e2e.py). Braze's sends are API
-# triggers and Klaviyo's emulator does not count a campaign's recipients: their suppression
-# is checked on what the emulator stores.
+# platform → the send method, the extra credentials its sends need, the kind of send the
+# emulator records and the platform's campaign (tests/e2e/test_campaign_platforms_e2e.py).
+# Braze's and Keap's sends are per reader, and Klaviyo's emulator does not count a campaign's
+# recipients: their suppression is checked on what the emulator stores.
 PLATFORMS = {
     "braze": None,
-    "campaign_monitor": ("campaign", {"from_email": "news@example.com"}, "campaign"),
-    "kit": ("broadcast", {}, "broadcast"),
+    "campaign_monitor": ("campaign", {"from_email": "news@example.com"}, "campaign", ""),
+    "customerio": ("api_triggered_broadcast", {}, "trigger", "1"),
+    "keap": None,
+    "kit": ("broadcast", {}, "broadcast", ""),
     "klaviyo": None,
-    "mailchimp": ("campaign", {}, "campaign"),
-    "sendgrid": ("single_send", {"sender_id": "1", "suppression_group_id": "5"}, "single_send"),
+    "mailchimp": ("campaign", {}, "campaign", ""),
+    "sendgrid": ("single_send", {"sender_id": "1", "suppression_group_id": "5"}, "single_send", ""),
 }
 
 
@@ -50,12 +52,16 @@ def inline_queue(monkeypatch, settings):
 
 
 @pytest.fixture
-def connected(make_integration, sandbox_url, e2e_clock, make_subscribers):
+def connected(make_integration, oauth_integration, sandbox_url, e2e_clock, make_subscribers):
+    from integrations.sandbox import accounts
+
     make_subscribers(30)
     integrations = {}
     for slug, send in PLATFORMS.items():
         registry.seed(slug)
-        from integrations.sandbox import accounts
+        if slug == "keap":  # OAuth only
+            integrations[slug] = oauth_integration(slug, base_url=f"{sandbox_url}/keap", name=slug)
+            continue
 
         credentials = {**accounts.demo_account(slug).credentials, **(send[1] if send else {})}
         integrations[slug] = make_integration(
@@ -93,6 +99,8 @@ def held_suppressed(slug: str, email: str) -> bool:
     return {
         "braze": row.attributes.get("email_subscribe") == "unsubscribed",
         "campaign_monitor": row.suppressed,
+        "customerio": row.attributes.get("unsubscribed") is True,
+        "keap": row.attributes.get("email_status") == "MANUAL",  # "Opt-Out: Manual"
         "kit": row.attributes.get("state") == "cancelled",
         "klaviyo": listed,
         "mailchimp": row.attributes.get("status") == "unsubscribed",
@@ -110,12 +118,12 @@ def full_syncs(integrations, run_sync):
 
 
 def send_to_all_readers(slug, integration, make_assignment, author, approver) -> SandboxSend:
-    method, _, kind = PLATFORMS[slug]
+    method, _, kind, campaign = PLATFORMS[slug]
     import_segments(integration)
     segments = Segment.objects.filter(integration=integration)
     # Everyone: the demo accounts' "All readers" (Campaign Monitor: its list).
     segment = segments.get(name__in=("All readers", "SharpSend readers"))
-    spec = (integration, segment.remote_id, method, "")
+    spec = (integration, segment.remote_id, method, campaign)
     assignment = approved(make_assignment, spec, author=author, approver=approver)
     before = set(SandboxSend.objects.filter(platform=slug, kind=kind).values_list("pk", flat=True))
     sending.send_assignment(assignment.pk)
@@ -173,7 +181,7 @@ def test_a_suppressed_reader_keeps_their_data_and_nothing_reaches_or_resubscribe
         imported += 1
         reader = Subscriber.objects.get(email=SUPPRESSED)
         assert (reader.status, reader.updated_at) == (SubscriberStatus.UNSUBSCRIBED, untouched)
-    assert imported == 4  # Campaign Monitor, Kit, Klaviyo, Mailchimp
+    assert imported == 5  # Campaign Monitor, Keap, Kit, Klaviyo, Mailchimp
 
     # A signed "subscribe" webhook for the reader is not applied to them; the same for another
     # reader is (so the check can fail).

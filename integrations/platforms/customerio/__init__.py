@@ -71,6 +71,8 @@ class CustomerIoClient(
             Capability.DELETE_CONTACT,
             # The App API's person reads (attributes, segments, messages), by email.
             Capability.EXPORT_CONTACT,
+            # unsubscribed: true through an identify (its own suppress deletes the profile).
+            Capability.SUPPRESS_CONTACT,
         }
     )
     send_methods = (
@@ -84,10 +86,6 @@ class CustomerIoClient(
         SendMethod("journey_event", "Journey (event)", can_schedule=False, per_reader=True),
     )
     unsupported_reasons = {
-        Capability.SUPPRESS_CONTACT: "Customer.io's own suppress (POST /api/v1/customers/{id}/"
-        "suppress) deletes the profile too (its GDPR forget: a deletion request does that), "
-        "and keeping the data while stopping sends (unsubscribed: true through identify) is "
-        "not wired in the console yet",
         Capability.LIST_CONTACTS: "the App API's people search (POST /v1/customers) "
         "returns identifiers only, and each person's attributes and subscription state are a "
         "call each; not wired for a profile import yet",

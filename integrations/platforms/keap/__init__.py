@@ -105,6 +105,7 @@ class KeapClient(
             Capability.LIST_SEGMENT_MEMBERS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
         }
     )
@@ -112,8 +113,6 @@ class KeapClient(
     # on approval, from the connected user (campaigns.py).
     send_methods = (SendMethod("email", "Email to the tag's contacts", can_schedule=False),)
     unsupported_reasons = {
-        Capability.SUPPRESS_CONTACT: "Keap's opt-out (PATCH /emailAddresses/{email}/status) is "
-        "not wired in the console yet: opt the contact out in Keap",
         Capability.TEST_SEND: "test sends are not available through the API",
         Capability.REMOVE_FROM_SEGMENT: "removing tags from contacts is not yet wired in the "
         "console",

@@ -1,6 +1,6 @@
-""" "Do not sell / suppress" per platform: each client's suppress call against strict `responses`
-mocks with the exact request the fact sheets (../shared/platforms/<slug>.md §9) and specs name,
-and the receipt it turns the answer into. Platforms without such a call say why."""
+"""The "do not sell / suppress" call per platform, against strict `responses` mocks with the
+exact request the fact sheets (../shared/platforms/<slug>.md §9) and specs name, and the
+receipt it turns the answer into. Platforms without such a call say why."""
 
 from __future__ import annotations
 
@@ -13,23 +13,29 @@ from responses import matchers
 
 from integrations.platforms.braze import BrazeClient
 from integrations.platforms.campaign_monitor import CampaignMonitorClient
+from integrations.platforms.customerio import CustomerIoClient
 from integrations.platforms.errors import PermissionDenied
+from integrations.platforms.keap import KeapClient
 from integrations.platforms.kit import KitClient
 from integrations.platforms.klaviyo import REVISION, KlaviyoClient
 from integrations.platforms.mailchimp import MailchimpClient
 from integrations.platforms.registry import get_platform
 from integrations.platforms.sendgrid import SendGridClient
 from integrations.platforms.types import Capability, PrivacyState
+from integrations.services import oauth
 from tests.integrations.platforms.support import strict
 from tests.integrations.platforms.test_klaviyo import _closed, _resolve
 from tests.specs import SPECS
 
 pytestmark = pytest.mark.usefixtures("steady_retries")
+OAUTH_APP = "keap"  # steady_retries gives it a fake OAuth app
 
 EMAIL = "Reader@Example.com"
 JSON_BODY = matchers.header_matcher({"Content-Type": "application/json"})
 
-WIRED = {"braze", "campaign_monitor", "kit", "klaviyo", "mailchimp", "sendgrid"}
+WIRED = {
+    "braze", "campaign_monitor", "customerio", "keap", "kit", "klaviyo", "mailchimp", "sendgrid",
+}  # fmt: skip
 
 
 def test_the_wired_platforms_declare_suppression_and_the_others_say_why():
@@ -41,8 +47,8 @@ def test_the_wired_platforms_declare_suppression_and_the_others_say_why():
         if cls.slug not in WIRED:
             reason = cls.unsupported_reasons[Capability.SUPPRESS_CONTACT]
             assert len(reason) > 40, cls.slug  # a reason an operator can act on
-    customerio = get_platform("customerio").unsupported(Capability.SUPPRESS_CONTACT).message
-    assert "deletes the profile" in customerio
+    iterable = get_platform("iterable").unsupported(Capability.SUPPRESS_CONTACT).message
+    assert "forget" in iterable and "deletion request" in iterable
 
 
 # --- SendGrid: global unsubscribes --------------------------------------------------------------
@@ -323,3 +329,136 @@ def test_campaign_monitor_adds_the_address_to_the_clients_suppression_list(make_
     assert receipt.detail == (
         "Campaign Monitor added the address to the client's suppression list."
     )
+
+
+# --- Keap: the address's opt-in status ---------------------------------------------------------
+
+KEAP = "https://api.keap.com/crm/rest/v2"
+KEAP_TOKEN = "test-access-not-real"
+
+
+@pytest.fixture
+def keap(make_integration):
+    integration = make_integration("keap", credentials={})
+    oauth.save_connection(
+        integration,
+        {"access_token": KEAP_TOKEN, "refresh_token": "test-refresh-not-real", "expires_in": 3600},
+    )
+    return KeapClient(integration)
+
+
+def test_keap_opts_the_address_out(keap):
+    with strict() as rsps:
+        rsps.patch(
+            f"{KEAP}/emailAddresses/ann%2Bnews@example.com/status",
+            match=[
+                matchers.header_matcher({"Authorization": f"Bearer {KEAP_TOKEN}"}),
+                JSON_BODY,
+                matchers.json_params_matcher(
+                    {
+                        "opted_in": False,
+                        "reason": "Do not sell / suppress request (SharpSend privacy request)",
+                    }
+                ),
+            ],
+            json={"email": "ann+news@example.com", "opted_in": False, "status": "MANUAL"},
+        )
+        receipt = keap.suppress_contact("ann+news@example.com")
+    assert receipt.state == PrivacyState.DONE
+    assert receipt.detail == "Keap opted the address out (MANUAL; contact kept)."
+
+
+def test_keap_an_unknown_address_is_nothing_held_and_a_marketable_answer_fails(keap):
+    with strict() as rsps:
+        rsps.patch(f"{KEAP}/emailAddresses/nobody@example.com/status", status=404, json={})
+        rsps.patch(
+            f"{KEAP}/emailAddresses/ann@example.com/status",
+            json={"email": "ann@example.com", "opted_in": True, "status": "SINGLE_OPT_IN"},
+        )
+        assert keap.suppress_contact("nobody@example.com").detail == (
+            "Keap holds no such email address."
+        )
+        assert keap.suppress_contact("ann@example.com").state == PrivacyState.FAILED
+
+
+# --- Customer.io: unsubscribed through an identify, after a look-up ------------------------------
+
+CIO_APP = "https://api.customer.io/v1/customers"
+CIO_TRACK = "https://track.customer.io/api/v2/batch"
+CIO_BASIC = "Basic " + base64.b64encode(b"cio-test-site:cio-test-track-key").decode()
+
+
+@pytest.fixture
+def customerio(make_integration):
+    credentials = {
+        "site_id": "cio-test-site",
+        "track_api_key": "cio-test-track-key",
+        "app_api_key": "cio-test-app-key",
+    }
+    return CustomerIoClient(make_integration("customerio", region="us", credentials=credentials))
+
+
+def _identify(identifiers):
+    entry = {
+        "type": "person",
+        "identifiers": identifiers,
+        "action": "identify",
+        "attributes": {"unsubscribed": True},
+    }
+    return matchers.json_params_matcher({"batch": [entry]})
+
+
+def test_customerio_looks_the_known_id_up_then_unsubscribes_by_it(customerio):
+    person = {"identifiers": {"email": "ann@example.com", "id": "42", "cio_id": "a3000001"}}
+    with strict() as rsps:
+        rsps.get(
+            f"{CIO_APP}/42/attributes",
+            match=[
+                matchers.header_matcher({"Authorization": "Bearer cio-test-app-key"}),
+                matchers.query_param_matcher({"id_type": "id"}),
+            ],
+            json={"customer": person},
+        )
+        rsps.post(
+            CIO_TRACK,
+            match=[
+                matchers.header_matcher({"Authorization": CIO_BASIC}),
+                JSON_BODY,
+                _identify({"id": "42"}),
+            ],
+            body="",
+        )
+        receipt = customerio.suppress_contact("ann@example.com", platform_id="42")
+    assert receipt.state == PrivacyState.DONE
+    assert receipt.job_id == "a3000001"
+    assert receipt.detail == "Customer.io marked the person unsubscribed (profile kept)."
+
+
+def test_customerio_by_email_without_an_id_and_never_creates_a_person(customerio):
+    person = {"identifiers": {"email": "ann@example.com", "id": None, "cio_id": "a3000002"}}
+    with strict() as rsps:
+        rsps.get(
+            f"{CIO_APP}/ann@example.com/attributes",
+            match=[matchers.query_param_matcher({"id_type": "email"})],
+            json={"customer": person},
+        )
+        rsps.post(CIO_TRACK, match=[_identify({"email": "ann@example.com"})], body="")
+        assert customerio.suppress_contact("ann@example.com").state == PrivacyState.DONE
+    with strict() as rsps:  # no such person: nothing is written
+        rsps.get(f"{CIO_APP}/nobody@example.com/attributes", status=404, json={})
+        receipt = customerio.suppress_contact("nobody@example.com")
+    assert receipt.detail == "Customer.io holds no such person."
+
+
+def test_customerio_a_refused_identify_fails_the_receipt(customerio):
+    person = {"identifiers": {"email": "ann@example.com", "id": None, "cio_id": "a1"}}
+    with strict() as rsps:
+        rsps.get(f"{CIO_APP}/ann@example.com/attributes", json={"customer": person})
+        rsps.post(
+            CIO_TRACK,
+            status=207,
+            json={"errors": [{"batch_index": 0, "reason": "suppressed", "message": "suppressed"}]},
+        )
+        receipt = customerio.suppress_contact("ann@example.com")
+    assert receipt.state == PrivacyState.FAILED
+    assert receipt.detail == "Customer.io refused the unsubscribe: suppressed"

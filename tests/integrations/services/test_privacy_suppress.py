@@ -1,6 +1,6 @@
-""" "Do not sell / suppress" requests through the privacy engine, and the platform ids recorded
+"""The "do not sell / suppress" requests through the privacy engine, and the platform ids recorded
 for a request's subject. Platform calls go to strict `responses` mocks (the sandbox e2e test
-is tests/e2e/test_privacy_e2e.py)."""
+is tests/e2e/test_privacy_suppress_e2e.py)."""
 
 from __future__ import annotations
 
@@ -109,13 +109,13 @@ def test_an_unknown_email_is_suppressed_all_the_same(db):
 def test_tasks_follow_each_platforms_support(make_integration):
     make_integration("kit", name="Kit", credentials={"api_key": "kit-test-v4-key-000"})
     make_integration("front", name="Front")
-    make_integration("customerio", name="Customer.io")
+    make_integration("iterable", name="Iterable")
     tasks = {t.integration_name: t for t in privacy.open_request("suppress", EMAIL).tasks.all()}
     assert tasks["Kit"].state == TaskState.PENDING
     assert tasks["Front"].state == TaskState.NOT_SUPPORTED
     assert tasks["Front"].reason.startswith("Front cannot suppress contact: Front has no email")
-    assert tasks["Customer.io"].state == TaskState.NOT_SUPPORTED
-    assert "deletes the profile" in tasks["Customer.io"].reason
+    assert tasks["Iterable"].state == TaskState.NOT_SUPPORTED
+    assert "POST /api/users/forget" in tasks["Iterable"].reason
 
 
 def test_platform_ids_are_recorded_when_the_request_is_received(make_integration, ann):
