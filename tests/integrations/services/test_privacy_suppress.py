@@ -205,3 +205,18 @@ def test_the_capability_matrix_lists_suppression(make_integration):
     assert rows["Kit"]["suppress"] == {"supported": True, "reason": "", "key_permits": None}
     assert rows["Iterable"]["suppress"]["supported"] is False
     assert "updateSubscriptions" in rows["Iterable"]["suppress"]["reason"]
+
+
+def test_a_key_the_connection_test_refused_fails_the_suppression_up_front(make_integration):
+    make_integration(
+        "mailchimp",
+        name="Mailchimp",
+        connection_report={"ok": False, "permissions": {"suppress_contact": False}},
+    )
+    with strict() as rsps:  # nothing is asked of the platform
+        request = privacy.run_until_settled(privacy.open_request("suppress", EMAIL), timeout=0)
+        assert len(rsps.calls) == 0
+    task = request.tasks.get()
+    assert task.state == TaskState.FAILED and task.attempts == 0
+    assert "may not suppress contact" in task.reason
+    assert privacy.capability_matrix()[0]["suppress"]["key_permits"] is False
