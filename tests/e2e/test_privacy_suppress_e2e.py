@@ -211,3 +211,55 @@ def test_a_suppressed_reader_keeps_their_data_and_nothing_reaches_or_resubscribe
     for slug, before in sends_before.items():
         after = send_to_all_readers(slug, connected[slug], make_assignment, author, approver)
         assert after.recipients == before.recipients - 1, (slug, before.recipients)
+
+
+def test_the_id_a_platform_webhook_gave_is_what_the_request_records_and_uses(
+    make_integration, sandbox_url, e2e_clock, make_subscribers, run_sync, live_server, fake_clock
+):
+    """Kit addresses subscribers by id: the id its signed webhook gave the console is recorded
+    on the request's task, shown as where it came from, and used without an email look-up."""
+    import json
+
+    from integrations.models import ApiCall
+    from integrations.sandbox import accounts
+    from tests.integrations.webhooks.samples import stored_secret
+
+    make_subscribers(30)
+    registry.seed("kit")
+    secret_key = get_platform("kit").webhook_scheme.secret.key
+    kit = make_integration(
+        "kit",
+        name="kit",
+        base_url=f"{sandbox_url}/kit",
+        credentials={**accounts.demo_account("kit").credentials, secret_key: stored_secret("kit")},
+    )
+    assert run_sync(kit, mode="full").status == SyncStatus.SUCCEEDED
+    kit_id = stored("kit", SUPPRESSED).pk  # the emulator's subscriber id
+    event = {
+        "id": "evt_privacy_1",
+        "type": "subscriber.activated",
+        "created_at": "2026-12-03T10:00:00Z",
+        "data": {"subscriber": {"id": kit_id, "email_address": SUPPRESSED}},
+    }
+    body = json.dumps({"events": [event]}).encode()
+    signed = signing.sign("kit", body, signing_secret("kit"), fake_clock.time)
+    response = requests.post(
+        live_server.url + webhook_path(kit),
+        data=body,
+        headers={"Content-Type": "application/json", **signed.headers},
+        timeout=15,
+    )
+    assert response.status_code == 200, response.text
+
+    request = privacy.run_until_settled(privacy.open_request("suppress", SUPPRESSED))
+    task = request.tasks.get()
+    assert (task.platform_id, task.platform_id_source) == (
+        str(kit_id),
+        "webhook event (contact_updated)",
+    )
+    assert task.state == TaskState.DONE, task.reason
+    assert "found by the id the console knew" in task.reason
+    assert held_suppressed("kit", SUPPRESSED)
+    paths = list(ApiCall.objects.filter(integration=kit).values_list("method", "path"))
+    assert ("POST", f"/v4/subscribers/{kit_id}/unsubscribe") in paths
+    assert not [p for m, p in paths if m == "GET" and p.startswith("/v4/subscribers")], paths
