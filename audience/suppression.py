@@ -1,4 +1,9 @@
-"""Suppressed readers: a keyed hash of the normalised email, never the email itself."""
+"""Suppressed readers: a keyed hash of the normalised email, never the email itself.
+
+An entry comes from a deletion request (the reader is forgotten) or a "do not sell /
+suppress" request (the reader's data stays, nothing is sent to them); either way every sync,
+send, import and webhook leaves the email out, and `reason` says which it was.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from django.conf import settings
 
 from audience.models import Suppression, normalise_email
 
+DELETION_REQUEST = "deletion request"
+SUPPRESS_REQUEST = "do not sell / suppress request"
+
 
 def suppression_hash(email: str) -> str:
     """HMAC-SHA256 of the normalised email, keyed by the first SALT_KEY."""
@@ -16,11 +24,15 @@ def suppression_hash(email: str) -> str:
     return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
 
 
-def suppress(email: str, reason: str = "deletion request") -> Suppression:
-    """Add `email` to the suppression list (idempotent)."""
-    entry, _ = Suppression.objects.get_or_create(
+def suppress(email: str, reason: str = DELETION_REQUEST) -> Suppression:
+    """Add `email` to the suppression list (idempotent). A deletion after a suppression
+    keeps the entry and records that the reader was then forgotten."""
+    entry, created = Suppression.objects.get_or_create(
         email_hash=suppression_hash(email), defaults={"reason": reason}
     )
+    if not created and reason == DELETION_REQUEST and entry.reason != reason:
+        entry.reason = reason
+        entry.save(update_fields=["reason"])
     return entry
 
 

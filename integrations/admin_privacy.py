@@ -65,6 +65,8 @@ class PrivacyTaskInline(admin.TabularInline):
         "state",
         "reason",
         "job_id",
+        "platform_id",
+        "platform_id_source",
         "attempts",
         "started_at",
         "finished_at",

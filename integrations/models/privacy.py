@@ -15,6 +15,9 @@ from django.utils import timezone
 class PrivacyKind(models.TextChoices):
     ACCESS = "access", "Access (a copy of the data)"
     DELETION = "deletion", "Deletion (be forgotten)"
+    # CCPA "do not sell or share" / "stop contacting me": the data stays, nothing is sent to
+    # the reader and nothing re-subscribes them, in SharpSend and on every platform.
+    SUPPRESSION = "suppress", "Do not sell / suppress (stop contacting, keep the data)"
 
 
 class PrivacyStatus(models.TextChoices):
@@ -111,6 +114,12 @@ class PrivacyTask(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True, help_text="An access request's export.")
+    # The platform's own id for the subject, where the console knows it when the request is
+    # received (segment push members, webhook events); used by APIs that address people by id.
+    platform_id = models.CharField(max_length=200, blank=True)
+    platform_id_source = models.CharField(
+        max_length=100, blank=True, help_text="Where the console found the platform's id."
+    )
 
     class Meta:
         ordering = ["request", "integration_name"]

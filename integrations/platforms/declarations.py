@@ -229,6 +229,14 @@ class PlatformDeclarations:
             detail += f" {self.deletion_note}."
         return PrivacyReceipt(PrivacyState.DONE, detail=detail)
 
+    def suppress_contact(self, identifier: str, platform_id: str = "") -> PrivacyReceipt:
+        """Stop the platform emailing the person, keeping their data (a "do not sell /
+        suppress" request): the platform's own suppression, unsubscribe or do-not-track call.
+        `platform_id` is the platform's id for the person where the console knows it (for
+        APIs that address people by id); `identifier` is the email. Done once the platform
+        took it; a person the platform does not hold is done too ("nothing held")."""
+        raise self.unsupported(Capability.SUPPRESS_CONTACT)
+
     def privacy_job_status(self, job_id: str) -> PrivacyReceipt:
         """Where the platform's deletion job `job_id` stands (one call, no waiting)."""
         raise UnsupportedCapability(f"{self.label} gives no privacy job to follow.")

@@ -86,6 +86,8 @@ class Capability(enum.StrEnum):
     CAMPAIGN_METRICS = "campaign_metrics"
     DELETE_CONTACT = "delete_contact"
     EXPORT_CONTACT = "export_contact"
+    # "Do not sell / suppress": stop sending to the person on the platform, keeping their data.
+    SUPPRESS_CONTACT = "suppress_contact"
     WEBHOOKS = "webhooks"
     # Creating the console's webhook on the platform through its API (else the steps are shown).
     REGISTER_WEBHOOKS = "register_webhooks"

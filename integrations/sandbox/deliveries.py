@@ -1,7 +1,8 @@
 """What the emulators that send share: who a send reaches and the SandboxSend that records it.
 
 A send reaches the stored members of a segment (or list) that the platform has not
-suppressed; a platform that filters further (suppression lists, unsubscribed users) narrows
+suppressed (a contact marked suppressed, or an address on the account's suppression list,
+SandboxSuppression); a platform that filters further (suppression lists, unsubscribed users) narrows
 the queryset. The recorded SandboxSend is what the metrics endpoints read their seeded
 engagement from (integrations/sandbox/engagement.py) and what the e2e tests count.
 """
@@ -9,10 +10,15 @@ engagement from (integrations/sandbox/engagement.py) and what the e2e tests coun
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from integrations.sandbox.models import SandboxContact, SandboxSegment, SandboxSend
+from integrations.sandbox.models import (
+    SandboxContact,
+    SandboxSegment,
+    SandboxSend,
+    SandboxSuppression,
+)
 
 
 def segment_of(platform: str, account: str, remote_id) -> SandboxSegment | None:
@@ -26,7 +32,10 @@ def segment_of(platform: str, account: str, remote_id) -> SandboxSegment | None:
 
 def reached(contacts: QuerySet[SandboxContact]) -> QuerySet[SandboxContact]:
     """Of `contacts`, those a send reaches: the ones the platform does not suppress."""
-    return contacts.filter(suppressed=False)
+    listed = SandboxSuppression.objects.filter(
+        platform=OuterRef("platform"), account=OuterRef("account"), email=OuterRef("identifier")
+    )
+    return contacts.filter(suppressed=False).exclude(Exists(listed))
 
 
 def emails(contacts: QuerySet[SandboxContact]):

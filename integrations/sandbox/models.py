@@ -27,6 +27,43 @@ class SandboxContact(models.Model):
         return f"{self.platform}/{self.account}: {self.identifier}"
 
 
+class SandboxSuppression(models.Model):
+    """An address on an account's own suppression list (SendGrid's global unsubscribes,
+    Klaviyo's suppressed profiles): kept apart from the contacts, as those platforms keep it,
+    so it holds whether or not a contact has the address; no send reaches it
+    (integrations/sandbox/deliveries.py)."""
+
+    platform = models.CharField(max_length=32)
+    account = models.CharField(max_length=100)
+    email = models.CharField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["platform", "account", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account", "email"], name="sandbox_suppression_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}/{self.account}: {self.email} suppressed"
+
+    @classmethod
+    def add(cls, platform: str, account: str, emails) -> list[str]:
+        """Suppress `emails` (lower-cased; idempotent); the addresses now suppressed."""
+        lowered = list(dict.fromkeys(str(e).strip().lower() for e in emails))
+        cls.objects.bulk_create(
+            [cls(platform=platform, account=account, email=e) for e in lowered],
+            ignore_conflicts=True,
+        )
+        return lowered
+
+    @classmethod
+    def emails(cls, platform: str, account: str):
+        return cls.objects.filter(platform=platform, account=account).values("email")
+
+
 class SandboxSegment(models.Model):
     platform = models.CharField(max_length=32)
     account = models.CharField(max_length=100)

@@ -1,13 +1,16 @@
-"""Privacy requests: a reader's access or deletion request across SharpSend and every
-integration, with one resumable task per integration.
+"""Privacy requests: a reader's access, deletion or "do not sell / suppress" request across
+SharpSend and every integration, with one resumable task per integration.
 
 - `open_request` records the request and one task per integration: `not_supported` (with the
-  platform's declared reason) where the client lacks the capability, `pending` otherwise.
+  platform's declared reason) where the client lacks the capability, `pending` otherwise;
+  each task keeps the platform's id for the subject where the console knows one
+  (`platform_ids`), for the APIs that address people by id.
 - `advance` does SharpSend's side once (erase + suppress, or collect what it holds), takes up
   tasks left `running` by a crashed worker, and queues every task that has work to do.
-- `run_task` does what the task's state says: export, submit the deletion, or follow the
-  platform's deletion job (`privacy_job_status`); a deletion waits while a sync of that
-  integration is running, so nothing pushed by it survives the deletion. Every step is
+- `run_task` does what the task's state says: export, submit the deletion or the
+  suppression, or follow the platform's deletion job (`privacy_job_status`); a deletion or a
+  suppression waits while a sync of that integration is running, so nothing pushed by it
+  survives (or re-subscribes the reader after) the request. Every step is
   idempotent (exports read, deletions of what is gone are no-ops), so a re-run is safe.
 - A request is complete only when SharpSend's side is done and every task is done or
   not supported; then the subject's email is dropped (only its keyed hash stays), email
@@ -24,9 +27,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from audience.models import normalise_email
+from audience.models import EngagementEvent, normalise_email
 from audience.suppression import suppress, suppression_hash
 from integrations import clock
 from integrations.models import (
@@ -38,6 +42,7 @@ from integrations.models import (
     PrivacyRequest,
     PrivacyStatus,
     PrivacyTask,
+    SegmentPushMember,
     SyncRun,
     TaskState,
 )
@@ -50,6 +55,7 @@ logger = logging.getLogger(__name__)
 CAPABILITY = {
     PrivacyKind.ACCESS: Capability.EXPORT_CONTACT,
     PrivacyKind.DELETION: Capability.DELETE_CONTACT,
+    PrivacyKind.SUPPRESSION: Capability.SUPPRESS_CONTACT,
 }
 NOTHING_HELD = "nothing held"
 # States run_task takes up (a stale RUNNING one too, see _take_up_stale).
@@ -82,9 +88,10 @@ def open_request(kind: str, email: str, *, actor=None, via: str = "") -> Privacy
             handled_by=actor if getattr(actor, "is_authenticated", False) else None,
             via=via[:100],
         )
+        known = platform_ids(email)
         PrivacyTask.objects.bulk_create(
             [
-                _task_for(request, integration)
+                _task_for(request, integration, known.get(integration.pk))
                 for integration in Integration.objects.order_by("name")
             ]
         )
@@ -98,12 +105,17 @@ def open_request(kind: str, email: str, *, actor=None, via: str = "") -> Privacy
     return request
 
 
-def _task_for(request: PrivacyRequest, integration: Integration) -> PrivacyTask:
+def _task_for(
+    request: PrivacyRequest, integration: Integration, known: tuple[str, str] | None
+) -> PrivacyTask:
+    platform_id, source = known or ("", "")
     task = PrivacyTask(
         request=request,
         integration=integration,
         integration_name=integration.name,
         platform=integration.platform,
+        platform_id=platform_id,
+        platform_id_source=source,
     )
     platform = integration.platform_class
     capability = CAPABILITY[request.kind]
@@ -121,6 +133,43 @@ def _task_for(request: PrivacyRequest, integration: Integration) -> PrivacyTask:
         )
         task.finished_at = timezone.now()
     return task
+
+
+def platform_ids(email: str) -> dict[int, tuple[str, str]]:
+    """Per integration id, the platform's own id for `email` and where the console found it.
+
+    The console keeps platform ids in two places: a pushed segment's members (`remote_key`,
+    the id the platform answered an add with, e.g. a Klaviyo profile id) and the webhook
+    events it recorded (`data.platform_id`: a Kit subscriber id, a Customer.io customer id, a
+    Keap contact id …). A push member wins over an event (it is what the platform answered
+    the console itself); among events, the latest.
+    """
+    email = normalise_email(email)
+    found: dict[int, tuple[str, str]] = {}
+    members = (
+        SegmentPushMember.objects.filter(
+            Q(subscriber__email__iexact=email) | Q(identifier__iexact=email)
+        )
+        .exclude(remote_key="")
+        .order_by("-updated_at")
+        .values_list("push__integration_id", "remote_key", "push_id")
+    )
+    for integration_id, remote_key, push_id in members:
+        found.setdefault(integration_id, (remote_key, f"segment push #{push_id}"))
+    events = (
+        EngagementEvent.objects.filter(
+            subscriber__email__iexact=email,
+            integration__isnull=False,
+            data__has_key="platform_id",
+        )
+        .order_by("-occurred_at", "-pk")
+        .values_list("integration_id", "data", "kind")
+    )
+    for integration_id, data, kind in events:
+        value = str((data or {}).get("platform_id") or "")
+        if value and integration_id not in found:
+            found[integration_id] = (value[:200], f"webhook event ({kind})")
+    return found
 
 
 def key_permits(integration: Integration, capability: Capability) -> bool | None:
@@ -206,6 +255,10 @@ def do_local_side(request: PrivacyRequest) -> None:
             if SyncRun.objects.filter(status__in=ACTIVE_SYNC_STATUSES, dry_run=False).exists():
                 return
             locked.local_result = privacy_local.erase(locked.subject_email)
+        elif locked.kind == PrivacyKind.SUPPRESSION:
+            # The suppression entry is what syncs, imports and webhooks check (a running
+            # sync's next chunk leaves the reader out): nothing waits here.
+            locked.local_result = privacy_local.suppress_reader(locked.subject_email)
         else:
             locked.local_result = privacy_local.held_data(locked.subject_email)
         locked.local_done_at = timezone.now()
@@ -278,13 +331,15 @@ def _step(task: PrivacyTask, request: PrivacyRequest) -> None:
             return
         sync = _running_sync(task.integration)
         if sync is not None:
-            _wait(task, f"Waiting for sync run #{sync.pk} to finish before deleting.")
+            doing = "suppressing" if request.kind == PrivacyKind.SUPPRESSION else "deleting"
+            _wait(task, f"Waiting for sync run #{sync.pk} to finish before {doing}.")
             return
-        receipt = (
-            client.privacy_job_status(task.job_id)
-            if task.job_id
-            else client.request_deletion(email)
-        )
+        if task.job_id:
+            receipt = client.privacy_job_status(task.job_id)
+        elif request.kind == PrivacyKind.SUPPRESSION:
+            receipt = client.suppress_contact(email, platform_id=task.platform_id)
+        else:
+            receipt = client.request_deletion(email)
     except UnsupportedCapability as exc:
         _settle(task, TaskState.NOT_SUPPORTED, exc.message)
         return
@@ -415,7 +470,7 @@ def overdue_requests():
 
 
 def capability_matrix() -> list[dict]:
-    """Per integration: access and deletion support, sync/async, and why not."""
+    """Per integration: access, deletion and suppression support, sync/async, and why not."""
     rows = []
     for integration in Integration.objects.order_by("name"):
         platform = integration.platform_class

@@ -1,5 +1,5 @@
-"""A privacy request's SharpSend side: what SharpSend holds about an email, erasing it, and
-scrubbing the records that name it (API call paths: Keap, Crisp and Front put the email in
+"""A privacy request's SharpSend side: what SharpSend holds about an email, erasing it,
+suppressing it (do not sell / suppress: the data stays, nothing is sent), and scrubbing the records that name it (API call paths: Keap, Crisp and Front put the email in
 the URL path)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from urllib.parse import quote
 from django.db import transaction
 from django.db.models import Q
 
-from audience.models import EngagementEvent, Subscriber, normalise_email
-from audience.suppression import is_suppressed, suppress
+from audience.models import EngagementEvent, Subscriber, SubscriberStatus, normalise_email
+from audience.suppression import SUPPRESS_REQUEST, is_suppressed, suppress
 from integrations.models import ApiCall, SyncRecord, SyncState
 
 REDACTED_EMAIL = "[email redacted]"
@@ -108,6 +108,31 @@ def erase(email: str) -> dict:
         "detail": "Erased from SharpSend and suppressed."
         if found
         else "SharpSend held nothing; the email is suppressed all the same.",
+    }
+
+
+def suppress_reader(email: str) -> dict:
+    """Stop everything reaching `email`, keeping what SharpSend holds (a "do not sell /
+    suppress" request): the suppression entry (its keyed hash) makes every sync, send,
+    profile import, CSV import and webhook leave the reader out, and the subscriber, if
+    any, is marked unsubscribed so that segments, pushes and experiments skip them too.
+    Idempotent."""
+    email = normalise_email(email)
+    with transaction.atomic():
+        suppress(email, reason=SUPPRESS_REQUEST)
+        marked = (
+            Subscriber.objects.filter(email__iexact=email)
+            .exclude(status=SubscriberStatus.UNSUBSCRIBED)
+            .update(status=SubscriberStatus.UNSUBSCRIBED)
+        )
+        found = Subscriber.objects.filter(email__iexact=email).exists()
+    return {
+        "found": found,
+        "suppressed": True,
+        "unsubscribed": marked,
+        "detail": "Suppressed in SharpSend (data kept; nothing is sent to the reader)."
+        if found
+        else "SharpSend holds no subscriber with this email; it is suppressed all the same.",
     }
 
 

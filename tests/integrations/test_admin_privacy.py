@@ -75,3 +75,32 @@ def test_retry_failed_puts_failed_tasks_back(
     assert task.attempts == 1  # run again, and failed again: nothing listens on port 9
     assert task.state == TaskState.FAILED and task.reason != "earlier failure"
     assert AuditEntry.objects.filter(summary="Retried 1 failed task(s)").exists()
+
+
+def test_a_suppress_request_from_the_admin_shows_the_platform_ids_found(
+    client, officer, make_integration
+):
+    from audience.models import EngagementEvent, Subscriber, SubscriberStatus
+
+    kit = make_integration("kit", name="Kit")
+    make_integration("front", name="Front")
+    ann = Subscriber.objects.create(email="ann@example.com")
+    EngagementEvent.objects.create(
+        subscriber=ann, integration=kit, kind="opened", occurred_at=timezone.now(),
+        source="webhook", dedupe_key="k1", data={"platform_id": "4242"},
+    )  # fmt: skip
+    add = client.get(reverse("admin:integrations_privacyrequest_add"))
+    assert b'value="suppress"' in add.content
+    response = client.post(
+        reverse("admin:integrations_privacyrequest_add"),
+        {"kind": "suppress", "subject_email": "ann@example.com"},
+    )
+    assert response.status_code == 302, response.content
+    request = PrivacyRequest.objects.get()
+    ann.refresh_from_db()
+    assert ann.status == SubscriberStatus.UNSUBSCRIBED  # SharpSend's side ran at once
+    page = client.get(reverse("admin:integrations_privacyrequest_change", args=[request.pk]))
+    text = page.content.decode()
+    assert "Do not sell / suppress" in text
+    assert "4242" in text and "webhook event (opened)" in text
+    assert "Front has no email suppression" in text

@@ -1,4 +1,4 @@
-"""Open a privacy request: `manage.py privacy_request access|delete EMAIL [--wait]`."""
+"""Open a privacy request: `manage.py privacy_request access|delete|suppress EMAIL [--wait]`."""
 
 from __future__ import annotations
 
@@ -11,12 +11,17 @@ from integrations.services import privacy
 
 from ._common import OPERATOR_NOTE
 
-KINDS = {"access": PrivacyKind.ACCESS, "delete": PrivacyKind.DELETION}
+KINDS = {
+    "access": PrivacyKind.ACCESS,
+    "delete": PrivacyKind.DELETION,
+    "suppress": PrivacyKind.SUPPRESSION,
+}
 
 
 class Command(BaseCommand):
     help = (
-        "Open a privacy request (access: a copy of the data; delete: be forgotten) across "
+        "Open a privacy request (access: a copy of the data; delete: be forgotten; suppress: "
+        "do not sell, stop contacting, keep the data) across "
         "SharpSend and every integration, and print each platform's result. Exit code 0 "
         "when the request is complete, 1 otherwise. Without --wait the platform tasks go to "
         "the task queue." + OPERATOR_NOTE
@@ -53,7 +58,8 @@ class Command(BaseCommand):
         self.stdout.write(f"SharpSend: {request.local_result.get('detail', '') or '—'}")
         for task in request.tasks.order_by("integration_name"):
             detail = f" ({task.reason})" if task.reason else ""
-            self.stdout.write(f"{task.integration_name}: {task.get_state_display()}{detail}")
+            known = f" [platform id {task.platform_id}]" if task.platform_id else ""
+            self.stdout.write(f"{task.integration_name}: {task.get_state_display()}{detail}{known}")
         if options.get("bundle") and request.bundle is not None:
             with open(options["bundle"], "w", encoding="utf-8") as out:
                 json.dump(request.bundle, out, indent=2, default=str)

@@ -70,6 +70,7 @@ class BrazeClient(
             Capability.LIST_SEGMENTS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
         }
     )

@@ -21,6 +21,8 @@ from integrations.platforms.types import (
     ContactRecord,
     Outcome,
     PlannedRequest,
+    PrivacyReceipt,
+    PrivacyState,
     RecordResult,
     TargetField,
     UpsertPlan,
@@ -138,6 +140,20 @@ class BrazeContacts(PlatformClient):
         else:
             body = {"external_ids": [identifier]}
         self.request("POST", REST, "/users/delete", json=body, rate="users.delete", ok=(200, 201))
+
+    def suppress_contact(self, identifier: str, platform_id: str = "") -> PrivacyReceipt:
+        """Set the address's email subscription state to unsubscribed (`/email/status`,
+        fact sheet §9: stop emailing without deleting; it works before any profile has the
+        address, so a later profile with it is unsubscribed too)."""
+        self.request(
+            "POST", REST, "/email/status",
+            json={"email": identifier, "subscription_state": "unsubscribed"},
+            rate="email.status", ok=(200, 201),
+        )  # fmt: skip
+        return PrivacyReceipt(
+            PrivacyState.DONE,
+            detail="Braze set the address's email subscription to unsubscribed (data kept).",
+        )
 
     def export_contact(self, identifier: str) -> dict:
         body: dict = {

@@ -75,6 +75,7 @@ class CampaignMonitorClient(
             Capability.LIST_CONTACTS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
             Capability.TEST_SEND,
         }

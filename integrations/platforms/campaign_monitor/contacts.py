@@ -14,6 +14,8 @@ from integrations.platforms.types import (
     ContactRecord,
     Outcome,
     PlannedRequest,
+    PrivacyReceipt,
+    PrivacyState,
     RecordResult,
     TargetField,
     UpsertPlan,
@@ -225,6 +227,21 @@ class CampaignMonitorContacts(PlatformClient):
             params={"email": identifier},
         ).json()
         return {"found": True, "subscriber": subscriber, "lists": in_lists, "history": history}
+
+    def suppress_contact(self, identifier: str, platform_id: str = "") -> PrivacyReceipt:
+        """Add the address to the client's suppression list (`POST /clients/{id}/
+        suppress.json`): no list of this client sends to it and imports skip it; the
+        subscriber records stay."""
+        self.request(
+            "POST",
+            API,
+            f"{V}/clients/{self.client_id}/suppress.json",
+            json={"EmailAddresses": [identifier]},
+        )
+        return PrivacyReceipt(
+            PrivacyState.DONE,
+            detail="Campaign Monitor added the address to the client's suppression list.",
+        )
 
     def delete_contact(self, identifier: str) -> None:
         """A soft delete: Campaign Monitor moves the subscriber to its Deleted state (the

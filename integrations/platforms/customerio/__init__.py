@@ -71,6 +71,10 @@ class CustomerIoClient(
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
+            # The App API's person reads (attributes, segments, messages), by email.
+            Capability.EXPORT_CONTACT,
+            # unsubscribed: true through an identify (its own suppress deletes the profile).
+            Capability.SUPPRESS_CONTACT,
         }
     )
     send_methods = (
@@ -91,9 +95,6 @@ class CustomerIoClient(
         Capability.LIST_CONTACTS: "the App API's people search (POST /v1/customers) "
         "returns identifiers only, and each person's attributes and subscription state are a "
         "call each; not wired for a profile import yet",
-        Capability.EXPORT_CONTACT: "not wired in the console yet (the App API's "
-        "/v1/customers/{id}/attributes, segments and messages): read the person's profile in "
-        "Customer.io",
     }
     credential_fields = (
         CredentialField(

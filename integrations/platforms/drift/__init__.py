@@ -54,6 +54,9 @@ class DriftClient(DriftConnection, DriftContacts, DriftWebhooks, PlatformClient)
         }
     )
     unsupported_reasons = {
+        Capability.SUPPRESS_CONTACT: "Drift's email unsubscribe endpoint is named only by a "
+        "third-party wrapper, not in Drift's own reference, and its privacy endpoints are "
+        "closed to third-party apps: unsubscribe the contact in Drift",
         Capability.LIST_CONTACTS: "Drift's API finds contacts by email or id only and "
         "cannot list them all",
         Capability.REGISTER_WEBHOOKS: (

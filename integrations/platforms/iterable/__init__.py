@@ -86,6 +86,10 @@ class IterableClient(
         SendMethod(JOURNEY, "Journey", trigger_only=True, can_schedule=False),
     )
     unsupported_reasons = {
+        Capability.SUPPRESS_CONTACT: "Iterable unsubscribes per channel or message type "
+        "(POST /api/users/updateSubscriptions with the project's channel ids, which the console "
+        "does not read yet), and its forget (POST /api/users/forget) erases the user: a "
+        "deletion request does that; unsubscribe the user in Iterable",
         Capability.TRIGGER_JOURNEY: "a journey is triggered as an assignment's send method "
         "(Journey), for a list",
         Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Iterable yet",

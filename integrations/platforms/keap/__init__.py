@@ -105,6 +105,7 @@ class KeapClient(
             Capability.LIST_SEGMENT_MEMBERS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
         }
     )

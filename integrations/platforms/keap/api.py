@@ -22,6 +22,7 @@ REOPTABLE = frozenset({"UNENGAGED_NON_MARKETABLE", "NON_MARKETABLE", "MANUAL"})
 
 OPT_IN_REASON = "Subscribed to the newsletter (synced by SharpSend)"
 OPT_OUT_REASON = "Unsubscribed from the newsletter (synced by SharpSend)"
+SUPPRESS_REASON = "Do not sell / suppress request (SharpSend privacy request)"
 
 # Standard contact properties a mapping can target: key → (label, type, max length or 0).
 STANDARD = {

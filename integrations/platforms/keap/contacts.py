@@ -21,6 +21,7 @@ from integrations.platforms.keap.api import (
     REOPTABLE,
     SPECIAL,
     STANDARD,
+    SUPPRESS_REASON,
     V2,
     _as_date,
     _path,
@@ -29,6 +30,8 @@ from integrations.platforms.types import (
     ContactRecord,
     Outcome,
     PlannedRequest,
+    PrivacyReceipt,
+    PrivacyState,
     RecordResult,
     TargetField,
     UpsertPlan,
@@ -253,6 +256,27 @@ class KeapContacts(PlatformClient):
                 self.call("DELETE", f"/contacts/{contact_id}", ok=(204,))
             except NotFound:
                 continue  # already gone
+
+    def suppress_contact(self, identifier: str, platform_id: str = "") -> PrivacyReceipt:
+        """Opt the address out (`PATCH /emailAddresses/{email}/status`, opted_in false): Keap
+        sends it no marketing email and an API cannot opt it back in; the contact stays.
+        An address Keap does not hold: nothing held."""
+        body = {"opted_in": False, "reason": SUPPRESS_REASON}
+        try:
+            answer = self.call(
+                "PATCH", f"/emailAddresses/{_path(identifier)}/status", json=body
+            ).json()
+        except NotFound:
+            return PrivacyReceipt(PrivacyState.DONE, detail="Keap holds no such email address.")
+        status = str(answer.get("status") or "")
+        if answer.get("opted_in"):
+            return PrivacyReceipt(
+                PrivacyState.FAILED, detail=f"Keap kept the address marketable ({status})."
+            )
+        return PrivacyReceipt(
+            PrivacyState.DONE,
+            detail=f"Keap opted the address out ({status or 'non-marketable'}; contact kept).",
+        )
 
     def export_contact(self, identifier: str) -> dict:
         """What Keap holds about this email: contacts with every property, tags, opt-in status."""

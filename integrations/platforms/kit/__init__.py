@@ -69,6 +69,7 @@ class KitClient(
             Capability.ADD_TO_SEGMENT,
             Capability.REMOVE_FROM_SEGMENT,
             Capability.EXPORT_CONTACT,
+            Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
         }
     )

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from integrations.platforms.errors import ValidationFailed
+from integrations.platforms.errors import NotFound, ValidationFailed
 from integrations.platforms.kit.api import API, KitPaging
 from integrations.platforms.types import (
     ContactRecord,
     Outcome,
     PlannedRequest,
+    PrivacyReceipt,
+    PrivacyState,
     RecordResult,
     TargetField,
     UpsertPlan,
@@ -126,6 +128,38 @@ class KitContacts(KitPaging):
         return [RecordResult(record.key, outcome)]
 
     # --- privacy ------------------------------------------------------------------------------
+
+    def suppress_contact(self, identifier: str, platform_id: str = "") -> PrivacyReceipt:
+        """Unsubscribe the subscriber (`POST /v4/subscribers/{id}/unsubscribe`: their state
+        becomes cancelled, their data stays, and Kit keeps them so through the API). Kit
+        addresses subscribers by id: the one the console knows (`platform_id`), else the
+        one an email look-up finds."""
+        subscriber_id = platform_id if platform_id.isdigit() else ""
+        via = "the id the console knew"
+        if subscriber_id:
+            try:
+                return self._unsubscribe(subscriber_id, via)
+            except NotFound:
+                subscriber_id = ""  # a stale id: look the email up instead
+        found = self._find_subscriber(identifier)
+        if found is None:
+            return PrivacyReceipt(PrivacyState.DONE, detail="Kit holds no such subscriber.")
+        return self._unsubscribe(str(found["id"]), "an email look-up")
+
+    def _unsubscribe(self, subscriber_id: str, via: str) -> PrivacyReceipt:
+        self.request("POST", API, f"/v4/subscribers/{subscriber_id}/unsubscribe", ok=(200, 204))
+        return PrivacyReceipt(
+            PrivacyState.DONE,
+            job_id=subscriber_id,
+            detail=f"Kit unsubscribed subscriber {subscriber_id} (found by {via}; data kept).",
+        )
+
+    def _find_subscriber(self, email: str) -> dict | None:
+        found = self.request(
+            "GET", API, "/v4/subscribers", params={"email_address": email, "status": "all"}
+        ).json()
+        subscribers = found.get("subscribers") or []
+        return subscribers[0] if subscribers else None
 
     def export_contact(self, identifier: str) -> dict:
         """The subscriber (with custom fields) and their tags ({} when Kit has no such email)."""

@@ -73,6 +73,7 @@ class KlaviyoClient(
             Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
         }
     )

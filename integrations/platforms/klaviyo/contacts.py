@@ -24,6 +24,8 @@ from integrations.platforms.types import (
     ContactRecord,
     Outcome,
     PlannedRequest,
+    PrivacyReceipt,
+    PrivacyState,
     RecordResult,
     TargetField,
     UpsertPlan,
@@ -263,6 +265,27 @@ class KlaviyoContacts(PlatformClient):
             "POST", API, "/api/data-privacy-deletion-jobs", json=body, rate="data_privacy",
             ok=(202,),
         )  # fmt: skip
+
+    def suppress_contact(self, identifier: str, platform_id: str = "") -> PrivacyReceipt:
+        """Suppress the email from all email marketing (a bulk suppression job; Klaviyo
+        suppresses whatever the profile's consent says, and keeps the profile). Klaviyo takes
+        emails only here; a profile it does not hold is created already suppressed."""
+        body = {
+            "data": {
+                "type": "profile-suppression-bulk-create-job",
+                "attributes": {
+                    "profiles": {"data": [{"type": "profile", "attributes": {"email": identifier}}]}
+                },
+            }
+        }
+        data = self.request(
+            "POST", API, "/api/profile-suppression-bulk-create-jobs", json=body,
+            ok=(202,),
+        ).json()  # fmt: skip
+        job_id = str((data.get("data") or {}).get("id") or "")
+        detail = "Klaviyo accepted the suppression and applies it asynchronously"
+        detail += f" (job {job_id})." if job_id else "."
+        return PrivacyReceipt(PrivacyState.DONE, job_id=job_id, detail=detail)
 
     def export_contact(self, identifier: str) -> dict:
         """The profiles with this email / phone / external id, with their subscriptions."""

@@ -84,6 +84,7 @@ class MailchimpClient(
             Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
             Capability.TEST_SEND,
             Capability.CAMPAIGN_METRICS,

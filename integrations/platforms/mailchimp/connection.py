@@ -121,6 +121,8 @@ class MailchimpConnection(PlatformClient):
             Capability.EXPORT_CONTACT.value: True,
             Capability.UPSERT_CONTACTS.value: can_write,
             Capability.DELETE_CONTACT.value: can_write,
+            # Unsubscribing a member is a member write too.
+            Capability.SUPPRESS_CONTACT.value: can_write,
         }
         name = audience.get("name", "")
         members = (audience.get("stats") or {}).get("member_count")

@@ -20,6 +20,8 @@ from integrations.platforms.types import (
     ContactRecord,
     Outcome,
     PlannedRequest,
+    PrivacyReceipt,
+    PrivacyState,
     RecordResult,
     TargetField,
     UpsertPlan,
@@ -185,6 +187,26 @@ class MailchimpContacts(PlatformClient):
             self.request("POST", API, path, ok=(204,))
         except NotFound:
             return
+
+    def suppress_contact(self, identifier: str, platform_id: str = "") -> PrivacyReceipt:
+        """Set the member's status to unsubscribed in the audience (the member and its data
+        stay; Mailchimp sends it no campaign, and a later `subscribed` from the API needs
+        the reader's own confirmation). An address the audience does not hold: nothing held."""
+        path = f"{self.list_path}/members/{subscriber_hash(identifier)}"
+        try:
+            member = self.request("PATCH", API, path, json={"status": "unsubscribed"}).json()
+        except NotFound:
+            return PrivacyReceipt(
+                PrivacyState.DONE, detail="Mailchimp's audience holds no such member."
+            )
+        if member.get("status") != "unsubscribed":
+            return PrivacyReceipt(
+                PrivacyState.FAILED,
+                detail=f"Mailchimp kept the member {member.get('status') or 'as it was'}.",
+            )
+        return PrivacyReceipt(
+            PrivacyState.DONE, detail="Mailchimp marked the member unsubscribed (data kept)."
+        )
 
     def export_contact(self, identifier: str) -> dict:
         """The member, its tags and its events ({} when the audience does not hold it)."""

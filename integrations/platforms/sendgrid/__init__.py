@@ -94,6 +94,7 @@ class SendGridClient(
             Capability.REMOVE_FROM_SEGMENT,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
+            Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
             # Through a dynamic template of its own (singlesends.py).
             Capability.TEST_SEND,

@@ -19,6 +19,7 @@ DOWNLOAD = "download"  # the job's errors file: a URL SendGrid gives, fetched wi
 CONTACTS = "/v3/marketing/contacts"
 IMPORTS = "/v3/marketing/contacts/imports"
 FIELDS = "/v3/marketing/field_definitions"
+GLOBAL_SUPPRESSIONS = "/v3/asm/suppressions/global"  # global unsubscribes (fact sheet §9)
 
 
 def may_write_marketing(scopes: Sequence[str]) -> bool:

@@ -14,6 +14,7 @@ from integrations.platforms.sendgrid.api import (
     API,
     CONTACTS,
     FIELDS,
+    GLOBAL_SUPPRESSIONS,
     IMPORTS,
     WRITABLE_RESERVED,
     _type_problem,
@@ -188,6 +189,27 @@ class SendGridContacts(PlatformClient):
             PrivacyState.WAITING,
             job_id=job_id,
             detail=f"SendGrid deletion job {job_id}: {state or 'pending'}.",
+        )
+
+    def suppress_contact(self, identifier: str, platform_id: str = "") -> PrivacyReceipt:
+        """Add the address to SendGrid's global unsubscribes: SendGrid sends it nothing
+        again, whatever list it is on; the contact and its data stay (fact sheet §9)."""
+        data = self.request(
+            "POST",
+            API,
+            GLOBAL_SUPPRESSIONS,
+            json={"recipient_emails": [identifier]},
+            ok=(201,),
+        ).json()
+        listed = {str(e).lower() for e in data.get("recipient_emails") or []}
+        if identifier.lower() not in listed:
+            return PrivacyReceipt(
+                PrivacyState.FAILED,
+                detail="SendGrid did not list the address among its global unsubscribes.",
+            )
+        return PrivacyReceipt(
+            PrivacyState.DONE,
+            detail="SendGrid added the address to its global unsubscribes (the contact is kept).",
         )
 
     def _submit_deletion(self, identifier: str) -> str | None:

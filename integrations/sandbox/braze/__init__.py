@@ -26,6 +26,7 @@ from integrations.sandbox.braze.campaigns import (
 )
 from integrations.sandbox.braze.contacts import (
     custom_attributes,
+    email_status,
     users_delete,
     users_export_ids,
     users_track,
@@ -83,6 +84,7 @@ urlpatterns = [
     path("<str:host>/users/track", users_track),
     path("<str:host>/users/delete", users_delete),
     path("<str:host>/users/export/ids", users_export_ids),
+    path("<str:host>/email/status", email_status),
     path("<str:host>/custom_attributes", custom_attributes),
     path("<str:host>/segments/list", segments_list),
     path("<str:host>/segments/data_series", segments_data_series),

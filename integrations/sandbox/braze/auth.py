@@ -32,7 +32,7 @@ ALL_PERMISSIONS = frozenset(
         "users.track", "users.delete", "users.export.ids", "segments.list",
         "segments.data_series", "segments.details", "custom_attributes.get",
         "campaigns.list", "canvas.list", "campaigns.trigger.send", "canvas.trigger.send",
-        "sends.id.create",
+        "sends.id.create", "email.status",
     }
 )  # fmt: skip
 READ_PERMISSIONS = frozenset(

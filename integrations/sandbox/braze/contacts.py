@@ -215,6 +215,36 @@ def users_delete(request, account):
 
 @csrf_exempt
 @require_POST
+@EMULATOR.endpoint(permission="email.status")
+def email_status(request, account):
+    """POST /email/status {"email": str | [≤50], "subscription_state": "opted_in" |
+    "subscribed" | "unsubscribed"}: every user with the address gets that email subscription
+    state (a campaign skips the unsubscribed ones). An address no user has yet is accepted
+    (Braze applies it to a later profile); the emulator keeps nothing for it."""
+    data = parse_json(request)
+    if not isinstance(data, dict):
+        return message_response("Invalid JSON in the request body", 400)
+    emails = data.get("email")
+    emails = [emails] if isinstance(emails, str) else emails
+    state = data.get("subscription_state")
+    if not isinstance(emails, list) or not emails or len(emails) > 50:
+        return message_response("email must be an address or an array of up to 50", 400)
+    if not all(isinstance(e, str) and store.looks_like_email(e) for e in emails):
+        return message_response("email holds an invalid address", 400)
+    if state not in ("opted_in", "subscribed", "unsubscribed"):
+        return message_response(
+            "subscription_state must be opted_in, subscribed or unsubscribed", 400
+        )
+    lowered = [e.lower() for e in emails]
+    users = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
+    for row in users.filter(identifier__in=lowered) | users.filter(attributes__email__in=lowered):
+        row.attributes = {**row.attributes, "email_subscribe": state}
+        row.save(update_fields=["attributes", "updated_at"])
+    return json_response({"message": "success"}, status=201)
+
+
+@csrf_exempt
+@require_POST
 @EMULATOR.endpoint(permission="users.export.ids", endpoint="users.export.ids")
 def users_export_ids(request, account):
     data = parse_json(request)

@@ -154,6 +154,7 @@ urlpatterns = [
     path("<str:host>/api/v3.3/clients.json", clients),
     path("<str:host>/api/v3.3/clients/<str:client_id>/lists.json", segments.client_lists),
     path("<str:host>/api/v3.3/clients/<str:client_id>/segments.json", segments.client_segments),
+    path("<str:host>/api/v3.3/clients/<str:client_id>/suppress.json", contacts.suppress),
     path("<str:host>/api/v3.3/lists/<str:list_ref>/customfields.json", contacts.custom_fields),
     path("<str:host>/api/v3.3/lists/<str:list_ref>/stats.json", segments.list_stats),
     path("<str:host>/api/v3.3/segments/<str:segment_ref>/active.json", segments.segment_active),

@@ -206,3 +206,30 @@ def history(request, account, list_ref: str):
     if not exists:
         return _error(203, "Subscriber not in list")
     return json_response(campaigns.history(account, email))
+
+
+@csrf_exempt
+@require_POST
+@EMULATOR.endpoint()
+def suppress(request, account, client_id: str):
+    """POST /clients/{clientid}/suppress.json {"EmailAddresses": [...]} → 200, empty: the
+    addresses go on the client's suppression list (a stored subscriber is marked suppressed:
+    no list shows it, no campaign reaches it, an import answers Code 204; an address no list
+    holds yet is kept as a suppressed entry so a later import is refused the same way)."""
+    data = parse_json(request)
+    emails = data.get("EmailAddresses") if isinstance(data, dict) else None
+    if not isinstance(emails, list) or not emails:
+        return _error(1, "EmailAddresses must list at least one address")
+    if not all(isinstance(e, str) and store.looks_like_email(e) for e in emails):
+        return _error(1, "Invalid Email Address")
+    for email in {e.strip().lower() for e in emails}:
+        contact, created = SandboxContact.objects.get_or_create(
+            platform=PLATFORM,
+            account=account.account,
+            identifier=email,
+            defaults={"attributes": {"EmailAddress": email}, "suppressed": True},
+        )
+        if not created and not contact.suppressed:
+            contact.suppressed = True
+            contact.save(update_fields=["suppressed", "updated_at"])
+    return HttpResponse(status=200)

@@ -1,5 +1,6 @@
 """Customer.io emulator: the Track API (region, v2 batch, manual segment membership) and the App
-API (workspaces, segments, manual segments created empty, API-triggered broadcasts).
+API (workspaces, segments, manual segments created empty, API-triggered broadcasts, one
+person's attributes, segments and messages).
 
 Served as /sandbox/customerio/<real host>/<real path>, so regions stay distinct.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 from django.urls import path
 
 from integrations.sandbox import accounts
+from integrations.sandbox.customerio import people
 from integrations.sandbox.customerio.account import region, workspaces
 from integrations.sandbox.customerio.auth import APP, APP_HOSTS, PLATFORM, TRACK, TRACK_HOSTS
 from integrations.sandbox.customerio.broadcasts import broadcast_metrics, broadcasts, trigger
@@ -75,6 +77,9 @@ urlpatterns = [
     path("<str:host>/api/v2/batch", batch),
     path("<str:host>/v1/workspaces", workspaces),
     path("<str:host>/v1/segments", segments),
+    path("<str:host>/v1/customers/<str:customer_id>/attributes", people.attributes),
+    path("<str:host>/v1/customers/<str:customer_id>/segments", people.segments),
+    path("<str:host>/v1/customers/<str:customer_id>/messages", people.messages),
     path("<str:host>/v1/segments/<int:segment_id>/customer_count", segment_customer_count),
     path("<str:host>/v1/segments/<int:segment_id>/membership", segment_membership),
     path("<str:host>/v1/broadcasts", broadcasts),

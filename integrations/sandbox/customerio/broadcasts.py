@@ -67,7 +67,7 @@ def trigger(request, account, broadcast_id: int):
         "trigger",
         BROADCASTS[broadcast_id],
         body,
-        deliveries.reached(contacts).count(),
+        _reached(contacts).count(),
     )
     return json_response({"id": int(send.remote_id)})
 
@@ -84,7 +84,13 @@ def _recipients(account, body: dict):
         contacts = segment.members() if segment else contacts.none()
     elif "emails" in body:
         contacts = contacts.filter(identifier__in=body["emails"])
-    return deliveries.emails(deliveries.reached(contacts))
+    return deliveries.emails(_reached(contacts))
+
+
+def _reached(contacts):
+    """Who a broadcast reaches: not the suppressed, and not the unsubscribed (an API-triggered
+    broadcast sends to subscribed people unless told to send to the unsubscribed)."""
+    return deliveries.reached(contacts).exclude(attributes__unsubscribed=True)
 
 
 @require_GET

@@ -13,10 +13,13 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from integrations.sandbox import deliveries
 from integrations.sandbox.emulation import json_response, parse_json
 from integrations.sandbox.kit.auth import PLATFORM, endpoint, errors
 from integrations.sandbox.kit.state import paginate
 from integrations.sandbox.models import SandboxSegment, SandboxSend
+
+INACTIVE_STATES = ("cancelled", "bounced", "complained", "inactive")
 
 
 def _view(send: SandboxSend) -> dict:
@@ -56,7 +59,12 @@ def _audience(account, subscriber_filter):
             ).first()
             if row is None:
                 return None, f"{kind.capitalize()} {number} not found"
-            ids = set(row.members().values_list("pk", flat=True))
+            # Kit sends to active subscribers only: not to the unsubscribed (cancelled),
+            # bounced or complained ones, whatever tag or segment holds them.
+            reached = deliveries.reached(row.members()).exclude(
+                attributes__state__in=INACTIVE_STATES
+            )
+            ids = set(reached.values_list("pk", flat=True))
             members = ids if members is None else members & ids
     return members, None
 

@@ -30,7 +30,12 @@ from integrations.sandbox.klaviyo.auth import (
     REVISION,
     accounts_view,
 )
-from integrations.sandbox.klaviyo.contacts import deletion_jobs, profile_id, profiles
+from integrations.sandbox.klaviyo.contacts import (
+    deletion_jobs,
+    profile_id,
+    profiles,
+    suppression_jobs,
+)
 from integrations.sandbox.klaviyo.jobs import (
     bulk_import_job,
     bulk_import_jobs,
@@ -107,4 +112,5 @@ urlpatterns = [
     path("<str:host>/api/segments/<str:group>", group_view("segment")),
     path("<str:host>/api/profiles", profiles),
     path("<str:host>/api/data-privacy-deletion-jobs", deletion_jobs),
+    path("<str:host>/api/profile-suppression-bulk-create-jobs", suppression_jobs),
 ]

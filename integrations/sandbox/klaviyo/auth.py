@@ -27,6 +27,7 @@ RATES = {
     "bulk_import": (10, 150),
     "bulk_import.read": (10, 150),
     "data_privacy": (3, 60),
+    "suppressions": (75, 750),  # bulk_suppress_profiles (the spec: 75/s, 750/m)
     "list_create": (10, 150),  # create_list (and 150 a day, not emulated)
     "list_members": (10, 150),  # add/remove_profiles_to/from_list
     "campaigns": (10, 150),
@@ -39,7 +40,7 @@ RATES = {
 FULL_SCOPES = frozenset(
     {
         "accounts:read", "lists:read", "lists:write", "profiles:read", "profiles:write",
-        "segments:read", "segments:write", "data-privacy:write",
+        "segments:read", "segments:write", "data-privacy:write", "subscriptions:write",
         "campaigns:read", "campaigns:write", "templates:read", "templates:write",
         "webhooks:read", "webhooks:write",
     }

@@ -1,13 +1,16 @@
-"""Klaviyo profiles in the emulator: the profile list (with its filter) and data privacy
-deletion jobs."""
+"""Klaviyo profiles in the emulator: the profile list (with its filter), data privacy
+deletion jobs, and profile suppression jobs (do not sell / suppress)."""
 
 from __future__ import annotations
 
 import re
+import uuid
 
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from integrations.sandbox import store
 from integrations.sandbox.emulation import parse_json
 from integrations.sandbox.klaviyo.auth import (
     EMULATOR,
@@ -18,7 +21,7 @@ from integrations.sandbox.klaviyo.auth import (
     page_size,
     paged,
 )
-from integrations.sandbox.models import SandboxContact
+from integrations.sandbox.models import SandboxContact, SandboxSuppression
 
 _FILTER = re.compile(r'^equals\((email|external_id|phone_number|id),"((?:[^"\\]|\\.)*)"\)$')
 _ANY_EMAIL = re.compile(r'^any\(email,\[((?:"(?:[^"\\]|\\.)*",?)*)\]\)$')
@@ -164,3 +167,61 @@ def deletion_jobs(request, account):
         rows = rows.filter(identifier=f"phone_number:{attributes['phone_number']}")
     rows.delete()
     return api_response(None, status=202)
+
+
+@csrf_exempt
+@require_POST
+@EMULATOR.endpoint(write=True, scopes=("subscriptions:write",), endpoint="suppressions")
+def suppression_jobs(request, account):
+    """POST /api/profile-suppression-bulk-create-jobs: up to 100 emails suppressed from email
+    marketing (SandboxSuppression; the profiles stay, and a send skips them). Klaviyo creates
+    a profile it does not hold and suppresses it; the emulator keeps only the address. 202
+    with the job, already complete (the emulator does it at once)."""
+    data = parse_json(request)
+    job = data.get("data") if isinstance(data, dict) else None
+    attributes = (job or {}).get("attributes") if isinstance(job, dict) else None
+    profiles = (((attributes or {}).get("profiles") or {}).get("data")) if attributes else None
+    if (
+        not isinstance(job, dict)
+        or job.get("type") != "profile-suppression-bulk-create-job"
+        or not isinstance(profiles, list)
+        or not profiles
+    ):
+        return error_response(
+            400,
+            "invalid",
+            "Invalid input.",
+            "A profile-suppression-bulk-create-job with profiles is required.",
+        )
+    if len(profiles) > 100:
+        return error_response(400, "invalid", "Invalid input.", "At most 100 profiles per job.")
+    emails = []
+    for profile in profiles:
+        email = (
+            ((profile or {}).get("attributes") or {}).get("email")
+            if isinstance(profile, dict)
+            else None
+        )
+        if (
+            not isinstance(profile, dict)
+            or profile.get("type") != "profile"
+            or not (isinstance(email, str) and store.looks_like_email(email))
+        ):
+            return error_response(
+                400, "invalid", "Invalid input.", "Each profile needs a valid email."
+            )
+        emails.append(email)
+    added = SandboxSuppression.add(PLATFORM, account.account, emails)
+    now = timezone.now().isoformat()
+    resource = {
+        "type": "profile-suppression-bulk-create-job",
+        "id": f"sbx-suppress-{uuid.uuid4().hex[:16]}",
+        "attributes": {
+            "status": "complete",
+            "created_at": now,
+            "total_count": len(added),
+            "completed_count": len(added),
+            "completed_at": now,
+        },
+    }
+    return api_response({"data": resource}, status=202)

@@ -1,4 +1,5 @@
-"""The Mailchimp emulator's one member: the member, its tags and events, permanent deletion."""
+"""The Mailchimp emulator's one member: the member (read, and its status changed), its tags and
+events, permanent deletion."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.sandbox.emulation import json_response
+from integrations.sandbox.emulation import json_response, parse_json
 from integrations.sandbox.mailchimp.auth import PLATFORM, endpoint, problem
 from integrations.sandbox.mailchimp.state import _member_view, _members, member_hash
 from integrations.sandbox.models import SandboxSegment
@@ -23,12 +24,50 @@ def _not_found() -> HttpResponse:
     return problem(404, "Resource Not Found", "The requested resource could not be found.")
 
 
+@csrf_exempt
+def member(request, host: str, list_id: str, subscriber_hash: str):
+    """GET the member, or PATCH it (only `status` is emulated: a "do not sell / suppress"
+    request sets it to unsubscribed, and sends skip anyone not subscribed)."""
+    if request.method == "PATCH":
+        return _change_member(request, host=host, list_id=list_id, subscriber_hash=subscriber_hash)
+    return _read_member(request, host=host, list_id=list_id, subscriber_hash=subscriber_hash)
+
+
 @require_GET
 @endpoint()
-def member(request, account, subscriber_hash: str):
+def _read_member(request, account, subscriber_hash: str):
     contact = _find_member(account, subscriber_hash)
     if contact is None:
         return _not_found()
+    return json_response(_member_view(account, contact.attributes))
+
+
+# Mailchimp's statuses a PATCH may set; `subscribed` for a member who left needs their own
+# confirmation (fact sheet §3), so the emulator refuses it as Mailchimp does.
+_PATCHABLE = {"unsubscribed", "pending", "subscribed"}
+
+
+@endpoint(write=True)
+def _change_member(request, account, subscriber_hash: str):
+    contact = _find_member(account, subscriber_hash)
+    if contact is None:
+        return _not_found()
+    body = parse_json(request)
+    status = (body or {}).get("status") if isinstance(body, dict) else None
+    if status not in _PATCHABLE:
+        return problem(
+            400, "Invalid Resource", "status must be unsubscribed, pending or subscribed."
+        )
+    current = contact.attributes.get("status")
+    if status == "subscribed" and current in ("unsubscribed", "cleaned"):
+        return problem(
+            400,
+            "Member In Compliance State",
+            f"{contact.identifier} is in a compliance state due to unsubscribe, bounce, or "
+            "compliance review and cannot be subscribed.",
+        )
+    contact.attributes = {**contact.attributes, "status": status}
+    contact.save(update_fields=["attributes", "updated_at"])
     return json_response(_member_view(account, contact.attributes))
 
 

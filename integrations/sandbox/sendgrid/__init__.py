@@ -171,6 +171,7 @@ urlpatterns = [
     path("<str:host>/v3/marketing/field_definitions", contacts.field_definitions),
     path("<str:host>/v3/marketing/contacts", contacts.contacts),
     path("<str:host>/v3/marketing/contacts/search/emails", contacts.search_emails),
+    path("<str:host>/v3/asm/suppressions/global", contacts.global_suppressions),
     path("<str:host>/v3/marketing/contacts/imports/<str:job_id>", jobs.import_status),
     path("<str:host>/v3/marketing/contacts/imports/<str:job_id>/errors", jobs.import_errors),
     path("<str:host>/v3/marketing/lists", segments.lists),

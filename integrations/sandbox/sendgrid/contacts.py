@@ -10,7 +10,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from integrations.sandbox import store
 from integrations.sandbox.emulation import json_response, parse_json, read_body
-from integrations.sandbox.models import SandboxContact, SandboxFieldType, SandboxSegment
+from integrations.sandbox.models import (
+    SandboxContact,
+    SandboxFieldType,
+    SandboxSegment,
+    SandboxSuppression,
+)
 from integrations.sandbox.sendgrid.auth import EMULATOR, PLATFORM, _errors
 from integrations.sandbox.sendgrid.lists import join_static_lists
 from integrations.sandbox.sendgrid.state import (
@@ -264,3 +269,20 @@ def _delete_contacts(request, account):
             "polls": 0,
         }
     return json_response({"job_id": job_id}, status=202)
+
+
+@csrf_exempt
+@require_POST
+@EMULATOR.endpoint(marketing=False, write=True, scope="asm.suppressions.global.create")
+def global_suppressions(request, account):
+    """POST /v3/asm/suppressions/global {"recipient_emails": [...]} → 201 with the addresses
+    now globally unsubscribed. Kept apart from the contacts (SandboxSuppression), as SendGrid
+    keeps suppressions: a contact stays, and no Single Send reaches the address."""
+    data = parse_json(request)
+    emails = data.get("recipient_emails") if isinstance(data, dict) else None
+    if not isinstance(emails, list) or not emails:
+        return _errors("recipient_emails must list at least one address", 400, "recipient_emails")
+    if not all(isinstance(e, str) and store.looks_like_email(e) for e in emails):
+        return _errors("recipient_emails holds an invalid address", 400, "recipient_emails")
+    added = SandboxSuppression.add(PLATFORM, account.account, emails)
+    return json_response({"recipient_emails": added}, status=201)

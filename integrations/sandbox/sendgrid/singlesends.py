@@ -17,11 +17,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from integrations.sandbox import deliveries
 from integrations.sandbox.emulation import json_response, parse_json
-from integrations.sandbox.models import SandboxSend
+from integrations.sandbox.models import SandboxContact, SandboxSend
 from integrations.sandbox.sendgrid.auth import EMULATOR, PLATFORM, _errors
 from integrations.sandbox.sendgrid.segments import _find_segment
-from integrations.sandbox.sendgrid.state import _segment_count
+from integrations.sandbox.sendgrid.state import _segment_count, list_uuid
 
 SENDERS = {1: True, 2: False}  # sender id → verified
 
@@ -99,14 +100,28 @@ def search(request, account):
 
 
 def _recipients(account, send_to: dict) -> int | None:
+    """How many the send reaches: the lists' and segments' members but the globally
+    unsubscribed (SendGrid drops those, however they got on the list)."""
     total = 0
     for kind, key in (("list", "list_ids"), ("segment", "segment_ids")):
         for remote in send_to.get(key) or []:
             segment = _find_segment(account, kind, remote)
             if segment is None:
                 return None
-            total += _segment_count(segment)
+            total += _segment_count(segment) - _unsubscribed_in(segment)
     return total
+
+
+def _unsubscribed_in(segment) -> int:
+    """Members of `segment` that a send skips (global unsubscribes, suppressed contacts)."""
+    if segment.kind == "list":
+        wanted = list_uuid(segment.remote_id)
+        contacts = SandboxContact.objects.filter(platform=PLATFORM, account=segment.account)
+        members = [c.pk for c in contacts if wanted in (c.attributes or {}).get("list_ids", [])]
+        contacts = contacts.filter(pk__in=members)
+    else:
+        contacts = segment.members()
+    return contacts.count() - deliveries.reached(contacts).count()
 
 
 @csrf_exempt

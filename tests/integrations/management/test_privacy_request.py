@@ -66,3 +66,16 @@ def test_a_refused_platform_exits_non_zero(make_integration, sandbox_url):
 def test_a_bad_email_is_refused():
     with pytest.raises(CommandError, match="not an email address"):
         run_command("delete", "nope")
+
+
+def test_suppress_with_wait_keeps_the_reader_and_prints_each_platform(crisp, make_integration):
+    make_integration("front", name="Front")
+    out = run_command("suppress", "Ann@Example.com", "--wait")
+    assert ": Complete" in out
+    assert "SharpSend: Suppressed in SharpSend (data kept; nothing is sent to the reader)." in out
+    assert "Crisp: Not supported (Crisp cannot suppress contact: Crisp has no suppression" in out
+    assert "Front: Not supported (Front cannot suppress contact:" in out
+    ann = Subscriber.objects.get(email="ann@example.com")
+    assert (ann.first_name, ann.status) == ("Ann", "unsubscribed")
+    assert is_suppressed("ann@example.com")
+    assert SandboxContact.objects.filter(platform="crisp", identifier="ann@example.com").exists()

@@ -55,6 +55,7 @@ CALLS = {
     Capability.CAMPAIGN_METRICS: [("campaign_metrics", ("1",))],
     Capability.DELETE_CONTACT: [("delete_contact", ("a@example.com",))],
     Capability.EXPORT_CONTACT: [("export_contact", ("a@example.com",))],
+    Capability.SUPPRESS_CONTACT: [("suppress_contact", ("a@example.com",))],
     # verify_webhook is the one engine over the declared webhook_scheme (base); each platform
     # implements only its normaliser.
     Capability.WEBHOOKS: [("parse_webhook", (b"{}", "application/json", None))],

@@ -159,6 +159,7 @@ def test_connection_user_role_that_cannot_write(client, role):
     assert f"the {role} role" in report.detail
     assert "Manager, Admin or Owner" in report.detail
     assert report.permissions["upsert_contacts"] is False
+    assert report.permissions["suppress_contact"] is False  # a member write too
     assert report.permissions["list_segments"] is True
 
 

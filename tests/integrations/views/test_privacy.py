@@ -50,3 +50,12 @@ def test_the_capability_matrix_page(client, officer, make_integration):
     assert "Kit app" in text and "asynchronous" in text
     staff(client, "Operator")
     assert client.get(reverse("integrations:privacy-capabilities")).status_code == 403
+
+
+def test_the_capability_matrix_page_shows_suppression(client, officer, make_integration):
+    make_integration("kit", name="Kit")
+    make_integration("drift", name="Drift")
+    page = client.get(reverse("integrations:privacy-capabilities"))
+    text = page.content.decode()
+    assert "<th>Do not sell / suppress</th>" in text
+    assert "Drift cannot suppress contact: Drift&#x27;s email unsubscribe endpoint" in text
