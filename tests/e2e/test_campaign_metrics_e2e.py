@@ -97,3 +97,51 @@ def test_refresh_metrics_command_prints_each_sends_figures(sent, capsys):
     out = capsys.readouterr().out
     assert out.startswith("2 sends read, 0 failed")
     assert out.count("opened ") == 2 and "%" in out
+
+
+def test_campaign_monitor_reads_its_campaign_summary(
+    make_integration, sandbox_url, e2e_clock, make_subscribers, run_sync, make_assignment,
+    author, approver,
+):  # fmt: skip
+    from integrations.models import Segment
+    from integrations.platforms.registry import get_platform
+    from integrations.sandbox import accounts
+
+    slug = "campaign_monitor"
+    registry.seed(slug)
+    credentials = {**accounts.demo_account(slug).credentials, "from_email": "news@example.com"}
+    mappings = (
+        *get_platform(slug).suggested_mappings,
+        ("attributes.interest", "interest", "", False),
+    )
+    integration = make_integration(
+        slug, base_url=f"{sandbox_url}/{slug}", credentials=credentials, mappings=mappings
+    )
+    make_subscribers(60)
+    assert run_sync(integration).status == "succeeded"
+    import_segments(integration)
+    segment = Segment.objects.get(integration=integration, name="Growth Investors")
+    assignment = make_assignment((integration, segment.remote_id, "campaign", ""))
+    workflow.submit(assignment, author)
+    workflow.approve(assignment, approver, queue_send=False)
+    sending.send_assignment(assignment.pk)
+    two_days_ago = timezone.now() - timedelta(hours=47)
+    SandboxSend.objects.update(sent_at=two_days_ago)
+    CampaignSend.objects.update(sent_at=two_days_ago)
+
+    result = metrics.refresh_metrics()
+    assert (result.read, result.failed, result.unsupported) == (1, [], 0)
+    (campaign,) = SandboxSend.objects.filter(platform=slug, kind="campaign")
+    truth = engagement.totals(
+        f"{slug}:{campaign.account}:{campaign.remote_id}",
+        campaign.content["delivered"],
+        campaign.body["Subject"],
+        campaign.sent_at,
+        timezone.now(),
+    )
+    snapshot = metrics.latest(CampaignSend.objects.get())
+    assert snapshot.sent == truth["sent"] == campaign.recipients > 0
+    assert (snapshot.opened, snapshot.clicked) == (truth["opened"], truth["clicked"])
+    assert snapshot.bounced == truth["bounced_hard"] + truth["bounced_soft"]
+    assert snapshot.unsubscribed == truth["unsubscribed"]
+    assert snapshot.delivered is None  # the summary has no delivered count

@@ -23,6 +23,7 @@ from integrations.platforms.campaign_monitor.contacts import (
     STANDARD_TARGETS,
     CampaignMonitorContacts,
 )
+from integrations.platforms.campaign_monitor.metrics import CampaignMonitorMetrics
 from integrations.platforms.campaign_monitor.profiles import CampaignMonitorProfiles
 from integrations.platforms.campaign_monitor.segments import CampaignMonitorSegments
 from integrations.platforms.campaign_monitor.webhooks import CampaignMonitorWebhooks
@@ -47,6 +48,7 @@ class CampaignMonitorClient(
     CampaignMonitorContacts,
     CampaignMonitorSegments,
     CampaignMonitorCampaigns,
+    CampaignMonitorMetrics,
     CampaignMonitorWebhooks,
     PlatformClient,
 ):
@@ -78,6 +80,7 @@ class CampaignMonitorClient(
             Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
             Capability.TEST_SEND,
+            Capability.CAMPAIGN_METRICS,
         }
     )
     # Sent on approval: SendDate is in the client's time zone, which the API names without its
@@ -91,8 +94,6 @@ class CampaignMonitorClient(
         Capability.REMOVE_FROM_SEGMENT: "segments cannot hold hand-picked members (they are rules "
         "on the list's fields)",
         Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",
-        Capability.CAMPAIGN_METRICS: "reading a campaign's summary (summary.json) is not wired "
-        "in the console yet",
         Capability.CREATE_SEGMENT: "segments are rule-based only; lists can be created through "
         "the API but are not yet wired in the console",
         Capability.ADD_TO_SEGMENT: "segments cannot hold hand-picked members (they are rules "

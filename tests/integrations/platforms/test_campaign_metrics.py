@@ -70,3 +70,28 @@ def test_the_series_asked_for_is_the_shortest_that_covers_the_send(fake_clock):
     assert period_since(now - timedelta(hours=30)) == {"period": "days", "steps": 2}
     assert period_since(now - timedelta(days=90)) == {"period": "days", "steps": 45}
     assert period_since(None) == {"period": "days", "steps": 45}
+
+
+def test_campaign_monitor_summary_becomes_send_metrics(make_integration):
+    from integrations.platforms.campaign_monitor import CampaignMonitorClient
+    from tests.integrations.platforms.test_campaign_monitor import CLIENT, KEY, LIST
+
+    credentials = {"api_key": KEY, "client_id": CLIENT, "list_id": LIST}
+    client = CampaignMonitorClient(make_integration("campaign_monitor", credentials=credentials))
+    with strict() as rsps:
+        rsps.get(
+            "https://api.createsend.com/api/v3.3/campaigns/fc0ce7105baeaf97f47c99be31d02a91/"
+            "summary.json",
+            json={
+                "Name": "Issue 42", "Recipients": 1000, "TotalOpened": 345, "UniqueOpened": 250,
+                "Clicks": 73, "Unsubscribed": 4, "Bounced": 12, "SpamComplaints": 1,
+                "Forwards": 11, "Likes": 32, "Mentions": 0,
+                "WebVersionURL": "https://sharpsend.createsend1.com/t/y-5A0E2D6E63D4E7C3",
+            },
+        )  # fmt: skip
+        metrics = client.campaign_metrics(MetricsRef(remote_id="fc0ce7105baeaf97f47c99be31d02a91"))
+    # No delivered count in the summary: None, never a made-up figure.
+    assert metrics == SendMetrics(
+        sent=1000, opened=250, clicked=73, bounced=12, unsubscribed=4, complained=1,
+        opens_total=345,
+    )  # fmt: skip
