@@ -426,6 +426,9 @@ def results(experiment: Experiment) -> Results:
             experiment.decision_reason or experiment.method_reason,
             _intervals(experiment, counts),
         )
+    elif len(counts) < 2:  # not configured yet (a test needs two variants): nothing to decide
+        reason = "The test has fewer than two variants: configure it before it can run."
+        verdict = Decision(State.COLLECTING, None, reason, _intervals(experiment, counts))
     else:
         verdict = decide(experiment.plan(), counts, elapsed)
     variants = {v.label: v for v in experiment.variants.all()}

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
 from audience.models import AudienceSegment, Subscriber
-from campaigns.models import Assignment, AssignmentTarget, CampaignSend
+from campaigns.models import Assignment, AssignmentTarget, CampaignSend, Experiment
 from integrations import roles
 from integrations.models import (
     ApiCall,
@@ -93,6 +93,7 @@ NO_ADD = {
     "axes.accesslog",
     "axes.accessfailurelog",
     "campaigns.campaignsend",
+    "campaigns.experiment",  # configured on the assignment (campaigns/services/experiments.py)
 }
 NO_CHANGE = {
     "integrations.privacyrequest",  # a request changes only through the service
@@ -103,10 +104,12 @@ NO_CHANGE = {
     "integrations.apicall",
     "integrations.auditentry",
     "campaigns.campaignsend",
+    "campaigns.experiment",
     "integrations.webhookevent",
 }
 # The send ledger is never deleted by hand: it is what stops a second send.
-NO_DELETE = {"integrations.auditentry", "campaigns.campaignsend"}
+# Nor an A/B test: its splits and sends hang on it (it goes with its assignment).
+NO_DELETE = {"integrations.auditentry", "campaigns.campaignsend", "campaigns.experiment"}
 # The platforms' emulated APIs and the sandbox's authorization server: they answer to the
 # sandbox's fake keys and tokens, not to console users (tests/integrations/sandbox).
 EMULATED = re.compile(r"^sandbox/(?!$|connect/)")
@@ -214,6 +217,7 @@ def world(make_integration, monkeypatch):
         "auth.group": Group.objects.get(name="Viewer"),
         "auth.user": someone,
         "campaigns.assignment": assignment,
+        "campaigns.experiment": Experiment.objects.create(assignment=assignment),
         "campaigns.campaignsend": CampaignSend.objects.create(
             target=target, idempotency_key="ss-role-walk"
         ),

@@ -172,3 +172,14 @@ def test_the_command_and_the_task_decide_running_tests(experiment, capsys):
     # cannot connect, and says so instead of stopping the other tests.
     assert "Pushing A/B Issue 42" in out and "could not connect" in out
     assert tasks.select_ab_winners() == "none"  # decided: no test is running any more
+
+
+def test_results_of_a_test_not_configured_yet_say_so_instead_of_failing(make_assignment):
+    """An Experiment row with fewer than two variants (made before its configuration): the
+    assignment page shows it collecting, with the reason, not a server error."""
+    from campaigns.models import Experiment
+
+    assignment = make_assignment()
+    verdict = experiments.results(Experiment.objects.create(assignment=assignment)).now
+    assert verdict.state == "collecting" and verdict.winner is None
+    assert "fewer than two variants" in verdict.reason
