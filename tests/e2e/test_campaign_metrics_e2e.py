@@ -145,3 +145,44 @@ def test_campaign_monitor_reads_its_campaign_summary(
     assert snapshot.bounced == truth["bounced_hard"] + truth["bounced_soft"]
     assert snapshot.unsubscribed == truth["unsubscribed"]
     assert snapshot.delivered is None  # the summary has no delivered count
+
+
+def test_kit_reads_its_broadcast_stats(
+    make_integration, sandbox_url, e2e_clock, make_subscribers, run_sync, make_assignment,
+    author, approver,
+):  # fmt: skip
+    from integrations.models import Segment
+
+    slug = "kit"
+    registry.seed(slug)
+    integration = make_integration(slug, base_url=f"{sandbox_url}/{slug}")
+    make_subscribers(40)
+    assert run_sync(integration).status == "succeeded"
+    import_segments(integration)
+    segment = Segment.objects.get(integration=integration, name="All readers")
+    assignment = make_assignment((integration, segment.remote_id, "broadcast", ""))
+    workflow.submit(assignment, author)
+    workflow.approve(assignment, approver, queue_send=False)
+    sending.send_assignment(assignment.pk)
+    two_days_ago = timezone.now() - timedelta(hours=47)
+    SandboxSend.objects.update(sent_at=two_days_ago)
+    CampaignSend.objects.update(sent_at=two_days_ago)
+
+    result = metrics.refresh_metrics()
+    assert (result.read, result.failed, result.unsupported) == (1, [], 0)
+    (broadcast,) = SandboxSend.objects.filter(platform=slug, kind="broadcast")
+    readers = SandboxContact.objects.filter(platform=slug).exclude(
+        attributes__state__in=("cancelled", "bounced", "complained", "inactive")
+    )
+    truth = engagement.totals(
+        f"{slug}:{broadcast.account}:{broadcast.remote_id}",
+        readers.values_list("identifier", flat=True),
+        broadcast.body["subject"],
+        broadcast.sent_at,
+        timezone.now(),
+    )
+    snapshot = metrics.latest(CampaignSend.objects.get())
+    assert snapshot.sent == truth["sent"] == broadcast.recipients > 0
+    assert (snapshot.opened, snapshot.clicked) == (truth["opened"], truth["clicked"])
+    assert snapshot.unsubscribed == truth["unsubscribed"]
+    assert snapshot.bounced is None  # Kit reports no bounces per broadcast

@@ -15,6 +15,7 @@ from integrations.platforms.kit.broadcasts import KitBroadcasts
 from integrations.platforms.kit.connection import KitConnection
 from integrations.platforms.kit.contacts import MAX_CUSTOM_FIELDS, STANDARD_FIELDS, KitContacts
 from integrations.platforms.kit.members import KitMembers
+from integrations.platforms.kit.metrics import KitMetrics
 from integrations.platforms.kit.profiles import KitProfiles
 from integrations.platforms.kit.segment_push import KitSegmentPush
 from integrations.platforms.kit.segments import KitSegments
@@ -41,6 +42,7 @@ class KitClient(
     KitMembers,
     KitProfiles,
     KitWebhooks,
+    KitMetrics,
     KitSegmentPush,
     KitBroadcasts,
     PlatformClient,
@@ -71,6 +73,7 @@ class KitClient(
             Capability.EXPORT_CONTACT,
             Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
+            Capability.CAMPAIGN_METRICS,
         }
     )
     send_methods = (SendMethod("broadcast", "Broadcast"),)
@@ -80,7 +83,6 @@ class KitClient(
         Capability.DELETE_CONTACT: "Kit's API has no way to delete a subscriber; delete them "
         "in the Kit app (the API can only unsubscribe)",
         Capability.TRACK_EVENTS: "Kit's API takes no custom events (only purchases)",
-        Capability.CAMPAIGN_METRICS: "broadcast stats are not wired for Kit yet",
     }
     credential_fields = (
         CredentialField(

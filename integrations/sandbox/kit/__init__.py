@@ -90,6 +90,7 @@ ACCOUNTS = (
 urlpatterns = [
     path("<str:host>/v4/broadcasts", broadcasts.broadcasts),
     path("<str:host>/v4/broadcasts/<int:broadcast_id>", broadcasts.broadcast),
+    path("<str:host>/v4/broadcasts/<int:broadcast_id>/stats", broadcasts.stats),
     path("<str:host>/v4/account", account_view),
     path("<str:host>/v4/custom_fields", custom_fields),
     path("<str:host>/v4/subscribers", subscribers),

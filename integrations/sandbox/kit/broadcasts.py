@@ -5,6 +5,9 @@ content, description, public, send_at, subscriber_filter (`[{"all": [{"type": "s
 "tag", "ids": [...]}]}]`) → 201 `{"broadcast": {...}}`; `GET /v4/broadcasts` (paginated) and
 `GET /v4/broadcasts/{id}`. Scheduling needs subject and content. Recorded as SandboxSend
 (kind "broadcast"; `sends` 1 once scheduled, since Kit sends it at `send_at` by itself).
+`GET /v4/broadcasts/{id}/stats` (kit.md §8) → {"broadcast": {"id", "stats": {"recipients",
+"open_rate", "emails_opened", "click_rate", "unsubscribe_rate"}}}, rates in percent, from the
+sandbox's seeded engagement of the readers the broadcast reached.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from integrations.sandbox import deliveries
+from integrations.sandbox import deliveries, engagement
 from integrations.sandbox.emulation import json_response, parse_json
 from integrations.sandbox.kit.auth import PLATFORM, endpoint, errors
 from integrations.sandbox.kit.state import paginate
-from integrations.sandbox.models import SandboxSegment, SandboxSend
+from integrations.sandbox.models import SandboxContact, SandboxSegment, SandboxSend
 
 INACTIVE_STATES = ("cancelled", "bounced", "complained", "inactive")
 
@@ -44,7 +47,7 @@ def _view(send: SandboxSend) -> dict:
 
 
 def _audience(account, subscriber_filter):
-    """The members a filter names, or an error message."""
+    """The ids of the subscribers a filter reaches, or an error message."""
     groups = (subscriber_filter or [{}])[0].get("all") or []
     members = None
     for group in groups:
@@ -66,6 +69,10 @@ def _audience(account, subscriber_filter):
             )
             ids = set(reached.values_list("pk", flat=True))
             members = ids if members is None else members & ids
+    if members is None:  # all subscribers: the active ones
+        everyone = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
+        active = deliveries.reached(everyone).exclude(attributes__state__in=INACTIVE_STATES)
+        members = set(active.values_list("pk", flat=True))
     return members, None
 
 
@@ -95,7 +102,7 @@ def broadcasts(request, account):
         name=str(body.get("description") or ""),
         status="scheduled" if scheduled else "draft",
         body=body,
-        recipients=len(members) if members is not None else 0,
+        recipients=len(members),
         sends=1 if scheduled else 0,
         sent_at=timezone.now() if scheduled else None,
     )
@@ -111,3 +118,37 @@ def broadcast(request, account, broadcast_id: int):
     if send is None:
         return errors(404, "Not Found")
     return json_response({"broadcast": _view(send)})
+
+
+def _percent(count: int, of: int) -> float:
+    return round(100 * count / of, 2) if of else 0.0
+
+
+@require_GET
+@endpoint
+def stats(request, account, broadcast_id: int):
+    send = SandboxSend.objects.filter(
+        platform=PLATFORM, account=account.account, kind="broadcast", remote_id=str(broadcast_id)
+    ).first()
+    if send is None:
+        return errors(404, "Not Found")
+    figures = {"recipients": 0, "open_rate": 0.0, "emails_opened": 0, "click_rate": 0.0,
+               "unsubscribe_rate": 0.0}  # fmt: skip
+    if send.sent_at is not None and send.sent_at <= timezone.now():
+        members, _ = _audience(account, send.body.get("subscriber_filter"))
+        readers = SandboxContact.objects.filter(pk__in=members or ())
+        t = engagement.totals(
+            f"{PLATFORM}:{account.account}:{send.remote_id}",
+            readers.values_list("identifier", flat=True),
+            str(send.body.get("subject") or ""),
+            send.sent_at,
+            timezone.now(),
+        )
+        figures = {
+            "recipients": t["sent"],
+            "open_rate": _percent(t["opened"], t["sent"]),
+            "emails_opened": t["opened"],
+            "click_rate": _percent(t["clicked"], t["sent"]),
+            "unsubscribe_rate": _percent(t["unsubscribed"], t["sent"]),
+        }
+    return json_response({"broadcast": {"id": int(send.remote_id), "stats": figures}})

@@ -95,3 +95,36 @@ def test_campaign_monitor_summary_becomes_send_metrics(make_integration):
         sent=1000, opened=250, clicked=73, bounced=12, unsubscribed=4, complained=1,
         opens_total=345,
     )  # fmt: skip
+
+
+def test_kit_broadcast_stats_become_send_metrics_with_counts_from_its_rates(make_integration):
+    from integrations.platforms.kit import KitClient
+
+    client = KitClient(make_integration("kit", credentials={"api_key": "kit_test-key-0123456789"}))
+    with strict() as rsps:
+        rsps.get(
+            "https://api.kit.com/v4/broadcasts/1042/stats",
+            match=[matchers.header_matcher({"X-Kit-Api-Key": "kit_test-key-0123456789"})],
+            json={"broadcast": {"id": 1042, "stats": {
+                "recipients": 1234, "open_rate": 41.17, "emails_opened": 508, "click_rate": 6.89,
+                "unsubscribe_rate": 0.32}}},
+        )  # fmt: skip
+        metrics = client.campaign_metrics(MetricsRef(remote_id="1042"))
+    # 6.89 % of 1,234 is 85.02 readers; 0.32 % is 3.95: Kit's two decimals pin the counts.
+    assert (metrics.sent, metrics.opened, metrics.clicked, metrics.unsubscribed) == (
+        1234, 508, 85, 4,
+    )  # fmt: skip
+    assert (metrics.bounced, metrics.complained, metrics.delivered) == (None, None, None)
+    assert "rates" in metrics.note
+
+
+def test_kit_stats_not_there_yet_are_blank_not_zero(make_integration):
+    from integrations.platforms.kit import KitClient
+
+    client = KitClient(make_integration("kit", credentials={"api_key": "kit_test-key-0123456789"}))
+    with strict() as rsps:
+        rsps.get("https://api.kit.com/v4/broadcasts/7/stats", json={"broadcast": {"id": 7, "stats": {
+            "recipients": None, "open_rate": None, "emails_opened": None, "click_rate": None,
+            "unsubscribe_rate": None}}})  # fmt: skip
+        metrics = client.campaign_metrics(MetricsRef(remote_id="7"))
+    assert (metrics.sent, metrics.opened, metrics.clicked) == (None, None, None)
