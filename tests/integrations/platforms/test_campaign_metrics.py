@@ -128,3 +128,19 @@ def test_kit_stats_not_there_yet_are_blank_not_zero(make_integration):
             "unsubscribe_rate": None}}})  # fmt: skip
         metrics = client.campaign_metrics(MetricsRef(remote_id="7"))
     assert (metrics.sent, metrics.opened, metrics.clicked) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("slug", "method", "reads"),
+    [
+        ("customerio", "api_triggered_broadcast", True),
+        ("customerio", "journey_event", False),  # the journey's campaign, not this send
+        ("campaign_monitor", "campaign", True),
+        ("kit", "broadcast", True),
+        ("braze", "api_triggered_campaign", False),  # Braze: no metrics read at all yet
+    ],
+)
+def test_which_sends_have_figures_the_console_reads(slug, method, reads):
+    from integrations.platforms.registry import get_platform
+
+    assert get_platform(slug).reads_metrics(method) is reads
