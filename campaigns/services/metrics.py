@@ -18,7 +18,6 @@ from integrations import metering
 from integrations.models import ApiFeature
 from integrations.platforms.errors import PlatformError
 from integrations.platforms.metrics import MetricsRef
-from integrations.platforms.types import Capability
 
 EARLY = timedelta(hours=48)
 METRICS_EARLY_EVERY = timedelta(minutes=30)
@@ -34,7 +33,7 @@ class MetricsRefresh:
 
 
 def reports_metrics(send: CampaignSend) -> bool:
-    return send.target.integration.platform_class.supports(Capability.CAMPAIGN_METRICS)
+    return send.target.integration.platform_class.reads_metrics(send.target.method)
 
 
 @metering.feature(ApiFeature.METRICS)

@@ -40,6 +40,9 @@ class SendMethod:
     # An event to every reader of the segment (a journey trigger: integrations/platforms/
     # journeys.py), sent in batches the console resumes, instead of one campaign call.
     per_reader: bool = False
+    # Whether the platform reports this method's sends' figures (Capability.CAMPAIGN_METRICS
+    # declared for the platform, yet a journey or a Canvas may have none of its own to read).
+    reports_metrics: bool = True
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,15 @@ class CampaignSending:
         return cls.remote_campaign is not CampaignSending.remote_campaign
 
     @classmethod
+    def reads_metrics(cls, method: str = "") -> bool:
+        """Whether the console can read the figures of a send of `method` (the platform
+        reports metrics, and reports them for that method's sends)."""
+        if not cls.supports(Capability.CAMPAIGN_METRICS):
+            return False
+        declared = cls.send_method(method) if method else None
+        return declared is None or declared.reports_metrics
+
+    @classmethod
     def can_resume_send(cls, method: str = "") -> bool:
         """Whether a rerun after an attempted send call (of `method`) may go on: it can ask the
         platform, or the send is batched (the batch in flight is given up, the others go out)."""

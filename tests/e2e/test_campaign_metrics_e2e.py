@@ -186,3 +186,43 @@ def test_kit_reads_its_broadcast_stats(
     assert (snapshot.opened, snapshot.clicked) == (truth["opened"], truth["clicked"])
     assert snapshot.unsubscribed == truth["unsubscribed"]
     assert snapshot.bounced is None  # Kit reports no bounces per broadcast
+
+
+def test_sendgrid_reads_its_single_send_stats(
+    make_integration, sandbox_url, e2e_clock, make_subscribers, run_sync, make_assignment,
+    author, approver,
+):  # fmt: skip
+    from integrations.models import Segment
+    from integrations.sandbox import accounts
+    from integrations.sandbox.sendgrid.webhooks import _audience
+
+    slug = "sendgrid"
+    registry.seed(slug)
+    credentials = {**accounts.demo_account(slug).credentials, "sender_id": "1",
+                   "suppression_group_id": "5"}  # fmt: skip
+    integration = make_integration(slug, base_url=f"{sandbox_url}/{slug}", credentials=credentials)
+    make_subscribers(50)
+    assert run_sync(integration).status == "succeeded"
+    import_segments(integration)
+    segment = Segment.objects.get(integration=integration, name="All readers")
+    assignment = make_assignment((integration, segment.remote_id, "single_send", ""))
+    workflow.submit(assignment, author)
+    workflow.approve(assignment, approver, queue_send=False)
+    sending.send_assignment(assignment.pk)
+    two_days_ago = timezone.now() - timedelta(hours=47)
+    SandboxSend.objects.update(sent_at=two_days_ago)
+    CampaignSend.objects.update(sent_at=two_days_ago)
+
+    result = metrics.refresh_metrics()
+    assert (result.read, result.failed, result.unsupported) == (1, [], 0)
+    (single,) = SandboxSend.objects.filter(platform=slug, kind="single_send")
+    audience = _audience(accounts.demo_account(slug), single)
+    truth = engagement.totals(
+        audience.key, audience.emails, audience.subject, single.sent_at, timezone.now()
+    )
+    snapshot = metrics.latest(CampaignSend.objects.get())
+    assert snapshot.sent == truth["sent"] == len(audience.emails) > 0
+    assert (snapshot.delivered, snapshot.opened, snapshot.clicked) == (
+        truth["delivered"], truth["opened"], truth["clicked"],
+    )  # fmt: skip
+    assert snapshot.complained == truth["complained"]

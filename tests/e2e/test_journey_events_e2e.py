@@ -7,7 +7,7 @@ import pytest
 
 from audience.models import SubscriberStatus
 from campaigns.models import AssignmentStatus, CampaignSend, SendState
-from campaigns.services import sending, workflow
+from campaigns.services import metrics, sending, workflow
 from integrations.models import Segment
 from integrations.platforms.customerio import CustomerIoClient
 from integrations.platforms.journeys import JOURNEY_EVENT
@@ -60,6 +60,9 @@ def test_every_subscribed_reader_gets_the_event_once(make_assignment, journey, a
     assert {e.data["subject"] for e in events()} == {"Markets this week"}
     assert {e.data["sharpsend_send"] for e in events()} == {send.idempotency_key}
     assert assignment.__class__.objects.get().status == AssignmentStatus.SENT
+    # A journey's figures are its campaign's, not this send's: not read (and not a failure).
+    result = metrics.refresh_metrics([send])
+    assert (result.read, result.failed, result.unsupported) == (0, [], 1)
 
 
 def test_a_batch_repeated_after_a_crash_triggers_nobody_twice(

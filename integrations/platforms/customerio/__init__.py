@@ -85,7 +85,14 @@ class CustomerIoClient(
             can_schedule=False,
         ),
         # A campaign in Customer.io triggered by the event sharpsend_assignment_approved.
-        SendMethod("journey_event", "Journey (event)", can_schedule=False, per_reader=True),
+        # Its figures are the campaign's (App API /v1/campaigns/{id}/metrics), not read yet.
+        SendMethod(
+            "journey_event",
+            "Journey (event)",
+            can_schedule=False,
+            per_reader=True,
+            reports_metrics=False,
+        ),
     )
     unsupported_reasons = {
         # Fact sheet §7: broadcasts are made in the UI and only triggered through the App API,

@@ -35,6 +35,7 @@ from integrations.platforms.sendgrid.jobs import SendGridJobs
 from integrations.platforms.sendgrid.segment_push import SendGridSegmentPush
 from integrations.platforms.sendgrid.segments import SendGridSegments
 from integrations.platforms.sendgrid.singlesends import SendGridSingleSends
+from integrations.platforms.sendgrid.stats import SendGridStats
 from integrations.platforms.sendgrid.webhooks import SendGridWebhooks
 from integrations.platforms.sending import SendMethod
 from integrations.platforms.types import (
@@ -68,6 +69,7 @@ class SendGridClient(
     SendGridSegments,
     SendGridWebhooks,
     SendGridSingleSends,
+    SendGridStats,
     PlatformClient,
 ):
     slug = "sendgrid"
@@ -96,6 +98,7 @@ class SendGridClient(
             Capability.EXPORT_CONTACT,
             Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
+            Capability.CAMPAIGN_METRICS,
             # Through a dynamic template of its own (singlesends.py).
             Capability.TEST_SEND,
         }

@@ -29,6 +29,7 @@ from integrations.sandbox.sendgrid import (
     lists,
     segments,
     singlesends,
+    stats,
     templates,
     webhooks,
 )
@@ -166,6 +167,7 @@ urlpatterns = [
     path("<str:host>/v3/templates/<str:template_id>", templates.template),
     path("<str:host>/v3/templates/<str:template_id>/versions", templates.versions),
     path("<str:host>/v3/marketing/singlesends/search", singlesends.search),
+    path("<str:host>/v3/marketing/stats/singlesends/<str:singlesend_id>", stats.singlesend_stats),
     path("<str:host>/v3/marketing/singlesends/<str:singlesend_id>", singlesends.singlesend),
     path("<str:host>/v3/marketing/singlesends/<str:singlesend_id>/schedule", singlesends.schedule),
     path("<str:host>/v3/marketing/field_definitions", contacts.field_definitions),

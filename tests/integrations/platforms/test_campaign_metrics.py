@@ -128,3 +128,60 @@ def test_kit_stats_not_there_yet_are_blank_not_zero(make_integration):
             "unsubscribe_rate": None}}})  # fmt: skip
         metrics = client.campaign_metrics(MetricsRef(remote_id="7"))
     assert (metrics.sent, metrics.opened, metrics.clicked) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("slug", "method", "reads"),
+    [
+        ("customerio", "api_triggered_broadcast", True),
+        ("customerio", "journey_event", False),  # the journey's campaign, not this send
+        ("campaign_monitor", "campaign", True),
+        ("kit", "broadcast", True),
+        ("braze", "api_triggered_campaign", False),  # Braze: no metrics read at all yet
+    ],
+)
+def test_which_sends_have_figures_the_console_reads(slug, method, reads):
+    from integrations.platforms.registry import get_platform
+
+    assert get_platform(slug).reads_metrics(method) is reads
+
+
+def test_sendgrid_single_send_stats_become_send_metrics(make_integration, fake_clock):
+    import json
+
+    from integrations.platforms.sendgrid import SendGridClient
+    from tests.specs import SPECS
+
+    client = SendGridClient(
+        make_integration("sendgrid", region="global", credentials={"api_key": "SG.test-key-0"})
+    )
+    spec = json.loads((SPECS / "sendgrid/tsg_mc_stats_v3.json").read_text())
+    operation = spec["paths"]["/v3/marketing/stats/singlesends/{id}"]["get"]
+    documented = set()
+    for parameter in operation["parameters"]:
+        if "$ref" in parameter:
+            parameter = spec["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[-1]]
+        documented.add(parameter["name"])
+    sent_at = datetime.fromtimestamp(fake_clock.time, UTC) - timedelta(days=2)
+    today = datetime.fromtimestamp(fake_clock.time, UTC).date()
+    params = {"aggregated_by": "total", "start_date": (today - timedelta(days=2)).isoformat(),
+              "end_date": today.isoformat(), "timezone": "UTC"}  # fmt: skip
+    assert set(params) <= documented
+    stats = {"requests": 1000, "delivered": 985, "opens": 420, "unique_opens": 301,
+             "clicks": 96, "unique_clicks": 61, "bounces": 15, "bounce_drops": 0,
+             "invalid_emails": 0, "spam_reports": 2, "spam_report_drops": 0, "unsubscribes": 5}  # fmt: skip
+    uuid = "8f2b0e7c-5e2a-4b59-9d1d-3c7a9a1f0b11"
+    with strict() as rsps:
+        rsps.get(
+            f"https://api.sendgrid.com/v3/marketing/stats/singlesends/{uuid}",
+            match=[matchers.query_param_matcher(params),
+                   matchers.header_matcher({"Authorization": "Bearer SG.test-key-0"})],
+            json={"results": [{"id": uuid, "ab_variation": "all", "ab_phase": "all",
+                               "aggregation": "total", "stats": stats}],
+                  "_metadata": {"count": 1}},
+        )  # fmt: skip
+        metrics = client.campaign_metrics(MetricsRef(remote_id=uuid, sent_at=sent_at))
+    assert metrics == SendMetrics(
+        sent=1000, delivered=985, opened=301, clicked=61, bounced=15, unsubscribed=5,
+        complained=2, opens_total=420, clicks_total=96,
+    )  # fmt: skip
