@@ -160,6 +160,22 @@ def start(name: str, command: list[str], env: dict, log: Path) -> subprocess.Pop
                             start_new_session=True)  # fmt: skip
 
 
+def session_cpu(session: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a session (a child
+    started with start_new_session: gunicorn and its workers, or the q cluster and its own)."""
+    total, tick = 0, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[3]) == session:  # fields after the name: state ppid pgrp session ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def counts() -> dict:
     from django.db.models import Count, Sum
 
@@ -231,10 +247,13 @@ def main() -> None:
         every = round(1 / args.redeliver) if args.redeliver else 0
         jobs = [(url, range(n, args.events, args.senders), args.readers, run, every)
                 for n in range(args.senders)]  # fmt: skip
+        web_cpu = session_cpu(web.pid)
+        cluster_cpu = session_cpu(cluster.pid) if cluster is not None else 0.0
         started = time.perf_counter()
         with multiprocessing.get_context("spawn").Pool(args.senders) as pool:
             results = [r for part in pool.map(send, jobs) for r in part]
         sending = time.perf_counter() - started
+        web_cpu = session_cpu(web.pid) - web_cpu
         if cluster is None:
             cluster = start("q", cluster_command, cluster_env, logs / "qcluster.log")
 
@@ -250,6 +269,7 @@ def main() -> None:
                 break
             time.sleep(0.5)  # polling the database for the cluster's progress
         drained = time.perf_counter() - started - sending
+        cluster_cpu = session_cpu(cluster.pid) - cluster_cpu
     finally:
         children = [child for child in (web, cluster) if child is not None]
         for child in children:
@@ -285,6 +305,13 @@ def main() -> None:
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "drain_after_sending_s": round(drained, 1),
         "lost": lost,
+        # CPU of the server processes per 1,000 accepted events (less sensitive to the load
+        # than the rates): gunicorn during the sending; the q cluster until it caught up (its
+        # start-up and idle polling included).
+        "web_cpu_s_per_1000": round(1000 * web_cpu / len(accepted), 2) if accepted else 0,
+        "processing_cpu_s_per_1000": round(1000 * cluster_cpu / len(accepted), 2)
+        if accepted
+        else 0,
         **figures,
     }
     print(json.dumps(report, indent=2))
