@@ -161,8 +161,10 @@ def start(name: str, command: list[str], env: dict, log: Path) -> subprocess.Pop
 
 
 def session_cpu(session: int) -> float:
-    """CPU seconds (user + system) used so far by the live processes of a session (a child
-    started with start_new_session: gunicorn and its workers, or the q cluster and its own)."""
+    """CPU seconds (user + system) used so far by a session (a child started with
+    start_new_session: gunicorn and its workers, or the q cluster and its own): its live
+    processes' own, and that of the ended ones their parents reaped (django-q recycles its
+    workers every few hundred tasks)."""
     total, tick = 0, os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -172,7 +174,7 @@ def session_cpu(session: int) -> float:
         except OSError:  # the process ended meanwhile
             continue
         if int(fields[3]) == session:  # fields after the name: state ppid pgrp session ...
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += sum(int(n) for n in fields[11:15])  # utime stime cutime cstime
     return total / tick
 
 
