@@ -121,8 +121,9 @@ def _event(index: int, readers: int, run: str) -> bytes:
     ).encode()
 
 
-def send(job: tuple) -> list[tuple[float, int, bool]]:
-    """One sender: post its events in turn; (latency ms, status, a redelivery) for each."""
+def send(job: tuple) -> tuple[list[tuple[float, int, bool]], float]:
+    """One sender: post its events in turn; (latency ms, status, a redelivery) for each, and
+    the CPU seconds the sender used."""
     import requests
 
     sys.path.insert(0, str(ROOT))
@@ -130,6 +131,7 @@ def send(job: tuple) -> list[tuple[float, int, bool]]:
 
     url, indices, readers, run, redeliver_every = job
     session = requests.Session()
+    cpu = time.process_time()
     out = []
     for index in indices:
         body = _event(index, readers, run)
@@ -143,7 +145,7 @@ def send(job: tuple) -> list[tuple[float, int, bool]]:
             except requests.RequestException:
                 status = 0
             out.append(((time.perf_counter() - started) * 1000, status, attempt > 0))
-    return out
+    return out, time.process_time() - cpu
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -253,7 +255,9 @@ def main() -> None:
         cluster_cpu = session_cpu(cluster.pid) if cluster is not None else 0.0
         started = time.perf_counter()
         with multiprocessing.get_context("spawn").Pool(args.senders) as pool:
-            results = [r for part in pool.map(send, jobs) for r in part]
+            parts = pool.map(send, jobs)
+        results = [r for part, _ in parts for r in part]
+        senders_cpu = sum(cpu for _, cpu in parts)
         sending = time.perf_counter() - started
         web_cpu = session_cpu(web.pid) - web_cpu
         if cluster is None:
@@ -314,6 +318,8 @@ def main() -> None:
         "processing_cpu_s_per_1000": round(1000 * cluster_cpu / len(accepted), 2)
         if accepted
         else 0,
+        # The senders' own (requests, signing): they share the machine's cores.
+        "senders_cpu_s_per_1000": round(1000 * senders_cpu / len(accepted), 2) if accepted else 0,
         **figures,
     }
     print(json.dumps(report, indent=2))

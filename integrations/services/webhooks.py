@@ -130,13 +130,36 @@ def _first_url_token(scheme: WebhookScheme) -> WebhookScheme | None:
 # --- receiving ----------------------------------------------------------------------------------
 
 
+# The integrations this process verified deliveries for lately, by webhook id. A request
+# reads only the integration's (id, updated_at) and decrypts its credentials again only when
+# it was saved since: every change of its credentials or settings saves it (auto_now), and
+# a disabled one is not found at all. Read-only once cached; bounded.
+_RECENT: dict[uuid.UUID, Integration] = {}
+RECENT_KEPT = 256
+
+
 def find_integration(webhook_id: uuid.UUID | str) -> Integration | None:
     try:
         key = uuid.UUID(str(webhook_id))
     except ValueError:
         return None
-    integration = Integration.objects.filter(webhook_id=key, enabled=True).first()
-    if integration is None or scheme_of(integration) is None:
+    current = (
+        Integration.objects.filter(webhook_id=key, enabled=True)
+        .order_by()
+        .values_list("pk", "updated_at")[:1]
+    )
+    row = next(iter(current), None)
+    if row is None:
+        return None
+    integration = _RECENT.get(key)
+    if integration is None or (integration.pk, integration.updated_at) != row:
+        integration = Integration.objects.filter(pk=row[0]).first()
+        if integration is None:
+            return None
+        if len(_RECENT) >= RECENT_KEPT:
+            _RECENT.clear()
+        _RECENT[key] = integration
+    if scheme_of(integration) is None:
         return None
     return integration
 
