@@ -89,6 +89,7 @@ def database_env(args) -> tuple[dict, int]:
         env["DATABASE_URL"] = with_conn_max_age(env["DATABASE_URL"], args.conn_max_age)
         return env, port
     port = free_port()
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)  # the logs go there
     env = bench_env(Path(args.workdir) / "unused.sqlite3", f"http://127.0.0.1:{port}/sandbox")
     env["DATABASE_URL"] = with_conn_max_age(given, args.conn_max_age)
     manage = [PYTHON, str(ROOT / "manage.py")]
