@@ -65,6 +65,10 @@ ERROR_KEPT = 2000
 BATCH_SIZE = 100
 # A drain hands over to a new task after this long (far below the queue's task timeout).
 DRAIN_SECONDS = 60
+# After a batch smaller than BATCH_SIZE (the drain has caught up), wait this long before
+# looking again, so that deliveries arriving one by one are taken a batch at a time rather
+# than in a write transaction each (what a delivery waits longer: at most this).
+LINGER_SECONDS = 0.2
 # Pending deliveries this old have no drain working on them (one died): the housekeeping
 # queues one.
 STALLED_AFTER = timedelta(minutes=1)
@@ -104,13 +108,16 @@ class Drained:
         return text + ("; a new drain goes on" if self.handed_over else "")
 
 
-def drain(integration_id: int, *, batch_size: int = BATCH_SIZE) -> Drained:
+def drain(
+    integration_id: int, *, batch_size: int = BATCH_SIZE, linger: float = LINGER_SECONDS
+) -> Drained:
     """Process the integration's pending deliveries a batch at a time until none is left.
 
     It stops only after a batch in which it found none to claim, so a delivery stored while a
     batch was running is taken by the next one (the endpoint queues no drain while an older
-    delivery is pending: services/webhooks.py). After DRAIN_SECONDS it queues a new drain to
-    go on. Two drains side by side take different deliveries (PostgreSQL skips the rows the
+    delivery is pending: services/webhooks.py). A batch found short is followed by a pause of
+    `linger` seconds, for the next to gather more. After DRAIN_SECONDS it queues a new drain
+    to go on. Two drains side by side take different deliveries (PostgreSQL skips the rows the
     other one locked; SQLite runs one writer at a time).
     """
     done = Drained()
@@ -130,6 +137,8 @@ def drain(integration_id: int, *, batch_size: int = BATCH_SIZE) -> Drained:
             queue.enqueue(DRAIN_TASK, integration_id, **DRAIN_OPTIONS)
             done.handed_over = True
             return done
+        if claimed < batch_size and linger:
+            time.sleep(linger)
 
 
 def drain_stalled() -> int:
