@@ -364,3 +364,41 @@ def test_a_changed_secret_is_used_at_once(integration, post):
     integration.save()
     assert post(integration, 2).status_code == 404
     assert webhooks.find_integration(integration.webhook_id) is None
+
+
+TWO_DRAINS = """
+import sys
+import django
+django.setup()
+from integrations.services import webhook_events
+print(webhook_events.drain(int(sys.argv[1]), batch_size=20, linger=0).processed, flush=True)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_drains_side_by_side_process_each_delivery_once(webhook_integration):
+    integration = webhook_integration("sendgrid")
+    readers = [Subscriber.objects.create(email=f"r{i}@example.com") for i in range(5)]
+    for n in range(300):
+        body = sendgrid_body(sg(readers[n % 5].email, "open", EPOCH + n, f"o{n}"))
+        stored(integration, body, f"k{n}")
+
+    drains = [
+        subprocess.Popen(
+            [sys.executable, "-c", TWO_DRAINS, str(integration.pk)],
+            env=process_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [drain.communicate(timeout=120)[0] for drain in drains]
+
+    assert sum(int(output.strip().splitlines()[-1]) for output in outputs) == 300, outputs
+    inbox = WebhookEvent.objects.filter(integration=integration)
+    assert set(inbox.values_list("state", "attempts")) == {(WebhookState.PROCESSED, 1)}
+    for reader in readers:
+        reader.refresh_from_db()
+        assert reader.opens_count == 60
+    assert EngagementEvent.objects.count() == 300
