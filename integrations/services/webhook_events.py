@@ -63,6 +63,9 @@ ERROR_KEPT = 2000
 # engagement refresh, the inbox updates) is shared by many, small enough that SQLite's one
 # writer is not held for long while the endpoint stores new deliveries.
 BATCH_SIZE = 100
+# And at most this many events (a delivery may hold thousands: SendGrid posts arrays), which
+# keeps the batch's IN lists well below SQLite's 32,766 variables; one delivery always goes.
+BATCH_EVENTS = 5000
 # A drain hands over to a new task after this long (far below the queue's task timeout).
 DRAIN_SECONDS = 60
 # After a batch smaller than BATCH_SIZE (the drain has caught up), wait this long before
@@ -127,7 +130,7 @@ def drain(
     client = integration.client()
     started = time.monotonic()
     while True:
-        claimed, failed = _drain_batch(integration, client, batch_size)
+        claimed, failed, full = _drain_batch(integration, client, batch_size)
         if not claimed:
             return done
         done.batches += 1
@@ -137,7 +140,7 @@ def drain(
             queue.enqueue(DRAIN_TASK, integration_id, **DRAIN_OPTIONS)
             done.handed_over = True
             return done
-        if claimed < batch_size and linger:
+        if not full and linger:
             time.sleep(linger)
 
 
@@ -178,23 +181,32 @@ def process(event_id: int) -> WebhookEvent | None:
     return event
 
 
-def _drain_batch(integration, client, batch_size: int) -> tuple[int, int]:
-    """One batch: (deliveries claimed, of which failed). Read and parsed before the write
-    transaction (SQLite's writer lock is held only for the writing)."""
+def _drain_batch(integration, client, batch_size: int) -> tuple[int, int, bool]:
+    """One batch: (deliveries claimed, of which failed, whether the batch was full). Read
+    and parsed before the write transaction (SQLite's writer lock is held only for the
+    writing)."""
     rows = list(
         WebhookEvent.objects.filter(integration=integration, state__in=PENDING_STATES)
         .order_by("pk")
         .only("pk", "body", "content_type", "received_at")[:batch_size]
     )
     if not rows:
-        return 0, 0
-    parsed = {row.pk: _parse(client, row) for row in rows}
+        return 0, 0, False
+    parsed, events = {}, 0
+    for row in rows:
+        result = _parse(client, row)
+        count = 0 if isinstance(result, Exception) else len(result)
+        if parsed and events + count > BATCH_EVENTS:
+            break
+        parsed[row.pk] = result
+        events += count
+    full = len(parsed) < len(rows) or len(rows) == batch_size
     with transaction.atomic():
         claimed = _claim(WebhookEvent.objects.filter(pk__in=parsed, state__in=PENDING_STATES))
         if not claimed:  # taken by another drain meanwhile
-            return 0, 0
+            return 0, 0, False
         failed = _process_claimed(integration, claimed, parsed)
-    return len(claimed), failed
+    return len(claimed), failed, full
 
 
 def _parse(client, delivery: WebhookEvent) -> list[NormalisedEvent] | Exception:

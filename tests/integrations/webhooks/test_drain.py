@@ -85,6 +85,23 @@ def test_a_drain_processes_every_pending_delivery_once_in_batches(integration):
     assert set(inbox.values_list("attempts", flat=True)) == {1}
 
 
+def test_a_batch_holds_a_bounded_number_of_events(integration, monkeypatch):
+    """Deliveries of many events each (SendGrid posts arrays) make smaller batches; a
+    delivery bigger than the bound still goes, alone."""
+    monkeypatch.setattr(webhook_events, "BATCH_EVENTS", 10)
+    reader = Subscriber.objects.create(email="reader@example.com")
+    sizes = [4, 4, 4, 12, 1]
+    for n, size in enumerate(sizes):
+        events = [sg(reader.email, "open", EPOCH + i, f"d{n}-{i}") for i in range(size)]
+        stored(integration, sendgrid_body(*events), f"k{n}")
+
+    done = webhook_events.drain(integration.pk, linger=0)
+
+    assert (done.batches, done.processed) == (4, 5)  # [4 + 4], [4], [12], [1]
+    reader.refresh_from_db()
+    assert reader.opens_count == sum(sizes) == EngagementEvent.objects.count()
+
+
 def test_the_same_event_in_two_deliveries_of_one_batch_counts_once(integration):
     reader = Subscriber.objects.create(email="reader@example.com")
     body = sendgrid_body(sg(reader.email, "open", event_id="same"))
