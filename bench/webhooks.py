@@ -89,6 +89,7 @@ def database_env(args) -> tuple[dict, int]:
         env["DATABASE_URL"] = with_conn_max_age(env["DATABASE_URL"], args.conn_max_age)
         return env, port
     port = free_port()
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)  # the logs go there
     env = bench_env(Path(args.workdir) / "unused.sqlite3", f"http://127.0.0.1:{port}/sandbox")
     env["DATABASE_URL"] = with_conn_max_age(given, args.conn_max_age)
     manage = [PYTHON, str(ROOT / "manage.py")]
@@ -121,8 +122,9 @@ def _event(index: int, readers: int, run: str) -> bytes:
     ).encode()
 
 
-def send(job: tuple) -> list[tuple[float, int, bool]]:
-    """One sender: post its events in turn; (latency ms, status, a redelivery) for each."""
+def send(job: tuple) -> tuple[list[tuple[float, int, bool]], float]:
+    """One sender: post its events in turn; (latency ms, status, a redelivery) for each, and
+    the CPU seconds the sender used."""
     import requests
 
     sys.path.insert(0, str(ROOT))
@@ -130,6 +132,7 @@ def send(job: tuple) -> list[tuple[float, int, bool]]:
 
     url, indices, readers, run, redeliver_every = job
     session = requests.Session()
+    cpu = time.process_time()
     out = []
     for index in indices:
         body = _event(index, readers, run)
@@ -143,7 +146,7 @@ def send(job: tuple) -> list[tuple[float, int, bool]]:
             except requests.RequestException:
                 status = 0
             out.append(((time.perf_counter() - started) * 1000, status, attempt > 0))
-    return out
+    return out, time.process_time() - cpu
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -158,6 +161,24 @@ def start(name: str, command: list[str], env: dict, log: Path) -> subprocess.Pop
     handle = log.open("w")
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=handle,
                             start_new_session=True)  # fmt: skip
+
+
+def session_cpu(session: int) -> float:
+    """CPU seconds (user + system) used so far by a session (a child started with
+    start_new_session: gunicorn and its workers, or the q cluster and its own): its live
+    processes' own, and that of the ended ones their parents reaped (django-q recycles its
+    workers every few hundred tasks)."""
+    total, tick = 0, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[3]) == session:  # fields after the name: state ppid pgrp session ...
+            total += sum(int(n) for n in fields[11:15])  # utime stime cutime cstime
+    return total / tick
 
 
 def counts() -> dict:
@@ -231,10 +252,15 @@ def main() -> None:
         every = round(1 / args.redeliver) if args.redeliver else 0
         jobs = [(url, range(n, args.events, args.senders), args.readers, run, every)
                 for n in range(args.senders)]  # fmt: skip
+        web_cpu = session_cpu(web.pid)
+        cluster_cpu = session_cpu(cluster.pid) if cluster is not None else 0.0
         started = time.perf_counter()
         with multiprocessing.get_context("spawn").Pool(args.senders) as pool:
-            results = [r for part in pool.map(send, jobs) for r in part]
+            parts = pool.map(send, jobs)
+        results = [r for part, _ in parts for r in part]
+        senders_cpu = sum(cpu for _, cpu in parts)
         sending = time.perf_counter() - started
+        web_cpu = session_cpu(web.pid) - web_cpu
         if cluster is None:
             cluster = start("q", cluster_command, cluster_env, logs / "qcluster.log")
 
@@ -250,6 +276,7 @@ def main() -> None:
                 break
             time.sleep(0.5)  # polling the database for the cluster's progress
         drained = time.perf_counter() - started - sending
+        cluster_cpu = session_cpu(cluster.pid) - cluster_cpu
     finally:
         children = [child for child in (web, cluster) if child is not None]
         for child in children:
@@ -285,6 +312,15 @@ def main() -> None:
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "drain_after_sending_s": round(drained, 1),
         "lost": lost,
+        # CPU of the server processes per 1,000 accepted events (less sensitive to the load
+        # than the rates): gunicorn during the sending; the q cluster until it caught up (its
+        # start-up and idle polling included).
+        "web_cpu_s_per_1000": round(1000 * web_cpu / len(accepted), 2) if accepted else 0,
+        "processing_cpu_s_per_1000": round(1000 * cluster_cpu / len(accepted), 2)
+        if accepted
+        else 0,
+        # The senders' own (requests, signing): they share the machine's cores.
+        "senders_cpu_s_per_1000": round(1000 * senders_cpu / len(accepted), 2) if accepted else 0,
         **figures,
     }
     print(json.dumps(report, indent=2))

@@ -98,10 +98,21 @@ def refresh_oauth_tokens() -> dict:
 
 
 def process_webhook_event(event_id: int) -> str:
+    """One delivery (a replay from the inbox)."""
     event = webhook_events.process(event_id)
     if event is None:
         return "skipped: webhook event gone"
     return f"webhook event {event.pk}: {event.state}"
+
+
+def drain_webhook_events(integration_id: int) -> str:
+    """Process the integration's pending webhook deliveries in batches."""
+    return webhook_events.drain(integration_id).summary()
+
+
+def look_after_webhooks() -> str:
+    """Housekeeping: a drain for the deliveries left pending (a drain that died)."""
+    return f"{webhook_events.drain_stalled()} webhook drains queued"
 
 
 def register_webhooks(integration_id: int) -> str:

@@ -27,6 +27,7 @@ HOUSEKEEPING = (
         5,
     ),
     ("integrations: refresh OAuth tokens", "integrations.tasks.refresh_oauth_tokens", 15),
+    ("integrations: look after webhooks", "integrations.tasks.look_after_webhooks", 1),
     ("integrations: refresh segment members", "integrations.tasks.refresh_stale_members", 60),
     ("campaigns: refresh send metrics", "campaigns.tasks.refresh_metrics", 15),
     ("campaigns: look after sends", "campaigns.tasks.look_after_sends", 1),
