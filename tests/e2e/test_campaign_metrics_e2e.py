@@ -99,47 +99,56 @@ def test_refresh_metrics_command_prints_each_sends_figures(sent, capsys):
     assert out.count("opened ") == 2 and "%" in out
 
 
-def test_campaign_monitor_reads_its_campaign_summary(
+@pytest.fixture
+def sent_on(
     make_integration, sandbox_url, e2e_clock, make_subscribers, run_sync, make_assignment,
     author, approver,
 ):  # fmt: skip
+    """sent_on(slug, segment name, method, readers, credentials, mappings): an assignment sent
+    to that segment on the platform's emulator, two days ago for the sandbox and the ledger;
+    then the metrics read once (one send read, none failed)."""
     from integrations.models import Segment
     from integrations.platforms.registry import get_platform
     from integrations.sandbox import accounts
 
-    slug = "campaign_monitor"
-    registry.seed(slug)
-    credentials = {**accounts.demo_account(slug).credentials, "from_email": "news@example.com"}
-    mappings = (
-        *get_platform(slug).suggested_mappings,
-        ("attributes.interest", "interest", "", False),
-    )
-    integration = make_integration(
-        slug, base_url=f"{sandbox_url}/{slug}", credentials=credentials, mappings=mappings
-    )
-    make_subscribers(60)
-    assert run_sync(integration).status == "succeeded"
-    import_segments(integration)
-    segment = Segment.objects.get(integration=integration, name="Growth Investors")
-    assignment = make_assignment((integration, segment.remote_id, "campaign", ""))
-    workflow.submit(assignment, author)
-    workflow.approve(assignment, approver, queue_send=False)
-    sending.send_assignment(assignment.pk)
-    two_days_ago = timezone.now() - timedelta(hours=47)
-    SandboxSend.objects.update(sent_at=two_days_ago)
-    CampaignSend.objects.update(sent_at=two_days_ago)
+    def send(slug, segment_name, method, readers, credentials=(), mappings=()):
+        registry.seed(slug)
+        integration = make_integration(
+            slug,
+            base_url=f"{sandbox_url}/{slug}",
+            credentials={**accounts.demo_account(slug).credentials, **dict(credentials)},
+            mappings=(*get_platform(slug).suggested_mappings, *mappings),
+        )
+        make_subscribers(readers)
+        assert run_sync(integration).status == "succeeded"
+        import_segments(integration)
+        segment = Segment.objects.get(integration=integration, name=segment_name)
+        assignment = make_assignment((integration, segment.remote_id, method, ""))
+        workflow.submit(assignment, author)
+        workflow.approve(assignment, approver, queue_send=False)
+        sending.send_assignment(assignment.pk)
+        two_days_ago = timezone.now() - timedelta(hours=47)
+        SandboxSend.objects.update(sent_at=two_days_ago)
+        CampaignSend.objects.update(sent_at=two_days_ago)
+        result = metrics.refresh_metrics()
+        assert (result.read, result.failed, result.unsupported) == (1, [], 0)
+        return metrics.latest(CampaignSend.objects.get())
 
-    result = metrics.refresh_metrics()
-    assert (result.read, result.failed, result.unsupported) == (1, [], 0)
-    (campaign,) = SandboxSend.objects.filter(platform=slug, kind="campaign")
+    return send
+
+
+def test_campaign_monitor_reads_its_campaign_summary(sent_on):
+    interest = (("attributes.interest", "interest", "", False),)
+    snapshot = sent_on("campaign_monitor", "Growth Investors", "campaign", 60,
+                       {"from_email": "news@example.com"}, interest)  # fmt: skip
+    (campaign,) = SandboxSend.objects.filter(platform="campaign_monitor", kind="campaign")
     truth = engagement.totals(
-        f"{slug}:{campaign.account}:{campaign.remote_id}",
+        f"campaign_monitor:{campaign.account}:{campaign.remote_id}",
         campaign.content["delivered"],
         campaign.body["Subject"],
         campaign.sent_at,
         timezone.now(),
     )
-    snapshot = metrics.latest(CampaignSend.objects.get())
     assert snapshot.sent == truth["sent"] == campaign.recipients > 0
     assert (snapshot.opened, snapshot.clicked) == (truth["opened"], truth["clicked"])
     assert snapshot.bounced == truth["bounced_hard"] + truth["bounced_soft"]
@@ -147,80 +156,36 @@ def test_campaign_monitor_reads_its_campaign_summary(
     assert snapshot.delivered is None  # the summary has no delivered count
 
 
-def test_kit_reads_its_broadcast_stats(
-    make_integration, sandbox_url, e2e_clock, make_subscribers, run_sync, make_assignment,
-    author, approver,
-):  # fmt: skip
-    from integrations.models import Segment
-
-    slug = "kit"
-    registry.seed(slug)
-    integration = make_integration(slug, base_url=f"{sandbox_url}/{slug}")
-    make_subscribers(40)
-    assert run_sync(integration).status == "succeeded"
-    import_segments(integration)
-    segment = Segment.objects.get(integration=integration, name="All readers")
-    assignment = make_assignment((integration, segment.remote_id, "broadcast", ""))
-    workflow.submit(assignment, author)
-    workflow.approve(assignment, approver, queue_send=False)
-    sending.send_assignment(assignment.pk)
-    two_days_ago = timezone.now() - timedelta(hours=47)
-    SandboxSend.objects.update(sent_at=two_days_ago)
-    CampaignSend.objects.update(sent_at=two_days_ago)
-
-    result = metrics.refresh_metrics()
-    assert (result.read, result.failed, result.unsupported) == (1, [], 0)
-    (broadcast,) = SandboxSend.objects.filter(platform=slug, kind="broadcast")
-    readers = SandboxContact.objects.filter(platform=slug).exclude(
+def test_kit_reads_its_broadcast_stats(sent_on):
+    snapshot = sent_on("kit", "All readers", "broadcast", 40)
+    (broadcast,) = SandboxSend.objects.filter(platform="kit", kind="broadcast")
+    readers = SandboxContact.objects.filter(platform="kit").exclude(
         attributes__state__in=("cancelled", "bounced", "complained", "inactive")
     )
     truth = engagement.totals(
-        f"{slug}:{broadcast.account}:{broadcast.remote_id}",
+        f"kit:{broadcast.account}:{broadcast.remote_id}",
         readers.values_list("identifier", flat=True),
         broadcast.body["subject"],
         broadcast.sent_at,
         timezone.now(),
     )
-    snapshot = metrics.latest(CampaignSend.objects.get())
     assert snapshot.sent == truth["sent"] == broadcast.recipients > 0
     assert (snapshot.opened, snapshot.clicked) == (truth["opened"], truth["clicked"])
     assert snapshot.unsubscribed == truth["unsubscribed"]
     assert snapshot.bounced is None  # Kit reports no bounces per broadcast
 
 
-def test_sendgrid_reads_its_single_send_stats(
-    make_integration, sandbox_url, e2e_clock, make_subscribers, run_sync, make_assignment,
-    author, approver,
-):  # fmt: skip
-    from integrations.models import Segment
+def test_sendgrid_reads_its_single_send_stats(sent_on):
     from integrations.sandbox import accounts
     from integrations.sandbox.sendgrid.webhooks import _audience
 
-    slug = "sendgrid"
-    registry.seed(slug)
-    credentials = {**accounts.demo_account(slug).credentials, "sender_id": "1",
-                   "suppression_group_id": "5"}  # fmt: skip
-    integration = make_integration(slug, base_url=f"{sandbox_url}/{slug}", credentials=credentials)
-    make_subscribers(50)
-    assert run_sync(integration).status == "succeeded"
-    import_segments(integration)
-    segment = Segment.objects.get(integration=integration, name="All readers")
-    assignment = make_assignment((integration, segment.remote_id, "single_send", ""))
-    workflow.submit(assignment, author)
-    workflow.approve(assignment, approver, queue_send=False)
-    sending.send_assignment(assignment.pk)
-    two_days_ago = timezone.now() - timedelta(hours=47)
-    SandboxSend.objects.update(sent_at=two_days_ago)
-    CampaignSend.objects.update(sent_at=two_days_ago)
-
-    result = metrics.refresh_metrics()
-    assert (result.read, result.failed, result.unsupported) == (1, [], 0)
-    (single,) = SandboxSend.objects.filter(platform=slug, kind="single_send")
-    audience = _audience(accounts.demo_account(slug), single)
+    snapshot = sent_on("sendgrid", "All readers", "single_send", 50,
+                       {"sender_id": "1", "suppression_group_id": "5"})  # fmt: skip
+    (single,) = SandboxSend.objects.filter(platform="sendgrid", kind="single_send")
+    audience = _audience(accounts.demo_account("sendgrid"), single)
     truth = engagement.totals(
         audience.key, audience.emails, audience.subject, single.sent_at, timezone.now()
     )
-    snapshot = metrics.latest(CampaignSend.objects.get())
     assert snapshot.sent == truth["sent"] == len(audience.emails) > 0
     assert (snapshot.delivered, snapshot.opened, snapshot.clicked) == (
         truth["delivered"], truth["opened"], truth["clicked"],
