@@ -65,7 +65,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    # Rows for readers who asked to be forgotten (audience/suppression.py): never recreated.
+    # Rows for suppressed readers (forgotten, or not to be sent to: audience/suppression.py):
+    # never recreated or re-subscribed, so their rows are skipped whole.
     suppressed: int = 0
     errors: list[RowError] = field(default_factory=list)
     attribute_columns: list[str] = field(default_factory=list)

@@ -137,7 +137,9 @@ class EngagementEvent(models.Model):
 
 
 class Suppression(models.Model):
-    """A reader who asked to be forgotten: only a keyed hash of the email is kept.
+    """A suppressed address, kept as a keyed hash of the email: a reader who asked to be
+    forgotten (their data erased) or not to be sent to (a "do not sell / suppress" request:
+    their data kept, their status unsubscribed).
 
     Nothing that comes in (CSV import, profile import, webhook) recreates a suppressed reader,
     and nothing is sent to one (`audience/suppression.py`).

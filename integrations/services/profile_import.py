@@ -107,7 +107,7 @@ class ProfileImporter:
         for profile, email in checked:
             run.seen += 1
             if email in suppressed:
-                run.excluded += 1  # asked to be forgotten: never recreated, never recorded
+                run.excluded += 1  # suppressed: never recreated, never re-subscribed
                 continue
             try:
                 if isinstance(email, _Malformed):

@@ -449,7 +449,7 @@ class _Runner(JobListener):
         for row in rows:
             subscriber_id = row[0]
             if suppressed and normalise_email(row[email_index]) in suppressed:
-                run.excluded += 1  # asked to be forgotten: never sent, never recreated
+                run.excluded += 1  # suppressed: never sent, never recreated
                 continue
             old_hash, state_status, ever_synced = row[n], row[n + 1], bool(row[n + 2])
             if row[status_index] != SubscriberStatus.SUBSCRIBED and not ever_synced:

@@ -36,8 +36,8 @@ class Command(BaseCommand):
         )
         if report.suppressed:
             self.stdout.write(
-                f"{report.suppressed} rows for readers who asked to be forgotten were not "
-                "imported (suppressed)."
+                f"{report.suppressed} rows for suppressed readers (asked to be forgotten, or "
+                "not to be sent to) were not imported."
             )
         if report.attribute_columns:
             self.stdout.write("Custom attributes: " + ", ".join(report.attribute_columns) + ".")
