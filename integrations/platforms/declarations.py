@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from integrations.platforms import rules, urlpolicy, webhook_events, webhooks
 from integrations.platforms.errors import (
+    PlatformError,
     UnsupportedCapability,
 )
 from integrations.platforms.metrics import MetricsRef, SendMetrics
@@ -207,6 +208,18 @@ class PlatformDeclarations:
     def campaign_metrics(self, ref: MetricsRef) -> SendMetrics:
         """The send's metrics now (integrations/platforms/metrics.py)."""
         raise self.unsupported(Capability.CAMPAIGN_METRICS)
+
+    def campaign_metrics_of(self, refs: Sequence[MetricsRef]) -> list[SendMetrics | PlatformError]:
+        """Several sends' metrics, in the order of `refs`, each its figures or the platform's
+        error for it alone. One call a send by default; a platform whose report takes many
+        sends in one call (Klaviyo's values reports, 225 a day) answers them together."""
+        results: list[SendMetrics | PlatformError] = []
+        for ref in refs:
+            try:
+                results.append(self.campaign_metrics(ref))
+            except PlatformError as exc:
+                results.append(exc)
+        return results
 
     def delete_contact(self, identifier: str) -> None:
         raise self.unsupported(Capability.DELETE_CONTACT)

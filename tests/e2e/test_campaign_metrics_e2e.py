@@ -191,3 +191,21 @@ def test_sendgrid_reads_its_single_send_stats(sent_on):
         truth["delivered"], truth["opened"], truth["clicked"],
     )  # fmt: skip
     assert snapshot.complained == truth["complained"]
+
+
+def test_klaviyo_reads_its_campaign_in_a_values_report(sent_on):
+    from integrations.sandbox import accounts
+    from integrations.sandbox.klaviyo.webhooks import _audience
+
+    snapshot = sent_on("klaviyo", "All readers", "campaign", 50)
+    (campaign,) = SandboxSend.objects.filter(platform="klaviyo", kind="campaign")
+    audience = _audience(accounts.demo_account("klaviyo"), campaign)
+    truth = engagement.totals(
+        audience.key, audience.emails, audience.subject, campaign.sent_at, timezone.now()
+    )
+    assert snapshot.sent == truth["sent"] == len(audience.emails) > 0
+    assert (snapshot.delivered, snapshot.opened, snapshot.clicked) == (
+        truth["delivered"], truth["opened"], truth["clicked"],
+    )  # fmt: skip
+    assert snapshot.unsubscribed == truth["unsubscribed"]
+    assert snapshot.converted == 0 and snapshot.note == "conversions: Placed Order"

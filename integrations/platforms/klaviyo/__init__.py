@@ -21,6 +21,7 @@ from integrations.platforms.klaviyo.api import API, JOBS, MEDIA_TYPE, REVISION
 from integrations.platforms.klaviyo.campaigns import CAMPAIGNS, TEMPLATES, KlaviyoCampaigns
 from integrations.platforms.klaviyo.connection import KlaviyoConnection, KlaviyoKeyAuth
 from integrations.platforms.klaviyo.contacts import KlaviyoContacts
+from integrations.platforms.klaviyo.metrics import REPORTS, KlaviyoMetrics
 from integrations.platforms.klaviyo.profiles import KlaviyoProfiles
 from integrations.platforms.klaviyo.segment_push import KlaviyoSegmentPush
 from integrations.platforms.klaviyo.segments import KlaviyoSegments
@@ -47,6 +48,7 @@ class KlaviyoClient(
     KlaviyoSegments,
     KlaviyoCampaigns,
     KlaviyoWebhooks,
+    KlaviyoMetrics,
     KlaviyoSegmentPush,
     PlatformClient,
 ):
@@ -75,6 +77,8 @@ class KlaviyoClient(
             Capability.EXPORT_CONTACT,
             Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
+            # One values report for all the sends due (225 a day): metrics.py.
+            Capability.CAMPAIGN_METRICS,
         }
     )
     send_methods = (SendMethod("campaign", "Email campaign"),)
@@ -117,6 +121,8 @@ class KlaviyoClient(
             "list_members": Rate(150, 60.0, burst=10),
             # get_webhooks, create_webhook, get_webhook_topics: 1/s, 15/m (the spec)
             "webhooks": Rate(15, 60.0),
+            # campaign-values-reports (and every values report): 1/s, 2/m, 225 a day
+            REPORTS: Rate(2, 60.0),
         },
         timestamp_format=TimestampFormat.ISO8601,
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 from django.urls import path
 
 from integrations.sandbox import accounts, emulation
-from integrations.sandbox.klaviyo import campaigns, webhooks
+from integrations.sandbox.klaviyo import campaigns, reports, webhooks
 from integrations.sandbox.klaviyo.auth import (
     EMULATOR,
     HOST,
@@ -91,6 +91,8 @@ WEBHOOKS = webhooks.WEBHOOKS
 
 urlpatterns = [
     path("<str:host>/api/webhooks", webhooks.webhooks),
+    path("<str:host>/api/metrics", reports.metrics),
+    path("<str:host>/api/campaign-values-reports", reports.campaign_values_reports),
     path("<str:host>/api/webhook-topics", webhooks.topics),
     path("<str:host>/api/accounts", accounts_view),
     path("<str:host>/api/campaigns", campaigns.campaigns),

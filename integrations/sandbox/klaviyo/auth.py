@@ -36,13 +36,15 @@ RATES = {
     "webhooks.read": (1, 15),
     "webhooks.create": (1, 15),
     "webhook_topics": (1, 15),
+    "values_reports": (1, 2),  # query_campaign_values: 1/s, 2/m (and 225 a day)
+    "metrics": (10, 150),
 }
 FULL_SCOPES = frozenset(
     {
         "accounts:read", "lists:read", "lists:write", "profiles:read", "profiles:write",
         "segments:read", "segments:write", "data-privacy:write", "subscriptions:write",
         "campaigns:read", "campaigns:write", "templates:read", "templates:write",
-        "webhooks:read", "webhooks:write",
+        "webhooks:read", "webhooks:write", "metrics:read",
     }
 )  # fmt: skip
 READ_SCOPES = frozenset(s for s in FULL_SCOPES if s.endswith(":read"))

@@ -185,3 +185,75 @@ def test_sendgrid_single_send_stats_become_send_metrics(make_integration, fake_c
         sent=1000, delivered=985, opened=301, clicked=61, bounced=15, unsubscribed=5,
         complained=2, opens_total=420, clicks_total=96,
     )  # fmt: skip
+
+
+# --- Klaviyo: one values report for the sends due (1/s, 2/m, 225 a day) -------------------------
+
+
+@pytest.fixture(scope="module")
+def klaviyo_report_schema():
+    import json
+
+    from tests.integrations.platforms.test_klaviyo import _closed, _resolve
+    from tests.specs import SPECS
+
+    spec = json.loads((SPECS / "klaviyo/stable.json").read_text())
+    content = spec["paths"]["/api/campaign-values-reports"]["post"]["requestBody"]["content"]
+    schema = content["application/vnd.api+json"]["schema"]
+    return _closed(_resolve(schema, spec["components"]["schemas"]))
+
+
+def test_klaviyo_reads_the_sends_due_in_one_values_report(
+    make_integration, fake_clock, klaviyo_report_schema
+):
+    import jsonschema
+
+    from integrations.platforms.klaviyo import KlaviyoClient
+    from integrations.platforms.klaviyo.metrics import STATISTICS
+    from tests.integrations.platforms.test_klaviyo import HEADERS, JSON_API_BODY
+
+    client = KlaviyoClient(
+        make_integration(
+            "klaviyo", credentials={"private_api_key": "pk_sandbox-klaviyo-private-key"}
+        )
+    )
+    now = datetime.fromtimestamp(fake_clock.time, UTC)
+    refs = [MetricsRef("01JCAMPA", sent_at=now - timedelta(hours=30)),
+            MetricsRef("01JCAMPB", sent_at=now - timedelta(hours=2)),
+            MetricsRef("01JGONE0", sent_at=now - timedelta(hours=1))]  # fmt: skip
+    sent = {"data": {"type": "campaign-values-report", "attributes": {
+        "statistics": sorted(set(STATISTICS.values())),
+        "timeframe": {"start": (now - timedelta(hours=31)).isoformat(timespec="seconds"),
+                      "end": now.isoformat(timespec="seconds")},
+        "conversion_metric_id": "RESQ6t",
+        "filter": 'contains-any(campaign_id,["01JCAMPA","01JCAMPB","01JGONE0"])',
+    }}}  # fmt: skip
+    assert not list(jsonschema.Draft4Validator(klaviyo_report_schema).iter_errors(sent))
+    stats = {"recipients": 1000, "delivered": 990, "opens": 520, "opens_unique": 400,
+             "clicks": 90, "clicks_unique": 70, "bounced": 10, "unsubscribe_uniques": 3,
+             "spam_complaints": 1, "conversion_uniques": 4}  # fmt: skip
+    with strict() as rsps:
+        rsps.get("https://a.klaviyo.com/api/metrics", match=[HEADERS], json={"data": [
+            {"type": "metric", "id": "Ux7mQp", "attributes": {"name": "Received Email"}},
+            {"type": "metric", "id": "RESQ6t", "attributes": {"name": "Placed Order"}}]})  # fmt: skip
+        rsps.post(
+            "https://a.klaviyo.com/api/campaign-values-reports",
+            match=[HEADERS, JSON_API_BODY, matchers.json_params_matcher(sent, strict_match=True)],
+            json={"data": {"type": "campaign-values-report", "attributes": {"results": [
+                {"groupings": {"send_channel": "email", "campaign_id": "01JCAMPA",
+                               "campaign_message_id": "01JMSGA"}, "statistics": stats},
+                {"groupings": {"send_channel": "sms", "campaign_id": "01JCAMPA",
+                               "campaign_message_id": "01JMSGS"}, "statistics": {"recipients": 7}},
+                {"groupings": {"send_channel": "email", "campaign_id": "01JCAMPB",
+                               "campaign_message_id": "01JMSGB"},
+                 "statistics": {**stats, "recipients": 50, "opens_unique": 5}},
+            ]}}},
+        )  # fmt: skip
+        a, b, gone = client.campaign_metrics_of(refs)
+    assert a == SendMetrics(
+        sent=1000, delivered=990, opened=400, clicked=70, bounced=10, unsubscribed=3,
+        complained=1, converted=4, opens_total=520, clicks_total=90,
+        note="conversions: Placed Order",
+    )  # fmt: skip
+    assert (b.sent, b.opened) == (50, 5)  # the SMS row of A is not its email figures
+    assert gone == SendMetrics(note="not in Klaviyo's report yet")  # blank, never zero
