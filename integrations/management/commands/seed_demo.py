@@ -40,7 +40,15 @@ class Command(BaseCommand):
                     integration, SyncTrigger.COMMAND, via="manage.py seed_demo"
                 )
                 line += f" — sync run #{run.pk} {'queued' if created else 'already ' + run.status}"
-            if not no_webhooks and supports_registration(integration):
+            by_hand = getattr(integration.platform_class.webhook_registration, "secret_by_hand", "")
+            if not no_webhooks and supports_registration(integration) and by_hand:
+                # Its deliveries would be refused until a person pastes the signing key: left
+                # to them, so the demo's webhook inbox does not fill with refusals.
+                line += (
+                    "; webhook not registered (its signing key is copied by hand: Register "
+                    "webhooks in the admin, then paste the key the sandbox index shows)"
+                )
+            elif not no_webhooks and supports_registration(integration):
                 enqueue_register_webhooks(integration, via="manage.py seed_demo")
                 line += "; webhook registration queued"
             self.stdout.write(line)
