@@ -170,3 +170,16 @@ def test_a_push_that_dies_resumes_without_loss(synced, monkeypatch, settings):
     assert SegmentPush.objects.get().remote_id == value
     (dead,) = SyncRun.objects.filter(status=SyncStatus.INTERRUPTED)
     assert (dead.kind, resumed.resumed_from_id) == (SyncKind.SEGMENT, dead.pk)
+
+
+def test_the_segment_admin_says_the_exact_braze_filter(synced, admin_client):
+    from django.urls import reverse
+
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    page = reverse("admin:audience_audiencesegment_change", args=[segment.pk])
+    listing = admin_client.get(reverse("admin:audience_audiencesegment_changelist"))
+    assert f"Create/update on {synced.name}" in listing.content.decode()  # Braze is pushable
+    push(segment, synced)
+    content = admin_client.get(page).content.decode()
+    value = segment_value("Growth readers")
+    assert f"custom attribute sharpsend_segments includes value {value}" in content

@@ -54,6 +54,7 @@ def track(rsps, body, answer=None, status=201):
 
 def test_the_value_is_a_stable_slug_distinct_per_name_and_within_braze_limits():
     assert VALUE == segment_value("Crypto readers")
+    assert segment_value("Growth readers") == "growth-readers-6e7f4a53"  # docs/platforms/braze.md
     assert VALUE.startswith("crypto-readers-") and len(VALUE) == len("crypto-readers-") + 8
     assert segment_value("crypto readers") != VALUE  # same slug, different name
     long = segment_value("A very long segment name " * 20)
