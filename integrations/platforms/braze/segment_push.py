@@ -23,7 +23,8 @@ the exact filter).
   integration before pushing; a reader synced later gets the value when they next join.
 - Answers: 201 `{"message":"success"}` with an `errors` array naming refused objects by
   `index` (the rest of the batch is processed), mapped as the sync maps them; a fatal 4xx/5xx
-  refuses the whole call (the engine records it for every member).
+  refuses that call's members and those of the calls not sent yet (the calls already answered
+  keep their outcomes).
 - Braze keeps at most 25 values in an array attribute unless raised (to 100) in its data
   settings: one user can carry 25 pushed SharpSend segments by default.
 """
@@ -35,8 +36,9 @@ from collections.abc import Sequence
 
 from django.utils.text import slugify
 
-from integrations.platforms.base import PlatformClient
+from integrations.platforms.base import PlatformClient, failed_results
 from integrations.platforms.braze.api import REST, chunks, error_text
+from integrations.platforms.errors import PlatformError
 from integrations.platforms.types import (
     MembershipResult,
     Outcome,
@@ -80,7 +82,8 @@ class BrazeSegmentPush(PlatformClient):
 
     def _change(self, verb: str, value: str, members: Sequence[SegmentMember]):
         results: list = []
-        for group in chunks([list(members)], self.objects_per_request):
+        groups = list(chunks([list(members)], self.objects_per_request))
+        for index, group in enumerate(groups):
             body = {
                 "attributes": [
                     {
@@ -91,9 +94,16 @@ class BrazeSegmentPush(PlatformClient):
                     for member in group
                 ]
             }
-            answer = self.request(
-                "POST", REST, "/users/track", json=body, rate="users.track", ok=(200, 201)
-            ).json()
+            try:
+                answer = self.request(
+                    "POST", REST, "/users/track", json=body, rate="users.track", ok=(200, 201)
+                ).json()
+            except PlatformError as exc:
+                # This call and the ones not sent yet fail with it; the calls already
+                # answered keep their outcomes. A 404 here means the URL, never a deleted
+                # segment (there is none), so it is not raised for the engine to read as one.
+                rest = [member for later in groups[index:] for member in later]
+                return results + failed_results(rest, exc)
             results += self._outcomes(group, answer)
         return results
 

@@ -8,7 +8,6 @@ import pytest
 from responses import matchers
 
 from integrations.platforms.braze.segment_push import ATTRIBUTE, segment_filter, segment_value
-from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.types import Outcome, RemoteSegment, SegmentMember
 from tests.integrations.platforms.support import strict
 from tests.integrations.platforms.test_braze import AUTH, JSON_BODY, US, track_ok
@@ -130,9 +129,21 @@ def test_an_error_naming_no_object_leaves_the_batch_unconfirmed(client):
     assert {r.outcome for r in results} == {Outcome.UNKNOWN}  # sent again next push
 
 
-def test_a_fatal_answer_refuses_the_whole_call(client):
-    group = members(2)
+def test_a_fatal_answer_refuses_its_call_and_the_later_ones_only(client):
+    group = members(120)
     with strict() as rsps:
-        track(rsps, objects("add", group), {"message": "Max Input Length Exceeded"}, status=400)
-        with pytest.raises(ValidationFailed, match="Max Input Length Exceeded"):
-            client().add_to_segment(VALUE, group)
+        track(rsps, objects("add", group[:50]))
+        track(rsps, objects("add", group[50:100]), {"message": "Max Input Length Exceeded"}, 400)
+        results = client(objects_per_request="50").add_to_segment(VALUE, group)
+        assert len(rsps.calls) == 2  # the third call is not sent
+    outcomes = [r.outcome for r in results]
+    assert outcomes == [Outcome.UPDATED] * 50 + [Outcome.REJECTED_DATA] * 70
+    assert all(r.whole_request and "Max Input Length" in r.message for r in results[50:])
+
+
+def test_a_404_is_not_taken_for_a_deleted_segment(client):
+    group = members(1)
+    with strict() as rsps:
+        track(rsps, objects("remove", group), {"message": "Not Found"}, status=404)
+        (result,) = client().remove_from_segment(VALUE, group)
+    assert result.outcome == Outcome.REJECTED_DATA and result.code == "not_found"  # not raised
