@@ -9,7 +9,8 @@ missing one answers 403 on that endpoint only, which is how a restricted key is 
 
 The client is assembled here from its parts: connection.py (key, errors, the connection test),
 contacts.py (fields, /users/track, delete, export), segments.py and campaigns.py (triggered
-sends); api.py holds what they share.
+sends), segment_push.py (SharpSend segments as the `sharpsend_segments` array attribute); api.py
+holds what they share.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from integrations.platforms.braze.campaigns import (
 )
 from integrations.platforms.braze.connection import BrazeConnection
 from integrations.platforms.braze.contacts import BrazeContacts
+from integrations.platforms.braze.segment_push import BrazeSegmentPush
 from integrations.platforms.braze.segments import BrazeSegments
 from integrations.platforms.braze.webhooks import BrazeWebhooks
 from integrations.platforms.registry import register
@@ -47,6 +49,7 @@ class BrazeClient(
     BrazeConnection,
     BrazeContacts,
     BrazeSegments,
+    BrazeSegmentPush,
     BrazeCampaigns,
     BrazeWebhooks,
     PlatformClient,
@@ -59,6 +62,7 @@ class BrazeClient(
     rate_limit_reset = "epoch"  # X-RateLimit-Reset: the Unix time the window reopens
     summary = (
         "Users and custom attributes through /users/track; segments with their size estimates; "
+        "SharpSend segments pushed as the sharpsend_segments attribute; "
         "API-triggered campaigns and Canvases; user delete and export."
     )
     capabilities = frozenset(
@@ -72,6 +76,10 @@ class BrazeClient(
             Capability.EXPORT_CONTACT,
             Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
+            # Through the `sharpsend_segments` array attribute (segment_push.py).
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
         }
     )
     # Made in Braze with API-triggered delivery (or entry); they send to their own audience.
@@ -104,12 +112,6 @@ class BrazeClient(
         Capability.REGISTER_WEBHOOKS: (
             "Braze has no webhook API: Currents connectors are set up in the dashboard"
         ),
-        Capability.REMOVE_FROM_SEGMENT: "Braze segments are filter-based and take no members "
-        "through the API; write an attribute the segment filters on instead",
-        Capability.CREATE_SEGMENT: "Braze's REST API cannot create or edit segments; they are "
-        "built from filters in the dashboard (write an attribute and filter on it)",
-        Capability.ADD_TO_SEGMENT: "Braze segments are filter-based and take no members "
-        "through the API; write an attribute the segment filters on instead",
     }
     credential_fields = (
         CredentialField(
@@ -154,6 +156,9 @@ class BrazeClient(
         timestamp_format=TimestampFormat.ISO8601,
     )
     identifier_fields = ("email", "external_id")
+    # A push writes the `sharpsend_segments` attribute with one /users/track object a member,
+    # by email as the sync's suggested mapping names users (segment_push.py).
+    segment_batch_max = 75
     accepts_new_fields = True
     # Braze answers an invalid address with an "invalid" error for its object.
     contact_rules = (rules.EmailSyntax(code="invalid"),)

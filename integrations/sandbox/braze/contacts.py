@@ -1,4 +1,5 @@
-"""Braze users in the emulator: /users/track, custom attributes, user delete and export."""
+"""Braze users in the emulator: /users/track (array attribute add/remove applied to the stored
+user), custom attributes, user delete and export."""
 
 from __future__ import annotations
 
@@ -57,6 +58,36 @@ def _check(index: int, obj) -> str:
     return ""
 
 
+def _array_operation(value) -> bool:
+    """Braze's array attribute syntax: {"add": [...], "remove": [...]} (fact sheet §3)."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and set(value) <= {"add", "remove"}
+        and all(isinstance(items, list) for items in value.values())
+    )
+
+
+def _applied(current, attribute_sets: list[dict]) -> dict:
+    """The attributes one user ends with after its objects, in order: plain values set, array
+    operations applied to the stored array (adds appended unless held, removes taken out)."""
+    held = dict(current.attributes) if current else {}
+    result: dict = {}
+    for attributes in attribute_sets:
+        for name, value in attributes.items():
+            if not _array_operation(value):
+                result[name] = value
+                continue
+            before = result.get(name, held.get(name))
+            items = list(before) if isinstance(before, list) else []
+            for item in value.get("add", []):
+                if item not in items:
+                    items.append(item)
+            gone = value.get("remove", [])
+            result[name] = [item for item in items if item not in gone]
+    return result
+
+
 def field_type(value) -> str:
     if isinstance(value, bool):
         return "Boolean"
@@ -90,7 +121,7 @@ def users_track(request, account):
             "Valid data must be provided in the 'attributes', 'events', or 'purchases' field.",
             400,
         )
-    errors, changes, positions = [], {}, {}
+    errors, updates, positions = [], {}, {}
     for index, obj in enumerate(arrays["attributes"]):
         problem = _check(index, obj)
         if problem:
@@ -98,9 +129,13 @@ def users_track(request, account):
             continue
         kind, identifier = _identifier(obj)
         attributes = {k: v for k, v in obj.items() if not k.startswith("_") and k != "user_alias"}
-        changes[identifier] = {**changes.get(identifier, {}), **attributes}
+        updates.setdefault(identifier, []).append(attributes)
         positions.setdefault(identifier, []).append((index, kind, obj))
-    known = store.existing(PLATFORM, account.account, changes)
+    known = store.existing(PLATFORM, account.account, updates)
+    changes = {
+        identifier: _applied(known.get(identifier), attribute_sets)
+        for identifier, attribute_sets in updates.items()
+    }
     for identifier in list(changes):
         contact = known.get(identifier)
         if contact is not None and contact.suppressed:

@@ -259,3 +259,52 @@ class TestPrivacy:
         assert not SandboxContact.objects.exists()
         too_many = post(client, "/users/delete", {"external_ids": [str(i) for i in range(51)]})
         assert too_many.status_code == 400
+
+
+class TestArrayAttributes:
+    """Braze's array add/remove syntax on a stored user (fact sheet §3), as segment pushes
+    write `sharpsend_segments`."""
+
+    def test_add_and_remove_change_the_stored_array(self, client):
+        track(client, [{"email": "ann@example.com", "first_name": "Ann"}])
+        response = track(
+            client, [{"email": "ann@example.com", "sharpsend_segments": {"add": ["a", "b"]}}]
+        )
+        assert response.status_code == 201
+        assert contact("ann@example.com").attributes["sharpsend_segments"] == ["a", "b"]
+        track(client, [{"email": "ann@example.com", "sharpsend_segments": {"add": ["b", "c"]}}])
+        track(client, [{"email": "ann@example.com", "sharpsend_segments": {"remove": ["a"]}}])
+        stored = contact("ann@example.com").attributes
+        assert stored["sharpsend_segments"] == ["b", "c"] and stored["first_name"] == "Ann"
+        # Removing a value the user does not hold changes nothing.
+        track(client, [{"email": "ann@example.com", "sharpsend_segments": {"remove": ["zz"]}}])
+        assert contact("ann@example.com").attributes["sharpsend_segments"] == ["b", "c"]
+
+    def test_objects_for_one_user_apply_in_order(self, client):
+        track(client, [{"email": "bo@example.com"}])
+        track(
+            client,
+            [
+                {"email": "bo@example.com", "tags": {"add": ["x"]}},
+                {"email": "bo@example.com", "tags": {"remove": ["x"], "add": ["y"]}},
+            ],
+        )
+        assert contact("bo@example.com").attributes["tags"] == ["y"]
+
+    def test_update_existing_only_never_creates_the_user(self, client):
+        response = track(
+            client,
+            [{"email": "new@example.com", "sharpsend_segments": {"add": ["a"]},
+              "_update_existing_only": True}],
+        )  # fmt: skip
+        assert response.status_code == 201 and "errors" not in response.json()
+        assert not SandboxContact.objects.filter(platform="braze", identifier="new@example.com")
+
+    def test_more_than_75_objects_are_refused_whole(self, client):
+        objects = [
+            {"email": f"r{i}@example.com", "sharpsend_segments": {"add": ["a"]}} for i in range(76)
+        ]
+        response = track(client, objects)
+        assert response.status_code == 400
+        assert response.json()["message"] == "Max Input Length Exceeded"
+        assert not SandboxContact.objects.filter(platform="braze").exists()
