@@ -391,3 +391,16 @@ def test_campaign_monitor_a_removed_reader_who_rejoins_is_not_resubscribed(campa
     assert (record.email, record.code) == ("reader03@example.com", "state_deleted")
     assert "reader03@example.com" not in remote_members("campaign_monitor")
     assert not SegmentPush.objects.get().members.filter(identifier=reader.email).exists()
+
+
+def test_campaign_monitor_a_list_deleted_there_stops_the_push(campaign_monitor):
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    push(segment, campaign_monitor)
+    SandboxSegment.objects.filter(platform="campaign_monitor", static=True).delete()
+    Subscriber.objects.filter(email="reader01@example.com").update(
+        attributes={"interest": "growth"}
+    )
+    run = push(segment, campaign_monitor)
+    assert run.status == SyncStatus.FAILED
+    assert "no longer has the list 'Growth readers'" in run.error and "deleted there" in run.error
+    assert SegmentPush.objects.get().members.count() == 10
