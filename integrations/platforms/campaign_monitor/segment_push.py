@@ -11,8 +11,12 @@ and cannot hold hand-picked members, so a push is a list of the integration's cl
   1,000 subscribers a call, `Resubscribe`, `QueueSubscriptionBasedAutoResponders` and
   `RestartSubscriptionBasedAutoresponders` false (never reactivating someone who unsubscribed,
   bounced or was deleted), `ConsentToTrack: "Unchanged"` as the console's sync sends by
-  default. 201 when all went in; a partial failure is a 400 with Code 210 whose ResultData has
-  the FailureDetails per address (contacts.py reads both).
+  default (the consent is the address's across the client's lists: the push leaves what the
+  sync set). Only the address goes: a push carries no field values. 201 when all went in;
+  a partial failure is a 400 with Code 210 whose ResultData has the FailureDetails per address
+  (as contacts.py reads them). The import names no one it left inactive (it only counts them
+  as existing), so when it says some existed the list's Deleted/Unsubscribed/Bounced state
+  lists are read and those readers reported as refused, never counted in.
 - Remove: `DELETE /subscribers/{listid}.json?email=…`, one call a member: the subscriber moves
   to the Deleted state of the pushed list only (it is neither an unsubscribe nor does it touch
   the integration's list). Code 203 (not in the list) is nothing to remove.
