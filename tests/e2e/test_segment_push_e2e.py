@@ -1,5 +1,6 @@
-"""SharpSend segments pushed over real HTTP to each platform that takes them (Klaviyo and
-SendGrid lists, Iterable static lists, Mailchimp and Kit tags, Customer.io manual segments): the
+"""SharpSend segments pushed over real HTTP to each platform that takes them (Klaviyo, SendGrid
+and Campaign Monitor lists, Iterable static lists, Mailchimp and Kit tags, Customer.io manual
+segments): the
 emulators keep the membership, so what the platform holds after each push is checked there."""
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from integrations.services import queue, segment_push, sync
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PLATFORMS = ("klaviyo", "iterable", "mailchimp", "customerio", "kit", "sendgrid")
+PLATFORMS = (
+    "klaviyo",
+    "iterable",
+    "mailchimp",
+    "customerio",
+    "kit",
+    "sendgrid",
+    "campaign_monitor",
+)
 GROWTH = {"field": "attributes.interest", "op": "eq", "value": "growth"}
 
 
@@ -94,13 +103,9 @@ def test_push_then_only_changes_then_nothing(connected):
     assert "reader01@example.com" in members and "reader00@example.com" not in members
     # Klaviyo: one profile look-up for the new member, the add and the remove (the leaving
     # member's profile id was kept from the add); SendGrid: the upsert job and its two polls,
-    # the contact id search and the list removal; the others: one call each way.
-    assert (
-        third.api_calls
-        == {"klaviyo": 3, "iterable": 2, "mailchimp": 2, "customerio": 2, "kit": 2, "sendgrid": 5}[
-            slug
-        ]
-    )
+    # the contact id search and the list removal; the others (Campaign Monitor: the import
+    # and one delete): one call each way.
+    assert third.api_calls == {"klaviyo": 3, "sendgrid": 5}.get(slug, 2)
     assert SandboxSegment.objects.filter(platform=slug, static=True).count() == 1
 
 
@@ -309,3 +314,93 @@ def test_a_killed_push_is_resumed_by_the_housekeeping_beside_a_running_sync(
     dead.refresh_from_db()
     alive.refresh_from_db()
     assert dead.status == SyncStatus.INTERRUPTED and alive.status == SyncStatus.RUNNING
+
+
+@pytest.fixture
+def campaign_monitor(make_integration, live_server, e2e_clock, make_subscribers, run_sync):
+    seed("campaign_monitor")
+    make_subscribers(30, unsubscribed=(7, 19))
+    integration = make_integration(
+        "campaign_monitor",
+        base_url=f"{live_server.url}/sandbox/campaign_monitor",
+        mappings=get_platform("campaign_monitor").suggested_mappings,
+    )
+    assert run_sync(integration).status == "succeeded"
+    return integration
+
+
+def test_campaign_monitor_list_is_the_client_s_and_shows_in_the_segment_import(campaign_monitor):
+    from integrations.models import Segment
+    from integrations.sandbox.campaign_monitor import DEMO_LIST_ID
+    from integrations.sandbox.models import SandboxContact
+    from integrations.services.segments import import_segments
+
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    run = push(segment, campaign_monitor)
+    assert run.status == SyncStatus.SUCCEEDED and run.api_calls == 2  # create, one import
+    pushed = SegmentPush.objects.get()
+    assert pushed.remote_id.startswith("list:") and DEMO_LIST_ID not in pushed.remote_id
+    import_segments(campaign_monitor)
+    listed = Segment.objects.get(integration=campaign_monitor, remote_id=pushed.remote_id)
+    assert (listed.name, listed.kind, listed.member_count) == ("Growth readers", "list", 10)
+    # The integration's own list is untouched by the push and its removes.
+    Subscriber.objects.filter(email="reader03@example.com").update(attributes={})
+    assert push(segment, campaign_monitor).removed == 1
+    main = SandboxContact.objects.get(
+        platform="campaign_monitor", identifier="reader03@example.com"
+    )
+    assert main.attributes["State"] == "Active"
+    import_segments(campaign_monitor)
+    listed.refresh_from_db()
+    assert listed.member_count == 9
+    demo = Segment.objects.get(integration=campaign_monitor, name="SharpSend readers")
+    assert demo.member_count == 28
+
+
+def test_campaign_monitor_invalid_address_is_refused_from_failure_details(campaign_monitor):
+    Subscriber.objects.create(email="not-an-email", attributes={"interest": "growth"})
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    run = push(segment, campaign_monitor)
+    assert run.status == SyncStatus.PARTIAL  # the import's 400 Code 210: the rest went in
+    assert (run.created, run.rejected_data) == (10, 1)
+    (record,) = run.records.all()
+    assert (record.email, record.action, record.code, record.message) == (
+        "not-an-email",
+        "add",
+        "1",
+        "Invalid Email Address",
+    )
+    assert remote_members("campaign_monitor") == wanted() - {"not-an-email"}
+
+
+def test_campaign_monitor_a_removed_reader_who_rejoins_is_not_resubscribed(campaign_monitor):
+    """Removing moves the reader to the pushed list's Deleted state; the console never sends
+    Resubscribe, so a rejoin is reported (not counted in) until they are reactivated there."""
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    push(segment, campaign_monitor)
+    reader = Subscriber.objects.get(email="reader03@example.com")
+    reader.attributes = {}
+    reader.save()
+    assert push(segment, campaign_monitor).removed == 1
+    reader.attributes = {"interest": "growth"}
+    reader.save()
+    run = push(segment, campaign_monitor)
+    assert run.status == SyncStatus.PARTIAL
+    assert (run.created, run.rejected_compliance) == (0, 1)
+    (record,) = run.records.all()
+    assert (record.email, record.code) == ("reader03@example.com", "state_deleted")
+    assert "reader03@example.com" not in remote_members("campaign_monitor")
+    assert not SegmentPush.objects.get().members.filter(identifier=reader.email).exists()
+
+
+def test_campaign_monitor_a_list_deleted_there_stops_the_push(campaign_monitor):
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    push(segment, campaign_monitor)
+    SandboxSegment.objects.filter(platform="campaign_monitor", static=True).delete()
+    Subscriber.objects.filter(email="reader01@example.com").update(
+        attributes={"interest": "growth"}
+    )
+    run = push(segment, campaign_monitor)
+    assert run.status == SyncStatus.FAILED
+    assert "no longer has the list 'Growth readers'" in run.error and "deleted there" in run.error
+    assert SegmentPush.objects.get().members.count() == 10

@@ -8,8 +8,9 @@ and a list (ListID); the API key goes as the Basic-auth user name. The import an
 
 The package: this declaration (the registered client), `api` (surface and path prefix),
 `connection` (auth, errors, test_connection), `contacts` (custom fields, the import, export
-and deletion), `segments` (the client's lists and segments with counts) and `campaigns`
-(draft campaigns with the console's content URLs, and their send).
+and deletion), `segments` (the client's lists and segments with counts), `segment_push`
+(SharpSend segments pushed as lists of the client) and `campaigns` (draft campaigns with the
+console's content URLs, and their send).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from integrations.platforms.campaign_monitor.contacts import (
 )
 from integrations.platforms.campaign_monitor.metrics import CampaignMonitorMetrics
 from integrations.platforms.campaign_monitor.profiles import CampaignMonitorProfiles
+from integrations.platforms.campaign_monitor.segment_push import CampaignMonitorSegmentPush
 from integrations.platforms.campaign_monitor.segments import CampaignMonitorSegments
 from integrations.platforms.campaign_monitor.webhooks import CampaignMonitorWebhooks
 from integrations.platforms.registry import register
@@ -47,6 +49,7 @@ class CampaignMonitorClient(
     CampaignMonitorProfiles,
     CampaignMonitorContacts,
     CampaignMonitorSegments,
+    CampaignMonitorSegmentPush,
     CampaignMonitorCampaigns,
     CampaignMonitorMetrics,
     CampaignMonitorWebhooks,
@@ -64,6 +67,7 @@ class CampaignMonitorClient(
     summary = (
         "Subscribers of one list through the synchronous import (per-address failures "
         "included); custom fields of the list; the client's lists and segments with counts; "
+        "SharpSend segments pushed as lists of the client; "
         "campaigns to a list or segment, their content fetched from the console."
     )
     capabilities = frozenset(
@@ -81,6 +85,9 @@ class CampaignMonitorClient(
             Capability.SEND_CAMPAIGN,
             Capability.TEST_SEND,
             Capability.CAMPAIGN_METRICS,
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
         }
     )
     # Sent on approval: SendDate is in the client's time zone, which the API names without its
@@ -91,13 +98,7 @@ class CampaignMonitorClient(
         ),
     )
     unsupported_reasons = {
-        Capability.REMOVE_FROM_SEGMENT: "segments cannot hold hand-picked members (they are rules "
-        "on the list's fields)",
         Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",
-        Capability.CREATE_SEGMENT: "segments are rule-based only; lists can be created through "
-        "the API but are not yet wired in the console",
-        Capability.ADD_TO_SEGMENT: "segments cannot hold hand-picked members (they are rules "
-        "on the list's fields)",
     }
     credential_fields = (
         CredentialField(
@@ -142,6 +143,8 @@ class CampaignMonitorClient(
         # Date custom fields take a date only, written yyyy/mm/dd (see format_value).
         timestamp_format=TimestampFormat.ISO8601,
     )
+    # A pushed segment is a list of the client (segment_push.py): the import takes 1,000.
+    segment_batch_max = 1000
     identifier_fields = ("email",)
     accepts_new_fields = False
     # Fact sheet: custom field values ≤250 characters; a Number field takes numbers. The

@@ -12,8 +12,9 @@ client's suppression list (Code 204).
 
 The package: this declaration (accounts, demo data, routes, the account and its clients),
 `auth` (the gate and its hooks), `webhooks` (list webhooks and what they post), `contacts`
-(custom fields, the import, one subscriber), `segments` (the client's lists and segments with
-counts) and `campaigns` (create, list, send, summary, a subscriber's campaign history).
+(custom fields, the import, one subscriber), `lists` (lists created through the API, filled by
+the import and emptied by delete: what a segment push makes), `segments` (the client's lists
+and segments with counts) and `campaigns` (create, list, send, summary, a subscriber's campaign history).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from integrations.sandbox import accounts
-from integrations.sandbox.campaign_monitor import campaigns, contacts, segments, webhooks
+from integrations.sandbox.campaign_monitor import campaigns, contacts, lists, segments, webhooks
 from integrations.sandbox.campaign_monitor.auth import (
     CLIENT_ID,
     EMULATOR,
@@ -155,6 +156,7 @@ urlpatterns = [
     path("<str:host>/api/v3.3/clients/<str:client_id>/lists.json", segments.client_lists),
     path("<str:host>/api/v3.3/clients/<str:client_id>/segments.json", segments.client_segments),
     path("<str:host>/api/v3.3/clients/<str:client_id>/suppress.json", contacts.suppress),
+    path("<str:host>/api/v3.3/lists/<str:client_id>.json", lists.create_list),
     path("<str:host>/api/v3.3/lists/<str:list_ref>/customfields.json", contacts.custom_fields),
     path("<str:host>/api/v3.3/lists/<str:list_ref>/stats.json", segments.list_stats),
     path("<str:host>/api/v3.3/segments/<str:segment_ref>/active.json", segments.segment_active),

@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.sandbox import store
-from integrations.sandbox.campaign_monitor import campaigns
+from integrations.sandbox.campaign_monitor import campaigns, lists
 from integrations.sandbox.campaign_monitor.auth import (
     CLIENT_ID,
     EMULATOR,
@@ -82,6 +82,11 @@ def import_subscribers(request, account, list_ref: str):
             failures.append({"EmailAddress": email, "Code": problem[0], "Message": problem[1]})
             continue
         changes[key] = {**changes.get(key, {}), **_attributes(entry)}
+    created = lists.created_list(account, list_ref)
+    if created is not None:
+        refused, existing, new = lists.import_into(account, created, changes, resubscribe)
+        failures += refused
+        return _import_answer(failures, seen, existing, new, duplicates)
     known = store.existing(PLATFORM, account.account, changes)
     for key, contact in known.items():
         state = contact.attributes.get("State", "Active")
@@ -92,11 +97,17 @@ def import_subscribers(request, account, list_ref: str):
             # Not reactivated: fields are updated, the state stays.
             changes[key]["State"] = state
     store.upsert(PLATFORM, account.account, changes, known)
+    existing = sum(1 for key in changes if key in known)
+    return _import_answer(failures, seen, existing, len(changes) - existing, duplicates)
+
+
+def _import_answer(failures: list, seen: set, existing: int, new: int, duplicates: list):
+    """201 with the counts, or the 400 Code 210 partial failure carrying them in ResultData."""
     result = {
         "FailureDetails": failures,
         "TotalUniqueEmailsSubmitted": len(seen),
-        "TotalExistingSubscribers": sum(1 for key in changes if key in known),
-        "TotalNewSubscribers": sum(1 for key in changes if key not in known),
+        "TotalExistingSubscribers": existing,
+        "TotalNewSubscribers": new,
         "DuplicateEmailsInSubmission": duplicates,
     }
     if failures:
@@ -142,15 +153,15 @@ def _attributes(entry: dict) -> dict:
     return attributes
 
 
-def _subscriber_body(row: SandboxContact) -> dict:
+def _subscriber_body(row: SandboxContact, state: str | None = None) -> dict:
     attrs = row.attributes or {}
-    standard = {"EmailAddress", "Name", "State", "ConsentToTrack"}
+    standard = {"EmailAddress", "Name", "State", "ConsentToTrack", lists.DELETED_FROM}
     return {
         "EmailAddress": attrs.get("EmailAddress", row.identifier),
         "Name": attrs.get("Name", ""),
         "Date": row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         "ListJoinedDate": row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-        "State": attrs.get("State", "Active"),
+        "State": state or attrs.get("State", "Active"),
         "CustomFields": [{"Key": k, "Value": v} for k, v in attrs.items() if k not in standard],
         "ReadsEmailWith": "",
         "ConsentToTrack": attrs.get("ConsentToTrack", "Unchanged"),
@@ -167,6 +178,16 @@ def subscriber(request, account, list_ref: str):
     ).first()
     if row is None:
         return _error(203, "Subscriber not in list")
+    created = lists.created_list(account, list_ref)
+    if created is not None:  # a list made through the API: its own membership
+        if request.method == "DELETE":
+            if not lists.delete_member(row, created):
+                return _error(203, "Subscriber not in list")
+            return HttpResponse(status=200)
+        state = lists.state_of(row, created)
+        if state is None:
+            return _error(203, "Subscriber not in list")
+        return json_response(_subscriber_body(row, state))
     if request.method == "DELETE":
         row.attributes = {**row.attributes, "State": "Deleted"}  # a soft delete
         row.save(update_fields=["attributes", "updated_at"])
@@ -182,17 +203,19 @@ def lists_for_email(request, account, client_id: str):
     ).first()
     if row is None or client_id != CLIENT_ID:
         return json_response([])
-    return json_response(
-        [
-            {
-                "ListID": list_id(s.remote_id),
-                "ListName": s.name,
-                "SubscriberState": row.attributes.get("State", "Active"),
-                "DateSubscriberAdded": row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            }
-            for s in _rows(account, "list")
-        ]
-    )
+    found = []
+    for s in _rows(account, "list"):
+        state = lists.state_of(row, s) if s.static else row.attributes.get("State", "Active")
+        if state is not None:
+            found.append(
+                {
+                    "ListID": list_id(s.remote_id),
+                    "ListName": s.name,
+                    "SubscriberState": state,
+                    "DateSubscriberAdded": row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                }
+            )
+    return json_response(found)
 
 
 @require_GET

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.views.decorators.http import require_GET
 
+from integrations.sandbox.campaign_monitor import lists
 from integrations.sandbox.campaign_monitor.auth import (
     CLIENT_ID,
     EMULATOR,
@@ -51,6 +52,17 @@ def client_segments(request, account, client_id: str):
 @require_GET
 @EMULATOR.endpoint()
 def list_stats(request, account, list_ref: str):
+    created = lists.created_list(account, list_ref)
+    if created is not None:
+        return json_response(
+            {
+                "TotalActiveSubscribers": created.static_members.count(),
+                "NewActiveSubscribersToday": 0,
+                "TotalUnsubscribes": 0,
+                "TotalDeleted": len(lists.deleted_members(created)),
+                "TotalBounces": 0,
+            }
+        )
     contacts = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
     states = [attrs.get("State") for attrs in contacts.values_list("attributes", flat=True)]
     return json_response(
@@ -93,6 +105,13 @@ def state_list(state: str):
     @require_GET
     @EMULATOR.endpoint()
     def view(request, account, list_ref: str):
+        created = lists.created_list(account, list_ref)
+        if created is not None:  # a list made through the API: Active or Deleted members
+            if state == "active":
+                return _paged(request, created.static_members.all(), "Active")
+            chosen = lists.deleted_members(created) if state == "deleted" else []
+            rows = SandboxContact.objects.filter(pk__in=[row.pk for row in chosen])
+            return _paged(request, rows, "Deleted")
         rows = SandboxContact.objects.filter(
             platform=PLATFORM, account=account.account, suppressed=False
         )
@@ -109,7 +128,7 @@ def state_list(state: str):
 _ORDER = {"email": "identifier", "date": "created_at"}
 
 
-def _paged(request, rows):
+def _paged(request, rows, state: str | None = None):
     """One page of subscribers in Campaign Monitor's paged envelope (pages from 1, pagesize
     10–1000, ordered by email or date; by name as email here)."""
     try:
@@ -129,7 +148,7 @@ def _paged(request, rows):
     chunk = list(rows[(page - 1) * size : page * size])
     return json_response(
         {
-            "Results": [_subscriber_body(row) for row in chunk],
+            "Results": [_subscriber_body(row, state) for row in chunk],
             "ResultsOrderedBy": field,
             "OrderDirection": direction,
             "PageNumber": page,
