@@ -50,6 +50,7 @@ from integrations.services.mapping import (
     payload_hash,
 )
 from integrations.services.preview import planned_requests
+from integrations.services.sync_pipeline import SendPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +238,10 @@ class _Chunk:
     emails: dict[int, str] = field(default_factory=dict)
     ever_synced: dict[int, bool] = field(default_factory=dict)
     local_results: list[RecordResult] = field(default_factory=list)
+    # Counted on the run when the chunk is recorded (a chunk read ahead is not counted yet).
+    seen: int = 0
+    excluded: int = 0
+    unchanged: int = 0
 
 
 class _Runner(JobListener):
@@ -268,26 +273,68 @@ class _Runner(JobListener):
             run.save(update_fields=["total", "mapping_digest", "snapshot_at", "reads_since"])
         if run.pending_job:
             self._resume_job()
-        chunk_size = self.client.limits.batch_max_records
-        while True:
-            rows = list(self._rows(mapper.columns, run.cursor, chunk_size))
-            if not rows:
-                break
-            chunk = self._prepare(rows, mapper)
-            if run.dry_run:
-                self._preview(chunk, rows)
-                continue
-            results = chunk.local_results
-            if chunk.to_send:
-                self._check_targets()
-                self.current = (chunk, rows[-1][0])
-                results = results + self.client.upsert_contacts(
-                    chunk.to_send, self.integration.update_existing
-                )
-            self._record(chunk, results, last_id=rows[-1][0])
-            self._check_stop(results)
+        if run.dry_run:
+            self._preview_all(mapper)
+        else:
+            pipeline = SendPipeline(self.client, listener=self)
+            try:
+                self._send_all(mapper, pipeline)
+            finally:
+                pipeline.close()
         run.warnings = sorted(set(run.warnings + self.client.warnings))
         finish_run(run, SyncStatus.SUCCEEDED if run.failed == 0 else SyncStatus.PARTIAL)
+
+    def _preview_all(self, mapper: Mapper) -> None:
+        after, chunk_size = self.run.cursor, self.client.limits.batch_max_records
+        while rows := self._rows(mapper.columns, after, chunk_size):
+            after = rows[-1][0]
+            self._preview(self._prepare(rows, mapper), rows)
+
+    def _send_all(self, mapper: Mapper, pipeline: SendPipeline) -> None:
+        """Read, map and send every chunk, one batch in flight (services/sync_pipeline.py).
+
+        While batch N is at the platform this thread reads and maps chunk N+1. Batch N's
+        answer is checked before N+1 is sent (a refused key stops the run first), and recorded
+        once N+1 is on its way; chunks are recorded in the order they were read, so the
+        checkpoint never passes a batch the platform has not answered.
+        """
+        after, chunk_size = self.run.cursor, self.client.limits.batch_max_records
+        in_flight = None  # (future, chunk, last id)
+        while True:
+            rows = self._rows(mapper.columns, after, chunk_size)
+            chunk, last_id = (self._prepare(rows, mapper), rows[-1][0]) if rows else (None, 0)
+            answered = None
+            if in_flight is not None:
+                future, sent_chunk, sent_last = in_flight
+                in_flight = None
+                results, calls = pipeline.result(future)
+                answered = (sent_chunk, sent_chunk.local_results + results, sent_last, calls)
+                try:
+                    self._check_stop(answered[1])
+                except StopRun:
+                    self._record(*answered)
+                    raise
+            if chunk is not None and chunk.to_send:
+                self._check_targets()
+                in_flight = (self._send(pipeline, chunk, last_id), chunk, last_id)
+            if answered is not None:
+                self._record(*answered)
+            if chunk is None:
+                return
+            if in_flight is None:  # nothing to send in this chunk: recorded at once
+                self._record(chunk, chunk.local_results, last_id)
+                self._check_stop(chunk.local_results)
+            after = last_id
+
+    def _send(self, pipeline: SendPipeline, chunk: _Chunk, last_id: int):
+        """Start sending `chunk` on the pipeline's thread; its future gives (results, calls)."""
+        client, update_existing = self.client, self.integration.update_existing
+        self.current = (chunk, last_id)  # what a bulk job's checkpoint records
+
+        def send():
+            return client.upsert_contacts(chunk.to_send, update_existing), client.calls
+
+        return pipeline.submit(send)
 
     def _check_targets(self) -> None:
         """Once per run, before anything is sent: every mapped field exists on the platform.
@@ -417,13 +464,13 @@ class _Runner(JobListener):
         for row in rows:
             subscriber_id = row[0]
             if suppressed and normalise_email(row[email_index]) in suppressed:
-                run.excluded += 1  # asked to be forgotten: never sent, never recreated
+                chunk.excluded += 1  # asked to be forgotten: never sent, never recreated
                 continue
             old_hash, state_status, ever_synced = row[n], row[n + 1], bool(row[n + 2])
             if row[status_index] != SubscriberStatus.SUBSCRIBED and not ever_synced:
-                run.excluded += 1  # never create an unsubscribed reader on a platform
+                chunk.excluded += 1  # never create an unsubscribed reader on a platform
                 continue
-            run.seen += 1
+            chunk.seen += 1
             identifier, fields = mapper.map(row)
             digest = payload_hash(identifier, fields)
             unchanged = state_status == SyncStateStatus.SYNCED and old_hash == digest
@@ -433,7 +480,7 @@ class _Runner(JobListener):
                 and not self.client.keeps_existing_natively
                 and state_status == SyncStateStatus.SYNCED
             ):
-                run.unchanged += 1
+                chunk.unchanged += 1
                 continue
             chunk.hashes[subscriber_id] = digest
             chunk.emails[subscriber_id] = row[email_index]
@@ -459,6 +506,7 @@ class _Runner(JobListener):
     def _preview(self, chunk: _Chunk, rows) -> None:
         """A dry run's chunk: count it, and keep the requests the first subscribers become."""
         run = self.run
+        self._count(chunk)
         for result in chunk.local_results:
             setattr(run, result.outcome.value, getattr(run, result.outcome.value) + 1)
         room = PREVIEW_SIZE - sum(len(request["subscribers"]) for request in run.preview)
@@ -483,13 +531,22 @@ class _Runner(JobListener):
             records += self._prepare(rows, mapper).to_send
         return records[:limit]
 
-    def _record(self, chunk: _Chunk, results: list[RecordResult], last_id: int) -> None:
+    def _count(self, chunk: _Chunk) -> None:
+        self.run.seen += chunk.seen
+        self.run.excluded += chunk.excluded
+        self.run.unchanged += chunk.unchanged
+
+    def _record(
+        self, chunk: _Chunk, results: list[RecordResult], last_id: int, calls: int | None = None
+    ) -> None:
         """Store one chunk's outcomes, sync state and checkpoint in one transaction.
 
         Accepted records are counted on the run and in their sync state; only records the
-        platform did not accept get a SyncRecord row (the run's error log).
+        platform did not accept get a SyncRecord row (the run's error log). `calls` is the
+        client's call count when this chunk's batch was answered (the next may be in flight).
         """
         run = self.run
+        self._count(chunk)
         now = timezone.now()
         stamp = connection.ops.adapt_datetimefield_value(now)
         failures, states = [], []
@@ -525,7 +582,7 @@ class _Runner(JobListener):
                 )
             )
         run.cursor = last_id
-        run.api_calls = self.calls_before + self.client.calls
+        run.api_calls = self.calls_before + (self.client.calls if calls is None else calls)
         run.heartbeat_at = now
         run.pending_job, run.job_state = {}, ""
         with transaction.atomic():
