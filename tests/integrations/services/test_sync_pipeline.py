@@ -236,3 +236,40 @@ def test_a_pipeline_takes_one_batch_at_a_time():
     gate.set()
     assert pipeline.result(first) is True
     pipeline.close()
+
+
+def test_a_page_reads_what_django_would_convert(cio, audience):
+    """Dates, times, attributes and the state's flag are read as text / integers and decoded
+    by the sync itself: the same values Django's own converters give."""
+    from django.db.models import FilteredRelation, Q
+    from django.utils import timezone
+
+    from integrations.models import SyncState
+    from integrations.services.mapping import compile_mapper
+
+    Subscriber.objects.filter(email="reader001@example.com").update(
+        attributes={"plan": "pro", "seats": 3}, last_opened_at=timezone.now()
+    )
+    first = Subscriber.objects.order_by("id").first()
+    SyncState.objects.create(
+        integration=cio, subscriber=first, payload_hash="x", status="synced",
+        last_outcome="created", ever_synced=True,
+    )  # fmt: skip
+    columns = (*compile_mapper(cio).columns, "attributes", "last_opened_at")
+    columns = tuple(dict.fromkeys(columns))
+    runner = sync._Runner(SyncRun(integration=cio, mode=SyncMode.FULL))
+    rows = runner._rows(columns, 0, 100)
+    expected = list(
+        Subscriber.objects.order_by("id")
+        .annotate(state=FilteredRelation("sync_states", condition=Q(sync_states__integration=cio)))
+        .values_list(*columns, "state__payload_hash", "state__status", "state__ever_synced")
+    )
+    assert len(rows) == 30
+    for row, want in zip(rows, expected, strict=True):
+        *values, flag = row
+        *wanted, wanted_flag = want
+        assert values == wanted
+        assert bool(flag) is bool(wanted_flag)
+    assert rows[0][-1] == 1 and rows[1][-1] is None
+    assert rows[1][columns.index("attributes")] == {"plan": "pro", "seats": 3}
+    assert rows[1][columns.index("last_opened_at")].tzinfo is not None
