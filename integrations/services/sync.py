@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, FilteredRelation, IntegerField, OuterRef, Q, TextField
+from django.db.models import (
+    Exists,
+    ExpressionWrapper,
+    F,
+    Field,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    TextField,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -58,10 +67,21 @@ PREVIEW_SIZE = 20  # subscribers whose requests a dry run keeps
 DRY_RUN_SIZE = 5  # subscribers whose requests the integration page's Dry run shows
 EVER_SYNCED = "state_ever_synced"  # the state's flag read as 0 / 1 (None: no state yet)
 _STATE_COLUMNS = ("state__payload_hash", "state__status", EVER_SYNCED)
-INT = IntegerField()
+
+
+def _as_stored(name: str) -> ExpressionWrapper:
+    """A column as the database gives it (0 / 1 from SQLite, a bool from PostgreSQL): an
+    output field of no type has no converter, which a boolean's or an integer's would run on
+    every row."""
+    return ExpressionWrapper(F(name), output_field=Field())
+
+
 _TRANSIENT = {Outcome.THROTTLED, Outcome.UNKNOWN}
 _ACCEPTED = frozenset(o for o in Outcome if o.accepted)
 _OUTCOME_VALUES = {o: o.value for o in Outcome}
+
+
+_fromisoformat = datetime.fromisoformat
 
 
 def _attributes_from_text(value):
@@ -69,11 +89,14 @@ def _attributes_from_text(value):
 
 
 def _moment_from_text(value):
-    """A stored moment read as text: SQLite's naive UTC, or PostgreSQL's with its offset."""
+    """A stored moment read as text: SQLite's naive UTC, or PostgreSQL's with its offset.
+
+    The offset is added to the text rather than to the parsed moment: datetime.replace was
+    three times the parse itself (measured)."""
     if value is None:
         return None
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    tail = value[19:]  # after YYYY-MM-DD HH:MM:SS: fractions, then any offset
+    return _fromisoformat(value if ("+" in tail or "-" in tail) else value + "+00:00")
 
 
 def _read_plan(columns: tuple[str, ...]):
@@ -473,7 +496,7 @@ class _Runner(JobListener):
         # are read as text or integers and decoded here: Django's converters were the largest
         # cost of reading (orjson for the attributes, fromisoformat for moments: measured).
         selected, decoders, annotations = _read_plan(columns)
-        rows = rows.annotate(**annotations, **{EVER_SYNCED: Cast("state__ever_synced", INT)})
+        rows = rows.annotate(**annotations, **{EVER_SYNCED: _as_stored("state__ever_synced")})
         fetched = rows.values_list(*selected, *_STATE_COLUMNS)[:limit]
         if not decoders:
             return list(fetched)
