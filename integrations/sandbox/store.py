@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -41,7 +42,7 @@ def upsert(platform: str, account: str, changes: dict[str, dict], known: dict) -
     """
     if not changes:
         return
-    field = SandboxContact._meta.get_field("attributes")
+    encode = _json_encoder()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     rows = []
     for identifier, attributes in changes.items():
@@ -52,7 +53,7 @@ def upsert(platform: str, account: str, changes: dict[str, dict], known: dict) -
                 platform,
                 account,
                 identifier,
-                field.get_db_prep_save(merged, connection),
+                encode(merged),
                 False,
                 now,
                 now,
@@ -61,6 +62,16 @@ def upsert(platform: str, account: str, changes: dict[str, dict], known: dict) -
     sql = _UPSERT.format(table=connection.ops.quote_name(SandboxContact._meta.db_table))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def _json_encoder():
+    """How an attributes dict becomes its column's value. On SQLite that is JSON text, which
+    orjson writes several times faster than the json module Django uses (the same document,
+    without the spaces); other databases get Django's own adaptation (PostgreSQL's jsonb)."""
+    if connection.vendor == "sqlite":
+        return lambda value: orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    field = SandboxContact._meta.get_field("attributes")
+    return lambda value: field.get_db_prep_save(value, connection)
 
 
 def looks_like_email(value) -> bool:
