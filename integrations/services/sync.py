@@ -521,30 +521,31 @@ class _Runner(JobListener):
             if Suppression.objects.exists()
             else ()
         )
+        # Looked up once a chunk, not once a row: this loop runs for every subscriber read.
+        subscribed, synced = SubscriberStatus.SUBSCRIBED.value, SyncStateStatus.SYNCED.value
+        changed_only = run.mode == SyncMode.CHANGED
+        skip_synced = keep_existing and not self.client.keeps_existing_natively
+        map_row, hashes, emails, ever = mapper.map, chunk.hashes, chunk.emails, chunk.ever_synced
         for row in rows:
             subscriber_id = row[0]
             if suppressed and normalise_email(row[email_index]) in suppressed:
                 chunk.excluded += 1  # asked to be forgotten: never sent, never recreated
                 continue
             old_hash, state_status, ever_synced = row[n], row[n + 1], bool(row[n + 2])
-            if row[status_index] != SubscriberStatus.SUBSCRIBED and not ever_synced:
+            if row[status_index] != subscribed and not ever_synced:
                 chunk.excluded += 1  # never create an unsubscribed reader on a platform
                 continue
             chunk.seen += 1
-            identifier, fields = mapper.map(row)
+            identifier, fields = map_row(row)
             digest = payload_hash(identifier, fields)
-            unchanged = state_status == SyncStateStatus.SYNCED and old_hash == digest
-            if (run.mode == SyncMode.CHANGED and unchanged) or (
-                keep_existing
-                and ever_synced
-                and not self.client.keeps_existing_natively
-                and state_status == SyncStateStatus.SYNCED
+            if state_status == synced and (
+                (changed_only and old_hash == digest) or (skip_synced and ever_synced)
             ):
                 chunk.unchanged += 1
                 continue
-            chunk.hashes[subscriber_id] = digest
-            chunk.emails[subscriber_id] = row[email_index]
-            chunk.ever_synced[subscriber_id] = ever_synced
+            hashes[subscriber_id] = digest
+            emails[subscriber_id] = row[email_index]
+            ever[subscriber_id] = ever_synced
             if identifier is None:
                 chunk.local_results.append(
                     RecordResult(
