@@ -156,6 +156,37 @@ def touch(percent: float) -> int:
     return changed.update(first_name=Concat("first_name", Value("!")), updated_at=timezone.now())
 
 
+def _time_waits_for_answers() -> list[float]:
+    """[seconds] the sync's own thread spends blocked waiting for the platform's answers:
+    in the pipeline's wait for a batch in flight, or (a tree without the pipeline) in the HTTP
+    call itself. What is left of the sync's time is the console's own work."""
+    import threading
+
+    import requests.adapters
+
+    waited = [0.0]
+    main = threading.main_thread()
+    try:
+        from integrations.services.sync_pipeline import SendPipeline as owner
+
+        name = "result"
+    except ImportError:
+        owner, name = requests.adapters.HTTPAdapter, "send"
+    real = getattr(owner, name)
+
+    def timed(*args, **kwargs):
+        if threading.current_thread() is not main:
+            return real(*args, **kwargs)
+        started = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            waited[0] += time.perf_counter() - started
+
+    setattr(owner, name, timed)
+    return waited
+
+
 def child_sync(mode: str, profile: str = "") -> None:
     """Run one sync in this process and print its figures as JSON.
 
@@ -168,6 +199,7 @@ def child_sync(mode: str, profile: str = "") -> None:
     from integrations.services import sync
 
     integration = Integration.objects.get(name=INTEGRATION)
+    waited = _time_waits_for_answers()
     profiler = cProfile.Profile(time.thread_time) if profile else None
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
@@ -192,6 +224,7 @@ def child_sync(mode: str, profile: str = "") -> None:
                 "failed": run.failed,
                 "api_calls": run.api_calls,
                 "seconds": elapsed,
+                "waited_s": waited[0],
                 # CPU of the sync alone (all its threads), without the process's start-up
                 "sync_cpu_s": (cpu_after.ru_utime - cpu_before.ru_utime)
                 + (cpu_after.ru_stime - cpu_before.ru_stime),
@@ -221,6 +254,8 @@ def measure(env: dict, mode: str, profile: str = "", server=None) -> dict:
     figures["sandbox_cpu_s"] = process_cpu(server.pid) - server_before if server else 0.0
     figures["load"] = load
     figures["records_per_s"] = figures["seen"] / figures["seconds"] if figures["seconds"] else 0
+    own = figures["seconds"] - figures["waited_s"]
+    figures["console_records_per_s"] = figures["seen"] / own if own > 0 else 0
     return figures
 
 
@@ -271,6 +306,10 @@ def main() -> None:
             f"{f['records_per_s']:,.0f} records/s; sent {f['sent']:,}, unchanged "
             f"{f['unchanged']:,}, failed {f['failed']:,}; {f['api_calls']} API calls; "
             f"peak RSS {f['peak_rss_mb']:.0f} MB"
+        )
+        print(
+            f"{'':>18}  waiting for answers {f['waited_s']:.2f} s: the console's own side "
+            f"{f['seconds'] - f['waited_s']:.2f} s = {f['console_records_per_s']:,.0f} records/s"
         )
         print(
             f"{'':>18}  CPU: the sync {f['sync_cpu_s']:.2f} s (its process with start-up "
