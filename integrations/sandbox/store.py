@@ -17,13 +17,39 @@ class StoredContact(NamedTuple):
     suppressed: bool
 
 
+_EXISTING = """
+SELECT identifier, attributes, suppressed FROM {table}
+WHERE platform = %s AND account = %s AND identifier IN ({marks})
+"""
+
+
 def existing(platform: str, account: str, identifiers) -> dict[str, StoredContact]:
-    rows = SandboxContact.objects.filter(
-        platform=platform, account=account, identifier__in=list(identifiers)
-    ).values_list("identifier", "attributes", "suppressed")
+    """The stored contacts among `identifiers`, by identifier.
+
+    Plain SQL rather than `identifier__in`: for a batch of thousands the ORM prepared each
+    value one by one and decoded each row's JSON with the json module (measured).
+    """
+    identifiers = list(identifiers)
+    if not identifiers:
+        return {}
+    sql = _EXISTING.format(
+        table=connection.ops.quote_name(SandboxContact._meta.db_table),
+        marks=", ".join(["%s"] * len(identifiers)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [platform, account, *identifiers])
+        rows = cursor.fetchall()
     return {
-        identifier: StoredContact(attrs or {}, suppressed) for identifier, attrs, suppressed in rows
+        identifier: StoredContact(_attributes(attrs), bool(suppressed))
+        for identifier, attrs, suppressed in rows
     }
+
+
+def _attributes(stored) -> dict:
+    """A row's attributes: JSON text from SQLite, already decoded from PostgreSQL's jsonb."""
+    if isinstance(stored, (str, bytes)):
+        return orjson.loads(stored) or {}
+    return stored or {}
 
 
 _UPSERT = """
