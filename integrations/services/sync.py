@@ -371,6 +371,8 @@ class _Runner(JobListener):
                 except StopRun:
                     self._record(*answered)
                     raise
+            if chunk is not None and answered is not None:
+                self._drop_suppressed_since_read(chunk)
             if chunk is not None and chunk.to_send:
                 self._check_targets()
                 in_flight = (self._send(pipeline, chunk, last_id), chunk, last_id)
@@ -382,6 +384,25 @@ class _Runner(JobListener):
                 self._record(chunk, chunk.local_results, last_id)
                 self._check_stop(chunk.local_results)
             after = last_id
+
+    def _drop_suppressed_since_read(self, chunk: _Chunk) -> None:
+        """A chunk read ahead waited for the batch before it: readers suppressed meanwhile (a
+        deletion request) are taken out before it is sent, as if read after the request."""
+        if not chunk.to_send or not Suppression.objects.exists():
+            return
+        suppressed = suppressed_among(chunk.emails[r.key] for r in chunk.to_send)
+        if not suppressed:
+            return
+        keep = []
+        for record in chunk.to_send:
+            if normalise_email(chunk.emails[record.key]) in suppressed:
+                chunk.seen -= 1
+                chunk.excluded += 1  # asked to be forgotten: never sent, never recreated
+                for table in (chunk.hashes, chunk.emails, chunk.ever_synced):
+                    del table[record.key]
+            else:
+                keep.append(record)
+        chunk.to_send = keep
 
     def _send(self, pipeline: SendPipeline, chunk: _Chunk, last_id: int):
         """Start sending `chunk` on the pipeline's thread; its future gives (results, calls)."""

@@ -273,3 +273,29 @@ def test_a_page_reads_what_django_would_convert(cio, audience):
     assert rows[0][-1] == 1 and rows[1][-1] is None
     assert rows[1][columns.index("attributes")] == {"plan": "pro", "seats": 3}
     assert rows[1][columns.index("last_opened_at")].tzinfo is not None
+
+
+def test_a_reader_suppressed_while_their_chunk_waits_to_be_sent_is_not_sent(
+    cio, audience, small_batches, monkeypatch
+):
+    """Chunk 2 is read while batch 1 is at the platform; a deletion request for one of its
+    readers arrives before chunk 2 goes out: that reader is never sent."""
+    from audience.suppression import suppress
+
+    real_prepare = sync._Runner._prepare
+    prepared = {"n": 0}
+
+    def prepare(self, rows, mapper):
+        chunk = real_prepare(self, rows, mapper)
+        prepared["n"] += 1
+        if prepared["n"] == 2:  # chunk 2, read ahead while batch 1 is in flight
+            assert "reader015@example.com" in {r.identifier for r in chunk.to_send}
+            suppress("reader015@example.com")
+        return chunk
+
+    monkeypatch.setattr(sync._Runner, "_prepare", prepare)
+    run = run_full(cio)
+    assert run.status == SyncStatus.SUCCEEDED
+    assert (run.seen, run.created, run.excluded) == (29, 29, 1)
+    stored = set(SandboxContact.objects.values_list("identifier", flat=True))
+    assert len(stored) == 29 and "reader015@example.com" not in stored
