@@ -5,6 +5,8 @@ audience), maps them with the integration's field mappings, skips those whose ma
 unchanged since the last accepted push, sends the rest through the platform's bulk endpoint and
 records every outcome. Each chunk ends in one transaction that stores the outcomes, the sync
 state and the run's checkpoint, so a run that dies resumes after the last finished chunk.
+One batch is at the platform while the next chunk is read and mapped (sync_pipeline.py);
+chunks are still recorded in order, each only once its batch was answered.
 """
 
 from __future__ import annotations
