@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -91,7 +93,7 @@ def sandbox_server(env: dict, port: int, threads: bool = False):
         subprocess.run(
             [*manage, "wait_for_http", f"http://127.0.0.1:{port}/admin/login/"], env=env, check=True
         )
-        yield
+        yield server
     finally:
         server.terminate()
         server.wait()
@@ -154,17 +156,62 @@ def touch(percent: float) -> int:
     return changed.update(first_name=Concat("first_name", Value("!")), updated_at=timezone.now())
 
 
-def child_sync(mode: str) -> None:
-    """Run one sync in this process and print its figures as JSON."""
+def _time_waits_for_answers() -> list[float]:
+    """[seconds] the sync's own thread spends blocked waiting for the platform's answers:
+    in the pipeline's wait for a batch in flight, or (a tree without the pipeline) in the HTTP
+    call itself. What is left of the sync's time is the console's own work."""
+    import threading
+
+    import requests.adapters
+
+    waited = [0.0]
+    main = threading.main_thread()
+    try:
+        from integrations.services.sync_pipeline import SendPipeline as owner
+
+        name = "result"
+    except ImportError:
+        owner, name = requests.adapters.HTTPAdapter, "send"
+    real = getattr(owner, name)
+
+    def timed(*args, **kwargs):
+        if threading.current_thread() is not main:
+            return real(*args, **kwargs)
+        started = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            waited[0] += time.perf_counter() - started
+
+    setattr(owner, name, timed)
+    return waited
+
+
+def child_sync(mode: str, profile: str = "") -> None:
+    """Run one sync in this process and print its figures as JSON.
+
+    With `profile`, the sync's own thread is profiled by CPU time (time.thread_time), not wall
+    time: on a shared machine a wall-clock profile charges other processes' turns to whatever
+    function was running. A send in flight on the pipeline's thread is not in it.
+    """
     django_setup()
     from integrations.models import Integration, SyncTrigger
     from integrations.services import sync
 
     integration = Integration.objects.get(name=INTEGRATION)
+    waited = _time_waits_for_answers()
+    profiler = cProfile.Profile(time.thread_time) if profile else None
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     run, _ = sync.start_sync(integration, SyncTrigger.COMMAND, mode=mode)
     sync.execute_sync(run.pk)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
     elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     run.refresh_from_db()
     print(
         json.dumps(
@@ -177,21 +224,38 @@ def child_sync(mode: str) -> None:
                 "failed": run.failed,
                 "api_calls": run.api_calls,
                 "seconds": elapsed,
+                "waited_s": waited[0],
+                # CPU of the sync alone (all its threads), without the process's start-up
+                "sync_cpu_s": (cpu_after.ru_utime - cpu_before.ru_utime)
+                + (cpu_after.ru_stime - cpu_before.ru_stime),
             }
         )
     )
 
 
-def measure(env: dict, mode: str, profile: str = "") -> dict:
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds a running process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(env: dict, mode: str, profile: str = "", server=None) -> dict:
     command = [PYTHON, __file__, "--child-sync", mode]
     if profile:  # the console's side only: the sandbox runs in the server process
-        command = [PYTHON, "-m", "cProfile", "-o", profile, *command[1:]]
+        command += ["--profile", profile]
+    server_before = process_cpu(server.pid) if server else 0.0
+    load = os.getloadavg()[0]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     figures = json.loads(out.strip().splitlines()[-1])
     figures["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    figures["cpu_s"] = usage.ru_utime + usage.ru_stime  # the sync process's own CPU time
+    figures["sandbox_cpu_s"] = process_cpu(server.pid) - server_before if server else 0.0
+    figures["load"] = load
     figures["records_per_s"] = figures["seen"] / figures["seconds"] if figures["seconds"] else 0
+    own = figures["seconds"] - figures["waited_s"]
+    figures["console_records_per_s"] = figures["seen"] / own if own > 0 else 0
     return figures
 
 
@@ -202,7 +266,17 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--workdir", default="/tmp/sharpsend-bench")
     parser.add_argument(
-        "--profile", metavar="FILE", default="", help="cProfile the full sync's process into FILE"
+        "--profile",
+        metavar="FILE",
+        default="",
+        help="cProfile the full sync (its own thread, by CPU time) into FILE",
+    )
+    parser.add_argument(
+        "--sandbox-db",
+        choices=["own", "shared"],
+        default="own",
+        help="the sandbox server's database: its own SQLite file (default), or the console's "
+        "(the figures before 2026-12-04)",
     )
     parser.add_argument("--child-sync", choices=["full", "changed"], help=argparse.SUPPRESS)
     parser.add_argument("--seed-only", type=str, help=argparse.SUPPRESS)
@@ -212,13 +286,26 @@ def main() -> None:
         print(touch(args.touch_only))
         return
     if args.child_sync:
-        child_sync(args.child_sync)
+        child_sync(args.child_sync, args.profile)
         return
     if args.seed_only:
         seed(args.subscribers, args.seed_only)
         return
 
     env, port, base_url = migrated_bench(args.workdir, f"bench-{args.subscribers}")
+    server_env = env
+    if args.sandbox_db == "own":
+        # The sandbox stands for a platform elsewhere: in the console's SQLite file its writes
+        # and the console's took turns on the file's one write lock (SQLite's busy waits sleep
+        # in steps of up to 100 ms), which no platform does to the console.
+        server_env = bench_env(
+            fresh_database(args.workdir, f"sandbox-{args.subscribers}"), base_url
+        )
+        subprocess.run(
+            [PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
+            env=server_env,
+            check=True,
+        )
     t0 = time.perf_counter()
     subprocess.run(
         [PYTHON, __file__, "--subscribers", str(args.subscribers), "--seed-only", base_url],
@@ -226,11 +313,11 @@ def main() -> None:
         check=True,
     )
     seeding = time.perf_counter() - t0
-    with sandbox_server(env, port):
-        full = measure(env, "full", args.profile)
-        unchanged = measure(env, "changed")
+    with sandbox_server(server_env, port) as server:
+        full = measure(env, "full", args.profile, server)
+        unchanged = measure(env, "changed", server=server)
         subprocess.run([PYTHON, __file__, "--touch-only", "1"], env=env, check=True)
-        one_percent = measure(env, "changed")
+        one_percent = measure(env, "changed", server=server)
     print(f"subscribers: {args.subscribers:,} (seeded in {seeding:.1f} s)")
     runs = (("full sync", full), ("unchanged re-sync", unchanged), ("1 % changed", one_percent))
     for name, f in runs:
@@ -239,6 +326,15 @@ def main() -> None:
             f"{f['records_per_s']:,.0f} records/s; sent {f['sent']:,}, unchanged "
             f"{f['unchanged']:,}, failed {f['failed']:,}; {f['api_calls']} API calls; "
             f"peak RSS {f['peak_rss_mb']:.0f} MB"
+        )
+        print(
+            f"{'':>18}  waiting for answers {f['waited_s']:.2f} s: the console's own side "
+            f"{f['seconds'] - f['waited_s']:.2f} s = {f['console_records_per_s']:,.0f} records/s"
+        )
+        print(
+            f"{'':>18}  CPU: the sync {f['sync_cpu_s']:.2f} s (its process with start-up "
+            f"{f['cpu_s']:.2f} s), sandbox server "
+            f"{f['sandbox_cpu_s']:.2f} s; load average at start {f['load']:.2f}"
         )
         if f["error"]:
             print(f"{'':>18}  error: {f['error']}")

@@ -16,6 +16,8 @@ from integrations.platforms.types import (
     TimestampFormat,
 )
 
+_AS_IS = frozenset({str, int, float, bool})
+
 
 class Encoding:
     """Records as the platform's request entries, checked and grouped (a mixin)."""
@@ -39,8 +41,16 @@ class Encoding:
             return value.isoformat()
         return value
 
-    def format_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
-        return {key: self.format_value(value) for key, value in fields.items()}
+    def format_fields(self, fields: dict[str, Any], leave_out: str | None = None) -> dict[str, Any]:
+        """`fields` in the platform's formats, without the field `leave_out` (an entry that
+        carries its identifier elsewhere)."""
+        # Strings, numbers and flags are most values and stay as they are: format_value is
+        # called only for the rest (every field of every record passes here on a sync).
+        return {
+            key: value if type(value) in _AS_IS else self.format_value(value)
+            for key, value in fields.items()
+            if key != leave_out
+        }
 
     def entry_for(self, record: ContactRecord) -> dict:
         """The entry this record becomes in a batch request (platforms override with their

@@ -91,35 +91,40 @@ def check_mappings(
 
 @dataclass(frozen=True)
 class Mapper:
-    """Compiled mappings: turns one subscriber row (of `columns`) into a payload."""
+    """Compiled mappings: turns one subscriber row (of `columns`) into a payload.
+
+    Each of `fields` is (target, column index, custom attribute key or None, transform or None
+    for "as is", is the identifier): the column positions and transforms are looked up once
+    when compiling, not for every subscriber (the sync maps every row it reads).
+    """
 
     identifier_field: str
     columns: tuple[str, ...]
-    getters: tuple[tuple[str, Callable[[tuple], Any], Callable[[Any], Any], bool], ...]
+    fields: tuple[tuple[str, int, str | None, Callable[[Any], Any] | None, bool], ...]
 
     def map(self, row: tuple) -> tuple[str | None, dict[str, Any]]:
         identifier = None
-        fields: dict[str, Any] = {}
-        for target, get, transform, is_identifier in self.getters:
-            value = transform(get(row))
+        payload: dict[str, Any] = {}
+        for target, index, key, transform, is_identifier in self.fields:
+            value = row[index]
+            if key is not None:
+                value = value.get(key) if value else None
+            if transform is not None:
+                value = transform(value)
             if is_identifier:
                 identifier = value
             if value is None or value == "":
                 continue  # never clear a value on the platform by sending an empty one
-            fields[target] = value
-        return (str(identifier) if identifier not in (None, "") else None), fields
+            payload[target] = value
+        return (str(identifier) if identifier not in (None, "") else None), payload
 
 
 def _column(source: str) -> str:
     return "attributes" if source.startswith(ATTRIBUTE_PREFIX) else source
 
 
-def _getter(source: str, columns: tuple[str, ...]) -> Callable[[tuple], Any]:
-    index = columns.index(_column(source))
-    if source.startswith(ATTRIBUTE_PREFIX):
-        key = source[len(ATTRIBUTE_PREFIX) :]
-        return lambda row: (row[index] or {}).get(key)
-    return lambda row: row[index]
+def _attribute_key(source: str) -> str | None:
+    return source[len(ATTRIBUTE_PREFIX) :] if source.startswith(ATTRIBUTE_PREFIX) else None
 
 
 def compile_mapper(integration: Integration, target_fields=None, mappings=None) -> Mapper:
@@ -134,17 +139,18 @@ def compile_mapper(integration: Integration, target_fields=None, mappings=None) 
     if problems:
         raise MappingError(" ".join(problems))
     columns = tuple(dict.fromkeys([*ALWAYS_READ, *(_column(m.source) for m in mappings)]))
-    getters = tuple(
+    fields = tuple(
         (
             m.target,
-            _getter(m.source, columns),
-            _TRANSFORMS[m.transform or Transform.NONE],
+            columns.index(_column(m.source)),
+            _attribute_key(m.source),
+            None if (m.transform or Transform.NONE) == Transform.NONE else _TRANSFORMS[m.transform],
             m.is_identifier,
         )
         for m in mappings
     )
     identifier = next(m.target for m in mappings if m.is_identifier)
-    return Mapper(identifier_field=identifier, columns=columns, getters=getters)
+    return Mapper(identifier_field=identifier, columns=columns, fields=fields)
 
 
 def payload_hash(identifier: str | None, fields: dict[str, Any]) -> str:

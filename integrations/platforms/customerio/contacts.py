@@ -54,9 +54,7 @@ class CustomerIoContacts(PlatformClient):
             "type": "person",
             "identifiers": {record.identifier_field: record.identifier},
             "action": "identify",
-            "attributes": self.format_fields(
-                {k: v for k, v in record.fields.items() if k != record.identifier_field}
-            ),
+            "attributes": self.format_fields(record.fields, leave_out=record.identifier_field),
         }
 
     def _send_batch(self, planned: PlannedRequest) -> list[RecordResult]:

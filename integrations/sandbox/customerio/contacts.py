@@ -74,10 +74,12 @@ def batch(request, account):
             )
             del changes[identifier]
     store.upsert(PLATFORM, account.account, changes, known)
-    errors += _take_events(account, events)
-    SandboxContact.objects.filter(
-        platform=PLATFORM, account=account.account, identifier__in=doomed
-    ).delete()
+    if events:
+        errors += _take_events(account, events)
+    if doomed:
+        SandboxContact.objects.filter(
+            platform=PLATFORM, account=account.account, identifier__in=doomed
+        ).delete()
     if errors:
         return json_response({"errors": sorted(errors, key=lambda e: e["batch_index"])}, status=207)
     return HttpResponse(status=200)
