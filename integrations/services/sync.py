@@ -431,7 +431,7 @@ class _Runner(JobListener):
         for record in chunk.to_send:
             if normalise_email(chunk.emails[record.key]) in suppressed:
                 chunk.seen -= 1
-                chunk.excluded += 1  # asked to be forgotten: never sent, never recreated
+                chunk.excluded += 1  # suppressed: never sent, never recreated
                 for table in (chunk.hashes, chunk.emails, chunk.ever_synced):
                     del table[record.key]
             else:
