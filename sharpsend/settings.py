@@ -184,9 +184,30 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    # The web server's request lines carry webhook tokens and signed content URLs: redacted
+    # (Django's own "django.server" set-up otherwise, which configuring the logger replaces).
+    "filters": {"url_secrets": {"()": "sharpsend.log_filters.RedactUrlSecrets"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "loggers": {
+        "django.server": {
+            "handlers": ["django.server"],
+            "filters": ["url_secrets"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        # "Not Found: <path>" for a content URL whose token is refused.
+        "django.request": {"filters": ["url_secrets"]},
         "integrations": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
         "audience": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     },
