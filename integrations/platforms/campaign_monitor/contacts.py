@@ -45,6 +45,22 @@ _COMPLIANCE_CODES = {
     208: "The subscriber has not confirmed (double opt-in) yet.",
 }
 _COMPLIANCE_WORDS = ("suppress", "unsubscrib", "bounce", "deleted", "unconfirmed", "spam")
+
+
+def refusal(failure: dict, redact, data_hint: str) -> tuple[str, str, str, str]:
+    """(outcome, code, message, hint) of one address an import's FailureDetails refused: a
+    compliance refusal (suppressed, unsubscribed, bounced …) or bad data (`data_hint`)."""
+    code = failure.get("Code")
+    message = redact(str(failure.get("Message", "")))[:500]
+    if code in _COMPLIANCE_CODES or any(w in message.lower() for w in _COMPLIANCE_WORDS):
+        hint = _COMPLIANCE_CODES.get(
+            code, "Campaign Monitor refuses this address in its current state."
+        )
+        return Outcome.REJECTED_COMPLIANCE, str(code), message, hint
+    hint = "Correct the email address." if code == 1 else data_hint
+    return Outcome.REJECTED_DATA, str(code), message, hint
+
+
 _CONSENT = {True: "Yes", False: "No", "yes": "Yes", "no": "No", "unchanged": "Unchanged"}
 # Targets the client handles itself (the rest are the list's custom fields).
 STANDARD_TARGETS = ("email", "name", "first_name", "last_name", "consent_to_track")
@@ -180,26 +196,10 @@ class CampaignMonitorContacts(PlatformClient):
         return results
 
     def _rejection(self, record: ContactRecord, failure: dict) -> RecordResult:
-        code = failure.get("Code")
-        message = self.redact(str(failure.get("Message", "")))[:500]
-        if code in _COMPLIANCE_CODES or any(w in message.lower() for w in _COMPLIANCE_WORDS):
-            return RecordResult(
-                record.key,
-                Outcome.REJECTED_COMPLIANCE,
-                code=str(code),
-                message=message,
-                hint=_COMPLIANCE_CODES.get(
-                    code, "Campaign Monitor refuses this address in its current state."
-                ),
-            )
-        hint = (
-            "Correct the email address."
-            if code == 1
-            else "Fix the subscriber's data in SharpSend, or the field mapping."
+        outcome, code, message, hint = refusal(
+            failure, self.redact, "Fix the subscriber's data in SharpSend, or the field mapping."
         )
-        return RecordResult(
-            record.key, Outcome.REJECTED_DATA, code=str(code), message=message, hint=hint
-        )
+        return RecordResult(record.key, outcome, code=code, message=message, hint=hint)
 
     # --- one person ----------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 from integrations.platforms.base import PlatformClient, failed_results
 from integrations.platforms.campaign_monitor.api import API, V
-from integrations.platforms.campaign_monitor.contacts import _COMPLIANCE_CODES, _COMPLIANCE_WORDS
+from integrations.platforms.campaign_monitor.contacts import refusal
 from integrations.platforms.errors import (
     NotFound,
     PlatformError,
@@ -196,22 +196,8 @@ class CampaignMonitorSegmentPush(PlatformClient):
         )
 
     def _refused(self, member: SegmentMember, failure: dict) -> MembershipResult:
-        code = failure.get("Code")
-        message = self.redact(str(failure.get("Message", "")))[:500]
-        if code in _COMPLIANCE_CODES or any(w in message.lower() for w in _COMPLIANCE_WORDS):
-            return MembershipResult(
-                member.key,
-                Outcome.REJECTED_COMPLIANCE,
-                code=str(code),
-                message=message,
-                hint=_COMPLIANCE_CODES.get(
-                    code, "Campaign Monitor refuses this address in its current state."
-                ),
-            )
-        hint = "Correct the email address." if code == 1 else "Campaign Monitor refused it."
-        return MembershipResult(
-            member.key, Outcome.REJECTED_DATA, code=str(code), message=message, hint=hint
-        )
+        outcome, code, message, hint = refusal(failure, self.redact, "Campaign Monitor refused it.")
+        return MembershipResult(member.key, outcome, code=code, message=message, hint=hint)
 
 
 def _list_id(remote_id: str) -> str:
