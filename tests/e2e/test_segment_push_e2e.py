@@ -464,6 +464,7 @@ def test_keap_the_pushed_tag_shows_in_the_tag_import_with_its_contacts(keap):
     segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
     run = push(segment, keap)
     assert run.status == SyncStatus.SUCCEEDED and run.created_remote
+    assert run.api_calls == 1 + 10 + 1  # the tag, one look-up a reader, one applyTags
     pushed = SegmentPush.objects.get()
     kept = dict(pushed.members.values_list("identifier", "remote_key"))
     stored = SandboxContact.objects.filter(platform="keap", attributes__email__in=list(kept))
