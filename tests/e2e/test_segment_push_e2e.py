@@ -1,7 +1,7 @@
 """SharpSend segments pushed over real HTTP to each platform that takes them (Klaviyo, SendGrid
-and Campaign Monitor lists, Iterable static lists, Mailchimp and Kit tags, Customer.io manual
-segments): the
-emulators keep the membership, so what the platform holds after each push is checked there."""
+and Campaign Monitor lists, Iterable static lists, Mailchimp, Kit and Keap tags, Customer.io
+manual segments): the emulators keep the membership, so what the platform holds after each
+push is checked there. Keap connects through the sandbox's OAuth server (it has no keys)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from audience.models import AudienceSegment, Subscriber, SubscriberStatus
 from integrations.models import ApiCall, SegmentPush, SyncKind, SyncRun, SyncStatus
 from integrations.platforms.registry import get_platform
-from integrations.sandbox.models import SandboxSegment
+from integrations.platforms.types import AuthMethod
+from integrations.sandbox.models import SandboxContact, SandboxSegment
 from integrations.sandbox.registry import seed
 from integrations.services import queue, segment_push, sync
 
@@ -24,6 +25,7 @@ PLATFORMS = (
     "kit",
     "sendgrid",
     "campaign_monitor",
+    "keap",
 )
 GROWTH = {"field": "attributes.interest", "op": "eq", "value": "growth"}
 
@@ -33,13 +35,17 @@ class WorkerDied(BaseException):
 
 
 @pytest.fixture(params=PLATFORMS)
-def connected(request, make_integration, live_server, e2e_clock, make_subscribers, run_sync):
+def connected(
+    request, make_integration, oauth_integration, live_server, e2e_clock, make_subscribers,
+    run_sync,
+):  # fmt: skip
     """(slug, integration) with the audience synced there first (Klaviyo lists take profile
-    ids, so its readers must exist as profiles)."""
+    ids and Keap tags contact ids, so their readers must exist there)."""
     slug = request.param
     seed(slug)  # the demo account as `make run` has it (Mailchimp's merge fields, lists …)
     make_subscribers(30, unsubscribed=(7, 19))
-    integration = make_integration(
+    oauth_only = get_platform(slug).auth_methods == (AuthMethod.OAUTH,)
+    integration = (oauth_integration if oauth_only else make_integration)(
         slug,
         base_url=f"{live_server.url}/sandbox/{slug}",
         mappings=get_platform(slug).suggested_mappings,
@@ -50,8 +56,12 @@ def connected(request, make_integration, live_server, e2e_clock, make_subscriber
 
 
 def remote_members(slug: str) -> set[str]:
+    """The emails the platform's pushed list holds (Keap stores contacts under their id)."""
     (remote,) = SandboxSegment.objects.filter(platform=slug, static=True)
-    return {contact.identifier for contact in remote.members()}
+    return {
+        contact.attributes["email"] if slug == "keap" else contact.identifier
+        for contact in remote.members()
+    }
 
 
 def wanted() -> set[str]:
@@ -103,9 +113,10 @@ def test_push_then_only_changes_then_nothing(connected):
     assert "reader01@example.com" in members and "reader00@example.com" not in members
     # Klaviyo: one profile look-up for the new member, the add and the remove (the leaving
     # member's profile id was kept from the add); SendGrid: the upsert job and its two polls,
-    # the contact id search and the list removal; the others (Campaign Monitor: the import
-    # and one delete): one call each way.
-    assert third.api_calls == {"klaviyo": 3, "sendgrid": 5}.get(slug, 2)
+    # the contact id search and the list removal; Keap: the new member's contact id look-up,
+    # applyTags and removeTags (the leaving one's id kept); the others (Campaign Monitor: the
+    # import and one delete): one call each way.
+    assert third.api_calls == {"klaviyo": 3, "sendgrid": 5, "keap": 3}.get(slug, 2)
     assert SandboxSegment.objects.filter(platform=slug, static=True).count() == 1
 
 
@@ -401,6 +412,81 @@ def test_campaign_monitor_a_list_deleted_there_stops_the_push(campaign_monitor):
         attributes={"interest": "growth"}
     )
     run = push(segment, campaign_monitor)
+    assert run.status == SyncStatus.FAILED
+    assert "no longer has the list 'Growth readers'" in run.error and "deleted there" in run.error
+    assert SegmentPush.objects.get().members.count() == 10
+
+
+@pytest.fixture
+def keap(oauth_integration, live_server, e2e_clock, make_subscribers, run_sync):
+    seed("keap")
+    make_subscribers(30, unsubscribed=(7, 19))
+    integration = oauth_integration(
+        "keap",
+        base_url=f"{live_server.url}/sandbox/keap",
+        mappings=get_platform("keap").suggested_mappings,
+    )
+    assert run_sync(integration).status == "succeeded"
+    return integration
+
+
+def test_keap_a_reader_not_in_keap_is_refused_until_synced(keap, run_sync):
+    """Keap tags contact ids: a reader Keap does not hold is refused (never created there)
+    with the reason, and added by the push after a sync."""
+    Subscriber.objects.create(email="late@example.com", attributes={"interest": "growth"})
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    run = push(segment, keap)
+    assert run.status == SyncStatus.PARTIAL
+    assert (run.created, run.rejected_data) == (10, 1)
+    (record,) = run.records.all()
+    assert (record.email, record.action, record.code) == (
+        "late@example.com",
+        "add",
+        "contact_not_found",
+    )
+    assert "not in Keap" in record.message and "sync" in record.hint
+    assert remote_members("keap") == wanted() - {"late@example.com"}
+    assert not SandboxContact.objects.filter(
+        platform="keap", attributes__email="late@example.com"
+    ).exists()
+
+    assert run_sync(keap).status == "succeeded"
+    again = push(segment, keap)
+    assert (again.status, again.created, again.rejected_data) == (SyncStatus.SUCCEEDED, 1, 0)
+    assert again.api_calls == 2  # its look-up and one applyTags
+    assert remote_members("keap") == wanted()
+
+
+def test_keap_the_pushed_tag_shows_in_the_tag_import_with_its_contacts(keap):
+    from integrations.models import Segment
+    from integrations.services.segments import import_segments
+
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    run = push(segment, keap)
+    assert run.status == SyncStatus.SUCCEEDED and run.created_remote
+    assert run.api_calls == 1 + 10 + 1  # the tag, one look-up a reader, one applyTags
+    pushed = SegmentPush.objects.get()
+    kept = dict(pushed.members.values_list("identifier", "remote_key"))
+    stored = SandboxContact.objects.filter(platform="keap", attributes__email__in=list(kept))
+    assert kept == {c.attributes["email"]: c.identifier for c in stored}  # Keap's contact ids
+    import_segments(keap)
+    listed = Segment.objects.get(integration=keap, remote_id=pushed.remote_id)
+    assert (listed.name, listed.kind, listed.member_count) == ("Growth readers", "tag", 10)
+    Subscriber.objects.filter(email="reader03@example.com").update(attributes={})
+    assert push(segment, keap).removed == 1
+    import_segments(keap)
+    listed.refresh_from_db()
+    assert listed.member_count == 9
+
+
+def test_keap_a_tag_deleted_there_stops_the_push(keap):
+    segment = AudienceSegment.objects.create(name="Growth readers", slug="growth", rules=GROWTH)
+    push(segment, keap)
+    SandboxSegment.objects.filter(platform="keap", static=True).delete()
+    Subscriber.objects.filter(email="reader01@example.com").update(
+        attributes={"interest": "growth"}
+    )
+    run = push(segment, keap)
     assert run.status == SyncStatus.FAILED
     assert "no longer has the list 'Growth readers'" in run.error and "deleted there" in run.error
     assert SegmentPush.objects.get().members.count() == 10

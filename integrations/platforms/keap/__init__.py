@@ -19,7 +19,8 @@ one-to-many email (`emails:send`) to the tag's contacts, batch by batch, each ba
 The package: this declaration (the registered client), `api` (constants and pure helpers),
 `connection` (hosts, OAuth, errors, quotas, test_connection), `contacts` (custom fields, the
 per-contact upsert and opt-in, export and deletion), `segments` (tags, their counts and
-members) and `campaigns` (emails to a tag's contacts).
+members), `segment_push` (SharpSend segments pushed as tags) and `campaigns` (emails to a
+tag's contacts).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from integrations.platforms.keap.connection import KeapConnection
 from integrations.platforms.keap.contacts import KeapContacts
 from integrations.platforms.keap.members import KeapMembers
 from integrations.platforms.keap.profiles import KeapProfiles
+from integrations.platforms.keap.segment_push import KeapSegmentPush
 from integrations.platforms.keap.segments import KeapSegments
 from integrations.platforms.keap.webhooks import KeapWebhooks
 from integrations.platforms.registry import register
@@ -81,6 +83,7 @@ class KeapClient(
     KeapContacts,
     KeapMembers,
     KeapSegments,
+    KeapSegmentPush,
     KeapEmails,
     KeapWebhooks,
     PlatformClient,
@@ -90,8 +93,8 @@ class KeapClient(
     category = Category.CRM
     summary = (
         "Contacts upserted by email (one call each: Keap has no bulk endpoint), custom fields, "
-        "email opt-in status; tags with member counts and members; emails to a tag's "
-        "contacts (Keap's one-to-many email, not a tracked campaign)."
+        "email opt-in status; tags with member counts and members; SharpSend segments "
+        "pushed as tags (readers looked up by email); emails to a tag's contacts (Keap's one-to-many email, not a tracked campaign)."
     )
     capabilities = frozenset(
         {
@@ -107,6 +110,9 @@ class KeapClient(
             Capability.EXPORT_CONTACT,
             Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
+            Capability.CREATE_SEGMENT,
+            Capability.ADD_TO_SEGMENT,
+            Capability.REMOVE_FROM_SEGMENT,
         }
     )
     # Keap's emails:send has no schedule, preview text, sender name or reply-to: it goes out
@@ -114,13 +120,8 @@ class KeapClient(
     send_methods = (SendMethod("email", "Email to the tag's contacts", can_schedule=False),)
     unsupported_reasons = {
         Capability.TEST_SEND: "test sends are not available through the API",
-        Capability.REMOVE_FROM_SEGMENT: "removing tags from contacts is not yet wired in the "
-        "console",
         Capability.TRACK_EVENTS: "Keap has no custom-event ingestion; only API goals, which "
         "move contacts through automations",
-        Capability.CREATE_SEGMENT: "Keap's segments are tags; conditions-based segments "
-        "(saved searches) cannot be created through the API (tag creation is not yet wired "
-        "in the console)",
         Capability.CAMPAIGN_METRICS: "Keap has no campaign-level open or click report in its API",
     }
     auth_methods = (AuthMethod.OAUTH,)
@@ -146,6 +147,11 @@ class KeapClient(
         timestamp_format=TimestampFormat.ISO8601,
     )
     identifier_fields = ("email",)
+    # SharpSend segments are pushed as tags (segment_push.py): contact ids per applyTags /
+    # removeTags call. Keap documents no maximum; 100 is ours (each added member is also one
+    # look-up by email, so this is the per-batch checkpoint).
+    segment_batch_max = 100
+    segment_member_identifier = "email"
     # Keap answers an invalid address with 400; its documented length limits (fact sheet:
     # given_name/family_name ≤40, EMAIL1 ≤75 …) are checked before spending a call.
     contact_rules = (

@@ -1,5 +1,6 @@
 """Keap emulator: REST v2 contacts (upsert by email with duplicate_option), the contact model's
-custom fields, email opt-in status, tags with their contacts, userinfo — behind the sandbox's
+custom fields, email opt-in status, tags with their contacts (created, applied and removed
+through the API for SharpSend's segment pushes), userinfo — behind the sandbox's
 OAuth server (code exchange with the client in the form body, refresh with Basic, rotating
 refresh tokens).
 
@@ -136,6 +137,8 @@ urlpatterns = [
     path(f"{_V2}/contacts/<str:contact_id>/tags", contacts.contact_tags),
     path(f"{_V2}/tags", segments.tags),
     path(f"{_V2}/tags/<int:tag_id>/contacts", segments.tag_contacts),
+    path(f"{_V2}/tags/<int:tag_id>/contacts:applyTags", segments.apply_tags),
+    path(f"{_V2}/tags/<int:tag_id>/contacts:removeTags", segments.remove_tags),
     path(f"{_V2}/emailAddresses/<str:email>/status", contacts.email_status),
     path(f"{_V2}/users", emails.users),
     path(f"{_V2}/emails:send", emails.send_email),

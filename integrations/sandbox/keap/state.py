@@ -128,7 +128,8 @@ def _tag_json(segment: SandboxSegment) -> dict:
     return {
         "id": str(segment.remote_id),
         "name": segment.name,
-        "description": segment.kind,
+        # The demo tags describe their kind; created ones are not stored with what was sent.
+        "description": "" if segment.static else segment.kind,
         "category": {"id": "1"},
         "create_time": CREATED,
         "update_time": CREATED,
