@@ -100,6 +100,9 @@ class BrazeClient(
         ),
     )
     unsupported_reasons = {
+        Capability.LIST_SEGMENT_MEMBERS: "Braze gives a segment's users only as an "
+        "asynchronous export (POST /users/export/segment, to cloud storage or a download URL), "
+        "which the console does not read",
         # Fact sheet §7: content lives in the dashboard and the API triggers sends; no
         # endpoint sends a campaign or Canvas as a test.
         Capability.TEST_SEND: "its campaigns and Canvases are made in Braze and its API has no "

@@ -59,6 +59,8 @@ class CrispClient(CrispConnection, CrispContacts, CrispSegments, CrispWebhooks, 
     )
     rate_limited_by = ("identifier",)  # Crisp counts its quota per plugin token
     unsupported_reasons = {
+        Capability.LIST_SEGMENT_MEMBERS: "Crisp segments are free-text tags: their profiles "
+        "are found by a people search, which the console does not run yet",
         Capability.SUPPRESS_CONTACT: "Crisp has no suppression list; its per-person email "
         "subscription (PATCH subscription/{people_id}) is not wired in the console yet",
         Capability.LIST_CONTACTS: "Crisp's profiles are chat contacts with no email consent "

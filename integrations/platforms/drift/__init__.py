@@ -54,6 +54,7 @@ class DriftClient(DriftConnection, DriftContacts, DriftWebhooks, PlatformClient)
         }
     )
     unsupported_reasons = {
+        Capability.LIST_SEGMENT_MEMBERS: "Drift has no segment or list API (only per-contact tags)",
         Capability.SUPPRESS_CONTACT: "Drift's email unsubscribe endpoint is named only by a "
         "third-party wrapper, not in Drift's own reference, and its privacy endpoints are "
         "closed to third-party apps: unsubscribe the contact in Drift",

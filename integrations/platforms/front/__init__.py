@@ -59,6 +59,8 @@ class FrontClient(FrontConnection, FrontContacts, FrontSegments, FrontWebhooks, 
     )
     rate_limited_by = ("api_token",)  # Front counts per company: one token, one company
     unsupported_reasons = {
+        Capability.LIST_SEGMENT_MEMBERS: "Front's contact lists are read with their names "
+        "only; their contacts are not read yet",
         Capability.SUPPRESS_CONTACT: "Front has no email suppression or unsubscribe for "
         "contacts (it sends conversation replies, not marketing email)",
         Capability.LIST_CONTACTS: "Front's contacts are conversation participants with no "

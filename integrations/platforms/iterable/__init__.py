@@ -86,6 +86,8 @@ class IterableClient(
         SendMethod(JOURNEY, "Journey", trigger_only=True, can_schedule=False),
     )
     unsupported_reasons = {
+        Capability.LIST_SEGMENT_MEMBERS: "Iterable answers a list's members as one text body "
+        "(GET /api/lists/getUsers, 5 a minute), not in pages; the console does not read it yet",
         Capability.SUPPRESS_CONTACT: "Iterable unsubscribes per channel or message type "
         "(POST /api/users/updateSubscriptions with the project's channel ids, which the console "
         "does not read yet), and its forget (POST /api/users/forget) erases the user: a "

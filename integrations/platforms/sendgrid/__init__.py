@@ -105,6 +105,9 @@ class SendGridClient(
     )
     send_methods = (SendMethod("single_send", "Single Send"),)
     unsupported_reasons = {
+        Capability.LIST_SEGMENT_MEMBERS: "SendGrid gives a list's contacts only as an "
+        "export (GET /v3/marketing/contacts answers a sample of 50), which the console does not "
+        "read yet",
         Capability.LIST_CONTACTS: "SendGrid lists no contacts page by page (GET "
         "/v3/marketing/contacts is a sample of 50 and a search stops at 50 matches); the whole "
         "list comes only as an asynchronous CSV export job, which the console does not read "
