@@ -8,19 +8,24 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from audience.models import Subscriber
 from integrations.models import (
     ApiCall,
     IntegrationStatus,
     Outcome,
+    Segment,
+    SegmentMember,
     SyncRun,
     SyncStateStatus,
     SyncStatus,
     SyncTrigger,
 )
+from integrations.platforms.klaviyo import members as klaviyo_members
 from integrations.platforms.registry import get_platform
 from integrations.sandbox import klaviyo as emulator
+from integrations.sandbox import registry
 from integrations.sandbox.models import SandboxContact
-from integrations.services import connection, sync
+from integrations.services import connection, membership, segments, sync
 from tests.e2e.support import stored_contacts
 from tests.e2e.support import sync_states as states
 
@@ -181,3 +186,62 @@ def test_export_then_delete(integration, make_subscribers, run_sync):
     assert email.lower() not in stored()
     assert len(stored()) == 2
     assert client.export_contact(email)["profiles"] == []
+
+
+def test_a_list_and_a_segment_are_read_in_and_a_refresh_cut_short_resumes(
+    integration, make_subscribers, run_sync, monkeypatch
+):
+    """Members of a list and a segment, 5 a page: matched to subscribers by email, a reader
+    Klaviyo holds and SharpSend does not counted (never created), and a refresh stopped after
+    two pages continuing from its stored page[cursor] without reading a page twice."""
+    monkeypatch.setattr(klaviyo_members, "MEMBERS_PER_PAGE", 5)
+    registry.seed(SLUG)
+    subscribers = make_subscribers()
+    run_sync(integration)
+    SandboxContact.objects.create(
+        platform=SLUG, account=ACCOUNT, identifier="stranger@example.com",
+        attributes={"email": "stranger@example.com", "properties": {"interest": "growth"}},
+    )  # fmt: skip
+    segments.import_segments(integration)
+
+    everyone = Segment.objects.get(integration=integration, name="All readers")
+    assert everyone.remote_id == f"list:{emulator.group_id(3)}"
+    pages_read = ApiCall.objects.filter(
+        integration=integration,
+        method="GET",
+        path=f"/api/lists/{emulator.group_id(3)}/profiles",
+        status_code=200,
+    )
+    first = membership.refresh_members(everyone, max_pages=2)  # a worker stopping after 2 pages
+    assert not first.complete and (first.pages, first.matched) == (2, 10)
+    everyone.refresh_from_db()
+    assert everyone.members_refreshing and everyone.members_cursor
+    assert pages_read.count() == 2
+    rest = membership.refresh_members(everyone)
+    # 28 subscribed readers synced and the stranger: ceil(29 / 5) = 6 pages, 4 of them now.
+    assert rest.complete and rest.pages == 4 and pages_read.count() == 6
+    assert (rest.matched, rest.unmatched) == (SUBSCRIBED, 1)
+    listed = SegmentMember.objects.filter(segment=everyone)
+    assert set(listed.values_list("subscriber__email", flat=True)) == {
+        s.email for s in subscribers if s.status == "subscribed"
+    }
+    assert not Subscriber.objects.filter(email="stranger@example.com").exists()
+
+    growth = Segment.objects.get(integration=integration, name="Growth Investors")
+    assert growth.remote_id == f"segment:{emulator.group_id(1)}"
+    read = membership.refresh_members(growth)
+    wanted = {
+        s.email
+        for s in subscribers
+        if s.attributes.get("interest") == "growth" and s.status == "subscribed"
+    }
+    assert read.complete and read.pages == 3  # 10 readers and the stranger, 5 a page
+    assert (read.matched, read.unmatched) == (len(wanted), 1)
+    members = SegmentMember.objects.filter(segment=growth)
+    assert set(members.values_list("subscriber__email", flat=True)) == wanted
+    assert (
+        ApiCall.objects.filter(
+            integration=integration, path=f"/api/segments/{emulator.group_id(1)}/profiles"
+        ).count()
+        == 3
+    )

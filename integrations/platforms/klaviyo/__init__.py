@@ -9,8 +9,8 @@ sync service checkpoints the submitted job ids, so a run that dies while Klaviyo
 by reading the same jobs. Per-profile failures come from the job's import-errors.
 
 The client is assembled here from its parts: connection.py (key, headers, errors, the
-connection test), contacts.py (fields, the bulk import job, privacy) and segments.py (lists
-and segments); api.py holds what they share.
+connection test), contacts.py (fields, the bulk import job, privacy), segments.py (lists
+and segments) and members.py (who is in a list or segment); api.py holds what they share.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from integrations.platforms.klaviyo.api import API, JOBS, MEDIA_TYPE, REVISION
 from integrations.platforms.klaviyo.campaigns import CAMPAIGNS, TEMPLATES, KlaviyoCampaigns
 from integrations.platforms.klaviyo.connection import KlaviyoConnection, KlaviyoKeyAuth
 from integrations.platforms.klaviyo.contacts import KlaviyoContacts
+from integrations.platforms.klaviyo.members import KlaviyoMembers
 from integrations.platforms.klaviyo.metrics import REPORTS, KlaviyoMetrics
 from integrations.platforms.klaviyo.profiles import KlaviyoProfiles
 from integrations.platforms.klaviyo.segment_push import KlaviyoSegmentPush
@@ -46,6 +47,7 @@ class KlaviyoClient(
     KlaviyoContacts,
     KlaviyoProfiles,
     KlaviyoSegments,
+    KlaviyoMembers,
     KlaviyoCampaigns,
     KlaviyoWebhooks,
     KlaviyoMetrics,
@@ -58,7 +60,8 @@ class KlaviyoClient(
     deletion_mode = "async"
     category = Category.EMAIL
     summary = (
-        "Profiles through the bulk profile import job; lists and segments with profile counts; "
+        "Profiles through the bulk profile import job; lists and segments with profile counts "
+        "and their members; "
         "profile deletion through a data privacy request; SharpSend segments pushed as lists."
     )
     capabilities = frozenset(
@@ -69,6 +72,8 @@ class KlaviyoClient(
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            # Lists' and segments' profiles, 100 a page by cursor: members.py.
+            Capability.LIST_SEGMENT_MEMBERS,
             Capability.LIST_CONTACTS,
             Capability.CREATE_SEGMENT,
             Capability.ADD_TO_SEGMENT,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.errors import ValidationFailed
 from integrations.platforms.klaviyo.api import API, next_cursor
@@ -32,16 +34,23 @@ class KlaviyoSegments(PlatformClient):
         return found
 
     def segment_member_count(self, remote_id: str, max_wait: float | None = None) -> int | None:
-        kind, _, klaviyo_id = remote_id.partition(":")
-        if kind not in ("list", "segment") or not klaviyo_id:
-            raise ValidationFailed(f"Klaviyo: '{remote_id}' is not a list or segment id.")
+        kind, path = group_path(remote_id)
         data = self.request(
             "GET",
             API,
-            f"/api/{kind}s/{klaviyo_id}",
+            path,
             params={f"additional-fields[{kind}]": "profile_count"},
             rate=f"{kind}_count",
             max_wait=max_wait,
         ).json()
         count = data["data"]["attributes"].get("profile_count")
         return int(count) if count is not None else None
+
+
+def group_path(remote_id: str) -> tuple[str, str]:
+    """A Segment's remote id (`list:<id>` or `segment:<id>`, as list_segments names them) as
+    its kind and its API path, /api/lists/<id> or /api/segments/<id>."""
+    kind, _, klaviyo_id = remote_id.partition(":")
+    if kind not in ("list", "segment") or not klaviyo_id:
+        raise ValidationFailed(f"Klaviyo: '{remote_id}' is not a list or segment id.")
+    return kind, f"/api/{kind}s/{quote(klaviyo_id, safe='')}"

@@ -1,6 +1,6 @@
 """Klaviyo emulator: accounts, the bulk profile import job (asynchronous), lists and segments
-with profile counts (lists created through the API keep their members), profiles, data privacy
-deletion.
+with profile counts and their members (lists created through the API keep theirs), profiles,
+data privacy deletion.
 
 Served as /sandbox/klaviyo/a.klaviyo.com/api/…. Every request needs the `revision` header and
 `Authorization: Klaviyo-API-Key <key>`; each key has scopes (the read-only key has only the
@@ -43,7 +43,7 @@ from integrations.sandbox.klaviyo.jobs import (
     reset_jobs,
 )
 from integrations.sandbox.klaviyo.lists import list_profiles, lists_view
-from integrations.sandbox.klaviyo.segments import group_id, group_view, groups_view
+from integrations.sandbox.klaviyo.segments import group_id, group_view, groups_view, members_view
 from integrations.sandbox.models import SandboxSegment
 
 __all__ = [
@@ -110,8 +110,10 @@ urlpatterns = [
     path("<str:host>/api/lists", lists_view),
     path("<str:host>/api/lists/<str:group>", group_view("list")),
     path("<str:host>/api/lists/<str:group>/relationships/profiles", list_profiles),
+    path("<str:host>/api/lists/<str:group>/profiles", members_view("list")),
     path("<str:host>/api/segments", groups_view("segment")),
     path("<str:host>/api/segments/<str:group>", group_view("segment")),
+    path("<str:host>/api/segments/<str:group>/profiles", members_view("segment")),
     path("<str:host>/api/profiles", profiles),
     path("<str:host>/api/data-privacy-deletion-jobs", deletion_jobs),
     path("<str:host>/api/profile-suppression-bulk-create-jobs", suppression_jobs),

@@ -24,6 +24,8 @@ RATES = {
     "list_count": (1, 15),  # get_list with additional-fields[list]=profile_count
     "segment_count": (1, 15),
     "profiles": (75, 750),
+    "list_profiles": (75, 750),  # get_profiles_for_list
+    "segment_profiles": (75, 750),  # get_profiles_for_segment
     "bulk_import": (10, 150),
     "bulk_import.read": (10, 150),
     "data_privacy": (3, 60),

@@ -55,7 +55,7 @@ def _subscriptions(contact: SandboxContact) -> dict:
     return {"email": {"marketing": marketing}}
 
 
-def _profile_resource(
+def profile_resource(
     request, contact: SandboxContact, fields: set[str] | None, subscriptions: bool = False
 ) -> dict:
     attributes = {k: v for k, v in contact.attributes.items() if k != "subscriptions"}
@@ -126,7 +126,7 @@ def profiles(request, account):
                               f"Invalid additional field: {','.join(extra)}",
                               parameter="additional-fields[profile]")  # fmt: skip
     data = [
-        _profile_resource(request, c, wanted, "subscriptions" in extra) for c in rows.order_by("pk")
+        profile_resource(request, c, wanted, "subscriptions" in extra) for c in rows.order_by("pk")
     ]
     return paged(request, data, size)
 

@@ -1,4 +1,13 @@
-"""Klaviyo lists and segments in the emulator, with their profile counts."""
+"""Klaviyo lists and segments in the emulator, with their profile counts and their members.
+
+A group's members (`GET /api/{lists|segments}/{id}/profiles`, get_profiles_for_list /
+get_profiles_for_segment in specs/klaviyo/stable.json): profile resources as `GET /api/profiles`
+serves them, sparse with `fields[profile]`, plus `joined_group_at` (the spec's schema requires
+it in every member, so it is served whatever the fields asked), `page[size]` 1 to 100
+(default 20), paged by `page[cursor]` through `links.next`; 75/s and 750/m each, scopes
+profiles:read and lists:read or segments:read. A list's members are the profiles added to it
+(or, for the seeded list, every profile); a segment's those its rule selects.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +22,11 @@ from integrations.sandbox.klaviyo.auth import (
     page_size,
     paged,
 )
+from integrations.sandbox.klaviyo.contacts import profile_resource
 from integrations.sandbox.models import SandboxSegment
+
+MEMBERS_MAX_PAGE = 100  # page[size] maximum of get_profiles_for_list / _for_segment
+JOINED = "2025-01-01T00:00:00+00:00"  # the sandbox does not record when a profile joined
 
 
 def group_id(remote_id: int) -> str:
@@ -83,5 +96,29 @@ def group_view(kind: str):
                 "links": {"self": request.build_absolute_uri()},
             }
         )
+
+    return view
+
+
+def members_view(kind: str):
+    @require_GET
+    @EMULATOR.endpoint(scopes=("profiles:read", f"{kind}s:read"), endpoint=f"{kind}_profiles")
+    def view(request, account, group: str):
+        segment = _group(account, kind, group)
+        if segment is None:
+            return error_response(404, "not_found", "Not found.", f"No {kind} with id {group}.")
+        size = page_size(request, MEMBERS_MAX_PAGE)
+        if size is None:
+            return error_response(400, "invalid", "Invalid input.",
+                                  f"page[size] must be 1 to {MEMBERS_MAX_PAGE}.",
+                                  parameter="page[size]")  # fmt: skip
+        fields = request.GET.get("fields[profile]")
+        wanted = set(fields.split(",")) if fields else None
+        data = []
+        for contact in segment.members().order_by("pk"):
+            resource = profile_resource(request, contact, wanted)
+            resource["attributes"]["joined_group_at"] = JOINED
+            data.append(resource)
+        return paged(request, data, size)
 
     return view
