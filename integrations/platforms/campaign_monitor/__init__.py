@@ -69,7 +69,8 @@ class CampaignMonitorClient(
     rate_limit_reset = "seconds"  # X-RateLimit-Reset: seconds until the window reopens
     summary = (
         "Subscribers of one list through the synchronous import (per-address failures "
-        "included); custom fields of the list; the client's lists and segments with counts; "
+        "included); custom fields of the list; the client's lists and segments with counts "
+        "and members; "
         "SharpSend segments pushed as lists of the client; "
         "campaigns to a list or segment, their content fetched from the console."
     )
