@@ -183,3 +183,105 @@ def test_export_then_soft_delete(integration, make_subscribers, run_sync):
     assert client.segment_member_count(f"list:{DEMO_LIST_ID}") == 2
     assert client.export_contact(email)["subscriber"]["State"] == "Deleted"
     assert client.export_contact("nobody@example.com")["found"] is False
+
+
+# --- who is in a list or segment (integrations/platforms/campaign_monitor/members.py) ---------
+
+
+def active_pages(integration, ref: str):
+    """The calls that read a page of a list's or segment's active subscribers (200s only)."""
+    return ApiCall.objects.filter(
+        integration=integration, path__endswith=f"{ref}/active.json", status_code=200
+    )
+
+
+def test_a_list_s_members_refresh_cut_short_resumes_from_its_page(
+    integration, make_subscribers, run_sync, monkeypatch
+):
+    from audience.models import Subscriber
+    from integrations.models import Segment, SegmentMember
+    from integrations.platforms.campaign_monitor import members as cm_members
+    from integrations.services import membership, segments
+
+    monkeypatch.setattr(cm_members, "MEMBERS_PER_PAGE", 10)  # pagesize's minimum
+    make_subscribers()
+    run_sync(integration)
+    # Someone on the platform's list SharpSend does not hold: counted, never created.
+    SandboxContact.objects.create(
+        platform=SLUG,
+        account=ACCOUNT,
+        identifier="stranger@example.com",
+        attributes={"EmailAddress": "stranger@example.com", "State": "Active"},
+    )
+    segments.import_segments(integration)
+    readers = Segment.objects.get(integration=integration, name="SharpSend readers")
+    assert readers.remote_id == f"list:{DEMO_LIST_ID}"
+    first = membership.refresh_members(readers, max_pages=2)  # a worker stopping after 2 pages
+    assert (first.complete, first.pages) == (False, 2)
+    readers.refresh_from_db()
+    assert readers.members_refreshing and readers.members_cursor == "3"
+    assert active_pages(integration, DEMO_LIST_ID).count() == 2
+    rest = membership.refresh_members(readers)
+    # 29 active subscribers in pages of 10: page 3 only is read again, none twice.
+    assert (rest.complete, rest.pages) == (True, 1)
+    assert active_pages(integration, DEMO_LIST_ID).count() == 3
+    assert (rest.matched, rest.unmatched) == (SUBSCRIBED, 1)
+    assert set(
+        SegmentMember.objects.filter(segment=readers).values_list("subscriber__email", flat=True)
+    ) == set(Subscriber.objects.filter(status="subscribed").values_list("email", flat=True))
+    assert not Subscriber.objects.filter(email="stranger@example.com").exists()
+
+
+def test_a_segment_s_and_a_pushed_list_s_members_are_read_by_pages(
+    integration, make_subscribers, run_sync, monkeypatch
+):
+    from audience.models import AudienceSegment, Subscriber
+    from integrations.models import Segment, SegmentMember, SegmentPush
+    from integrations.platforms.campaign_monitor import members as cm_members
+    from integrations.services import membership, segment_push, segments
+
+    monkeypatch.setattr(cm_members, "MEMBERS_PER_PAGE", 10)
+    subscribers = make_subscribers(55, unsubscribed=(7, 19))
+    run_sync(integration)
+    growth_readers = {
+        s.email
+        for s in subscribers
+        if s.attributes.get("interest") == "growth" and s.status == "subscribed"
+    }
+    assert len(growth_readers) == 19  # two pages of 10
+
+    # The console's own push makes a list of the client; its members are read back too.
+    audience = AudienceSegment.objects.create(
+        name="Growth readers",
+        slug="growth",
+        rules={"field": "attributes.interest", "op": "eq", "value": "growth"},
+    )
+    run, _ = segment_push.push_segment(audience, integration, "command")
+    run.refresh_from_db()
+    assert run.status == SyncStatus.SUCCEEDED
+    pushed_id = SegmentPush.objects.get().remote_id
+    segments.import_segments(integration)
+
+    def members_of(segment) -> set[str]:
+        rows = SegmentMember.objects.filter(segment=segment)
+        return set(rows.values_list("subscriber__email", flat=True))
+
+    growth = Segment.objects.get(integration=integration, name="Growth Investors")
+    assert growth.remote_id.startswith("segment:")
+    pushed = Segment.objects.get(integration=integration, remote_id=pushed_id)
+    for segment in (growth, pushed):
+        result = membership.refresh_members(segment)
+        assert (result.complete, result.pages, result.matched) == (True, 2, 19)
+        assert members_of(segment) == growth_readers
+    ref = growth.remote_id.partition(":")[2]
+    # The segment import's count (one page of 10) and the refresh's two pages.
+    assert active_pages(integration, f"segments/{ref}").count() == 3
+
+    # A reader leaves the segment on the platform (their interest changes and is synced).
+    leaving = Subscriber.objects.get(email=sorted(growth_readers)[0])
+    leaving.attributes = {"interest": "dividends"}
+    leaving.save()
+    run_sync(integration)
+    again = membership.refresh_members(growth)
+    assert (again.removed, again.pages, again.matched) == (1, 2, 18)
+    assert members_of(growth) == growth_readers - {leaving.email}

@@ -8,7 +8,8 @@ and a list (ListID); the API key goes as the Basic-auth user name. The import an
 
 The package: this declaration (the registered client), `api` (surface and path prefix),
 `connection` (auth, errors, test_connection), `contacts` (custom fields, the import, export
-and deletion), `segments` (the client's lists and segments with counts), `segment_push`
+and deletion), `segments` (the client's lists and segments with counts), `members` (who is
+in a list or segment: its active subscribers), `segment_push`
 (SharpSend segments pushed as lists of the client) and `campaigns` (draft campaigns with the
 console's content URLs, and their send).
 """
@@ -24,6 +25,7 @@ from integrations.platforms.campaign_monitor.contacts import (
     STANDARD_TARGETS,
     CampaignMonitorContacts,
 )
+from integrations.platforms.campaign_monitor.members import CampaignMonitorMembers
 from integrations.platforms.campaign_monitor.metrics import CampaignMonitorMetrics
 from integrations.platforms.campaign_monitor.profiles import CampaignMonitorProfiles
 from integrations.platforms.campaign_monitor.segment_push import CampaignMonitorSegmentPush
@@ -49,6 +51,7 @@ class CampaignMonitorClient(
     CampaignMonitorProfiles,
     CampaignMonitorContacts,
     CampaignMonitorSegments,
+    CampaignMonitorMembers,
     CampaignMonitorSegmentPush,
     CampaignMonitorCampaigns,
     CampaignMonitorMetrics,
@@ -66,7 +69,8 @@ class CampaignMonitorClient(
     rate_limit_reset = "seconds"  # X-RateLimit-Reset: seconds until the window reopens
     summary = (
         "Subscribers of one list through the synchronous import (per-address failures "
-        "included); custom fields of the list; the client's lists and segments with counts; "
+        "included); custom fields of the list; the client's lists and segments with counts "
+        "and members; "
         "SharpSend segments pushed as lists of the client; "
         "campaigns to a list or segment, their content fetched from the console."
     )
@@ -78,6 +82,7 @@ class CampaignMonitorClient(
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_SEGMENT_MEMBERS,
             Capability.LIST_CONTACTS,
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,

@@ -10,11 +10,11 @@ state, `GET /lists/{listid}/active.json` (and `unsubscribed`, `bounced`, `delete
 
 from __future__ import annotations
 
-from integrations.platforms.campaign_monitor.api import API, V
+from integrations.platforms.campaign_monitor.api import PAGE_MAX, V, next_page, subscribers_page
 from integrations.platforms.campaign_monitor.contacts import CampaignMonitorContacts
 from integrations.platforms.types import ContactPage, RemoteProfile
 
-PROFILES_PER_PAGE = 1000  # pagesize maximum
+PROFILES_PER_PAGE = PAGE_MAX
 # The states read, in order, with the SharpSend status each stands for (a deleted subscriber
 # was taken off the list in Campaign Monitor: never mailed again, so opted out).
 STATES = {
@@ -31,25 +31,16 @@ class CampaignMonitorProfiles(CampaignMonitorContacts):
         if state not in STATES:
             raise ValueError(f"Not a Campaign Monitor import cursor: {cursor!r}")
         page = int(number or 1)
-        data = self.request(
-            "GET",
-            API,
-            f"{V}/lists/{self.list_id}/{state}.json",
-            params={
-                "page": page,
-                "pagesize": PROFILES_PER_PAGE,
-                "orderfield": "email",
-                "orderdirection": "asc",
-            },
-        ).json()
+        path = f"{V}/lists/{self.list_id}/{state}.json"
+        data = subscribers_page(self, path, page, PROFILES_PER_PAGE)
         profiles = [_profile(row, STATES[state]) for row in data.get("Results") or []]
-        return ContactPage(profiles, _following(state, page, int(data.get("NumberOfPages") or 0)))
+        return ContactPage(profiles, _following(state, next_page(data, page)))
 
 
-def _following(state: str, page: int, pages: int) -> str | None:
-    """The cursor after `page` of `state`: its next page, else the next state's first."""
-    if page < pages:
-        return f"{state}:{page + 1}"
+def _following(state: str, page: int | None) -> str | None:
+    """The cursor at `page` of `state` (None: past its last), else the next state's first."""
+    if page is not None:
+        return f"{state}:{page}"
     states = list(STATES)
     position = states.index(state)
     return f"{states[position + 1]}:1" if position + 1 < len(states) else None

@@ -30,7 +30,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from integrations.platforms.base import PlatformClient, failed_results
-from integrations.platforms.campaign_monitor.api import API, V
+from integrations.platforms.campaign_monitor.api import (
+    API,
+    PAGE_MAX,
+    V,
+    next_page,
+    subscribers_page,
+)
 from integrations.platforms.campaign_monitor.contacts import refusal
 from integrations.platforms.errors import (
     NotFound,
@@ -44,7 +50,7 @@ from integrations.platforms.types import MembershipResult, Outcome, RemoteSegmen
 LIST = "list"
 INVALID_LIST = "101"  # Campaign Monitor's Code for an unknown (or deleted) ListID
 NOT_IN_LIST = "203"
-PAGE = 1000  # the largest page of a list's state lists
+PAGE = PAGE_MAX  # the largest page of a list's state lists
 # A list's state lists (path → the State its rows carry) an import leaves people in.
 INACTIVE_STATES = {"deleted": "Deleted", "unsubscribed": "Unsubscribed", "bounced": "Bounced"}
 INACTIVE_HINTS = {
@@ -169,20 +175,14 @@ class CampaignMonitorSegmentPush(PlatformClient):
         lists, paged by 1,000: `GET /lists/{listid}/<state>.json`)."""
         found: dict[str, str] = {}
         for state in INACTIVE_STATES:
-            page = 1
-            while True:
-                params = {"page": page, "pagesize": PAGE, "orderfield": "email",
-                          "orderdirection": "asc"}  # fmt: skip
-                data = self.request(
-                    "GET", API, f"{V}/lists/{list_id}/{state}.json", params=params
-                ).json()
+            page: int | None = 1
+            while page is not None:
+                data = subscribers_page(self, f"{V}/lists/{list_id}/{state}.json", page, PAGE)
                 for row in data.get("Results") or []:
                     email = str(row.get("EmailAddress", "")).strip().lower()
                     if email in emails:
                         found[email] = row.get("State") or INACTIVE_STATES[state]
-                if page >= int(data.get("NumberOfPages") or 0):
-                    break
-                page += 1
+                page = next_page(data, page)
         return found
 
     def _left_inactive(self, member: SegmentMember, state: str, remote_id: str):

@@ -84,8 +84,9 @@ def segment_active(request, account, segment_ref: str):
     )
     if segment is None or CLIENT_ID not in _clients(account):
         return _error(103, "Invalid SegmentID")
-    members = segment.members().filter(attributes__State="Active").order_by("identifier")
-    return _paged(request, members)
+    # A segment is rules on the list's fields: its active subscribers are the list's active
+    # ones (as the list's active.json holds them) that match the rules now.
+    return _paged(request, _in_state(segment.members(), "active"))
 
 
 # A subscriber's state in the list (stored as attributes.State) for each state list's path.
@@ -112,17 +113,20 @@ def state_list(state: str):
             chosen = lists.deleted_members(created) if state == "deleted" else []
             rows = SandboxContact.objects.filter(pk__in=[row.pk for row in chosen])
             return _paged(request, rows, "Deleted")
-        rows = SandboxContact.objects.filter(
-            platform=PLATFORM, account=account.account, suppressed=False
-        )
-        wanted = Q(attributes__State=STATE_LISTS[state])
-        if state == "active":  # a subscriber stored without a State is active
-            wanted |= ~Q(attributes__has_key="State")
-        rows = rows.filter(wanted)
-        return _paged(request, rows)
+        rows = SandboxContact.objects.filter(platform=PLATFORM, account=account.account)
+        return _paged(request, _in_state(rows, state))
 
     view.__name__ = f"{state}_subscribers"
     return view
+
+
+def _in_state(rows, state: str):
+    """The demo list's subscribers among `rows` in that state list (addresses on the
+    suppression list are not members; a subscriber stored without a State is active)."""
+    wanted = Q(attributes__State=STATE_LISTS[state])
+    if state == "active":
+        wanted |= ~Q(attributes__has_key="State")
+    return rows.filter(wanted, suppressed=False)
 
 
 _ORDER = {"email": "identifier", "date": "created_at"}

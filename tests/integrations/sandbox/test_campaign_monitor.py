@@ -284,3 +284,36 @@ def test_the_list_is_read_state_by_state_with_pages(client):
     assert client.get(f"{url}/active.json", {"page": 0}, headers=ACCOUNT_KEY).status_code == 400
     other = client.get(f"{V}/lists/{'0' * 32}/active.json", headers=ACCOUNT_KEY)
     assert other.json()["Code"] == 101
+
+
+def test_a_segment_s_active_subscribers_are_paged_like_the_list_s(client):
+    """The segment's rule (interest = growth) over the list's active subscribers, by pages."""
+    for index in range(12):
+        SandboxContact.objects.create(
+            platform="campaign_monitor", account=ACCOUNT, identifier=f"g{index:02}@example.com",
+            attributes={"EmailAddress": f"g{index:02}@example.com", "State": "Active",
+                        "interest": "growth"},
+        )  # fmt: skip
+    for email, attributes, suppressed in (
+        ("gone@example.com", {"State": "Unsubscribed", "interest": "growth"}, False),
+        ("held@example.com", {"State": "Active", "interest": "growth"}, True),
+        ("div@example.com", {"State": "Active", "interest": "dividends"}, False),
+        ("nostate@example.com", {"interest": "growth"}, False),
+    ):
+        SandboxContact.objects.create(
+            platform="campaign_monitor", account=ACCOUNT, identifier=email,
+            attributes={"EmailAddress": email, **attributes}, suppressed=suppressed,
+        )  # fmt: skip
+    url = f"{V}/segments/{segment_id(2)}/active.json"
+    query = {"pagesize": 10, "orderfield": "email", "orderdirection": "asc"}
+    first = client.get(url, {**query, "page": 1}, headers=ACCOUNT_KEY).json()
+    second = client.get(url, {**query, "page": 2}, headers=ACCOUNT_KEY).json()
+    wanted = [f"g{index:02}@example.com" for index in range(12)] + ["nostate@example.com"]
+    assert [r["EmailAddress"] for r in first["Results"] + second["Results"]] == wanted
+    assert {r["State"] for r in first["Results"] + second["Results"]} == {"Active"}
+    assert (first["PageNumber"], first["PageSize"], first["RecordsOnThisPage"]) == (1, 10, 10)
+    assert (second["PageNumber"], second["RecordsOnThisPage"]) == (2, 3)
+    assert (first["TotalNumberOfRecords"], first["NumberOfPages"]) == (13, 2)
+    assert (first["ResultsOrderedBy"], first["OrderDirection"]) == ("email", "asc")
+    unknown = client.get(f"{V}/segments/{'0' * 32}/active.json", headers=ACCOUNT_KEY)
+    assert (unknown.status_code, unknown.json()["Code"]) == (400, 103)
