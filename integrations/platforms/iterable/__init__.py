@@ -65,6 +65,7 @@ class IterableClient(
             Capability.LIST_FIELDS,
             Capability.UPSERT_CONTACTS,
             Capability.LIST_SEGMENTS,
+            Capability.LIST_SEGMENT_MEMBERS,
             # SharpSend segments are pushed as static lists (dynamic lists cannot be created
             # through the API).
             Capability.CREATE_SEGMENT,
@@ -86,8 +87,6 @@ class IterableClient(
         SendMethod(JOURNEY, "Journey", trigger_only=True, can_schedule=False),
     )
     unsupported_reasons = {
-        Capability.LIST_SEGMENT_MEMBERS: "Iterable answers a list's members as one text body "
-        "(GET /api/lists/getUsers, 5 a minute), not in pages; the console does not read it yet",
         Capability.SUPPRESS_CONTACT: "Iterable unsubscribes per channel or message type "
         "(POST /api/users/updateSubscriptions with the project's channel ids, which the console "
         "does not read yet), and its forget (POST /api/users/forget) erases the user: a "
@@ -123,6 +122,7 @@ class IterableClient(
             "users.bulkUpdate": Rate(5, 1.0),
             "users.getFields": Rate(3, 1.0),
             "lists.size": Rate(5, 60.0),
+            "lists.getUsers": Rate(5, 60.0),
             "templates.proof": Rate(20, 1.0),
         },
         timestamp_format=TimestampFormat.SPACE_SEPARATED_UTC,

@@ -26,7 +26,7 @@ from integrations.sandbox.iterable.campaigns import (
 from integrations.sandbox.iterable.contacts import bulk_update, get_fields
 from integrations.sandbox.iterable.lists import subscribe, unsubscribe
 from integrations.sandbox.iterable.privacy import get_by_email, user_by_email, user_by_id
-from integrations.sandbox.iterable.segments import list_size, lists
+from integrations.sandbox.iterable.segments import get_users, list_size, lists
 from integrations.sandbox.iterable.templates import (
     bulk_delete,
     by_client_template_id,
@@ -76,6 +76,7 @@ ACCOUNTS = (
 urlpatterns = [
     path("<str:host>/api/lists", lists),
     path("<str:host>/api/lists/<int:list_id>/size", list_size),
+    path("<str:host>/api/lists/getUsers", get_users),
     path("<str:host>/api/lists/subscribe", subscribe),
     path("<str:host>/api/lists/unsubscribe", unsubscribe),
     path("<str:host>/api/users/getFields", get_fields),

@@ -14,6 +14,7 @@ _LIMIT_BODY = {"code": "RateLimitExceeded", "msg": "Rate limit exceeded", "param
 RATES = {
     "lists": (100, 1.0),
     "lists.size": (5, 60.0),
+    "lists.getUsers": (5, 60.0),
     "users.getFields": (3, 1.0),
     "users.bulkUpdate": (5, 1.0),
     # lists/subscribe and unsubscribe: no limit documented; the sandbox allows the lists rate

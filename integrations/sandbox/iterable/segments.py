@@ -1,4 +1,4 @@
-"""Iterable lists and their sizes."""
+"""Iterable lists, their sizes and their members."""
 
 from __future__ import annotations
 
@@ -50,3 +50,17 @@ def list_size(request, account, list_id: int):
     if segment is None:
         return error("BadParams", f"List {list_id} does not exist", 400)
     return HttpResponse(str(segment.members().count()), content_type="text/plain")
+
+
+@require_GET
+@EMULATOR.endpoint(endpoint="lists.getUsers")
+def get_users(request, account):
+    """The list's members' emails, one a line (text/plain), as `GET /api/lists/getUsers`."""
+    list_id = request.GET.get("listId", "")
+    segment = SandboxSegment.objects.filter(
+        platform=PLATFORM, account=account.account, remote_id=int(list_id)
+    ).first() if list_id.isdigit() else None  # fmt: skip
+    if segment is None:
+        return error("BadParams", f"List {list_id or '(none)'} does not exist", 400)
+    emails = sorted((c.attributes or {}).get("email") or c.identifier for c in segment.members())
+    return HttpResponse("".join(f"{e}\n" for e in emails if "@" in e), content_type="text/plain")

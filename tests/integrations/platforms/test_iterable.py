@@ -422,6 +422,21 @@ def test_list_size_max_wait(client):
     assert size.call_count == 1
 
 
+def test_list_members_are_one_text_of_emails(client, fake_clock):
+    with strict() as rsps:
+        rsps.get(
+            f"{US}/api/lists/getUsers",
+            match=[AUTH, matchers.query_param_matcher({"listId": "12"})],
+            body="a@example.com\r\nB@Example.com\n\nnot-an-email\n",
+            content_type="text/plain",
+        )
+        page = client.segment_members("12", None)
+        assert page.members == [("a@example.com", ""), ("B@Example.com", "")]
+        assert page.next_cursor is None  # the whole list in one answer
+        client.segment_members("12", None)
+    assert fake_clock.sleeps == [pytest.approx(12.0)]  # 5 a minute
+
+
 # --- the request shape against Iterable's Swagger document ---------------------------------------
 
 

@@ -379,6 +379,21 @@ class TestLists:
         assert response.status_code == 400
         assert response.json()["code"] == "BadParams"
 
+    def test_members_are_a_text_of_emails(self, client, sandbox_time):
+        registry.seed("iterable")
+        bulk_update(client, [user("g1@example.com", interest="growth"), user("n1@example.com"),
+                             user("g2@example.com", interest="growth")])  # fmt: skip
+
+        def members(list_id) -> tuple[int, str, str]:
+            response = client.get(f"{US}/api/lists/getUsers", {"listId": list_id}, headers=US_KEY)
+            return response.status_code, response["Content-Type"], response.content.decode()
+
+        assert members(1) == (200, "text/plain", "g1@example.com\ng2@example.com\n")
+        assert members(3)[2].split() == ["g1@example.com", "g2@example.com", "n1@example.com"]
+        assert members(99)[0] == members("x")[0] == 400
+        sandbox_time.now += 0.1
+        assert [members(1)[0], members(1)[0]] == [200, 429]  # 5 a minute
+
 
 # --- rate limits and faults -----------------------------------------------------------------
 
