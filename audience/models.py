@@ -117,6 +117,9 @@ class EngagementEvent(models.Model):
     source = models.CharField(max_length=20, help_text="webhook, metrics, sandbox …")
     dedupe_key = models.CharField(max_length=128)
     remote_campaign_id = models.CharField(max_length=100, blank=True)
+    # The one send of the campaign the event is about, where the platform says (Customer.io's
+    # trigger id: every trigger of one broadcast shares its broadcast id).
+    remote_send_id = models.CharField(max_length=100, blank=True)
     url = models.URLField(max_length=1000, blank=True, help_text="The link, for a click.")
     data = models.JSONField(default=dict, blank=True)
 
@@ -130,6 +133,7 @@ class EngagementEvent(models.Model):
         indexes = [
             models.Index(fields=["subscriber", "kind", "occurred_at"], name="event_by_reader"),
             models.Index(fields=["remote_campaign_id", "kind"], name="event_by_campaign"),
+            models.Index(fields=["integration", "remote_send_id"], name="event_by_send"),
         ]
 
     def __str__(self) -> str:

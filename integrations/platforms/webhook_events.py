@@ -38,6 +38,7 @@ class NormalisedEvent:
     email: str = ""
     platform_id: str = ""
     remote_campaign_id: str = ""
+    remote_send_id: str = ""  # the campaign's one send (trigger) it is about, if named
     url: str = ""
     data: dict = field(default_factory=dict)
 

@@ -112,18 +112,19 @@ class Drained:
 
 
 def drain(
-    integration_id: int, *, batch_size: int = BATCH_SIZE, linger: float = LINGER_SECONDS
+    integration_id: int, *, batch_size: int = BATCH_SIZE, linger: float | None = None
 ) -> Drained:
     """Process the integration's pending deliveries a batch at a time until none is left.
 
     It stops only after a batch in which it found none to claim, so a delivery stored while a
     batch was running is taken by the next one (the endpoint queues no drain while an older
     delivery is pending: services/webhooks.py). A batch found short is followed by a pause of
-    `linger` seconds, for the next to gather more. After DRAIN_SECONDS it queues a new drain
+    `linger` seconds (default LINGER_SECONDS), for the next to gather more. After DRAIN_SECONDS it queues a new drain
     to go on. Two drains side by side take different deliveries (PostgreSQL skips the rows the
     other one locked; SQLite runs one writer at a time).
     """
     done = Drained()
+    linger = LINGER_SECONDS if linger is None else linger
     integration = Integration.objects.filter(pk=integration_id).first()
     if integration is None:
         return done
@@ -345,6 +346,7 @@ def _row(integration, subscriber: Subscriber, event: NormalisedEvent, key: str) 
         source="webhook",
         dedupe_key=key,
         remote_campaign_id=event.remote_campaign_id[:100],
+        remote_send_id=event.remote_send_id[:100],
         url=event.url[:1000],
         data={k: v for k, v in _data(event).items() if k != "api_url"} | _ids(event),
     )

@@ -82,6 +82,7 @@ def normalise(body: bytes, received_at) -> list[NormalisedEvent]:
             email=str(first(data, "identifiers.email", "recipient", "email_address")),
             platform_id=str(first(data, "customer_id", "identifiers.id")),
             remote_campaign_id=str(first(data, "newsletter_id", "campaign_id", "broadcast_id")),
+            remote_send_id=str(first(data, "trigger_id")),
             url=str(first(data, "href")),
         )
     ]
