@@ -174,7 +174,7 @@ def advance_demo() -> str:
     sent = CampaignSend.objects.filter(
         target__assignment__title=DEMOS[0].title, state=SendState.SENT
     ).select_related("target__integration")
-    unread = [s for s in sent if metrics.reports_metrics(s) and metrics.latest(s) is None]
+    unread = [s for s in sent if metrics.source_of(s) and metrics.latest(s) is None]
     metrics.refresh_metrics(unread)
     Schedule.objects.filter(name=SCHEDULE).delete()
     first = Assignment.objects.get(title=DEMOS[0].title)

@@ -7,6 +7,11 @@ them together and counts its calls tightly, as Klaviyo's does).
 A sent send is read every METRICS_EARLY_EVERY for its first 48 hours (opens and clicks come
 then), daily until METRICS_STOP_AFTER, then no more. Each read is a MetricsSnapshot; a send
 whose platform reports no metrics (or a send that failed) is not asked.
+
+Where the platform's API does not report a send's own figures (none for its method, or only
+its whole remote campaign's, which several sends share), the snapshot is counted from the
+webhook events the integration received (campaigns/services/event_metrics.py), once the
+platform posts them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from campaigns.models import CampaignSend, MetricsSnapshot, SendState
+from campaigns.services import event_metrics
 from integrations import metering
 from integrations.models import ApiFeature
 from integrations.platforms.errors import PlatformError
@@ -38,8 +44,28 @@ class MetricsRefresh:
     unsupported: int = 0
 
 
+API, EVENTS = "api", "events"
+
+
 def reports_metrics(send: CampaignSend) -> bool:
     return send.target.integration.platform_class.reads_metrics(send.target.method)
+
+
+def source_of(send: CampaignSend, receives_webhooks=event_metrics.receives_webhooks) -> str:
+    """Where the send's figures come from: its platform's API (API), the webhook events
+    received (EVENTS), or nowhere yet (""): the API reports none for its method, or only a
+    remote campaign's that other sends share, and no webhook has come in yet."""
+    platform = send.target.integration.platform_class
+    api = platform.reads_metrics(send.target.method)
+    method = platform.send_method(send.target.method)
+    per_campaign = method is not None and method.metrics_per_campaign
+    if api and not per_campaign:
+        return API
+    if receives_webhooks(send.target.integration):
+        return EVENTS
+    if api and not event_metrics.shares_campaign(send, METRICS_STOP_AFTER):
+        return API  # the campaign's figures are this send's alone
+    return ""
 
 
 def _ref(send: CampaignSend) -> MetricsRef:
@@ -52,6 +78,7 @@ def _ref(send: CampaignSend) -> MetricsRef:
 
 
 def _snapshot(send: CampaignSend, metrics: SendMetrics) -> MetricsSnapshot:
+    """Keep `metrics` as the send's snapshot now."""
     figures = metrics.as_dict()
     figures.pop("opens_total"), figures.pop("clicks_total")
     return MetricsSnapshot.objects.create(send=send, taken_at=timezone.now(), **figures)
@@ -92,15 +119,31 @@ def due_sends(now=None):
     return sends.filter(early | late).select_related("target__integration")
 
 
+def count_from_events(send: CampaignSend) -> MetricsSnapshot:
+    """The send's figures counted from its webhook events, kept as a snapshot."""
+    return _snapshot(send, event_metrics.count(send))
+
+
 def refresh_metrics(sends=None) -> MetricsRefresh:
     """Read the metrics of `sends` (default: those due); one platform's failure is its own."""
     result = MetricsRefresh()
     by_integration: dict[int, list[CampaignSend]] = defaultdict(list)
+    webhooks: dict[int, bool] = {}  # integration → whether it receives webhooks (asked once)
+
+    def receives_webhooks(integration) -> bool:
+        if integration.pk not in webhooks:
+            webhooks[integration.pk] = event_metrics.receives_webhooks(integration)
+        return webhooks[integration.pk]
+
     for send in due_sends() if sends is None else sends:
-        if not reports_metrics(send):
+        source = source_of(send, receives_webhooks)
+        if source == EVENTS:
+            count_from_events(send)
+            result.read += 1
+        elif source == API:
+            by_integration[send.target.integration_id].append(send)
+        else:
             result.unsupported += 1
-            continue
-        by_integration[send.target.integration_id].append(send)
     for group in by_integration.values():
         try:
             outcomes = read_sends(group)

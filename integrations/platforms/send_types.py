@@ -43,6 +43,10 @@ class SendMethod:
     # Whether the platform reports this method's sends' figures (Capability.CAMPAIGN_METRICS
     # declared for the platform, yet a journey or a Canvas may have none of its own to read).
     reports_metrics: bool = True
+    # Whether those figures are the remote campaign's as a whole (every send of a Customer.io
+    # broadcast together), not one send's: the console counts a send's own from its webhook
+    # events where the platform posts them (campaigns/services/event_metrics.py).
+    metrics_per_campaign: bool = False
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         result = metrics.refresh_metrics(sends)
         self.stdout.write(
             f"{result.read} sends read, {len(result.failed)} failed, "
-            f"{result.unsupported} on platforms that report no metrics."
+            f"{result.unsupported} with no figures to read (their platform reports none for "
+            "them, or only by webhooks, none of which has come in yet)."
         )
         for problem in result.failed:
             self.stdout.write(self.style.WARNING(problem))

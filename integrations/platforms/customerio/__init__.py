@@ -83,6 +83,7 @@ class CustomerIoClient(
             "API-triggered broadcast",
             trigger_only=True,
             can_schedule=False,
+            metrics_per_campaign=True,  # /v1/broadcasts/{id}/metrics: every trigger of it
         ),
         # A campaign in Customer.io triggered by the event sharpsend_assignment_approved.
         # Its figures are the campaign's (App API /v1/campaigns/{id}/metrics), not read yet.
