@@ -4,6 +4,8 @@ from functools import partial
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.utils.html import format_html, format_html_join
 
 from audience.engagement import COMPUTED_FIELDS
@@ -30,6 +32,14 @@ class SubscriberAdmin(RefusedActionsAdmin):
     ordering = ("email",)
     list_per_page = 100
     show_full_result_count = False  # no extra COUNT(*) over a large audience
+
+    def get_ordering(self, request):
+        if request.GET.get("q"):
+            # A search reads its matches from the prefix indexes: sorting them is faster than
+            # walking the email index row by row for the few that match, which PostgreSQL
+            # picks for two words (3–4 s at 1M readers). (email || '') keeps it from that index.
+            return [Concat("email", Value(""))]
+        return super().get_ordering(request)
 
     def get_search_results(self, request, queryset, search_term):
         """A whole email address is found by its index at once; anything else is a
