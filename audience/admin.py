@@ -22,22 +22,28 @@ from integrations.services.segment_push import NEEDED
 class SubscriberAdmin(RefusedActionsAdmin):
     list_display = ("email", "first_name", "last_name", "status", "updated_at")
     list_filter = ("status",)
-    search_fields = ("email", "first_name", "last_name")
+    # "^": Django's "starts with" (istartswith), which reads a range of the prefix-search
+    # indexes (sharpsend/indexes.py) instead of every row of the audience.
+    search_fields = ("^email", "^first_name", "^last_name")
+    search_help_text = (
+        "Finds readers whose email, first name or last name starts with each word "
+        "(not case-sensitive): “tara.rossi”, “Rossi”, “Tara Rossi”."
+    )
     ordering = ("email",)
     list_per_page = 100
     show_full_result_count = False  # no extra COUNT(*) over a large audience
 
     def get_ordering(self, request):
         if request.GET.get("q"):
-            # A search reads every row anyway: sorting its few matches is faster than walking
-            # the email index row by row, which the planner would pick to skip the sort. The
-            # expression (email || '') keeps it from picking the index.
+            # A search reads its matches from the prefix indexes: sorting them is faster than
+            # walking the email index row by row for the few that match, which PostgreSQL
+            # picks for two words (3–4 s at 1M readers). (email || '') keeps it from that index.
             return [Concat("email", Value(""))]
         return super().get_ordering(request)
 
     def get_search_results(self, request, queryset, search_term):
-        """A whole email address is found by its index at once; anything else is searched in
-        every email and name (a scan of the audience)."""
+        """A whole email address is found by its index at once; anything else is a
+        starts-with search of the emails and names."""
         term = normalise_email(search_term)
         if "@" in term.strip("@") and " " not in term:
             exact = queryset.filter(email=term)

@@ -3,6 +3,8 @@
 from django.db import models
 from django.db.models.functions import Lower
 
+from sharpsend.indexes import PrefixSearchIndex
+
 
 class SubscriberStatus(models.TextChoices):
     SUBSCRIBED = "subscribed", "Subscribed"
@@ -66,6 +68,10 @@ class Subscriber(models.Model):
             models.Index(fields=["email"], name="subscriber_by_email"),
             models.Index(fields=["status"]),
             models.Index(fields=["updated_at"]),
+            # The admin's search: an email or name *starting with* the words, read from these.
+            PrefixSearchIndex(field="email", name="subscriber_email_prefix"),
+            PrefixSearchIndex(field="first_name", name="subscriber_first_name_prefix"),
+            PrefixSearchIndex(field="last_name", name="subscriber_last_name_prefix"),
         ]
 
     def __str__(self) -> str:

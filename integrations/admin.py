@@ -873,14 +873,23 @@ class SyncRecordAdmin(ReadOnlyAdmin):
     )
     list_display_links = ("subscriber_email",)
     list_filter = ("outcome", "action")
-    search_fields = ("email", "code", "message")
+    # Every run's records: "starts with" (istartswith) reads a range of the prefix-search
+    # indexes. Within one run (the run page's link) the run page's search, messages included.
+    search_fields = ("^email", "^code")
+    search_help_text = (
+        "Every run: records whose email or platform code starts with each word (not "
+        "case-sensitive). Within one run (the link on its page): words anywhere in the email, "
+        "code or message, as the run's page searches."
+    )
     list_select_related = ("run__integration",)
     raw_id_fields = ("run", "subscriber")
     show_full_result_count = False
 
     def get_search_results(self, request, queryset, search_term):
-        # The run page's search, so that both find the same records.
-        return selectors.search_records(queryset, search_term), False
+        if request.GET.get("run__id__exact"):
+            # The run page's search, so that both find the same records.
+            return selectors.search_records(queryset, search_term), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="Subscriber", ordering="email")
     def subscriber_email(self, record: SyncRecord):

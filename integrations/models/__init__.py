@@ -11,6 +11,7 @@ from encrypted_fields.fields import EncryptedJSONField, EncryptedTextField
 from audience.profiles import ConflictPolicy
 from integrations.platforms.registry import platform_choices
 from integrations.platforms.types import FAILED_OUTCOMES, Outcome  # noqa: F401 (re-exported)
+from sharpsend.indexes import PrefixSearchIndex
 
 
 class IntegrationStatus(models.TextChoices):
@@ -417,7 +418,14 @@ class SyncRecord(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["run", "outcome"])]
+        indexes = [
+            models.Index(fields=["run", "outcome"]),
+            # The admin's list of every run's records, filtered by outcome, in its order.
+            models.Index(fields=["outcome", "id"], name="record_by_outcome"),
+            # The admin's search: an email or code starting with the words.
+            PrefixSearchIndex(field="email", name="record_email_prefix"),
+            PrefixSearchIndex(field="code", name="record_code_prefix"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email}: {self.get_outcome_display()}"
@@ -523,7 +531,11 @@ class ApiCall(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["integration", "at"])]
+        indexes = [
+            models.Index(fields=["integration", "at"]),
+            # The admin's "failed only" list, newest first: the failed calls alone.
+            models.Index(fields=["-at", "-id"], condition=Q(ok=False), name="api_call_failed"),
+        ]
         verbose_name = "API call"
 
     def __str__(self) -> str:

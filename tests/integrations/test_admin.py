@@ -578,7 +578,16 @@ def test_sync_record_search_and_filter(admin_client, history):
     url = reverse("admin:integrations_syncrecord_changelist")
     response = admin_client.get(url, {"outcome__exact": "rejected_data"})
     assert {r.outcome for r in response.context["cl"].result_list} == {"rejected_data"}
-    response = admin_client.get(url, {"q": f"message {history[0].pk}-3"})
+    # Every run's records: an email or code starting with the words.
+    response = admin_client.get(url, {"q": "R3@"})
+    assert {r.email for r in response.context["cl"].result_list} == {"r3@example.com"}
+    assert len(response.context["cl"].result_list) == len(history)
+    response = admin_client.get(url, {"q": "invalid_e"})
+    assert {r.code for r in response.context["cl"].result_list} == {"invalid_email"}
+    assert not admin_client.get(url, {"q": "example.com"}).context["cl"].result_list
+    # Within one run: words anywhere, messages included (the run page's search).
+    one_run = {"q": f"message {history[0].pk}-3", "run__id__exact": history[0].pk}
+    response = admin_client.get(url, one_run)
     assert [r.email for r in response.context["cl"].result_list] == ["r3@example.com"]
 
 
