@@ -77,6 +77,9 @@ class SandboxPlatform:
     # Where the platform's webhooks are made in its own app: what its settings form asks.
     webhook_form: InApp | None = None
     accounts: tuple[str, ...] = ()
+    # (account, secret) where the platform's app holds one secret for its webhooks (Drift's
+    # Verification Token, Front's app secret), shown before any webhook is made.
+    app_secrets: tuple[tuple[str, str], ...] = ()
 
 
 def root_url() -> str:
@@ -156,6 +159,8 @@ def describe(platform) -> SandboxPlatform:
             )
         )
     oauth = _oauth_offered(platform)
+    form = getattr(getattr(emulators().get(platform.slug), "WEBHOOKS", None), "in_app", None)
+    names = tuple(dict.fromkeys(a.account for a in accounts.accounts_for(platform.slug)))
     return SandboxPlatform(
         slug=platform.slug,
         label=platform.label,
@@ -165,10 +170,11 @@ def describe(platform) -> SandboxPlatform:
         oauth_account=demo.name if oauth else "",
         api_key=bool(platform.credential_fields),
         webhooks=_webhooks(platform.slug),
-        webhook_form=getattr(
-            getattr(emulators().get(platform.slug), "WEBHOOKS", None), "in_app", None
-        ),  # fmt: skip
-        accounts=tuple(dict.fromkeys(a.account for a in accounts.accounts_for(platform.slug))),
+        webhook_form=form,
+        accounts=names,
+        app_secrets=tuple((a, form.app_secret(a)) for a in names)
+        if form is not None and form.app_secret is not None
+        else (),
     )
 
 

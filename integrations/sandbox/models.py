@@ -290,6 +290,9 @@ class SandboxWebhookEvent(models.Model):
     contact_id = models.CharField(max_length=100, blank=True)
     send_id = models.CharField(max_length=64, blank=True)
     url = models.CharField(max_length=500, blank=True)
+    # What a change changed, where the platform's webhooks say it (Drift's diff):
+    # [{"name", "previous", "updated"}].
+    changes = models.JSONField(default=list, blank=True)
     occurred_at = models.DateTimeField()
 
     class Meta:

@@ -11,9 +11,9 @@ next run, with the events after it held back (as Customer.io does; most platform
 
 An emulator module declares how its platform posts as `WEBHOOKS` (an Outbound). Its
 registration endpoints create SandboxWebhook rows; where the platform's webhooks are made in its
-own app and not through its API (Iterable, Braze, Crisp), the Outbound declares `in_app` and a
-person adds one on the sandbox index, as they would on the platform's settings page
-(integrations/sandbox/inapp.py). Deliveries go only to this console's webhook
+own app and not through its API (Iterable, Braze, Crisp, Drift, Front), the Outbound declares
+`in_app` and a person adds one on the sandbox index, as they would on the platform's settings
+page (integrations/sandbox/inapp.py). Deliveries go only to this console's webhook
 URLs (urlpolicy.is_console_webhook_url), and each is kept (SandboxWebhookDelivery) so a test can
 post it again as it was (a replay) or with a signature that is not the platform's (a forgery).
 """
@@ -203,9 +203,17 @@ def harvest(platform: str, account_name: str, now: datetime) -> int:
 
 
 def record_change(
-    platform: str, account: str, kind: str, *, email: str = "", contact_id: str = "", at=None
+    platform: str,
+    account: str,
+    kind: str,
+    *,
+    email: str = "",
+    contact_id: str = "",
+    changes: list | None = None,
+    at=None,
 ) -> SandboxWebhookEvent:
-    """A change made in the emulator (each one its own event)."""
+    """A change made in the emulator (each one its own event); `changes`: what it changed,
+    where the platform's webhooks say so."""
     return SandboxWebhookEvent.objects.create(
         platform=platform,
         account=account,
@@ -213,6 +221,7 @@ def record_change(
         kind=kind,
         email=email.strip().lower(),
         contact_id=contact_id,
+        changes=changes or [],
         occurred_at=at or timezone.now(),
     )
 
@@ -244,9 +253,11 @@ def unsubscribe_by_address(**attributes) -> Callable[[accounts.SandboxAccount, s
 def reader_unsubscribes(platform: str, email: str, account: str = "") -> SandboxWebhookEvent:
     """A reader unsubscribes on the platform (its own page or link, not the API): the
     emulator marks them and its webhooks report it. LookupError when it holds no such
-    reader."""
+    reader, or its webhooks report no unsubscribes (Drift, Front)."""
     chosen = account_of(platform, account) if account else accounts.demo_account(platform)
     outbound = declared()[platform]
+    if "unsubscribed" not in outbound.topics:
+        raise LookupError(f"{platform}'s webhooks report no unsubscribes.")
     contact_id = outbound.unsubscribe(chosen, email) if outbound.unsubscribe else ""
     if contact_id is None:
         raise LookupError(f"The {platform} emulator holds no reader {email} in {chosen.account}.")

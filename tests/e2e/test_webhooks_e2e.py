@@ -2,7 +2,8 @@
 (live_server) is verified, stored, processed (django-q in sync mode) and recorded; a forged one
 is refused. Then the whole loop: the console registers its webhooks with the emulators (twice,
 one hook), the emulators post their sends' engagement and a reader's unsubscribe, signed as the
-platform signs, and the console records each event once; replays and forgeries change nothing."""
+platform signs, and the console records each event once; replays and forgeries change nothing.
+Drift and Front, whose webhooks are made in their apps, post what happens to a contact there."""
 
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ REGISTERING = (
     "campaign_monitor", "customerio", "keap", "kit", "klaviyo", "mailchimp", "sendgrid",
 )  # fmt: skip
 # Made by a person in the platform's own app (the sandbox index's form does what they do there).
-IN_APP = ("braze", "crisp", "iterable")
+IN_APP = ("braze", "crisp", "drift", "front", "iterable")
 
 
 @pytest.fixture
@@ -137,15 +138,26 @@ def _hook_up(integration) -> None:
         if integration.platform_class.webhook_registration.secret_by_hand:
             _copy_signing_key(integration)
         return
-    typed = outbound.declared()[integration.platform].in_app.secret == inapp.TYPED
+    form = outbound.declared()[integration.platform].in_app
+    account = accounts.demo_account(integration.platform).account
+    if form.secret == inapp.APP:  # the app's one secret, copied before the webhook is made
+        _copy_app_secret(integration, form.app_secret(account))
     inapp.add_in_app(
         integration.platform,
-        accounts.demo_account(integration.platform).account,
+        account,
         webhooks.webhook_url(integration, settings.CONSOLE_BASE_URL),
-        secret=webhooks.ensure_secret(integration) if typed else "",
+        secret=webhooks.ensure_secret(integration) if form.secret == inapp.TYPED else "",
     )
-    if not typed:
+    if form.secret == inapp.ISSUED:
         _copy_signing_key(integration)
+
+
+def _copy_app_secret(integration, value: str) -> None:
+    """What a person does where the platform's app holds the secret (Drift's Verification
+    Token, Front's app secret): copy it from the app's page into the integration."""
+    webhooks.store_secrets(
+        integration, {integration.platform_class.webhook_scheme.secret.key: value}
+    )
 
 
 def _copy_signing_key(integration) -> None:
@@ -282,6 +294,89 @@ def test_an_unsubscribe_in_the_emulator_unsubscribes_the_reader(
     else:  # only a URL or header token (no timestamp): a counted redelivery, not processed
         assert replayed == 200 and event.redeliveries == 1
     assert _recorded(integration) == [("unsubscribed", reader.email)]
+
+
+# --- Drift and Front: what happens to a contact on the platform ----------------------------------
+
+
+def _drift_changes(client, readers) -> int:
+    """A reader the console holds gives their email in Drift's chat (contact_identified, with
+    the contact), then a person renames them in Drift: contact_updated names only what changed
+    (Drift's diff), so the console finds no reader in it. Readers left unrecorded: 1."""
+    from integrations.sandbox.drift import visitor_identifies
+    from integrations.sandbox.models import SandboxOAuthToken
+
+    row = visitor_identifies(readers[2].email, "Reader Two")
+    token = SandboxOAuthToken.objects.filter(platform="drift").latest("pk").access_token
+    renamed = client.patch(
+        f"/sandbox/drift/driftapi.com/contacts/{row.identifier}",
+        data={"attributes": {"name": "Reader Two Renamed"}},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert renamed.status_code == 200, renamed.content
+    return 1
+
+
+def _front_changes(client, readers) -> int:
+    """A message Front sent a reader bounces (message_bounce_error, recorded as a soft
+    bounce); another reader writes in (inbound: the console takes no action on it). Front
+    reports nothing of a contact's own changes."""
+    from integrations.sandbox.front import contact_writes_in, message_bounces
+
+    message_bounces(readers[2].email)
+    contact_writes_in(readers[3].email)
+    return 0
+
+
+# platform → the change made on it, and the kind the console records for readers[2].
+CONTACT_CHANGES = {
+    "drift": (_drift_changes, "contact_updated"),
+    "front": (_front_changes, "bounced_soft"),
+}
+
+
+@pytest.mark.parametrize("slug", sorted(CONTACT_CHANGES))
+def test_a_contact_change_on_the_emulator_arrives_signed_and_is_recorded(
+    slug, connected, make_subscribers, run_sync, client, monkeypatch, e2e_clock
+):
+    monkeypatch.setattr(Conf, "SYNC", True)
+    readers = make_subscribers(5, unsubscribed=())
+    integration = connected(slug)
+    run_sync(integration)
+    _hook_up(integration)
+    hook = SandboxWebhook.objects.get(platform=slug)
+    assert hook.status == outbound.ACTIVE and not WebhookEvent.objects.exists()  # a challenge
+    change, kind = CONTACT_CHANGES[slug]
+    unrecorded = change(client, readers)
+    report = outbound.post_pending(platform=slug)
+    assert [d.status for d in report.deliveries] == [200, 200], report.deliveries
+    events = WebhookEvent.objects.filter(integration=integration).order_by("pk")
+    assert [e.state for e in events] == [WebhookState.PROCESSED] * 2
+    assert _recorded(integration) == [(kind, readers[2].email)]
+    assert sum("for no known subscriber" in e.note for e in events) == unrecorded
+    delivery = SandboxWebhookDelivery.objects.filter(hook=hook).first()
+    assert outbound.forge(delivery) == 401
+    assert WebhookEvent.objects.filter(state=WebhookState.REJECTED).count() == 1
+    e2e_clock.time += 600  # later than any signed timestamp's window
+    replayed = outbound.replay(delivery)
+    if integration.platform_class.webhook_scheme.signed:  # Front: the old signature is refused
+        assert replayed == 401
+    else:  # Drift: its static token only, a counted redelivery
+        assert replayed == 200 and events.all().first().redeliveries == 1
+    assert _recorded(integration) == [(kind, readers[2].email)]
+
+
+def test_front_keeps_no_webhook_whose_challenge_the_console_cannot_verify(
+    connected, monkeypatch, e2e_clock
+):
+    monkeypatch.setattr(Conf, "SYNC", True)
+    integration = connected("front")  # the app secret not yet copied into the integration
+    url = webhooks.webhook_url(integration, settings.CONSOLE_BASE_URL)
+    with pytest.raises(inapp.Refused, match=r"did not answer Front's challenge \(HTTP 401\)"):
+        inapp.add_in_app("front", accounts.demo_account("front").account, url)
+    assert not SandboxWebhook.objects.exists()
+    assert WebhookEvent.objects.get(integration=integration).state == WebhookState.REJECTED
 
 
 def test_keap_verifies_its_hooks_and_posts_id_only_edits(

@@ -6,7 +6,8 @@ Served as /sandbox/drift/driftapi.com/…. Each sandbox account has the scopes i
 a call outside them answers 403. Drift publishes no rate limit; the emulator answers 429
 (without Retry-After, which Drift does not document) past 12 calls a second, a little above the
 client's own pace. Contacts are stored under their numeric id with Drift's attributes; email is
-not unique, as in Drift, but creating a second contact with a known email is refused.
+not unique, as in Drift, but creating a second contact with a known email is refused. Contact
+changes are posted to the webhooks made on the app's Events page (drift/webhooks.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from django.urls import path
 
 from integrations.sandbox import accounts
 from integrations.sandbox.drift.auth import EMULATOR, HOST, PLATFORM, RATE, SCOPES, token_info
-from integrations.sandbox.drift.contacts import attributes, contact, contacts
+from integrations.sandbox.drift.contacts import attributes, contact, contacts, visitor_identifies
+from integrations.sandbox.drift.webhooks import WEBHOOKS
 from integrations.sandbox.models import SandboxFieldType
 
 __all__ = [
@@ -26,8 +28,10 @@ __all__ = [
     "PLATFORM",
     "RATE",
     "SCOPES",
+    "WEBHOOKS",
     "seed_account",
     "urlpatterns",
+    "visitor_identifies",
 ]
 
 OAUTH = {

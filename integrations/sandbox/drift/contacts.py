@@ -1,5 +1,7 @@
 """Drift contacts: the attribute list (all_contact_read), lookup by email, create and patch.
-Email is not unique, as in Drift, but creating a second contact with a known email is refused."""
+Email is not unique, as in Drift, but creating a second contact with a known email is refused.
+A patch that changes something, and a visitor giving their email in chat, are reported to the
+org's webhooks (drift/webhooks.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from integrations.sandbox import store
+from integrations.sandbox import accounts, store
+from integrations.sandbox.drift import webhooks
 from integrations.sandbox.drift.auth import PLATFORM, errors, gated
 from integrations.sandbox.emulation import json_response, parse_json
 from integrations.sandbox.models import SandboxContact, SandboxFieldType
@@ -143,6 +146,7 @@ def _patch(request, account, contact_id):
     if "email" in given and not store.looks_like_email(given["email"]):
         return errors(400, "validation_error", "A valid email is required", "email")
     values = {k: v for k, v in given.items() if v is not None}
+    before = dict(row.attributes or {})
     store.upsert(
         PLATFORM,
         account.account,
@@ -151,4 +155,17 @@ def _patch(request, account, contact_id):
     )
     _learn_types(account.account, values)
     row.refresh_from_db()
+    webhooks.record_updated(account.account, row, before)
     return json_response({"data": _contact_json(row)})
+
+
+def visitor_identifies(email: str, name: str = "", account: str = "") -> SandboxContact:
+    """A visitor adds their email in chat (not through the API): Drift makes them a contact
+    and reports contact_identified."""
+    chosen = account or accounts.demo_account(PLATFORM).account
+    identifier = _next_id(chosen)
+    values = {"email": email, **({"name": name} if name else {})}
+    store.upsert(PLATFORM, chosen, {identifier: values}, known={})
+    row = _contacts(chosen).get(identifier=identifier)
+    webhooks.record_identified(chosen, row)
+    return row

@@ -2,7 +2,9 @@
 
 Served as /sandbox/front/api2.frontapp.com/<real path>. Bearer auth with an API token (the
 company's rate bucket) or an access token from the sandbox's OAuth server (the partner
-bucket). A restricted token lacks contacts:write and is refused writes with 403.
+bucket). A restricted token lacks contacts:write and is refused writes with 403. Application
+webhooks, made on the app's settings page, post what happens to contacts' messages
+(front/webhooks.py).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from integrations.sandbox.front.contacts import (
     custom_fields,
 )
 from integrations.sandbox.front.segments import contact_list_contacts, contact_lists
+from integrations.sandbox.front.webhooks import WEBHOOKS, contact_writes_in, message_bounces
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
 
 __all__ = [
-    "ACCOUNTS", "EMULATOR", "HOST", "OAUTH", "OAUTH_RATE", "PLATFORM", "TOKEN_RATE", "seed_account",
-    "urlpatterns",
+    "ACCOUNTS", "EMULATOR", "HOST", "OAUTH", "OAUTH_RATE", "PLATFORM", "TOKEN_RATE", "WEBHOOKS",
+    "contact_writes_in", "message_bounces", "seed_account", "urlpatterns",
 ]  # fmt: skip
 
 OAUTH = {"exchange_auth": "basic", "refresh_auth": "basic", "pkce": False, "rotates": False}

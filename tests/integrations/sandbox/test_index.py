@@ -155,7 +155,7 @@ def test_the_webhooks_an_emulator_holds_are_listed_without_the_urls_token(admin_
     assert "url-token-not-real" not in html and "console-made-not-real" not in html
 
 
-# --- webhooks made on a platform's own settings page (Iterable, Braze, Crisp) --------------------
+# --- webhooks made on a platform's own settings page (Iterable, Braze, Crisp, Drift, Front) ------
 
 HOOK = "/webhooks/6f1c2a9e-0000-4000-8000-00000000abcd/"
 
@@ -198,6 +198,22 @@ def test_crisp_makes_the_signature_secret_and_the_index_shows_it(admin_client, c
         f'<code class="signing-key">{hook.secret}</code>'
         in admin_client.get(INDEX).content.decode()
     )
+
+
+def test_drift_and_front_show_their_apps_secret_before_any_webhook(admin_client, console_url):
+    from integrations.sandbox.drift.webhooks import verification_token
+    from integrations.sandbox.front.webhooks import app_secret
+    from integrations.sandbox.models import SandboxWebhook
+
+    html = admin_client.get(INDEX).content.decode()
+    for slug, value in (("drift", verification_token("sandbox-drift-org")),
+                        ("front", app_secret("sbx-company"))):  # fmt: skip
+        assert f'action="/sandbox/webhooks/{slug}/"' in html
+        assert f'<code class="app-secret">{value}</code>' in html
+    admin_client.post("/sandbox/webhooks/drift/", {"url": console_url})
+    hook = SandboxWebhook.objects.get(platform="drift")
+    assert hook.secret == verification_token("sandbox-drift-org")
+    assert hook.events == ["contact_identified", "contact_updated"]
 
 
 @pytest.mark.parametrize(

@@ -196,8 +196,10 @@ def test_the_command_posts_and_explains_what_it_cannot(fake_clock, settings):
     assert "reader@example.com unsubscribed" in text
     assert "1 deliveries, 1 events delivered" in text and "→ 200" in text
     assert "replayed → 200" in text
-    with pytest.raises(CommandError, match="No emulator posts webhooks as 'front'"):
-        call_command("sandbox_post_webhooks", "--platform", "front")
+    with pytest.raises(CommandError, match="No emulator posts webhooks as 'zapier'"):
+        call_command("sandbox_post_webhooks", "--platform", "zapier")
+    with pytest.raises(CommandError, match="front's webhooks report no unsubscribes"):
+        call_command("sandbox_post_webhooks", "--platform", "front", "--unsubscribe", "a@b.example")
     with pytest.raises(CommandError, match="holds no reader nobody@example.com"):
         call_command(
             "sandbox_post_webhooks", "--platform", CM, "--unsubscribe", "nobody@example.com"
