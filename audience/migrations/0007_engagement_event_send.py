@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audience', '0005_audience_segments'),
+        ('audience', '0006_subscriber_prefix_search_indexes'),
         ('integrations', '0021_privacy_suppression_and_platform_ids'),
     ]
 
