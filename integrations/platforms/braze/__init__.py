@@ -109,7 +109,8 @@ class BrazeClient(
         "test send: send a test from the Braze dashboard",
         Capability.TRIGGER_JOURNEY: "a Canvas is triggered as an assignment's send method "
         "(API-triggered Canvas)",
-        Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Braze yet",
+        Capability.CAMPAIGN_METRICS: "its campaign analytics are not read (their email fields "
+        "are unconfirmed); a send's figures are counted from its webhooks' events instead",
         Capability.LIST_CONTACTS: "Braze exports users only asynchronously, to cloud storage "
         "or a download URL (POST /users/export/segment); the console reads no such export",
         Capability.REGISTER_WEBHOOKS: (

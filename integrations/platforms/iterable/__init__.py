@@ -93,7 +93,8 @@ class IterableClient(
         "deletion request does that; unsubscribe the user in Iterable",
         Capability.TRIGGER_JOURNEY: "a journey is triggered as an assignment's send method "
         "(Journey), for a list",
-        Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Iterable yet",
+        Capability.CAMPAIGN_METRICS: "its campaign metrics (a CSV report, 10 a minute) are not "
+        "read; a send's figures are counted from its system webhooks' events instead",
         Capability.LIST_CONTACTS: "Iterable lists its users only through export jobs and "
         "newline-delimited downloads, not in pages; the console does not read those yet",
         Capability.REGISTER_WEBHOOKS: (
