@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.experiments.split import HOLDOUT, REST
-from campaigns.models import CampaignSend, ExperimentMember, ExperimentState, SendState
+from campaigns.models import CampaignSend, ExperimentMember, SendState
 from campaigns.services import ab_sending, experiments, metrics, workflow
 from integrations.models import Segment
 from integrations.sandbox import accounts, registry
@@ -22,7 +22,12 @@ from integrations.sandbox.klaviyo.webhooks import _audience
 from integrations.sandbox.models import SandboxSend
 from integrations.services import membership
 from integrations.services.segments import import_segments
-from tests.e2e.test_ab_tests_e2e import READERS, worst_and_best
+from tests.e2e.test_ab_tests_e2e import (
+    READERS,
+    decided_by_the_test,
+    winner_sent_once,
+    worst_and_best,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -106,15 +111,8 @@ def test_variants_then_the_winner_each_reader_once(platform, make_assignment, au
     SandboxSend.objects.update(sent_at=day_ago)
     CampaignSend.objects.update(sent_at=day_ago)
     assert metrics.refresh_metrics().read == 2
-    assert experiments.select_winners() == {"winner": 1}
-    experiment.refresh_from_db()
-    assert experiment.state == ExperimentState.DECIDED and experiment.decided_by == "test"
-    assert experiment.winner.subject == best
-
-    ab_sending.send_winner(experiment)
-    ab_sending.send_winner(experiment)  # a rerun sends nothing more
-    experiment.refresh_from_db()
-    assert experiment.state == ExperimentState.WINNER_SENT
+    decided_by_the_test(experiment, best)
+    winner_sent_once(experiment)
     sent = campaigns(integration.platform)
     assert len(sent) == 3 and case.subject(sent[-1]) == best
     rest = case.delivered(sent[-1])

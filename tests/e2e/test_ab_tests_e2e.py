@@ -34,6 +34,22 @@ def worst_and_best() -> tuple[str, str]:
     return ranked[0], ranked[-1]
 
 
+def decided_by_the_test(experiment, best: str) -> None:
+    """The test decides now, for the better subject."""
+    assert experiments.select_winners() == {"winner": 1}
+    experiment.refresh_from_db()
+    assert experiment.state == ExperimentState.DECIDED and experiment.decided_by == "test"
+    assert experiment.winner.subject == best
+
+
+def winner_sent_once(experiment) -> None:
+    """The winner goes to the rest; a rerun sends nothing more."""
+    ab_sending.send_winner(experiment)
+    ab_sending.send_winner(experiment)
+    experiment.refresh_from_db()
+    assert experiment.state == ExperimentState.WINNER_SENT
+
+
 @pytest.fixture
 def mailchimp(make_integration, sandbox_url, e2e_clock):
     Subscriber.objects.bulk_create(Subscriber(email=f"ab{i}@example.com") for i in range(READERS))
@@ -84,19 +100,12 @@ def test_variants_then_the_winner_each_reader_once(
     SandboxSend.objects.update(sent_at=day_ago)
     CampaignSend.objects.update(sent_at=day_ago)
     assert metrics.refresh_metrics().read == 2
-    experiment.refresh_from_db()
-    assert experiments.select_winners() == {"winner": 1}
-    experiment.refresh_from_db()
-    assert experiment.state == ExperimentState.DECIDED and experiment.decided_by == "test"
-    assert experiment.winner.subject == best
+    decided_by_the_test(experiment, best)
     page = admin_client.get(f"/console/analytics/assignments/{assignment.pk}/").content.decode()
     assert "A/B test" in page and worst in page and best in page
     assert f"Winner: <strong>B: {best}</strong> (decided by test" in page
 
-    ab_sending.send_winner(experiment)
-    ab_sending.send_winner(experiment)  # a rerun sends nothing more
-    experiment.refresh_from_db()
-    assert experiment.state == ExperimentState.WINNER_SENT
+    winner_sent_once(experiment)
     rest_send = SandboxSend.objects.filter(platform="mailchimp").order_by("pk").last()
     assert SandboxSend.objects.filter(platform="mailchimp").count() == 3
     rest = recipients(rest_send)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from campaigns.experiments.split import HOLDOUT, REST
-from campaigns.models import ExperimentMember, ExperimentState, SendState
+from campaigns.models import ExperimentMember, SendState
 from campaigns.services import ab_sending, event_metrics, experiments, metrics, workflow
 from integrations.models import Segment, WebhookEvent, WebhookState
 from integrations.sandbox import accounts, outbound
@@ -26,7 +26,7 @@ from integrations.sandbox.iterable.webhooks import _audience_of as iterable_audi
 from integrations.sandbox.models import SandboxSend, SandboxWebhookEvent
 from integrations.services import membership, webhook_events
 from integrations.services.segments import import_segments
-from tests.e2e.test_ab_tests_e2e import worst_and_best
+from tests.e2e.test_ab_tests_e2e import decided_by_the_test, winner_sent_once, worst_and_best
 from tests.e2e.test_webhooks_e2e import _hook_up, connected  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -141,15 +141,8 @@ def test_a_test_decided_by_webhook_events(
     snapshot = metrics.latest(sends[0])
     assert snapshot.note == event_metrics.NOTE
 
-    assert experiments.select_winners() == {"winner": 1}
-    experiment.refresh_from_db()
-    assert experiment.state == ExperimentState.DECIDED and experiment.decided_by == "test"
-    assert experiment.winner.subject == best
-
-    ab_sending.send_winner(experiment)
-    ab_sending.send_winner(experiment)  # a rerun sends nothing more
-    experiment.refresh_from_db()
-    assert experiment.state == ExperimentState.WINNER_SENT
+    decided_by_the_test(experiment, best)
+    winner_sent_once(experiment)
     recorded = _sent(slug, case.kind)
     assert len(recorded) == 3
     rest = _audience(slug, case, recorded[-1])
