@@ -248,6 +248,29 @@ def session_cpu(session: int) -> float:
     return total / tick
 
 
+def database_backends_cpu(url: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving the bench's database (the
+    web workers' and the q cluster's connections: PostgreSQL's share of the work, which the
+    processes above do not include); {} on SQLite, which runs inside them."""
+    if not url.startswith("postgres"):
+        return {}
+    import psycopg
+
+    with psycopg.connect(url.split("?", 1)[0], autocommit=True) as connection:
+        pids = [row[0] for row in connection.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )]  # fmt: skip
+    tick, cpu = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile, or on another machine
+            continue
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return cpu
+
+
 def counts() -> dict:
     from django.db.models import Count, Sum
 
@@ -340,11 +363,14 @@ def main() -> None:
         ready.wait(timeout=600)  # every sender signed its events and posted its warm-up
         web_cpu = session_cpu(web.pid)
         cluster_cpu = session_cpu(cluster.pid) if cluster is not None else 0.0
+        database_cpu = database_backends_cpu(env["DATABASE_URL"])
         go.wait()
         started = time.perf_counter()
         parts = [queue.get(timeout=1800) for _ in senders]
         sending = time.perf_counter() - started
         web_cpu = session_cpu(web.pid) - web_cpu
+        ended = database_backends_cpu(env["DATABASE_URL"])
+        database_cpu = sum(cpu - database_cpu.get(pid, 0.0) for pid, cpu in ended.items())
         for sender in senders:
             sender.join()
         results = [r for part, _, _ in parts for r in part]
@@ -378,6 +404,7 @@ def main() -> None:
                 child.kill()
 
     latencies = [r[0] for r in results]
+    server_cpu = web_cpu + cluster_cpu + database_cpu
     processed = figures.get("states", {}).get("processed", 0)
     lost = len(accepted) - min(processed, figures.get("engagement_events", 0))
     report = {
@@ -412,11 +439,12 @@ def main() -> None:
         "web_cpu_s_per_1000": per_1000(web_cpu, measured),
         "processing_cpu_s_per_1000": per_1000(cluster_cpu, measured),
         "senders_cpu_s_per_1000": per_1000(senders_cpu, measured),
-        # What 2 cores with nothing else on them would take at that CPU cost.
-        "events_per_s_on_2_free_cores": round(
-            2000 / (1000 * (web_cpu + cluster_cpu) / len(measured))
-        )
-        if measured and web_cpu + cluster_cpu
+        # PostgreSQL's backends for the bench's database during the sending (web and drain).
+        "database_cpu_s_per_1000": per_1000(database_cpu, measured),
+        # What 2 cores with nothing else on them would take at the servers' CPU cost (web,
+        # processing, PostgreSQL; not the senders, which are the platforms elsewhere).
+        "events_per_s_on_2_free_cores": round(2 * len(measured) / server_cpu)
+        if measured and server_cpu
         else 0,
         **figures,
     }
