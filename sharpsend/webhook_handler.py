@@ -47,3 +47,15 @@ class WebhookHandler(LeanMiddleware, WSGIHandler):
 
 def is_webhook(environ) -> bool:
     return PATH.fullmatch(environ.get("PATH_INFO", "")) is not None
+
+
+class Router:
+    """A WSGI application: the webhook URL to `webhooks`, every other path to `full`."""
+
+    def __init__(self, full, webhooks):
+        self.full, self.webhooks = full, webhooks
+
+    def __call__(self, environ, start_response):
+        if is_webhook(environ):
+            return self.webhooks(environ, start_response)
+        return self.full(environ, start_response)

@@ -8,12 +8,6 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharpsend.settings")
 _full = get_wsgi_application()
 
-from sharpsend.webhook_handler import WebhookHandler, is_webhook  # noqa: E402 (after setup)
+from sharpsend.webhook_handler import Router, WebhookHandler  # noqa: E402 (after setup)
 
-_webhooks = WebhookHandler()
-
-
-def application(environ, start_response):
-    if is_webhook(environ):
-        return _webhooks(environ, start_response)
-    return _full(environ, start_response)
+application = Router(_full, WebhookHandler())

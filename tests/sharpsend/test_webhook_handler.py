@@ -1,24 +1,29 @@
-"""sharpsend/wsgi.py: the webhook URL through the lean handler, the rest through the full stack
-(called as a WSGI server calls it, on a database in autocommit as a web request has it)."""
+"""sharpsend/wsgi.py's application: the webhook URL through the lean handler, the rest through
+the full stack (called as a WSGI server calls it, on a database in autocommit as a web request
+has it; built as wsgi.py builds it, which sets Django up again when imported)."""
 
 from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
 
 from integrations.models import WebhookEvent, WebhookState
 from integrations.models.webhooks import WEBHOOK_MAX_BODY
 from integrations.sandbox import webhooks as signing
 from integrations.services.webhooks import webhook_path
-from sharpsend import wsgi
-from sharpsend.webhook_handler import WebhookHandler, is_webhook
+from sharpsend.webhook_handler import Router, WebhookHandler, is_webhook
 from tests.integrations.webhooks.fixtures import integration_with_secret
 from tests.integrations.webhooks.samples import SAMPLES, signing_secret
 
 pytestmark = pytest.mark.django_db(transaction=True)
+APPLICATION = Router(WSGIHandler(), WebhookHandler())
 
 
 @pytest.fixture
@@ -50,7 +55,7 @@ def call(path: str, method: str = "GET", body: bytes = b"", headers=None, host="
         answer["status"] = int(status.split()[0])
         answer["headers"] = dict(response_headers)
 
-    chunks = wsgi.application(environ, start_response)
+    chunks = APPLICATION(environ, start_response)
     answer["body"] = b"".join(chunks)
     chunks.close()
     return answer
@@ -64,8 +69,16 @@ def signed_post(integration, body=None, secret=None):
     return call(webhook_path(integration), "POST", body, headers)
 
 
+def test_the_wsgi_entry_point_is_the_router():
+    shown = subprocess.run(
+        [sys.executable, "-c", "from sharpsend import wsgi; a = wsgi.application;"
+         " print(type(a).__name__, type(a.webhooks).__name__, type(a.full).__name__)"],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
+    ).stdout.split()  # fmt: skip
+    assert shown == ["Router", "WebhookHandler", "WSGIHandler"]
+
+
 def test_only_the_webhook_url_takes_the_lean_handler():
-    assert isinstance(wsgi._webhooks, WebhookHandler)
     assert is_webhook({"PATH_INFO": "/webhooks/3f0c5b52-aaaa-4bbb-8ccc-0123456789ab/"})
     for other in ("/webhooks/x", "/webhooks/x/y/", "/webhooks//", "/admin/", "/x/webhooks/a/"):
         assert not is_webhook({"PATH_INFO": other})
