@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.test import override_settings
+from django.test.client import ClientHandler
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,10 +14,25 @@ from integrations.models import WebhookEvent, WebhookState
 from integrations.models.webhooks import WEBHOOK_MAX_BODY
 from integrations.sandbox import webhooks as signing
 from integrations.services.webhooks import ensure_secret, webhook_path
+from sharpsend.webhook_handler import LeanMiddleware
 from tests.integrations.webhooks.helpers import post, post_signed
 from tests.integrations.webhooks.samples import SAMPLES, SECRET
 
 pytestmark = pytest.mark.django_db
+
+
+class LeanClientHandler(LeanMiddleware, ClientHandler):
+    """The test client's handler with the webhook handler's middleware (and CSRF enforced, as
+    a platform's post carries no token)."""
+
+
+@pytest.fixture(params=["full stack", "webhook handler"])
+def client(request, client):
+    """Each test of the endpoint through Django's full middleware stack and through the lean
+    handler sharpsend/wsgi.py gives /webhooks/<id>/ (same view, fewer middleware)."""
+    if request.param == "webhook handler":
+        client.handler = LeanClientHandler(enforce_csrf_checks=True)
+    return client
 
 
 def test_an_unknown_integration_is_404(client):
