@@ -1,0 +1,105 @@
+"""Scheduled sends end to end: the platform is told the time, its emulator holds the send and
+delivers it when that time comes (integrations/sandbox/scheduled.py), exactly once; cancelling
+the assignment before then takes the schedule back on the platform and nothing goes out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from campaigns.models import Assignment, AssignmentStatus, CampaignSend, SendState
+from campaigns.services import sending, workflow
+from integrations.models import Segment
+from integrations.platforms.registry import get_platform
+from integrations.sandbox import accounts, registry, scheduled
+from integrations.sandbox.models import SandboxSend
+from integrations.services.segments import import_segments
+from tests.e2e.sending import approved
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SLUG = "campaign_monitor"
+MAPPINGS = (*get_platform(SLUG).suggested_mappings, ("attributes.interest", "interest", "", False))
+
+
+@pytest.fixture
+def integration(make_integration, sandbox_url, e2e_clock, make_subscribers, run_sync):
+    registry.seed(SLUG)
+    integration = make_integration(
+        SLUG,
+        base_url=f"{sandbox_url}/{SLUG}",
+        mappings=MAPPINGS,
+        credentials=accounts.demo_account(SLUG).credentials,
+    )
+    make_subscribers()
+    assert run_sync(integration).status == "succeeded"
+    import_segments(integration)
+    return integration
+
+
+def scheduled_assignment(integration, make_assignment, author, approver, at):
+    segment = Segment.objects.get(integration=integration, name="Growth Investors")
+    return approved(
+        make_assignment,
+        (integration, segment.remote_id, "campaign", ""),
+        author=author,
+        approver=approver,
+        scheduled_at=at,
+    )
+
+
+def at_next_minute(hours: int):
+    return (timezone.now() + timedelta(hours=hours)).replace(second=0, microsecond=0)
+
+
+def test_a_scheduled_campaign_is_delivered_once_at_its_time(
+    integration, make_assignment, author, approver
+):
+    at = at_next_minute(3)
+    assignment = scheduled_assignment(integration, make_assignment, author, approver, at)
+    sending.send_assignment(assignment.pk)
+    sending.send_assignment(assignment.pk)  # a rerun asks, finds it scheduled
+    (campaign,) = SandboxSend.objects.filter(platform=SLUG, kind="campaign")
+    assert (campaign.status, campaign.sends, campaign.recipients) == ("scheduled", 0, 0)
+    assert scheduled.due_at(campaign) == at
+    send = CampaignSend.objects.get()
+    assert (send.state, send.remote_state) == (SendState.SENT, "scheduled")
+
+    assert scheduled.deliver_due(at - timedelta(minutes=1)) == 0
+    assert scheduled.deliver_due(at) == 1
+    assert scheduled.deliver_due(at + timedelta(hours=1)) == 0
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.sends, campaign.recipients) == ("sent", 1, 10)
+    assert campaign.sent_at == at
+
+
+def test_cancelling_before_the_time_unschedules_it_and_nothing_goes_out(
+    integration, make_assignment, author, approver
+):
+    at = at_next_minute(3)
+    assignment = scheduled_assignment(integration, make_assignment, author, approver, at)
+    sending.send_assignment(assignment.pk)
+    workflow.cancel(assignment, approver, "Held back")
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.CANCELLED
+    send = CampaignSend.objects.get()
+    assert (send.state, send.remote_state) == (SendState.CANCELLED, "unscheduled")
+    (campaign,) = SandboxSend.objects.filter(platform=SLUG, kind="campaign")
+    assert campaign.status == "draft"
+    assert scheduled.deliver_due(at + timedelta(hours=1)) == 0
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.sends) == ("draft", 0)
+
+
+def test_a_cancel_after_the_time_is_refused(integration, make_assignment, author, approver):
+    at = at_next_minute(3)
+    assignment = scheduled_assignment(integration, make_assignment, author, approver, at)
+    sending.send_assignment(assignment.pk)
+    Assignment.objects.filter(pk=assignment.pk).update(
+        scheduled_at=timezone.now() - timedelta(minutes=1)
+    )
+    with pytest.raises(workflow.WorkflowError, match="not scheduled for a time still to come"):
+        workflow.cancel(assignment, approver)
+    assert CampaignSend.objects.get().state == SendState.SENT
