@@ -89,14 +89,12 @@ class BrazeClient(
             "API-triggered campaign",
             trigger_only=True,
             needs_segment=False,
-            can_schedule=False,
         ),
         SendMethod(
             CANVAS,
             "API-triggered Canvas",
             trigger_only=True,
             needs_segment=False,
-            can_schedule=False,
         ),
     )
     unsupported_reasons = {
@@ -123,8 +121,10 @@ class BrazeClient(
             "Braze dashboard → Settings → APIs and Identifiers → API Keys → Create API key, in "
             "the workspace to sync into. Tick users.track, users.delete, users.export.ids, "
             "segments.list, segments.data_series and custom_attributes.get, and to send "
-            "campaigns.list, canvas.list, campaigns.trigger.send, canvas.trigger.send and "
-            "sends.id.create (permissions cannot be changed later; leave the IP allow-list "
+            "campaigns.list, canvas.list, campaigns.trigger.send, canvas.trigger.send, "
+            "sends.id.create, and to schedule campaigns.trigger.schedule.create, "
+            "campaigns.trigger.schedule.delete, canvas.trigger.schedule.create and "
+            "canvas.trigger.schedule.delete (permissions cannot be changed later; leave the IP allow-list "
             "empty or add this server).",
         ),
         CredentialField(
