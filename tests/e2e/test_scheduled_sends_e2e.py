@@ -103,3 +103,60 @@ def test_a_cancel_after_the_time_is_refused(integration, make_assignment, author
     with pytest.raises(workflow.WorkflowError, match="not scheduled for a time still to come"):
         workflow.cancel(assignment, approver)
     assert CampaignSend.objects.get().state == SendState.SENT
+
+
+# --- Braze: scheduled API-triggered campaigns and Canvases --------------------------------------
+
+BRAZE = {
+    "api_triggered_campaign": ("c4a1d7e0-5e11-4d2b-9a10-000000000001", "campaign_trigger"),
+    "api_triggered_canvas": ("ca7a5000-1d2e-4f3a-8b4c-000000000001", "canvas_trigger"),
+}
+
+
+@pytest.fixture(params=sorted(BRAZE))
+def braze_target(request, make_integration, sandbox_url, e2e_clock):
+    from tests.e2e.test_campaign_triggers_e2e import connect, readers
+
+    readers("braze")
+    integration = connect(make_integration, sandbox_url, "braze")
+    remote, kind = BRAZE[request.param]
+    return (integration, "", request.param, remote), kind
+
+
+def test_a_braze_trigger_scheduled_is_delivered_once_at_its_time(
+    braze_target, make_assignment, author, approver
+):
+    target, kind = braze_target
+    at = at_next_minute(2)
+    assignment = approved(
+        make_assignment, target, author=author, approver=approver, scheduled_at=at
+    )
+    sending.send_assignment(assignment.pk)
+    sending.send_assignment(assignment.pk)
+    (trigger,) = SandboxSend.objects.filter(platform="braze", kind=kind)
+    assert (trigger.status, trigger.sends, scheduled.due_at(trigger)) == ("scheduled", 0, at)
+    send = CampaignSend.objects.get()
+    assert send.remote_send_id == trigger.content["schedule_id"]
+    assert scheduled.deliver_due(at - timedelta(seconds=1)) == 0
+    assert scheduled.deliver_due(at) == 1
+    assert scheduled.deliver_due(at + timedelta(days=1)) == 0
+    trigger.refresh_from_db()
+    assert (trigger.status, trigger.sends, trigger.recipients) == ("sent", 1, 3)
+
+
+def test_a_braze_schedule_is_deleted_when_the_assignment_is_cancelled(
+    braze_target, make_assignment, author, approver
+):
+    target, kind = braze_target
+    at = at_next_minute(2)
+    assignment = approved(
+        make_assignment, target, author=author, approver=approver, scheduled_at=at
+    )
+    sending.send_assignment(assignment.pk)
+    workflow.cancel(assignment, approver)
+    assert CampaignSend.objects.get().state == SendState.CANCELLED
+    (trigger,) = SandboxSend.objects.filter(platform="braze", kind=kind)
+    assert trigger.status == "deleted"
+    assert scheduled.deliver_due(at + timedelta(days=1)) == 0
+    trigger.refresh_from_db()
+    assert trigger.sends == 0
