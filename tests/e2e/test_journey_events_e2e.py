@@ -1,5 +1,6 @@
-"""Journeys triggered by event over real HTTP (Customer.io): every subscribed reader of the
-segment gets `sharpsend_assignment_approved` once, however the sender is interrupted."""
+"""Journeys triggered by event over real HTTP (Customer.io journeys, Klaviyo flows): every
+subscribed reader of the segment gets `sharpsend_assignment_approved` once, however the sender is
+interrupted (each platform drops an event whose id it already holds)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from campaigns.services import metrics, sending, workflow
 from integrations.models import Segment
 from integrations.platforms.customerio import CustomerIoClient
 from integrations.platforms.journeys import JOURNEY_EVENT
+from integrations.platforms.klaviyo import KlaviyoClient
 from integrations.sandbox import accounts, registry
 from integrations.sandbox.models import SandboxEvent
 from integrations.services.membership import refresh_members
@@ -19,15 +21,21 @@ from tests.e2e.sending import Crash, approved, crash_after
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+# platform → its client (batches of 4 readers here, so a crash can fall between batches)
+PLATFORMS = {"customerio": CustomerIoClient, "klaviyo": KlaviyoClient}
 
-@pytest.fixture
-def journey(make_integration, make_subscribers, run_sync, sandbox_url, e2e_clock, monkeypatch):
-    monkeypatch.setattr(CustomerIoClient, "journey_batch_max", 4)
-    registry.seed("customerio")
+
+@pytest.fixture(params=sorted(PLATFORMS))
+def journey(
+    request, make_integration, make_subscribers, run_sync, sandbox_url, e2e_clock, monkeypatch
+):
+    slug = request.param
+    monkeypatch.setattr(PLATFORMS[slug], "journey_batch_max", 4)
+    registry.seed(slug)
     integration = make_integration(
-        "customerio",
-        base_url=f"{sandbox_url}/customerio",
-        credentials=dict(accounts.demo_account("customerio").credentials),
+        slug,
+        base_url=f"{sandbox_url}/{slug}",
+        credentials=dict(accounts.demo_account(slug).credentials),
     )
     readers = make_subscribers(14, unsubscribed=(3,))
     run_sync(integration)
@@ -42,8 +50,8 @@ def target(journey):
     return integration, segment.remote_id, "journey_event", ""
 
 
-def events():
-    return SandboxEvent.objects.filter(platform="customerio", name=JOURNEY_EVENT)
+def events(journey):
+    return SandboxEvent.objects.filter(platform=journey[0].platform, name=JOURNEY_EVENT)
 
 
 def test_every_subscribed_reader_gets_the_event_once(make_assignment, journey, author, approver):
@@ -56,9 +64,9 @@ def test_every_subscribed_reader_gets_the_event_once(make_assignment, journey, a
     subscribed = {r.email.lower() for r in readers if r.status == SubscriberStatus.SUBSCRIBED}
     assert segment.members.count() == len(readers) - 1 == 13  # the unsubscribed one is out
     assert send.readers_sent == 13 and send.readers_refused == 0
-    assert sorted(e.identifier for e in events()) == sorted(subscribed)
-    assert {e.data["subject"] for e in events()} == {"Markets this week"}
-    assert {e.data["sharpsend_send"] for e in events()} == {send.idempotency_key}
+    assert sorted(e.identifier for e in events(journey)) == sorted(subscribed)
+    assert {e.data["subject"] for e in events(journey)} == {"Markets this week"}
+    assert {e.data["sharpsend_send"] for e in events(journey)} == {send.idempotency_key}
     assert assignment.__class__.objects.get().status == AssignmentStatus.SENT
     # A journey's figures are its campaign's, not this send's: not read (and not a failure).
     result = metrics.refresh_metrics([send])
@@ -71,7 +79,8 @@ def test_a_batch_repeated_after_a_crash_triggers_nobody_twice(
     settings.SEND_LEASE_SECONDS = 0.0  # the dead worker's lease has lapsed at once
     assignment = approved(make_assignment, target(journey), author=author, approver=approver)
     # It dies once the platform took the second batch, before the cursor was committed.
-    second_batch = crash_after(monkeypatch, CustomerIoClient, "trigger_journey", times=2)
+    client_class = PLATFORMS[journey[0].platform]
+    second_batch = crash_after(monkeypatch, client_class, "trigger_journey", times=2)
     with second_batch, pytest.raises(Crash):
         sending.send_assignment(assignment.pk)
     send = CampaignSend.objects.get()
@@ -79,8 +88,8 @@ def test_a_batch_repeated_after_a_crash_triggers_nobody_twice(
     sending.send_assignment(assignment.pk)
     send.refresh_from_db()
     assert send.state == SendState.SENT and send.readers_sent == 13
-    assert events().count() == 13  # one each
-    assert sum(e.duplicates for e in events()) == 4  # the repeated batch, dropped by id
+    assert events(journey).count() == 13  # one each
+    assert sum(e.duplicates for e in events(journey)) == 4  # the repeated batch, dropped by id
 
 
 def test_without_imported_members_approval_says_what_to_do(
