@@ -19,6 +19,7 @@ from integrations.platforms.iterable.campaigns import (
 )
 from integrations.platforms.iterable.connection import IterableConnection
 from integrations.platforms.iterable.contacts import IterableContacts
+from integrations.platforms.iterable.journeys import IterableJourneys
 from integrations.platforms.iterable.privacy import IterablePrivacy
 from integrations.platforms.iterable.segment_push import IterableSegmentPush
 from integrations.platforms.iterable.segments import IterableSegments
@@ -43,6 +44,7 @@ class IterableClient(
     IterableContacts,
     IterableSegments,
     IterableCampaigns,
+    IterableJourneys,
     IterableWebhooks,
     IterableSegmentPush,
     IterablePrivacy,
@@ -73,6 +75,8 @@ class IterableClient(
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
             Capability.SEND_CAMPAIGN,
+            # Journeys by event (journeys.py); the Journey method triggers one for a list.
+            Capability.TRIGGER_JOURNEY,
             # Blast campaigns only: a template proof (the triggered methods' content is
             # made in Iterable).
             Capability.TEST_SEND,
@@ -84,6 +88,16 @@ class IterableClient(
         # Made in Iterable; the target names it and the assignment is its data fields.
         SendMethod(TRIGGERED, "Triggered campaign", trigger_only=True, can_schedule=False),
         SendMethod(JOURNEY, "Journey", trigger_only=True, can_schedule=False),
+        # A journey in Iterable whose entry is the event sharpsend_assignment_approved.
+        SendMethod(
+            "journey_event",
+            "Journey (event)",
+            can_schedule=False,
+            schedule_note="the event goes to each reader on approval; delay the journey in "
+            "Iterable",
+            per_reader=True,
+            reports_metrics=False,
+        ),
     )
     unsupported_reasons = {
         Capability.LIST_SEGMENT_MEMBERS: "Iterable answers a list's members as one text body "
@@ -92,8 +106,6 @@ class IterableClient(
         "(POST /api/users/updateSubscriptions with the project's channel ids, which the console "
         "does not read yet), and its forget (POST /api/users/forget) erases the user: a "
         "deletion request does that; unsubscribe the user in Iterable",
-        Capability.TRIGGER_JOURNEY: "a journey is triggered as an assignment's send method "
-        "(Journey), for a list",
         Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Iterable yet",
         Capability.LIST_CONTACTS: "Iterable lists its users only through export jobs and "
         "newline-delimited downloads, not in pages; the console does not read those yet",
@@ -124,6 +136,7 @@ class IterableClient(
             "users.getFields": Rate(3, 1.0),
             "lists.size": Rate(5, 60.0),
             "templates.proof": Rate(20, 1.0),
+            "events.trackBulk": Rate(10, 1.0),
         },
         timestamp_format=TimestampFormat.SPACE_SEPARATED_UTC,
     )
