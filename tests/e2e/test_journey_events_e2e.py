@@ -1,20 +1,23 @@
-"""Journeys triggered by event over real HTTP (Customer.io journeys, Klaviyo flows): every
-subscribed reader of the segment gets `sharpsend_assignment_approved` once, however the sender is
-interrupted (each platform drops an event whose id it already holds)."""
+"""Journeys triggered by event over real HTTP (Customer.io journeys, Klaviyo flows, Iterable
+journeys): every subscribed reader of the segment gets `sharpsend_assignment_approved` once,
+however the sender is interrupted (each platform keeps one event per id). Iterable's lists'
+members are not read in: its readers are those of a SharpSend segment the console pushed there."""
 
 from __future__ import annotations
 
 import pytest
 
-from audience.models import SubscriberStatus
+from audience.models import AudienceSegment, SubscriberStatus
 from campaigns.models import AssignmentStatus, CampaignSend, SendState
 from campaigns.services import metrics, sending, workflow
-from integrations.models import Segment
+from integrations.models import Segment, SegmentPush, SegmentPushMember
 from integrations.platforms.customerio import CustomerIoClient
+from integrations.platforms.iterable import IterableClient
 from integrations.platforms.journeys import JOURNEY_EVENT
 from integrations.platforms.klaviyo import KlaviyoClient
 from integrations.sandbox import accounts, registry
 from integrations.sandbox.models import SandboxEvent
+from integrations.services import segment_push
 from integrations.services.membership import refresh_members
 from integrations.services.segments import import_segments
 from tests.e2e.sending import Crash, approved, crash_after
@@ -22,7 +25,21 @@ from tests.e2e.sending import Crash, approved, crash_after
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # platform → its client (batches of 4 readers here, so a crash can fall between batches)
-PLATFORMS = {"customerio": CustomerIoClient, "klaviyo": KlaviyoClient}
+PLATFORMS = {"customerio": CustomerIoClient, "klaviyo": KlaviyoClient, "iterable": IterableClient}
+PUSHED = ("iterable",)  # readers: a pushed SharpSend segment's (its lists' are not read in)
+
+
+def pushed_segment(integration) -> Segment:
+    """Every subscribed reader, pushed to the platform as a list, then imported as a segment."""
+    everyone = AudienceSegment.objects.create(
+        name="All readers", slug="all", rules={"field": "status", "op": "eq", "value": "subscribed"}
+    )
+    run, _ = segment_push.push_segment(everyone, integration, "command")
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    import_segments(integration)
+    push = SegmentPush.objects.get(segment=everyone, integration=integration)
+    return Segment.objects.get(integration=integration, remote_id=push.remote_id)
 
 
 @pytest.fixture(params=sorted(PLATFORMS))
@@ -39,6 +56,8 @@ def journey(
     )
     readers = make_subscribers(14, unsubscribed=(3,))
     run_sync(integration)
+    if slug in PUSHED:
+        return integration, pushed_segment(integration), readers
     import_segments(integration)
     segment = Segment.objects.get(integration=integration, name="All readers")
     refresh_members(segment)
@@ -62,7 +81,13 @@ def test_every_subscribed_reader_gets_the_event_once(make_assignment, journey, a
     send = CampaignSend.objects.get()
     assert send.state == SendState.SENT
     subscribed = {r.email.lower() for r in readers if r.status == SubscriberStatus.SUBSCRIBED}
-    assert segment.members.count() == len(readers) - 1 == 13  # the unsubscribed one is out
+    integration = journey[0]
+    held = (
+        SegmentPushMember.objects.filter(push__integration=integration)
+        if integration.platform in PUSHED
+        else segment.members
+    )
+    assert held.count() == len(readers) - 1 == 13  # the unsubscribed one is out
     assert send.readers_sent == 13 and send.readers_refused == 0
     assert sorted(e.identifier for e in events(journey)) == sorted(subscribed)
     assert {e.data["subject"] for e in events(journey)} == {"Markets this week"}
@@ -97,6 +122,7 @@ def test_without_imported_members_approval_says_what_to_do(
 ):
     _, segment, _ = journey
     segment.members.all().delete()
+    SegmentPushMember.objects.all().delete()  # and no list pushed there holds anyone
     assignment = make_assignment(target(journey))
     workflow.submit(assignment, author)
     with pytest.raises(workflow.WorkflowError, match="refresh its members first"):

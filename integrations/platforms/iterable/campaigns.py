@@ -242,6 +242,9 @@ class IterableCampaigns(PlatformClient):
 
     def remote_problems(self, spec: SendSpec) -> list[str]:
         problems = self._list_problems(spec.segment_id)
+        declared = self.send_method(spec.method)
+        if declared is not None and declared.per_reader:
+            return problems  # the events name the readers (journeys.py), no campaign
         if spec.method == BLAST:
             if spec.send_at is not None:
                 now = datetime.fromtimestamp(clock.now(), UTC)

@@ -24,6 +24,7 @@ from integrations.sandbox.iterable.campaigns import (
     trigger_workflow,
 )
 from integrations.sandbox.iterable.contacts import bulk_update, get_fields
+from integrations.sandbox.iterable.events import track_bulk
 from integrations.sandbox.iterable.lists import subscribe, unsubscribe
 from integrations.sandbox.iterable.privacy import get_by_email, user_by_email, user_by_id
 from integrations.sandbox.iterable.segments import list_size, lists
@@ -80,6 +81,7 @@ urlpatterns = [
     path("<str:host>/api/lists/unsubscribe", unsubscribe),
     path("<str:host>/api/users/getFields", get_fields),
     path("<str:host>/api/users/bulkUpdate", bulk_update),
+    path("<str:host>/api/events/trackBulk", track_bulk),
     path("<str:host>/api/users/getByEmail", get_by_email),
     path("<str:host>/api/users/byUserId/<str:user_id>", user_by_id),
     path("<str:host>/api/users/<str:email>", user_by_email),
