@@ -105,8 +105,15 @@ class BrazeClient(
         # endpoint sends a campaign or Canvas as a test.
         Capability.TEST_SEND: "its campaigns and Canvases are made in Braze and its API has no "
         "test send: send a test from the Braze dashboard",
+        # Not by an event per reader: a journey's readers are a segment's members as imported
+        # or pushed, and Braze segments' members are not read (LIST_SEGMENT_MEMBERS) while a
+        # pushed segment is an attribute value whose Braze segment the console cannot name;
+        # and Braze keeps every event (fact sheet §5: no de-duplication), so a batch repeated
+        # after a crash would enter its readers twice.
         Capability.TRIGGER_JOURNEY: "a Canvas is triggered as an assignment's send method "
-        "(API-triggered Canvas)",
+        "(API-triggered Canvas), for its own audience; not by an event per reader (Braze keeps "
+        "every event it is sent, with no de-duplication, and its segments' members are not "
+        "read in)",
         Capability.CAMPAIGN_METRICS: "campaign metrics are not read back from Braze yet",
         Capability.LIST_CONTACTS: "Braze exports users only asynchronously, to cloud storage "
         "or a download URL (POST /users/export/segment); the console reads no such export",
