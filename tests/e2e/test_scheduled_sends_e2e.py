@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Assignment, AssignmentStatus, CampaignSend, SendState
-from campaigns.services import sending, workflow
+from campaigns.services import metrics, sending, workflow
 from integrations.models import Segment
 from integrations.platforms.registry import get_platform
 from integrations.sandbox import accounts, registry, scheduled
@@ -68,11 +68,13 @@ def test_a_scheduled_campaign_is_delivered_once_at_its_time(
     assert (send.state, send.remote_state) == (SendState.SENT, "scheduled")
 
     assert scheduled.deliver_due(at - timedelta(minutes=1)) == 0
+    assert not metrics.due_sends(at - timedelta(minutes=1)).exists()  # no figures before it
     assert scheduled.deliver_due(at) == 1
     assert scheduled.deliver_due(at + timedelta(hours=1)) == 0
     campaign.refresh_from_db()
     assert (campaign.status, campaign.sends, campaign.recipients) == ("sent", 1, 10)
     assert campaign.sent_at == at
+    assert list(metrics.due_sends(at + timedelta(minutes=1))) == [send]
 
 
 def test_cancelling_before_the_time_unschedules_it_and_nothing_goes_out(
