@@ -17,7 +17,9 @@ from integrations.platforms.send_types import SendSpec, SendStep
 class Unscheduling:
     """The unschedule hook and its runner (a mixin of PlatformClient)."""
 
-    def plan_unschedule(self, spec: SendSpec, remote_id: str, remote_send_id: str) -> list[SendStep]:
+    def plan_unschedule(
+        self, spec: SendSpec, remote_id: str, remote_send_id: str
+    ) -> list[SendStep]:
         """The calls that take back the scheduled send of `spec` ([]: the API cannot)."""
         return []
 
@@ -37,7 +39,8 @@ class Unscheduling:
         if cls.can_unschedule(method):
             return ""
         return (
-            f"{cls.label}'s API cannot take back a scheduled send: unschedule it in {cls.label}."
+            f"The console does not take back a scheduled {cls.label} send (no unschedule call "
+            f"is declared for it): unschedule it in {cls.label}."
         )
 
     def unschedule(self, spec: SendSpec, remote_id: str, remote_send_id: str) -> None:

@@ -210,6 +210,12 @@ class IterableCampaigns(PlatformClient):
         campaign_id = response.json().get("campaignId")
         return "" if campaign_id is None else str(campaign_id)
 
+    def plan_unschedule(self, spec: SendSpec, remote_id: str, remote_send_id: str):
+        # Fact sheet §7 and api-docs.json `cancel campaign`: `POST /api/campaigns/cancel
+        # {"campaignId"}` cancels a scheduled blast.
+        body = {"campaignId": _number(remote_id)}
+        return [SendStep(StepKind.SEND, planned("POST", API, "/api/campaigns/cancel", body))]
+
     def remote_campaign(self, remote_id: str) -> RemoteCampaign | None:
         data = self.request("GET", API, f"/api/campaigns/{remote_id}").json()
         state = str(data.get("campaignState", ""))

@@ -79,20 +79,19 @@ def test_each_schedule_is_taken_back_then_the_assignment_is_cancelled(
 def test_a_platform_that_cannot_unschedule_stops_the_cancel_before_any_call(
     braze, make_integration, make_assignment, approver
 ):
-    mailchimp = make_integration("mailchimp")
+    kit = make_integration("kit")
     Segment.objects.create(
-        integration=mailchimp, remote_id="3", name="All", imported_at="2026-01-01T00:00Z"
+        integration=kit, remote_id="3", name="All", imported_at="2026-01-01T00:00Z"
     )
     assignment = held(
         make_assignment,
         (braze, "", "api_triggered_campaign", CAMPAIGN, "sch-1"),
-        (mailchimp, "3", "campaign", "", ""),
+        (kit, "3", "broadcast", "", ""),
     )
     with strict(), pytest.raises(workflow.WorkflowError) as refused:
         workflow.cancel(assignment, approver)
-    assert "Mailchimp's API cannot take back a scheduled send: unschedule it in Mailchimp" in str(
-        refused.value
-    )
+    assert "The console does not take back a scheduled Kit send" in str(refused.value)
+    assert "unschedule it in Kit" in str(refused.value)
     assert set(CampaignSend.objects.values_list("state", flat=True)) == {SendState.SENT}
     assert Assignment.objects.get().status == AssignmentStatus.SENT
 
