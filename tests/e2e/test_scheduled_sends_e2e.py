@@ -162,3 +162,51 @@ def test_a_braze_schedule_is_deleted_when_the_assignment_is_cancelled(
     assert scheduled.deliver_due(at + timedelta(days=1)) == 0
     trigger.refresh_from_db()
     assert trigger.sends == 0
+
+
+# --- Mailchimp, SendGrid, Iterable blasts: scheduled, then taken back on cancel -------------------
+
+# platform → (send method, extra credentials, the kind the emulator records, its state once
+# scheduled, its state once taken back)
+TAKEN_BACK = {
+    "mailchimp": ("campaign", {}, "campaign", "schedule", "save"),
+    "sendgrid": (
+        "single_send",
+        {"sender_id": "1", "suppression_group_id": "5"},
+        "single_send",
+        "scheduled",
+        "draft",
+    ),
+    "iterable": ("blast_campaign", {}, "campaign", "Scheduled", "Cancelled"),
+}
+
+
+@pytest.fixture(params=sorted(TAKEN_BACK))
+def held_elsewhere(request, make_integration, sandbox_url, e2e_clock):
+    slug = request.param
+    method, extra, *states = TAKEN_BACK[slug]
+    registry.seed(slug)
+    credentials = {**accounts.demo_account(slug).credentials, **extra}
+    integration = make_integration(slug, base_url=f"{sandbox_url}/{slug}", credentials=credentials)
+    import_segments(integration)
+    segment = Segment.objects.filter(integration=integration).order_by("name").first()
+    return slug, (integration, segment.remote_id, method, ""), states
+
+
+def test_cancelling_takes_the_schedule_back_on_the_platform(
+    held_elsewhere, make_assignment, author, approver
+):
+    slug, target, (kind, scheduled_state, taken_back) = held_elsewhere
+    at = at_next_minute(3)
+    at = at.replace(minute=at.minute - at.minute % 15)  # Mailchimp: quarter hours
+    assignment = approved(
+        make_assignment, target, author=author, approver=approver, scheduled_at=at
+    )
+    sending.send_assignment(assignment.pk)
+    (held,) = SandboxSend.objects.filter(platform=slug, kind=kind)
+    assert held.status == scheduled_state
+    workflow.cancel(assignment, approver)
+    held.refresh_from_db()
+    assert held.status == taken_back
+    assert CampaignSend.objects.get().state == SendState.CANCELLED
+    assert Assignment.objects.get().status == AssignmentStatus.CANCELLED
