@@ -62,8 +62,9 @@ def _problems(assignment: Assignment, sends: list[CampaignSend]) -> list[str]:
 
 def cancel_scheduled(assignment: Assignment, actor, note: str = "") -> Assignment:
     """Unschedule every send of a scheduled assignment on its platform, then cancel it."""
-    sends = _sends(Assignment.objects.get(pk=assignment.pk))
-    problems = _problems(Assignment.objects.get(pk=assignment.pk), sends)
+    current = Assignment.objects.get(pk=assignment.pk)
+    sends = _sends(current)
+    problems = _problems(current, sends)
     if problems:
         raise WorkflowError("Not cancelled: " + " ".join(problems))
     taken_back = []
