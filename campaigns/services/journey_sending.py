@@ -1,8 +1,10 @@
 """Journeys triggered by event: the event to every reader of the target's segment, in batches,
 resumable (integrations/platforms/journeys.py has the platform side).
 
-The readers are the target segment's members as last imported (SegmentMember), subscribed and
-not suppressed, in subscriber-id order from the send's `reader_cursor`. After each batch the
+The readers are the target segment's members as last imported (SegmentMember) or, on a list the
+console pushed there (a SharpSend segment, SegmentPushMember: what Iterable holds, whose lists'
+members are not read in), the members the platform last accepted; subscribed and not
+suppressed, in subscriber-id order from the send's `reader_cursor`. After each batch the
 cursor and counts are committed with the lease renewed, so a worker that dies loses at most
 the batch it was sending; the next run sends that batch again and the platform drops the
 events it already has (their ids come from the send's key and the reader). A batch the
@@ -17,11 +19,13 @@ from dataclasses import replace
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from audience.models import Subscriber, SubscriberStatus, normalise_email
 from audience.suppression import suppressed_among
 from campaigns.models import CampaignSend, SendState
 from integrations import clock
+from integrations.models import MemberState, SegmentMember, SegmentPushMember
 from integrations.platforms.errors import TransientError, ValidationFailed
 from integrations.platforms.sending import SendResult
 from integrations.platforms.types import ContactRecord, Outcome, RecordResult, Written
@@ -41,7 +45,7 @@ def readers(send: CampaignSend, after: int, size: int) -> Iterator[tuple[list[Co
         raise ValidationFailed("The target's segment is gone: nothing to trigger.")
     mapper = compile_mapper(target.integration)
     members = Subscriber.objects.filter(
-        platform_segments__segment=target.segment, status=SubscriberStatus.SUBSCRIBED
+        member_ids(target), status=SubscriberStatus.SUBSCRIBED
     ).order_by("id")
     key, email_at = mapper.columns.index("id"), mapper.columns.index("email")
     while True:
@@ -56,6 +60,23 @@ def readers(send: CampaignSend, after: int, size: int) -> Iterator[tuple[list[Co
                 batch.append(ContactRecord(row[key], mapper.identifier_field, identifier, {}))
         after = rows[-1][key]
         yield batch, after
+
+
+def member_ids(target) -> Q:
+    """The target segment's readers: imported members, or the members of the list the console
+    pushed as that segment (as last accepted by the platform)."""
+    imported = SegmentMember.objects.filter(segment=target.segment_id).values("subscriber_id")
+    pushed = SegmentPushMember.objects.filter(
+        push__integration=target.integration_id,
+        push__remote_id=target.segment.remote_id,
+        state=MemberState.MEMBER,
+        subscriber__isnull=False,
+    ).values("subscriber_id")
+    return Q(id__in=imported) | Q(id__in=pushed)
+
+
+def has_readers(target) -> bool:
+    return Subscriber.objects.filter(member_ids(target)).exists()
 
 
 def _commit(send_pk: int, owner: str, cursor: int, results: list[RecordResult]) -> None:

@@ -105,11 +105,16 @@ def read_metrics(send: CampaignSend) -> MetricsSnapshot:
 
 
 def due_sends(now=None):
-    """Sent sends whose next read is due: every 30 min for 48 h, then daily for 30 days."""
+    """Sent sends whose next read is due: every 30 min for 48 h, then daily for 30 days. A
+    send its platform holds for a time still to come (scheduled) has no figures yet: not due."""
     now = now or timezone.now()
-    sends = CampaignSend.objects.filter(
-        state=SendState.SENT, sent_at__isnull=False, sent_at__gte=now - METRICS_STOP_AFTER
-    ).annotate(last_read=Max("snapshots__taken_at"))
+    sends = (
+        CampaignSend.objects.filter(
+            state=SendState.SENT, sent_at__isnull=False, sent_at__gte=now - METRICS_STOP_AFTER
+        )
+        .exclude(target__assignment__scheduled_at__gt=now)
+        .annotate(last_read=Max("snapshots__taken_at"))
+    )
     early = Q(sent_at__gte=now - EARLY) & (
         Q(last_read__isnull=True) | Q(last_read__lt=now - METRICS_EARLY_EVERY)
     )

@@ -78,10 +78,13 @@ def target_problems(target: AssignmentTarget) -> list[str]:
         return problems
     method = integration.platform_class.send_method(target.method)
     if method is not None and method.per_reader and target.segment_id:
-        if not target.segment.members.exists():
+        from campaigns.services.journey_sending import has_readers
+
+        if not has_readers(target):
             return [
-                f"No members of {target.segment} are imported: refresh its members first "
-                "(the journey's readers are its members as last imported)."
+                f"No members of {target.segment} are imported: refresh its members first, or "
+                "send to a list the console pushes there (the journey's readers are its "
+                "members as last imported, or as last pushed)."
             ]
     client = integration.client()
     can_write = (integration.connection_report or {}).get("can_write")

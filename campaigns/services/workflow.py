@@ -132,9 +132,15 @@ def approve(assignment: Assignment, actor, note: str = "", *, queue_send: bool =
 
 
 def cancel(assignment: Assignment, actor, note: str = "") -> Assignment:
-    """Draft, in review or approved (nothing started) → cancelled."""
+    """Draft, in review or approved (nothing started) → cancelled; or sent to platforms that
+    hold it for a time still to come → unscheduled there, then cancelled (unscheduling.py)."""
     if actor is not None and not (actor.has_perm(CHANGE) or actor.has_perm(APPROVE)):
         raise PermissionDenied("Cancelling an assignment needs the change or approve permission.")
+    from campaigns.services import unscheduling
+
+    assignment.refresh_from_db()
+    if assignment.status in unscheduling.HELD and assignment.scheduled_at is not None:
+        return unscheduling.cancel_scheduled(assignment, actor, note)
     with transaction.atomic():
         locked = _locked(assignment.pk)
         _expect(locked, *CANCELLABLE, doing="cancelled")

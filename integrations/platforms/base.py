@@ -33,6 +33,7 @@ from integrations.platforms.failures import (
 )
 from integrations.platforms.journeys import JourneyTriggering
 from integrations.platforms.runtime import Runtime, TokenSource
+from integrations.platforms.scheduling import Unscheduling
 from integrations.platforms.sending import CampaignSending
 from integrations.platforms.transport import Transport
 from integrations.platforms.webhook_registration import WebhookRegistering
@@ -56,6 +57,7 @@ class PlatformClient(
     Encoding,
     Batching,
     CampaignSending,
+    Unscheduling,
     JourneyTriggering,
     WebhookRegistering,
 ):

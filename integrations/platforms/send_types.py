@@ -37,6 +37,8 @@ class SendMethod:
     needs_reply_to: bool = False
     needs_from_name: bool = False
     can_schedule: bool = True
+    # Why a method that cannot be scheduled cannot (its platform's API), said by the pre-flight.
+    schedule_note: str = ""
     # An event to every reader of the segment (a journey trigger: integrations/platforms/
     # journeys.py), sent in batches the console resumes, instead of one campaign call.
     per_reader: bool = False

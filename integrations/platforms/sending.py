@@ -249,8 +249,9 @@ class CampaignSending:
             if not (spec.html.strip() or spec.plain_text.strip()):
                 problems.append("There is no content (HTML or plain text).")
         if spec.send_at and not method.can_schedule:
+            why = f" ({method.schedule_note})" if method.schedule_note else ""
             problems.append(
-                f"A {self.label} {method.label.lower()} cannot be scheduled: clear the "
+                f"A {self.label} {method.label.lower()} cannot be scheduled{why}: clear the "
                 "scheduled time (it is sent on approval)."
             )
         if method.needs_reply_to and not spec.reply_to:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from integrations.sandbox import outbound
+from integrations.sandbox import outbound, scheduled
 from integrations.sandbox.models import SandboxWebhookDelivery
 
 
@@ -55,7 +55,11 @@ class Command(BaseCommand):
         if options["replay_last"] or options["forge_last"]:
             self._again(platform, forged=options["forge_last"])
             return
-        report = outbound.post_pending(timezone.now() + timedelta(hours=hours_later), platform)
+        now = timezone.now() + timedelta(hours=hours_later)
+        delivered = scheduled.deliver_due(now)  # scheduled sends due by then go out first
+        if delivered:
+            self.stdout.write(f"{delivered} scheduled sends delivered.")
+        report = outbound.post_pending(now, platform)
         self.stdout.write(report.summary())
         for delivery in report.deliveries:
             status = delivery.status if delivery.status is not None else delivery.error

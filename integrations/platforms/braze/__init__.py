@@ -89,14 +89,12 @@ class BrazeClient(
             "API-triggered campaign",
             trigger_only=True,
             needs_segment=False,
-            can_schedule=False,
         ),
         SendMethod(
             CANVAS,
             "API-triggered Canvas",
             trigger_only=True,
             needs_segment=False,
-            can_schedule=False,
         ),
     )
     unsupported_reasons = {
@@ -107,8 +105,15 @@ class BrazeClient(
         # endpoint sends a campaign or Canvas as a test.
         Capability.TEST_SEND: "its campaigns and Canvases are made in Braze and its API has no "
         "test send: send a test from the Braze dashboard",
+        # Not by an event per reader: a journey's readers are a segment's members as imported
+        # or pushed, and Braze segments' members are not read (LIST_SEGMENT_MEMBERS) while a
+        # pushed segment is an attribute value whose Braze segment the console cannot name;
+        # and Braze keeps every event (fact sheet §5: no de-duplication), so a batch repeated
+        # after a crash would enter its readers twice.
         Capability.TRIGGER_JOURNEY: "a Canvas is triggered as an assignment's send method "
-        "(API-triggered Canvas)",
+        "(API-triggered Canvas), for its own audience; not by an event per reader (Braze keeps "
+        "every event it is sent, with no de-duplication, and its segments' members are not "
+        "read in)",
         Capability.CAMPAIGN_METRICS: "its campaign analytics are not read (their email fields "
         "are unconfirmed); a send's figures are counted from its webhooks' events instead",
         Capability.LIST_CONTACTS: "Braze exports users only asynchronously, to cloud storage "
@@ -124,8 +129,10 @@ class BrazeClient(
             "Braze dashboard → Settings → APIs and Identifiers → API Keys → Create API key, in "
             "the workspace to sync into. Tick users.track, users.delete, users.export.ids, "
             "segments.list, segments.data_series and custom_attributes.get, and to send "
-            "campaigns.list, canvas.list, campaigns.trigger.send, canvas.trigger.send and "
-            "sends.id.create (permissions cannot be changed later; leave the IP allow-list "
+            "campaigns.list, canvas.list, campaigns.trigger.send, canvas.trigger.send, "
+            "sends.id.create, and to schedule campaigns.trigger.schedule.create, "
+            "campaigns.trigger.schedule.delete, canvas.trigger.schedule.create and "
+            "canvas.trigger.schedule.delete (permissions cannot be changed later; leave the IP allow-list "
             "empty or add this server).",
         ),
         CredentialField(

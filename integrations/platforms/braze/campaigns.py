@@ -24,11 +24,19 @@ Facts (../shared/platforms/braze.md §7, §11, §12, §13):
   [{"id", "name", "is_api_campaign", …}]}`, `{"canvases": [{"id", "name", …}]}`). Campaigns
   marked `is_api_campaign` are API campaigns (their content is sent with /messages/send), not
   campaigns with API-triggered delivery: the console neither offers nor triggers them.
+- Scheduled (Braze's "schedule messages" pages): `POST /campaigns/trigger/schedule/create` and
+  `POST /canvas/trigger/schedule/create` take the send call's body plus `"schedule": {"time":
+  ISO 8601 UTC}` (`in_local_time`, `at_optimal_time` optional; the console sends the
+  assignment's UTC time, so neither) and answer `201 {"dispatch_id", "schedule_id", "message"}`;
+  `POST /campaigns/trigger/schedule/delete {"campaign_id", "schedule_id"}` and
+  `POST /canvas/trigger/schedule/delete {"canvas_id", "schedule_id"}` take it back. Each is under
+  the default 250,000 requests an hour. The schedule id is kept as the send's remote send id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import UTC
 
 import orjson
 
@@ -61,8 +69,7 @@ class BrazeCampaigns(PlatformClient):
                 "context": spec.trigger_data(),
                 "broadcast": True,
             }
-            send = planned("POST", REST, "/canvas/trigger/send", body, rate=BROADCAST)
-            return [SendStep(StepKind.SEND, send, ok=(200, 201))]
+            return [SendStep(StepKind.SEND, _trigger("canvas", body, spec), ok=(200, 201))]
         send_id = {"campaign_id": spec.remote_campaign_id, "send_id": spec.idempotency_key}
         body = {
             "campaign_id": spec.remote_campaign_id,
@@ -76,22 +83,27 @@ class BrazeCampaigns(PlatformClient):
                 planned("POST", REST, "/sends/id/create", send_id, rate=SEND_IDS),
                 ok=(200, 201),
             ),
-            SendStep(
-                StepKind.SEND,
-                planned("POST", REST, "/campaigns/trigger/send", body, rate=BROADCAST),
-                ok=(200, 201),
-            ),
+            SendStep(StepKind.SEND, _trigger("campaigns", body, spec), ok=(200, 201)),
         ]
 
     def read_created(self, response) -> str:
         return str(response.json()["send_id"])
+
+    def plan_unschedule(self, spec: SendSpec, remote_id: str, remote_send_id: str):
+        kind, key = (
+            ("canvas", "canvas_id") if spec.method == CANVAS else ("campaigns", "campaign_id")
+        )
+        body = {key: spec.remote_campaign_id, "schedule_id": remote_send_id}
+        path = f"/{kind}/trigger/schedule/delete"
+        return [SendStep(StepKind.SEND, planned("POST", REST, path, body), ok=(200, 201))]
 
     def read_sent(self, response) -> str:
         data = response.json()
         if data.get("notice"):
             # A paused or archived Canvas: Braze accepted the call and sent nothing.
             raise ValidationFailed(f"Braze accepted the trigger but sent nothing: {data['notice']}")
-        return str(data.get("dispatch_id") or "")
+        # A scheduled trigger's schedule id is what takes it back (plan_unschedule).
+        return str(data.get("schedule_id") or data.get("dispatch_id") or "")
 
     def trigger_choices(self, method: str) -> list[tuple[str, str]]:
         if method == CANVAS:
@@ -158,3 +170,12 @@ class BrazeCampaigns(PlatformClient):
             if len(items) < LISTED_PER_PAGE:
                 return
             page += 1
+
+
+def _trigger(kind: str, body: dict, spec: SendSpec):
+    """The trigger call now (`/{kind}/trigger/send`), or scheduled for `spec.send_at`."""
+    if spec.send_at is None:
+        return planned("POST", REST, f"/{kind}/trigger/send", body, rate=BROADCAST)
+    at = spec.send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    scheduled = {**body, "schedule": {"time": at}}
+    return planned("POST", REST, f"/{kind}/trigger/schedule/create", scheduled)

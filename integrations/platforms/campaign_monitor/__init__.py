@@ -95,13 +95,8 @@ class CampaignMonitorClient(
             Capability.REMOVE_FROM_SEGMENT,
         }
     )
-    # Sent on approval: SendDate is in the client's time zone, which the API names without its
-    # daylight-saving rules (campaigns.py).
-    send_methods = (
-        SendMethod(
-            "campaign", "Campaign", needs_reply_to=True, needs_from_name=True, can_schedule=False
-        ),
-    )
+    # Scheduled in the client's time zone, named on the integration (schedule.py).
+    send_methods = (SendMethod("campaign", "Campaign", needs_reply_to=True, needs_from_name=True),)
     unsupported_reasons = {
         Capability.TRACK_EVENTS: "Campaign Monitor has no custom-event ingestion",
     }
@@ -131,6 +126,15 @@ class CampaignMonitorClient(
             "From email (to send)",
             "The address the console's campaigns come from (their FromEmail). Needed to send "
             "campaigns; syncs do not use it.",
+            secret=False,
+            required=False,
+        ),
+        CredentialField(
+            "time_zone",
+            "Client time zone (to schedule)",
+            "The time zone set on the client in Campaign Monitor (Client settings), as an IANA "
+            "name such as Europe/London or Australia/Sydney. Campaign Monitor takes a scheduled "
+            "send's time in that zone; needed only to schedule.",
             secret=False,
             required=False,
         ),

@@ -18,9 +18,9 @@ deleted with `DELETE /api/v3.3/campaigns/{campaignid}.json` (createsend-python
 `Campaign.delete`). A preview is not a send: the draft is never sent to its list.
 
 A campaign goes to a list or to segments, not both (the reference: with SegmentIDs, leave
-ListIDs out). SendDate takes a time in the client's time zone, which the API gives only as a
-display name without its daylight-saving rules, so the console does not schedule: it sends on
-approval (`can_schedule=False`). The sender address is the integration's From email.
+ListIDs out). A scheduled send's SendDate is the time in the client's zone, named on the
+integration (schedule.py); a cancelled one is unscheduled (`POST /campaigns/{id}/
+unschedule.json`). The sender address is the integration's From email.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from integrations.platforms import urlpolicy
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.campaign_monitor.api import API, V
+from integrations.platforms.campaign_monitor.schedule import schedule_problems, send_date, zone_of
 from integrations.platforms.errors import NotFound, ValidationFailed
 from integrations.platforms.sending import (
     EMPTY,
@@ -70,7 +71,8 @@ class CampaignMonitorCampaigns(PlatformClient):
             "TextUrl": spec.text_url or None,
             **audience(spec.segment_id),
         }
-        send = {"ConfirmationEmail": spec.reply_to, "SendDate": "Immediately"}
+        when = send_date(spec.send_at, zone_of(self._setting("time_zone")))
+        send = {"ConfirmationEmail": spec.reply_to, "SendDate": when}
         client = self.credential("client_id")
         return [
             SendStep(
@@ -82,6 +84,10 @@ class CampaignMonitorCampaigns(PlatformClient):
 
     def read_created(self, response) -> str:
         return str(response.json())  # the campaign id, as a JSON string
+
+    def plan_unschedule(self, spec: SendSpec, remote_id: str, remote_send_id: str):
+        path = f"{V}/campaigns/{remote_id}/unschedule.json"
+        return [SendStep(StepKind.SEND, planned("POST", API, path))]
 
     # --- test sends: the test's own draft, previewed to the testers, then deleted ----------------
 
@@ -156,6 +162,8 @@ class CampaignMonitorCampaigns(PlatformClient):
                 "Campaign Monitor fetches the content from the console: set CONSOLE_BASE_URL to "
                 "the console's public https address."
             )
+        if spec.send_at is not None:
+            problems += self._schedule_problems(spec)
         if problems:
             return problems
         try:
@@ -163,3 +171,12 @@ class CampaignMonitorCampaigns(PlatformClient):
         except (NotFound, ValidationFailed):
             problems.append(f"Campaign Monitor has no {spec.segment_id} any more: choose another.")
         return problems
+
+    def _schedule_problems(self, spec: SendSpec) -> list[str]:
+        zone = self._setting("time_zone")
+        display = ""
+        if zone_of(zone) is not None:
+            path = f"{V}/clients/{self.credential('client_id')}.json"
+            details = self.request("GET", API, path).json().get("BasicDetails") or {}
+            display = str(details.get("TimeZone") or "")
+        return schedule_problems(spec.send_at, zone, display)

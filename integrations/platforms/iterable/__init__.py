@@ -19,6 +19,7 @@ from integrations.platforms.iterable.campaigns import (
 )
 from integrations.platforms.iterable.connection import IterableConnection
 from integrations.platforms.iterable.contacts import IterableContacts
+from integrations.platforms.iterable.journeys import IterableJourneys
 from integrations.platforms.iterable.privacy import IterablePrivacy
 from integrations.platforms.iterable.segment_push import IterableSegmentPush
 from integrations.platforms.iterable.segments import IterableSegments
@@ -43,6 +44,7 @@ class IterableClient(
     IterableContacts,
     IterableSegments,
     IterableCampaigns,
+    IterableJourneys,
     IterableWebhooks,
     IterableSegmentPush,
     IterablePrivacy,
@@ -74,6 +76,8 @@ class IterableClient(
             Capability.DELETE_CONTACT,
             Capability.EXPORT_CONTACT,
             Capability.SEND_CAMPAIGN,
+            # Journeys by event (journeys.py); the Journey method triggers one for a list.
+            Capability.TRIGGER_JOURNEY,
             # Blast campaigns only: a template proof (the triggered methods' content is
             # made in Iterable).
             Capability.TEST_SEND,
@@ -85,14 +89,22 @@ class IterableClient(
         # Made in Iterable; the target names it and the assignment is its data fields.
         SendMethod(TRIGGERED, "Triggered campaign", trigger_only=True, can_schedule=False),
         SendMethod(JOURNEY, "Journey", trigger_only=True, can_schedule=False),
+        # A journey in Iterable whose entry is the event sharpsend_assignment_approved.
+        SendMethod(
+            "journey_event",
+            "Journey (event)",
+            can_schedule=False,
+            schedule_note="the event goes to each reader on approval; delay the journey in "
+            "Iterable",
+            per_reader=True,
+            reports_metrics=False,
+        ),
     )
     unsupported_reasons = {
         Capability.SUPPRESS_CONTACT: "Iterable unsubscribes per channel or message type "
         "(POST /api/users/updateSubscriptions with the project's channel ids, which the console "
         "does not read yet), and its forget (POST /api/users/forget) erases the user: a "
         "deletion request does that; unsubscribe the user in Iterable",
-        Capability.TRIGGER_JOURNEY: "a journey is triggered as an assignment's send method "
-        "(Journey), for a list",
         Capability.CAMPAIGN_METRICS: "its campaign metrics (a CSV report, 10 a minute) are not "
         "read; a send's figures are counted from its system webhooks' events instead",
         Capability.LIST_CONTACTS: "Iterable lists its users only through export jobs and "
@@ -125,6 +137,7 @@ class IterableClient(
             "lists.size": Rate(5, 60.0),
             "lists.getUsers": Rate(5, 60.0),
             "templates.proof": Rate(20, 1.0),
+            "events.trackBulk": Rate(10, 1.0),
         },
         timestamp_format=TimestampFormat.SPACE_SEPARATED_UTC,
     )

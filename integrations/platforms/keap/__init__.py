@@ -117,7 +117,15 @@ class KeapClient(
     )
     # Keap's emails:send has no schedule, preview text, sender name or reply-to: it goes out
     # on approval, from the connected user (campaigns.py).
-    send_methods = (SendMethod("email", "Email to the tag's contacts", can_schedule=False),)
+    send_methods = (
+        SendMethod(
+            "email",
+            "Email to the tag's contacts",
+            can_schedule=False,
+            # Fact sheet §7: "Scheduling … not available through the API".
+            schedule_note="Keap's API has no scheduled send: emails:send goes out at once",
+        ),
+    )
     unsupported_reasons = {
         Capability.TEST_SEND: "test sends are not available through the API",
         Capability.TRACK_EVENTS: "Keap has no custom-event ingestion; only API goals, which "

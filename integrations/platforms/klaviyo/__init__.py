@@ -21,6 +21,7 @@ from integrations.platforms.klaviyo.api import API, JOBS, MEDIA_TYPE, REVISION
 from integrations.platforms.klaviyo.campaigns import CAMPAIGNS, TEMPLATES, KlaviyoCampaigns
 from integrations.platforms.klaviyo.connection import KlaviyoConnection, KlaviyoKeyAuth
 from integrations.platforms.klaviyo.contacts import KlaviyoContacts
+from integrations.platforms.klaviyo.journeys import KlaviyoJourneys
 from integrations.platforms.klaviyo.members import KlaviyoMembers
 from integrations.platforms.klaviyo.metrics import REPORTS, KlaviyoMetrics
 from integrations.platforms.klaviyo.profiles import KlaviyoProfiles
@@ -52,6 +53,7 @@ class KlaviyoClient(
     KlaviyoWebhooks,
     KlaviyoMetrics,
     KlaviyoSegmentPush,
+    KlaviyoJourneys,
     PlatformClient,
 ):
     slug = "klaviyo"
@@ -82,11 +84,23 @@ class KlaviyoClient(
             Capability.EXPORT_CONTACT,
             Capability.SUPPRESS_CONTACT,
             Capability.SEND_CAMPAIGN,
+            Capability.TRIGGER_JOURNEY,
             # One values report for all the sends due (225 a day): metrics.py.
             Capability.CAMPAIGN_METRICS,
         }
     )
-    send_methods = (SendMethod("campaign", "Email campaign"),)
+    send_methods = (
+        SendMethod("campaign", "Email campaign"),
+        # A flow in Klaviyo triggered by the metric sharpsend_assignment_approved (journeys.py).
+        SendMethod(
+            "journey_event",
+            "Flow (event)",
+            can_schedule=False,
+            schedule_note="the event goes to each reader on approval; delay the flow in Klaviyo",
+            per_reader=True,
+            reports_metrics=False,
+        ),
+    )
     unsupported_reasons = {
         # specs/klaviyo/stable.json has no test or preview send for campaigns (template-render
         # renders a template and sends nothing).
@@ -100,7 +114,8 @@ class KlaviyoClient(
             "Klaviyo → account menu (bottom left) → Settings → Account → API keys → Create "
             "Private API Key. Choose Custom with Profiles: Full, Lists: Full, Segments: Read, "
             "Accounts: Read and Data Privacy: Full (or Full Access); Campaigns: Full and "
-            "Templates: Full to send assignments. Starts with pk_; shown once.",
+            "Templates: Full to send assignments; Events: Full to trigger flows by event. "
+            "Starts with pk_; shown once.",
         ),
     )
     regions = {"global": "Global (a.klaviyo.com)"}
@@ -112,6 +127,7 @@ class KlaviyoClient(
         rates={
             API: Rate(700, 60.0, burst=75),
             "bulk_import": Rate(150, 60.0, burst=10),
+            "event_jobs": Rate(150, 60.0, burst=10),  # event-bulk-create-jobs: 10/s, 150/m
             "bulk_import.read": Rate(150, 60.0, burst=10),
             "accounts": Rate(15, 60.0),
             # get_list / get_segment asking for profile_count: 1/s, 15/m each

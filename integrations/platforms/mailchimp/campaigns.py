@@ -82,6 +82,11 @@ class MailchimpCampaigns(PlatformClient):
             SendStep(StepKind.SEND, send, ok=(204,)),
         ]
 
+    def plan_unschedule(self, spec: SendSpec, remote_id: str, remote_send_id: str):
+        # Fact sheet §7: `POST /3.0/campaigns/{id}/actions/unschedule` (204): a draft again.
+        path = f"/3.0/campaigns/{remote_id}/actions/unschedule"
+        return [SendStep(StepKind.SEND, planned("POST", API, path), ok=(204,))]
+
     def plan_test_send(self, spec: SendSpec, remote_id: str, emails) -> list[SendStep]:
         body = {"test_emails": list(emails), "send_type": "html" if spec.html else "plaintext"}
         path = f"/3.0/campaigns/{remote_id}/actions/test"

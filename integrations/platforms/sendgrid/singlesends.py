@@ -90,6 +90,12 @@ class SendGridSingleSends(PlatformClient):
             SendStep(StepKind.SEND, planned("PUT", API, path, schedule), ok=(201,)),
         ]
 
+    def plan_unschedule(self, spec: SendSpec, remote_id: str, remote_send_id: str):
+        # tsg_mc_singlesends_v3.json `DeleteScheduledSingleSend`: `DELETE .../{id}/schedule`
+        # → 200, the Single Send a draft again (not deleted).
+        path = f"/v3/marketing/singlesends/{remote_id}/schedule"
+        return [SendStep(StepKind.SEND, planned("DELETE", API, path))]
+
     # --- test sends: the content as a dynamic template of its own, tested, then deleted ------
 
     def plan_test_draft(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.urls import path
 
 from integrations.sandbox import accounts, emulation
+from integrations.sandbox.braze import schedules
 from integrations.sandbox.braze.auth import EMULATOR, HOSTS, PLATFORM, RATES
 from integrations.sandbox.braze.campaigns import (
     CAMPAIGNS,
@@ -31,10 +32,12 @@ from integrations.sandbox.braze.contacts import (
     users_export_ids,
     users_track,
 )
+from integrations.sandbox.braze.schedules import deliver_scheduled
 from integrations.sandbox.braze.segments import segment_id, segments_data_series, segments_list
 from integrations.sandbox.braze.webhooks import WEBHOOKS
 
 __all__ = [
+    "deliver_scheduled",
     "ACCOUNTS", "CAMPAIGNS", "CANVASES", "EMULATOR", "HOSTS", "PLATFORM", "RATES", "WEBHOOKS",
     "seed_account", "segment_id", "urlpatterns",
 ]  # fmt: skip
@@ -93,4 +96,8 @@ urlpatterns = [
     path("<str:host>/sends/id/create", send_id_create),
     path("<str:host>/campaigns/trigger/send", campaigns_trigger_send),
     path("<str:host>/canvas/trigger/send", canvas_trigger_send),
+    path("<str:host>/campaigns/trigger/schedule/create", schedules.campaigns_schedule_create),
+    path("<str:host>/campaigns/trigger/schedule/delete", schedules.campaigns_schedule_delete),
+    path("<str:host>/canvas/trigger/schedule/create", schedules.canvas_schedule_create),
+    path("<str:host>/canvas/trigger/schedule/delete", schedules.canvas_schedule_delete),
 ]

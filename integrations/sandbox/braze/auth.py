@@ -32,7 +32,9 @@ ALL_PERMISSIONS = frozenset(
         "users.track", "users.delete", "users.export.ids", "segments.list",
         "segments.data_series", "segments.details", "custom_attributes.get",
         "campaigns.list", "canvas.list", "campaigns.trigger.send", "canvas.trigger.send",
-        "sends.id.create", "email.status",
+        "sends.id.create", "email.status", "campaigns.trigger.schedule.create",
+        "campaigns.trigger.schedule.delete", "canvas.trigger.schedule.create",
+        "canvas.trigger.schedule.delete",
     }
 )  # fmt: skip
 READ_PERMISSIONS = frozenset(

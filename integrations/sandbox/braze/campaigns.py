@@ -18,6 +18,7 @@ Connected audiences are not emulated (400). Each trigger that sends is a Sandbox
 "campaign_trigger", "canvas_trigger", id the dispatch id); each send id one of kind "send_id".
 Creating a send id that exists for the campaign answers it again (Braze documents no error for
 it). Both trigger endpoints count against the 250-a-minute limit of sends to a segment.
+Scheduled triggers: schedules.py.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def canvas_list(request, account):
     return json_response({"canvases": page, "message": "success"})
 
 
-def _body(request) -> dict | None:
+def body_of(request) -> dict | None:
     body = parse_json(request)
     return body if isinstance(body, dict) else None
 
@@ -98,7 +99,7 @@ def _body(request) -> dict | None:
 @require_POST
 @EMULATOR.endpoint(permission="sends.id.create", endpoint="sends.id.create")
 def send_id_create(request, account):
-    body = _body(request)
+    body = body_of(request)
     if body is None:
         return message_response("Invalid JSON in the request body", 400)
     campaign_id = body.get("campaign_id")
@@ -119,7 +120,7 @@ def send_id_create(request, account):
     return json_response({"message": "success", "send_id": send_id}, status=201)
 
 
-def _audience(account, body: dict, segment_id: int | None):
+def audience(account, body: dict, segment_id: int | None):
     """The users a trigger reaches, or the fatal message Braze answers."""
     if body.get("audience") is not None:
         return None, "The sandbox does not emulate connected audiences"
@@ -150,7 +151,7 @@ def _audience(account, body: dict, segment_id: int | None):
 
 
 def _trigger(account, body: dict, kind: str, name: str, segment_id: int | None, stopped=False):
-    users, refused = _audience(account, body, segment_id)
+    users, refused = audience(account, body, segment_id)
     if refused:
         return message_response(refused, 400)
     if stopped:
@@ -163,25 +164,49 @@ def _trigger(account, body: dict, kind: str, name: str, segment_id: int | None, 
     return json_response({"dispatch_id": send.remote_id, "message": "success"}, status=201)
 
 
-@csrf_exempt
-@require_POST
-@EMULATOR.endpoint(permission="campaigns.trigger.send", endpoint="broadcast")
-def campaigns_trigger_send(request, account):
-    body = _body(request)
+def campaign_refusal(account, body: dict | None):
+    """(the campaign, None) for a valid campaign trigger body, else (None, Braze's answer)."""
     if body is None:
-        return message_response("Invalid JSON in the request body", 400)
+        return None, message_response("Invalid JSON in the request body", 400)
     campaign = CAMPAIGNS.get(body.get("campaign_id"))
     if campaign is None or campaign[2]:
-        return message_response("Invalid Campaign ID", 400)
+        return None, message_response("Invalid Campaign ID", 400)
     if not isinstance(body.get("trigger_properties", {}), dict):
-        return message_response("trigger_properties must be an object", 400)
+        return None, message_response("trigger_properties must be an object", 400)
     send_id = body.get("send_id")
     if send_id is not None:
         known = SandboxSend.objects.filter(
             platform=PLATFORM, account=account.account, kind="send_id", remote_id=send_id
         ).first()
         if known is None or known.name != body["campaign_id"]:
-            return message_response("Invalid send_id: create it with /sends/id/create", 400)
+            refused = message_response("Invalid send_id: create it with /sends/id/create", 400)
+            return None, refused
+    return campaign, None
+
+
+def canvas_refusal(body: dict | None):
+    """(the Canvas, None) for a valid Canvas trigger body, else (None, Braze's answer)."""
+    if body is None:
+        return None, message_response("Invalid JSON in the request body", 400)
+    canvas = CANVASES.get(body.get("canvas_id"))
+    if canvas is None:
+        return None, message_response("Invalid Canvas ID", 400)
+    context = body.get("context", {})
+    if not isinstance(context, dict):
+        return None, message_response("context must be an object", 400)
+    if len(orjson.dumps(context)) > MAX_CONTEXT:
+        return None, message_response("context must be at most 50 KB", 400)
+    return canvas, None
+
+
+@csrf_exempt
+@require_POST
+@EMULATOR.endpoint(permission="campaigns.trigger.send", endpoint="broadcast")
+def campaigns_trigger_send(request, account):
+    body = body_of(request)
+    campaign, refused = campaign_refusal(account, body)
+    if refused is not None:
+        return refused
     name, segment_id, _ = campaign
     return _trigger(account, body, "campaign_trigger", name, segment_id)
 
@@ -190,16 +215,9 @@ def campaigns_trigger_send(request, account):
 @require_POST
 @EMULATOR.endpoint(permission="canvas.trigger.send", endpoint="broadcast")
 def canvas_trigger_send(request, account):
-    body = _body(request)
-    if body is None:
-        return message_response("Invalid JSON in the request body", 400)
-    canvas = CANVASES.get(body.get("canvas_id"))
-    if canvas is None:
-        return message_response("Invalid Canvas ID", 400)
-    context = body.get("context", {})
-    if not isinstance(context, dict):
-        return message_response("context must be an object", 400)
-    if len(orjson.dumps(context)) > MAX_CONTEXT:
-        return message_response("context must be at most 50 KB", 400)
+    body = body_of(request)
+    canvas, refused = canvas_refusal(body)
+    if refused is not None:
+        return refused
     name, segment_id, stopped = canvas
     return _trigger(account, body, "canvas_trigger", name, segment_id, stopped)

@@ -17,7 +17,7 @@ import orjson
 
 from integrations.sandbox import inapp, outbound
 from integrations.sandbox.braze.auth import PLATFORM
-from integrations.sandbox.braze.campaigns import CAMPAIGNS, CANVASES, _audience
+from integrations.sandbox.braze.campaigns import CAMPAIGNS, CANVASES, audience
 from integrations.sandbox.models import SandboxContact, SandboxSend
 
 TYPES = {
@@ -38,7 +38,7 @@ def _remote_id(body: dict) -> str:
 
 def _audience_of(account, send) -> outbound.SendAudience | None:
     body = send.body or {}
-    users, refused = _audience(account, body, _TARGETS.get(_remote_id(body)))
+    users, refused = audience(account, body, _TARGETS.get(_remote_id(body)))
     if refused:
         return None
     emails = sorted(

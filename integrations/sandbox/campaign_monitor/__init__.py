@@ -23,7 +23,14 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from integrations.sandbox import accounts
-from integrations.sandbox.campaign_monitor import campaigns, contacts, lists, segments, webhooks
+from integrations.sandbox.campaign_monitor import (
+    campaigns,
+    contacts,
+    lists,
+    scheduling,
+    segments,
+    webhooks,
+)
 from integrations.sandbox.campaign_monitor.auth import (
     CLIENT_ID,
     EMULATOR,
@@ -35,10 +42,12 @@ from integrations.sandbox.campaign_monitor.auth import (
     segment_id,
 )
 from integrations.sandbox.campaign_monitor.contacts import MAX_SUBSCRIBERS, MAX_VALUE
+from integrations.sandbox.campaign_monitor.scheduling import deliver_scheduled
 from integrations.sandbox.emulation import json_response
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
 
 __all__ = [
+    "deliver_scheduled",
     "ACCOUNTS",
     "CLIENT_ID",
     "DEMO_LIST_ID",
@@ -87,6 +96,7 @@ DEMO = (
 DEMO_FIELDS = (("interest", "Text"), ("plan", "Text"), ("score", "Number"), ("renewal", "Date"))
 DEMO_LIST_ID = list_id(1)
 DEMO_FROM_EMAIL = "news@sharpsend.example.com"
+DEMO_TIME_ZONE = "Australia/Sydney"  # the IANA name of scheduling.ZONE_NAME
 
 
 def seed_account(account) -> None:
@@ -114,6 +124,7 @@ ACCOUNTS = (
             "client_id": CLIENT_ID,
             "list_id": DEMO_LIST_ID,
             "from_email": DEMO_FROM_EMAIL,  # campaigns need a sender address
+            "time_zone": DEMO_TIME_ZONE,  # scheduled sends: the client's zone (scheduling.py)
         },
         "SharpSend Demo",
     ),
@@ -126,6 +137,7 @@ ACCOUNTS = (
             "client_id": CLIENT_ID,
             "list_id": DEMO_LIST_ID,
             "from_email": DEMO_FROM_EMAIL,
+            "time_zone": DEMO_TIME_ZONE,
             "key_client": CLIENT_ID,
         },
         "SharpSend Demo (client key)",
@@ -172,6 +184,8 @@ urlpatterns = [
     path("<str:host>/api/v3.3/subscribers/<str:list_ref>.json", contacts.subscriber),
     path("<str:host>/api/v3.3/campaigns/<str:ref>.json", campaigns.create_or_delete),
     path("<str:host>/api/v3.3/campaigns/<str:campaign_id>/send.json", campaigns.send),
+    path("<str:host>/api/v3.3/campaigns/<str:campaign_id>/unschedule.json", scheduling.unschedule),
+    path("<str:host>/api/v3.3/clients/<str:client_id>.json", scheduling.client_details),
     path(
         "<str:host>/api/v3.3/campaigns/<str:campaign_id>/sendpreview.json", campaigns.send_preview
     ),

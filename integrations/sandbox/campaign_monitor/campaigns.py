@@ -9,7 +9,7 @@ scheduled are arrays, sent campaigns (`campaigns.json`) a paged envelope, newest
 `summary.json` → Recipients, TotalOpened, UniqueOpened, Clicks, Unsubscribed, Bounced …
 Errors are 400 `{Code, Message}`: 303 duplicate campaign name, 304 subject, 305 from name, 307
 from email, 308 reply-to, 101/103 an unknown list or segment, 301 unknown campaign, 331 already
-sent, 332 no recipients, 5 invalid date (Campaign Monitor's reference); a missing name (302)
+sent, 332 no recipients, 5 invalid date (Campaign Monitor's reference; scheduling: scheduling.py); a missing name (302)
 and a content URL that cannot be fetched (310) get the emulator's own codes, as the fact sheet
 gives none. A preview (`sendpreview.json`) is a SandboxSend of kind "test"; a DELETE of
 `/campaigns/{id}.json` removes the campaign. Each campaign is a SandboxSend of kind "campaign"; at its send it is delivered to
@@ -19,7 +19,6 @@ the active members of its lists and segments (their addresses kept in `content["
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -27,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.sandbox import engagement, store
+from integrations.sandbox.campaign_monitor import scheduling
 from integrations.sandbox.campaign_monitor.auth import (
     EMULATOR,
     PLATFORM,
@@ -194,21 +194,19 @@ def send(request, account, campaign_id: str):
     if not isinstance(body, dict) or not store.looks_like_email(body.get("ConfirmationEmail")):
         return _error(400, "ConfirmationEmail must be an email address")
     when = str(body.get("SendDate", ""))
-    if when.lower() != "immediately":
-        try:
-            datetime.strptime(when, "%Y-%m-%d %H:%M")
-        except ValueError:
-            return _error(5, "Invalid Date")
     if campaign.status != "draft":
         return _error(331, "Campaign has already been sent")
     if not (campaign.body.get("ListIDs") or campaign.body.get("SegmentIDs")):
         return _error(332, "No Recipients Added")
+    if when.lower() != "immediately":  # held for its time (scheduling.py)
+        refused = scheduling.schedule(campaign, when)
+        if refused is not None:
+            return refused
+        campaign.save()
+        return HttpResponse(status=200)
     delivered = _delivered(account, campaign)
     campaign.content = {**campaign.content, "delivered": delivered}
-    if when.lower() == "immediately":
-        campaign.status, campaign.sent_at = "sent", timezone.now()
-    else:
-        campaign.status, campaign.content["scheduled_for"] = "scheduled", f"{when}:00"
+    campaign.status, campaign.sent_at = "sent", timezone.now()
     campaign.recipients = len(delivered)
     campaign.sends += 1
     campaign.save()

@@ -16,6 +16,7 @@ from integrations.sandbox.iterable.campaigns import (
     TRIGGERED,
     campaign,
     campaigns,
+    cancel,
     create,
     journeys,
     schedule,
@@ -24,6 +25,7 @@ from integrations.sandbox.iterable.campaigns import (
     trigger_workflow,
 )
 from integrations.sandbox.iterable.contacts import bulk_update, get_fields
+from integrations.sandbox.iterable.events import track_bulk
 from integrations.sandbox.iterable.lists import subscribe, unsubscribe
 from integrations.sandbox.iterable.privacy import get_by_email, user_by_email, user_by_id
 from integrations.sandbox.iterable.segments import get_users, list_size, lists
@@ -81,6 +83,7 @@ urlpatterns = [
     path("<str:host>/api/lists/unsubscribe", unsubscribe),
     path("<str:host>/api/users/getFields", get_fields),
     path("<str:host>/api/users/bulkUpdate", bulk_update),
+    path("<str:host>/api/events/trackBulk", track_bulk),
     path("<str:host>/api/users/getByEmail", get_by_email),
     path("<str:host>/api/users/byUserId/<str:user_id>", user_by_id),
     path("<str:host>/api/users/<str:email>", user_by_email),
@@ -90,6 +93,7 @@ urlpatterns = [
     path("<str:host>/api/templates/bulkDelete", bulk_delete),
     path("<str:host>/api/campaigns", campaigns),
     path("<str:host>/api/campaigns/create", create),
+    path("<str:host>/api/campaigns/cancel", cancel),
     path("<str:host>/api/campaigns/trigger", trigger),
     path("<str:host>/api/campaigns/<int:campaign_id>", campaign),
     path("<str:host>/api/campaigns/<int:campaign_id>/send", send_now),

@@ -17,6 +17,7 @@ RATES = {
     "lists.getUsers": (5, 60.0),
     "users.getFields": (3, 1.0),
     "users.bulkUpdate": (5, 1.0),
+    "events.trackBulk": (10, 1.0),
     # lists/subscribe and unsubscribe: no limit documented; the sandbox allows the lists rate
     "lists.subscribe": (100, 1.0),
     "users.one": (100, 1.0),  # user GET / DELETE (fact sheet §11)

@@ -8,7 +8,8 @@ Real shapes (../shared/platforms/iterable.md §7, §12; specs/iterable/api-docs.
 (`name`, `templateId`, `listIds` required; `sendAt` UTC "YYYY-MM-DD HH:MM:SS" ≤ 21 days;
 `scheduleSend` defaults to true) → `{"campaignId"}`, the campaign with a copy of the template;
 `POST /api/campaigns/{id}/send` and `.../schedule` `{"sendAt"}` (ISO 8601, ≤ 7 days) for a
-campaign that is Ready; `POST /api/campaigns/trigger` (`campaignId`, non-empty `listIds`);
+campaign that is Ready; `POST /api/campaigns/cancel {"campaignId"}` cancels a Scheduled one
+(state "Cancelled", the emulator's name; 400 for one not scheduled); `POST /api/campaigns/trigger` (`campaignId`, non-empty `listIds`);
 `GET /api/journeys` (`pageSize` ≤ 50) → `{"journeys", "totalJourneysCount"}`;
 `POST /api/workflows/triggerWorkflow` (`workflowId`, `listId`). Errors are
 `{"code": "BadParams", "msg", "params"}` with 400.
@@ -336,3 +337,19 @@ def trigger_workflow(request, account):
         return _bad(refused)
     deliveries.record_sent(PLATFORM, account.account, "journey_trigger", name, body, users.count())
     return _ok(f"Triggered journey {body['workflowId']}")
+
+
+@csrf_exempt
+@require_POST
+@EMULATOR.endpoint(write=True, endpoint="campaigns")
+def cancel(request, account):
+    body = parse_json(request)
+    campaign_id = body.get("campaignId") if isinstance(body, dict) else None
+    send = _campaign_rows(account).filter(remote_id=str(campaign_id)).first()
+    if send is None:
+        return error("NotFound", "Campaign not found", 404)
+    if send.status != "Scheduled":
+        return _bad(f"Campaign {campaign_id} is {send.status}: only a scheduled one is cancelled")
+    send.status = "Cancelled"
+    send.save(update_fields=["status"])
+    return _ok(f"Cancelled campaign {campaign_id}")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from django.urls import path
 
 from integrations.sandbox import accounts, emulation
-from integrations.sandbox.klaviyo import campaigns, reports, webhooks
+from integrations.sandbox.klaviyo import campaigns, events, reports, webhooks
 from integrations.sandbox.klaviyo.auth import (
     EMULATOR,
     HOST,
@@ -105,6 +105,7 @@ urlpatterns = [
     path("<str:host>/api/campaign-message-assign-template", campaigns.assign_template),
     path("<str:host>/api/campaign-send-jobs", campaigns.send_jobs),
     path("<str:host>/api/profile-bulk-import-jobs", bulk_import_jobs),
+    path("<str:host>/api/event-bulk-create-jobs", events.event_bulk_create_jobs),
     path("<str:host>/api/profile-bulk-import-jobs/<str:job_id>", bulk_import_job),
     path("<str:host>/api/profile-bulk-import-jobs/<str:job_id>/import-errors", import_errors),
     path("<str:host>/api/lists", lists_view),

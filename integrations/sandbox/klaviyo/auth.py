@@ -27,6 +27,7 @@ RATES = {
     "list_profiles": (75, 750),  # get_profiles_for_list
     "segment_profiles": (75, 750),  # get_profiles_for_segment
     "bulk_import": (10, 150),
+    "event_jobs": (10, 150),  # bulk_create_events
     "bulk_import.read": (10, 150),
     "data_privacy": (3, 60),
     "suppressions": (75, 750),  # bulk_suppress_profiles (the spec: 75/s, 750/m)
@@ -46,7 +47,7 @@ FULL_SCOPES = frozenset(
         "accounts:read", "lists:read", "lists:write", "profiles:read", "profiles:write",
         "segments:read", "segments:write", "data-privacy:write", "subscriptions:write",
         "campaigns:read", "campaigns:write", "templates:read", "templates:write",
-        "webhooks:read", "webhooks:write", "metrics:read",
+        "webhooks:read", "webhooks:write", "metrics:read", "events:write",
     }
 )  # fmt: skip
 READ_SCOPES = frozenset(s for s in FULL_SCOPES if s.endswith(":read"))

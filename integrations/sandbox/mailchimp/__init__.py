@@ -151,6 +151,7 @@ urlpatterns = [
     path("<str:host>/3.0/campaigns/<str:campaign_id>/send-checklist", campaigns.send_checklist),
     path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/send", campaigns.send_now),
     path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/schedule", campaigns.schedule),
+    path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/unschedule", campaigns.unschedule),
     path("<str:host>/3.0/campaigns/<str:campaign_id>/actions/test", campaigns.send_test),
     path("<str:host>/3.0/reports/<str:campaign_id>", reports.report),
     path("<str:host>/3.0/reports/<str:campaign_id>/sub-reports", reports.sub_reports),

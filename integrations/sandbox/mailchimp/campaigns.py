@@ -3,8 +3,9 @@
 Real shapes (../shared/platforms/mailchimp.md §7): `POST /3.0/campaigns` → the campaign
 (`id`, `status: "save"`, `recipients`, `settings`); `PUT .../content` → the content;
 `GET .../send-checklist` → `is_ready`, `items[]`; `POST .../actions/send` and
-`.../actions/schedule` `{"schedule_time"}` (quarter hours, UTC) → 204. A campaign that is not
-a draft any more cannot be sent again (400). Each is a SandboxSend of kind "campaign"; a
+`.../actions/schedule` `{"schedule_time"}` (quarter hours, UTC) → 204; `.../actions/unschedule`
+→ 204 takes a scheduled campaign back to a draft ("save"; 400 when it is not scheduled). A
+campaign that is not a draft any more cannot be sent again (400). Each is a SandboxSend of kind "campaign"; a
 variate campaign (Mailchimp's A/B test) is one too, its test and winner sends in variate.py.
 """
 
@@ -258,3 +259,19 @@ def schedule(request, account, campaign_id: str):
         return problem(400, "Invalid Resource",
                        "Schedule time must be on the quarter-hour (:00, :15, :30, :45).")  # fmt: skip
     return _go(account, campaign_id, "schedule")
+
+
+@csrf_exempt
+@require_POST
+@endpoint(audience=False, write=True)
+def unschedule(request, account, campaign_id: str):
+    send = _campaign(account, campaign_id)
+    if send is None:
+        return _not_found()
+    if send.status != "schedule":
+        return problem(
+            400, "Bad Request", f"This campaign cannot be unscheduled: it is {send.status}."
+        )
+    send.status, send.recipients = "save", 0
+    send.save()
+    return HttpResponse(status=204)

@@ -4,7 +4,9 @@ Real shapes (../shared/platforms/sendgrid.md §7; tsg_mc_singlesends_v3.json,
 tsg_mc_senders_v3.json): `POST /v3/marketing/singlesends` → 201 the Single Send (`status:
 "draft"`); `GET /v3/marketing/singlesends/{id}`; `PUT .../{id}/schedule {"send_at": "now" |
 ISO 8601}` → 201 `{send_at, status}` — refused (400) without a verified sender and an
-unsubscribe group, or when it is not a draft; `POST /v3/marketing/singlesends/search
+unsubscribe group, or when it is not a draft; `DELETE .../{id}/schedule` → 200 `{send_at: null,
+status: "draft"}` takes a scheduled one back to a draft (its scheduling, counted in `sends`,
+undone; 404 when it is not scheduled, as the spec gives no other error); `POST /v3/marketing/singlesends/search
 {"name"}` (a wildcard match); `GET /v3/marketing/senders/{id}` (sender 1 verified, 2 not).
 Recorded as SandboxSend (kind "single_send").
 """
@@ -125,12 +127,14 @@ def _unsubscribed_in(segment) -> int:
 
 
 @csrf_exempt
-@require_http_methods(["PUT"])
+@require_http_methods(["PUT", "DELETE"])
 @EMULATOR.endpoint(write=True)
 def schedule(request, account, singlesend_id: str):
     send = _rows(account).filter(remote_id=singlesend_id).first()
     if send is None:
         return _errors("resource not found", 404)
+    if request.method == "DELETE":
+        return _unschedule(send)
     if send.status != "draft":
         return _errors(f"the Single Send is {send.status}, not a draft", 400)
     config = send.body.get("email_config") or {}
@@ -148,3 +152,11 @@ def schedule(request, account, singlesend_id: str):
     send.sent_at = timezone.now()
     send.save()
     return json_response({"send_at": when, "status": send.status}, status=201)
+
+
+def _unschedule(send: SandboxSend):
+    if send.status != "scheduled":
+        return _errors("the Single Send is not scheduled", 404)
+    send.status, send.sends, send.sent_at = "draft", send.sends - 1, None
+    send.save()
+    return json_response({"send_at": None, "status": "draft"})

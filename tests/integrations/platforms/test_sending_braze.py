@@ -60,7 +60,8 @@ def test_the_send_methods_and_rates_are_declared():
     methods = {m.key: m for m in BrazeClient.send_methods}
     assert set(methods) == {"api_triggered_campaign", "api_triggered_canvas"}
     for method in methods.values():
-        assert method.trigger_only and not method.needs_segment and not method.can_schedule
+        assert method.trigger_only and not method.needs_segment and method.can_schedule
+        assert BrazeClient.can_unschedule(method.key)
     assert BrazeClient.limits.rates["broadcast"] == Rate(250, 60.0)
     assert BrazeClient.limits.rates["sends.id.create"] == Rate(100, 86_400.0, burst=100)
 
@@ -279,6 +280,4 @@ def test_preflight_local_problems_need_no_call(client):
     assert problems == [
         "The Braze key is read-only: it cannot send.",
         "Name the Braze api-triggered canvas to trigger.",
-        "A Braze api-triggered canvas cannot be scheduled: clear the scheduled time (it is "
-        "sent on approval).",
     ]

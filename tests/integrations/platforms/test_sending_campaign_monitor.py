@@ -184,12 +184,10 @@ def test_a_refused_draft_says_why(client):
             client.send_campaign(SPEC, Recorder())
 
 
-def test_preflight_needs_a_sender_reply_to_and_no_schedule(client, make_integration):
+def test_preflight_needs_a_sender_and_reply_to(client, make_integration):
     local = spec(reply_to="", from_name="", send_at=datetime(2026, 1, 5, 14, tzinfo=UTC))
     with strict():
         assert client.preflight(local) == [
-            "A Campaign Monitor campaign cannot be scheduled: clear the scheduled time (it is "
-            "sent on approval).",
             "Campaign Monitor needs a reply-to address to send.",
             "Campaign Monitor needs a sender name to send.",
         ]

@@ -93,7 +93,8 @@ def exactly(expected):
 
 def test_the_send_methods_are_declared():
     methods = {m.key: m for m in IterableClient.send_methods}
-    assert list(methods) == ["blast_campaign", "triggered_campaign", "journey"]
+    assert list(methods) == ["blast_campaign", "triggered_campaign", "journey", "journey_event"]
+    assert methods["journey_event"].per_reader  # test_journeys_iterable.py
     assert not methods["blast_campaign"].trigger_only and methods["blast_campaign"].can_schedule
     for key in ("triggered_campaign", "journey"):
         assert methods[key].trigger_only and methods[key].needs_segment

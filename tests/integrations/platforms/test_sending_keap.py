@@ -241,8 +241,9 @@ def test_preflight(client):
     with strict():
         assert client.preflight(local) == [
             "No segment: choose one, or re-import segments if it is gone.",
-            "A Keap email to the tag's contacts cannot be scheduled: clear the scheduled time "
-            "(it is sent on approval).",
+            "A Keap email to the tag's contacts cannot be scheduled (Keap's API has no "
+            "scheduled send: emails:send goes out at once): clear the scheduled time (it is sent "
+            "on approval).",
         ]
     with strict(registry=OrderedRegistry) as rsps:
         rsps.get(

@@ -4,11 +4,13 @@ The console's content pages are `responses` mocks here; the e2e tests fetch them
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import orjson
 import pytest
 import responses
 
-from integrations.sandbox import registry
+from integrations.sandbox import registry, scheduled
 from integrations.sandbox.campaign_monitor import (
     CLIENT_ID,
     DEMO_LIST_ID,
@@ -179,6 +181,35 @@ def test_a_date_schedules_it(client, console):
     assert post(client, f"/campaigns/{campaign_id}/send.json", body).status_code == 200
     (row,) = client.get(f"{V}/clients/{CLIENT_ID}/scheduled.json", headers=ACCOUNT_KEY).json()
     assert (row["CampaignID"], row["DateScheduled"]) == (campaign_id, "2030-01-05 09:30:00")
+    # Held until 09:30 in the client's zone (Sydney, daylight saving in January: UTC+11).
+    campaign = SandboxSend.objects.get()
+    assert scheduled.due_at(campaign) == datetime(2030, 1, 4, 22, 30, tzinfo=UTC)
+    assert (campaign.status, campaign.sends, campaign.recipients) == ("scheduled", 0, 0)
+    assert scheduled.deliver_due(datetime(2030, 1, 4, 22, 29, tzinfo=UTC)) == 0
+    assert scheduled.deliver_due(datetime(2030, 1, 4, 22, 30, tzinfo=UTC)) == 1
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.sends, campaign.recipients) == ("sent", 1, 2)
+    assert sorted(campaign.content["delivered"]) == ["r0@example.com", "r1@example.com"]
+
+
+def test_the_client_details_give_its_time_zone(client):
+    details = client.get(f"{V}/clients/{CLIENT_ID}.json", headers=ACCOUNT_KEY).json()
+    assert details["BasicDetails"]["TimeZone"] == "(GMT+10:00) Canberra, Melbourne, Sydney"
+    assert client.get(f"{V}/clients/{'9' * 32}.json", headers=ACCOUNT_KEY).json()["Code"] == 102
+
+
+def test_a_past_date_is_refused_and_unschedule_takes_it_back(client, console):
+    campaign_id = create(client).json()
+    past = {"ConfirmationEmail": "desk@example.com", "SendDate": "2020-01-05 09:30"}
+    assert post(client, f"/campaigns/{campaign_id}/send.json", past).json()["Code"] == 336
+    assert post(client, f"/campaigns/{campaign_id}/unschedule.json", {}).json()["Code"] == 334
+    body = {"ConfirmationEmail": "desk@example.com", "SendDate": "2030-01-05 09:30"}
+    post(client, f"/campaigns/{campaign_id}/send.json", body)
+    assert post(client, f"/campaigns/{campaign_id}/unschedule.json", {}).status_code == 200
+    (row,) = client.get(f"{V}/clients/{CLIENT_ID}/drafts.json", headers=ACCOUNT_KEY).json()
+    assert row["CampaignID"] == campaign_id
+    assert scheduled.deliver_due(datetime(2031, 1, 1, tzinfo=UTC)) == 0
+    assert SandboxSend.objects.get().sends == 0
 
 
 def test_another_clients_key_sees_nothing(client, console):
