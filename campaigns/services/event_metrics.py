@@ -11,10 +11,14 @@ Which events are a send's:
   platform names it;
 - else those of its remote campaign (the campaign it made, or the one its target fired) that
   name no send, from when it went out until the next send of that campaign on the
-  integration went out (so a campaign triggered again later does not count twice).
+  integration went out (so a campaign triggered again later does not count twice), each
+  moment taken CLOCK_SKEW early: a platform stamps a delivery by its own clock, often to the
+  second (Iterable's createdAt), while the console stamps the send when the call returned.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.db.models import Count, Q, QuerySet
 
@@ -33,6 +37,7 @@ FIGURES = {
     "complained": (EngagementKind.COMPLAINED,),
 }
 NOTE = "counted from the webhook events received"
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 def receives_webhooks(integration) -> bool:
@@ -83,10 +88,11 @@ def events_of(send: CampaignSend) -> QuerySet[EngagementEvent]:
     mine = Q(remote_send_id=send.remote_send_id) if send.remote_send_id else Q(pk__in=[])
     ids = campaign_ids(send)
     if ids and send.sent_at is not None:
-        window = Q(remote_send_id="", remote_campaign_id__in=ids, occurred_at__gte=send.sent_at)
+        since = send.sent_at - CLOCK_SKEW
+        window = Q(remote_send_id="", remote_campaign_id__in=ids, occurred_at__gte=since)
         until = _next_send_of_campaign(send, ids)
         if until is not None:
-            window &= Q(occurred_at__lt=until)
+            window &= Q(occurred_at__lt=until - CLOCK_SKEW)
         mine |= window
     return events.filter(mine)
 

@@ -100,6 +100,16 @@ def test_a_campaign_counts_its_events_until_it_is_sent_again(make_integration, r
     assert event_metrics.count(second).opened == 6
 
 
+def test_a_delivery_stamped_before_the_console_saw_the_send_counts(make_integration, readers):
+    """The platform stamps by its own clock, to the second (Iterable's createdAt)."""
+    iterable = make_integration("iterable")
+    sent = timezone.now().replace(microsecond=900_000)
+    blast = _send(iterable, "blast_campaign", remote_id="501", sent_at=sent, key="it")
+    _events(iterable, readers[:5], K.DELIVERED, sent.replace(microsecond=0), campaign="501")
+    _events(iterable, readers[5:], K.DELIVERED, sent - timedelta(minutes=2), campaign="501")
+    assert event_metrics.count(blast).delivered == 5
+
+
 def test_the_source_of_a_sends_figures(make_integration, readers):
     cio, iterable, mailchimp = (
         make_integration(slug) for slug in ("customerio", "iterable", "mailchimp")
