@@ -98,11 +98,14 @@ def refresh_members(segment: Segment, max_pages: int | None = None) -> Membershi
         result.removed, _ = SegmentMember.objects.filter(
             segment=segment, generation__lt=generation
         ).delete()
+        # A whole read counts the segment too (members who are readers or not).
         Segment.objects.filter(pk=segment.pk).update(
             members_generation=generation,
             members_refreshing=False,
             members_cursor="",
             members_refreshed_at=timezone.now(),
+            member_count=F("members_matched") + F("members_unmatched"),
+            count_updated_at=timezone.now(),
         )
     segment.refresh_from_db()
     result.matched, result.unmatched = segment.members_matched, segment.members_unmatched

@@ -20,6 +20,7 @@ from integrations.platforms.iterable.campaigns import (
 from integrations.platforms.iterable.connection import IterableConnection
 from integrations.platforms.iterable.contacts import IterableContacts
 from integrations.platforms.iterable.journeys import IterableJourneys
+from integrations.platforms.iterable.members import IterableMembers
 from integrations.platforms.iterable.privacy import IterablePrivacy
 from integrations.platforms.iterable.segment_push import IterableSegmentPush
 from integrations.platforms.iterable.segments import IterableSegments
@@ -43,6 +44,7 @@ class IterableClient(
     IterableConnection,
     IterableContacts,
     IterableSegments,
+    IterableMembers,
     IterableCampaigns,
     IterableJourneys,
     IterableWebhooks,

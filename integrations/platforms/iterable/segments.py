@@ -1,15 +1,10 @@
-"""Iterable lists as segments, with their sizes and members.
-
-A list's members come as one newline-separated text of emails (`GET /api/lists/getUsers
-?listId=`, text/plain, 5 requests a minute per project: specs/iterable/api-docs.json getUsers),
-not in pages: the whole list is one page.
-"""
+"""Iterable lists as segments, with their sizes."""
 
 from __future__ import annotations
 
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.iterable.api import API
-from integrations.platforms.types import MemberPage, RemoteSegment
+from integrations.platforms.types import RemoteSegment
 
 
 class IterableSegments(PlatformClient):
@@ -25,10 +20,3 @@ class IterableSegments(PlatformClient):
             "GET", API, f"/api/lists/{remote_id}/size", rate="lists.size", max_wait=max_wait
         )
         return int(response.text.strip().strip('"'))
-
-    def segment_members(self, remote_id: str, cursor: str | None) -> MemberPage:
-        response = self.request(
-            "GET", API, "/api/lists/getUsers", params={"listId": remote_id}, rate="lists.getUsers"
-        )
-        emails = (line.strip() for line in response.text.splitlines())
-        return MemberPage([(email, "") for email in emails if "@" in email], None)
