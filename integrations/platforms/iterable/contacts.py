@@ -101,17 +101,7 @@ class IterableContacts(PlatformClient):
         if response.get("filteredOutFields"):
             dropped = ", ".join(sorted(response["filteredOutFields"]))
             self.warnings.append(f"Iterable dropped fields it does not know: {dropped}.")
-        results = []
-        for record, _ in group:
-            failure = failures.get(_key(record.identifier_field, record.identifier))
-            if failure:
-                outcome, code, hint, name = failure
-                results.append(
-                    RecordResult(record.key, outcome, code=code, message=f"In {name}.", hint=hint)
-                )
-            else:
-                results.append(RecordResult(record.key, Written.WRITTEN))
-        return results
+        return results_of(group, failures)
 
 
 def failures_in(response: dict) -> dict[tuple[str, str], tuple]:
@@ -128,6 +118,21 @@ def failures_in(response: dict) -> dict[tuple[str, str], tuple]:
                 kind = "email" if name.endswith("Emails") else "userId"
                 failures.setdefault(_key(kind, identifier), (outcome, code, hint, name))
     return failures
+
+
+def results_of(group, failures: dict[tuple[str, str], tuple]) -> list[RecordResult]:
+    """Each record of `group` ((record, body) pairs) written, or failed as `failures` says."""
+    results = []
+    for record, _ in group:
+        failure = failures.get(_key(record.identifier_field, record.identifier))
+        if failure:
+            outcome, code, hint, name = failure
+            results.append(
+                RecordResult(record.key, outcome, code=code, message=f"In {name}.", hint=hint)
+            )
+        else:
+            results.append(RecordResult(record.key, Written.WRITTEN))
+    return results
 
 
 def _key(kind: str, identifier) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from integrations.platforms.base import PlatformClient
 from integrations.platforms.iterable.api import API
-from integrations.platforms.iterable.contacts import _key, failures_in
+from integrations.platforms.iterable.contacts import failures_in, results_of
 from integrations.platforms.journeys import JOURNEY_EVENT, event_id
 from integrations.platforms.sending import SendSpec
 from integrations.platforms.types import (
@@ -29,7 +29,6 @@ from integrations.platforms.types import (
     PlannedRequest,
     RecordResult,
     UpsertPlan,
-    Written,
 )
 
 EVENTS_ENVELOPE = b'{"events":[]}'
@@ -72,15 +71,4 @@ class IterableJourneys(PlatformClient):
                 )
                 for record, _ in planned.group
             ]
-        failures = failures_in(response)
-        results = []
-        for record, _ in planned.group:
-            failure = failures.get(_key(record.identifier_field, record.identifier))
-            if failure:
-                outcome, code, hint, name = failure
-                results.append(
-                    RecordResult(record.key, outcome, code=code, message=f"In {name}.", hint=hint)
-                )
-            else:
-                results.append(RecordResult(record.key, Written.WRITTEN))
-        return results
+        return results_of(planned.group, failures_in(response))
