@@ -16,6 +16,7 @@ from integrations.models import Integration
 from integrations.platforms.errors import UnsupportedCapability
 from integrations.services import queue
 from integrations.services.segment_push import NEEDED
+from sharpsend.admin_paging import CappedCountPaginator
 
 
 @admin.register(Subscriber)
@@ -32,6 +33,7 @@ class SubscriberAdmin(RefusedActionsAdmin):
     ordering = ("email",)
     list_per_page = 100
     show_full_result_count = False  # no extra COUNT(*) over a large audience
+    paginator = CappedCountPaginator  # a search or filter: counted up to 10,000
 
     def get_ordering(self, request):
         if request.GET.get("q"):

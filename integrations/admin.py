@@ -56,6 +56,7 @@ from integrations.platforms.errors import UnsupportedCapability
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.services import audit, oauth, queue, schedules, setup
 from integrations.services.mapping import check_mappings
+from sharpsend.admin_paging import CappedCountPaginator, WalkingPaginator
 
 STATUS_COLOURS = {
     IntegrationStatus.DRAFT: "#6c757d",
@@ -884,6 +885,8 @@ class SyncRecordAdmin(ReadOnlyAdmin):
     list_select_related = ("run__integration",)
     raw_id_fields = ("run", "subscriber")
     show_full_result_count = False
+    # Counted up to 10,000; more matches are dense: their page walks the list by id.
+    paginator = WalkingPaginator
 
     def get_search_results(self, request, queryset, search_term):
         if request.GET.get("run__id__exact"):
@@ -983,6 +986,7 @@ class ApiCallAdmin(ReadOnlyAdmin):
     search_fields = ("path",)
     list_select_related = ("integration",)
     show_full_result_count = False
+    paginator = CappedCountPaginator  # a filtered list: counted up to 10,000
 
     @admin.display(description="At", ordering="at")
     def call_at(self, call: ApiCall) -> str:
