@@ -57,6 +57,7 @@ from integrations.platforms.registry import all_platforms, get_platform
 from integrations.services import audit, oauth, queue, schedules, setup
 from integrations.services.mapping import check_mappings
 from sharpsend.admin_paging import CappedCountPaginator, WalkingPaginator
+from sharpsend.admin_search import WordByWordSearchMixin
 
 STATUS_COLOURS = {
     IntegrationStatus.DRAFT: "#6c757d",
@@ -862,7 +863,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SyncRecord)
-class SyncRecordAdmin(ReadOnlyAdmin):
+class SyncRecordAdmin(WordByWordSearchMixin, ReadOnlyAdmin):
     list_display = (
         "subscriber_email",
         "run_link",
