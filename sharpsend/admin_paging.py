@@ -7,7 +7,7 @@ Past the cap its pages offer the first `cap` rows and the admin's templates say 
 10,000" (templates/admin/capped/, included by templates/admin/<app>/ for pagination and the
 search form, and templates/admin/actions.html for "select all").
 
-`WalkingPaginator` also reads a capped list's page by walking the list in its order and
+`WalkingPaginator` also reads a capped list's page on SQLite by walking the list in its order and
 checking each row against the search and filters (an `EXISTS` on the row's primary key),
 instead of reading and sorting every match from the search's indexes: for a list whose order
 does not follow the searched words (sync records by id), more than `cap` matches are dense.
@@ -16,6 +16,7 @@ does not follow the searched words (sync records by id), more than `cap` matches
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import Exists, OuterRef
 from django.utils.functional import cached_property
 
@@ -67,6 +68,11 @@ class CappedCountPaginator(Paginator):
 class WalkingPaginator(CappedCountPaginator):
     def rows_past_cap(self):
         listed = self.object_list
+        if connections[listed.db].vendor != "sqlite":
+            # PostgreSQL's statistics tell it that the matches are dense: it walks the list's
+            # index itself (and the EXISTS only adds a probe a row: 36 ms, not 5, for 25,000
+            # unsubscribed readers). SQLite has none (Django runs no ANALYZE) and sorts.
+            return listed
         matches = listed.order_by().filter(pk=OuterRef("pk"))
         walk = listed.model._default_manager.filter(Exists(matches))
         walk.query.select_related = listed.query.select_related

@@ -174,10 +174,12 @@ def test_a_search_past_the_cap_says_more_than_and_its_pages_walk_the_list(admin_
     assert 'href="?p=2&amp;q=rejected"' in page
     beyond = admin_client.get(url, {"q": "rejected", "p": 4})  # past the first 10 rows
     assert beyond.status_code == 302 and "e=1" in beyond["Location"]
-    # The page walks the records by id, checking each against the search (EXISTS on its id).
+    # On SQLite the page walks the records by id, checking each against the search (EXISTS
+    # on its id); PostgreSQL picks that walk itself from its statistics.
     with CaptureQueriesContext(connection) as queries:
         admin_client.get(url, {"q": "rejected"})
-    assert any("EXISTS" in q["sql"] and "LIMIT 4" in q["sql"] for q in queries)
+    walked = any("EXISTS" in q["sql"] and "LIMIT 4" in q["sql"] for q in queries)
+    assert walked == (connection.vendor == "sqlite")
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"]]
     assert counts and all("LIMIT 11" in sql for sql in counts), counts
 
