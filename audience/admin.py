@@ -3,7 +3,10 @@
 from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.utils.html import format_html, format_html_join
 
 from audience.engagement import COMPUTED_FIELDS
@@ -16,6 +19,20 @@ from integrations.services import queue
 from integrations.services.segment_push import NEEDED
 from sharpsend.admin_paging import WalkingPaginator
 from sharpsend.admin_search import WordByWordSearchMixin
+
+
+class SubscriberChangeList(ChangeList):
+    """A search sorted by email (its column's header) sorts its matches: PostgreSQL would walk
+    the email index for them, which for "Tara" reads every email before "tara." (1.5–2 s at
+    1M readers). (email || '') keeps it from that index."""
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        if not self.query:
+            return ordering
+        by_email = Concat("email", Value(""))
+        swaps = {"email": by_email.asc(), "-email": by_email.desc()}
+        return [swaps.get(o, o) if isinstance(o, str) else o for o in ordering]
 
 
 @admin.register(Subscriber)
@@ -45,6 +62,9 @@ class SubscriberAdmin(WordByWordSearchMixin, RefusedActionsAdmin):
             # walking the email index for "Tara" reads every email before "tara.": 3–4 s.
             return ["-id"]
         return super().get_ordering(request)
+
+    def get_changelist(self, request, **kwargs):
+        return SubscriberChangeList
 
     def get_search_results(self, request, queryset, search_term):
         """A whole email address is found by its index at once; anything else is a

@@ -209,3 +209,14 @@ def test_a_subscriber_search_past_the_cap_keeps_its_order_and_pages(admin_client
 def test_an_unfiltered_list_is_counted_exactly(admin_client, rows, cap):
     page = admin_client.get(reverse("admin:audience_subscriber_changelist")).content.decode()
     assert "30 subscribers" in page and "More than" not in page
+
+
+def test_a_subscriber_search_sorted_by_email_sorts_its_matches(admin_client, rows):
+    url = reverse("admin:audience_subscriber_changelist")
+    for order, reverse_ in (("1", False), ("-1", True)):
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(url, {"q": "ada", "o": order})
+        emails = [s.email for s in response.context["cl"].result_list]
+        assert emails == sorted(emails, reverse=reverse_) and len(emails) == 20
+        # (email || ''): not the email index, which PostgreSQL would walk for the matches.
+        assert any("||" in q["sql"] and "ORDER BY" in q["sql"] for q in queries)
