@@ -3,6 +3,7 @@
 from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Value
 from django.db.models.functions import Concat
@@ -16,10 +17,26 @@ from integrations.models import Integration
 from integrations.platforms.errors import UnsupportedCapability
 from integrations.services import queue
 from integrations.services.segment_push import NEEDED
+from sharpsend.admin_paging import WalkingPaginator
+from sharpsend.admin_search import WordByWordSearchMixin
+
+
+class SubscriberChangeList(ChangeList):
+    """A search sorted by email (its column's header) sorts its matches: PostgreSQL would walk
+    the email index for them, which for "Tara" reads every email before "tara." (1.5–2 s at
+    1M readers). (email || '') keeps it from that index."""
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        if not self.query:
+            return ordering
+        by_email = Concat("email", Value(""))
+        swaps = {"email": by_email.asc(), "-email": by_email.desc()}
+        return [swaps.get(o, o) if isinstance(o, str) else o for o in ordering]
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(RefusedActionsAdmin):
+class SubscriberAdmin(WordByWordSearchMixin, RefusedActionsAdmin):
     list_display = ("email", "first_name", "last_name", "status", "updated_at")
     list_filter = ("status",)
     # "^": Django's "starts with" (istartswith), which reads a range of the prefix-search
@@ -27,19 +44,27 @@ class SubscriberAdmin(RefusedActionsAdmin):
     search_fields = ("^email", "^first_name", "^last_name")
     search_help_text = (
         "Finds readers whose email, first name or last name starts with each word "
-        "(not case-sensitive): “tara.rossi”, “Rossi”, “Tara Rossi”."
+        "(not case-sensitive): “tara.rossi”, “Rossi”, “Tara Rossi”; newest first."
     )
     ordering = ("email",)
     list_per_page = 100
     show_full_result_count = False  # no extra COUNT(*) over a large audience
+    # A search or filter is counted up to 10,000; past it a page walks the list in its order.
+    paginator = WalkingPaginator
+    word_by_word_from = 1  # its searches are listed by id (below)
 
     def get_ordering(self, request):
         if request.GET.get("q"):
-            # A search reads its matches from the prefix indexes: sorting them is faster than
-            # walking the email index row by row for the few that match, which PostgreSQL
-            # picks for two words (3–4 s at 1M readers). (email || '') keeps it from that index.
-            return [Concat("email", Value(""))]
+            # A search lists its matches newest first: an order that does not follow the
+            # searched words. Few matches are read from the prefix indexes and sorted; many are
+            # found by walking the id index (PostgreSQL's choice, and WalkingPaginator's past
+            # 10,000). In email order, sorting many matches took 140 ms ("Rossi": 51,000), and
+            # walking the email index for "Tara" reads every email before "tara.": 3–4 s.
+            return ["-id"]
         return super().get_ordering(request)
+
+    def get_changelist(self, request, **kwargs):
+        return SubscriberChangeList
 
     def get_search_results(self, request, queryset, search_term):
         """A whole email address is found by its index at once; anything else is a

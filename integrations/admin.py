@@ -56,6 +56,8 @@ from integrations.platforms.errors import UnsupportedCapability
 from integrations.platforms.registry import all_platforms, get_platform
 from integrations.services import audit, oauth, queue, schedules, setup
 from integrations.services.mapping import check_mappings
+from sharpsend.admin_paging import CappedCountPaginator, WalkingPaginator
+from sharpsend.admin_search import WordByWordSearchMixin
 
 STATUS_COLOURS = {
     IntegrationStatus.DRAFT: "#6c757d",
@@ -861,7 +863,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SyncRecord)
-class SyncRecordAdmin(ReadOnlyAdmin):
+class SyncRecordAdmin(WordByWordSearchMixin, ReadOnlyAdmin):
     list_display = (
         "subscriber_email",
         "run_link",
@@ -884,6 +886,8 @@ class SyncRecordAdmin(ReadOnlyAdmin):
     list_select_related = ("run__integration",)
     raw_id_fields = ("run", "subscriber")
     show_full_result_count = False
+    # Counted up to 10,000; more matches are dense: their page walks the list by id.
+    paginator = WalkingPaginator
 
     def get_search_results(self, request, queryset, search_term):
         if request.GET.get("run__id__exact"):
@@ -983,6 +987,7 @@ class ApiCallAdmin(ReadOnlyAdmin):
     search_fields = ("path",)
     list_select_related = ("integration",)
     show_full_result_count = False
+    paginator = CappedCountPaginator  # a filtered list: counted up to 10,000
 
     @admin.display(description="At", ordering="at")
     def call_at(self, call: ApiCall) -> str:
