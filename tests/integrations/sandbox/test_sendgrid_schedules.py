@@ -9,7 +9,7 @@ import orjson
 import pytest
 from django.utils import timezone
 
-from integrations.sandbox import registry, scheduled
+from integrations.sandbox import outbound, registry, scheduled
 from integrations.sandbox.models import SandboxContact, SandboxSend
 from integrations.sandbox.sendgrid import ALL_READERS
 from tests.integrations.sandbox.test_sendgrid import ACCOUNT, FULL, G
@@ -82,3 +82,11 @@ def test_now_sends_at_once_and_a_past_or_bad_time_is_refused(client, single_send
     sent = SandboxSend.objects.get(kind="single_send")
     assert (sent.sends, sent.recipients) == (1, 1) and sent.sent_at is not None
     assert scheduled.deliver_due(later(1)) == 0
+
+
+def test_its_webhook_events_are_there_only_once_it_is_delivered(client, single_send):
+    at = later()
+    put_schedule(client, single_send, stamp(at))
+    assert outbound.harvest("sendgrid", ACCOUNT, at + timedelta(days=1)) == 0  # held: nothing
+    scheduled.deliver_due(at)
+    assert outbound.harvest("sendgrid", ACCOUNT, at + timedelta(days=1)) > 0
