@@ -17,6 +17,7 @@ from integrations.sandbox import engagement, registry
 from integrations.sandbox.models import SandboxContact, SandboxSend
 from integrations.services import sync
 from integrations.services.segments import import_segments
+from tests.e2e.sending import deliver_soon
 
 pytest_plugins = ["tests.campaigns.fixtures"]
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -127,6 +128,7 @@ def sent_on(
         workflow.submit(assignment, author)
         workflow.approve(assignment, approver, queue_send=False)
         sending.send_assignment(assignment.pk)
+        deliver_soon()  # Kit's send "now" is held two minutes
         two_days_ago = timezone.now() - timedelta(hours=47)
         SandboxSend.objects.update(sent_at=two_days_ago)
         CampaignSend.objects.update(sent_at=two_days_ago)

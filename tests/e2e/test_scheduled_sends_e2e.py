@@ -210,3 +210,60 @@ def test_cancelling_takes_the_schedule_back_on_the_platform(
     assert held.status == taken_back
     assert CampaignSend.objects.get().state == SendState.CANCELLED
     assert Assignment.objects.get().status == AssignmentStatus.CANCELLED
+
+
+# --- Mailchimp, SendGrid, Iterable blasts and Kit broadcasts: held, then delivered at the time -
+
+# platform → (send method, extra credentials, the kind the emulator records, its state once
+# scheduled, its state once delivered)
+DELIVERED = {
+    "mailchimp": ("campaign", {}, "campaign", "schedule", "sent"),
+    "sendgrid": (
+        "single_send",
+        {"sender_id": "1", "suppression_group_id": "5"},
+        "single_send",
+        "scheduled",
+        "triggered",
+    ),
+    "iterable": ("blast_campaign", {}, "campaign", "Scheduled", "Finished"),
+    "kit": ("broadcast", {}, "broadcast", "scheduled", "completed"),
+}
+
+
+@pytest.fixture(params=sorted(DELIVERED))
+def held_for_later(request, make_integration, sandbox_url, e2e_clock):
+    slug = request.param
+    method, extra, *states = DELIVERED[slug]
+    registry.seed(slug)
+    credentials = {**accounts.demo_account(slug).credentials, **extra}
+    integration = make_integration(slug, base_url=f"{sandbox_url}/{slug}", credentials=credentials)
+    import_segments(integration)
+    segment = Segment.objects.filter(integration=integration).order_by("name").first()
+    return slug, (integration, segment.remote_id, method, ""), states
+
+
+def test_a_scheduled_send_elsewhere_is_delivered_once_at_its_time(
+    held_for_later, make_assignment, author, approver
+):
+    slug, target, (kind, scheduled_state, delivered_state) = held_for_later
+    at = at_next_minute(3)
+    at = at.replace(minute=at.minute - at.minute % 15)  # Mailchimp: quarter hours
+    assignment = approved(
+        make_assignment, target, author=author, approver=approver, scheduled_at=at
+    )
+    sending.send_assignment(assignment.pk)
+    sending.send_assignment(assignment.pk)  # a rerun finds it scheduled
+    (held,) = SandboxSend.objects.filter(platform=slug, kind=kind)
+    assert (held.status, held.sends, held.sent_at) == (scheduled_state, 0, None)
+    assert scheduled.due_at(held) == at
+    send = CampaignSend.objects.get()
+    assert send.state == SendState.SENT
+
+    assert scheduled.deliver_due(at - timedelta(seconds=1)) == 0
+    assert not metrics.due_sends(at - timedelta(minutes=1)).exists()
+    assert scheduled.deliver_due(at) == 1
+    assert scheduled.deliver_due(at + timedelta(hours=1)) == 0
+    held.refresh_from_db()
+    assert (held.status, held.sends, held.sent_at) == (delivered_state, 1, at)
+    assert scheduled.due_at(held) is None
+    assert list(metrics.due_sends(at + timedelta(minutes=1))) == [send]

@@ -18,6 +18,7 @@ from integrations.sandbox.iterable.campaigns import (
     campaigns,
     cancel,
     create,
+    deliver_scheduled,
     journeys,
     schedule,
     send_now,
@@ -38,7 +39,7 @@ from integrations.sandbox.iterable.templates import (
 from integrations.sandbox.iterable.webhooks import WEBHOOKS
 
 __all__ = [
-    "ACCOUNTS", "EMULATOR", "HOSTS", "JOURNEYS", "PLATFORM", "TRIGGERED", "WEBHOOKS",
+    "ACCOUNTS", "EMULATOR", "deliver_scheduled", "HOSTS", "JOURNEYS", "PLATFORM", "TRIGGERED", "WEBHOOKS",
     "seed_account", "urlpatterns",
 ]  # fmt: skip
 

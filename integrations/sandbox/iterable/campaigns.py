@@ -17,8 +17,9 @@ campaign that is Ready; `POST /api/campaigns/cancel {"campaignId"}` cancels a Sc
 The project's triggered campaigns and journeys are made in Iterable, so here they are fixed
 (TRIGGERED, JOURNEYS). A send reaches the stored members of its lists, minus the members of
 the suppression lists it names and forgotten users. Created campaigns are SandboxSends of kind
-"campaign" (ids from 1001; sent at once, "Finished"; or "Scheduled"; or "Ready" when
-`scheduleSend` is false); triggers of kinds "trigger" and "journey_trigger". A journey that
+"campaign" (ids from 1001; sent at once, "Finished"; or "Scheduled", held until its time
+(integrations/sandbox/scheduled.py) and then sent to its lists as they are then; or "Ready"
+when `scheduleSend` is false); triggers of kinds "trigger" and "journey_trigger". A journey that
 does not accept entrances is refused (400); the wait before a list may trigger the same
 journey again is not emulated.
 """
@@ -26,13 +27,14 @@ journey again is not emulated.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.sandbox import deliveries
+from integrations.sandbox import deliveries, scheduled
 from integrations.sandbox.emulation import json_response, parse_json
 from integrations.sandbox.iterable.auth import EMULATOR, PLATFORM, error
 from integrations.sandbox.iterable.templates import templates_of
@@ -90,8 +92,9 @@ def _details(send: SandboxSend | None, triggered_id: int | None = None) -> dict:
         "suppressionListIds": send.body.get("suppressionListIds") or [],
         "sendSize": send.recipients,
     }
-    if send.sent_at:
-        details["startAt"] = int(send.sent_at.timestamp() * 1000)
+    start = send.sent_at or scheduled.due_at(send)  # when it went, or is to go
+    if start:
+        details["startAt"] = int(start.timestamp() * 1000)
     return details
 
 
@@ -196,7 +199,7 @@ def create(request, account):
     else:
         status = "Scheduled" if at and at > timezone.now() else "Finished"
     number = FIRST_CAMPAIGN_ID + _campaign_rows(account).count()
-    SandboxSend.objects.create(
+    send = SandboxSend(
         platform=PLATFORM,
         account=account.account,
         kind="campaign",
@@ -209,6 +212,9 @@ def create(request, account):
         sends=1 if status == "Finished" else 0,
         sent_at=timezone.now() if status == "Finished" else None,
     )
+    if status == "Scheduled":
+        scheduled.hold(send, at, "Scheduled")
+    send.save()
     return json_response({"campaignId": number})
 
 
@@ -251,8 +257,8 @@ def schedule(request, account, campaign_id: int):
     send, refused = _ready(account, campaign_id)
     if refused:
         return refused
-    send.status = "Scheduled"
-    send.save(update_fields=["status"])
+    scheduled.hold(send, at, "Scheduled")
+    send.save(update_fields=["status", "content"])
     return _ok(f"Scheduled campaign {campaign_id}")
 
 
@@ -350,6 +356,16 @@ def cancel(request, account):
         return error("NotFound", "Campaign not found", 404)
     if send.status != "Scheduled":
         return _bad(f"Campaign {campaign_id} is {send.status}: only a scheduled one is cancelled")
-    send.status = "Cancelled"
-    send.save(update_fields=["status"])
+    scheduled.release(send, "Cancelled")
+    send.save(update_fields=["status", "content"])
     return _ok(f"Cancelled campaign {campaign_id}")
+
+
+def deliver_scheduled(send: SandboxSend) -> str:
+    """At its time: the blast goes to its lists' users as they are then, less its suppression
+    lists' (none when a list is gone)."""
+    lists = send.body.get("listIds") or []
+    suppressed = send.body.get("suppressionListIds") or []
+    users, _ = _audience(SimpleNamespace(account=send.account), lists, suppressed)
+    send.recipients = users.count() if users is not None else 0
+    return "Finished"

@@ -14,6 +14,7 @@ from integrations.sandbox import accounts
 from integrations.sandbox.emulation import json_response
 from integrations.sandbox.kit import broadcasts, webhooks
 from integrations.sandbox.kit.auth import EMULATOR, HOSTS, PLATFORM, RATE, endpoint
+from integrations.sandbox.kit.broadcasts import deliver_scheduled
 from integrations.sandbox.kit.contacts import (
     bulk_subscribers,
     custom_fields,
@@ -25,7 +26,7 @@ from integrations.sandbox.kit.segments import segments, subscriber_tags, tag_sub
 from integrations.sandbox.models import SandboxFieldType, SandboxSegment
 
 __all__ = [
-    "ACCOUNTS", "EMULATOR", "HOSTS", "PLATFORM", "RATE", "WEBHOOKS", "seed_account", "urlpatterns",
+    "ACCOUNTS", "EMULATOR", "deliver_scheduled", "HOSTS", "PLATFORM", "RATE", "WEBHOOKS", "seed_account", "urlpatterns",
 ]  # fmt: skip
 
 # How its webhook endpoints post (integrations/sandbox/outbound.py).

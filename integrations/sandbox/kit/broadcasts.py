@@ -4,7 +4,9 @@ Real shapes (../shared/platforms/kit.md §7): `POST /v4/broadcasts` with subject
 content, description, public, send_at, subscriber_filter (`[{"all": [{"type": "segment" |
 "tag", "ids": [...]}]}]`) → 201 `{"broadcast": {...}}`; `GET /v4/broadcasts` (paginated) and
 `GET /v4/broadcasts/{id}`. Scheduling needs subject and content. Recorded as SandboxSend
-(kind "broadcast"; `sends` 1 once scheduled, since Kit sends it at `send_at` by itself).
+(kind "broadcast"): a `send_at` still to come is held ("scheduled", integrations/sandbox/
+scheduled.py) and sent at that time to the subscribers the filter reaches then, "completed"
+(Kit's v3 status, kit.md §8) with `sends` 1; a `send_at` already past sends it at once.
 `GET /v4/broadcasts/{id}/stats` (kit.md §8) → {"broadcast": {"id", "stats": {"recipients",
 "open_rate", "emails_opened", "click_rate", "unsubscribe_rate"}}}, rates in percent, from the
 sandbox's seeded engagement of the readers the broadcast reached.
@@ -12,17 +14,21 @@ sandbox's seeded engagement of the readers the broadcast reached.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from integrations.sandbox import deliveries, engagement
+from integrations.sandbox import deliveries, engagement, scheduled
 from integrations.sandbox.emulation import json_response, parse_json
 from integrations.sandbox.kit.auth import PLATFORM, endpoint, errors
 from integrations.sandbox.kit.state import paginate
 from integrations.sandbox.models import SandboxContact, SandboxSegment, SandboxSend
 
 INACTIVE_STATES = ("cancelled", "bounced", "complained", "inactive")
+SENT = "completed"  # a broadcast that went out, as Kit's v3 stats name it (kit.md §8)
 
 
 def _view(send: SandboxSend) -> dict:
@@ -93,20 +99,45 @@ def broadcasts(request, account):
     members, problem = _audience(account, body.get("subscriber_filter"))
     if problem:
         return errors(422, problem)
-    scheduled = bool(body.get("send_at"))
-    send = SandboxSend.objects.create(
+    due = _send_at(body.get("send_at"))
+    if body.get("send_at") and due is None:
+        return errors(422, "send_at must be an ISO 8601 time")
+    send = SandboxSend(
         platform=PLATFORM,
         account=account.account,
         kind="broadcast",
         remote_id=str(rows.count() + 1001),
         name=str(body.get("description") or ""),
-        status="scheduled" if scheduled else "draft",
+        status="draft",
         body=body,
-        recipients=len(members),
-        sends=1 if scheduled else 0,
-        sent_at=timezone.now() if scheduled else None,
     )
+    if due is not None and due > timezone.now():
+        scheduled.hold(send, due)  # whom it reaches is counted when it goes
+    elif due is not None:  # a time already past: Kit sends it now
+        send.status, send.recipients, send.sends = SENT, len(members), 1
+        send.sent_at = timezone.now()
+    send.save()
     return json_response({"broadcast": _view(send)}, status=201)
+
+
+def _send_at(value) -> datetime | None:
+    """The broadcast's `send_at` as a UTC time (no offset: UTC); None when none or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def deliver_scheduled(send: SandboxSend) -> str:
+    """At its time: the broadcast goes to the active subscribers its filter reaches then."""
+    members, _ = _audience(
+        SimpleNamespace(account=send.account), send.body.get("subscriber_filter")
+    )
+    send.recipients = len(members or ())
+    return SENT
 
 
 @require_GET

@@ -34,6 +34,7 @@ from integrations.sandbox.mailchimp.auth import (
     endpoint,
     problem,
 )
+from integrations.sandbox.mailchimp.campaigns import deliver_scheduled
 from integrations.sandbox.mailchimp.contacts import MAX_MEMBERS, STATUSES
 from integrations.sandbox.mailchimp.state import (
     DEMO_MERGE_FIELDS,
@@ -45,6 +46,7 @@ from integrations.sandbox.models import SandboxFieldType, SandboxSegment
 
 __all__ = [
     "ACCOUNTS",
+    "deliver_scheduled",
     "DEMO_MERGE_FIELDS",
     "EMULATOR",
     "MAX_CONNECTIONS",

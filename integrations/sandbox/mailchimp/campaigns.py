@@ -5,20 +5,25 @@ Real shapes (../shared/platforms/mailchimp.md §7): `POST /3.0/campaigns` → th
 `GET .../send-checklist` → `is_ready`, `items[]`; `POST .../actions/send` and
 `.../actions/schedule` `{"schedule_time"}` (quarter hours, UTC) → 204; `.../actions/unschedule`
 → 204 takes a scheduled campaign back to a draft ("save"; 400 when it is not scheduled). A
-campaign that is not a draft any more cannot be sent again (400). Each is a SandboxSend of kind "campaign"; a
+regular campaign scheduled is held (status "schedule", integrations/sandbox/scheduled.py) and
+goes at its time to the list's or segment's subscribed members as they are then; a variate
+one is only marked scheduled (not delivered). A campaign that is not a draft any more cannot
+be sent again (400). Each is a SandboxSend of kind "campaign"; a
 variate campaign (Mailchimp's A/B test) is one too, its test and winner sends in variate.py.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from integrations.sandbox import scheduled
 from integrations.sandbox.emulation import json_response, parse_json
 from integrations.sandbox.mailchimp import variate
 from integrations.sandbox.mailchimp.auth import PLATFORM, endpoint, problem
@@ -218,7 +223,7 @@ def send_checklist(request, account, campaign_id: str):
     return json_response({"is_ready": not items, "items": items})
 
 
-def _go(account, campaign_id: str, status: str):
+def _go(account, campaign_id: str, status: str, at: datetime | None = None):
     send = _campaign(account, campaign_id)
     if send is None:
         return _not_found()
@@ -229,6 +234,10 @@ def _go(account, campaign_id: str, status: str):
     members, _ = _audience_of(account, send.body)
     if send.body.get("type") == "variate" and status == "sent":
         variate.send_test(send, members)  # the test share now, the winner after the wait
+        return HttpResponse(status=204)
+    if at is not None and send.body.get("type") != "variate":
+        scheduled.hold(send, at, "schedule")  # its audience is counted when it goes
+        send.save()
         return HttpResponse(status=204)
     send.status = status
     send.recipients = members.count() if members is not None else 0
@@ -258,7 +267,11 @@ def schedule(request, account, campaign_id: str):
     if at.minute % 15 or at.second:
         return problem(400, "Invalid Resource",
                        "Schedule time must be on the quarter-hour (:00, :15, :30, :45).")  # fmt: skip
-    return _go(account, campaign_id, "schedule")
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)  # Mailchimp's schedule_time is UTC
+    if at <= timezone.now():
+        return problem(400, "Invalid Resource", "Schedule time must be in the future.")
+    return _go(account, campaign_id, "schedule", at)
 
 
 @csrf_exempt
@@ -272,6 +285,16 @@ def unschedule(request, account, campaign_id: str):
         return problem(
             400, "Bad Request", f"This campaign cannot be unscheduled: it is {send.status}."
         )
-    send.status, send.recipients = "save", 0
+    scheduled.release(send, "save")
+    send.recipients = 0
     send.save()
     return HttpResponse(status=204)
+
+
+def deliver_scheduled(send: SandboxSend) -> str:
+    """At its time: the campaign goes to its list's or segment's subscribed members then."""
+    list_id = send.body["recipients"]["list_id"]  # the account's list: checked at create
+    account = SimpleNamespace(account=send.account, credentials={"list_id": list_id})
+    members, _ = _audience_of(account, send.body)
+    send.recipients = members.count() if members is not None else 0
+    return "sent"

@@ -45,6 +45,7 @@ from integrations.sandbox.sendgrid.auth import (
     _scopes,
 )
 from integrations.sandbox.sendgrid.contacts import MAX_BODY, MAX_CONTACTS
+from integrations.sandbox.sendgrid.singlesends import deliver_scheduled
 from integrations.sandbox.sendgrid.state import (
     IDENTIFIERS,
     READ_ONLY,
@@ -57,6 +58,7 @@ from integrations.sandbox.sendgrid.state import (
 
 __all__ = [
     "ACCOUNTS",
+    "deliver_scheduled",
     "ALL_READERS",
     "EMULATOR",
     "FULL_SCOPES",

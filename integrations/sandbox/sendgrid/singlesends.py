@@ -4,9 +4,10 @@ Real shapes (../shared/platforms/sendgrid.md §7; tsg_mc_singlesends_v3.json,
 tsg_mc_senders_v3.json): `POST /v3/marketing/singlesends` → 201 the Single Send (`status:
 "draft"`); `GET /v3/marketing/singlesends/{id}`; `PUT .../{id}/schedule {"send_at": "now" |
 ISO 8601}` → 201 `{send_at, status}` — refused (400) without a verified sender and an
-unsubscribe group, or when it is not a draft; `DELETE .../{id}/schedule` → 200 `{send_at: null,
-status: "draft"}` takes a scheduled one back to a draft (its scheduling, counted in `sends`,
-undone; 404 when it is not scheduled, as the spec gives no other error); `POST /v3/marketing/singlesends/search
+unsubscribe group, or when it is not a draft; "now" sends it ("triggered"), a time holds it
+("scheduled", integrations/sandbox/scheduled.py) until it goes to its lists and segments as
+they are then; `DELETE .../{id}/schedule` → 200 `{send_at: null, status: "draft"}` takes a
+scheduled one back to a draft (404 when it is not scheduled, as the spec gives no other error); `POST /v3/marketing/singlesends/search
 {"name"}` (a wildcard match); `GET /v3/marketing/senders/{id}` (sender 1 verified, 2 not).
 Recorded as SandboxSend (kind "single_send").
 """
@@ -14,12 +15,14 @@ Recorded as SandboxSend (kind "single_send").
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from integrations.sandbox import deliveries
+from integrations.sandbox import deliveries, scheduled
 from integrations.sandbox.emulation import json_response, parse_json
 from integrations.sandbox.models import SandboxContact, SandboxSend
 from integrations.sandbox.sendgrid.auth import EMULATOR, PLATFORM, _errors
@@ -35,11 +38,15 @@ def _view(send: SandboxSend) -> dict:
         "name": send.name,
         "status": send.status,
         "categories": send.body.get("categories") or [],
-        "send_at": send.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if send.sent_at else None,
+        "send_at": _stamp(send.sent_at or scheduled.due_at(send)),
         "send_to": send.body.get("send_to") or {},
         "email_config": send.body.get("email_config") or {},
         "created_at": send.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+def _stamp(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if at else None
 
 
 def _rows(account):
@@ -146,17 +153,34 @@ def schedule(request, account, singlesend_id: str):
     if recipients is None:
         return _errors("a list or segment does not exist", 400, "send_to")
     when = (parse_json(request) or {}).get("send_at")
-    send.status = "triggered" if when == "now" else "scheduled"
-    send.recipients = recipients
-    send.sends += 1
-    send.sent_at = timezone.now()
+    if when == "now":
+        send.status, send.recipients = "triggered", recipients
+        send.sends += 1
+        send.sent_at = timezone.now()
+    else:
+        try:
+            due = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+        except ValueError:
+            return _errors('send_at must be "now" or an ISO 8601 time', 400, "send_at")
+        due = due if due.tzinfo else due.replace(tzinfo=UTC)
+        if due <= timezone.now():
+            return _errors("send_at must be in the future", 400, "send_at")
+        scheduled.hold(send, due)  # whom it reaches is counted when it goes
     send.save()
     return json_response({"send_at": when, "status": send.status}, status=201)
 
 
 def _unschedule(send: SandboxSend):
-    if send.status != "scheduled":
+    if send.status != scheduled.SCHEDULED:
         return _errors("the Single Send is not scheduled", 404)
-    send.status, send.sends, send.sent_at = "draft", send.sends - 1, None
+    scheduled.release(send, "draft")
     send.save()
     return json_response({"send_at": None, "status": "draft"})
+
+
+def deliver_scheduled(send: SandboxSend) -> str:
+    """At its time: the Single Send goes to its lists' and segments' members as they are then
+    (one deleted since counts none)."""
+    account = SimpleNamespace(account=send.account)
+    send.recipients = _recipients(account, send.body.get("send_to") or {}) or 0
+    return "triggered"
