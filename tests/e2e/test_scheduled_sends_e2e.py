@@ -181,16 +181,20 @@ TAKEN_BACK = {
 }
 
 
-@pytest.fixture(params=sorted(TAKEN_BACK))
-def held_elsewhere(request, make_integration, sandbox_url, e2e_clock):
-    slug = request.param
-    method, extra, *states = TAKEN_BACK[slug]
+def _target_on(slug: str, table: dict, make_integration, sandbox_url):
+    """(slug, target, the states `table` expects) for a send to the platform's first segment."""
+    method, extra, *states = table[slug]
     registry.seed(slug)
     credentials = {**accounts.demo_account(slug).credentials, **extra}
     integration = make_integration(slug, base_url=f"{sandbox_url}/{slug}", credentials=credentials)
     import_segments(integration)
     segment = Segment.objects.filter(integration=integration).order_by("name").first()
     return slug, (integration, segment.remote_id, method, ""), states
+
+
+@pytest.fixture(params=sorted(TAKEN_BACK))
+def held_elsewhere(request, make_integration, sandbox_url, e2e_clock):
+    return _target_on(request.param, TAKEN_BACK, make_integration, sandbox_url)
 
 
 def test_cancelling_takes_the_schedule_back_on_the_platform(
@@ -232,14 +236,7 @@ DELIVERED = {
 
 @pytest.fixture(params=sorted(DELIVERED))
 def held_for_later(request, make_integration, sandbox_url, e2e_clock):
-    slug = request.param
-    method, extra, *states = DELIVERED[slug]
-    registry.seed(slug)
-    credentials = {**accounts.demo_account(slug).credentials, **extra}
-    integration = make_integration(slug, base_url=f"{sandbox_url}/{slug}", credentials=credentials)
-    import_segments(integration)
-    segment = Segment.objects.filter(integration=integration).order_by("name").first()
-    return slug, (integration, segment.remote_id, method, ""), states
+    return _target_on(request.param, DELIVERED, make_integration, sandbox_url)
 
 
 def test_a_scheduled_send_elsewhere_is_delivered_once_at_its_time(
