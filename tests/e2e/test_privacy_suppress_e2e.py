@@ -21,7 +21,7 @@ from integrations.sandbox.models import SandboxContact, SandboxSend, SandboxSupp
 from integrations.services import privacy, sync
 from integrations.services.segments import import_segments
 from integrations.services.webhooks import webhook_path
-from tests.e2e.sending import approved
+from tests.e2e.sending import approved, deliver_soon
 from tests.integrations.webhooks.fixtures import integration_with_secret
 from tests.integrations.webhooks.samples import signing_secret
 
@@ -127,6 +127,7 @@ def send_to_all_readers(slug, integration, make_assignment, author, approver) ->
     assignment = approved(make_assignment, spec, author=author, approver=approver)
     before = set(SandboxSend.objects.filter(platform=slug, kind=kind).values_list("pk", flat=True))
     sending.send_assignment(assignment.pk)
+    deliver_soon()  # Kit's "now" is two minutes ahead: held until then
     (send,) = SandboxSend.objects.filter(platform=slug, kind=kind).exclude(pk__in=before)
     return send
 
